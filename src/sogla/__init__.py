@@ -1,0 +1,3 @@
+"""Sogla: document approval and business processes."""
+
+__version__ = "0.1.0"

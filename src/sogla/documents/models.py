@@ -1,0 +1,419 @@
+"""Document types and their fields and statuses, documents, files, folders, counterparties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from sogla.core.models import TenantModel, TimeStampedModel
+
+
+class Bilingual(models.Model):
+    """A name kept in Russian and English; ``name`` picks the active language."""
+
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" else self.name_ru
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FieldKind(models.TextChoices):
+    STRING = "string", _("String")
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    MONEY = "money", _("Money")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    BOOL = "bool", _("Yes / no")
+    USER = "user", _("Employee")
+    USERS = "users", _("Employees")
+    COUNTERPARTY = "counterparty", _("Counterparty")
+    FILE = "file", _("File")
+    URL = "url", _("Link")
+
+
+class StatusMeaning(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("In progress")
+    SUCCESS = "success", _("Finished successfully")
+    FAILURE = "failure", _("Finished unsuccessfully")
+    ARCHIVED = "archived", _("Archived")
+
+
+class StatusToken(models.TextChoices):
+    """Colour tokens of UI.md §1; each passes WCAG AA on its background."""
+
+    NEUTRAL = "neutral", _("Grey")
+    ACTIVE = "active", _("Blue")
+    WAITING = "waiting", _("Yellow")
+    OVERDUE = "overdue", _("Red")
+    RETURNED = "returned", _("Orange")
+    REJECTED = "rejected", _("Dark red")
+    APPROVED = "approved", _("Green")
+    SIGNED = "signed", _("Teal")
+    GUEST = "guest", _("Violet")
+    CANCELLED = "cancelled", _("Dark grey")
+
+
+class Folder(TenantModel):
+    """A folder in the organisation's tree; ``path`` is the full slash-joined path."""
+
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    path = models.CharField(_("path"), max_length=1000)
+
+    class Meta:
+        verbose_name = _("folder")
+        verbose_name_plural = _("folders")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "path"], name="folder_path_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class DocumentType(TenantModel, Bilingual):
+    """What kind of document: its fields, numbering, title, statuses and folder."""
+
+    key = models.SlugField(_("key"), max_length=60)
+    prefix = models.CharField(_("number prefix"), max_length=20, blank=True)
+    numbering_pattern = models.CharField(
+        _("numbering pattern"),
+        max_length=100,
+        default="{prefix}-{yyyy}-{seq:05}",
+        help_text=_("Placeholders: {prefix}, {yyyy}, {yy}, {mm}, {seq} or {seq:05}."),
+    )
+    title_template = models.CharField(
+        _("title template"),
+        max_length=300,
+        default="{type} {number}",
+        help_text=_(
+            "Placeholders: {number}, {type}, {counterparty}, {initiator}, "
+            "{department} and any field key, e.g. {subject}."
+        ),
+    )
+    folder_rule = models.CharField(
+        _("folder rule"),
+        max_length=300,
+        blank=True,
+        help_text=_("Path of the folder for new documents, with the same placeholders."),
+    )
+    has_files = models.BooleanField(_("has files"), default=True)
+    is_active = models.BooleanField(_("available for new documents"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+
+    class Meta:
+        verbose_name = _("document type")
+        verbose_name_plural = _("document types")
+        ordering = ["order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "key"], name="doctype_key_unique")
+        ]
+
+    @property
+    def description(self) -> str:
+        return self.description_en if get_language() == "en" else self.description_ru
+
+
+class FieldDef(TenantModel):
+    """One typed field of a document type."""
+
+    doc_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="fields"
+    )
+    key = models.SlugField(_("key"), max_length=60)
+    label_ru = models.CharField(_("label (Russian)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=FieldKind.choices)
+    required = models.BooleanField(_("required"), default=False)
+    required_when = models.JSONField(
+        _("required when"),
+        default=None,
+        null=True,
+        blank=True,
+        help_text=_('A condition, e.g. {"field": "reason", "op": "eq", "value": "remote"}.'),
+    )
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('For choice fields: [{"value": "short", "ru": "…", "en": "…"}, …].'),
+    )
+    help_ru = models.CharField(_("hint (Russian)"), max_length=300, blank=True)
+    help_en = models.CharField(_("hint (English)"), max_length=300, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    show_in_registry = models.BooleanField(_("show in registry"), default=False)
+
+    class Meta:
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["doc_type", "key"], name="fielddef_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.label_en if get_language() == "en" else self.label_ru
+
+    @property
+    def help(self) -> str:
+        return self.help_en if get_language() == "en" else self.help_ru
+
+    def choice_label(self, value: Any) -> str:
+        lang = "en" if get_language() == "en" else "ru"
+        for choice in self.choices or []:
+            if choice.get("value") == value:
+                return str(choice.get(lang) or value)
+        return str(value)
+
+
+class StatusDef(TenantModel, Bilingual):
+    """A status of a document type, with its colour and what it means."""
+
+    doc_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="statuses"
+    )
+    key = models.SlugField(_("key"), max_length=60)
+    meaning = models.CharField(
+        _("meaning"), max_length=20, choices=StatusMeaning.choices
+    )
+    token = models.CharField(
+        _("colour"), max_length=20, choices=StatusToken.choices, default="neutral"
+    )
+    is_initial = models.BooleanField(_("initial"), default=False)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["doc_type", "key"], name="status_key_unique"),
+            models.UniqueConstraint(
+                fields=["doc_type"],
+                condition=Q(is_initial=True),
+                name="status_one_initial",
+            ),
+        ]
+
+
+class NumberSequence(TenantModel):
+    """The last number given to a document of a type in a year. Never goes back."""
+
+    doc_type = models.ForeignKey(DocumentType, on_delete=models.CASCADE)
+    year = models.PositiveIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["doc_type", "year"], name="sequence_unique")
+        ]
+
+
+class CounterpartyCategory(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    SUPPLIER = "supplier", _("Supplier")
+    CONTRACTOR = "contractor", _("Contractor")
+    TENANT = "tenant", _("Tenant")
+    GOVERNMENT = "government", _("Government body")
+    PARTNER = "partner", _("Partner")
+    PERSON = "person", _("Private person")
+    OTHER = "other", _("Other")
+
+
+class Counterparty(TenantModel, TimeStampedModel):
+    """An outside organisation or person; unique by tax id, else by normalised name."""
+
+    name = models.CharField(_("name"), max_length=300)
+    normalized_name = models.CharField(max_length=300, editable=False)
+    tax_id = models.CharField(_("tax id (INN)"), max_length=12, blank=True)
+    category = models.CharField(
+        _("category"),
+        max_length=20,
+        choices=CounterpartyCategory.choices,
+        default=CounterpartyCategory.CUSTOMER,
+    )
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    crm_link = models.URLField(_("CRM link"), blank=True)
+    folder = models.ForeignKey(
+        Folder,
+        verbose_name=_("folder"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("counterparty")
+        verbose_name_plural = _("counterparties")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "tax_id"],
+                condition=~Q(tax_id=""),
+                name="counterparty_tax_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "normalized_name"],
+                condition=Q(tax_id=""),
+                name="counterparty_name_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "normalized_name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(TenantModel):
+    """A person at a counterparty."""
+
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Document(TenantModel, TimeStampedModel):
+    """The card being approved: typed field values plus files."""
+
+    doc_type = models.ForeignKey(
+        DocumentType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.CharField(_("number"), max_length=60)
+    title = models.CharField(_("title"), max_length=500)
+    fields = models.JSONField(_("fields"), default=dict)
+    initiator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("initiator"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "orgs.Department",
+        verbose_name=_("department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    counterparty = models.ForeignKey(
+        Counterparty,
+        verbose_name=_("counterparty"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    status = models.ForeignKey(
+        StatusDef, verbose_name=_("status"), on_delete=models.PROTECT, related_name="+"
+    )
+    folder = models.ForeignKey(
+        Folder,
+        verbose_name=_("folder"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "doc_type", "number"], name="document_number_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at", "-id"]),
+            models.Index(fields=["organisation", "doc_type", "status"]),
+            models.Index(fields=["organisation", "initiator"]),
+            models.Index(fields=["organisation", "counterparty"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class DocumentFile(TenantModel):
+    """A file slot of a document (e.g. "the contract"); its content lives in versions."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
+    field_key = models.SlugField(max_length=60, blank=True)
+    name = models.CharField(_("file name"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FileVersion(TenantModel):
+    """One immutable version of a file, addressed by the SHA-256 of its content."""
+
+    file = models.ForeignKey(DocumentFile, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    mime_type = models.CharField(_("type"), max_length=100)
+    storage_key = models.CharField(max_length=200)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("file version")
+        verbose_name_plural = _("file versions")
+        ordering = ["file_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "version"], name="file_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} v{self.version}"

@@ -1,0 +1,287 @@
+"""Organisations (tenants), their people and structure, delegations and calendars."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from sogla.core.models import TenantModel, TimeStampedModel
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones())
+LANGUAGE_CHOICES = [("ru", "Русский"), ("en", "English")]
+
+
+class Organisation(TimeStampedModel):
+    """A tenant: one company with its people, documents and routes."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    country = models.CharField(
+        _("country for public holidays"), max_length=2, default="RU"
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Moscow"
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=LANGUAGE_CHOICES, default="ru"
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(TenantModel):
+    """A unit of the organisation; departments form a tree, each with a head."""
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=60)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    head = models.ForeignKey(
+        "orgs.User",
+        verbose_name=_("head"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_departments",
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "code"], name="department_code_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Position(TenantModel):
+    """A job title such as "Lawyer" or "Chief accountant"."""
+
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="position_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. Belongs to one organisation (platform staff to none)."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    position = models.ForeignKey(
+        Position,
+        verbose_name=_("position"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("manager"),
+        help_text=_("Leave empty to use the head of the user's department."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=LANGUAGE_CHOICES, blank=True
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, blank=True
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["organisation", "last_name"])]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    @property
+    def short_name(self) -> str:
+        """"Petrov P." style, as the route map and inbox show people."""
+        if self.last_name and self.first_name:
+            return f"{self.last_name} {self.first_name[0]}."
+        return self.get_full_name() or self.username
+
+
+class Role(TenantModel):
+    """A named function (lawyer, CFO, ...) held by one or more users."""
+
+    key = models.SlugField(_("key"), max_length=60)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    members = models.ManyToManyField(
+        User, verbose_name=_("members"), related_name="roles", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "key"], name="role_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" else self.name_ru
+
+
+class Delegation(TenantModel):
+    """From ``starts_on`` to ``ends_on`` the tasks of one user go to another."""
+
+    from_user = models.ForeignKey(
+        User,
+        verbose_name=_("who is away"),
+        on_delete=models.CASCADE,
+        related_name="delegations_out",
+    )
+    to_user = models.ForeignKey(
+        User,
+        verbose_name=_("who stands in"),
+        on_delete=models.CASCADE,
+        related_name="delegations_in",
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="delegation_period_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_user=models.F("to_user")),
+                name="delegation_not_to_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} → {self.to_user}"
+
+
+class WorkingCalendar(TenantModel):
+    """Working days and hours of an organisation; public holidays from ``country``."""
+
+    working_weekdays = models.CharField(
+        _("working weekdays"),
+        max_length=20,
+        default="0,1,2,3,4",
+        help_text=_("Comma-separated weekday numbers, Monday is 0."),
+    )
+    day_starts = models.TimeField(_("working day starts"), default="09:00")
+    day_ends = models.TimeField(_("working day ends"), default="18:00")
+    use_public_holidays = models.BooleanField(_("use public holidays"), default=True)
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation"], name="calendar_one_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Working calendar"))
+
+
+class CalendarDay(TenantModel):
+    """An exception to the weekly pattern: a holiday or a working weekend day."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar, on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField(_("date"))
+    is_working = models.BooleanField(_("working day"), default=False)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
+
+
+class ApiToken(TenantModel, TimeStampedModel):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
