@@ -116,6 +116,14 @@ class DocumentType(TenantModel, Bilingual):
         help_text=_("Path of the folder for new documents, with the same placeholders."),
     )
     has_files = models.BooleanField(_("has files"), default=True)
+    confidential = models.BooleanField(
+        _("confidential"),
+        default=False,
+        help_text=_(
+            "Only the initiator, their managers, participants and administrators "
+            "see documents of this type."
+        ),
+    )
     is_active = models.BooleanField(_("available for new documents"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
     description_ru = models.TextField(_("description (Russian)"), blank=True)

@@ -1,0 +1,69 @@
+"""Which documents a user may see and change. Everything is scoped to their organisation.
+
+Failing checks raise NotFound, never "forbidden", so that ids of other people's or
+other organisations' documents reveal nothing (design rule I7).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from sogla.core.errors import NotFound, PermissionDenied
+from sogla.documents.models import Document, StatusMeaning
+from sogla.orgs.access import is_org_admin
+from sogla.orgs.models import User
+
+
+def visible_documents(user: User) -> QuerySet[Document]:
+    """Documents of the user's organisation that the user may open."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Document.objects.none()
+    documents = Document.objects.for_org(user.organisation_id)
+    if is_org_admin(user):
+        return documents
+    return documents.filter(
+        Q(doc_type__confidential=False)
+        | Q(initiator=user)
+        | Q(initiator__manager=user)
+        | Q(department__head=user)
+    )
+
+
+def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Document:
+    """The document if ``user`` may see it (and change it, with ``for_write``)."""
+    try:
+        document = (
+            visible_documents(user)
+            .select_related("doc_type", "status", "counterparty", "initiator", "department")
+            .get(pk=int(pk))
+        )
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_not_found()) from None
+    if for_write:
+        check_can_edit(user, document)
+    return document
+
+
+def can_edit(user: User, document: Document) -> bool:
+    return (
+        document.archived_at is None
+        and document.status.meaning == StatusMeaning.DRAFT
+        and (document.initiator_id == user.pk or is_org_admin(user))
+    )
+
+
+def check_can_edit(user: User, document: Document) -> None:
+    from django.utils.translation import gettext as _
+
+    if document.initiator_id != user.pk and not is_org_admin(user):
+        raise PermissionDenied(_("Only the initiator or an administrator may change it."))
+    if document.archived_at is not None:
+        raise PermissionDenied(_("The document is archived."))
+    if document.status.meaning != StatusMeaning.DRAFT:
+        raise PermissionDenied(_("Fields and files can be changed only in a draft."))
+
+
+def _not_found() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Not found or no access.")

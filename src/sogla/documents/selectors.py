@@ -1,0 +1,203 @@
+"""Read-only queries over documents, types and counterparties, scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core import signing
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from sogla.core.errors import NotFound
+from sogla.documents.access import visible_documents
+from sogla.documents.models import (
+    Counterparty,
+    Document,
+    DocumentFile,
+    DocumentType,
+    FieldDef,
+    FileVersion,
+    StatusDef,
+)
+from sogla.orgs.models import User
+
+PAGE_SIZE = 50
+_CURSOR_SALT = "sogla.documents.cursor"
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    doc_type: str = ""
+    status: str = ""
+    counterparty: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    mine: bool = False
+    q: str = ""
+    archived: bool = False
+
+    def is_empty(self) -> bool:
+        return self == DocumentFilter()
+
+
+@dataclass
+class Page:
+    items: list[Document]
+    total: int
+    next_cursor: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]:
+    documents = visible_documents(user).filter(archived_at__isnull=not filters.archived)
+    if filters.doc_type:
+        documents = documents.filter(doc_type__key=filters.doc_type)
+    if filters.status:
+        documents = documents.filter(status__key=filters.status)
+    if filters.counterparty is not None:
+        documents = documents.filter(counterparty_id=filters.counterparty)
+    if filters.created_from:
+        documents = documents.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        documents = documents.filter(
+            created_at__lt=_day_start(filters.created_to) + timezone.timedelta(days=1)
+        )
+    if filters.mine:
+        documents = documents.filter(initiator=user)
+    text = filters.q.strip()
+    if text:
+        documents = documents.filter(
+            Q(number__icontains=text)
+            | Q(title__icontains=text)
+            | Q(counterparty__name__icontains=text)
+        )
+    return documents
+
+
+def document_list(
+    *, user: User, filters: DocumentFilter, cursor: str = "", limit: int = PAGE_SIZE
+) -> Page:
+    """One page of documents, newest first, with keyset pagination on (created_at, id).
+
+    Three queries whatever the page size: the count, the rows, and nothing else
+    (types, statuses, counterparties and initiators come joined).
+    """
+    documents = document_queryset(user, filters)
+    total = documents.count()
+    if cursor:
+        created_at, pk = _decode_cursor(cursor)
+        documents = documents.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+        )
+    rows = list(
+        documents.select_related("doc_type", "status", "counterparty", "initiator")
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
+
+
+def _encode_cursor(document: Document) -> str:
+    return signing.dumps(
+        [document.created_at.isoformat(), document.pk], salt=_CURSOR_SALT, compress=True
+    )
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        created, pk = signing.loads(cursor, salt=_CURSOR_SALT)
+        return datetime.fromisoformat(created), int(pk)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise NotFound("bad cursor") from None
+
+
+def document_get(*, user: User, pk: int | str) -> Document:
+    """A document with its type's fields, statuses and files prefetched (4 queries)."""
+    from sogla.documents.access import access_document
+
+    document = access_document(user, pk)
+    versions = FileVersion.objects.select_related("author").order_by("-version")
+    files = (
+        DocumentFile.objects.filter(document=document, archived_at=None)
+        .prefetch_related(Prefetch("versions", queryset=versions))
+        .order_by("id")
+    )
+    document.file_list = list(files)  # type: ignore[attr-defined]
+    document.field_defs = list(  # type: ignore[attr-defined]
+        FieldDef.objects.filter(doc_type_id=document.doc_type_id)
+    )
+    return document
+
+
+def document_types_for(user: User) -> QuerySet[DocumentType]:
+    if user.organisation_id is None:
+        return DocumentType.objects.none()
+    return DocumentType.objects.for_org(user.organisation_id).filter(is_active=True)
+
+
+def document_type_get(user: User, key: str) -> DocumentType:
+    try:
+        return document_types_for(user).get(key=key)
+    except DocumentType.DoesNotExist:
+        raise NotFound("no such type") from None
+
+
+def document_type_with_fields(user: User, key: str) -> DocumentType:
+    doc_type = document_type_get(user, key)
+    doc_type.field_defs = list(FieldDef.objects.filter(doc_type=doc_type))  # type: ignore[attr-defined]
+    return doc_type
+
+
+def statuses_for(user: User) -> QuerySet[StatusDef]:
+    return StatusDef.objects.for_org(user.organisation_id or 0).select_related("doc_type")
+
+
+def file_version_get(*, user: User, pk: int | str) -> FileVersion:
+    """A file version of a document the user may see; NotFound otherwise."""
+    try:
+        return FileVersion.objects.select_related("file").get(
+            pk=int(pk), file__document__in=visible_documents(user)
+        )
+    except (FileVersion.DoesNotExist, ValueError, TypeError):
+        raise NotFound("no such file") from None
+
+
+def counterparty_search(*, user: User, q: str = "", limit: int = 20) -> QuerySet[Counterparty]:
+    """Counterparties by name or tax id, for the combobox (one query)."""
+    parties = Counterparty.objects.for_org(user.organisation_id or 0)
+    text = q.strip()
+    if text:
+        from sogla.documents.services import normalize_name
+
+        parties = parties.filter(
+            Q(name__icontains=text)
+            | Q(normalized_name__contains=normalize_name(text))
+            | Q(tax_id__startswith=text)
+        )
+    return parties.order_by("name")[:limit]
+
+
+def counterparty_get(*, user: User, pk: int | str) -> Counterparty:
+    try:
+        return (
+            Counterparty.objects.for_org(user.organisation_id or 0)
+            .prefetch_related("contacts")
+            .get(pk=int(pk))
+        )
+    except (Counterparty.DoesNotExist, ValueError, TypeError):
+        raise NotFound("no such counterparty") from None
+
+
+def users_by_id(user: User, ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {
+        u.pk: u
+        for u in User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
+    }

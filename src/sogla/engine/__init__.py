@@ -1,0 +1,1 @@
+"""The pure approval engine: no Django imports here (an import-linter contract)."""

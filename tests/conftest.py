@@ -1,0 +1,85 @@
+"""Shared fixtures: two organisations (A and B) with people and a contract type.
+
+Tenant B exists in every test that needs it so that isolation is always checked
+against a real neighbour, not an empty database.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+
+from sogla.documents.models import DocumentType, FieldKind
+from sogla.orgs.models import Department, Organisation, User
+from tests.factories import (
+    DepartmentFactory,
+    DocumentTypeFactory,
+    OrganisationFactory,
+    UserFactory,
+    add_field,
+)
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop without the tool; under CI a missing tool is a failure."""
+    if IN_CI:
+        pytest.fail(f"required under CI: {reason}")
+    pytest.skip(reason)
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class Tenant:
+    org: Organisation
+    department: Department
+    admin: User
+    initiator: User
+    colleague: User
+    contract: DocumentType
+
+
+def make_tenant(name: str) -> Tenant:
+    org = OrganisationFactory(name=name, slug=name.lower().replace(" ", "-"))
+    department = DepartmentFactory(organisation=org, name="Sales", code="sales")
+    admin = UserFactory(organisation=org, is_staff=True, username=f"{org.slug}-admin")
+    head = UserFactory(organisation=org, department=department, username=f"{org.slug}-head")
+    department.head = head
+    department.save()
+    initiator = UserFactory(
+        organisation=org, department=department, username=f"{org.slug}-initiator"
+    )
+    colleague = UserFactory(
+        organisation=org, department=department, username=f"{org.slug}-colleague"
+    )
+    contract = DocumentTypeFactory(organisation=org, key="contract", prefix="D")
+    add_field(contract, "subject", FieldKind.STRING, required=True)
+    add_field(contract, "amount", FieldKind.MONEY, required=True)
+    add_field(contract, "end_date", FieldKind.DATE)
+    add_field(contract, "counterparty", FieldKind.COUNTERPARTY)
+    add_field(contract, "contract_file", FieldKind.FILE)
+    return Tenant(org, department, admin, initiator, colleague, contract)
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return make_tenant("Alpha")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return make_tenant("Beta")

@@ -1,0 +1,121 @@
+"""Factories for the organisation and document models; every row is tenant-scoped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from factory.django import DjangoModelFactory
+
+from sogla.documents.models import (
+    Counterparty,
+    DocumentType,
+    FieldDef,
+    FieldKind,
+    StatusDef,
+    StatusMeaning,
+)
+from sogla.documents.services import normalize_name
+from sogla.orgs.models import Department, Organisation, Role, User
+
+
+class OrganisationFactory(DjangoModelFactory[Organisation]):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Org {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+class DepartmentFactory(DjangoModelFactory[Department]):
+    class Meta:
+        model = Department
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Department {n}")
+    code = factory.Sequence(lambda n: f"dep-{n}")
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = factory.Sequence(lambda n: f"Last{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.django.Password("secret-pass-123")
+
+
+class RoleFactory(DjangoModelFactory[Role]):
+    class Meta:
+        model = Role
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    key = factory.Sequence(lambda n: f"role-{n}")
+    name_ru = factory.Sequence(lambda n: f"Роль {n}")
+    name_en = factory.Sequence(lambda n: f"Role {n}")
+
+
+class CounterpartyFactory(DjangoModelFactory[Counterparty]):
+    class Meta:
+        model = Counterparty
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Romashka {n}")
+    normalized_name = factory.LazyAttribute(lambda c: normalize_name(c.name))
+    tax_id = factory.Sequence(lambda n: f"{7700000000 + n}")
+
+
+class DocumentTypeFactory(DjangoModelFactory[DocumentType]):
+    class Meta:
+        model = DocumentType
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    key = factory.Sequence(lambda n: f"type-{n}")
+    name_ru = "Договор"
+    name_en = "Contract"
+    prefix = "D"
+    title_template = "{type} {number} {subject}"
+
+    @factory.post_generation
+    def statuses(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        for order, (key, meaning, token) in enumerate(
+            [
+                ("draft", StatusMeaning.DRAFT, "neutral"),
+                ("on_approval", StatusMeaning.ACTIVE, "active"),
+                ("approved", StatusMeaning.SUCCESS, "approved"),
+            ]
+        ):
+            StatusDef.objects.create(
+                organisation=self.organisation,
+                doc_type=self,
+                key=key,
+                name_ru=key,
+                name_en=key.replace("_", " ").capitalize(),
+                meaning=meaning,
+                token=token,
+                is_initial=order == 0,
+                order=order,
+            )
+
+
+def add_field(
+    doc_type: DocumentType, key: str, kind: str = FieldKind.STRING, **extra: Any
+) -> FieldDef:
+    order = doc_type.fields.count()
+    return FieldDef.objects.create(
+        organisation=doc_type.organisation,
+        doc_type=doc_type,
+        key=key,
+        label_ru=extra.pop("label_ru", key),
+        label_en=extra.pop("label_en", key.replace("_", " ").capitalize()),
+        kind=kind,
+        order=order,
+        **extra,
+    )
