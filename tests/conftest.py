@@ -57,7 +57,9 @@ def make_tenant(name: str) -> Tenant:
     org = OrganisationFactory(name=name, slug=name.lower().replace(" ", "-"))
     department = DepartmentFactory(organisation=org, name="Sales", code="sales")
     admin = UserFactory(organisation=org, is_staff=True, username=f"{org.slug}-admin")
-    head = UserFactory(organisation=org, department=department, username=f"{org.slug}-head")
+    head = UserFactory(
+        organisation=org, department=department, username=f"{org.slug}-head"
+    )
     department.head = head
     department.save()
     initiator = UserFactory(

@@ -19,13 +19,22 @@ def test_creates_numbered_draft_with_title_and_file(tenant_a: Tenant) -> None:
     doc = document_create(
         actor=tenant_a.initiator,
         doc_type=tenant_a.contract,
-        values={"subject": "Поставка", "amount": "1 250 000,50", "counterparty": party.pk},
+        values={
+            "subject": "Поставка",
+            "amount": "1 250 000,50",
+            "counterparty": party.pk,
+        },
         files=[NewFile(upload, "contract_file")],
     )
 
-    assert doc.number.startswith("D-") and doc.number.endswith("-00001")
+    assert doc.number.startswith("D-")
+    assert doc.number.endswith("-00001")
     assert doc.title == f"Договор {doc.number} Поставка"
-    assert doc.fields == {"subject": "Поставка", "amount": "1250000.50", "counterparty": party.pk}
+    assert doc.fields == {
+        "subject": "Поставка",
+        "amount": "1250000.50",
+        "counterparty": party.pk,
+    }
     assert doc.counterparty_id == party.pk
     assert doc.status.key == "draft"
     version = FileVersion.objects.get(file__document=doc)
@@ -38,21 +47,35 @@ def test_creates_numbered_draft_with_title_and_file(tenant_a: Tenant) -> None:
 
 def test_second_document_gets_next_number(tenant_a: Tenant) -> None:
     values = {"subject": "x", "amount": "1"}
-    first = document_create(actor=tenant_a.initiator, doc_type=tenant_a.contract, values=values)
-    second = document_create(actor=tenant_a.initiator, doc_type=tenant_a.contract, values=values)
+    first = document_create(
+        actor=tenant_a.initiator, doc_type=tenant_a.contract, values=values
+    )
+    second = document_create(
+        actor=tenant_a.initiator, doc_type=tenant_a.contract, values=values
+    )
     assert int(second.number[-5:]) == int(first.number[-5:]) + 1
 
 
-def test_reports_every_bad_field_and_saves_nothing(tenant_a: Tenant, tenant_b: Tenant) -> None:
+def test_reports_every_bad_field_and_saves_nothing(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     foreign = CounterpartyFactory(organisation=tenant_b.org)
     with pytest.raises(ValidationFailed) as caught:
         document_create(
             actor=tenant_a.initiator,
             doc_type=tenant_a.contract,
-            values={"amount": "12abc", "end_date": "31.02.2025", "counterparty": foreign.pk,
-                    "bogus": "1"},
+            values={
+                "amount": "12abc",
+                "end_date": "31.02.2025",
+                "counterparty": foreign.pk,
+                "bogus": "1",
+            },
         )
     assert caught.value.by_field().keys() == {
-        "subject", "amount", "end_date", "counterparty", "bogus"
+        "subject",
+        "amount",
+        "end_date",
+        "counterparty",
+        "bogus",
     }
     assert not Document.objects.exists()

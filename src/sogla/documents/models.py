@@ -22,12 +22,12 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return self.name_en if get_language() == "en" else self.name_ru
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class FieldKind(models.TextChoices):
@@ -82,7 +82,9 @@ class Folder(TenantModel):
         verbose_name_plural = _("folders")
         ordering = ["path"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "path"], name="folder_path_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "path"], name="folder_path_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -113,7 +115,9 @@ class DocumentType(TenantModel, Bilingual):
         _("folder rule"),
         max_length=300,
         blank=True,
-        help_text=_("Path of the folder for new documents, with the same placeholders."),
+        help_text=_(
+            "Path of the folder for new documents, with the same placeholders."
+        ),
     )
     has_files = models.BooleanField(_("has files"), default=True)
     confidential = models.BooleanField(
@@ -134,7 +138,9 @@ class DocumentType(TenantModel, Bilingual):
         verbose_name_plural = _("document types")
         ordering = ["order", "key"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "key"], name="doctype_key_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "key"], name="doctype_key_unique"
+            )
         ]
 
     @property
@@ -158,13 +164,17 @@ class FieldDef(TenantModel):
         default=None,
         null=True,
         blank=True,
-        help_text=_('A condition, e.g. {"field": "reason", "op": "eq", "value": "remote"}.'),
+        help_text=_(
+            'A condition, e.g. {"field": "reason", "op": "eq", "value": "remote"}.'
+        ),
     )
     choices = models.JSONField(
         _("choices"),
         default=list,
         blank=True,
-        help_text=_('For choice fields: [{"value": "short", "ru": "…", "en": "…"}, …].'),
+        help_text=_(
+            'For choice fields: [{"value": "short", "ru": "…", "en": "…"}, …].'
+        ),
     )
     help_ru = models.CharField(_("hint (Russian)"), max_length=300, blank=True)
     help_en = models.CharField(_("hint (English)"), max_length=300, blank=True)
@@ -176,7 +186,9 @@ class FieldDef(TenantModel):
         verbose_name_plural = _("fields")
         ordering = ["order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["doc_type", "key"], name="fielddef_key_unique")
+            models.UniqueConstraint(
+                fields=["doc_type", "key"], name="fielddef_key_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -219,7 +231,9 @@ class StatusDef(TenantModel, Bilingual):
         verbose_name_plural = _("statuses")
         ordering = ["order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["doc_type", "key"], name="status_key_unique"),
+            models.UniqueConstraint(
+                fields=["doc_type", "key"], name="status_key_unique"
+            ),
             models.UniqueConstraint(
                 fields=["doc_type"],
                 condition=Q(is_initial=True),
@@ -368,7 +382,8 @@ class Document(TenantModel, TimeStampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "doc_type", "number"], name="document_number_unique"
+                fields=["organisation", "doc_type", "number"],
+                name="document_number_unique",
             )
         ]
         indexes = [
@@ -385,7 +400,9 @@ class Document(TenantModel, TimeStampedModel):
 class DocumentFile(TenantModel):
     """A file slot of a document (e.g. "the contract"); its content lives in versions."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="files"
+    )
     field_key = models.SlugField(max_length=60, blank=True)
     name = models.CharField(_("file name"), max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -403,7 +420,9 @@ class DocumentFile(TenantModel):
 class FileVersion(TenantModel):
     """One immutable version of a file, addressed by the SHA-256 of its content."""
 
-    file = models.ForeignKey(DocumentFile, on_delete=models.CASCADE, related_name="versions")
+    file = models.ForeignKey(
+        DocumentFile, on_delete=models.CASCADE, related_name="versions"
+    )
     version = models.PositiveIntegerField()
     original_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -420,7 +439,9 @@ class FileVersion(TenantModel):
         verbose_name_plural = _("file versions")
         ordering = ["file_id", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["file", "version"], name="file_version_unique")
+            models.UniqueConstraint(
+                fields=["file", "version"], name="file_version_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)(?::0?(\d{1,2}))?\}")
 NUMBER_PLACEHOLDERS = frozenset({"prefix", "yyyy", "yy", "mm", "seq", "department"})
-TITLE_BUILTINS = frozenset({"number", "type", "counterparty", "initiator", "department"})
+TITLE_BUILTINS = frozenset(
+    {"number", "type", "counterparty", "initiator", "department"}
+)
 
 
 def placeholders(template: str) -> set[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core import signing
@@ -66,7 +66,7 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         documents = documents.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to:
         documents = documents.filter(
-            created_at__lt=_day_start(filters.created_to) + timezone.timedelta(days=1)
+            created_at__lt=_day_start(filters.created_to) + timedelta(days=1)
         )
     if filters.mine:
         documents = documents.filter(initiator=user)
@@ -96,8 +96,9 @@ def document_list(
             Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
         )
     rows = list(
-        documents.select_related("doc_type", "status", "counterparty", "initiator")
-        .order_by("-created_at", "-id")[: limit + 1]
+        documents.select_related(
+            "doc_type", "status", "counterparty", "initiator"
+        ).order_by("-created_at", "-id")[: limit + 1]
     )
     next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
@@ -155,7 +156,9 @@ def document_type_with_fields(user: User, key: str) -> DocumentType:
 
 
 def statuses_for(user: User) -> QuerySet[StatusDef]:
-    return StatusDef.objects.for_org(user.organisation_id or 0).select_related("doc_type")
+    return StatusDef.objects.for_org(user.organisation_id or 0).select_related(
+        "doc_type"
+    )
 
 
 def file_version_get(*, user: User, pk: int | str) -> FileVersion:
@@ -168,7 +171,9 @@ def file_version_get(*, user: User, pk: int | str) -> FileVersion:
         raise NotFound("no such file") from None
 
 
-def counterparty_search(*, user: User, q: str = "", limit: int = 20) -> QuerySet[Counterparty]:
+def counterparty_search(
+    *, user: User, q: str = "", limit: int = 20
+) -> QuerySet[Counterparty]:
     """Counterparties by name or tax id, for the combobox (one query)."""
     parties = Counterparty.objects.for_org(user.organisation_id or 0)
     text = q.strip()
@@ -197,7 +202,7 @@ def counterparty_get(*, user: User, pk: int | str) -> Counterparty:
 def users_by_id(user: User, ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
-    return {
-        u.pk: u
-        for u in User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
-    }
+    if user.organisation_id is None:
+        return {}
+    users = User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
+    return {u.pk: u for u in users}

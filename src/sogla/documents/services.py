@@ -104,7 +104,9 @@ def normalize_name(name: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", lowered).split())
 
 
-def _clean_counterparty(data: CounterpartyData) -> tuple[str, str, str, list[FieldProblem]]:
+def _clean_counterparty(
+    data: CounterpartyData,
+) -> tuple[str, str, str, list[FieldProblem]]:
     problems: list[FieldProblem] = []
     name = " ".join(data.name.split())
     if not name:
@@ -121,11 +123,17 @@ def _clean_counterparty(data: CounterpartyData) -> tuple[str, str, str, list[Fie
     for index, contact in enumerate(data.contacts):
         if not contact.name.strip():
             problems.append(
-                FieldProblem(f"contacts[{index}].name", "required", _("This field is required."))
+                FieldProblem(
+                    f"contacts[{index}].name", "required", _("This field is required.")
+                )
             )
-        if contact.email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact.email):
+        if contact.email and not re.fullmatch(
+            r"[^@\s]+@[^@\s]+\.[^@\s]+", contact.email
+        ):
             problems.append(
-                FieldProblem(f"contacts[{index}].email", "invalid", _("Enter a valid e-mail."))
+                FieldProblem(
+                    f"contacts[{index}].email", "invalid", _("Enter a valid e-mail.")
+                )
             )
     return name, tax_id, normalize_name(name), problems
 
@@ -133,7 +141,9 @@ def _clean_counterparty(data: CounterpartyData) -> tuple[str, str, str, list[Fie
 def _duplicate_problems(
     org_id: int, tax_id: str, normalized: str, exclude: int | None
 ) -> list[FieldProblem]:
-    others = Counterparty.objects.for_org(org_id).exclude(pk=exclude)
+    others = Counterparty.objects.for_org(org_id)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
     if tax_id:
         same = others.filter(tax_id=tax_id).first()
         if same is not None:
@@ -181,7 +191,11 @@ def counterparty_create(*, actor: User, data: CounterpartyData) -> Counterparty:
     except IntegrityError:  # a concurrent create of the same counterparty
         raise ValidationFailed(
             _duplicate_problems(org_id, tax_id, normalized, None)
-            or [FieldProblem("name", "duplicate", _("This counterparty already exists."))]
+            or [
+                FieldProblem(
+                    "name", "duplicate", _("This counterparty already exists.")
+                )
+            ]
         ) from None
     Contact.objects.bulk_create(
         Contact(
@@ -221,7 +235,9 @@ def counterparty_update(
 # --- numbering and naming --------------------------------------------------------------
 
 
-def next_number(*, doc_type: DocumentType, at: datetime, department_code: str = "") -> str:
+def next_number(
+    *, doc_type: DocumentType, at: datetime, department_code: str = ""
+) -> str:
     """Take the next number of the type's yearly sequence.
 
     The UPDATE locks the sequence row until the caller's transaction ends, so
@@ -233,7 +249,9 @@ def next_number(*, doc_type: DocumentType, at: datetime, department_code: str = 
         organisation_id=doc_type.organisation_id, doc_type=doc_type, year=local.year
     )
     NumberSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + 1)
-    value = NumberSequence.objects.values_list("last_value", flat=True).get(pk=sequence.pk)
+    value = NumberSequence.objects.values_list("last_value", flat=True).get(
+        pk=sequence.pk
+    )
     return naming.render(
         doc_type.numbering_pattern,
         {
@@ -256,7 +274,7 @@ def _naming_values(
         "counterparty": document.counterparty.name if document.counterparty else "",
         "initiator": document.initiator.short_name,
         "department": document.department.name if document.department else "",
-        "yyyy": f"{timezone.localtime(document.created_at or timezone.now()).year}",
+        "yyyy": f"{timezone.localtime(document.created_at).year}",
     }
     for f in fields:
         value = document.fields.get(f.key)
@@ -296,7 +314,9 @@ def _org_id(actor: User) -> int:
     return actor.organisation_id
 
 
-def _counterparty_from(fields: Sequence[FieldDef], values: Mapping[str, Any]) -> int | None:
+def _counterparty_from(
+    fields: Sequence[FieldDef], values: Mapping[str, Any]
+) -> int | None:
     for f in fields:
         if f.kind == FieldKind.COUNTERPARTY and values.get(f.key) is not None:
             return int(values[f.key])
@@ -311,7 +331,9 @@ def _check_file_fields(
     for new in files:
         if new.field_key and new.field_key not in file_keys:
             problems.append(
-                FieldProblem(new.field_key, "unknown_field", _("There is no such field."))
+                FieldProblem(
+                    new.field_key, "unknown_field", _("There is no such field.")
+                )
             )
         if not new.field_key and not has_files:
             problems.append(
@@ -360,7 +382,9 @@ def document_create(
         created_at=now,
     )
     department_code = actor.department.code if actor.department else ""
-    document.number = next_number(doc_type=doc_type, at=now, department_code=department_code)
+    document.number = next_number(
+        doc_type=doc_type, at=now, department_code=department_code
+    )
     _apply_naming(document, fields)
     document.save()
     for new in files:
@@ -370,7 +394,9 @@ def document_create(
 
 def _initial_status(doc_type: DocumentType) -> StatusDef:
     status = (
-        StatusDef.objects.filter(doc_type=doc_type).order_by("-is_initial", "order").first()
+        StatusDef.objects.filter(doc_type=doc_type)
+        .order_by("-is_initial", "order")
+        .first()
     )
     if status is None:
         raise ValidationFailed.single(
@@ -410,7 +436,9 @@ def document_archive(*, actor: User, document: Document) -> Document:
     """Deleting a document archives it: it leaves the registry, nothing is erased."""
     document = _locked(document)
     if document.initiator_id != actor.pk and not _is_admin(actor):
-        raise PermissionDenied(_("Only the initiator or an administrator may change it."))
+        raise PermissionDenied(
+            _("Only the initiator or an administrator may change it.")
+        )
     if document.archived_at is None:
         document.archived_at = timezone.now()
         document.save(update_fields=["archived_at", "updated_at"])

@@ -44,7 +44,11 @@ ACCEPTED: dict[str, frozenset[str]] = {
     "text/plain": frozenset({".txt", ".csv", ".md"}),
 }
 MAX_PIXELS = 100_000_000
-_ZIP_KINDS = {"word/document.xml": DOCX, "xl/workbook.xml": XLSX, "ppt/presentation.xml": PPTX}
+_ZIP_KINDS = {
+    "word/document.xml": DOCX,
+    "xl/workbook.xml": XLSX,
+    "ppt/presentation.xml": PPTX,
+}
 _ODF_KINDS = {
     b"application/vnd.oasis.opendocument.text": ODT,
     b"application/vnd.oasis.opendocument.spreadsheet": ODS,
@@ -140,7 +144,7 @@ def _png_too_large(head: bytes) -> bool:
     if len(head) < 24:
         return True
     width, height = struct.unpack(">II", head[16:24])
-    return width * height > MAX_PIXELS
+    return bool(width * height > MAX_PIXELS)
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -168,13 +172,15 @@ def check_upload(field: str, name: str, stream: IO[bytes], size: int) -> Checked
         raise ValidationFailed.single(
             field,
             "file_type_not_accepted",
-            _("This kind of file is not accepted: use PDF, office documents, images or text."),
+            _(
+                "This kind of file is not accepted: use PDF, office documents, images or text."
+            ),
         )
     if mime == "image/png" and _png_too_large(head):
         raise ValidationFailed.single(
             field, "image_too_large", _("The image has too many pixels.")
         )
-    _, suffix = _split(display)
+    suffix = _split(display)[1]
     if suffix not in ACCEPTED[mime]:
         raise ValidationFailed.single(
             field,

@@ -127,7 +127,7 @@ def _equal(left: Any, right: Any) -> bool:
     return bool(left == right) or str(left) == str(right)
 
 
-def _compare(op: Op, left: Any, right: Any) -> bool:  # noqa: PLR0911
+def _compare(op: Op, left: Any, right: Any) -> bool:
     if op is Op.EMPTY:
         return _is_empty(left)
     if op is Op.NOT_EMPTY:
@@ -148,4 +148,5 @@ def _compare(op: Op, left: Any, right: Any) -> bool:  # noqa: PLR0911
     if pair is None:
         return False
     a, b = pair
-    return {Op.GT: a > b, Op.GTE: a >= b, Op.LT: a < b, Op.LTE: a <= b}[op]
+    outcome: bool = {Op.GT: a > b, Op.GTE: a >= b, Op.LT: a < b, Op.LTE: a <= b}[op]
+    return outcome

@@ -25,7 +25,10 @@ class Organisation(TimeStampedModel):
         _("country for public holidays"), max_length=2, default="RU"
     )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Moscow"
+        _("time zone"),
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default="Europe/Moscow",
     )
     language = models.CharField(
         _("language"), max_length=5, choices=LANGUAGE_CHOICES, default="ru"
@@ -139,7 +142,7 @@ class User(AbstractUser):
         _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, blank=True
     )
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")
@@ -152,7 +155,7 @@ class User(AbstractUser):
 
     @property
     def short_name(self) -> str:
-        """"Petrov P." style, as the route map and inbox show people."""
+        """ "Petrov P." style, as the route map and inbox show people."""
         if self.last_name and self.first_name:
             return f"{self.last_name} {self.first_name[0]}."
         return self.get_full_name() or self.username
@@ -173,7 +176,9 @@ class Role(TenantModel):
         verbose_name_plural = _("roles")
         ordering = ["key"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "key"], name="role_key_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "key"], name="role_key_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -239,7 +244,9 @@ class WorkingCalendar(TenantModel):
         verbose_name = _("working calendar")
         verbose_name_plural = _("working calendars")
         constraints = [
-            models.UniqueConstraint(fields=["organisation"], name="calendar_one_per_org")
+            models.UniqueConstraint(
+                fields=["organisation"], name="calendar_one_per_org"
+            )
         ]
 
     def __str__(self) -> str:
@@ -261,7 +268,9 @@ class CalendarDay(TenantModel):
         verbose_name_plural = _("calendar days")
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")
+            models.UniqueConstraint(
+                fields=["calendar", "date"], name="calendar_day_unique"
+            )
         ]
 
     def __str__(self) -> str:

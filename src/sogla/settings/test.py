@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 
-from sogla.settings.base import *  # noqa: F403
+from sogla.settings.base import *
 from sogla.settings.base import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-MEDIA_ROOT = tempfile.mkdtemp(prefix="sogla-test-files-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sogla-test-files-"))
 STORAGES = {
     **STORAGES,
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT},
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -1,0 +1,56 @@
+"""Working-time arithmetic over a calendar of working days and hours (pure Python)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Which days are working days, and the working hours of each of them.
+
+    ``holidays`` are days off that would otherwise be working days; ``extra_working``
+    are weekend days that are working days (as when a holiday is moved).
+    """
+
+    weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    extra_working: frozenset[date] = field(default_factory=frozenset)
+    day_starts: time = time(9, 0)
+    day_ends: time = time(18, 0)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_working:
+            return True
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
+        if days < 0:
+            msg = "days must not be negative"
+            raise ValueError(msg)
+        current = start
+        remaining = days
+        for _ in range(days * 7 + 400):
+            if remaining == 0:
+                return current
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                remaining -= 1
+        msg = "the calendar has no working days"
+        raise ValueError(msg)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
+        count = 0
+        current = start
+        while current < end:
+            current += timedelta(days=1)
+            count += self.is_working_day(current)
+        return count
+
+    def deadline(self, start: datetime, days: int) -> datetime:
+        """The end of the working day ``days`` working days after ``start`` (local time)."""
+        day = self.add_working_days(start.date(), days)
+        return datetime.combine(day, self.day_ends, tzinfo=start.tzinfo)

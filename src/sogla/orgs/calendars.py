@@ -1,0 +1,48 @@
+"""An organisation's working calendar: weekly pattern, public holidays, exceptions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import holidays
+
+from sogla.engine.calendar import WorkCalendar
+from sogla.orgs.models import CalendarDay, Organisation, WorkingCalendar
+
+
+def public_holidays(country: str, years: range) -> set[date]:
+    try:
+        days = holidays.country_holidays(country, years=list(years))
+    except NotImplementedError:
+        return set()
+    return set(days.keys())
+
+
+def work_calendar(organisation: Organisation, years: range | None = None) -> WorkCalendar:
+    """The organisation's calendar for ``years`` (default: last, this and next year)."""
+    if years is None:
+        this_year = date.today().year  # noqa: DTZ011 (a range of years, not a moment)
+        years = range(this_year - 1, this_year + 2)
+    settings_row = WorkingCalendar.objects.filter(organisation=organisation).first()
+    if settings_row is None:
+        settings_row = WorkingCalendar(organisation=organisation)
+    off = (
+        public_holidays(organisation.country, years)
+        if settings_row.use_public_holidays
+        else set()
+    )
+    exceptions = CalendarDay.objects.filter(
+        organisation=organisation, date__year__in=list(years)
+    ).values_list("date", "is_working")
+    extra_working = {day for day, working in exceptions if working}
+    off |= {day for day, working in exceptions if not working}
+    weekdays = frozenset(
+        int(part) for part in settings_row.working_weekdays.split(",") if part.strip()
+    )
+    return WorkCalendar(
+        weekdays=weekdays,
+        holidays=frozenset(off - extra_working),
+        extra_working=frozenset(extra_working),
+        day_starts=settings_row.day_starts,
+        day_ends=settings_row.day_ends,
+    )
