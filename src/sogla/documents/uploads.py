@@ -76,10 +76,9 @@ def safe_name(raw: str) -> str:
         for ch in name
         if ch not in _FORBIDDEN_CHARS and unicodedata.category(ch)[0] != "C"
     )
-    name = " ".join(name.split()).strip(" .")
+    name = " ".join(name.split())
     stem, suffix = _split(name)
-    if not stem:
-        stem = "file"
+    stem = stem.strip(" .") or "file"
     suffix = suffix[:16]
     return stem[: 200 - len(suffix)] + suffix
 

@@ -1,0 +1,87 @@
+# Sogla: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs every check.
+# Prerequisites: Python 3.11+ and Node.js 18+ with npm. Everything else is installed here.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON_FOR_VENV ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+SOGLA := $(VENV)/bin/sogla
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+# Where the PostgreSQL test run connects; the test database itself is created by pytest.
+SOGLA_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help prerequisites setup run serve demo test check test-sqlite test-postgres \
+	bench messages clean
+
+help:
+	@echo "make run    - set everything up and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make test   - set everything up and run the checks and the whole test suite"
+	@echo "make check  - linters, types, import contracts, migrations check"
+	@echo "make bench  - benchmarks (print figures; not part of make test)"
+	@echo "make clean  - remove the virtualenv, node_modules, built assets (keeps var/)"
+
+prerequisites:
+	@test -n "$(PYTHON_FOR_VENV)" || { echo "Sogla needs Python 3.11 or newer: install python3.11 (with venv) and run make again."; exit 1; }
+	@command -v node >/dev/null 2>&1 || { echo "Sogla needs Node.js 18 or newer with npm: install nodejs and npm and run make again."; exit 1; }
+	@node -e 'process.exit(parseInt(process.versions.node) >= 18 ? 0 : 1)' || { echo "Sogla needs Node.js 18 or newer (found $$(node --version)): upgrade nodejs."; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "Sogla needs npm (comes with Node.js): install npm and run make again."; exit 1; }
+	@$(PYTHON_FOR_VENV) -c 'import venv, ensurepip' 2>/dev/null || { echo "Python's venv module is missing: install python3-venv and run make again."; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | prerequisites
+	@test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json | prerequisites
+	npm ci --no-audit --no-fund
+	@touch $@
+
+ASSET_SOURCES := $(wildcard assets/*) package-lock.json
+src/sogla/web/static/sogla/dist/.built: node_modules/.installed $(ASSET_SOURCES)
+	npm run --silent build
+	@touch $@
+
+setup: $(VENV)/.installed src/sogla/web/static/sogla/dist/.built
+
+run: setup
+	@mkdir -p var
+	$(SOGLA) migrate --noinput
+	$(SOGLA) collectstatic --noinput --verbosity 0
+	$(SOGLA) demo
+	$(SOGLA) serve --host $(HOST) --port $(PORT)
+
+check: setup
+	$(VENV)/bin/ruff check src tests $(wildcard bench)
+	$(VENV)/bin/ruff format --check src tests $(wildcard bench)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(SOGLA) makemigrations --check --dry-run --settings=sogla.settings.test
+
+test-sqlite: setup
+	SOGLA_DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Runs when PostgreSQL answers at SOGLA_TEST_POSTGRES_URL; under CI=true it must.
+test-postgres: setup
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(SOGLA_TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		SOGLA_DATABASE_URL='$(SOGLA_TEST_POSTGRES_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(SOGLA_TEST_POSTGRES_URL), and CI needs it."; exit 1; \
+	else \
+		echo "PostgreSQL is not reachable at $(SOGLA_TEST_POSTGRES_URL): the PostgreSQL run is skipped (set SOGLA_TEST_POSTGRES_URL to run it)."; \
+	fi
+
+test: check test-sqlite test-postgres
+
+bench: setup
+	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(PY) $$b; done; else echo "No benchmarks yet."; fi
+
+messages: setup
+	cd src/sogla && ../../$(SOGLA) makemessages --locale ru --no-obsolete --ignore 'static/*' && ../../$(SOGLA) compilemessages --locale ru
+
+clean:
+	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist
