@@ -1,0 +1,135 @@
+// Sogla front-end: htmx + the Bootstrap components we use, and small behaviours
+// wired through data-* attributes (the CSP forbids inline scripts and handlers).
+import htmx from "htmx.org";
+import Collapse from "bootstrap/js/src/collapse.js";
+import Dropdown from "bootstrap/js/src/dropdown.js";
+import Offcanvas from "bootstrap/js/src/offcanvas.js";
+
+window.htmx = htmx;
+void Collapse;
+void Dropdown;
+void Offcanvas;
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.getAttribute("content") : "";
+}
+
+document.addEventListener("htmx:configRequest", (event) => {
+  event.detail.headers["X-CSRFToken"] = csrfToken();
+});
+
+// Copy buttons: <button data-copy="D-2025-00001">.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const text = button.getAttribute("data-copy");
+  const done = () => {
+    const status = button.querySelector("[data-copy-status]");
+    if (status) {
+      status.textContent = button.getAttribute("data-copied") || "Copied";
+      window.setTimeout(() => {
+        status.textContent = "";
+      }, 2000);
+    }
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, () => {});
+  } else {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.appendChild(area);
+    area.select();
+    try {
+      document.execCommand("copy");
+      done();
+    } finally {
+      area.remove();
+    }
+  }
+});
+
+// Forms that ask first: <form data-confirm="Archive this document?">.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.getAttribute("data-confirm"))) {
+    event.preventDefault();
+  }
+});
+
+// Selects that submit their form on change (language switch, filters without htmx).
+document.addEventListener("change", (event) => {
+  const el = event.target.closest("[data-autosubmit]");
+  if (el && el.form) {
+    if (el.form.requestSubmit) el.form.requestSubmit();
+    else el.form.submit();
+  }
+});
+
+// Counterparty combobox ---------------------------------------------------------
+function combobox(el) {
+  return el.closest("[data-combobox]");
+}
+
+document.addEventListener("click", (event) => {
+  const option = event.target.closest("[data-cp-pick]");
+  if (option) {
+    event.preventDefault();
+    const box = combobox(option);
+    box.querySelector("[data-cp-value]").value = option.getAttribute("data-id");
+    const input = box.querySelector("[data-cp-input]");
+    input.value = option.getAttribute("data-name");
+    box.querySelector("[data-cp-options]").replaceChildren();
+    input.setAttribute("aria-expanded", "false");
+    input.focus();
+    return;
+  }
+  const open = event.target.closest("[data-cp-open-create]");
+  if (open) {
+    event.preventDefault();
+    const box = combobox(open);
+    const panel = box.querySelector("[data-cp-create]");
+    panel.hidden = false;
+    const name = panel.querySelector("[data-cp-create-name]");
+    name.value = box.querySelector("[data-cp-input]").value;
+    box.querySelector("[data-cp-options]").replaceChildren();
+    name.focus();
+    return;
+  }
+  const cancel = event.target.closest("[data-cp-cancel]");
+  if (cancel) {
+    event.preventDefault();
+    const box = combobox(cancel);
+    box.querySelector("[data-cp-create]").hidden = true;
+    box.querySelector("[data-cp-input]").focus();
+  }
+});
+
+// Typing in the combobox clears the chosen id until an option is picked again.
+document.addEventListener("input", (event) => {
+  const input = event.target.closest("[data-cp-input]");
+  if (!input) return;
+  const box = combobox(input);
+  box.querySelector("[data-cp-value]").value = "";
+  input.setAttribute("aria-expanded", "true");
+});
+
+// Enter inside the mini form creates the counterparty instead of submitting the page.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const inside = event.target.closest("[data-cp-create]");
+  if (inside && event.target.tagName === "INPUT") {
+    event.preventDefault();
+    inside.querySelector("[data-cp-submit]").click();
+  }
+});
+
+// The error summary takes focus so screen readers announce it.
+function focusSummary(root) {
+  const summary = (root || document).querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+}
+document.addEventListener("DOMContentLoaded", () => focusSummary(document));
+document.addEventListener("htmx:afterSettle", (event) => focusSummary(event.target));
