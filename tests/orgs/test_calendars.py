@@ -25,7 +25,10 @@ def test_exceptions_override_the_weekly_pattern(tenant_a: Tenant) -> None:
         organisation=tenant_a.org, calendar=row, date=date(2026, 3, 14), is_working=True
     )
     CalendarDay.objects.create(
-        organisation=tenant_a.org, calendar=row, date=date(2026, 3, 16), is_working=False
+        organisation=tenant_a.org,
+        calendar=row,
+        date=date(2026, 3, 16),
+        is_working=False,
     )
     calendar = work_calendar(tenant_a.org, range(2026, 2027))
     assert calendar.is_working_day(date(2026, 3, 14))  # a Saturday made working

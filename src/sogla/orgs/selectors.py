@@ -1,0 +1,42 @@
+"""Read-only queries about people: delegations in force, role holders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sogla.orgs.models import Delegation, User
+
+
+def active_delegate(user: User, day: date) -> User | None:
+    """Who stands in for ``user`` on ``day`` (the latest-starting delegation wins).
+
+    Chains are followed (A away -> B, B away -> C gives C) up to the organisation's
+    size, and a cycle ends at the last person not yet visited.
+    """
+    seen = {user.pk}
+    current = user
+    while True:
+        delegation = (
+            Delegation.objects.for_org(user.organisation_id or 0)
+            .filter(from_user=current, starts_on__lte=day, ends_on__gte=day)
+            .select_related("to_user")
+            .order_by("-starts_on", "-id")
+            .first()
+        )
+        if delegation is None or delegation.to_user_id in seen:
+            return current if current.pk != user.pk else None
+        if not delegation.to_user.is_active:
+            return current if current.pk != user.pk else None
+        seen.add(delegation.to_user_id)
+        current = delegation.to_user
+
+
+def role_holders(organisation_id: int, role_key: str) -> list[User]:
+    return list(
+        User.objects.filter(
+            organisation_id=organisation_id,
+            is_active=True,
+            roles__key=role_key,
+            roles__organisation_id=organisation_id,
+        ).order_by("last_name", "first_name")
+    )
