@@ -1,5 +1,35 @@
-"""The REST API object; each app owns its router (see ``sogla.api.setup``)."""
+"""The REST API object; each app owns its router, added here.
+
+Mounted at ``/api/v1/`` (see ``sogla.urls``): OpenAPI at ``/api/v1/openapi.json``,
+Swagger UI at ``/api/v1/docs`` from ninja's bundled static files.
+"""
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Sogla API", version="1", urls_namespace="api")
+from sogla.api import errors
+from sogla.api.auth import AUTH
+
+api = NinjaAPI(
+    title="Sogla API",
+    version="1",
+    urls_namespace="api",
+    auth=AUTH,
+    description=(
+        "Documents, files and counterparties of your organisation. Authenticate with "
+        "`Authorization: Bearer <token>` (a personal token from your profile) or a "
+        "browser session (unsafe methods then need the `X-CSRFToken` header). Every "
+        '4xx answer has the body `{"errors": [{"field", "code", "message"}]}`.'
+    ),
+)
+errors.install(api)
+
+
+def _add_routers() -> None:
+    from sogla.documents.api import router as documents_router
+    from sogla.orgs.api import router as orgs_router
+
+    api.add_router("", orgs_router)
+    api.add_router("", documents_router)
+
+
+_add_routers()

@@ -1,0 +1,357 @@
+"""REST endpoints for document types, documents, files and counterparties.
+
+Thin: parse, call selectors and services, serialise. Access is decided by the
+selectors (``documents.access``): ids of other organisations' objects, and of
+documents the caller may not see, answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Status, UploadedFile
+
+from sogla.api.schemas import ERRORS
+from sogla.core.errors import NotFound, ValidationFailed
+from sogla.documents import selectors, services
+from sogla.documents.access import access_document, can_edit
+from sogla.documents.downloads import file_response
+from sogla.documents.schemas import (
+    CounterpartyIn,
+    CounterpartyOut,
+    CounterpartyPatchIn,
+    DocumentDetailOut,
+    DocumentFilterIn,
+    DocumentIn,
+    DocumentListOut,
+    DocumentPatchIn,
+    DocumentTypeOut,
+    FileOut,
+    FileVersionOut,
+    counterparty_out,
+    document_detail_out,
+    document_out,
+    document_type_out,
+    file_out,
+    file_version_out,
+)
+from sogla.documents.uploads import check_upload
+from sogla.orgs.models import User
+
+router = Router(tags=["documents"])
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _ok(schema: Any, status: int = 200) -> dict[Any, Any]:
+    return {status: schema, **ERRORS}
+
+
+# --- document types --------------------------------------------------------------------
+
+
+@router.get(
+    "/document-types",
+    response=_ok(list[DocumentTypeOut]),
+    operation_id="document_types_list",
+    url_name="document_types_list",
+    summary="Document types available for new documents",
+)
+def document_types_list(request: HttpRequest) -> list[dict[str, Any]]:
+    types = selectors.document_types_for(_user(request)).prefetch_related(
+        "fields", "statuses"
+    )
+    return [
+        document_type_out(t, list(t.fields.all()), list(t.statuses.all()))
+        for t in types
+    ]
+
+
+@router.get(
+    "/document-types/{key}",
+    response=_ok(DocumentTypeOut),
+    operation_id="document_type_get",
+    url_name="document_type_get",
+    summary="One document type with its fields and statuses",
+)
+def document_type_get(request: HttpRequest, key: str) -> dict[str, Any]:
+    doc_type = selectors.document_type_with_fields(_user(request), key)
+    statuses = list(doc_type.statuses.all())
+    return document_type_out(doc_type, doc_type.field_defs, statuses)  # type: ignore[attr-defined]
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+@router.get(
+    "/documents",
+    response=_ok(DocumentListOut),
+    operation_id="documents_list",
+    url_name="documents_list",
+    summary="Documents I may see, newest first (cursor pagination)",
+)
+def documents_list(
+    request: HttpRequest, filters: Query[DocumentFilterIn]
+) -> dict[str, Any]:
+    wanted = selectors.DocumentFilter(
+        doc_type=filters.doc_type,
+        status=filters.status,
+        counterparty=filters.counterparty,
+        created_from=filters.created_from,
+        created_to=filters.created_to,
+        mine=filters.mine,
+        q=filters.q,
+        archived=filters.archived,
+    )
+    try:
+        page = selectors.document_list(
+            user=_user(request),
+            filters=wanted,
+            cursor=filters.cursor,
+            limit=filters.limit,
+        )
+    except NotFound:
+        raise ValidationFailed.single(
+            "cursor", "invalid", _("This page link is no longer valid.")
+        ) from None
+    return {
+        "items": [document_out(d) for d in page.items],
+        "total": page.total,
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _detail(user: User, document_id: int) -> dict[str, Any]:
+    document = selectors.document_get(user=user, pk=document_id)
+    return document_detail_out(document, can_edit=can_edit(user, document))
+
+
+@router.post(
+    "/documents",
+    response=_ok(DocumentDetailOut, 201),
+    operation_id="document_create",
+    url_name="document_create",
+    summary="Create a draft document",
+)
+def document_create(
+    request: HttpRequest, payload: DocumentIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    try:
+        doc_type = selectors.document_type_get(user, payload.doc_type)
+    except NotFound:
+        raise ValidationFailed.single(
+            "doc_type", "unknown_type", _("No such document type.")
+        ) from None
+    document = services.document_create(
+        actor=user, doc_type=doc_type, values=payload.fields
+    )
+    return Status(201, _detail(user, document.pk))
+
+
+@router.get(
+    "/documents/{document_id}",
+    response=_ok(DocumentDetailOut),
+    operation_id="document_get",
+    url_name="document_get",
+    summary="One document with its files",
+)
+def document_get(request: HttpRequest, document_id: int) -> dict[str, Any]:
+    return _detail(_user(request), document_id)
+
+
+@router.patch(
+    "/documents/{document_id}",
+    response=_ok(DocumentDetailOut),
+    operation_id="document_update",
+    url_name="document_update",
+    summary="Change field values of a draft",
+)
+def document_update(
+    request: HttpRequest, document_id: int, payload: DocumentPatchIn
+) -> dict[str, Any]:
+    user = _user(request)
+    document = access_document(user, document_id)
+    services.document_update_fields(
+        actor=user, document=document, values=payload.fields
+    )
+    return _detail(user, document_id)
+
+
+@router.post(
+    "/documents/{document_id}/archive",
+    response=_ok(DocumentDetailOut),
+    operation_id="document_archive",
+    url_name="document_archive",
+    summary="Archive a document (nothing is erased)",
+)
+def document_archive(request: HttpRequest, document_id: int) -> dict[str, Any]:
+    user = _user(request)
+    document = access_document(user, document_id)
+    services.document_archive(actor=user, document=document)
+    return _detail(user, document_id)
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/documents/{document_id}/files",
+    response=_ok(list[FileOut]),
+    operation_id="document_files_list",
+    url_name="document_files_list",
+    summary="Files of a document with their versions",
+)
+def document_files_list(request: HttpRequest, document_id: int) -> list[dict[str, Any]]:
+    document = selectors.document_get(user=_user(request), pk=document_id)
+    return [file_out(f) for f in document.file_list]  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/documents/{document_id}/files",
+    response=_ok(FileVersionOut, 201),
+    operation_id="document_file_upload",
+    url_name="document_file_upload",
+    summary="Upload a file, or a new version of a file (multipart/form-data)",
+)
+def document_file_upload(
+    request: HttpRequest,
+    document_id: int,
+    file: File[UploadedFile],
+    field_key: Form[str] = "",
+    file_id: Form[int | None] = None,
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    document = selectors.document_get(user=user, pk=document_id)
+    existing = None
+    if file_id is not None:
+        existing = next((f for f in document.file_list if f.pk == file_id), None)  # type: ignore[attr-defined]
+        if existing is None:
+            raise ValidationFailed.single("file_id", "unknown_file", _("No such file."))
+    checked = check_upload("file", file.name or "", file, file.size or 0)
+    version = services.file_add(
+        actor=user,
+        document=document,
+        new=services.NewFile(checked, field_key.strip()),
+        file=existing,
+    )
+    return Status(201, file_version_out(version))
+
+
+@router.get(
+    "/files/{version_id}/download",
+    response={200: None, **ERRORS},
+    operation_id="file_download",
+    url_name="file_download",
+    summary="Download one file version (always as an attachment)",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file's bytes",
+                "content": {
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            }
+        }
+    },
+)
+def file_download(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = selectors.file_version_get(user=_user(request), pk=version_id)
+    return file_response(version)  # type: ignore[return-value]
+
+
+# --- counterparties ----------------------------------------------------------------------
+
+
+@router.get(
+    "/counterparties",
+    response=_ok(list[CounterpartyOut]),
+    operation_id="counterparties_list",
+    url_name="counterparties_list",
+    summary="Counterparties by name or tax id",
+)
+def counterparties_list(
+    request: HttpRequest, q: Query[str] = "", limit: Query[int] = 20
+) -> list[dict[str, Any]]:
+    parties = selectors.counterparty_search(
+        user=_user(request), q=q[:200], limit=max(1, min(limit, 100))
+    ).prefetch_related("contacts")
+    return [counterparty_out(p) for p in parties]
+
+
+def _contacts(payload: CounterpartyIn) -> list[services.ContactData]:
+    return [
+        services.ContactData(
+            name=c.name, email=c.email, phone=c.phone, position=c.position
+        )
+        for c in payload.contacts
+    ]
+
+
+@router.post(
+    "/counterparties",
+    response=_ok(CounterpartyOut, 201),
+    operation_id="counterparty_create",
+    url_name="counterparty_create",
+    summary="Create a counterparty with contacts (duplicates are refused)",
+)
+def counterparty_create(
+    request: HttpRequest, payload: CounterpartyIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    data = services.CounterpartyData(
+        name=payload.name,
+        tax_id=payload.tax_id,
+        category=payload.category.value,
+        address=payload.address,
+        note=payload.note,
+        contacts=_contacts(payload),
+    )
+    party = services.counterparty_create(actor=user, data=data)
+    return Status(
+        201, counterparty_out(selectors.counterparty_get(user=user, pk=party.pk))
+    )
+
+
+@router.get(
+    "/counterparties/{counterparty_id}",
+    response=_ok(CounterpartyOut),
+    operation_id="counterparty_get",
+    url_name="counterparty_get",
+    summary="One counterparty with its contacts",
+)
+def counterparty_get(request: HttpRequest, counterparty_id: int) -> dict[str, Any]:
+    return counterparty_out(
+        selectors.counterparty_get(user=_user(request), pk=counterparty_id)
+    )
+
+
+@router.patch(
+    "/counterparties/{counterparty_id}",
+    response=_ok(CounterpartyOut),
+    operation_id="counterparty_update",
+    url_name="counterparty_update",
+    summary="Change a counterparty (absent keys keep their values)",
+)
+def counterparty_update(
+    request: HttpRequest, counterparty_id: int, payload: CounterpartyPatchIn
+) -> dict[str, Any]:
+    user = _user(request)
+    party = selectors.counterparty_get(user=user, pk=counterparty_id)
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    category = changes.get("category", party.category)
+    data = services.CounterpartyData(
+        name=changes.get("name", party.name),
+        tax_id=changes.get("tax_id", party.tax_id),
+        category=getattr(category, "value", category),
+        address=changes.get("address", party.address),
+        note=changes.get("note", party.note),
+    )
+    services.counterparty_update(actor=user, counterparty=party, data=data)
+    return counterparty_out(selectors.counterparty_get(user=user, pk=counterparty_id))

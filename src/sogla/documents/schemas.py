@@ -1,0 +1,358 @@
+"""API schemas of documents, document types, files and counterparties.
+
+Input schemas forbid unknown keys: a body carrying ``organisation``, ``initiator``,
+``number``, ``status``, ``created_at`` or any other key the schema does not name is
+refused with 422 (code ``unknown_field``, the key as ``field``), and nothing is saved.
+Output is built by the ``*_out`` functions below, so only the listed attributes leave
+the server.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.urls import reverse
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from sogla.documents.models import (
+    Contact,
+    Counterparty,
+    CounterpartyCategory,
+    Document,
+    DocumentFile,
+    DocumentType,
+    FieldDef,
+    FileVersion,
+    StatusDef,
+)
+from sogla.orgs.models import User
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- document types ------------------------------------------------------------------
+
+
+class ChoiceOut(Schema):
+    value: str
+    label: str
+    ru: str
+    en: str
+
+
+class FieldDefOut(Schema):
+    key: str
+    label: str
+    kind: str = Field(
+        description="string, text, number, money, date, choice, bool, user, users, counterparty, file or url"
+    )
+    required: bool
+    required_when: dict[str, Any] | None = Field(
+        description="A structured condition; the field is required when it holds."
+    )
+    choices: list[ChoiceOut]
+    help: str
+
+
+class StatusDefOut(Schema):
+    key: str
+    name: str
+    meaning: str = Field(description="draft, active, success, failure or archived")
+    token: str = Field(description="Colour token, e.g. neutral, active, approved")
+    is_initial: bool
+
+
+class DocumentTypeOut(Schema):
+    key: str
+    name: str
+    name_ru: str
+    name_en: str
+    description: str
+    prefix: str
+    has_files: bool
+    confidential: bool
+    fields: list[FieldDefOut]
+    statuses: list[StatusDefOut]
+
+
+def field_def_out(field: FieldDef) -> dict[str, Any]:
+    return {
+        "key": field.key,
+        "label": field.label,
+        "kind": field.kind,
+        "required": field.required,
+        "required_when": field.required_when or None,
+        "choices": [
+            {
+                "value": str(choice.get("value", "")),
+                "label": field.choice_label(choice.get("value")),
+                "ru": str(choice.get("ru", "")),
+                "en": str(choice.get("en", "")),
+            }
+            for choice in (field.choices or [])
+            if isinstance(choice, dict)
+        ],
+        "help": field.help,
+    }
+
+
+def status_def_out(status: StatusDef) -> dict[str, Any]:
+    return {
+        "key": status.key,
+        "name": status.name,
+        "meaning": status.meaning,
+        "token": status.token,
+        "is_initial": status.is_initial,
+    }
+
+
+def document_type_out(
+    doc_type: DocumentType, fields: list[FieldDef], statuses: list[StatusDef]
+) -> dict[str, Any]:
+    return {
+        "key": doc_type.key,
+        "name": doc_type.name,
+        "name_ru": doc_type.name_ru,
+        "name_en": doc_type.name_en,
+        "description": doc_type.description,
+        "prefix": doc_type.prefix,
+        "has_files": doc_type.has_files,
+        "confidential": doc_type.confidential,
+        "fields": [field_def_out(f) for f in fields],
+        "statuses": [status_def_out(s) for s in statuses],
+    }
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+class RefOut(Schema):
+    id: int
+    name: str
+
+
+class TypeRefOut(Schema):
+    key: str
+    name: str
+
+
+class StatusOut(Schema):
+    key: str
+    name: str
+    meaning: str
+    token: str
+
+
+class DocumentOut(Schema):
+    id: int
+    number: str
+    title: str
+    doc_type: TypeRefOut
+    status: StatusOut
+    fields: dict[str, Any] = Field(
+        description="Values by field key: text, decimal strings, ISO dates, booleans, ids."
+    )
+    initiator: RefOut
+    department_id: int | None
+    counterparty: RefOut | None
+    folder_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class FileVersionOut(Schema):
+    id: int
+    version: int
+    name: str
+    size: int
+    mime_type: str
+    sha256: str
+    author: RefOut
+    created_at: datetime
+    download_url: str
+
+
+class FileOut(Schema):
+    id: int
+    name: str
+    field_key: str = Field(description="The file field's key, or '' for general files.")
+    versions: list[FileVersionOut] = Field(description="Newest first.")
+
+
+class DocumentDetailOut(DocumentOut):
+    can_edit: bool
+    files: list[FileOut]
+
+
+class DocumentListOut(Schema):
+    items: list[DocumentOut]
+    total: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class DocumentFilterIn(In):
+    doc_type: str = Field("", description="A document type key.")
+    status: str = Field("", description="A status key.")
+    counterparty: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    mine: bool = Field(False, description="Only documents I started.")
+    q: str = Field(
+        "", max_length=200, description="Search in number, title, counterparty."
+    )
+    archived: bool = False
+    cursor: str = Field("", max_length=500)
+    limit: int = Field(50, ge=1, le=200)
+
+
+class DocumentIn(In):
+    doc_type: str = Field(
+        min_length=1, max_length=60, description="A document type key."
+    )
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Values by field key (file fields excluded)."
+    )
+
+
+class DocumentPatchIn(In):
+    fields: dict[str, Any] = Field(
+        description="Values to change by field key; absent keys keep their values, "
+        "null or an empty string clears a value."
+    )
+
+
+def _user_ref(user: User) -> dict[str, Any]:
+    return {"id": user.pk, "name": user.get_full_name() or user.username}
+
+
+def document_out(document: Document) -> dict[str, Any]:
+    party = document.counterparty
+    return {
+        "id": document.pk,
+        "number": document.number,
+        "title": document.title,
+        "doc_type": {"key": document.doc_type.key, "name": document.doc_type.name},
+        "status": {
+            "key": document.status.key,
+            "name": document.status.name,
+            "meaning": document.status.meaning,
+            "token": document.status.token,
+        },
+        "fields": document.fields,
+        "initiator": _user_ref(document.initiator),
+        "department_id": document.department_id,
+        "counterparty": {"id": party.pk, "name": party.name} if party else None,
+        "folder_id": document.folder_id,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+        "archived_at": document.archived_at,
+    }
+
+
+def file_version_out(version: FileVersion) -> dict[str, Any]:
+    return {
+        "id": version.pk,
+        "version": version.version,
+        "name": version.original_name,
+        "size": version.size,
+        "mime_type": version.mime_type,
+        "sha256": version.sha256,
+        "author": _user_ref(version.author),
+        "created_at": version.created_at,
+        "download_url": reverse("api:file_download", kwargs={"version_id": version.pk}),
+    }
+
+
+def file_out(file: DocumentFile) -> dict[str, Any]:
+    return {
+        "id": file.pk,
+        "name": file.name,
+        "field_key": file.field_key,
+        "versions": [file_version_out(v) for v in file.versions.all()],
+    }
+
+
+def document_detail_out(document: Document, *, can_edit: bool) -> dict[str, Any]:
+    return {
+        **document_out(document),
+        "can_edit": can_edit,
+        "files": [file_out(f) for f in getattr(document, "file_list", [])],
+    }
+
+
+# --- counterparties ------------------------------------------------------------------------
+
+
+class ContactIn(In):
+    name: str = Field(max_length=200)
+    position: str = Field("", max_length=200)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=32)
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    position: str
+    email: str
+    phone: str
+
+
+class CounterpartyIn(In):
+    name: str = Field(max_length=300)
+    tax_id: str = Field("", max_length=12, description="INN: 10 or 12 digits.")
+    category: CounterpartyCategory = CounterpartyCategory.CUSTOMER
+    address: str = Field("", max_length=500)
+    note: str = Field("", max_length=5000)
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+
+
+class CounterpartyPatchIn(In):
+    name: str | None = Field(None, max_length=300)
+    tax_id: str | None = Field(None, max_length=12)
+    category: CounterpartyCategory | None = None
+    address: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=5000)
+
+
+class CounterpartyOut(Schema):
+    id: int
+    name: str
+    tax_id: str
+    category: str
+    address: str
+    note: str
+    crm_link: str
+    contacts: list[ContactOut]
+    created_at: datetime
+
+
+def contact_out(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "name": contact.name,
+        "position": contact.position,
+        "email": contact.email,
+        "phone": contact.phone,
+    }
+
+
+def counterparty_out(party: Counterparty) -> dict[str, Any]:
+    return {
+        "id": party.pk,
+        "name": party.name,
+        "tax_id": party.tax_id,
+        "category": party.category,
+        "address": party.address,
+        "note": party.note,
+        "crm_link": party.crm_link,
+        "contacts": [contact_out(c) for c in party.contacts.all()],
+        "created_at": party.created_at,
+    }
