@@ -206,3 +206,34 @@ def users_by_id(user: User, ids: set[int]) -> dict[int, User]:
         return {}
     users = User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
     return {u.pk: u for u in users}
+
+
+# --- for the web screens -------------------------------------------------------------
+
+
+def org_users(user: User) -> QuerySet[User]:
+    """Active people of the user's organisation, for user pickers (one query)."""
+    return User.objects.filter(
+        organisation_id=user.organisation_id or 0, is_active=True
+    ).order_by("last_name", "first_name", "username")
+
+
+def counterparties_by_id(user: User, ids: set[int]) -> dict[int, Counterparty]:
+    if not ids:
+        return {}
+    return {
+        c.pk: c
+        for c in Counterparty.objects.for_org(user.organisation_id or 0).filter(
+            pk__in=ids
+        )
+    }
+
+
+def document_file_get(*, document: Document, pk: int | str) -> DocumentFile:
+    """A live file slot of ``document`` (already access-checked by the caller)."""
+    try:
+        return DocumentFile.objects.get(
+            pk=int(pk), document=document, archived_at=None
+        )
+    except (DocumentFile.DoesNotExist, ValueError, TypeError):
+        raise NotFound("no such file") from None

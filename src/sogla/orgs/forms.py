@@ -1,0 +1,55 @@
+"""Forms of the account screens: sign-in, profile, API tokens."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from sogla.orgs.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES
+from sogla.web.forms import BootstrapForm
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "username",
+                "class": "form-control",
+            }
+        ),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "class": "form-control"}
+        ),
+    )
+
+
+class ProfileForm(BootstrapForm):
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Organisation default")), *LANGUAGE_CHOICES],
+        required=False,
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=[("", _("Organisation default")), *TIME_ZONE_CHOICES],
+        required=False,
+    )
+
+
+class TokenForm(BootstrapForm):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. «1C exchange»."),
+    )

@@ -1,0 +1,126 @@
+"""Account screens: sign in and out, password, profile, language, API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from sogla.core.errors import ValidationFailed
+from sogla.orgs.forms import LoginForm, ProfileForm, TokenForm
+from sogla.orgs.models import LANGUAGE_CHOICES, User
+from sogla.orgs.services import user_preferences_update
+from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
+from sogla.web.errors import app_errors
+
+
+class SoglaLoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class SoglaLogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+class SoglaPasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class SoglaPasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_done.html"
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - login_required guarantees it
+    return user
+
+
+def _add_problems(form: ProfileForm | TokenForm, error: ValidationFailed) -> None:
+    for field, texts in error.by_field().items():
+        for text in texts:
+            form.add_error(field if field in form.fields else None, text)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                user_preferences_update(actor=user, **form.cleaned_data)
+            except ValidationFailed as error:
+                _add_problems(form, error)
+            else:
+                messages.success(request, _("Profile saved."))
+                response = redirect("accounts:profile")
+                if user.language:
+                    response.set_cookie(
+                        "django_language", user.language, samesite="Lax"
+                    )
+                return response
+    else:
+        form = ProfileForm(
+            initial={
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "language": user.language,
+                "time_zone": user.time_zone,
+            }
+        )
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the language: remember it on the user, then Django's set_language."""
+    code = request.POST.get("language", "")
+    if code in {c for c, _name in LANGUAGE_CHOICES}:
+        user_preferences_update(actor=_user(request), language=code)
+    return set_language(request)
+
+
+@login_required
+@app_errors
+def tokens(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    new_token = ""
+    if request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            try:
+                _token, new_token = api_token_create(
+                    actor=user, name=form.cleaned_data["name"]
+                )
+            except ValidationFailed as error:
+                _add_problems(form, error)
+            else:
+                form = TokenForm()
+    else:
+        form = TokenForm()
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "tokens": api_tokens_of(user), "new_token": new_token},
+    )
+
+
+@login_required
+@require_POST
+@app_errors
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = api_token_revoke(actor=_user(request), token_id=pk)
+    messages.success(request, _("Token «%(name)s» revoked.") % {"name": token.name})
+    return redirect("accounts:tokens")
