@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from sogla.orgs.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES
@@ -53,3 +55,13 @@ class TokenForm(BootstrapForm):
         max_length=100,
         help_text=_("What the token is for, e.g. «1C exchange»."),
     )
+
+
+class SoglaPasswordChangeForm(PasswordChangeForm):
+    """Django's form with our field classes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control"
+            field.help_text = ""

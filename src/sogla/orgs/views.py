@@ -13,7 +13,12 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from sogla.core.errors import ValidationFailed
-from sogla.orgs.forms import LoginForm, ProfileForm, TokenForm
+from sogla.orgs.forms import (
+    LoginForm,
+    ProfileForm,
+    SoglaPasswordChangeForm,
+    TokenForm,
+)
 from sogla.orgs.models import LANGUAGE_CHOICES, User
 from sogla.orgs.services import user_preferences_update
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
@@ -21,7 +26,7 @@ from sogla.web.errors import app_errors
 
 
 class SoglaLoginView(auth_views.LoginView):
-    template_name = "registration/login.html"
+    template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
@@ -31,12 +36,13 @@ class SoglaLogoutView(auth_views.LogoutView):
 
 
 class SoglaPasswordChangeView(auth_views.PasswordChangeView):
-    template_name = "registration/password_change_form.html"
+    template_name = "accounts/password_change_form.html"
+    form_class = SoglaPasswordChangeForm
     success_url = reverse_lazy("accounts:password_change_done")
 
 
 class SoglaPasswordChangeDoneView(auth_views.PasswordChangeDoneView):
-    template_name = "registration/password_change_done.html"
+    template_name = "accounts/password_change_done.html"
 
 
 def _user(request: HttpRequest) -> User:
