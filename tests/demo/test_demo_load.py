@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -13,8 +16,8 @@ from django.db import models
 
 from sogla.core.errors import ValidationFailed
 from sogla.demo.pdf import simple_pdf
-from sogla.demo.schema import read_bundles
-from sogla.demo.services import DemoReport, demo_load
+from sogla.demo.schema import DATA_DIR, read_bundles
+from sogla.demo.services import DemoDataError, DemoReport, demo_load
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -475,3 +478,28 @@ def test_command_prints_logins_and_a_weak_password_warning(
     assert "“demo”" in first
     assert "Warning: demo passwords are weak" in first
     assert "ООО «Арго» (argo): nothing to add, already loaded" in second
+
+
+def test_contradictory_data_is_refused_and_nothing_is_saved(tmp_path: Path) -> None:
+    folder = tmp_path / "beta"
+    shutil.copytree(DATA_DIR / "beta", folder)
+    types = json.loads((folder / "document_types.json").read_text(encoding="utf-8"))
+    types[0]["title_template"] = "Записка {number}: {no_such_field}"
+    (folder / "document_types.json").write_text(json.dumps(types), encoding="utf-8")
+
+    with pytest.raises(DemoDataError, match=r"memo: title template: unknown \{no_such"):
+        demo_load(data_dir=tmp_path, today=TODAY)
+
+    assert not Organisation.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_a_misspelt_key_in_the_data_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "beta"
+    shutil.copytree(DATA_DIR / "beta", folder)
+    org = json.loads((folder / "organisation.json").read_text(encoding="utf-8"))
+    org["users"][0]["rolse"] = ["ceo"]
+    (folder / "organisation.json").write_text(json.dumps(org), encoding="utf-8")
+
+    with pytest.raises(DemoDataError, match="rolse"):
+        demo_load(data_dir=tmp_path, today=TODAY)
