@@ -1,0 +1,857 @@
+"""T28 / T29: the cross-tenant and in-tenant object access matrix.
+
+The list of operations comes from Django's URL resolver (web views, the admin, the
+API's Django patterns) and from the OpenAPI schema. Every one needs an entry in the
+tables below, or the test fails, so a new endpoint cannot be forgotten.
+
+For each entry a user of tenant B (the organisation administrator and a plain user,
+by session; by API token for API operations) calls it with the ids of tenant A's
+objects. Expected: 404 for every object id of A; list and form pages answer without
+any of A's data (every text of A carries the marker ``CANARY-ALPHA``); writes change
+none of A's rows (all of A's rows are compared before and after each unsafe call).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from sogla.documents.models import (
+    Contact,
+    Counterparty,
+    Document,
+    DocumentFile,
+    DocumentType,
+    FieldDef,
+    FileVersion,
+    Folder,
+    NumberSequence,
+    StatusDef,
+)
+from sogla.documents.services import NewFile, document_create, file_add
+from sogla.documents.uploads import bytes_upload
+from sogla.orgs.models import (
+    ApiToken,
+    CalendarDay,
+    Delegation,
+    Department,
+    Organisation,
+    Position,
+    Role,
+    User,
+    WorkingCalendar,
+)
+from sogla.orgs.tokens import api_token_create
+from tests.conftest import MINIMAL_PDF, Tenant
+from tests.factories import (
+    CounterpartyFactory,
+    DocumentTypeFactory,
+    RoleFactory,
+    add_field,
+)
+
+CANARY = "CANARY-ALPHA"
+# Searches match A's texts but do not contain the whole marker (pages echo the query).
+SEARCH = "CANARY"
+API = "/api/v1"
+
+# --- the world: tenant A's objects, every text marked ---------------------------------
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    doc: Document
+    version: FileVersion
+    file: DocumentFile
+    party: Counterparty
+    secret_type: DocumentType
+    token: ApiToken
+    b_token: str
+    ids: dict[str, int] = field(default_factory=dict)
+
+
+def _mark_tenant_a(a: Tenant) -> None:
+    a.org.name = f"{CANARY} Org"
+    a.org.save()
+    for user in (a.admin, a.initiator, a.colleague, a.department.head):
+        assert user is not None
+        user.last_name = f"{CANARY}-{user.username}"
+        user.save()
+    a.department.name = f"{CANARY} Sales"
+    a.department.save()
+    a.contract.name_ru = a.contract.name_en = f"{CANARY} Contract"
+    a.contract.save()
+
+
+def build_world(a: Tenant, b: Tenant) -> World:
+    _mark_tenant_a(a)
+    party = CounterpartyFactory(
+        organisation=a.org, name=f"{CANARY} Party", tax_id="7711111111"
+    )
+    Contact.objects.create(
+        organisation=a.org, counterparty=party, name=f"{CANARY} Contact"
+    )
+    doc = document_create(
+        actor=a.initiator,
+        doc_type=a.contract,
+        values={
+            "subject": f"{CANARY} subject",
+            "amount": "10",
+            "counterparty": party.pk,
+        },
+    )
+    upload = bytes_upload(
+        "contract_file", f"{CANARY}.pdf", MINIMAL_PDF + f"%{CANARY}\n".encode()
+    )
+    version = file_add(
+        actor=a.initiator, document=doc, new=NewFile(upload, "contract_file")
+    )
+    secret_type = DocumentTypeFactory(
+        organisation=a.org,
+        key="alpha-only",
+        name_ru=f"{CANARY} Т",
+        name_en=f"{CANARY} T",
+    )
+    add_field(secret_type, "subject")
+    folder = Folder.objects.create(
+        organisation=a.org, name=f"{CANARY} folder", path=f"{CANARY} folder"
+    )
+    role = RoleFactory(
+        organisation=a.org, key="alpha-role", name_ru=CANARY, name_en=CANARY
+    )
+    role.members.add(a.initiator)
+    position = Position.objects.create(organisation=a.org, name=f"{CANARY} position")
+    delegation = Delegation.objects.create(
+        organisation=a.org,
+        from_user=a.initiator,
+        to_user=a.colleague,
+        starts_on="2025-01-01",
+        ends_on="2025-01-31",
+        reason=CANARY,
+    )
+    calendar = WorkingCalendar.objects.create(organisation=a.org)
+    CalendarDay.objects.create(
+        organisation=a.org, calendar=calendar, date="2025-03-08", name=CANARY
+    )
+    token, _raw = api_token_create(actor=a.initiator, name=f"{CANARY} token")
+    # B has data of its own, so that its lists are not trivially empty.
+    b_party = CounterpartyFactory(
+        organisation=b.org, name="Beta Party", tax_id="7722222222"
+    )
+    document_create(
+        actor=b.initiator,
+        doc_type=b.contract,
+        values={"subject": "Beta", "amount": "1"},
+    )
+    _b_token, b_raw = api_token_create(actor=b.initiator, name="b")
+    world = World(a, b, doc, version, version.file, party, secret_type, token, b_raw)
+    world.ids = {
+        "orgs.organisation": a.org.pk,
+        "orgs.department": a.department.pk,
+        "orgs.position": position.pk,
+        "orgs.user": a.initiator.pk,
+        "orgs.role": role.pk,
+        "orgs.delegation": delegation.pk,
+        "orgs.workingcalendar": calendar.pk,
+        "documents.documenttype": a.contract.pk,
+        "documents.folder": folder.pk,
+        "documents.counterparty": party.pk,
+        "b_party": b_party.pk,
+    }
+    return world
+
+
+# Every model with rows of A: compared before and after each unsafe call.
+TENANT_MODELS: list[type[models.Model]] = [
+    Department, Position, User, Role, Delegation, WorkingCalendar, CalendarDay, ApiToken,
+    DocumentType, FieldDef, StatusDef, NumberSequence, Folder, Counterparty, Contact,
+    Document, DocumentFile, FileVersion,
+]  # fmt: skip
+
+
+def snapshot(org_id: int) -> str:
+    rows: dict[str, Any] = {
+        "organisation": list(Organisation.objects.filter(pk=org_id).values()),
+        "role_members": sorted(
+            Role.members.through.objects.filter(
+                role__organisation_id=org_id
+            ).values_list("role_id", "user_id")
+        ),
+    }
+    for model in TENANT_MODELS:
+        values = (
+            model._default_manager.filter(organisation_id=org_id)
+            .order_by("pk")
+            .values()
+        )
+        rows[model._meta.label] = [
+            {k: v for k, v in row.items() if k != "last_login"} for row in values
+        ]
+    return json.dumps(rows, default=str, sort_keys=True)
+
+
+# --- probes ---------------------------------------------------------------------------------
+
+NOT_FOUND = "404"  # the object is A's: must be 404
+NO_DATA = "no-data"  # any answer below 500 that shows none of A's data
+ADMIN_MISS = "admin-miss"  # admin with A's id: 302 away / 403 / 404, none of A's data
+
+
+@dataclass
+class Probe:
+    method: str
+    path: str
+    expect: str
+    data: Any = None
+    json_body: bool = False
+
+    def call(self, client: Client, headers: dict[str, str]) -> Any:
+        kwargs: dict[str, Any] = {"headers": headers}
+        if self.data is not None:
+            if self.json_body:
+                kwargs["data"] = json.dumps(self.data)
+                kwargs["content_type"] = "application/json"
+            else:
+                kwargs["data"] = self.data
+        return getattr(client, self.method)(self.path, **kwargs)
+
+    @property
+    def unsafe(self) -> bool:
+        return self.method not in {"get", "head", "options"}
+
+
+Entry = Callable[[World], list[Probe]]
+
+
+def pdf_file() -> io.BytesIO:
+    file = io.BytesIO(MINIMAL_PDF)
+    file.name = "b.pdf"
+    return file
+
+
+def get(path: str, expect: str = NO_DATA) -> Entry:
+    return lambda w: [Probe("get", path.format(w=w, ids=w.ids), expect)]
+
+
+def doc_404(suffix: str = "", method: str = "get", data: Any = None) -> Entry:
+    return lambda w: [Probe(method, f"/documents/{w.doc.pk}/{suffix}", NOT_FOUND, data)]
+
+
+WEB: dict[str, Entry] = {
+    "home": get("/"),
+    "set_language": lambda w: [
+        Probe("post", "/i18n/setlang/", NO_DATA, {"language": "en"})
+    ],
+    "accounts:login": lambda w: [
+        Probe("get", "/accounts/login/", NO_DATA),
+        Probe(
+            "post",
+            "/accounts/login/",
+            NO_DATA,
+            {"username": w.a.initiator.username, "password": "wrong"},
+        ),
+    ],
+    "accounts:logout": lambda w: [Probe("post", "/accounts/logout/", NO_DATA)],
+    "accounts:password_change": get("/accounts/password/"),
+    "accounts:password_change_done": get("/accounts/password/done/"),
+    "accounts:profile": get("/accounts/profile/"),
+    "accounts:language": lambda w: [
+        Probe("post", "/accounts/language/", NO_DATA, {"language": "en"})
+    ],
+    "accounts:tokens": get("/accounts/tokens/"),
+    "accounts:token_revoke": lambda w: [
+        Probe("post", f"/accounts/tokens/{w.token.pk}/revoke/", NOT_FOUND)
+    ],
+    "documents:registry": lambda w: [
+        Probe("get", f"/documents/?counterparty={w.party.pk}&q={SEARCH}", NO_DATA),
+        Probe("get", "/documents/", NO_DATA),
+        Probe("get", "/documents/?doc_type=alpha-only", NO_DATA),
+    ],
+    "documents:new": get("/documents/new/"),
+    "documents:create": lambda w: [
+        Probe("get", "/documents/new/alpha-only/", NOT_FOUND),
+        Probe("post", "/documents/new/alpha-only/", NOT_FOUND, {"subject": "x"}),
+        Probe(
+            "post",
+            "/documents/new/contract/",
+            NO_DATA,
+            {"subject": "x", "amount": "1", "counterparty": w.party.pk},
+        ),
+    ],
+    "documents:card": doc_404(),
+    "documents:edit": lambda w: [
+        *doc_404("edit/")(w),
+        *doc_404("edit/", "post", {"subject": "taken", "amount": "1"})(w),
+    ],
+    "documents:archive": doc_404("archive/", "post"),
+    "documents:file_upload": lambda w: [
+        Probe("post", f"/documents/{w.doc.pk}/files/", NOT_FOUND, {"file": pdf_file()}),
+        Probe(
+            "post",
+            f"/documents/{w.doc.pk}/files/",
+            NOT_FOUND,
+            {"file": pdf_file(), "file_id": w.file.pk},
+        ),
+    ],
+    "documents:download": get("/files/{w.version.pk}/download/", NOT_FOUND),
+    "documents:counterparty_list": lambda w: [
+        Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
+        Probe("get", "/counterparties/?q=7711111111", NO_DATA),
+        Probe("get", "/counterparties/", NO_DATA),
+    ],
+    "documents:counterparty_create": lambda w: [
+        Probe("get", "/counterparties/new/", NO_DATA),
+        Probe(
+            "post",
+            "/counterparties/new/",
+            NO_DATA,
+            {"name": "Beta web", "tax_id": "7711111111", "category": "customer"},
+        ),
+    ],
+    "documents:counterparty_search": lambda w: [
+        Probe("get", f"/counterparties/search/?q={SEARCH}", NO_DATA),
+        Probe("get", "/counterparties/search/?q=7711", NO_DATA),
+    ],
+    "documents:counterparty_quick_create": lambda w: [
+        Probe(
+            "post",
+            "/counterparties/quick-create/",
+            NO_DATA,
+            {"name": "Beta quick", "tax_id": "771111111100"[:10]},
+        )
+    ],
+    "documents:counterparty_detail": get("/counterparties/{w.party.pk}/", NOT_FOUND),
+}
+
+# API operations by operationId (the Django pattern of each has the same name).
+API_OPS: dict[str, Entry] = {
+    "me_get": get(f"{API}/me"),
+    "me_tokens_list": get(f"{API}/me/tokens"),
+    "me_token_create": lambda w: [
+        Probe("post", f"{API}/me/tokens", NO_DATA, {"name": "b2"}, True)
+    ],
+    "me_token_revoke": lambda w: [
+        Probe("delete", f"{API}/me/tokens/{w.token.pk}", NOT_FOUND)
+    ],
+    "document_types_list": get(f"{API}/document-types"),
+    "document_type_get": get(f"{API}/document-types/alpha-only", NOT_FOUND),
+    "documents_list": lambda w: [
+        Probe("get", f"{API}/documents?counterparty={w.party.pk}", NO_DATA),
+        Probe("get", f"{API}/documents?q={SEARCH}&doc_type=alpha-only", NO_DATA),
+        Probe("get", f"{API}/documents?archived=true", NO_DATA),
+    ],
+    "document_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/documents",
+            NO_DATA,
+            {"doc_type": "alpha-only", "fields": {"subject": "x"}},
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/documents",
+            NO_DATA,
+            {
+                "doc_type": "contract",
+                "fields": {"subject": "x", "amount": "1", "counterparty": w.party.pk},
+            },
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/documents",
+            NO_DATA,
+            {
+                "doc_type": "contract",
+                "fields": {"subject": "x", "amount": "1"},
+                "organisation": w.a.org.pk,
+            },
+            True,
+        ),
+    ],
+    "document_get": get(f"{API}/documents/{{w.doc.pk}}", NOT_FOUND),
+    "document_update": lambda w: [
+        Probe(
+            "patch",
+            f"{API}/documents/{w.doc.pk}",
+            NOT_FOUND,
+            {"fields": {"subject": "taken"}},
+            True,
+        )
+    ],
+    "document_archive": lambda w: [
+        Probe("post", f"{API}/documents/{w.doc.pk}/archive", NOT_FOUND)
+    ],
+    "document_files_list": get(f"{API}/documents/{{w.doc.pk}}/files", NOT_FOUND),
+    "document_file_upload": lambda w: [
+        Probe(
+            "post", f"{API}/documents/{w.doc.pk}/files", NOT_FOUND, {"file": pdf_file()}
+        ),
+        Probe(
+            "post",
+            f"{API}/documents/{w.doc.pk}/files",
+            NOT_FOUND,
+            {"file": pdf_file(), "file_id": w.file.pk},
+        ),
+    ],
+    "file_download": get(f"{API}/files/{{w.version.pk}}/download", NOT_FOUND),
+    "counterparties_list": lambda w: [
+        Probe("get", f"{API}/counterparties?q={SEARCH}", NO_DATA),
+        Probe("get", f"{API}/counterparties?q=7711111111", NO_DATA),
+        Probe("get", f"{API}/counterparties?limit=100", NO_DATA),
+    ],
+    "counterparty_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/counterparties",
+            NO_DATA,
+            {"name": "Beta api", "tax_id": "7711111111"},
+            True,
+        )
+    ],
+    "counterparty_get": get(f"{API}/counterparties/{{w.party.pk}}", NOT_FOUND),
+    "counterparty_update": lambda w: [
+        Probe(
+            "patch",
+            f"{API}/counterparties/{w.party.pk}",
+            NOT_FOUND,
+            {"name": "taken"},
+            True,
+        )
+    ],
+}
+
+API_PAGES: dict[str, Entry] = {
+    "api:openapi-json": get(f"{API}/openapi.json"),
+    "api:openapi-view": get(f"{API}/docs"),
+    "api:api-root": get(f"{API}/"),
+}
+
+# Admin: every registered model needs a row: how to find an object of A.
+ADMIN_MODELS: dict[str, Callable[[World], int | None]] = {
+    "orgs.organisation": lambda w: w.ids["orgs.organisation"],
+    "orgs.department": lambda w: w.ids["orgs.department"],
+    "orgs.position": lambda w: w.ids["orgs.position"],
+    "orgs.user": lambda w: w.ids["orgs.user"],
+    "orgs.role": lambda w: w.ids["orgs.role"],
+    "orgs.delegation": lambda w: w.ids["orgs.delegation"],
+    "orgs.workingcalendar": lambda w: w.ids["orgs.workingcalendar"],
+    "documents.documenttype": lambda w: w.ids["documents.documenttype"],
+    "documents.folder": lambda w: w.ids["documents.folder"],
+    "documents.counterparty": lambda w: w.ids["documents.counterparty"],
+    # Platform-only models: organisation admins have no access at all.
+    "auth.group": lambda w: None,
+    "django_tasks_database.dbtaskresult": lambda w: None,
+}
+
+# Extra admin POST bodies that try to pull A's objects into B's rows.
+ADMIN_ADD_POSTS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "orgs.department": lambda w: {
+        "name": "B dep",
+        "code": "bdep",
+        "head": w.a.initiator.pk,
+        "parent": w.a.department.pk,
+    },
+    "orgs.role": lambda w: {
+        "key": "b-role",
+        "name_ru": "b",
+        "name_en": "b",
+        "members": [w.a.initiator.pk],
+    },
+    "orgs.delegation": lambda w: {
+        "from_user": w.a.initiator.pk,
+        "to_user": w.b.colleague.pk,
+        "starts_on": "2025-01-01",
+        "ends_on": "2025-01-02",
+    },
+}
+
+
+def _admin_entries() -> dict[str, Entry]:
+    entries: dict[str, Entry] = {
+        "admin:index": get("/admin/"),
+        "admin:login": get("/admin/login/"),
+        "admin:logout": lambda w: [Probe("post", "/admin/logout/", NO_DATA)],
+        "admin:password_change": get("/admin/password_change/"),
+        "admin:password_change_done": get("/admin/password_change/done/"),
+        "admin:jsi18n": get("/admin/jsi18n/"),
+        "admin:autocomplete": lambda w: [
+            Probe(
+                "get",
+                f"/admin/autocomplete/?app_label=orgs&model_name=department&field_name=head&term={SEARCH}",
+                NO_DATA,
+            ),
+            Probe(
+                "get",
+                "/admin/autocomplete/?app_label=orgs&model_name=user&field_name=department&term=",
+                NO_DATA,
+            ),
+        ],
+        "admin:view_on_site": lambda w: [
+            Probe(
+                "get",
+                f"/admin/r/{ContentType.objects.get_for_model(Counterparty).pk}/{w.party.pk}/",
+                ADMIN_MISS,
+            ),
+            Probe(
+                "get",
+                f"/admin/r/{ContentType.objects.get_for_model(Document).pk}/{w.doc.pk}/",
+                ADMIN_MISS,
+            ),
+        ],
+        "admin:app_list": lambda w: [
+            Probe("get", "/admin/orgs/", NO_DATA),
+            Probe("get", "/admin/documents/", NO_DATA),
+        ],
+        "route:admin/(?P<url>.*)$": get("/admin/no-such-page/"),
+        "admin:auth_user_password_change": lambda w: [
+            Probe("get", f"/admin/orgs/user/{w.a.initiator.pk}/password/", ADMIN_MISS),
+            Probe(
+                "post",
+                f"/admin/orgs/user/{w.a.initiator.pk}/password/",
+                ADMIN_MISS,
+                {
+                    "usable_password": "true",
+                    "password1": "Taken-over-123",
+                    "password2": "Taken-over-123",
+                },
+            ),
+        ],
+    }
+    for label, find in ADMIN_MODELS.items():
+        app, model = label.split(".")
+        base = f"/admin/{app}/{model}/"
+
+        def object_probes(
+            w: World, base: str = base, find: Callable[[World], int | None] = find
+        ) -> Iterator[Probe]:
+            pk = find(w) or 1
+            yield Probe("get", f"{base}{pk}/change/", ADMIN_MISS)
+            yield Probe(
+                "post",
+                f"{base}{pk}/change/",
+                ADMIN_MISS,
+                {"name": "taken", "key": "taken"},
+            )
+
+        entries[f"admin:{app}_{model}_changelist"] = lambda w, base=base: [
+            Probe("get", base, NO_DATA),
+            Probe("get", f"{base}?q={SEARCH}", NO_DATA),
+        ]
+        entries[f"admin:{app}_{model}_add"] = lambda w, base=base, label=label: [
+            Probe("get", f"{base}add/", NO_DATA),
+            *(
+                [Probe("post", f"{base}add/", NO_DATA, ADMIN_ADD_POSTS[label](w))]
+                if label in ADMIN_ADD_POSTS
+                else []
+            ),
+        ]
+        entries[f"admin:{app}_{model}_change"] = lambda w, f=object_probes: list(f(w))
+        entries[f"admin:{app}_{model}_history"] = lambda w, base=base, find=find: [
+            Probe("get", f"{base}{find(w) or 1}/history/", ADMIN_MISS)
+        ]
+        entries[f"admin:{app}_{model}_delete"] = lambda w, base=base, find=find: [
+            Probe("get", f"{base}{find(w) or 1}/delete/", ADMIN_MISS),
+            Probe("post", f"{base}{find(w) or 1}/delete/", ADMIN_MISS, {"post": "yes"}),
+        ]
+        entries[f"route:{base[1:]}<path:object_id>/"] = lambda w, base=base, find=find: [
+            Probe("get", f"{base}{find(w) or 1}/", ADMIN_MISS)
+        ]
+    return entries
+
+
+ADMIN = _admin_entries()
+
+
+# --- enumerating the operations -----------------------------------------------------------
+
+
+def resolver_keys() -> list[str]:
+    """Every URL pattern: its namespaced name, or ``route:<route>`` when unnamed."""
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = (
+                        f"{namespace}:{pattern.namespace}"
+                        if namespace
+                        else pattern.namespace
+                    )
+                yield from walk(
+                    pattern.url_patterns, prefix + str(pattern.pattern), inner
+                )
+            elif isinstance(pattern, URLPattern):
+                if pattern.name:
+                    yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+                else:
+                    yield f"route:{prefix}{pattern.pattern}"
+
+    return list(walk(get_resolver().url_patterns, "", ""))
+
+
+def openapi_operations() -> list[str]:
+    schema = Client().get(f"{API}/openapi.json").json()
+    return [
+        op["operationId"] for path in schema["paths"].values() for op in path.values()
+    ]
+
+
+def table_entry(key: str) -> Entry | None:
+    if key.startswith("api:") and key[4:] in API_OPS:
+        return API_OPS[key[4:]]
+    return WEB.get(key) or API_PAGES.get(key) or ADMIN.get(key)
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    calls: int = 0
+    leaks: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def check(probe: Probe, response: Any, who: str, client: Client) -> str | None:
+    """A description of the leak, or None."""
+    status = response.status_code
+    text = _body(response) + " ".join(f"{k}: {v}" for k, v in response.headers.items())
+    where = f"{who} {probe.method.upper()} {probe.path} -> {status}"
+    if CANARY in text:
+        return f"{where}: shows tenant A's data"
+    if status >= 500:
+        return f"{where}: server error"
+    if probe.expect == NOT_FOUND and status != 404:
+        return f"{where}: expected 404"
+    if probe.expect == ADMIN_MISS:
+        if status not in (302, 403, 404):
+            return f"{where}: expected a redirect away, 403 or 404"
+        if status == 302:
+            followed = client.get(response["Location"])
+            if CANARY in _body(followed):
+                return f"{where}: the redirect target shows tenant A's data"
+            if probe.path.rstrip("/").split("/")[-1] in {
+                "change",
+                "delete",
+                "history",
+                "password",
+            } and (response["Location"].startswith(probe.path)):
+                return f"{where}: redirected to the object itself"
+    return None
+
+
+def principals(
+    world: World, *, api: bool
+) -> list[tuple[str, Callable[[], Client], dict[str, str]]]:
+    def session(user: User) -> Callable[[], Client]:
+        def make() -> Client:
+            client = Client()
+            client.force_login(user)
+            return client
+
+        return make
+
+    result = [
+        ("B admin (session)", session(world.b.admin), {}),
+        ("B user (session)", session(world.b.initiator), {}),
+    ]
+    if api:
+        result.append(
+            ("B user (token)", Client, {"Authorization": f"Bearer {world.b_token}"})
+        )
+    return result
+
+
+def run_matrix(world: World, keys: list[str]) -> Outcome:
+    outcome = Outcome()
+    org_id = world.a.org.pk
+    for key in keys:
+        entry = table_entry(key)
+        assert entry is not None
+        is_api = key.startswith("api:")
+        for probe in entry(world):
+            for who, make_client, headers in principals(world, api=is_api):
+                client = make_client()
+                before = snapshot(org_id) if probe.unsafe else ""
+                response = probe.call(client, headers)
+                outcome.calls += 1
+                problem = check(probe, response, who, client)
+                if problem:
+                    outcome.leaks.append(f"[{key}] {problem}")
+                if probe.unsafe and snapshot(org_id) != before:
+                    outcome.writes.append(
+                        f"[{key}] {who} {probe.method.upper()} {probe.path}"
+                    )
+                    before = snapshot(org_id)
+                # files are re-read on every call
+                if isinstance(probe.data, dict):
+                    for value in probe.data.values():
+                        if isinstance(value, io.BytesIO):
+                            value.seek(0)
+    return outcome
+
+
+def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
+    with capsys.disabled():
+        print(f"\n{line}")
+
+
+@pytest.mark.django_db
+def test_t28_cross_tenant_matrix(
+    tenant_a: Tenant, tenant_b: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = build_world(tenant_a, tenant_b)
+    routes = resolver_keys()
+    operations = [f"api:{op}" for op in openapi_operations()]
+    keys = list(dict.fromkeys(routes + operations))
+    missing = [key for key in keys if table_entry(key) is None]
+    covered = len(keys) - len(missing)
+    before = snapshot(tenant_a.org.pk)
+    outcome = run_matrix(world, [k for k in keys if k not in missing])
+    changed = snapshot(tenant_a.org.pk) != before
+    report(
+        capsys,
+        f"T28: operations covered {covered}/{len(keys)} "
+        f"(resolver patterns {len(routes)}, OpenAPI operations {len(operations)}), "
+        f"calls {outcome.calls}, leaks {len(outcome.leaks)}, writes {len(outcome.writes)}",
+    )
+    assert not missing, f"no matrix entry for: {missing}"
+    assert not outcome.leaks, "\n".join(outcome.leaks)
+    assert not outcome.writes, "\n".join(outcome.writes)
+    assert not changed
+
+
+# --- T29: within one organisation -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_t29_confidential_document_within_tenant(
+    tenant_a: Tenant, tenant_b: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = tenant_a
+    secret = DocumentTypeFactory(organisation=a.org, key="salary", confidential=True)
+    add_field(secret, "subject")
+    doc = document_create(
+        actor=a.initiator, doc_type=secret, values={"subject": "Raise"}
+    )
+    upload = bytes_upload("files", "raise.pdf", MINIMAL_PDF)
+    version = file_add(actor=a.initiator, document=doc, new=NewFile(upload))
+    surfaces = {
+        "card": f"/documents/{doc.pk}/",
+        "edit": f"/documents/{doc.pk}/edit/",
+        "download": f"/files/{version.pk}/download/",
+        "api document": f"{API}/documents/{doc.pk}",
+        "api files": f"{API}/documents/{doc.pk}/files",
+        "api download": f"{API}/files/{version.pk}/download",
+    }
+    policy = {  # who -> expected status on every surface
+        "unrelated colleague": (a.colleague, 404),
+        "initiator": (a.initiator, 200),
+        "organisation admin": (a.admin, 200),
+        "department head (manager)": (a.department.head, 200),
+        "other organisation's admin": (tenant_b.admin, 404),
+    }
+    # The manager may read the document but not edit it (only the initiator or an admin).
+    exceptions = {("department head (manager)", "edit"): 403}
+    cells = mismatches = 0
+    details = []
+    for who, (user, expected) in policy.items():
+        assert user is not None
+        _token, raw = api_token_create(actor=user, name="t29")
+        for surface, path in surfaces.items():
+            for via in ("session", "token") if path.startswith(API) else ("session",):
+                client = Client()
+                headers = {}
+                if via == "session":
+                    client.force_login(user)
+                else:
+                    headers = {"Authorization": f"Bearer {raw}"}
+                status = client.get(path, headers=headers).status_code
+                wanted = exceptions.get((who, surface), expected)
+                cells += 1
+                if status != wanted:
+                    mismatches += 1
+                    details.append(f"{who} {surface} ({via}): {status} != {wanted}")
+        # Lists never show the document to those who may not open it.
+        listed = Client()
+        listed.force_login(user)
+        found = listed.get(f"{API}/documents").json()["items"]
+        cells += 1
+        if (doc.pk in [d["id"] for d in found]) != (expected == 200):
+            mismatches += 1
+            details.append(f"{who} list: {'shown' if expected != 200 else 'missing'}")
+    # Writes by the unrelated colleague change nothing.
+    colleague = Client()
+    colleague.force_login(a.colleague)
+    before = snapshot(a.org.pk)
+    for method, path in [
+        ("post", f"/documents/{doc.pk}/archive/"),
+        ("post", f"/documents/{doc.pk}/edit/"),
+        ("post", f"{API}/documents/{doc.pk}/archive"),
+    ]:
+        status = getattr(colleague, method)(path).status_code
+        cells += 1
+        if status != 404:
+            mismatches += 1
+            details.append(f"colleague {method} {path}: {status}")
+    cells += 1
+    if snapshot(a.org.pk) != before:
+        mismatches += 1
+        details.append("the colleague's writes changed data")
+    report(
+        capsys,
+        f"T29: cells {cells}, matching the policy {cells - mismatches}/{cells}, unauthorised reads or writes {mismatches}",
+    )
+    assert not details, "\n".join(details)
+
+
+@pytest.mark.django_db
+def test_matrix_positive_control(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    """The same calls made by tenant A show the marker: the matrix is not vacuous."""
+    world = build_world(tenant_a, tenant_b)
+    user = Client()
+    user.force_login(tenant_a.initiator)
+    admin = Client()
+    admin.force_login(tenant_a.admin)
+    _token, raw = api_token_create(actor=tenant_a.initiator, name="control")
+    token = {"Authorization": f"Bearer {raw}"}
+    shown = {
+        "card": user.get(f"/documents/{world.doc.pk}/"),
+        "download": user.get(f"/files/{world.version.pk}/download/"),
+        "counterparty": user.get(f"/counterparties/{world.party.pk}/"),
+        "registry search": user.get(f"/documents/?q={SEARCH}"),
+        "api document": Client().get(f"{API}/documents/{world.doc.pk}", headers=token),
+        "api download": Client().get(
+            f"{API}/files/{world.version.pk}/download", headers=token
+        ),
+        "api counterparties": Client().get(
+            f"{API}/counterparties?q={SEARCH}", headers=token
+        ),
+        "admin change": admin.get(
+            f"/admin/documents/counterparty/{world.party.pk}/change/"
+        ),
+        "admin list": admin.get(f"/admin/orgs/user/?q={SEARCH}"),
+    }
+    for name, response in shown.items():
+        assert response.status_code == 200, name
+        assert CANARY in _body(response), name
