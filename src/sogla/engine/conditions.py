@@ -150,3 +150,50 @@ def _compare(op: Op, left: Any, right: Any) -> bool:
     a, b = pair
     outcome: bool = {Op.GT: a > b, Op.GTE: a >= b, Op.LT: a < b, Op.LTE: a <= b}[op]
     return outcome
+
+
+_OP_WORDS: dict[Op, str] = {
+    Op.EQ: "is",
+    Op.NE: "is not",
+    Op.IN: "is one of",
+    Op.NOT_IN: "is not one of",
+    Op.GT: "is greater than",
+    Op.GTE: "is at least",
+    Op.LT: "is less than",
+    Op.LTE: "is at most",
+    Op.EMPTY: "is empty",
+    Op.NOT_EMPTY: "is filled in",
+    Op.CONTAINS: "contains",
+}
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_describe_value(item) for item in value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def describe(condition: Condition) -> str:
+    """The condition as an English sentence, e.g. ``amount is greater than 1000``.
+
+    Nested groups are put in parentheses; the UI translates the words later.
+    """
+
+    def inner(part: Condition) -> str:
+        text = describe(part)
+        return f"({text})" if isinstance(part, AllOf | AnyOf) else text
+
+    if isinstance(condition, AllOf):
+        return " and ".join(inner(c) for c in condition.all) or "always"
+    if isinstance(condition, AnyOf):
+        return " or ".join(inner(c) for c in condition.any) or "never"
+    if isinstance(condition, NotOf):
+        return f"not ({describe(condition.not_)})"
+    words = _OP_WORDS[condition.op]
+    if condition.op in (Op.EMPTY, Op.NOT_EMPTY):
+        return f"{condition.field} {words}"
+    return f"{condition.field} {words} {_describe_value(condition.value)}"

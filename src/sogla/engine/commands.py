@@ -1,0 +1,100 @@
+"""What a caller asks the engine to do with a process (imperative names)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sogla.engine.states import Participant
+
+
+@dataclass(frozen=True)
+class Start:
+    """Start the route for a document; ``actor`` becomes the initiator."""
+
+    actor: Participant
+
+
+@dataclass(frozen=True)
+class Decide:
+    """A participant's decision on a task.
+
+    ``request_id`` makes the decision idempotent: the same (task, request id) again
+    is a harmless repeat. ``files_sha256`` is the hash of the files the decision was
+    made on; ``fields`` are the answers of a request_info/task step (written to the
+    document by the caller through the ``SetFields`` effect).
+    """
+
+    task_id: str
+    actor: Participant
+    outcome: str
+    comment: str = ""
+    request_id: str = ""
+    files_sha256: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoundChanges:
+    """The initiator's edits for the next round, keyed by ``"stage.step"``.
+
+    Allowed only where the route says ``on_return.initiator_may_edit``.
+    """
+
+    add: Mapping[str, Sequence[Participant]] = field(default_factory=dict)
+    remove: Mapping[str, Sequence[str]] = field(default_factory=dict)  # seats (refs)
+    due: Mapping[str, datetime] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.add or self.remove or self.due)
+
+
+@dataclass(frozen=True)
+class Resubmit:
+    """The initiator sends a returned document again: round + 1."""
+
+    actor: Participant
+    comment: str = ""
+    changes: RoundChanges = field(default_factory=RoundChanges)
+
+
+@dataclass(frozen=True)
+class Cancel:
+    actor: Participant
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """Give an open task to someone else (an administrator or the route owner)."""
+
+    task_id: str
+    to: Participant
+    by: Participant
+
+
+@dataclass(frozen=True)
+class ResolveStep:
+    """Fix a failed step of the current stage.
+
+    With ``participants`` the step gets tasks for exactly these people; without, the
+    engine tries again from the context (resolves the assignee anew, re-reads a wait
+    step's date field).
+    """
+
+    stage: str
+    step: str
+    by: Participant
+    participants: Sequence[Participant] | None = None
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    """The worker fired a timer; a timer that is no longer pending is a no-op."""
+
+    timer_id: str
+
+
+Command = Start | Decide | Resubmit | Cancel | Reassign | ResolveStep | TimerFired
