@@ -25,7 +25,7 @@ ARGS = [
     "--disable-sync",
 ]
 DIST = Path(__file__).resolve().parents[2] / "src/sogla/web/static/sogla/dist/app.js"
-SHOTS = Path(os.environ.get("SOGLA_SHOTS_DIR", "/tmp/shots"))
+SHOTS = Path(os.environ.get("SOGLA_SHOTS_DIR", "/tmp/shots"))  # noqa: S108
 
 
 @pytest.fixture(scope="session")
