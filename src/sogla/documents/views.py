@@ -6,8 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -58,7 +57,9 @@ def _user(request: HttpRequest) -> User:
 
 def _is_partial(request: HttpRequest, target: str) -> bool:
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and htmx.target == target and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return bool(htmx.target == target and not htmx.history_restore_request)
 
 
 # --- registry ------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def _widgets(
     problems: dict[str, list[str]],
 ) -> list[FieldWidget]:
     kinds = {f.kind for f in fields}
-    users: QuerySet[User] | list[User] = []
+    users: list[User] = []
     if kinds & {FieldKind.USER, FieldKind.USERS}:
         users = list(selectors.org_users(user))
     party_ids = set()
@@ -400,7 +401,7 @@ def file_upload(request: HttpRequest, pk: int) -> HttpResponse:
         if upload is None:
             raise ValidationFailed.single("file", "required", _("Choose a file."))
         checked = check_upload(
-            field_key or GENERAL_FILES, upload.name, upload, upload.size
+            field_key or GENERAL_FILES, upload.name or "", upload, upload.size or 0
         )
         version = file_add(
             actor=user,
@@ -429,7 +430,7 @@ def document_url(document: Document) -> str:
 @login_required
 @require_GET
 @app_errors
-def download(request: HttpRequest, version_pk: int) -> HttpResponse:
+def download(request: HttpRequest, version_pk: int) -> HttpResponseBase:
     version = selectors.file_version_get(user=_user(request), pk=version_pk)
     response = file_response(version)
     response["Cache-Control"] = "private, no-store"

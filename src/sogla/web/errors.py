@@ -6,12 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from sogla.core.errors import NotFound, PermissionDenied
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -23,7 +23,7 @@ def app_errors(view: View) -> View:
     """NotFound becomes 404 ("Not found or no access"); PermissionDenied a 403 page."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NotFound as error:
