@@ -811,11 +811,21 @@ class _Run:
     def resubmit(self, command: Resubmit) -> None:
         for task_id in list(self.s.open_tasks):  # the revision task
             task = self.task(task_id)
+            task.state = TaskState.DONE
             task.outcome = "resubmitted"
             task.comment = command.comment
             task.decided_at = self.now
             task.decided_by = command.actor.ref
-            self.close_task(task_id, TaskState.DONE, "resubmitted")
+            self.s.open_tasks.remove(task_id)
+            self.emit(
+                fx.CloseTask(
+                    task_id,
+                    TaskState.DONE.value,
+                    outcome=task.outcome,
+                    comment=task.comment,
+                    decided_by=task.decided_by,
+                )
+            )
         self.s.overrides = _overrides(command.changes)
         self.s.round += 1
         self.s.status = ProcessStatus.RUNNING
