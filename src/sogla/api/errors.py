@@ -125,34 +125,24 @@ def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, s
 def install(api: NinjaAPI) -> None:
     """Register the handlers on ``api`` (replacing ninja's ``{"detail": ...}`` ones)."""
 
-    def on_validation_failed(
-        request: HttpRequest, exc: Any
-    ) -> HttpResponse:
+    def on_validation_failed(request: HttpRequest, exc: Any) -> HttpResponse:
         body = error_body(p.as_dict() for p in exc.problems)
         return api.create_response(request, body, status=422)
 
     def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(api, request, 404, "", "not_found", _("Not found or no access."))
 
-    def on_permission_denied(
-        request: HttpRequest, exc: Any
-    ) -> HttpResponse:
+    def on_permission_denied(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(api, request, 403, "", exc.code, str(exc.message))
 
-    def on_application_error(
-        request: HttpRequest, exc: Any
-    ) -> HttpResponse:
+    def on_application_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(api, request, 422, "", exc.code, str(exc.message))
 
-    def on_ninja_validation(
-        request: HttpRequest, exc: Any
-    ) -> HttpResponse:
+    def on_ninja_validation(request: HttpRequest, exc: Any) -> HttpResponse:
         body = error_body(validation_problems(exc.errors))
         return api.create_response(request, body, status=422)
 
-    def on_authentication(
-        request: HttpRequest, exc: Any
-    ) -> HttpResponse:
+    def on_authentication(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(
             api,
             request,

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
-from sogla.api.schemas import ERRORS
+from sogla.api.schemas import ERRORS, Id
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.documents import selectors, services
 from sogla.documents.access import access_document, can_edit
@@ -125,7 +125,7 @@ def documents_list(
     }
 
 
-def _detail(user: User, document_id: int) -> dict[str, Any]:
+def _detail(user: User, document_id: Id) -> dict[str, Any]:
     document = selectors.document_get(user=user, pk=document_id)
     return document_detail_out(document, can_edit=can_edit(user, document))
 
@@ -160,7 +160,7 @@ def document_create(
     url_name="document_get",
     summary="One document with its files",
 )
-def document_get(request: HttpRequest, document_id: int) -> dict[str, Any]:
+def document_get(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     return _detail(_user(request), document_id)
 
 
@@ -172,7 +172,7 @@ def document_get(request: HttpRequest, document_id: int) -> dict[str, Any]:
     summary="Change field values of a draft",
 )
 def document_update(
-    request: HttpRequest, document_id: int, payload: DocumentPatchIn
+    request: HttpRequest, document_id: Id, payload: DocumentPatchIn
 ) -> dict[str, Any]:
     user = _user(request)
     document = access_document(user, document_id)
@@ -189,7 +189,7 @@ def document_update(
     url_name="document_archive",
     summary="Archive a document (nothing is erased)",
 )
-def document_archive(request: HttpRequest, document_id: int) -> dict[str, Any]:
+def document_archive(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     user = _user(request)
     document = access_document(user, document_id)
     services.document_archive(actor=user, document=document)
@@ -206,7 +206,7 @@ def document_archive(request: HttpRequest, document_id: int) -> dict[str, Any]:
     url_name="document_files_list",
     summary="Files of a document with their versions",
 )
-def document_files_list(request: HttpRequest, document_id: int) -> list[dict[str, Any]]:
+def document_files_list(request: HttpRequest, document_id: Id) -> list[dict[str, Any]]:
     document = selectors.document_get(user=_user(request), pk=document_id)
     return [file_out(f) for f in document.file_list]  # type: ignore[attr-defined]
 
@@ -220,10 +220,10 @@ def document_files_list(request: HttpRequest, document_id: int) -> list[dict[str
 )
 def document_file_upload(
     request: HttpRequest,
-    document_id: int,
+    document_id: Id,
     file: File[UploadedFile],
     field_key: Form[str] = "",
-    file_id: Form[int | None] = None,
+    file_id: Form[Id | None] = None,
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     document = selectors.document_get(user=user, pk=document_id)
@@ -250,7 +250,7 @@ def document_file_upload(
     summary="Download one file version (always as an attachment)",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The file's bytes",
                 "content": {
                     "application/octet-stream": {
@@ -261,7 +261,7 @@ def document_file_upload(
         }
     },
 )
-def file_download(request: HttpRequest, version_id: int) -> HttpResponse:
+def file_download(request: HttpRequest, version_id: Id) -> HttpResponse:
     version = selectors.file_version_get(user=_user(request), pk=version_id)
     return file_response(version)  # type: ignore[return-value]
 
@@ -326,7 +326,7 @@ def counterparty_create(
     url_name="counterparty_get",
     summary="One counterparty with its contacts",
 )
-def counterparty_get(request: HttpRequest, counterparty_id: int) -> dict[str, Any]:
+def counterparty_get(request: HttpRequest, counterparty_id: Id) -> dict[str, Any]:
     return counterparty_out(
         selectors.counterparty_get(user=_user(request), pk=counterparty_id)
     )
@@ -340,7 +340,7 @@ def counterparty_get(request: HttpRequest, counterparty_id: int) -> dict[str, An
     summary="Change a counterparty (absent keys keep their values)",
 )
 def counterparty_update(
-    request: HttpRequest, counterparty_id: int, payload: CounterpartyPatchIn
+    request: HttpRequest, counterparty_id: Id, payload: CounterpartyPatchIn
 ) -> dict[str, Any]:
     user = _user(request)
     party = selectors.counterparty_get(user=user, pk=counterparty_id)

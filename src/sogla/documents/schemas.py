@@ -16,6 +16,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from sogla.api.schemas import MAX_ID
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -200,7 +201,7 @@ class DocumentListOut(Schema):
 class DocumentFilterIn(In):
     doc_type: str = Field("", description="A document type key.")
     status: str = Field("", description="A status key.")
-    counterparty: int | None = None
+    counterparty: int | None = Field(None, ge=1, le=MAX_ID)
     created_from: date | None = None
     created_to: date | None = None
     mine: bool = Field(False, description="Only documents I started.")

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
-from sogla.api.schemas import ERRORS
+from sogla.api.schemas import ERRORS, Id
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import ApiToken, User
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
@@ -145,6 +145,6 @@ def me_token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, 
     url_name="me_token_revoke",
     summary="Revoke one of my API tokens",
 )
-def me_token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
+def me_token_revoke(request: HttpRequest, token_id: Id) -> Status[None]:
     api_token_revoke(actor=_user(request), token_id=token_id)
     return Status(204, None)
