@@ -372,3 +372,32 @@ def test_plain_users_have_no_admin(tenant_a: Tenant) -> None:
     response = client.get(f"{ADMIN}/documents/counterparty/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_org_admin_edits_own_organisation_and_calendar(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    client = admin_client(tenant_a.admin)
+    own = client.get(f"{ADMIN}/orgs/organisation/{tenant_a.org.pk}/change/")
+    assert own.status_code == 200
+    assert client.get(f"{ADMIN}/orgs/organisation/add/").status_code == 403
+    response = client.post(
+        f"{ADMIN}/orgs/workingcalendar/add/",
+        {
+            "working_weekdays": "0,1,2,3,4",
+            "day_starts": "09:00",
+            "day_ends": "18:00",
+            "use_public_holidays": "on",
+            **management("days", 1),
+            "days-0-date": "2025-03-08",
+            "days-0-name": "Holiday",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    from sogla.orgs.models import CalendarDay, WorkingCalendar
+
+    calendar = WorkingCalendar.objects.get()
+    assert calendar.organisation_id == tenant_a.org.pk
+    assert CalendarDay.objects.get().organisation_id == tenant_a.org.pk
+    # One calendar per organisation: no second "add".
+    assert client.get(f"{ADMIN}/orgs/workingcalendar/add/").status_code == 403
