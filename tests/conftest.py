@@ -7,10 +7,13 @@ against a real neighbour, not an empty database.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone, translation
 
 from sogla.documents.models import DocumentType, FieldKind
 from sogla.orgs.models import Department, Organisation, User
@@ -85,3 +88,11 @@ def tenant_a(db: None) -> Tenant:
 @pytest.fixture
 def tenant_b(db: None) -> Tenant:
     return make_tenant("Beta")
+
+
+@pytest.fixture(autouse=True)
+def _reset_language_and_time_zone() -> Iterator[None]:
+    """Requests activate the user's language and zone per thread; do not leak them."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()

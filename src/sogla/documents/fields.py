@@ -83,9 +83,12 @@ def _int_id(raw: Any) -> int:
     if isinstance(raw, bool):
         raise _Invalid(_("Choose a value from the list."))
     try:
-        return int(str(raw).strip())
+        value = int(str(raw).strip())
     except ValueError:
         raise _Invalid(_("Choose a value from the list.")) from None
+    if not 0 < value < 2**63:
+        raise _Invalid(_("Choose a value from the list."))
+    return value
 
 
 def _text(raw: Any, limit: int) -> str:

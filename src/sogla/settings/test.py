@@ -21,3 +21,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="sogla-test-static-"))
