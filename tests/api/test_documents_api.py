@@ -68,7 +68,7 @@ def test_document_types_list_and_get(tenant_a: Tenant, api_a: ApiClient) -> None
 
 
 def test_unknown_document_type_is_404(api_a: ApiClient) -> None:
-    response = api_a.get("/document-types/nope")
+    response = api_a.get("/document-types/nope", headers={"Accept-Language": "en"})
     assert response.status_code == 404
     assert response.json() == {
         "errors": [
@@ -313,6 +313,7 @@ def test_upload_rejections_name_the_file_field(
 def test_upload_too_large(api_a: ApiClient, settings: Any) -> None:
     settings.SOGLA_MAX_UPLOAD_MB = 1
     doc = create(api_a)
+    api_a.headers["Accept-Language"] = "en"
     response = upload(api_a, doc["id"], "big.pdf", MINIMAL_PDF + b"0" * (1024 * 1024))
     assert response.status_code == 422
     assert errors_by_field(response) == {"file": "file_too_large"}

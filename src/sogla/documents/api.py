@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
-from sogla.api.schemas import ERRORS, Id
+from sogla.api.schemas import ERRORS, Id, Key
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.documents import selectors, services
 from sogla.documents.access import access_document, can_edit
@@ -78,7 +78,7 @@ def document_types_list(request: HttpRequest) -> list[dict[str, Any]]:
     url_name="document_type_get",
     summary="One document type with its fields and statuses",
 )
-def document_type_get(request: HttpRequest, key: str) -> dict[str, Any]:
+def document_type_get(request: HttpRequest, key: Key) -> dict[str, Any]:
     doc_type = selectors.document_type_with_fields(_user(request), key)
     statuses = list(doc_type.statuses.all())
     return document_type_out(doc_type, doc_type.field_defs, statuses)  # type: ignore[attr-defined]
@@ -280,7 +280,9 @@ def counterparties_list(
     request: HttpRequest, q: Query[str] = "", limit: Query[int] = 20
 ) -> list[dict[str, Any]]:
     parties = selectors.counterparty_search(
-        user=_user(request), q=q[:200], limit=max(1, min(limit, 100))
+        user=_user(request),
+        q=q[:200].replace("\x00", ""),
+        limit=max(1, min(limit, 100)),
     ).prefetch_related("contacts")
     return [counterparty_out(p) for p in parties]
 

@@ -14,9 +14,8 @@ from typing import Any
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import ConfigDict
 
-from sogla.api.schemas import MAX_ID
+from sogla.api.schemas import MAX_ID, InSchema
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -30,9 +29,7 @@ from sogla.documents.models import (
 )
 from sogla.orgs.models import User
 
-
-class In(Schema):
-    model_config = ConfigDict(extra="forbid")
+In = InSchema
 
 
 # --- document types ------------------------------------------------------------------

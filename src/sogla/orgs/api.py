@@ -7,9 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
 
-from sogla.api.schemas import ERRORS, Id
+from sogla.api.schemas import ERRORS, Id, InSchema
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import ApiToken, User
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
@@ -62,9 +61,7 @@ class TokenCreatedOut(TokenOut):
     token: str = Field(description="The token itself. Shown once; store it now.")
 
 
-class TokenIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class TokenIn(InSchema):
     name: str = Field(max_length=100)
 
 
