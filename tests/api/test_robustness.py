@@ -103,12 +103,6 @@ def _qs(query: dict[str, str]) -> str:
     return urlencode(query)
 
 
-@pytest.mark.xfail(
-    reason="documents.fields._int_id accepts ids beyond 64 bits; the query then fails "
-    "(OverflowError on SQLite). Reported to the lead; remove this mark once fixed.",
-    raises=OverflowError,
-    strict=False,
-)
 @pytest.mark.django_db
 def test_huge_ids_inside_fields_are_refused(tenant_a: Tenant) -> None:
     api = token_client(tenant_a.initiator)
