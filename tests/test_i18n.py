@@ -67,7 +67,9 @@ def test_catalogue_lists_every_string_in_the_source(tmp_path: Path) -> None:
     if shutil.which("xgettext") is None:
         skip_or_fail("GNU gettext (xgettext) is not installed")
     copy = tmp_path / "sogla"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("static", "__pycache__"))
+    shutil.copytree(
+        PACKAGE, copy, ignore=shutil.ignore_patterns("static", "__pycache__")
+    )
     subprocess.run(
         [sys.executable, "-m", "django", "makemessages", "--locale", "ru", "--no-obsolete"],
         cwd=copy,

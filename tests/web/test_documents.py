@@ -443,3 +443,16 @@ def test_other_tenant_ids_give_404_everywhere(
     assert b"data-cp-pick" not in html
     html = outsider.get(reverse("documents:registry")).content
     assert document.number.encode() not in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "documents:registry",
+        "documents:counterparty_list",
+        "documents:counterparty_search",
+    ],
+)
+def test_nul_characters_in_search_are_ignored(client_a: Client, name: str) -> None:
+    response = client_a.get(reverse(name), {"q": "Rom\x00ashka"})
+    assert response.status_code == 200

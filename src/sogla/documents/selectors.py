@@ -70,7 +70,7 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         )
     if filters.mine:
         documents = documents.filter(initiator=user)
-    text = filters.q.strip()
+    text = filters.q.replace("\x00", "").strip()
     if text:
         documents = documents.filter(
             Q(number__icontains=text)
@@ -176,7 +176,7 @@ def counterparty_search(
 ) -> QuerySet[Counterparty]:
     """Counterparties by name or tax id, for the combobox (one query)."""
     parties = Counterparty.objects.for_org(user.organisation_id or 0)
-    text = q.strip()
+    text = q.replace("\x00", "").strip()
     if text:
         from sogla.documents.services import normalize_name
 
@@ -232,8 +232,6 @@ def counterparties_by_id(user: User, ids: set[int]) -> dict[int, Counterparty]:
 def document_file_get(*, document: Document, pk: int | str) -> DocumentFile:
     """A live file slot of ``document`` (already access-checked by the caller)."""
     try:
-        return DocumentFile.objects.get(
-            pk=int(pk), document=document, archived_at=None
-        )
+        return DocumentFile.objects.get(pk=int(pk), document=document, archived_at=None)
     except (DocumentFile.DoesNotExist, ValueError, TypeError):
         raise NotFound("no such file") from None

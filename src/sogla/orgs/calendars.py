@@ -18,7 +18,9 @@ def public_holidays(country: str, years: range) -> set[date]:
     return set(days.keys())
 
 
-def work_calendar(organisation: Organisation, years: range | None = None) -> WorkCalendar:
+def work_calendar(
+    organisation: Organisation, years: range | None = None
+) -> WorkCalendar:
     """The organisation's calendar for ``years`` (default: last, this and next year)."""
     if years is None:
         this_year = date.today().year  # noqa: DTZ011 (a range of years, not a moment)

@@ -40,7 +40,9 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "sogla.cli", "db_worker", "--no-reload"]
             )
         children = [subprocess.Popen(command) for command in commands]  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(f"Sogla is at http://{bind}/ (Ctrl+C stops)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Sogla is at http://{bind}/ (Ctrl+C stops)")
+        )
 
         def stop(signum: int, frame: object) -> None:
             for child in children:
