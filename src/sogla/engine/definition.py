@@ -307,6 +307,32 @@ def _semantic_problems(route: RouteDefinition, facts: OrgFacts) -> list[Problem]
                             f'a {step.kind} step cannot end with "{outcome}"',
                         )
                     )
+            if (
+                step.outcomes
+                and step.kind in HUMAN_KINDS
+                and not any(
+                    o in POSITIVE or o is Outcome.OPINION for o in step.outcomes
+                )
+            ):
+                problems.append(
+                    Problem(
+                        f"{path}.outcomes",
+                        "the step could never finish: add an outcome that completes it",
+                    )
+                )
+            if (
+                isinstance(step.quorum, int)
+                and step.assignee is not None
+                and step.assignee.guests is not None
+                and step.quorum > len(step.assignee.guests)
+            ):
+                problems.append(
+                    Problem(
+                        f"{path}.quorum",
+                        f"the quorum is {step.quorum} but only "
+                        f"{len(step.assignee.guests)} named",
+                    )
+                )
             if step.kind in HUMAN_KINDS:
                 if step.assignee is None:
                     problems.append(
