@@ -27,6 +27,8 @@ def test_check_deploy_reports_no_issues(
 ) -> None:
     env = {**os.environ, **PRODUCTION_ENV, "SOGLA_DATA_DIR": str(tmp_path)}
     env.pop("SOGLA_DATABASE_URL", None)
+    # The browser tests allow sync ORM calls inside Playwright's loop; not production.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [
             sys.executable,
