@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sogla.engine import effects as fx
-from sogla.engine.commands import ResolveStep
+from sogla.engine.commands import Reassign, ResolveStep
 from sogla.engine.errors import (
     AlreadyAssigned,
     NoParticipants,
@@ -154,3 +154,37 @@ def test_resolve_step_guards() -> None:
         h.resolve("other", "law", "x")
     with pytest.raises(NoParticipants):
         h.run(ResolveStep("s", "law", Participant.user("adm"), []))
+
+
+def test_a_failed_consult_step_is_reported_but_does_not_block_the_stage() -> None:
+    h = Harness(
+        route(
+            stage(
+                "s",
+                approve("a"),
+                {"key": "exp", "kind": "consult", "assignee": {"role": "expert"}},
+            ),
+            *seq("next"),
+        )
+    )
+    h.start()
+    assert (
+        fx.ReportUnresolved("s", "exp", 'nobody holds the role "expert"') in h.effects
+    )
+    h.decide("a")
+    assert h.only().participant.id == "next"
+
+
+def test_reassign_to_a_stand_in_keeps_the_seat() -> None:
+    h = Harness(route(*seq("a")))
+    h.start()
+    boss = Participant.user("boss")
+    h.run(
+        Reassign(
+            h.only().id,
+            Participant.user("deputy", on_behalf_of=boss),
+            Participant.user("adm"),
+        )
+    )
+    t = h.only()
+    assert (t.participant.id, t.on_behalf_of, t.seat) == ("deputy", boss, "user:boss")
