@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sogla.core.models import TenantModel, TimeStampedModel
 
@@ -31,18 +32,18 @@ class Bilingual(models.Model):
 
 
 class FieldKind(models.TextChoices):
-    STRING = "string", _("String")
-    TEXT = "text", _("Text")
-    NUMBER = "number", _("Number")
-    MONEY = "money", _("Money")
-    DATE = "date", _("Date")
-    CHOICE = "choice", _("Choice")
-    BOOL = "bool", _("Yes / no")
-    USER = "user", _("Employee")
-    USERS = "users", _("Employees")
-    COUNTERPARTY = "counterparty", _("Counterparty")
-    FILE = "file", _("File")
-    URL = "url", _("Link")
+    STRING = "string", pgettext_lazy("field kind", "String")
+    TEXT = "text", pgettext_lazy("field kind", "Text")
+    NUMBER = "number", pgettext_lazy("field kind", "Number")
+    MONEY = "money", pgettext_lazy("field kind", "Money")
+    DATE = "date", pgettext_lazy("field kind", "Date")
+    CHOICE = "choice", pgettext_lazy("field kind", "Choice")
+    BOOL = "bool", pgettext_lazy("field kind", "Yes / no")
+    USER = "user", pgettext_lazy("field kind", "Employee")
+    USERS = "users", pgettext_lazy("field kind", "Employees")
+    COUNTERPARTY = "counterparty", pgettext_lazy("field kind", "Counterparty")
+    FILE = "file", pgettext_lazy("field kind", "File")
+    URL = "url", pgettext_lazy("field kind", "Link")
 
 
 class StatusMeaning(models.TextChoices):
