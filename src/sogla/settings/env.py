@@ -22,8 +22,9 @@ def _raw(name: str) -> str | None:
 
 
 def env_str(name: str, default: str) -> str:
+    """The variable's value; unset or empty gives ``default``."""
     value = _raw(name)
-    return default if value is None else value
+    return value if value and value.strip() else default
 
 
 def env_bool(name: str, *, default: bool) -> bool:
