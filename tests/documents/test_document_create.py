@@ -79,3 +79,22 @@ def test_reports_every_bad_field_and_saves_nothing(
         "bogus",
     }
     assert not Document.objects.exists()
+
+
+def test_search_ignores_case_of_cyrillic_letters(tenant_a: Tenant) -> None:
+    """SQLite's LIKE folds ASCII only; the registry search must not depend on it."""
+    from sogla.documents.selectors import DocumentFilter, document_list
+
+    party = CounterpartyFactory(organisation=tenant_a.org, name="ООО «Ёлка»")
+    doc = document_create(
+        actor=tenant_a.initiator,
+        doc_type=tenant_a.contract,
+        values={
+            "subject": "Поставка Оборудования",
+            "amount": "1",
+            "counterparty": party.pk,
+        },
+    )
+    for text in ["поставка оборудования", "ЕЛКА", doc.number.lower()]:
+        page = document_list(user=tenant_a.initiator, filters=DocumentFilter(q=text))
+        assert [d.pk for d in page.items] == [doc.pk], text

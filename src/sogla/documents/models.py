@@ -332,6 +332,11 @@ class Contact(TenantModel):
         return self.name
 
 
+def fold(text: str) -> str:
+    """Text as search compares it: lower case, ё as е, single spaces."""
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
 class Document(TenantModel, TimeStampedModel):
     """The card being approved: typed field values plus files."""
 
@@ -375,6 +380,9 @@ class Document(TenantModel, TimeStampedModel):
         related_name="documents",
     )
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Number, title, counterparty and field values, lower-cased with ё as е: SQLite's
+    # LIKE folds the case of ASCII letters only, so search compares folded text.
+    search_text = models.TextField(default="", editable=False)
 
     class Meta:
         verbose_name = _("document")

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from sogla.core.errors import NotFound
+from sogla.core.models import AuditEvent
 from sogla.documents.access import visible_documents
 from sogla.documents.models import (
     Counterparty,
@@ -20,6 +21,7 @@ from sogla.documents.models import (
     FieldDef,
     FileVersion,
     StatusDef,
+    fold,
 )
 from sogla.orgs.models import User
 
@@ -72,11 +74,7 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         documents = documents.filter(initiator=user)
     text = filters.q.replace("\x00", "").strip()
     if text:
-        documents = documents.filter(
-            Q(number__icontains=text)
-            | Q(title__icontains=text)
-            | Q(counterparty__name__icontains=text)
-        )
+        documents = documents.filter(search_text__contains=fold(text))
     return documents
 
 
@@ -235,3 +233,19 @@ def document_file_get(*, document: Document, pk: int | str) -> DocumentFile:
         return DocumentFile.objects.get(pk=int(pk), document=document, archived_at=None)
     except (DocumentFile.DoesNotExist, ValueError, TypeError):
         raise NotFound("no such file") from None
+
+
+def document_history(*, user: User, document: Document) -> list[AuditEvent]:
+    """The document's audit events, oldest first (the card's History tab).
+
+    The caller has already checked that ``user`` may see ``document``; events of
+    another organisation are never returned.
+    """
+    if document.organisation_id != user.organisation_id:
+        return []
+    return list(
+        AuditEvent.objects.for_org(document.organisation_id)
+        .filter(document_id=document.pk)
+        .select_related("actor")
+        .order_by("seq")
+    )

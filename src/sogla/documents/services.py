@@ -35,6 +35,7 @@ from sogla.documents.models import (
     Folder,
     NumberSequence,
     StatusDef,
+    fold,
 )
 from sogla.documents.uploads import CheckedUpload, storage_key
 from sogla.orgs.models import Organisation, User
@@ -298,6 +299,9 @@ def _apply_naming(document: Document, fields: Sequence[FieldDef]) -> None:
         values = _naming_values(document, fields, users)
         title = naming.render(document.doc_type.title_template, values)
         document.title = (title or document.number)[:500]
+        document.search_text = fold(
+            " ".join([document.number, document.title, *map(str, values.values())])
+        )
         if document.doc_type.folder_rule and document.folder_id is None:
             document.folder = folder_ensure(
                 organisation=document.organisation_id,

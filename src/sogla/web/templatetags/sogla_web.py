@@ -9,17 +9,18 @@ from django.template.defaultfilters import filesizeformat
 
 register = template.Library()
 
+# Full class names, so that the CSS purge at build time sees them.
 STATUS_ICONS = {
-    "neutral": "circle",
-    "active": "arrow-right-circle",
-    "waiting": "hourglass-split",
-    "overdue": "alarm-fill",
-    "returned": "arrow-counterclockwise",
-    "rejected": "x-octagon-fill",
-    "approved": "check-circle-fill",
-    "signed": "patch-check-fill",
-    "guest": "globe2",
-    "cancelled": "slash-circle",
+    "neutral": "bi-circle",
+    "active": "bi-arrow-right-circle",
+    "waiting": "bi-hourglass-split",
+    "overdue": "bi-alarm-fill",
+    "returned": "bi-arrow-counterclockwise",
+    "rejected": "bi-x-octagon-fill",
+    "approved": "bi-check-circle-fill",
+    "signed": "bi-patch-check-fill",
+    "guest": "bi-globe2",
+    "cancelled": "bi-slash-circle",
 }
 
 
