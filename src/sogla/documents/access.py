@@ -46,11 +46,21 @@ def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Do
     return document
 
 
+def in_revision(document: Document) -> bool:
+    """The document's approval was returned for revision (sogla.workflow)."""
+    return document.processes.filter(status="revision").exists()
+
+
+def is_editable_state(document: Document) -> bool:
+    """Fields and files change in a draft, or while the approval is in revision."""
+    return document.status.meaning == StatusMeaning.DRAFT or in_revision(document)
+
+
 def can_edit(user: User, document: Document) -> bool:
     return (
         document.archived_at is None
-        and document.status.meaning == StatusMeaning.DRAFT
         and (document.initiator_id == user.pk or is_org_admin(user))
+        and is_editable_state(document)
     )
 
 
@@ -63,7 +73,7 @@ def check_can_edit(user: User, document: Document) -> None:
         )
     if document.archived_at is not None:
         raise PermissionDenied(_("The document is archived."))
-    if document.status.meaning != StatusMeaning.DRAFT:
+    if not is_editable_state(document):
         raise PermissionDenied(_("Fields and files can be changed only in a draft."))
 
 

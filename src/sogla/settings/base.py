@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sogla.core",
     "sogla.orgs",
     "sogla.documents",
+    "sogla.workflow",
     "sogla.web",
     "sogla.api",
     "sogla.demo",

@@ -1,0 +1,342 @@
+"""Route templates and versions, processes, stage/step runs, tasks and timers.
+
+Rows are the source of truth: the repository rebuilds the part of the engine's
+``ProcessState`` one command needs from them and writes back only what changed.
+State values mirror the engine's ``StrEnum`` values (``sogla.engine.states``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from sogla.core.models import TenantModel
+
+
+class RouteTemplate(TenantModel):
+    """A route for one document type; its definitions live in versions."""
+
+    key = models.SlugField(_("key"), max_length=60)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    doc_type = models.ForeignKey(
+        "documents.DocumentType",
+        verbose_name=_("document type"),
+        on_delete=models.PROTECT,
+        related_name="route_templates",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        help_text=_("Gets the reports about steps nobody could be assigned to."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    suggest_when = models.JSONField(
+        _("suggest when"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_("A condition on the document's values; empty means always."),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("route")
+        verbose_name_plural = _("routes")
+        ordering = ["order", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "key"], name="route_template_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return (self.name_en if get_language() == "en" else self.name_ru) or self.key
+
+
+class RouteVersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class RouteVersion(TenantModel):
+    """One version of a route's definition; a published version never changes."""
+
+    template = models.ForeignKey(
+        RouteTemplate, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    definition = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=20,
+        choices=RouteVersionStatus.choices,
+        default=RouteVersionStatus.DRAFT,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("route version")
+        verbose_name_plural = _("route versions")
+        ordering = ["template_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "number"], name="route_version_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["template"],
+                condition=Q(status="draft"),
+                name="route_version_one_draft",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} v{self.number} ({self.status})"
+
+
+class ProcessStatus(models.TextChoices):
+    RUNNING = "running", _("In progress")
+    REVISION = "revision", _("Returned for revision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+ACTIVE_PROCESS_STATUSES = (ProcessStatus.RUNNING, ProcessStatus.REVISION)
+
+
+class Process(TenantModel):
+    """One run of a pinned route version over a document."""
+
+    document = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, related_name="processes"
+    )
+    route_version = models.ForeignKey(
+        RouteVersion, on_delete=models.PROTECT, related_name="processes"
+    )
+    status = models.CharField(max_length=20, choices=ProcessStatus.choices)
+    round = models.PositiveIntegerField(default=1)
+    stage_index = models.PositiveIntegerField(default=0)
+    seq = models.PositiveIntegerField(default=0)  # the engine's task counter
+    initiator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    returned_from = models.CharField(max_length=60, blank=True)
+    # The initiator's edits for the current round (engine StepOverride dicts).
+    overrides = models.JSONField(default=dict, blank=True)
+    version = models.PositiveBigIntegerField(default=0)  # compare-and-set
+
+    class Meta:
+        verbose_name = _("approval process")
+        verbose_name_plural = _("approval processes")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=Q(status__in=["running", "revision"]),
+                name="process_one_active_per_document",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"process {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_PROCESS_STATUSES
+
+
+class StageRun(TenantModel):
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="stage_runs"
+    )
+    round = models.PositiveIntegerField()
+    stage_key = models.CharField(max_length=60)
+    index = models.PositiveIntegerField()
+    state = models.CharField(max_length=20)  # engine StageState
+    reason = models.CharField(max_length=500, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["process_id", "round", "index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "round", "stage_key"], name="stage_run_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round}:{self.stage_key} {self.state}"
+
+
+class StepRun(TenantModel):
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="step_runs"
+    )
+    round = models.PositiveIntegerField()
+    stage_key = models.CharField(max_length=60)
+    step_key = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20)
+    state = models.CharField(max_length=20)  # engine StepState
+    reason = models.CharField(max_length=500, blank=True)
+    quorum = models.CharField(max_length=10, default="all")  # any / all / a number
+    task_ids = models.JSONField(default=list, blank=True)  # engine task ids
+
+    class Meta:
+        ordering = ["process_id", "round", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "round", "stage_key", "step_key"],
+                name="step_run_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round}:{self.stage_key}:{self.step_key} {self.state}"
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", _("Waiting")
+    DONE = "done", _("Decided")
+    CLOSED_BY_QUORUM = "closed_by_quorum", _("Not needed")
+    CANCELLED = "cancelled", _("Cancelled")
+    CARRIED_OVER = "carried_over", _("Carried over")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    API = "api", _("API")
+    EMAIL = "email", _("E-mail link")
+    GUEST = "guest", _("Guest page")
+
+
+class Task(TenantModel):
+    """One person's part of a step: the inbox item and, once decided, the evidence."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="tasks")
+    engine_id = models.CharField(max_length=200)
+    round = models.PositiveIntegerField()
+    stage_key = models.CharField(max_length=60)
+    step_key = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="workflow_tasks",
+    )
+    guest_email = models.EmailField(max_length=254, blank=True)
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(max_length=20, choices=TaskState.choices)
+    outcome = models.CharField(max_length=30, blank=True)
+    comment = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by_ref = models.CharField(max_length=300, blank=True)  # engine ref
+    files_sha256 = models.CharField(max_length=64, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    closed_reason = models.CharField(max_length=200, blank=True)
+    carried_from = models.CharField(max_length=200, blank=True)
+    overdue = models.BooleanField(default=False)
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["process_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "engine_id"], name="task_engine_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "state", "due_at"]),
+            models.Index(fields=["process", "state"]),
+            models.Index(fields=["process", "round", "stage_key"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine_id} {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == TaskState.OPEN
+
+
+class TimerState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    FIRED = "fired", _("Fired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Timer(TenantModel):
+    """A durable timer: the worker fires due pending timers (exactly once in effect)."""
+
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="timers"
+    )
+    engine_id = models.CharField(max_length=250)
+    kind = models.CharField(max_length=20)  # engine TimerKind
+    target = models.CharField(max_length=200)
+    due_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=20, choices=TimerState.choices, default=TimerState.PENDING
+    )
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["process", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine_id} {self.state}"

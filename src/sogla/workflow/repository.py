@@ -1,0 +1,485 @@
+"""Loading the part of a process one command needs, and saving what changed.
+
+The engine works on a ``ProcessState``. Rows are the source of truth, so the
+repository rebuilds a *partial* state for one command: the Process row, the stage
+and step runs of the current stage in the current round with their tasks, every open
+task, the pending timers and the task the command names. For ``Resubmit`` it also
+loads the previous round's step runs and tasks (carry-over reads them). Nothing else
+of the history is read, so a decision costs the same on the 100th stage as on the
+first and whatever the number of finished processes.
+
+After ``handle`` the repository diffs the loaded state against the result and writes
+only new or changed rows, then moves ``Process.version`` on with a compare-and-set
+``UPDATE ... WHERE id = %s AND version = %s``; no row updated means another
+transaction saved the process first: ``ConcurrentUpdate``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from sogla.engine.commands import Command, Decide, Reassign, Resubmit, TimerFired
+from sogla.engine.definition import RouteDefinition
+from sogla.engine.states import (
+    Participant,
+    ProcessState,
+    StageRun,
+    StepOverride,
+    StepRun,
+    StepState,
+    TaskRun,
+    TaskState,
+    TimerKind,
+    TimerRun,
+)
+from sogla.engine.states import ProcessStatus as EngineStatus
+from sogla.engine.states import StageState as EngineStageState
+from sogla.workflow import models as m
+
+
+class ConcurrentUpdate(Exception):
+    """Another transaction saved the process since it was loaded."""
+
+
+# --- published definitions, parsed once per version ---------------------------------
+
+_definitions: dict[int, RouteDefinition] = {}
+_definitions_lock = threading.Lock()
+_DEFINITIONS_MAX = 2000
+
+
+def definition_for(version: m.RouteVersion) -> RouteDefinition:
+    """The parsed definition of a version; published ones are cached (immutable)."""
+    if version.status != m.RouteVersionStatus.PUBLISHED:
+        return RouteDefinition.model_validate(version.definition)
+    cached = _definitions.get(version.pk)
+    if cached is not None:
+        return cached
+    parsed = RouteDefinition.model_validate(version.definition)
+    with _definitions_lock:
+        if len(_definitions) >= _DEFINITIONS_MAX:
+            _definitions.clear()
+        _definitions[version.pk] = parsed
+    return parsed
+
+
+def definition_by_version_id(version_id: int) -> RouteDefinition:
+    cached = _definitions.get(version_id)
+    if cached is not None:
+        return cached
+    return definition_for(m.RouteVersion.objects.get(pk=version_id))
+
+
+# --- participants <-> columns ---------------------------------------------------------
+
+
+def user_ref(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def ref_user_id(ref: str | None) -> int | None:
+    if ref and ref.startswith("user:"):
+        try:
+            return int(ref[5:])
+        except ValueError:
+            return None
+    return None
+
+
+def _participant(user_id: int | None, email: str) -> Participant:
+    if user_id is not None:
+        return Participant.user(user_id)
+    return Participant.guest(email)
+
+
+def _task_run(row: m.Task) -> TaskRun:
+    obo = Participant.user(row.on_behalf_of_id) if row.on_behalf_of_id else None
+    return TaskRun(
+        id=row.engine_id,
+        round=row.round,
+        stage=row.stage_key,
+        step=row.step_key,
+        kind=row.kind,
+        participant=_participant(row.assignee_id, row.guest_email),
+        on_behalf_of=obo,
+        state=TaskState(row.state),
+        created_at=row.created_at,
+        due_at=row.due_at,
+        outcome=row.outcome or None,
+        comment=row.comment,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by_ref or None,
+        files_sha256=row.files_sha256 or None,
+        request_id=row.request_id or None,
+        closed_reason=row.closed_reason or None,
+        carried_from=row.carried_from or None,
+        overdue=row.overdue,
+    )
+
+
+def _task_columns(task: TaskRun) -> dict[str, Any]:
+    person = task.participant
+    obo = task.on_behalf_of
+    return {
+        "engine_id": task.id,
+        "round": task.round,
+        "stage_key": task.stage,
+        "step_key": task.step,
+        "kind": task.kind,
+        "assignee_id": int(person.id) if person.kind == "user" else None,
+        "guest_email": person.id if person.kind == "guest" else "",
+        "on_behalf_of_id": int(obo.id)
+        if obo is not None and obo.kind == "user"
+        else None,
+        "state": task.state.value,
+        "outcome": task.outcome or "",
+        "comment": task.comment,
+        "due_at": task.due_at,
+        "decided_at": task.decided_at,
+        "decided_by_id": ref_user_id(task.decided_by),
+        "decided_by_ref": task.decided_by or "",
+        "files_sha256": task.files_sha256 or "",
+        "request_id": task.request_id or "",
+        "closed_reason": (task.closed_reason or "")[:200],
+        "carried_from": task.carried_from or "",
+        "overdue": task.overdue,
+        "created_at": task.created_at,
+    }
+
+
+def _quorum_text(quorum: str | int) -> str:
+    return str(quorum)
+
+
+def _quorum_value(text: str) -> Any:
+    return int(text) if text.isdigit() else text
+
+
+def _step_run(row: m.StepRun) -> StepRun:
+    return StepRun(
+        round=row.round,
+        stage=row.stage_key,
+        step=row.step_key,
+        kind=row.kind,
+        state=StepState(row.state),
+        reason=row.reason,
+        quorum=_quorum_value(row.quorum),
+        task_ids=list(row.task_ids),
+    )
+
+
+def _step_columns(run: StepRun) -> dict[str, Any]:
+    return {
+        "round": run.round,
+        "stage_key": run.stage,
+        "step_key": run.step,
+        "kind": run.kind,
+        "state": run.state.value,
+        "reason": run.reason[:500],
+        "quorum": _quorum_text(run.quorum),
+        "task_ids": list(run.task_ids),
+    }
+
+
+def _stage_run(row: m.StageRun) -> StageRun:
+    return StageRun(
+        round=row.round,
+        stage=row.stage_key,
+        index=row.index,
+        state=EngineStageState(row.state),
+        reason=row.reason,
+        opened_at=row.opened_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _stage_columns(run: StageRun) -> dict[str, Any]:
+    return {
+        "round": run.round,
+        "stage_key": run.stage,
+        "index": run.index,
+        "state": run.state.value,
+        "reason": run.reason[:500],
+        "opened_at": run.opened_at,
+        "finished_at": run.finished_at,
+    }
+
+
+# --- the loaded aggregate -------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """A partial state plus the row ids needed to write the changes back."""
+
+    process: m.Process
+    definition: RouteDefinition
+    state: ProcessState
+    task_pks: dict[str, int] = field(default_factory=dict)
+    step_pks: dict[str, int] = field(default_factory=dict)
+    stage_pks: dict[str, int] = field(default_factory=dict)
+
+
+def lock_process(process_id: int, organisation_id: int) -> m.Process:
+    """The Process row, locked on PostgreSQL (an optimisation: the CAS is the guard)."""
+    rows = m.Process.objects.filter(pk=process_id, organisation_id=organisation_id)
+    if connection.features.has_select_for_update:
+        rows = rows.select_for_update(of=("self",))
+    return rows.select_related("route_version").get()
+
+
+def load(
+    process: m.Process, command: Command | None = None, *, task_id: str = ""
+) -> Loaded:
+    """The partial state ``command`` needs (see the module docstring).
+
+    ``task_id`` names one more task to load (the task a decision is about, which
+    may be closed and of another stage or round).
+    """
+    definition = definition_for(process.route_version)
+    index = min(process.stage_index, len(definition.stages) - 1)
+    stage_key = definition.stages[index].key
+    round_ = process.round
+
+    stage_rows = list(
+        m.StageRun.objects.filter(process=process, round=round_, stage_key=stage_key)
+    )
+    step_filter = Q(round=round_, stage_key=stage_key)
+    task_filter = Q(round=round_, stage_key=stage_key) | Q(state=TaskState.OPEN)
+    named = task_id or _named_task(command)
+    if named:
+        task_filter |= Q(engine_id=named)
+    if (
+        isinstance(command, Resubmit)
+        and definition.on_return.reask == "not_approved"
+        and round_ > 1
+    ):
+        step_filter |= Q(round=round_ - 1)
+        task_filter |= Q(round=round_ - 1)
+    step_rows = list(m.StepRun.objects.filter(step_filter, process=process))
+    task_rows = list(m.Task.objects.filter(task_filter, process=process))
+    timer_rows = list(
+        m.Timer.objects.filter(process=process, state=m.TimerState.PENDING)
+    )
+
+    tasks = {row.engine_id: _task_run(row) for row in task_rows}
+    state = ProcessState(
+        status=EngineStatus(process.status),
+        round=round_,
+        stage_index=process.stage_index,
+        initiator=Participant.user(process.initiator_id),
+        started_at=process.started_at,
+        finished_at=process.finished_at,
+        returned_from=process.returned_from or None,
+        seq=process.seq,
+        stages={f"{r.round}:{r.stage_key}": _stage_run(r) for r in stage_rows},
+        steps={
+            f"{r.round}:{r.stage_key}:{r.step_key}": _step_run(r) for r in step_rows
+        },
+        tasks=tasks,
+        timers={
+            t.engine_id: TimerRun(t.engine_id, TimerKind(t.kind), t.due_at, t.target)
+            for t in timer_rows
+        },
+        overrides={
+            k: StepOverride.from_dict(v) for k, v in (process.overrides or {}).items()
+        },
+        open_tasks=[t.id for t in tasks.values() if t.state is TaskState.OPEN],
+    )
+    return Loaded(
+        process=process,
+        definition=definition,
+        state=state,
+        task_pks={row.engine_id: row.pk for row in task_rows},
+        step_pks={f"{r.round}:{r.stage_key}:{r.step_key}": r.pk for r in step_rows},
+        stage_pks={f"{r.round}:{r.stage_key}": r.pk for r in stage_rows},
+    )
+
+
+def _named_task(command: Command | None) -> str:
+    if isinstance(command, Decide | Reassign):
+        return command.task_id
+    if isinstance(command, TimerFired):
+        # "due:<task>" / "remind:<task>": the task is open, hence loaded anyway.
+        return ""
+    return ""
+
+
+# --- saving ---------------------------------------------------------------------------
+
+
+def _process_columns(state: ProcessState) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "round": state.round,
+        "stage_index": state.stage_index,
+        "seq": state.seq,
+        "finished_at": state.finished_at,
+        "returned_from": state.returned_from or "",
+        "overrides": {k: o.to_dict() for k, o in state.overrides.items()},
+    }
+
+
+def compare_and_set(process: m.Process, state: ProcessState) -> None:
+    """Write the process row if nobody else did since it was read; bump the version."""
+    columns = _process_columns(state)
+    updated = m.Process.objects.filter(pk=process.pk, version=process.version).update(
+        version=process.version + 1, **columns
+    )
+    if updated != 1:
+        raise ConcurrentUpdate(f"process {process.pk} changed meanwhile")
+    process.version += 1
+    for name, value in columns.items():
+        setattr(process, name, value)
+
+
+def save(
+    loaded: Loaded,
+    result: ProcessState,
+    *,
+    fired_timer: str | None = None,
+    task_extra: Mapping[str, Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Write what changed between ``loaded.state`` and ``result``; returns task pks.
+
+    ``task_extra`` adds columns the engine does not know (channel, ip, user agent)
+    to the rows of the named tasks. The compare-and-set on the process row comes
+    first, so a concurrent writer fails before anything else is written.
+    """
+    compare_and_set(loaded.process, result)
+    _write_rows(loaded, result, task_extra or {})
+    _write_timers(loaded, result, fired_timer, now or timezone.now())
+    return loaded.task_pks
+
+
+def insert_started(process: m.Process, result: ProcessState) -> Loaded:
+    """After ``Start``: the process row exists (version 0); write its first rows."""
+    loaded = Loaded(
+        process=process,
+        definition=definition_for(process.route_version),
+        state=ProcessState(
+            status=result.status,
+            round=result.round,
+            stage_index=0,
+            initiator=result.initiator,
+            started_at=result.started_at,
+        ),
+    )
+    save(loaded, result)
+    return loaded
+
+
+def _changed(old: Any, new: Any) -> bool:
+    return old is not new and old != new
+
+
+def _write_rows(
+    loaded: Loaded, result: ProcessState, task_extra: Mapping[str, Mapping[str, Any]]
+) -> None:
+    process = loaded.process
+    org_id = process.organisation_id
+    before = loaded.state
+
+    new_stages = []
+    for key, run in result.stages.items():
+        old = before.stages.get(key)
+        if old is None:
+            new_stages.append(
+                m.StageRun(
+                    organisation_id=org_id, process=process, **_stage_columns(run)
+                )
+            )
+        elif _changed(old, run):
+            m.StageRun.objects.filter(pk=loaded.stage_pks[key]).update(
+                **_stage_columns(run)
+            )
+    if new_stages:
+        for stage_row in m.StageRun.objects.bulk_create(new_stages):
+            loaded.stage_pks[f"{stage_row.round}:{stage_row.stage_key}"] = stage_row.pk
+
+    new_steps = []
+    for key, step in result.steps.items():
+        old_step = before.steps.get(key)
+        if old_step is None:
+            new_steps.append(
+                m.StepRun(
+                    organisation_id=org_id, process=process, **_step_columns(step)
+                )
+            )
+        elif _changed(old_step, step):
+            m.StepRun.objects.filter(pk=loaded.step_pks[key]).update(
+                **_step_columns(step)
+            )
+    if new_steps:
+        for step_row in m.StepRun.objects.bulk_create(new_steps):
+            key = f"{step_row.round}:{step_row.stage_key}:{step_row.step_key}"
+            loaded.step_pks[key] = step_row.pk
+
+    new_tasks = []
+    for task_id, task in result.tasks.items():
+        old_task = before.tasks.get(task_id)
+        extra = dict(task_extra.get(task_id, {}))
+        if old_task is None:
+            new_tasks.append(
+                m.Task(
+                    organisation_id=org_id,
+                    process=process,
+                    **{**_task_columns(task), **extra},
+                )
+            )
+        elif _changed(old_task, task) or extra:
+            columns = _task_columns(task)
+            old_columns = _task_columns(old_task)
+            changes = {k: v for k, v in columns.items() if old_columns[k] != v}
+            changes.update(extra)
+            if changes:
+                m.Task.objects.filter(pk=loaded.task_pks[task_id]).update(**changes)
+    if new_tasks:
+        for row in m.Task.objects.bulk_create(new_tasks):
+            if row.pk is None:  # pragma: no cover - backends without RETURNING
+                row.pk = m.Task.objects.get(process=process, engine_id=row.engine_id).pk
+            loaded.task_pks[row.engine_id] = row.pk
+
+
+def _write_timers(
+    loaded: Loaded, result: ProcessState, fired_timer: str | None, now: datetime
+) -> None:
+    process = loaded.process
+    before = loaded.state.timers
+    gone = [timer_id for timer_id in before if timer_id not in result.timers]
+    cancelled = [t for t in gone if t != fired_timer]
+    cancelled += [
+        timer_id
+        for timer_id, timer in result.timers.items()
+        if timer_id in before and _changed(before[timer_id], timer)
+    ]
+    pending = m.Timer.objects.filter(process=process, state=m.TimerState.PENDING)
+    if fired_timer is not None and fired_timer in before:
+        pending.filter(engine_id=fired_timer).update(
+            state=m.TimerState.FIRED, fired_at=now
+        )
+    if cancelled:
+        pending.filter(engine_id__in=cancelled).update(state=m.TimerState.CANCELLED)
+    new = [
+        m.Timer(
+            organisation_id=process.organisation_id,
+            process=process,
+            engine_id=timer.id,
+            kind=timer.kind.value,
+            target=timer.target,
+            due_at=timer.at,
+        )
+        for timer_id, timer in result.timers.items()
+        if timer_id not in before or _changed(before[timer_id], timer)
+    ]
+    if new:
+        m.Timer.objects.bulk_create(new)
