@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
@@ -39,3 +39,102 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+# --- audit log (design rule I6) ------------------------------------------------------
+#
+# AuditEvent rows are written only by ``sogla.core.audit.audit_record`` and never
+# changed: the model, its queryset and (in migrations) database triggers refuse.
+# Each row carries the hash of the previous row of its organisation; docs/audit.md
+# describes the hash and ``sogla audit verify``.
+
+
+class AuditImmutableError(Exception):
+    """An attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise AuditImmutableError("audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit events are append-only")
+
+
+class AuditEventManager(TenantManager["AuditEvent"]):
+    def get_queryset(self) -> AuditEventQuerySet:
+        return AuditEventQuerySet(self.model, using=self._db)
+
+
+class AuditEvent(models.Model):
+    """Who did what, when and from where: one append-only, hash-chained record."""
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="+", db_index=True
+    )
+    seq = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+    # RESTRICT: a person or document named in evidence cannot be erased on its own;
+    # removing the whole organisation (a cascade) still removes its events.
+    actor = models.ForeignKey(
+        "orgs.User",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=300, blank=True)
+    verb = models.CharField(max_length=100)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=True,
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    # Text, not an inet column: the value must read back exactly as it was hashed.
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventManager()
+
+    class Meta:
+        ordering = ["organisation_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "seq"], name="audit_event_seq_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}#{self.seq} {self.verb}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditImmutableError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit events are append-only")
+
+
+class AuditChainHead(models.Model):
+    """The last event of an organisation's chain; locked by every writer."""
+
+    organisation = models.OneToOneField(
+        "orgs.Organisation",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}#{self.last_seq}"

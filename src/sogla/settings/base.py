@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sogla.core",
     "sogla.orgs",
     "sogla.documents",
+    "sogla.notifications",
     "sogla.workflow",
     "sogla.web",
     "sogla.api",
@@ -192,6 +193,9 @@ TASKS = {
 
 # Security. SOGLA_HTTPS=1 switches on everything that needs TLS in front of Sogla.
 HTTPS = env_bool("HTTPS", default=False)
+# Behind a reverse proxy that sets X-Forwarded-For, the audit log records the client
+# address from that header (the address the proxy appended); otherwise REMOTE_ADDR.
+TRUST_PROXY = env_bool("TRUST_PROXY", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
