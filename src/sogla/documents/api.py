@@ -15,6 +15,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from sogla.api.schemas import ERRORS, Id, Key
 from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.request_meta import request_meta
 from sogla.documents import selectors, services
 from sogla.documents.access import access_document, can_edit
 from sogla.documents.downloads import file_response
@@ -148,7 +149,10 @@ def document_create(
             "doc_type", "unknown_type", _("No such document type.")
         ) from None
     document = services.document_create(
-        actor=user, doc_type=doc_type, values=payload.fields
+        actor=user,
+        doc_type=doc_type,
+        values=payload.fields,
+        meta=request_meta(request),
     )
     return Status(201, _detail(user, document.pk))
 
@@ -177,7 +181,10 @@ def document_update(
     user = _user(request)
     document = access_document(user, document_id)
     services.document_update_fields(
-        actor=user, document=document, values=payload.fields
+        actor=user,
+        document=document,
+        values=payload.fields,
+        meta=request_meta(request),
     )
     return _detail(user, document_id)
 
@@ -192,7 +199,7 @@ def document_update(
 def document_archive(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     user = _user(request)
     document = access_document(user, document_id)
-    services.document_archive(actor=user, document=document)
+    services.document_archive(actor=user, document=document, meta=request_meta(request))
     return _detail(user, document_id)
 
 
@@ -238,6 +245,7 @@ def document_file_upload(
         document=document,
         new=services.NewFile(checked, field_key.strip()),
         file=existing,
+        meta=request_meta(request),
     )
     return Status(201, file_version_out(version))
 
@@ -315,7 +323,9 @@ def counterparty_create(
         note=payload.note,
         contacts=_contacts(payload),
     )
-    party = services.counterparty_create(actor=user, data=data)
+    party = services.counterparty_create(
+        actor=user, data=data, meta=request_meta(request)
+    )
     return Status(
         201, counterparty_out(selectors.counterparty_get(user=user, pk=party.pk))
     )
@@ -355,5 +365,7 @@ def counterparty_update(
         address=changes.get("address", party.address),
         note=changes.get("note", party.note),
     )
-    services.counterparty_update(actor=user, counterparty=party, data=data)
+    services.counterparty_update(
+        actor=user, counterparty=party, data=data, meta=request_meta(request)
+    )
     return counterparty_out(selectors.counterparty_get(user=user, pk=counterparty_id))

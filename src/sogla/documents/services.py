@@ -18,7 +18,9 @@ from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from sogla.core.audit import audit_record
 from sogla.core.errors import FieldProblem, PermissionDenied, ValidationFailed
+from sogla.core.request_meta import RequestMeta
 from sogla.documents import naming
 from sogla.documents.access import check_can_edit
 from sogla.documents.fields import clean_values, display_value
@@ -170,8 +172,29 @@ def _duplicate_problems(
     return []
 
 
+def _counterparty_state(party: Counterparty) -> dict[str, str]:
+    return {
+        "name": party.name,
+        "tax_id": party.tax_id,
+        "category": party.category,
+        "address": party.address,
+        "note": party.note,
+    }
+
+
+def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``{key: {"old": ..., "new": ...}}`` for every key whose value differs."""
+    return {
+        key: {"old": old.get(key), "new": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
 @transaction.atomic
-def counterparty_create(*, actor: User, data: CounterpartyData) -> Counterparty:
+def counterparty_create(
+    *, actor: User, data: CounterpartyData, meta: RequestMeta | None = None
+) -> Counterparty:
     """Create a counterparty; refuses a duplicate tax id or name with the field named."""
     org_id = _org_id(actor)
     name, tax_id, normalized, problems = _clean_counterparty(data)
@@ -209,12 +232,25 @@ def counterparty_create(*, actor: User, data: CounterpartyData) -> Counterparty:
         )
         for c in data.contacts
     )
+    audit_record(
+        organisation_id=org_id,
+        verb="counterparty.created",
+        actor=actor,
+        target_type="counterparty",
+        target_id=party.pk,
+        payload={**_counterparty_state(party), "contacts": len(data.contacts)},
+        request_meta=meta,
+    )
     return party
 
 
 @transaction.atomic
 def counterparty_update(
-    *, actor: User, counterparty: Counterparty, data: CounterpartyData
+    *,
+    actor: User,
+    counterparty: Counterparty,
+    data: CounterpartyData,
+    meta: RequestMeta | None = None,
 ) -> Counterparty:
     org_id = _org_id(actor)
     if counterparty.organisation_id != org_id:
@@ -223,6 +259,7 @@ def counterparty_update(
     problems += _duplicate_problems(org_id, tax_id, normalized, counterparty.pk)
     if problems:
         raise ValidationFailed(problems)
+    before = _counterparty_state(counterparty)
     counterparty.name = name
     counterparty.tax_id = tax_id
     counterparty.normalized_name = normalized
@@ -230,6 +267,17 @@ def counterparty_update(
     counterparty.address = data.address.strip()[:500]
     counterparty.note = data.note.strip()
     counterparty.save()
+    changes = _changes(before, _counterparty_state(counterparty))
+    if changes:
+        audit_record(
+            organisation_id=org_id,
+            verb="counterparty.updated",
+            actor=actor,
+            target_type="counterparty",
+            target_id=counterparty.pk,
+            payload={"changes": changes},
+            request_meta=meta,
+        )
     return counterparty
 
 
@@ -353,6 +401,7 @@ def document_create(
     doc_type: DocumentType,
     values: Mapping[str, Any],
     files: Sequence[NewFile] = (),
+    meta: RequestMeta | None = None,
 ) -> Document:
     """Create a draft document with a new number, its title, folder and files."""
     org_id = _org_id(actor)
@@ -391,8 +440,24 @@ def document_create(
     )
     _apply_naming(document, fields)
     document.save()
+    audit_record(
+        organisation_id=org_id,
+        verb="document.created",
+        actor=actor,
+        target_type="document",
+        target_id=document.pk,
+        document_id=document.pk,
+        payload={
+            "number": document.number,
+            "type": doc_type.key,
+            "title": document.title,
+            "status": status.key,
+            "fields": document.fields,
+        },
+        request_meta=meta,
+    )
     for new in files:
-        _add_version(actor=actor, document=document, new=new, file=None)
+        _add_version(actor=actor, document=document, new=new, file=None, meta=meta)
     return document
 
 
@@ -411,11 +476,65 @@ def _initial_status(doc_type: DocumentType) -> StatusDef:
 
 @transaction.atomic
 def document_update_fields(
-    *, actor: User, document: Document, values: Mapping[str, Any]
+    *,
+    actor: User,
+    document: Document,
+    values: Mapping[str, Any],
+    meta: RequestMeta | None = None,
 ) -> Document:
     """Change field values of a draft; the number stays, the title follows the fields."""
     document = _locked(document)
     check_can_edit(actor, document)
+    fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
+    present = set(
+        DocumentFile.objects.filter(document=document, archived_at=None)
+        .exclude(field_key="")
+        .values_list("field_key", flat=True)
+    )
+    old_fields, old_title = dict(document.fields), document.title
+    document.fields = clean_values(
+        organisation_id=document.organisation_id,
+        fields=fields,
+        raw=values,
+        present_files=present,
+        existing=document.fields,
+    )
+    document.counterparty_id = _counterparty_from(fields, document.fields)
+    _apply_naming(document, fields)
+    document.save()
+    changes = _changes(old_fields, document.fields)
+    if changes:
+        payload: dict[str, Any] = {"changes": changes}
+        if document.title != old_title:
+            payload["title"] = {"old": old_title, "new": document.title}
+        audit_record(
+            organisation_id=document.organisation_id,
+            verb="document.fields_changed",
+            actor=actor,
+            target_type="document",
+            target_id=document.pk,
+            document_id=document.pk,
+            payload=payload,
+            request_meta=meta,
+        )
+    return document
+
+
+@transaction.atomic
+def document_fields_set(
+    *,
+    actor: User | None,
+    document: Document,
+    values: Mapping[str, Any],
+    meta: RequestMeta | None = None,
+) -> Document:
+    """Write field values for an approval step (request_info answers, route actions).
+
+    No draft check: the approval process decides when its steps write (the caller
+    is ``sogla.workflow``). Values are validated exactly like an edit; keys absent
+    from ``values`` keep their values. ``actor`` is None for the route itself.
+    """
+    document = _locked(document)
     fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
     present = set(
         DocumentFile.objects.filter(document=document, archived_at=None)
@@ -436,7 +555,9 @@ def document_update_fields(
 
 
 @transaction.atomic
-def document_archive(*, actor: User, document: Document) -> Document:
+def document_archive(
+    *, actor: User, document: Document, meta: RequestMeta | None = None
+) -> Document:
     """Deleting a document archives it: it leaves the registry, nothing is erased."""
     document = _locked(document)
     if document.initiator_id != actor.pk and not _is_admin(actor):
@@ -446,12 +567,27 @@ def document_archive(*, actor: User, document: Document) -> Document:
     if document.archived_at is None:
         document.archived_at = timezone.now()
         document.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            organisation_id=document.organisation_id,
+            verb="document.archived",
+            actor=actor,
+            target_type="document",
+            target_id=document.pk,
+            document_id=document.pk,
+            payload={"number": document.number},
+            request_meta=meta,
+        )
     return document
 
 
 @transaction.atomic
 def file_add(
-    *, actor: User, document: Document, new: NewFile, file: DocumentFile | None = None
+    *,
+    actor: User,
+    document: Document,
+    new: NewFile,
+    file: DocumentFile | None = None,
+    meta: RequestMeta | None = None,
 ) -> FileVersion:
     """Add a file to a draft, or a new version of ``file`` (or of the field's file)."""
     document = _locked(document)
@@ -460,11 +596,16 @@ def file_add(
     problems = _check_file_fields(fields, [new], has_files=document.doc_type.has_files)
     if problems:
         raise ValidationFailed(problems)
-    return _add_version(actor=actor, document=document, new=new, file=file)
+    return _add_version(actor=actor, document=document, new=new, file=file, meta=meta)
 
 
 def _add_version(
-    *, actor: User, document: Document, new: NewFile, file: DocumentFile | None
+    *,
+    actor: User,
+    document: Document,
+    new: NewFile,
+    file: DocumentFile | None,
+    meta: RequestMeta | None,
 ) -> FileVersion:
     if file is None and new.field_key:
         file = DocumentFile.objects.filter(
@@ -497,6 +638,24 @@ def _add_version(
     if file.name != new.upload.name:
         file.name = new.upload.name
         file.save(update_fields=["name"])
+    audit_record(
+        organisation_id=document.organisation_id,
+        verb="document.file_version_added",
+        actor=actor,
+        target_type="file_version",
+        target_id=version.pk,
+        document_id=document.pk,
+        payload={
+            "file": file.pk,
+            "field": new.field_key,
+            "name": version.original_name,
+            "version": version.version,
+            "sha256": version.sha256,
+            "size": version.size,
+            "mime_type": version.mime_type,
+        },
+        request_meta=meta,
+    )
     return version
 
 

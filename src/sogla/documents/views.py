@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from sogla.core.errors import FieldProblem, ValidationFailed
+from sogla.core.request_meta import request_meta
 from sogla.documents import selectors
 from sogla.documents.access import access_document, can_edit
 from sogla.documents.downloads import file_response
@@ -224,7 +225,11 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
     else:
         try:
             document = document_create(
-                actor=user, doc_type=doc_type, values=values, files=new_files
+                actor=user,
+                doc_type=doc_type,
+                values=values,
+                files=new_files,
+                meta=request_meta(request),
             )
         except ValidationFailed as error:
             problems += error.problems
@@ -267,7 +272,9 @@ def document_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "documents/form.html", context)
     values = values_from_post(fields, request.POST)
     try:
-        document_update_fields(actor=user, document=document, values=values)
+        document_update_fields(
+            actor=user, document=document, values=values, meta=request_meta(request)
+        )
     except ValidationFailed as error:
         context = _form_context(
             request,
@@ -378,7 +385,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
 def archive(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     document = access_document(user, pk)
-    document_archive(actor=user, document=document)
+    document_archive(actor=user, document=document, meta=request_meta(request))
     messages.success(request, _("Archived: %(number)s") % {"number": document.number})
     return redirect("documents:registry")
 
@@ -408,6 +415,7 @@ def file_upload(request: HttpRequest, pk: int) -> HttpResponse:
             document=document,
             new=NewFile(upload=checked, field_key=field_key),
             file=target,
+            meta=request_meta(request),
         )
     except ValidationFailed as error:
         for problem in error.problems:
@@ -459,7 +467,11 @@ def counterparty_create_view(request: HttpRequest) -> HttpResponse:
     form = CounterpartyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            party = counterparty_create(actor=_user(request), data=form.to_data())
+            party = counterparty_create(
+                actor=_user(request),
+                data=form.to_data(),
+                meta=request_meta(request),
+            )
         except ValidationFailed as error:
             form.add_problems(error.problems)
         else:
@@ -542,6 +554,7 @@ def counterparty_quick_create(request: HttpRequest) -> HttpResponse:
         party = counterparty_create(
             actor=_user(request),
             data=CounterpartyData(name=values["name"], tax_id=values["tax_id"]),
+            meta=request_meta(request),
         )
     except ValidationFailed as error:
         return _combobox(
