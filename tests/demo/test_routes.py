@@ -830,7 +830,7 @@ def test_s7_a_government_letter_goes_to_the_director_lawyer_then_responsible() -
     assert story.s.status is ProcessStatus.APPROVED
     assert story.actions() == [
         Action(set_status="answered"),
-        Action(file_to="{responsible.department}/Контрагенты/{sender}"),
+        Action(file_to="{responsible.department}/Контрагенты/{counterparty}"),
     ]
 
 
