@@ -1,0 +1,1274 @@
+"""Commands on routes and processes: each one transaction, ``actor`` keyword-only.
+
+A process command locks the process row (PostgreSQL), loads the partial state the
+command needs (``repository.load``), calls the pure engine, writes what changed with
+a compare-and-set on ``Process.version`` and applies every effect (task and timer
+rows, notifications into the outbox, document status and fields, route actions,
+audit events) in the same transaction. A lost compare-and-set is retried once; a
+second loss is a ``ProcessConflict``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sogla.core.audit import audit_record
+from sogla.core.errors import (
+    FieldProblem,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from sogla.core.request_meta import RequestMeta
+from sogla.documents import naming
+from sogla.documents.fields import clean_values
+from sogla.documents.models import (
+    Document,
+    DocumentType,
+    FieldDef,
+    FileVersion,
+    StatusDef,
+    StatusMeaning,
+)
+from sogla.documents.services import document_fields_set, folder_ensure
+from sogla.engine import effects as fx
+from sogla.engine import errors as engine_errors
+from sogla.engine.calendar import WorkCalendar
+from sogla.engine.commands import (
+    Cancel,
+    Command,
+    Decide,
+    Reassign,
+    ResolveStep,
+    Resubmit,
+    RoundChanges,
+    Start,
+    TimerFired,
+)
+from sogla.engine.conditions import parse_condition
+from sogla.engine.definition import OrgFacts, RouteDefinition, StepDef, validate_route
+from sogla.engine.run import Context, Result, handle
+from sogla.engine.states import REVISION_STEP, Participant, TaskRun
+from sogla.engine.states import TaskState as EngineTaskState
+from sogla.notifications.services import notification_enqueue
+from sogla.orgs.access import is_org_admin
+from sogla.orgs.calendars import work_calendar
+from sogla.orgs.models import Department, Organisation, Role, User
+from sogla.workflow import repository
+from sogla.workflow.errors import ProcessConflict, TaskClosed, WorkflowError
+from sogla.workflow.models import (
+    Channel,
+    Process,
+    ProcessStatus,
+    RouteTemplate,
+    RouteVersion,
+    RouteVersionStatus,
+    Task,
+    Timer,
+    TimerState,
+)
+from sogla.workflow.repository import ConcurrentUpdate, Loaded
+from sogla.workflow.resolver import Resolver, document_facts
+
+T = TypeVar("T")
+NO_META = RequestMeta()
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def _org_id(actor: User) -> int:
+    if actor.organisation_id is None:
+        raise NotFound(_("Not found or no access."))
+    return actor.organisation_id
+
+
+def _not_found() -> NotFound:
+    return NotFound(_("Not found or no access."))
+
+
+def _with_retry(call: Callable[[], T]) -> T:
+    """Run a transaction; a lost compare-and-set is retried once."""
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return call()
+        except ConcurrentUpdate:
+            if attempt == 2:
+                raise ProcessConflict(
+                    _(
+                        "Someone changed this approval at the same moment. "
+                        "Reload the page and try again."
+                    )
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def files_sha256(document: Document) -> str:
+    """SHA-256 over the sorted hashes of the document's current file versions."""
+    rows = FileVersion.objects.filter(
+        file__document_id=document.pk, file__archived_at=None
+    ).values_list("file_id", "version", "sha256")
+    latest: dict[int, tuple[int, str]] = {}
+    for file_id, version, sha in rows:
+        if file_id not in latest or version > latest[file_id][0]:
+            latest[file_id] = (version, sha)
+    joined = "\n".join(sorted(sha for _v, sha in latest.values()))
+    return hashlib.sha256(joined.encode("ascii")).hexdigest()
+
+
+_calendars: dict[int, tuple[float, WorkCalendar]] = {}
+_calendars_lock = threading.Lock()
+CALENDAR_TTL = 300.0
+
+
+def organisation_calendar(organisation: Organisation) -> WorkCalendar:
+    """The working calendar, cached for a few minutes per organisation."""
+    cached = _calendars.get(organisation.pk)
+    if cached is not None and time.monotonic() - cached[0] < CALENDAR_TTL:
+        return cached[1]
+    calendar = work_calendar(organisation)
+    with _calendars_lock:
+        _calendars[organisation.pk] = (time.monotonic(), calendar)
+    return calendar
+
+
+def calendar_cache_clear() -> None:
+    _calendars.clear()
+
+
+def _local_now(organisation: Organisation, now: datetime | None = None) -> datetime:
+    try:
+        zone = zoneinfo.ZoneInfo(organisation.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return (now or timezone.now()).astimezone(zone)
+
+
+def _document_for_process(document_id: int, organisation_id: int) -> Document:
+    return Document.objects.select_related(
+        "doc_type",
+        "status",
+        "organisation",
+        "initiator__department",
+        "counterparty",
+    ).get(pk=document_id, organisation_id=organisation_id)
+
+
+def _context(document: Document, now: datetime, *, with_files: bool = True) -> Context:
+    return Context(
+        now=now,
+        facts=document_facts(document),
+        calendar=organisation_calendar(document.organisation),
+        resolve=Resolver(document, now.date()),
+        files_sha256=files_sha256(document) if with_files else None,
+    )
+
+
+def _user_participant(user: User) -> Participant:
+    return Participant.user(user.pk)
+
+
+def _is_route_manager(actor: User, template: RouteTemplate) -> bool:
+    return is_org_admin(actor) or (
+        template.owner_id is not None and template.owner_id == actor.pk
+    )
+
+
+# --- engine errors -> application errors -------------------------------------------------
+
+
+def _refusal(error: engine_errors.EngineError) -> Exception:
+    code = error.code
+    E = engine_errors.EngineErrorCode
+    if code is E.OUTCOME_NOT_ALLOWED:
+        return ValidationFailed.single(
+            "outcome", "not_allowed", _("This decision is not possible in this step.")
+        )
+    if code is E.COMMENT_REQUIRED:
+        return ValidationFailed.single(
+            "comment", "required", _("A comment is required for this decision.")
+        )
+    if code is E.FIELDS_REQUIRED:
+        return ValidationFailed(
+            FieldProblem(name, "required", _("This field is required."))
+            for name in error.fields
+        )
+    if code is E.FIELD_NOT_ALLOWED:
+        return ValidationFailed(
+            FieldProblem(
+                name, "unknown_field", _("This step does not fill this field.")
+            )
+            for name in error.fields
+        )
+    if code is E.REQUEST_ID_REUSED:
+        return ValidationFailed.single(
+            "request_id",
+            "reused",
+            _("This request id was already used for another decision."),
+        )
+    messages = {
+        E.PROCESS_NOT_RUNNING: _("The approval is not in progress."),
+        E.PROCESS_FINISHED: _("The approval has already finished."),
+        E.PROCESS_NOT_IN_REVISION: _("The document is not returned for revision."),
+        E.TASK_NOT_FOUND: _("Not found or no access."),
+        E.TASK_NOT_OPEN: _("Task already closed."),
+        E.TASK_NOT_DECIDABLE: _("This task ends when the document is resubmitted."),
+        E.STEP_NOT_FOUND: _("There is no such step in the current stage."),
+        E.STEP_NOT_FAILED: _("Only a step that could not start can be resolved."),
+        E.EDIT_NOT_ALLOWED: _("This route does not let the initiator change it."),
+        E.ALREADY_ASSIGNED: _("This person already has a task in the step."),
+        E.NO_PARTICIPANTS: _("Choose at least one person."),
+        E.PROCESS_ALREADY_STARTED: _("The approval has already started."),
+        E.PROCESS_NOT_STARTED: _("The approval has not started."),
+    }
+    if code is E.TASK_NOT_FOUND:
+        return _not_found()
+    return WorkflowError(messages.get(code, error.message), code=code.value)
+
+
+def _handle(
+    definition: RouteDefinition,
+    state: Any,
+    command: Command,
+    ctx: Context,
+) -> Result:
+    try:
+        return handle(definition, state, command, ctx)
+    except engine_errors.EngineError as error:
+        raise _refusal(error) from None
+
+
+# --- applying effects ------------------------------------------------------------------
+
+
+@dataclass
+class _Apply:
+    """Everything one command's effects need, and the audit trail it builds."""
+
+    process: Process
+    document: Document
+    loaded: Loaded
+    actor: User | None
+    meta: RequestMeta
+    template: RouteTemplate | None = None
+    users: dict[int, User] = field(default_factory=dict)
+
+    @property
+    def org_id(self) -> int:
+        return self.process.organisation_id
+
+    def audit(self, verb: str, payload: Mapping[str, Any], *, target: str = "") -> None:
+        audit_record(
+            organisation_id=self.org_id,
+            verb=verb,
+            actor=self.actor,
+            target_type="process",
+            target_id=target or str(self.process.pk),
+            document_id=self.document.pk,
+            payload={"process": self.process.pk, **payload},
+            request_meta=self.meta,
+        )
+
+    def notify(
+        self, kind: str, recipients: Sequence[str], event: str, data: Mapping[str, Any]
+    ) -> None:
+        for recipient in dict.fromkeys(recipients):
+            for user, email in self._recipients(recipient):
+                who = f"u{user.pk}" if user is not None else email
+                semantic = f"{self.process.pk}:{kind}:{event}:{who}"
+                digest = hashlib.sha256(semantic.encode()).hexdigest()[:40]
+                notification_enqueue(
+                    organisation_id=self.org_id,
+                    kind=f"workflow.{kind}",
+                    recipient_user=user,
+                    recipient_email=email,
+                    document_id=self.document.pk,
+                    context={
+                        "process": self.process.pk,
+                        "document": self.document.pk,
+                        "number": self.document.number,
+                        "title": self.document.title,
+                        **data,
+                    },
+                    idempotency_key=f"wf:{self.process.pk}:{digest}",
+                )
+
+    def _user(self, user_id: int) -> User | None:
+        if user_id not in self.users:
+            found = User.objects.filter(
+                pk=user_id, organisation_id=self.org_id, is_active=True
+            ).first()
+            if found is None:
+                return None
+            self.users[user_id] = found
+        return self.users[user_id]
+
+    def _recipients(self, word: str) -> list[tuple[User | None, str]]:
+        if word == "initiator":
+            user = self._user(self.process.initiator_id)
+            return [(user, "")] if user else []
+        if word.startswith("user:"):
+            user_id = repository.ref_user_id(word)
+            user = self._user(user_id) if user_id else None
+            return [(user, "")] if user else []
+        if word.startswith("guest:"):
+            return [(None, word[6:])]
+        if word.startswith("role:"):
+            holders = User.objects.filter(
+                organisation_id=self.org_id,
+                is_active=True,
+                roles__key=word[5:],
+                roles__organisation_id=self.org_id,
+            )
+            return [(u, "") for u in holders]
+        if word.startswith("field:"):
+            value = (self.document.fields or {}).get(word[6:])
+            ids = value if isinstance(value, list) else [value]
+            people = [self._user(int(i)) for i in ids if isinstance(i, int)]
+            return [(u, "") for u in people if u is not None]
+        if word == "owner":
+            return self._owners()
+        return []
+
+    def _owners(self) -> list[tuple[User | None, str]]:
+        template = self.template or self.process.route_version.template
+        if template.owner_id is not None:
+            owner = self._user(template.owner_id)
+            if owner is not None:
+                return [(owner, "")]
+        admins = User.objects.filter(
+            organisation_id=self.org_id, is_active=True, is_staff=True
+        ).order_by("pk")[:5]
+        return [(u, "") for u in admins]
+
+    # -- the effects -------------------------------------------------------------------
+
+    def run(self, effects: Sequence[fx.Effect]) -> None:
+        task_pks = self.loaded.task_pks
+        state = self.process
+        for effect in effects:
+            if isinstance(effect, fx.OpenTask):
+                due = effect.due_at.isoformat() if effect.due_at else None
+                self.notify(
+                    "task_assigned" if effect.step != REVISION_STEP else "returned",
+                    [effect.participant.ref],
+                    effect.task_id,
+                    {
+                        "task": task_pks.get(effect.task_id),
+                        "stage": effect.stage,
+                        "step": effect.step,
+                        "due_at": due,
+                    },
+                )
+            elif isinstance(effect, fx.Notify):
+                if effect.kind == "returned":
+                    continue  # the initiator's revision task carries the notice
+                self.notify(
+                    effect.kind,
+                    effect.recipients,
+                    f"{effect.task_id or effect.stage or ''}:r{state.round}",
+                    {
+                        "task": task_pks.get(effect.task_id or ""),
+                        "stage": effect.stage,
+                        **{k: str(v) for k, v in effect.data.items()},
+                    },
+                )
+            elif isinstance(effect, fx.SetStatus):
+                self.set_status(effect.key, effect.meaning)
+            elif isinstance(effect, fx.SetFields):
+                self.set_fields(effect.values)
+            elif isinstance(effect, fx.RunAction):
+                self.run_action(effect)
+            elif isinstance(effect, fx.ReportUnresolved):
+                self.audit(
+                    "process.step_unresolved",
+                    {
+                        "stage": effect.stage,
+                        "step": effect.step,
+                        "reason": effect.reason,
+                    },
+                )
+                self.notify(
+                    "step_unresolved",
+                    ["owner"],
+                    f"{effect.stage}.{effect.step}:r{state.round}",
+                    {
+                        "stage": effect.stage,
+                        "step": effect.step,
+                        "reason": effect.reason,
+                    },
+                )
+            elif isinstance(effect, fx.DeadlineUnknown):
+                self.audit(
+                    "process.deadline_unknown",
+                    {
+                        "stage": effect.stage,
+                        "step": effect.step,
+                        "reason": effect.reason,
+                    },
+                )
+            elif isinstance(effect, fx.ProcessReturned):
+                self.audit(
+                    "process.returned",
+                    {
+                        "round": effect.round,
+                        "stage": effect.stage,
+                        "step": effect.step,
+                        "task": task_pks.get(effect.task_id),
+                        "comment": effect.comment,
+                    },
+                )
+            elif isinstance(effect, fx.ProcessFinished):
+                self.audit(
+                    "process.finished",
+                    {"status": effect.status, "round": state.round},
+                )
+
+    def set_status(self, key: str | None, meaning: str | None) -> None:
+        statuses = StatusDef.objects.filter(doc_type_id=self.document.doc_type_id)
+        if key:
+            status = statuses.filter(key=key).first()
+        else:
+            status = statuses.filter(meaning=meaning).order_by("order", "id").first()
+        if status is None or status.pk == self.document.status_id:
+            return
+        Document.objects.filter(pk=self.document.pk).update(
+            status=status, updated_at=timezone.now()
+        )
+        self.document.status = status
+
+    def set_fields(self, values: Mapping[str, Any]) -> None:
+        document_fields_set(
+            actor=self.actor, document=self.document, values=values, meta=self.meta
+        )
+        self.document.refresh_from_db(fields=["fields", "title", "counterparty"])
+
+    def run_action(self, effect: fx.RunAction) -> None:
+        action = effect.action
+        where = {"stage": effect.stage, "step": effect.step}
+        if action.set_status:
+            self.set_status(action.set_status, None)
+        if action.set_field:
+            self.set_fields(action.set_field)
+        if action.file_to:
+            values: dict[str, object] = {
+                "number": self.document.number,
+                "type": self.document.doc_type.name,
+                "counterparty": self.document.counterparty.name
+                if self.document.counterparty
+                else "",
+                "counterparty.name": self.document.counterparty.name
+                if self.document.counterparty
+                else "",
+                **(self.document.fields or {}),
+            }
+            path = naming.render(action.file_to, values)
+            folder = folder_ensure(organisation=self.org_id, path=path)
+            if folder is not None:
+                Document.objects.filter(pk=self.document.pk).update(folder=folder)
+                self.audit("process.filed", {"folder": folder.path, **where})
+        if action.notify:
+            self.notify(
+                "route_notice",
+                action.notify,
+                f"{effect.stage or 'finish'}.{effect.step or ''}:r{self.process.round}",
+                {k: v for k, v in where.items() if v},
+            )
+        if action.remind or action.generate:
+            self.audit(
+                "process.action_not_supported",
+                {
+                    "action": "remind" if action.remind else "generate",
+                    **where,
+                },
+            )
+
+
+# --- route templates and versions ---------------------------------------------------------
+
+
+@transaction.atomic
+def route_template_create(
+    *,
+    actor: User,
+    doc_type: DocumentType,
+    key: str,
+    name_ru: str,
+    name_en: str = "",
+    owner: User | None = None,
+    suggest_when: Mapping[str, Any] | None = None,
+    order: int = 0,
+    meta: RequestMeta = NO_META,
+) -> RouteTemplate:
+    """A new route for a document type (administrators)."""
+    org_id = _org_id(actor)
+    if not is_org_admin(actor):
+        raise PermissionDenied(_("Only an administrator may change routes."))
+    if doc_type.organisation_id != org_id:
+        raise _not_found()
+    problems = []
+    if not naming_key_ok(key):
+        problems.append(
+            FieldProblem(
+                "key", "invalid", _("Use lower-case letters, digits, - and _.")
+            )
+        )
+    elif RouteTemplate.objects.for_org(org_id).filter(key=key).exists():
+        problems.append(
+            FieldProblem("key", "duplicate", _("A route with this key already exists."))
+        )
+    if not name_ru.strip() and not name_en.strip():
+        problems.append(
+            FieldProblem("name_ru", "required", _("This field is required."))
+        )
+    if owner is not None and owner.organisation_id != org_id:
+        problems.append(FieldProblem("owner", "invalid", _("No such person.")))
+    if suggest_when is not None:
+        try:
+            parse_condition(suggest_when)
+        except ValueError:
+            problems.append(
+                FieldProblem("suggest_when", "invalid", _("This condition is invalid."))
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    template = RouteTemplate.objects.create(
+        organisation_id=org_id,
+        key=key,
+        name_ru=name_ru.strip()[:200],
+        name_en=name_en.strip()[:200],
+        doc_type=doc_type,
+        owner=owner,
+        suggest_when=dict(suggest_when) if suggest_when is not None else None,
+        order=order,
+    )
+    audit_record(
+        organisation_id=org_id,
+        verb="route.created",
+        actor=actor,
+        target_type="route",
+        target_id=template.pk,
+        payload={"key": key, "doc_type": doc_type.key},
+        request_meta=meta,
+    )
+    return template
+
+
+def naming_key_ok(key: str) -> bool:
+    return bool(re.fullmatch(r"[a-z][a-z0-9_-]{0,59}", key))
+
+
+def _template_for_admin(actor: User, template: RouteTemplate) -> int:
+    org_id = _org_id(actor)
+    if template.organisation_id != org_id:
+        raise _not_found()
+    if not is_org_admin(actor):
+        raise PermissionDenied(_("Only an administrator may change routes."))
+    return org_id
+
+
+@transaction.atomic
+def route_version_save_draft(
+    *,
+    actor: User,
+    template: RouteTemplate,
+    definition: Mapping[str, Any],
+    meta: RequestMeta = NO_META,
+) -> RouteVersion:
+    """Save the template's draft (creating it with the next number if none)."""
+    org_id = _template_for_admin(actor, template)
+    RouteTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    draft = RouteVersion.objects.filter(
+        template=template, status=RouteVersionStatus.DRAFT
+    ).first()
+    if draft is None:
+        last = RouteVersion.objects.filter(template=template).aggregate(
+            n=Max("number")
+        )["n"]
+        draft = RouteVersion(
+            organisation_id=org_id,
+            template=template,
+            number=(last or 0) + 1,
+            created_by=actor,
+        )
+    draft.definition = dict(definition)
+    draft.save()
+    audit_record(
+        organisation_id=org_id,
+        verb="route.draft_saved",
+        actor=actor,
+        target_type="route",
+        target_id=template.pk,
+        payload={"version": draft.number},
+        request_meta=meta,
+    )
+    return draft
+
+
+def org_facts(template: RouteTemplate) -> OrgFacts:
+    """What a definition of this template is checked against."""
+    org_id = template.organisation_id
+    fields = dict(
+        FieldDef.objects.filter(doc_type_id=template.doc_type_id).values_list(
+            "key", "kind"
+        )
+    )
+    return OrgFacts(
+        roles=frozenset(Role.objects.for_org(org_id).values_list("key", flat=True)),
+        usernames=frozenset(
+            User.objects.filter(organisation_id=org_id).values_list(
+                "username", flat=True
+            )
+        ),
+        departments=frozenset(
+            Department.objects.for_org(org_id).values_list("code", flat=True)
+        ),
+        statuses=frozenset(
+            StatusDef.objects.filter(doc_type_id=template.doc_type_id).values_list(
+                "key", flat=True
+            )
+        ),
+        fields=fields,
+    )
+
+
+def route_problems(template: RouteTemplate, definition: Mapping[str, Any]) -> list[str]:
+    """Every problem of a definition for this template, each with its path."""
+    return [str(p) for p in validate_route(definition, org_facts(template))]
+
+
+@transaction.atomic
+def route_version_publish(
+    *, actor: User, version: RouteVersion, meta: RequestMeta = NO_META
+) -> RouteVersion:
+    """Publish a draft after validating it; a published version never changes."""
+    template = version.template
+    org_id = _template_for_admin(actor, template)
+    version = RouteVersion.objects.select_for_update().get(
+        pk=version.pk, organisation_id=org_id
+    )
+    if version.status != RouteVersionStatus.DRAFT:
+        raise WorkflowError(
+            _("This version is already published and cannot change."),
+            code="already_published",
+        )
+    problems = validate_route(version.definition, org_facts(template))
+    if problems:
+        raise ValidationFailed(
+            FieldProblem(p.path or "definition", "invalid", p.message) for p in problems
+        )
+    version.status = RouteVersionStatus.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = actor
+    version.save(update_fields=["status", "published_at", "published_by"])
+    audit_record(
+        organisation_id=org_id,
+        verb="route.published",
+        actor=actor,
+        target_type="route",
+        target_id=template.pk,
+        payload={"version": version.number, "key": template.key},
+        request_meta=meta,
+    )
+    return version
+
+
+def route_version_latest_published(template: RouteTemplate) -> RouteVersion | None:
+    return (
+        RouteVersion.objects.filter(
+            template=template, status=RouteVersionStatus.PUBLISHED
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+def process_start(
+    *,
+    actor: User,
+    document: Document,
+    template: RouteTemplate,
+    meta: RequestMeta = NO_META,
+) -> Process:
+    """Start ``template``'s latest published version on a draft document."""
+    return _with_retry(lambda: _process_start(actor, document, template, meta))
+
+
+def _process_start(
+    actor: User, document: Document, template: RouteTemplate, meta: RequestMeta
+) -> Process:
+    org_id = _org_id(actor)
+    if document.organisation_id != org_id or template.organisation_id != org_id:
+        raise _not_found()
+    document = (
+        Document.objects.select_for_update(of=("self",))
+        .select_related(
+            "doc_type",
+            "status",
+            "organisation",
+            "initiator__department",
+            "counterparty",
+        )
+        .get(pk=document.pk, organisation_id=org_id)
+    )
+    if document.initiator_id != actor.pk and not is_org_admin(actor):
+        raise PermissionDenied(
+            _("Only the initiator or an administrator may start the approval.")
+        )
+    if document.archived_at is not None:
+        raise WorkflowError(_("The document is archived."), code="archived")
+    if Process.objects.filter(
+        document=document, status__in=[ProcessStatus.RUNNING, ProcessStatus.REVISION]
+    ).exists():
+        raise WorkflowError(
+            _("The document is already being approved."), code="already_running"
+        )
+    if document.status.meaning != StatusMeaning.DRAFT:
+        raise WorkflowError(
+            _("Only a draft can be sent for approval."), code="not_draft"
+        )
+    if template.doc_type_id != document.doc_type_id or not template.is_active:
+        raise ValidationFailed.single(
+            "template", "invalid", _("This route is not available for the document.")
+        )
+    version = route_version_latest_published(template)
+    if version is None:
+        raise ValidationFailed.single(
+            "template", "not_published", _("This route has no published version yet.")
+        )
+    now = _local_now(document.organisation)
+    definition = repository.definition_for(version)
+    ctx = _context(document, now)
+    result = _handle(
+        definition, None, Start(Participant.user(document.initiator_id)), ctx
+    )
+    try:
+        with transaction.atomic():
+            process = Process.objects.create(
+                organisation_id=org_id,
+                document=document,
+                route_version=version,
+                status=ProcessStatus.RUNNING,
+                initiator_id=document.initiator_id,
+                started_at=now,
+            )
+    except IntegrityError:
+        raise WorkflowError(
+            _("The document is already being approved."), code="already_running"
+        ) from None
+    process.route_version = version
+    loaded = repository.insert_started(process, result.state)
+    apply = _Apply(process, document, loaded, actor, meta, template=template)
+    apply.audit(
+        "process.started",
+        {
+            "route": template.key,
+            "version": version.number,
+            "initiator": document.initiator_id,
+            "files_sha256": ctx.files_sha256,
+        },
+    )
+    apply.run(result.effects)
+    return process
+
+
+@dataclass(frozen=True)
+class _Locked:
+    process: Process
+    loaded: Loaded
+    document: Document
+
+
+def _lock_and_load(
+    process_id: int, org_id: int, command: Command | None = None, *, task_id: str = ""
+) -> _Locked:
+    try:
+        process = repository.lock_process(process_id, org_id)
+    except Process.DoesNotExist:
+        raise _not_found() from None
+    loaded = repository.load(process, command, task_id=task_id)
+    document = _document_for_process(process.document_id, org_id)
+    return _Locked(process, loaded, document)
+
+
+def _user_name(ref: str | None) -> str:
+    user_id = repository.ref_user_id(ref)
+    if user_id is None:
+        return (ref or "").partition(":")[2] or _("someone")
+    user = User.objects.filter(pk=user_id).first()
+    return user.short_name if user is not None else _("someone")
+
+
+def _closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
+    """ "Task already closed", naming who decided."""
+    if task.state is EngineTaskState.DONE or task.state is EngineTaskState.CARRIED_OVER:
+        return TaskClosed(
+            _("Task already closed: %(name)s already decided (%(outcome)s).")
+            % {"name": _user_name(task.decided_by), "outcome": task.outcome or ""}
+        )
+    if task.state is EngineTaskState.CLOSED_BY_QUORUM:
+        step = loaded.state.steps.get(f"{task.round}:{task.stage}:{task.step}")
+        deciders = [
+            loaded.state.tasks[t]
+            for t in (step.task_ids if step else [])
+            if t in loaded.state.tasks
+            and loaded.state.tasks[t].state is EngineTaskState.DONE
+        ]
+        name = _user_name(deciders[0].decided_by) if deciders else _("someone")
+        return TaskClosed(
+            _("Task already closed: %(name)s has already decided for this step.")
+            % {"name": name}
+        )
+    reasons = {
+        "returned": _("the document was returned for revision"),
+        "rejected": _("the document was rejected"),
+        "cancelled": _("the approval was cancelled"),
+        "reassigned": _("the task was given to someone else"),
+        "stage finished": _("the stage has finished"),
+        "process finished": _("the approval has finished"),
+    }
+    reason = reasons.get(task.closed_reason or "", task.closed_reason or "")
+    return TaskClosed(_("Task already closed: %(reason)s.") % {"reason": reason})
+
+
+def _task_row_for(actor: User, task_id: int | str) -> Task:
+    org_id = _org_id(actor)
+    try:
+        task = Task.objects.for_org(org_id).get(pk=int(task_id))
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise _not_found() from None
+    if actor.pk not in (task.assignee_id, task.on_behalf_of_id):
+        raise _not_found()
+    return task
+
+
+def task_decide(
+    *,
+    actor: User,
+    task_id: int | str,
+    outcome: str,
+    comment: str = "",
+    request_id: str,
+    fields: Mapping[str, Any] | None = None,
+    channel: str = Channel.WEB,
+    meta: RequestMeta = NO_META,
+) -> Task:
+    """Record the actor's decision on their task; the same request id again is harmless.
+
+    Refusals change nothing: NotFound (not the actor's task, another organisation),
+    TaskClosed ("Task already closed", naming who decided), ValidationFailed naming
+    ``outcome``, ``comment``, ``request_id`` or a field key.
+    """
+    if channel not in Channel.values:
+        raise ValidationFailed.single("channel", "invalid", _("Unknown channel."))
+    request_id = (request_id or "").strip()[:100]
+    return _with_retry(
+        lambda: _task_decide(
+            actor, task_id, outcome, comment, request_id, fields or {}, channel, meta
+        )
+    )
+
+
+def _clean_decision_fields(
+    document: Document, step: StepDef | None, raw: Mapping[str, Any]
+) -> dict[str, Any]:
+    if not raw:
+        return {}
+    allowed = set(step.fields) if step else set()
+    unknown = [k for k in raw if k not in allowed]
+    if unknown:
+        raise ValidationFailed(
+            FieldProblem(k, "unknown_field", _("This step does not fill this field."))
+            for k in unknown
+        )
+    defs = list(
+        FieldDef.objects.filter(doc_type_id=document.doc_type_id, key__in=list(raw))
+    )
+    for definition in defs:  # the step decides what is required, not the type
+        definition.required = False
+        definition.required_when = None
+    return clean_values(organisation_id=document.organisation_id, fields=defs, raw=raw)
+
+
+def _step_def(definition: RouteDefinition, stage: str, step: str) -> StepDef | None:
+    try:
+        stage_def = definition.stage(stage)
+    except KeyError:
+        return None
+    return next((s for s in stage_def.steps if s.key == step), None)
+
+
+def _task_decide(
+    actor: User,
+    task_id: int | str,
+    outcome: str,
+    comment: str,
+    request_id: str,
+    raw_fields: Mapping[str, Any],
+    channel: str,
+    meta: RequestMeta,
+) -> Task:
+    row = _task_row_for(actor, task_id)
+    locked = _lock_and_load(row.process_id, row.organisation_id, task_id=row.engine_id)
+    loaded = locked.loaded
+    task = loaded.state.tasks[row.engine_id]
+    if request_id and task.request_id == request_id and task.outcome == outcome:
+        return Task.objects.get(pk=row.pk)  # a harmless repeat
+    if task.state is not EngineTaskState.OPEN:
+        raise _closed_message(loaded, task)
+    document = locked.document
+    step = _step_def(loaded.definition, task.stage, task.step)
+    values = _clean_decision_fields(document, step, raw_fields)
+    now = _local_now(document.organisation)
+    ctx = _context(document, now)
+    command = Decide(
+        task.id,
+        Participant.user(actor.pk),
+        outcome,
+        comment=comment.strip(),
+        request_id=request_id,
+        files_sha256=ctx.files_sha256,
+        fields=values,
+    )
+    result = _handle(loaded.definition, loaded.state, command, ctx)
+    extra = {
+        task.id: {
+            "channel": channel,
+            "ip": meta.ip[:45],
+            "user_agent": meta.user_agent[:500],
+        }
+    }
+    repository.save(loaded, result.state, task_extra=extra, now=now)
+    apply = _Apply(locked.process, document, loaded, actor, meta)
+    apply.audit(
+        "task.decided",
+        {
+            "task": row.pk,
+            "task_ref": task.id,
+            "round": task.round,
+            "stage": task.stage,
+            "step": task.step,
+            "outcome": outcome,
+            "comment": comment.strip(),
+            "files_sha256": ctx.files_sha256,
+            "request_id": request_id,
+            "channel": channel,
+            "on_behalf_of": task.on_behalf_of.id if task.on_behalf_of else None,
+            "fields": dict(values),
+        },
+        target=str(row.pk),
+    )
+    apply.run(result.effects)
+    return Task.objects.select_related("process").get(pk=row.pk)
+
+
+@dataclass(frozen=True)
+class RoundEdits:
+    """The initiator's changes for the next round, keyed by ``"stage.step"``."""
+
+    add: Mapping[str, Sequence[User]] = field(default_factory=dict)
+    remove: Mapping[str, Sequence[User]] = field(default_factory=dict)
+    due: Mapping[str, datetime] = field(default_factory=dict)
+
+
+def _round_changes(org_id: int, edits: RoundEdits | None) -> RoundChanges:
+    if edits is None:
+        return RoundChanges()
+    problems = []
+    for key, users in [*edits.add.items(), *edits.remove.items()]:
+        if any(u.organisation_id != org_id or not u.is_active for u in users):
+            problems.append(FieldProblem(key, "invalid", _("No such person.")))
+    if problems:
+        raise ValidationFailed(problems)
+    return RoundChanges(
+        add={k: [_user_participant(u) for u in v] for k, v in edits.add.items()},
+        remove={k: [f"user:{u.pk}" for u in v] for k, v in edits.remove.items()},
+        due=dict(edits.due),
+    )
+
+
+def _process_for(actor: User, process: Process | int) -> tuple[int, int]:
+    org_id = _org_id(actor)
+    process_id = process if isinstance(process, int) else process.pk
+    if not Process.objects.for_org(org_id).filter(pk=process_id).exists():
+        raise _not_found()
+    return org_id, process_id
+
+
+def process_resubmit(
+    *,
+    actor: User,
+    process: Process | int,
+    comment: str = "",
+    changes: RoundEdits | None = None,
+    meta: RequestMeta = NO_META,
+) -> Process:
+    """The initiator sends a returned document again: a new round starts."""
+    org_id, process_id = _process_for(actor, process)
+    round_changes = _round_changes(org_id, changes)
+
+    def call() -> Process:
+        command = Resubmit(Participant.user(actor.pk), comment.strip(), round_changes)
+        locked = _lock_and_load(process_id, org_id, command)
+        if locked.process.initiator_id != actor.pk:
+            raise PermissionDenied(_("Only the initiator may resubmit the document."))
+        now = _local_now(locked.document.organisation)
+        ctx = _context(locked.document, now)
+        result = _handle(locked.loaded.definition, locked.loaded.state, command, ctx)
+        repository.save(locked.loaded, result.state, now=now)
+        apply = _Apply(locked.process, locked.document, locked.loaded, actor, meta)
+        apply.audit(
+            "process.resubmitted",
+            {
+                "round": result.state.round,
+                "comment": comment.strip(),
+                "files_sha256": ctx.files_sha256,
+                "changes": bool(round_changes),
+            },
+        )
+        apply.run(result.effects)
+        return locked.process
+
+    return _with_retry(call)
+
+
+def process_cancel(
+    *,
+    actor: User,
+    process: Process | int,
+    reason: str,
+    meta: RequestMeta = NO_META,
+) -> Process:
+    """The initiator or an administrator stops the approval; a reason is required."""
+    org_id, process_id = _process_for(actor, process)
+    if not reason.strip():
+        raise ValidationFailed.single(
+            "reason", "required", _("Say why the approval is cancelled.")
+        )
+
+    def call() -> Process:
+        command = Cancel(Participant.user(actor.pk), reason.strip())
+        locked = _lock_and_load(process_id, org_id, command)
+        if locked.process.initiator_id != actor.pk and not is_org_admin(actor):
+            raise PermissionDenied(
+                _("Only the initiator or an administrator may cancel the approval.")
+            )
+        now = _local_now(locked.document.organisation)
+        ctx = _context(locked.document, now, with_files=False)
+        result = _handle(locked.loaded.definition, locked.loaded.state, command, ctx)
+        repository.save(locked.loaded, result.state, now=now)
+        apply = _Apply(locked.process, locked.document, locked.loaded, actor, meta)
+        apply.audit("process.cancelled", {"reason": reason.strip()})
+        apply.run(result.effects)
+        return locked.process
+
+    return _with_retry(call)
+
+
+def task_reassign(
+    *,
+    actor: User,
+    task_id: int | str,
+    to_user: User,
+    meta: RequestMeta = NO_META,
+) -> Task:
+    """The route owner or an administrator gives an open task to someone else."""
+    org_id = _org_id(actor)
+    try:
+        row = (
+            Task.objects.for_org(org_id)
+            .select_related("process__route_version__template")
+            .get(pk=int(task_id))
+        )
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise _not_found() from None
+    template = row.process.route_version.template
+    if not _is_route_manager(actor, template):
+        raise _not_found()
+    if to_user.organisation_id != org_id or not to_user.is_active:
+        raise ValidationFailed.single("to_user", "invalid", _("No such person."))
+
+    def call() -> Task:
+        command = Reassign(
+            row.engine_id, Participant.user(to_user.pk), Participant.user(actor.pk)
+        )
+        locked = _lock_and_load(row.process_id, org_id, command)
+        task = locked.loaded.state.tasks[row.engine_id]
+        if task.state is not EngineTaskState.OPEN:
+            raise _closed_message(locked.loaded, task)
+        now = _local_now(locked.document.organisation)
+        ctx = _context(locked.document, now, with_files=False)
+        result = _handle(locked.loaded.definition, locked.loaded.state, command, ctx)
+        repository.save(locked.loaded, result.state, now=now)
+        apply = _Apply(
+            locked.process, locked.document, locked.loaded, actor, meta, template
+        )
+        new_ids = [t for t in result.state.tasks if t not in locked.loaded.state.tasks]
+        apply.audit(
+            "task.reassigned",
+            {
+                "task": row.pk,
+                "from": task.participant.ref,
+                "to": f"user:{to_user.pk}",
+                "new_task": locked.loaded.task_pks.get(new_ids[0]) if new_ids else None,
+            },
+            target=str(row.pk),
+        )
+        apply.run(result.effects)
+        new_pk = locked.loaded.task_pks[new_ids[0]] if new_ids else row.pk
+        return Task.objects.get(pk=new_pk)
+
+    return _with_retry(call)
+
+
+def step_resolve(
+    *,
+    actor: User,
+    process: Process | int,
+    stage: str,
+    step: str,
+    users: Sequence[User] | None = None,
+    meta: RequestMeta = NO_META,
+) -> Process:
+    """Fix a step nobody could be assigned to: give it to ``users`` or try again."""
+    org_id, process_id = _process_for(actor, process)
+    template = (
+        RouteTemplate.objects.filter(versions__processes__pk=process_id)
+        .select_related(None)
+        .first()
+    )
+    if template is None or not _is_route_manager(actor, template):
+        raise _not_found()
+    if users is not None and any(
+        u.organisation_id != org_id or not u.is_active for u in users
+    ):
+        raise ValidationFailed.single("users", "invalid", _("No such person."))
+
+    def call() -> Process:
+        command = ResolveStep(
+            stage,
+            step,
+            Participant.user(actor.pk),
+            [Participant.user(u.pk) for u in users] if users is not None else None,
+        )
+        locked = _lock_and_load(process_id, org_id, command)
+        now = _local_now(locked.document.organisation)
+        ctx = _context(locked.document, now)
+        result = _handle(locked.loaded.definition, locked.loaded.state, command, ctx)
+        repository.save(locked.loaded, result.state, now=now)
+        apply = _Apply(
+            locked.process, locked.document, locked.loaded, actor, meta, template
+        )
+        apply.audit(
+            "process.step_resolved",
+            {
+                "stage": stage,
+                "step": step,
+                "users": [u.pk for u in users] if users is not None else None,
+            },
+        )
+        apply.run(result.effects)
+        return locked.process
+
+    return _with_retry(call)
+
+
+# --- timers ---------------------------------------------------------------------------
+
+
+def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
+    """Fire one timer; False when it was no longer pending (fired twice: no-op)."""
+    timer = (
+        Timer.objects.filter(pk=timer_id)
+        .values("process_id", "organisation_id")
+        .first()
+    )
+    if timer is None:
+        return False
+
+    def call() -> bool:
+        try:
+            process = repository.lock_process(
+                timer["process_id"], timer["organisation_id"]
+            )
+        except Process.DoesNotExist:
+            return False
+        row = Timer.objects.filter(pk=timer_id, state=TimerState.PENDING)
+        if connection.features.has_select_for_update:
+            row = row.select_for_update(skip_locked=True)
+        claimed = row.first()
+        if claimed is None:
+            return False
+        command = TimerFired(claimed.engine_id)
+        loaded = repository.load(process, command)
+        document = _document_for_process(process.document_id, process.organisation_id)
+        moment = _local_now(document.organisation, now)
+        ctx = _context(document, moment, with_files=False)
+        result = _handle(loaded.definition, loaded.state, command, ctx)
+        if claimed.engine_id not in loaded.state.timers:
+            # Not in the state (the process ended): just close the row.
+            Timer.objects.filter(pk=claimed.pk).update(
+                state=TimerState.CANCELLED, fired_at=moment
+            )
+            return False
+        repository.save(loaded, result.state, fired_timer=claimed.engine_id, now=moment)
+        apply = _Apply(process, document, loaded, None, NO_META)
+        apply.run(result.effects)
+        return True
+
+    return _with_retry(call)
+
+
+def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Fire up to ``limit`` due pending timers, oldest first; returns how many fired.
+
+    Each timer fires in its own transaction after its process row is locked, and is
+    claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+    workers can sweep at once and a timer fires once in effect.
+    """
+    moment = now or timezone.now()
+    due = list(
+        Timer.objects.filter(state=TimerState.PENDING, due_at__lte=moment)
+        .order_by("due_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    fired = 0
+    for timer_id in due:
+        if timer_fire(timer_id=timer_id, now=moment):
+            fired += 1
+    return fired
+
+
+__all__ = [
+    "RoundEdits",
+    "files_sha256",
+    "process_cancel",
+    "process_resubmit",
+    "process_start",
+    "route_problems",
+    "route_template_create",
+    "route_version_publish",
+    "route_version_save_draft",
+    "step_resolve",
+    "task_decide",
+    "task_reassign",
+    "timer_fire",
+    "timers_fire_due",
+]
