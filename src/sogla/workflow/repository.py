@@ -51,31 +51,29 @@ class ConcurrentUpdate(Exception):
 
 # --- published definitions, parsed once per version ---------------------------------
 
-_definitions: dict[int, RouteDefinition] = {}
+_definitions: dict[tuple[int, str], RouteDefinition] = {}
 _definitions_lock = threading.Lock()
 _DEFINITIONS_MAX = 2000
 
 
 def definition_for(version: m.RouteVersion) -> RouteDefinition:
-    """The parsed definition of a version; published ones are cached (immutable)."""
-    if version.status != m.RouteVersionStatus.PUBLISHED:
+    """The parsed definition of a version; published ones are cached (immutable).
+
+    The key is the id plus the publication time, so a row id reused after a
+    rolled-back transaction (tests) never returns another route's definition.
+    """
+    if version.status != m.RouteVersionStatus.PUBLISHED or version.published_at is None:
         return RouteDefinition.model_validate(version.definition)
-    cached = _definitions.get(version.pk)
+    key = (version.pk, version.published_at.isoformat())
+    cached = _definitions.get(key)
     if cached is not None:
         return cached
     parsed = RouteDefinition.model_validate(version.definition)
     with _definitions_lock:
         if len(_definitions) >= _DEFINITIONS_MAX:
             _definitions.clear()
-        _definitions[version.pk] = parsed
+        _definitions[key] = parsed
     return parsed
-
-
-def definition_by_version_id(version_id: int) -> RouteDefinition:
-    cached = _definitions.get(version_id)
-    if cached is not None:
-        return cached
-    return definition_for(m.RouteVersion.objects.get(pk=version_id))
 
 
 # --- participants <-> columns ---------------------------------------------------------
@@ -257,13 +255,10 @@ def load(
     named = task_id or _named_task(command)
     if named:
         task_filter |= Q(engine_id=named)
-    if (
-        isinstance(command, Resubmit)
-        and definition.on_return.reask == "not_approved"
-        and round_ > 1
-    ):
-        step_filter |= Q(round=round_ - 1)
-        task_filter |= Q(round=round_ - 1)
+    if isinstance(command, Resubmit) and definition.on_return.reask == "not_approved":
+        # The new round carries over positive decisions of this one (all stages).
+        step_filter |= Q(round=round_)
+        task_filter |= Q(round=round_)
     step_rows = list(m.StepRun.objects.filter(step_filter, process=process))
     task_rows = list(m.Task.objects.filter(task_filter, process=process))
     timer_rows = list(

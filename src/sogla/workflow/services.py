@@ -77,6 +77,7 @@ from sogla.workflow.models import (
     RouteVersion,
     RouteVersionStatus,
     Task,
+    TaskState,
     Timer,
     TimerState,
 )
@@ -824,17 +825,21 @@ def _closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
             % {"name": _user_name(task.decided_by), "outcome": task.outcome or ""}
         )
     if task.state is EngineTaskState.CLOSED_BY_QUORUM:
-        step = loaded.state.steps.get(f"{task.round}:{task.stage}:{task.step}")
-        deciders = [
-            loaded.state.tasks[t]
-            for t in (step.task_ids if step else [])
-            if t in loaded.state.tasks
-            and loaded.state.tasks[t].state is EngineTaskState.DONE
-        ]
-        name = _user_name(deciders[0].decided_by) if deciders else _("someone")
+        decider = (
+            Task.objects.filter(
+                process=loaded.process,
+                round=task.round,
+                stage_key=task.stage,
+                step_key=task.step,
+                state=TaskState.DONE,
+            )
+            .order_by("decided_at", "id")
+            .values_list("decided_by_ref", flat=True)
+            .first()
+        )
         return TaskClosed(
             _("Task already closed: %(name)s has already decided for this step.")
-            % {"name": name}
+            % {"name": _user_name(decider)}
         )
     reasons = {
         "returned": _("the document was returned for revision"),
