@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 IDEMPOTENCY_KEY_MAX = 200
 
 
-@transaction.atomic(savepoint=False)
 def notification_enqueue(
     *,
     organisation_id: int,
@@ -41,20 +40,22 @@ def notification_enqueue(
     if recipient_user is None and not recipient_email:
         msg = "a notification needs a recipient user or e-mail"
         raise ValueError(msg)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                organisation_id=organisation_id,
-                kind=kind,
-                recipient_user=recipient_user,
-                recipient_email=recipient_email,
-                document_id=document_id,
-                context=dict(context),
-                idempotency_key=idempotency_key,
-            )
-        ],
-        ignore_conflicts=True,
+    return _insert_once(
+        Notification(
+            organisation_id=organisation_id,
+            kind=kind,
+            recipient_user=recipient_user,
+            recipient_email=recipient_email,
+            document_id=document_id,
+            context=dict(context),
+            idempotency_key=idempotency_key,
+        )
     )
-    return Notification.objects.for_org(organisation_id).get(
-        idempotency_key=idempotency_key
+
+
+@transaction.atomic(savepoint=False)
+def _insert_once(row: Notification) -> Notification:
+    Notification.objects.bulk_create([row], ignore_conflicts=True)
+    return Notification.objects.for_org(row.organisation_id).get(
+        idempotency_key=row.idempotency_key
     )
