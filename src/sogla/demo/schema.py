@@ -2,8 +2,11 @@
 
 Each folder under ``data/`` is one organisation: ``organisation.json`` (calendar,
 departments, roles, people), ``counterparties.json``, ``document_types.json`` and
-``documents.json``. People, departments, roles and counterparties are referred to by
-their stable keys (username, code, role key, tax id), never by database ids.
+``documents.json``, and one file per route template under ``routes/`` (``template``:
+key, names, document type, suggestion condition, owner, order; ``definition``: the
+route JSON of ``sogla.engine.definition``). People, departments, roles and
+counterparties are referred to by their stable keys (username, code, role key, tax
+id), never by database ids.
 """
 
 from __future__ import annotations
@@ -143,6 +146,24 @@ class FileIn(_Data):
     lines: list[str]
 
 
+class DecisionIn(_Data):
+    """One move in a sample process: ``by`` decides their open task, or, with the
+    outcome ``resubmit``, the initiator sends the returned document again. Field
+    values take the same reference objects as a document's values."""
+
+    by: str
+    outcome: str = "approve"
+    comment: str = ""
+    fields: dict[str, Any] = {}
+
+
+class ProcessIn(_Data):
+    """A sample process: the route template's key and the decisions made so far."""
+
+    route: str
+    decisions: list[DecisionIn] = []
+
+
 class DocumentIn(_Data):
     """A sample document. A value may be a reference object: ``{"user": username}``,
     ``{"users": [...]}``, ``{"role": key}`` (its members), ``{"counterparty": tax_id}``
@@ -153,6 +174,24 @@ class DocumentIn(_Data):
     values: dict[str, Any]
     files: list[FileIn] = []
     status: str | None = None
+    process: ProcessIn | None = None
+
+
+class RouteTemplateIn(_Data):
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,59}$")]
+    name_ru: str
+    name_en: str
+    doc_type: Slug
+    suggest_when: dict[str, Any] | None = None
+    owner: str | None = None
+    order: int = 0
+
+
+class RouteFileIn(_Data):
+    """A route template as the administrator would save it, published on load."""
+
+    template: RouteTemplateIn
+    definition: dict[str, Any]
 
 
 class OrganisationBundle(_Data):
@@ -160,6 +199,7 @@ class OrganisationBundle(_Data):
     counterparties: list[CounterpartyIn] = []
     document_types: list[DocumentTypeIn] = []
     documents: list[DocumentIn] = []
+    routes: list[RouteFileIn] = []
 
 
 def _read(path: Path) -> Any:
@@ -174,6 +214,7 @@ def read_bundle(folder: Path) -> OrganisationBundle:
             "counterparties": _read(folder / "counterparties.json"),
             "document_types": _read(folder / "document_types.json"),
             "documents": _read(folder / "documents.json"),
+            "routes": [_read(path) for path in sorted(folder.glob("routes/*.json"))],
         }
     )
 

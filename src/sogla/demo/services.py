@@ -8,6 +8,10 @@ exception is asked for explicitly: ``reset_passwords`` sets the demo password ag
 
 Sample documents come with their document type: they are created in the run that
 creates the type, so a second run (or a type the administrator changed) adds none.
+Route templates (``routes/*.json``) are created and published by the organisation's
+administrator when no template has their key; a sample document with a ``process``
+is started on its route and moved on by the decisions listed, through the workflow
+services, so the inbox, the route map and the history have something to show.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
-from sogla.core.errors import ValidationFailed
+from sogla.core.errors import ApplicationError, ValidationFailed
 from sogla.demo.pdf import simple_pdf
 from sogla.demo.schema import (
     DATA_DIR,
@@ -34,11 +38,14 @@ from sogla.demo.schema import (
     DocumentIn,
     DocumentTypeIn,
     OrganisationBundle,
+    ProcessIn,
+    RouteFileIn,
     read_bundles,
 )
 from sogla.documents import naming
 from sogla.documents.models import (
     Counterparty,
+    Document,
     DocumentType,
     FieldDef,
     FieldKind,
@@ -56,6 +63,7 @@ from sogla.documents.services import (
 )
 from sogla.documents.uploads import bytes_upload
 from sogla.engine.conditions import parse_condition, referenced_fields
+from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import (
     Department,
     Organisation,
@@ -63,6 +71,15 @@ from sogla.orgs.models import (
     Role,
     User,
     WorkingCalendar,
+)
+from sogla.workflow.models import RouteTemplate, Task, TaskState
+from sogla.workflow.services import (
+    process_resubmit,
+    process_start,
+    route_template_create,
+    route_version_publish,
+    route_version_save_draft,
+    task_decide,
 )
 
 logger = logging.getLogger(__name__)
@@ -153,6 +170,7 @@ class _OrganisationLoader:
         self.new_users: set[str] = set()
         self.parties: dict[str, Counterparty] = {}
         self.new_types: dict[str, DocumentType] = {}
+        self.templates: dict[str, RouteTemplate] = {}
         self.password_hash = password_hash
 
     def warn(self, message: str) -> None:
@@ -177,6 +195,14 @@ class _OrganisationLoader:
                 self._counterparty(actor, party)
         for doc_type in self.data.document_types:
             self._document_type(doc_type)
+        admin = self.users.get(self.data.organisation.actor)
+        if admin is not None and is_org_admin(admin):
+            for route in sorted(self.data.routes, key=lambda r: r.template.order):
+                self._route(admin, route)
+        elif self.data.routes:
+            self.warn(
+                "no administrator to publish the routes; routes and processes skipped"
+            )
         for document in self.data.documents:
             self._document(document)
         self.report.organisations.append(self.org_report)
@@ -435,6 +461,86 @@ class _OrganisationLoader:
         self.new_types[data.key] = doc_type
         self.created["document types"] += 1
 
+    # --- routes -------------------------------------------------------------------------
+
+    def _route(self, admin: User, data: RouteFileIn) -> None:
+        meta = data.template
+        existing = RouteTemplate.objects.for_org(self.org).filter(key=meta.key).first()
+        if existing is not None:
+            self.templates[meta.key] = existing
+            return
+        doc_type = (
+            DocumentType.objects.for_org(self.org).filter(key=meta.doc_type).first()
+        )
+        if doc_type is None:
+            self.warn(f"route {meta.key}: no document type {meta.doc_type}; skipped")
+            return
+        owner = (
+            self._user(meta.owner, f"owner of route {meta.key}") if meta.owner else None
+        )
+        try:
+            template = route_template_create(
+                actor=admin,
+                doc_type=doc_type,
+                key=meta.key,
+                name_ru=meta.name_ru,
+                name_en=meta.name_en,
+                owner=owner,
+                suggest_when=meta.suggest_when,
+                order=meta.order,
+            )
+            draft = route_version_save_draft(
+                actor=admin, template=template, definition=data.definition
+            )
+            route_version_publish(actor=admin, version=draft)
+        except ValidationFailed as error:
+            raise DemoDataError(f"route {meta.key}: {error}") from error
+        self.templates[meta.key] = template
+        self.created["route templates"] += 1
+
+    def _process(self, document: Document, initiator: User, data: ProcessIn) -> None:
+        """Start the sample's route and make its decisions, as the people would."""
+        template = self.templates.get(data.route)
+        if template is None:
+            if self.templates:  # else no routes at all, and that was said once
+                self.warn(f"no route {data.route} for a sample {document.doc_type.key}")
+            return
+        try:
+            process = process_start(
+                actor=initiator, document=document, template=template
+            )
+            for index, move in enumerate(data.decisions):
+                person = self._user(move.by, f"a decision on {document.number}")
+                if person is None:
+                    return
+                if move.outcome == "resubmit":
+                    process_resubmit(
+                        actor=person, process=process, comment=move.comment
+                    )
+                    continue
+                task = (
+                    Task.objects.for_org(self.org)
+                    .filter(process=process, assignee=person, state=TaskState.OPEN)
+                    .order_by("created_at", "pk")
+                    .first()
+                )
+                if task is None:
+                    raise DemoDataError(
+                        f"{document.number}: {move.by} has no open task "
+                        f"for decision {index + 1}"
+                    )
+                task_decide(
+                    actor=person,
+                    task_id=task.pk,
+                    outcome=move.outcome,
+                    comment=move.comment,
+                    request_id=f"demo-{process.pk}-{index + 1}",
+                    fields={k: self._value(v) for k, v in move.fields.items()},
+                )
+        except (ApplicationError, _MissingUser) as error:
+            raise DemoDataError(f"{document.number}: {error!r}") from error
+        self.created["processes"] += 1
+
     # --- documents ----------------------------------------------------------------------
 
     def _document(self, data: DocumentIn) -> None:
@@ -463,6 +569,8 @@ class _OrganisationLoader:
             document.status = StatusDef.objects.get(doc_type=doc_type, key=data.status)
             document.save(update_fields=["status", "updated_at"])
         self.created["documents"] += 1
+        if data.process is not None:
+            self._process(document, initiator, data.process)
 
     def _value(self, value: Any) -> Any:
         if not isinstance(value, Mapping):
