@@ -40,11 +40,18 @@ _SAFE_INT = 2**53
 # --- the hash ----------------------------------------------------------------------
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+)
+
+
 def canonical_json(value: Any) -> str:
-    """Sorted keys, no spaces, ASCII only: one text for one value."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    )
+    """Sorted keys, no spaces, ASCII only: one text for one value.
+
+    The same as ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=True, allow_nan=False)``.
+    """
+    return _CANONICAL.encode(value)
 
 
 def _plain(value: Any) -> Any:
@@ -73,7 +80,11 @@ def _plain(value: Any) -> Any:
 
 def format_time(moment: datetime) -> str:
     """UTC with microseconds and a Z: ``2025-03-01T09:30:00.000000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.utcoffset() is None:
+        msg = "audit times must be time-zone aware"
+        raise ValueError(msg)
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return text.removesuffix("+00:00") + "Z"
 
 
 def event_body(
