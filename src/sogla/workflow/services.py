@@ -809,6 +809,21 @@ def _lock_and_load(
     return _Locked(process, loaded, document)
 
 
+def outcome_label(outcome: str) -> str:
+    """A decision in words, for messages and the route map."""
+    labels = {
+        "approve": _("approved"),
+        "approve_with_remarks": _("approved with remarks"),
+        "return": _("returned for revision"),
+        "reject": _("rejected"),
+        "acknowledge": _("acknowledged"),
+        "done": _("done"),
+        "opinion": _("gave an opinion"),
+        "resubmitted": _("resubmitted"),
+    }
+    return labels.get(outcome, outcome)
+
+
 def _user_name(ref: str | None) -> str:
     user_id = repository.ref_user_id(ref)
     if user_id is None:
@@ -822,7 +837,10 @@ def _closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
     if task.state is EngineTaskState.DONE or task.state is EngineTaskState.CARRIED_OVER:
         return TaskClosed(
             _("Task already closed: %(name)s already decided (%(outcome)s).")
-            % {"name": _user_name(task.decided_by), "outcome": task.outcome or ""}
+            % {
+                "name": _user_name(task.decided_by),
+                "outcome": outcome_label(task.outcome or ""),
+            }
         )
     if task.state is EngineTaskState.CLOSED_BY_QUORUM:
         decider = (
