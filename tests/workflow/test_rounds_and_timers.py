@@ -275,3 +275,44 @@ def test_route_map_queries_do_not_grow_with_participants(
         assert len(amap.waiting) == n - 1
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] <= 5
+
+
+def test_a_decision_costs_the_same_on_the_last_of_100_stages(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    """The repository loads the current stage only: equal query counts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def chain(count: int, key: str) -> Process:
+        stages = [
+            stage(f"s{i}", approve("a", {"user": people["lawyer"].username}))
+            for i in range(count)
+        ]
+        return start(
+            tenant_a,
+            publish(tenant_a, route(*stages), key=key),
+            make_document(tenant_a),
+        )
+
+    services.organisation_calendar(tenant_a.org)
+    short = chain(5, "short")
+    with CaptureQueriesContext(connection) as first:
+        decide(people["lawyer"], open_task(short, people["lawyer"]))
+    long = chain(100, "long")
+    for _ in range(99):
+        decide(people["lawyer"], open_task(long, people["lawyer"]))
+    with CaptureQueriesContext(connection) as last:
+        decide(people["lawyer"], open_task(long, people["lawyer"]))
+    long.refresh_from_db()
+    assert long.status == "approved"
+
+    # The last decision also finishes the process (status, notice, audit): compare
+    # the reads, which is where a whole-history load would show.
+    def reads(ctx: CaptureQueriesContext) -> int:
+        return sum(
+            q["sql"].lstrip().upper().startswith("SELECT") for q in ctx.captured_queries
+        )
+
+    print(f"\nqueries: first of 5 stages {len(first)}, last of 100 stages {len(last)}")
+    assert reads(last) <= reads(first) + 2

@@ -3,10 +3,11 @@
 The engine works on a ``ProcessState``. Rows are the source of truth, so the
 repository rebuilds a *partial* state for one command: the Process row, the stage
 and step runs of the current stage in the current round with their tasks, every open
-task, the pending timers and the task the command names. For ``Resubmit`` it also
-loads the previous round's step runs and tasks (carry-over reads them). Nothing else
-of the history is read, so a decision costs the same on the 100th stage as on the
-first and whatever the number of finished processes.
+task, the pending timers and the task the command names. For ``Resubmit`` on a route
+that re-asks only those who had not approved, it also loads the step runs and tasks
+of the round that ends (carry-over reads them). Nothing else of the history is read,
+so a decision costs the same on the 100th stage as on the first and whatever the
+number of finished processes.
 
 After ``handle`` the repository diffs the loaded state against the result and writes
 only new or changed rows, then moves ``Process.version`` on with a compare-and-set
