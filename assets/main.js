@@ -133,3 +133,78 @@ function focusSummary(root) {
 }
 document.addEventListener("DOMContentLoaded", () => focusSummary(document));
 document.addEventListener("htmx:afterSettle", (event) => focusSummary(event.target));
+
+// Approval -----------------------------------------------------------------------
+// htmx swaps 409 and 422 answers too: they carry the card with the error in place.
+htmx.config.responseHandling = [
+  { code: "204", swap: false },
+  { code: "[23]..", swap: true },
+  { code: "(409|422)", swap: true },
+  { code: "[45]..", swap: false, error: true },
+];
+
+// The submit button repeats the chosen decision.
+document.addEventListener("change", (event) => {
+  const radio = event.target.closest("[data-decision-form] input[name=outcome]");
+  if (!radio) return;
+  const button = radio.form.querySelector("[data-submit-button]");
+  if (button) {
+    button.textContent = radio.getAttribute("data-submit-label").trim();
+    button.classList.toggle("btn-danger", radio.value === "reject");
+    button.classList.toggle("btn-primary", radio.value !== "reject");
+  }
+});
+
+// Reject asks first, in a <dialog> that returns focus to the form.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target.closest("form[data-reject-confirm]");
+    if (!form) return;
+    const choice = form.querySelector("input[name=outcome]:checked");
+    if (!choice || choice.value !== "reject") return;
+    if (form.dataset.confirmed === "1") {
+      delete form.dataset.confirmed;
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    const dialog = document.getElementById(form.getAttribute("data-reject-confirm"));
+    if (dialog && dialog.showModal) {
+      dialog.showModal();
+      const cancel = dialog.querySelector("[data-dialog-cancel]");
+      if (cancel) cancel.focus();
+    }
+  },
+  true,
+);
+
+document.addEventListener("click", (event) => {
+  const confirm = event.target.closest("[data-dialog-confirm]");
+  const cancel = event.target.closest("[data-dialog-cancel]");
+  const button = confirm || cancel;
+  if (!button) return;
+  const dialog = button.closest("dialog");
+  dialog.close();
+  const form = document.querySelector(`form[data-reject-confirm="${dialog.id}"]`);
+  if (confirm && form) {
+    form.dataset.confirmed = "1";
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  } else if (form) {
+    const first = form.querySelector("input[name=outcome]:checked");
+    if (first) first.focus();
+  }
+});
+
+// Inbox rows open the card on click or Enter (links inside keep working).
+document.addEventListener("click", (event) => {
+  const row = event.target.closest("[data-row-link]");
+  if (!row || event.target.closest("a, button, input, select, textarea, summary")) return;
+  window.location.href = row.getAttribute("data-row-link");
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const row = event.target.closest("[data-row-link]");
+  if (row && event.target === row) window.location.href = row.getAttribute("data-row-link");
+});

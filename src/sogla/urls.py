@@ -5,9 +5,10 @@ from django.views.generic import RedirectView
 from sogla.api.urls import api
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="documents:registry"), name="home"),
+    path("", RedirectView.as_view(pattern_name="workflow:inbox"), name="home"),
     path("accounts/", include("sogla.orgs.urls")),
     path("", include("sogla.documents.urls")),
+    path("", include("sogla.workflow.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -19,7 +19,7 @@ def _sign_in(page: Any, base: str, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", "secret-pass-123")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/documents/")
+    page.wait_for_url(f"{base}/inbox/")
 
 
 def test_create_contract_with_file_and_inline_counterparty(

@@ -61,7 +61,7 @@ def test_login_page_and_sign_in(tenant_a: Tenant, client: Client) -> None:
         {"username": tenant_a.initiator.username, "password": "secret-pass-123"},
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("documents:registry")
+    assert response["Location"] == reverse("workflow:inbox")
 
 
 def test_anonymous_is_sent_to_login(client: Client) -> None:

@@ -89,9 +89,12 @@ def registry(request: HttpRequest) -> HttpResponse:
     page = selectors.document_list(
         user=user, filters=filters, cursor=request.GET.get("cursor", "")
     )
+    from sogla.workflow.views_support import stage_summaries
+
     context: dict[str, Any] = {
         "form": form,
         "page": page,
+        "lights": stage_summaries(user=user, documents=page.items),
         "filters": filters,
         "active_filters": form.active_filters(),
         "has_types": bool(types),
@@ -347,6 +350,22 @@ def _field_rows(
 @require_GET
 @app_errors
 def card(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_card(
+        request,
+        pk,
+        round_param=request.GET.get("round", ""),
+        route_key=request.GET.get("route", "")[:60],
+        decided_id=request.GET.get("decided", ""),
+    )
+
+
+def render_card(
+    request: HttpRequest, pk: int, *, status: int = 200, **approval: Any
+) -> HttpResponse:
+    """The card; approval commands re-render it with their errors in place."""
+    from sogla.core.audit import audit_verify
+    from sogla.workflow.views_support import card_approval, history_days
+
     user = _user(request)
     document = selectors.document_get(user=user, pk=pk)
     fields: list[FieldDef] = document.field_defs  # type: ignore[attr-defined]
@@ -355,7 +374,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
     labels = {f.key: f.label for f in fields}
     money = [r for r in rows if r["field"].kind == FieldKind.MONEY and r["text"]]
     tab = request.GET.get("tab", "fields")
-    if tab not in {"fields", "files"}:
+    if tab not in {"fields", "files", "history"}:
         tab = "fields"
     editable = can_edit(user, document)
     free_file_fields = [
@@ -363,6 +382,16 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
         for f in fields
         if f.kind == FieldKind.FILE and not any(x.field_key == f.key for x in files)
     ]
+    admin = is_org_admin(user)
+    history = []
+    chain_intact = None
+    if tab == "history":
+        history = history_days(
+            events=selectors.document_history(user=user, document=document),
+            show_ip=admin,
+        )
+        if admin and document.organisation_id is not None:
+            chain_intact = audit_verify(document.organisation_id).intact
     context = {
         "document": document,
         "rows": rows,
@@ -372,11 +401,17 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
         "tab": tab,
         "can_edit": editable,
         "can_archive": document.archived_at is None
-        and (document.initiator_id == user.pk or is_org_admin(user)),
+        and (document.initiator_id == user.pk or admin),
         "free_file_fields": free_file_fields,
         "upload_errors": [],
+        "approval": card_approval(
+            user=user, document=document, files=files, **approval
+        ),
+        "history": history,
+        "chain_intact": chain_intact,
+        "is_admin": admin,
     }
-    return render(request, "documents/card.html", context)
+    return render(request, "documents/card.html", context, status=status)
 
 
 @login_required

@@ -127,7 +127,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "documents:registry"
+LOGIN_REDIRECT_URL = "workflow:inbox"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Languages and time.

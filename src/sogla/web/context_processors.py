@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from sogla.orgs.access import is_org_admin
+from sogla.workflow.selectors import TaskCounts, task_counts_for_user
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -18,11 +19,42 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "organisation": getattr(user, "organisation", None),
         "is_org_admin": is_org_admin(user),
         "nav_section": _section(match.view_name if match else ""),
+        "task_counts": _LazyCounts(user),
     }
+
+
+class _LazyCounts:
+    """The navigation's task counters: one query, run only when a page shows them."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+        self._counts: TaskCounts | None = None
+
+    def _get(self) -> TaskCounts:
+        if self._counts is None:
+            if getattr(self._user, "organisation_id", None) is None:
+                self._counts = TaskCounts(0, 0, 0)
+            else:
+                self._counts = task_counts_for_user(user=self._user)
+        return self._counts
+
+    @property
+    def mine(self) -> int:
+        return self._get().mine
+
+    @property
+    def overdue(self) -> int:
+        return self._get().overdue
+
+    @property
+    def started(self) -> int:
+        return self._get().started
 
 
 def _section(view_name: str) -> str:
     """Which navigation item is current for the page being rendered."""
+    if view_name == "workflow:inbox":
+        return "inbox"
     if view_name.startswith("documents:counterparty"):
         return "counterparties"
     if view_name in {"documents:new", "documents:create"}:

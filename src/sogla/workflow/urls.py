@@ -1,0 +1,14 @@
+from django.urls import path
+
+from sogla.workflow import views
+
+app_name = "workflow"
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("documents/<int:pk>/approval/start/", views.start, name="start"),
+    path("documents/<int:pk>/approval/resubmit/", views.resubmit, name="resubmit"),
+    path("documents/<int:pk>/approval/cancel/", views.cancel, name="cancel"),
+    path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),
+    path("tasks/<int:pk>/decide/", views.decide, name="decide"),
+    path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),
+]

@@ -1,0 +1,365 @@
+"""Web screens of the approval: the inbox and the card's approval commands.
+
+Thin over ``sogla.workflow.services`` and the selectors: parse the POST, call one
+service with the request's meta, redirect (or re-render the card with the errors in
+place: 422 for bad input, 409 for a closed task or a conflict).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.request_meta import request_meta
+from sogla.documents import selectors as doc_selectors
+from sogla.documents.access import access_document
+from sogla.documents.forms import uploads_from_post, values_from_post
+from sogla.documents.services import NewFile, file_add
+from sogla.documents.uploads import check_upload
+from sogla.orgs.models import User
+from sogla.web.errors import app_errors
+from sogla.workflow import selectors, services
+from sogla.workflow.errors import WorkflowError
+from sogla.workflow.models import Process, RouteTemplate
+from sogla.workflow.views_support import inbox_page
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - login_required guarantees it
+    return user
+
+
+def _card_url(document_pk: int, **query: str) -> str:
+    url = reverse("documents:card", args=[document_pk])
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return url
+
+
+def _render_card(
+    request: HttpRequest, document_pk: int, status: int, **extra: Any
+) -> HttpResponse:
+    from sogla.documents.views import render_card
+
+    return render_card(request, document_pk, status=status, **extra)
+
+
+# --- inbox ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@app_errors
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    tab = request.GET.get("tab", "mine")
+    if tab not in selectors.TABS:
+        tab = "mine"
+    doc_type = request.GET.get("type", "")[:60]
+    q = request.GET.get("q", "").strip()[:200]
+    page = inbox_page(
+        user=user,
+        tab=tab,
+        cursor=request.GET.get("cursor", ""),
+        doc_type=doc_type,
+        q=q,
+    )
+    types = list(doc_selectors.document_types_for(user))
+    context = {
+        "tab": tab,
+        "page": page,
+        "types": types,
+        "type_key": doc_type,
+        "q": q,
+        "filtered": bool(doc_type or q),
+        "is_first_page": not request.GET.get("cursor"),
+        "tabs": [
+            ("mine", _("Mine")),
+            ("started", _("Started by me")),
+            ("done", _("Done")),
+        ],
+    }
+    htmx = getattr(request, "htmx", None)
+    template = (
+        "workflow/partials/inbox_results.html"
+        if htmx and htmx.target == "inbox-results" and not htmx.history_restore_request
+        else "workflow/inbox.html"
+    )
+    return render(request, template, context)
+
+
+# --- start ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@app_errors
+def start(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    document = access_document(user, pk)
+    key = request.POST.get("route", "")
+    routes = selectors.routes_for_document(user=user, document=document)
+    template: RouteTemplate | None = next((r for r in routes if r.key == key), None)
+    if template is None:
+        return _render_card(
+            request,
+            pk,
+            422,
+            start_problem=_("Choose a route."),
+            route_key=key,
+        )
+    try:
+        services.process_start(
+            actor=user, document=document, template=template, meta=request_meta(request)
+        )
+    except (ValidationFailed, WorkflowError) as error:
+        message = (
+            " ".join(str(p.message) for p in error.problems)
+            if isinstance(error, ValidationFailed)
+            else str(error.message)
+        )
+        status = 409 if isinstance(error, WorkflowError) else 422
+        return _render_card(
+            request, pk, status, start_problem=message, route_key=template.key
+        )
+    messages.success(request, _("Sent: %(number)s") % {"number": document.number})
+    return redirect(_card_url(pk))
+
+
+# --- decide ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@app_errors
+def decide(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    panel = selectors.task_get_for_decision(user=user, task_id=pk)
+    document = panel.document
+    outcome = request.POST.get("outcome", "")
+    comment = request.POST.get("comment", "")
+    request_id = request.POST.get("request_id", "")
+    values = values_from_post(panel.fields, request.POST) if panel.fields else {}
+    state: dict[str, Any] = {
+        "outcome": outcome,
+        "comment": comment,
+        "request_id": request_id,
+        "values": values,
+        "errors": {},
+    }
+    meta = request_meta(request)
+    try:
+        if panel.task.is_open and request.FILES:
+            _upload_result_files(request, user, document.pk, panel.fields)
+        services.task_decide(
+            actor=user,
+            task_id=pk,
+            outcome=outcome,
+            comment=comment,
+            request_id=request_id,
+            fields={k: v for k, v in values.items() if v not in ("", [], None)},
+            meta=meta,
+        )
+    except ValidationFailed as error:
+        state["errors"] = error.by_field()
+        return _render_card(request, document.pk, 422, panel_state={pk: state})
+    except WorkflowError as error:
+        state["general"] = str(error.message)
+        return _render_card(request, document.pk, 409, panel_state={pk: state})
+    return redirect(_card_url(document.pk, decided=str(pk)))
+
+
+def _upload_result_files(
+    request: HttpRequest, user: User, document_pk: int, fields: list[Any]
+) -> None:
+    """A task's result files go in through the documents services first."""
+    document = access_document(user, document_pk)
+    for field_key, upload in uploads_from_post(fields, request.FILES, has_files=False):
+        checked = check_upload(field_key, upload.name or "", upload, upload.size or 0)
+        file_add(
+            actor=user,
+            document=document,
+            new=NewFile(upload=checked, field_key=field_key),
+            meta=request_meta(request),
+        )
+
+
+# --- revision, cancel -----------------------------------------------------------------
+
+
+def _process(user: User, pk: int) -> Process:
+    document = access_document(user, pk)
+    process = selectors.process_for_document(document)
+    if process is None:
+        raise NotFound(_("Not found or no access."))
+    return process
+
+
+def _people(user: User, ids: list[str]) -> list[User]:
+    wanted = {int(i) for i in ids if i.isdigit()}
+    if not wanted:
+        return []
+    people = list(
+        User.objects.filter(
+            organisation_id=user.organisation_id or 0, pk__in=wanted, is_active=True
+        )
+    )
+    if len(people) != len(wanted):
+        raise ValidationFailed.single("users", "invalid", _("No such person."))
+    return people
+
+
+def _round_edits(request: HttpRequest, user: User) -> services.RoundEdits | None:
+    add: dict[str, list[User]] = {}
+    remove: dict[str, list[User]] = {}
+    due: dict[str, datetime] = {}
+    zone = timezone.get_current_timezone()
+    for name in request.POST:
+        if name.startswith("add:"):
+            people = _people(user, request.POST.getlist(name))
+            if people:
+                add[name[4:]] = people
+        elif name.startswith("remove:"):
+            people = _people(user, request.POST.getlist(name))
+            if people:
+                remove[name[7:]] = people
+        elif name.startswith("due:") and request.POST[name]:
+            try:
+                day = datetime.fromisoformat(request.POST[name]).date()
+            except ValueError:
+                raise ValidationFailed.single(
+                    name, "invalid", _("Enter a date.")
+                ) from None
+            due[name[4:]] = datetime.combine(day, time(18, 0), tzinfo=zone)
+    if not (add or remove or due):
+        return None
+    return services.RoundEdits(add=add, remove=remove, due=due)
+
+
+@login_required
+@require_POST
+@app_errors
+def resubmit(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    process = _process(user, pk)
+    comment = request.POST.get("comment", "")
+    try:
+        edits = _round_edits(request, user)
+        services.process_resubmit(
+            actor=user,
+            process=process,
+            comment=comment,
+            changes=edits,
+            meta=request_meta(request),
+        )
+    except ValidationFailed as error:
+        return _render_card(
+            request, pk, 422, errors=error.by_field(), posted={"comment": comment}
+        )
+    except WorkflowError as error:
+        return _render_card(
+            request,
+            pk,
+            409,
+            errors={"resubmit": [str(error.message)]},
+            posted={"comment": comment},
+        )
+    messages.success(
+        request, _("Sent again: round %(round)d") % {"round": process.round + 1}
+    )
+    return redirect(_card_url(pk))
+
+
+@login_required
+@require_POST
+@app_errors
+def cancel(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    process = _process(user, pk)
+    reason = request.POST.get("reason", "")
+    try:
+        services.process_cancel(
+            actor=user, process=process, reason=reason, meta=request_meta(request)
+        )
+    except ValidationFailed as error:
+        return _render_card(
+            request, pk, 422, errors=error.by_field(), posted={"reason": reason}
+        )
+    except WorkflowError as error:
+        return _render_card(request, pk, 409, errors={"reason": [str(error.message)]})
+    messages.success(request, _("Approval cancelled."))
+    return redirect(_card_url(pk))
+
+
+# --- route owner: reassign, assign manually -------------------------------------------
+
+
+@login_required
+@require_POST
+@app_errors
+def reassign(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    document_pk = int(request.POST.get("document", "0") or 0)
+    document = access_document(user, document_pk)
+    try:
+        people = _people(user, [request.POST.get("to_user", "")])
+        if not people:
+            raise ValidationFailed.single(
+                f"reassign-{pk}", "required", _("Choose a person.")
+            )
+        services.task_reassign(
+            actor=user, task_id=pk, to_user=people[0], meta=request_meta(request)
+        )
+    except ValidationFailed as error:
+        problems = {f"reassign-{pk}": [str(p.message) for p in error.problems]}
+        return _render_card(request, document.pk, 422, errors=problems)
+    except WorkflowError as error:
+        return _render_card(
+            request, document.pk, 409, errors={f"reassign-{pk}": [str(error.message)]}
+        )
+    messages.success(
+        request, _("Task reassigned to %(name)s.") % {"name": people[0].short_name}
+    )
+    return redirect(_card_url(document.pk))
+
+
+@login_required
+@require_POST
+@app_errors
+def resolve(request: HttpRequest, pk: int) -> HttpResponseBase:
+    user = _user(request)
+    process = _process(user, pk)
+    stage = request.POST.get("stage", "")
+    step = request.POST.get("step", "")
+    key = f"resolve-{stage}.{step}"
+    try:
+        people = _people(user, request.POST.getlist("users"))
+        if not people:
+            raise ValidationFailed.single(key, "required", _("Choose a person."))
+        services.step_resolve(
+            actor=user,
+            process=process,
+            stage=stage,
+            step=step,
+            users=people,
+            meta=request_meta(request),
+        )
+    except ValidationFailed as error:
+        return _render_card(
+            request, pk, 422, errors={key: [str(p.message) for p in error.problems]}
+        )
+    except WorkflowError as error:
+        return _render_card(request, pk, 409, errors={key: [str(error.message)]})
+    messages.success(request, _("Step assigned."))
+    return redirect(_card_url(pk))
