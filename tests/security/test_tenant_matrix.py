@@ -25,6 +25,7 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from sogla.core.models import AuditEvent
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -51,6 +52,16 @@ from sogla.orgs.models import (
     WorkingCalendar,
 )
 from sogla.orgs.tokens import api_token_create
+from sogla.workflow import services as workflow_services
+from sogla.workflow.models import (
+    Process,
+    RouteTemplate,
+    RouteVersion,
+    StageRun,
+    StepRun,
+    Task,
+    Timer,
+)
 from tests.conftest import MINIMAL_PDF, Tenant
 from tests.factories import (
     CounterpartyFactory,
@@ -78,6 +89,8 @@ class World:
     secret_type: DocumentType
     token: ApiToken
     b_token: str
+    process: Process
+    task: Task
     ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -155,7 +168,20 @@ def build_world(a: Tenant, b: Tenant) -> World:
         values={"subject": "Beta", "amount": "1"},
     )
     _b_token, b_raw = api_token_create(actor=b.initiator, name="b")
-    world = World(a, b, doc, version, version.file, party, secret_type, token, b_raw)
+    process, task = _start_approval(a)
+    world = World(
+        a,
+        b,
+        doc,
+        version,
+        version.file,
+        party,
+        secret_type,
+        token,
+        b_raw,
+        process,
+        task,
+    )
     world.ids = {
         "orgs.organisation": a.org.pk,
         "orgs.department": a.department.pk,
@@ -172,11 +198,61 @@ def build_world(a: Tenant, b: Tenant) -> World:
     return world
 
 
+ALPHA_ROUTE = {
+    "key": "alpha-route",
+    "name": {"ru": CANARY, "en": CANARY},
+    "stages": [
+        {
+            "key": "manager",
+            "name": {"ru": CANARY, "en": CANARY},
+            "steps": [
+                {
+                    "key": "head",
+                    "kind": "approve",
+                    "assignee": {"department_head": "initiator"},
+                }
+            ],
+        }
+    ],
+}
+
+
+def _start_approval(a: Tenant) -> tuple[Process, Task]:
+    """A's published route (key ``alpha-route``) and a running approval on a second
+    document: an open task of A's department head."""
+    template = workflow_services.route_template_create(
+        actor=a.admin,
+        doc_type=a.contract,
+        key="alpha-route",
+        name_ru=f"{CANARY} route",
+        name_en=f"{CANARY} route",
+    )
+    draft = workflow_services.route_version_save_draft(
+        actor=a.admin, template=template, definition=ALPHA_ROUTE
+    )
+    workflow_services.route_version_publish(actor=a.admin, version=draft)
+    # A draft of a next version too, so that publishing has something to publish.
+    workflow_services.route_version_save_draft(
+        actor=a.admin, template=template, definition=ALPHA_ROUTE
+    )
+    running = document_create(
+        actor=a.initiator,
+        doc_type=a.contract,
+        values={"subject": f"{CANARY} approval", "amount": "20"},
+    )
+    process = workflow_services.process_start(
+        actor=a.initiator, document=running, template=template
+    )
+    task = Task.objects.get(process=process, state="open")
+    return process, task
+
+
 # Every model with rows of A: compared before and after each unsafe call.
 TENANT_MODELS: list[type[models.Model]] = [
     Department, Position, User, Role, Delegation, WorkingCalendar, CalendarDay, ApiToken,
     DocumentType, FieldDef, StatusDef, NumberSequence, Folder, Counterparty, Contact,
     Document, DocumentFile, FileVersion,
+    RouteTemplate, RouteVersion, Process, StageRun, StepRun, Task, Timer, AuditEvent,
 ]  # fmt: skip
 
 
@@ -246,6 +322,10 @@ def get(path: str, expect: str = NO_DATA) -> Entry:
 
 def doc_404(suffix: str = "", method: str = "get", data: Any = None) -> Entry:
     return lambda w: [Probe(method, f"/documents/{w.doc.pk}/{suffix}", NOT_FOUND, data)]
+
+
+def _b_document(w: World) -> int:
+    return Document.objects.filter(organisation=w.b.org).values_list("pk", flat=True)[0]
 
 
 WEB: dict[str, Entry] = {
@@ -332,6 +412,65 @@ WEB: dict[str, Entry] = {
         )
     ],
     "documents:counterparty_detail": get("/counterparties/{w.party.pk}/", NOT_FOUND),
+    "workflow:inbox": lambda w: [
+        Probe("get", "/inbox/", NO_DATA),
+        Probe("get", f"/inbox/?tab=started&q={SEARCH}", NO_DATA),
+        Probe("get", "/inbox/?tab=done&type=contract", NO_DATA),
+    ],
+    "workflow:start": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.doc.pk}/approval/start/",
+            NOT_FOUND,
+            {"route": "alpha-route"},
+        )
+    ],
+    "workflow:resubmit": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.process.document_id}/approval/resubmit/",
+            NOT_FOUND,
+            {"comment": "taken"},
+        )
+    ],
+    "workflow:cancel": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.process.document_id}/approval/cancel/",
+            NOT_FOUND,
+            {"reason": "taken"},
+        )
+    ],
+    "workflow:resolve": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.process.document_id}/approval/resolve/",
+            NOT_FOUND,
+            {"stage": "manager", "step": "head", "users": w.b.colleague.pk},
+        )
+    ],
+    "workflow:decide": lambda w: [
+        Probe(
+            "post",
+            f"/tasks/{w.task.pk}/decide/",
+            NOT_FOUND,
+            {"outcome": "approve", "request_id": "x"},
+        )
+    ],
+    "workflow:reassign": lambda w: [
+        Probe(
+            "post",
+            f"/tasks/{w.task.pk}/reassign/",
+            NOT_FOUND,
+            {"document": _b_document(w), "to_user": w.b.colleague.pk},
+        ),
+        Probe(
+            "post",
+            f"/tasks/{w.task.pk}/reassign/",
+            NOT_FOUND,
+            {"document": w.process.document_id, "to_user": w.b.colleague.pk},
+        ),
+    ],
 }
 
 # API operations by operationId (the Django pattern of each has the same name).
@@ -430,6 +569,129 @@ API_OPS: dict[str, Entry] = {
             {"name": "taken"},
             True,
         )
+    ],
+    # Approvals: A's document, process, task and route, by B's people.
+    "document_routes_list": get(f"{API}/documents/{{w.doc.pk}}/routes", NOT_FOUND),
+    "process_start": lambda w: [
+        Probe(
+            "post",
+            f"{API}/documents/{w.doc.pk}/process",
+            NOT_FOUND,
+            {"route": "alpha-route"},
+            True,
+        )
+    ],
+    "process_get": lambda w: [
+        Probe("get", f"{API}/documents/{w.doc.pk}/process", NOT_FOUND),
+        Probe("get", f"{API}/documents/{w.process.document_id}/process", NOT_FOUND),
+    ],
+    "document_history": lambda w: [
+        Probe("get", f"{API}/documents/{w.doc.pk}/history", NOT_FOUND),
+        Probe("get", f"{API}/documents/{w.process.document_id}/history", NOT_FOUND),
+    ],
+    "process_resubmit": lambda w: [
+        Probe(
+            "post",
+            f"{API}/processes/{w.process.pk}/resubmit",
+            NOT_FOUND,
+            {"comment": "taken"},
+            True,
+        )
+    ],
+    "process_cancel": lambda w: [
+        Probe(
+            "post",
+            f"{API}/processes/{w.process.pk}/cancel",
+            NOT_FOUND,
+            {"reason": "taken"},
+            True,
+        )
+    ],
+    "tasks_list": lambda w: [
+        Probe("get", f"{API}/tasks", NO_DATA),
+        Probe("get", f"{API}/tasks?tab=started", NO_DATA),
+        Probe("get", f"{API}/tasks?tab=done", NO_DATA),
+    ],
+    "task_get": get(f"{API}/tasks/{{w.task.pk}}", NOT_FOUND),
+    "task_decide": lambda w: [
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/decision",
+            NOT_FOUND,
+            {"outcome": "approve", "request_id": "taken"},
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/decision",
+            NOT_FOUND,
+            {"outcome": "reject", "comment": "no", "request_id": "taken-2"},
+            True,
+        ),
+    ],
+    "task_reassign": lambda w: [
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/reassign",
+            NOT_FOUND,
+            {"to_user": w.b.colleague.pk},
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/reassign",
+            NOT_FOUND,
+            {"to_user": w.a.colleague.pk},
+            True,
+        ),
+    ],
+    "routes_list": get(f"{API}/routes"),
+    "route_get": get(f"{API}/routes/alpha-route", NOT_FOUND),
+    "route_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/routes",
+            NO_DATA,
+            {"key": "b1", "doc_type": "alpha-only", "name_ru": "b", "definition": {}},
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/routes",
+            NO_DATA,
+            {
+                "key": "b2",
+                "doc_type": "contract",
+                "name_ru": "b",
+                "owner": w.a.initiator.pk,
+                "definition": ALPHA_ROUTE,
+            },
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/routes",
+            NO_DATA,
+            {
+                "key": "b3",
+                "doc_type": "contract",
+                "name_ru": "b",
+                "definition": {"key": "b", "stages": []},
+            },
+            True,
+        ),
+    ],
+    "route_draft_save": lambda w: [
+        Probe(
+            "put",
+            f"{API}/routes/alpha-route/draft",
+            NOT_FOUND,
+            {"definition": {"key": "taken", "stages": []}},
+            True,
+        )
+    ],
+    "route_publish": lambda w: [
+        Probe("post", f"{API}/routes/alpha-route/publish", NOT_FOUND)
     ],
 }
 

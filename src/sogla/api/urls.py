@@ -15,8 +15,9 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=AUTH,
     description=(
-        "Documents, files and counterparties of your organisation. Authenticate with "
-        "`Authorization: Bearer <token>` (a personal token from your profile) or a "
+        "Documents, files, counterparties and approvals of your organisation. "
+        "Authenticate with `Authorization: Bearer <token>` (a personal token from "
+        "your profile) or a "
         "browser session (unsafe methods then need the `X-CSRFToken` header). Every "
         '4xx answer has the body `{"errors": [{"field", "code", "message"}]}`.'
     ),
@@ -27,9 +28,13 @@ errors.install(api)
 def _add_routers() -> None:
     from sogla.documents.api import router as documents_router
     from sogla.orgs.api import router as orgs_router
+    from sogla.workflow.api import install_errors as workflow_errors
+    from sogla.workflow.api import router as workflow_router
 
     api.add_router("", orgs_router)
     api.add_router("", documents_router)
+    api.add_router("", workflow_router)
+    workflow_errors(api)
 
 
 _add_routers()

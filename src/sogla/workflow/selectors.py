@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from sogla.core.errors import NotFound
+from sogla.core.errors import NotFound, PermissionDenied
+from sogla.documents.access import visible_documents
 from sogla.documents.models import Document, FieldDef
 from sogla.engine.conditions import evaluate, parse_condition
 from sogla.engine.definition import (
@@ -527,6 +528,117 @@ def can_manage_process(user: User, process: Process) -> bool:
     )
 
 
+# --- for the API: processes, people, route templates ---------------------------------
+
+
+def process_get(*, user: User, process_id: int) -> Process:
+    """A process of a document the user may see; NotFound otherwise."""
+    org_id = _org(user)
+    process = (
+        Process.objects.for_org(org_id)
+        .select_related("route_version__template", "initiator")
+        .filter(pk=process_id)
+        .first()
+    )
+    if process is None or not (
+        visible_documents(user).filter(pk=process.document_id).exists()
+    ):
+        raise NotFound(_("Not found or no access."))
+    return process
+
+
+def colleagues_by_id(*, user: User, ids: list[int]) -> dict[int, User]:
+    """Active people of the user's organisation among ``ids``, by id."""
+    org_id = _org(user)
+    return {
+        u.pk: u
+        for u in User.objects.filter(
+            organisation_id=org_id, is_active=True, pk__in=list(set(ids))
+        )
+    }
+
+
+@dataclass
+class RouteTemplateDetail:
+    template: RouteTemplate
+    draft: RouteVersion | None
+    published: RouteVersion | None  # the latest published version
+
+
+def _admin_org(user: User) -> int:
+    org_id = _org(user)
+    if not is_org_admin(user):
+        raise PermissionDenied(_("Only an administrator may change routes."))
+    return org_id
+
+
+def route_templates_for_admin(*, user: User) -> list[RouteTemplateDetail]:
+    """Every route template of the organisation with its draft and latest version.
+
+    Two queries: the templates, and their versions' numbers and states (definitions
+    are not loaded).
+    """
+    org_id = _admin_org(user)
+    templates = list(
+        RouteTemplate.objects.for_org(org_id)
+        .select_related("doc_type", "owner")
+        .order_by("order", "key")
+    )
+    versions = (
+        RouteVersion.objects.for_org(org_id)
+        .filter(template__in=templates)
+        .defer("definition")
+        .order_by("template_id", "number")
+    )
+    drafts: dict[int, RouteVersion] = {}
+    published: dict[int, RouteVersion] = {}
+    for version in versions:
+        if version.status == RouteVersionStatus.DRAFT:
+            drafts[version.template_id] = version
+        else:
+            published[version.template_id] = version
+    return [
+        RouteTemplateDetail(t, drafts.get(t.pk), published.get(t.pk)) for t in templates
+    ]
+
+
+def route_template_for_admin(*, user: User, key: str) -> RouteTemplateDetail:
+    """One route template by key with its draft and latest published definitions.
+
+    NotFound for a key the organisation does not have (whoever asks), then
+    PermissionDenied for anyone but an administrator.
+    """
+    template = (
+        RouteTemplate.objects.for_org(_org(user))
+        .select_related("doc_type", "owner")
+        .filter(key=key)
+        .first()
+    )
+    if template is None:
+        raise NotFound(_("Not found or no access."))
+    _admin_org(user)
+    draft = RouteVersion.objects.filter(
+        template=template, status=RouteVersionStatus.DRAFT
+    ).first()
+    published = (
+        RouteVersion.objects.filter(
+            template=template, status=RouteVersionStatus.PUBLISHED
+        )
+        .order_by("-number")
+        .first()
+    )
+    return RouteTemplateDetail(template, draft, published)
+
+
+def task_for_manager(*, user: User, task_id: int) -> Task:
+    """Any task of a process the user manages (route owner or administrator)."""
+    task = _inbox_rows(user).select_related("process__route_version__template")
+    found = task.filter(pk=task_id).first()
+    if found is None or not can_manage_process(user, found.process):
+        raise NotFound(_("Not found or no access."))
+    return found
+
+
 __all__ = [
     "TABS",
     "DecisionPanel",
@@ -536,14 +648,20 @@ __all__ = [
     "ProcessPreview",
     "ProcessStatus",
     "RouteMap",
+    "RouteTemplateDetail",
     "TaskCounts",
     "TaskPage",
     "can_manage_process",
+    "colleagues_by_id",
     "process_for_document",
+    "process_get",
     "process_preview",
     "route_map",
+    "route_template_for_admin",
+    "route_templates_for_admin",
     "routes_for_document",
     "task_counts_for_user",
+    "task_for_manager",
     "task_get_for_decision",
     "task_list_for_user",
 ]

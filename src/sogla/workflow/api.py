@@ -1,0 +1,451 @@
+"""REST endpoints for approvals: routes of a document, its process and route map,
+history, the inbox, decisions, resubmission, cancellation, reassignment, and route
+templates for administrators.
+
+Thin: parse, call selectors and services, serialise. Ids of other organisations'
+objects, of documents the caller may not see and of other people's tasks answer 404.
+A command the process's state does not allow answers 409 with the refusal's code
+(``task_closed`` names who decided). Every command passes the request's IP and user
+agent for the audit log; decisions are recorded with the channel ``api``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Router, Status
+
+from sogla.api.errors import respond
+from sogla.api.schemas import ERROR_CODES, ErrorsOut, Id, Key
+from sogla.core.errors import FieldProblem, NotFound, ValidationFailed
+from sogla.core.request_meta import request_meta
+from sogla.documents import selectors as document_selectors
+from sogla.documents.access import access_document
+from sogla.engine.definition import Problem, validate_route
+from sogla.orgs.models import User
+from sogla.workflow import selectors, services
+from sogla.workflow.errors import WorkflowError
+from sogla.workflow.models import Channel, RouteTemplate
+from sogla.workflow.schemas import (
+    CancelIn,
+    DecisionIn,
+    HistoryEventOut,
+    ProcessOut,
+    ProcessStartIn,
+    ReassignIn,
+    ResubmitIn,
+    RoundChangesIn,
+    RouteDraftIn,
+    RouteOptionOut,
+    RouteTemplateDetailOut,
+    RouteTemplateIn,
+    RouteTemplateOut,
+    TaskDetailOut,
+    TaskListIn,
+    TaskListOut,
+    TaskOut,
+    history_event_out,
+    process_out,
+    route_option_out,
+    route_template_detail_out,
+    route_template_out,
+    task_counts_out,
+    task_detail_out,
+    task_out,
+)
+
+router = Router(tags=["approvals"])
+
+# Commands on a process may also be refused by its state (409).
+CONFLICT_CODES = ERROR_CODES | {409}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _ok(schema: Any, status: int = 200, *, conflict: bool = False) -> dict[Any, Any]:
+    return {status: schema, (CONFLICT_CODES if conflict else ERROR_CODES): ErrorsOut}
+
+
+def install_errors(api: NinjaAPI) -> None:
+    """Workflow refusals answer 409 with their code (before ApplicationError's 422)."""
+
+    def on_workflow_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        return respond(api, request, 409, "", exc.code, str(exc.message))
+
+    api.add_exception_handler(WorkflowError, on_workflow_error)
+
+
+def _process_out(user: User, document_id: int) -> dict[str, Any]:
+    document = access_document(user, document_id)
+    route_map = selectors.route_map(user=user, document=document)
+    if route_map is None:
+        raise NotFound(_("Not found or no access."))
+    return process_out(route_map)
+
+
+# --- a document's routes, process and history -------------------------------------------
+
+
+@router.get(
+    "/documents/{document_id}/routes",
+    response=_ok(list[RouteOptionOut]),
+    operation_id="document_routes_list",
+    url_name="document_routes_list",
+    summary="Routes that fit the document, with who would approve in which order",
+)
+def document_routes_list(request: HttpRequest, document_id: Id) -> list[dict[str, Any]]:
+    user = _user(request)
+    document = access_document(user, document_id)
+    templates = selectors.routes_for_document(user=user, document=document)
+    return [
+        route_option_out(
+            selectors.process_preview(user=user, document=document, template=t),
+            suggested=index == 0,
+        )
+        for index, t in enumerate(templates)
+    ]
+
+
+@router.post(
+    "/documents/{document_id}/process",
+    response=_ok(ProcessOut, 201, conflict=True),
+    operation_id="process_start",
+    url_name="process_start",
+    summary="Send the document for approval along a route that fits",
+)
+def process_start(
+    request: HttpRequest, document_id: Id, payload: ProcessStartIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    document = access_document(user, document_id)
+    template = next(
+        (
+            t
+            for t in selectors.routes_for_document(user=user, document=document)
+            if t.key == payload.route
+        ),
+        None,
+    )
+    if template is None:
+        raise ValidationFailed.single(
+            "route", "invalid", _("This route is not available for the document.")
+        )
+    services.process_start(
+        actor=user, document=document, template=template, meta=request_meta(request)
+    )
+    return Status(201, _process_out(user, document_id))
+
+
+@router.get(
+    "/documents/{document_id}/process",
+    response=_ok(ProcessOut),
+    operation_id="process_get",
+    url_name="process_get",
+    summary="The document's approval: status, round and the route map",
+    description="The active process, else the latest one; 404 before the first "
+    "start. Stages in order, each step with its assignees, states (colours), "
+    "since when each open task waits, and who holds the document up.",
+)
+def process_get(request: HttpRequest, document_id: Id) -> dict[str, Any]:
+    return _process_out(_user(request), document_id)
+
+
+@router.get(
+    "/documents/{document_id}/history",
+    response=_ok(list[HistoryEventOut]),
+    operation_id="document_history",
+    url_name="document_history",
+    summary="The document's audit events, oldest first",
+)
+def document_history(request: HttpRequest, document_id: Id) -> list[dict[str, Any]]:
+    user = _user(request)
+    document = access_document(user, document_id)
+    events = document_selectors.document_history(user=user, document=document)
+    return [history_event_out(e) for e in events]
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def _round_edits(
+    user: User, changes: RoundChangesIn | None
+) -> services.RoundEdits | None:
+    if changes is None:
+        return None
+    ids = [
+        i for group in (changes.add, changes.remove) for v in group.values() for i in v
+    ]
+    people = selectors.colleagues_by_id(user=user, ids=ids)
+    problems = [
+        FieldProblem(f"changes.{part}.{key}", "invalid", _("No such person."))
+        for part, group in (("add", changes.add), ("remove", changes.remove))
+        for key, values in group.items()
+        if any(i not in people for i in values)
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+    return services.RoundEdits(
+        add={k: [people[i] for i in v] for k, v in changes.add.items()},
+        remove={k: [people[i] for i in v] for k, v in changes.remove.items()},
+        due=dict(changes.due),
+    )
+
+
+@router.post(
+    "/processes/{process_id}/resubmit",
+    response=_ok(ProcessOut, conflict=True),
+    operation_id="process_resubmit",
+    url_name="process_resubmit",
+    summary="Send a returned document again (the initiator): a new round starts",
+)
+def process_resubmit(
+    request: HttpRequest, process_id: Id, payload: ResubmitIn
+) -> dict[str, Any]:
+    user = _user(request)
+    process = selectors.process_get(user=user, process_id=process_id)
+    services.process_resubmit(
+        actor=user,
+        process=process.pk,
+        comment=payload.comment,
+        changes=_round_edits(user, payload.changes),
+        meta=request_meta(request),
+    )
+    return _process_out(user, process.document_id)
+
+
+@router.post(
+    "/processes/{process_id}/cancel",
+    response=_ok(ProcessOut, conflict=True),
+    operation_id="process_cancel",
+    url_name="process_cancel",
+    summary="Stop the approval (the initiator or an administrator); a reason is required",
+)
+def process_cancel(
+    request: HttpRequest, process_id: Id, payload: CancelIn
+) -> dict[str, Any]:
+    user = _user(request)
+    process = selectors.process_get(user=user, process_id=process_id)
+    services.process_cancel(
+        actor=user,
+        process=process.pk,
+        reason=payload.reason,
+        meta=request_meta(request),
+    )
+    return _process_out(user, process.document_id)
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/tasks",
+    response=_ok(TaskListOut),
+    operation_id="tasks_list",
+    url_name="tasks_list",
+    summary="My inbox: open tasks, tasks in approvals I started, or done (cursor pages)",
+)
+def tasks_list(request: HttpRequest, filters: Query[TaskListIn]) -> dict[str, Any]:
+    user = _user(request)
+    try:
+        page = selectors.task_list_for_user(
+            user=user, tab=filters.tab, cursor=filters.cursor, limit=filters.limit
+        )
+    except NotFound:
+        raise ValidationFailed.single(
+            "cursor", "invalid", _("This page link is no longer valid.")
+        ) from None
+    return {
+        "items": [task_out(t) for t in page.items],
+        "next_cursor": page.next_cursor,
+        "counts": task_counts_out(selectors.task_counts_for_user(user=user)),
+    }
+
+
+@router.get(
+    "/tasks/{task_id}",
+    response=_ok(TaskDetailOut),
+    operation_id="task_get",
+    url_name="task_get",
+    summary="One of my tasks with the decisions and fields its step allows",
+)
+def task_get(request: HttpRequest, task_id: Id) -> dict[str, Any]:
+    panel = selectors.task_get_for_decision(user=_user(request), task_id=task_id)
+    return task_detail_out(panel)
+
+
+@router.post(
+    "/tasks/{task_id}/decision",
+    response=_ok(TaskOut, conflict=True),
+    operation_id="task_decide",
+    url_name="task_decide",
+    summary="Decide my task; repeating the same request_id returns the same result",
+    description="A decision on a task that is no longer open answers 409 with the "
+    "code `task_closed` and a message naming who decided.",
+)
+def task_decide(
+    request: HttpRequest, task_id: Id, payload: DecisionIn
+) -> dict[str, Any]:
+    user = _user(request)
+    services.task_decide(
+        actor=user,
+        task_id=task_id,
+        outcome=payload.outcome,
+        comment=payload.comment,
+        request_id=payload.request_id,
+        fields=payload.fields,
+        channel=Channel.API,
+        meta=request_meta(request),
+    )
+    return task_out(selectors.task_get_for_decision(user=user, task_id=task_id).task)
+
+
+@router.post(
+    "/tasks/{task_id}/reassign",
+    response=_ok(TaskOut, conflict=True),
+    operation_id="task_reassign",
+    url_name="task_reassign",
+    summary="Give an open task to someone else (the route owner or an administrator)",
+    description="Answers the new task, which belongs to the new assignee.",
+)
+def task_reassign(
+    request: HttpRequest, task_id: Id, payload: ReassignIn
+) -> dict[str, Any]:
+    user = _user(request)
+    selectors.task_for_manager(user=user, task_id=task_id)  # else 404 first
+    people = selectors.colleagues_by_id(user=user, ids=[payload.to_user])
+    to_user = people.get(payload.to_user)
+    if to_user is None:
+        raise ValidationFailed.single("to_user", "invalid", _("No such person."))
+    task = services.task_reassign(
+        actor=user, task_id=task_id, to_user=to_user, meta=request_meta(request)
+    )
+    return task_out(selectors.task_for_manager(user=user, task_id=task.pk))
+
+
+# --- route templates (administrators) ---------------------------------------------------
+
+
+def _problems(template: RouteTemplate, draft: Any) -> list[Problem]:
+    if draft is None:
+        return []
+    return validate_route(draft.definition, services.org_facts(template))
+
+
+def _route_detail(user: User, key: str) -> dict[str, Any]:
+    detail = selectors.route_template_for_admin(user=user, key=key)
+    return route_template_detail_out(detail, _problems(detail.template, detail.draft))
+
+
+@router.get(
+    "/routes",
+    response=_ok(list[RouteTemplateOut]),
+    operation_id="routes_list",
+    url_name="routes_list",
+    summary="Route templates with their draft and latest published version (admins)",
+)
+def routes_list(request: HttpRequest) -> list[dict[str, Any]]:
+    details = selectors.route_templates_for_admin(user=_user(request))
+    return [route_template_out(d) for d in details]
+
+
+@router.get(
+    "/routes/{key}",
+    response=_ok(RouteTemplateDetailOut),
+    operation_id="route_get",
+    url_name="route_get",
+    summary="One route template with its definitions and the draft's problems (admins)",
+)
+def route_get(request: HttpRequest, key: Key) -> dict[str, Any]:
+    return _route_detail(_user(request), key)
+
+
+@router.post(
+    "/routes",
+    response=_ok(RouteTemplateDetailOut, 201),
+    operation_id="route_create",
+    url_name="route_create",
+    summary="Create a route template with a draft definition (admins)",
+)
+def route_create(
+    request: HttpRequest, payload: RouteTemplateIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    meta = request_meta(request)
+    try:
+        doc_type = document_selectors.document_type_get(user, payload.doc_type)
+    except NotFound:
+        raise ValidationFailed.single(
+            "doc_type", "unknown_type", _("No such document type.")
+        ) from None
+    owner = None
+    if payload.owner is not None:
+        owner = selectors.colleagues_by_id(user=user, ids=[payload.owner]).get(
+            payload.owner
+        )
+        if owner is None:
+            raise ValidationFailed.single("owner", "invalid", _("No such person."))
+    with transaction.atomic():
+        template = services.route_template_create(
+            actor=user,
+            doc_type=doc_type,
+            key=payload.key,
+            name_ru=payload.name_ru,
+            name_en=payload.name_en,
+            owner=owner,
+            suggest_when=payload.suggest_when,
+            order=payload.order,
+            meta=meta,
+        )
+        services.route_version_save_draft(
+            actor=user, template=template, definition=payload.definition, meta=meta
+        )
+    return Status(201, _route_detail(user, template.key))
+
+
+@router.put(
+    "/routes/{key}/draft",
+    response=_ok(RouteTemplateDetailOut),
+    operation_id="route_draft_save",
+    url_name="route_draft_save",
+    summary="Save the route's draft definition (created if none); lists its problems",
+)
+def route_draft_save(
+    request: HttpRequest, key: Key, payload: RouteDraftIn
+) -> dict[str, Any]:
+    user = _user(request)
+    detail = selectors.route_template_for_admin(user=user, key=key)
+    services.route_version_save_draft(
+        actor=user,
+        template=detail.template,
+        definition=payload.definition,
+        meta=request_meta(request),
+    )
+    return _route_detail(user, key)
+
+
+@router.post(
+    "/routes/{key}/publish",
+    response=_ok(RouteTemplateDetailOut, conflict=True),
+    operation_id="route_publish",
+    url_name="route_publish",
+    summary="Publish the draft; 422 lists every problem with its path",
+    description="Each problem's `field` is its path in the definition, e.g. "
+    '`stages[2].steps[0].assignee.role` with the message `no role "lawer" in this '
+    "organisation`. A published version never changes; processes pin theirs.",
+)
+def route_publish(request: HttpRequest, key: Key) -> dict[str, Any]:
+    user = _user(request)
+    detail = selectors.route_template_for_admin(user=user, key=key)
+    if detail.draft is None:
+        raise ValidationFailed.single(
+            "draft", "required", _("There is no draft to publish.")
+        )
+    services.route_version_publish(
+        actor=user, version=detail.draft, meta=request_meta(request)
+    )
+    return _route_detail(user, key)
