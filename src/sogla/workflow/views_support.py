@@ -793,32 +793,36 @@ def card_approval(
     can_manage = bool(process and selectors.can_manage_process(user, process))
     # the decision panels: my open tasks in this process
     panels: list[PanelView] = []
-    if rmap is not None:
-        for item in rmap.my_tasks:
-            if item.task.kind == "revision":
-                continue
-            panel = selectors.task_get_for_decision(user=user, task_id=item.task.pk)
-            state = panel_state.get(item.task.pk, {})
-            values = state.get("values", {})
-            widgets = build_widgets(
-                panel.fields,
-                values,
-                state.get("errors", {}),
-                users=list(people or []),
+    wanted = [item.task.pk for item in rmap.my_tasks] if rmap is not None else []
+    wanted += [pk for pk in panel_state if pk not in wanted]  # e.g. a closed task
+    for task_pk in wanted:
+        panel = selectors.task_get_for_decision(user=user, task_id=task_pk)
+        if panel.task.kind == "revision":
+            continue
+        state = panel_state.get(task_pk, {})
+        widgets = build_widgets(
+            panel.fields,
+            state.get("values", {}),
+            state.get("errors", {}),
+            users=list(people or []),
+        )
+        is_late = panel.task.is_open and (
+            panel.task.overdue
+            or (panel.task.due_at is not None and panel.task.due_at < now)
+        )
+        panels.append(
+            PanelView(
+                panel=panel,
+                request_id=state.get("request_id") or uuid.uuid4().hex,
+                widgets=widgets,
+                errors=state.get("errors", {}),
+                outcome=state.get("outcome", ""),
+                comment=state.get("comment", ""),
+                overdue=bool(is_late),
+                due_at=panel.task.due_at,
+                general_error=state.get("general", ""),
             )
-            panels.append(
-                PanelView(
-                    panel=panel,
-                    request_id=state.get("request_id") or uuid.uuid4().hex,
-                    widgets=widgets,
-                    errors=state.get("errors", {}),
-                    outcome=state.get("outcome", ""),
-                    comment=state.get("comment", ""),
-                    overdue=item.colour == "overdue",
-                    due_at=item.task.due_at,
-                    general_error=state.get("general", ""),
-                )
-            )
+        )
     # start: a draft without an active approval, for the initiator or an admin
     start = None
     if (

@@ -1,0 +1,377 @@
+"""The approval screens through the views: inbox, card, decisions, the revision loop."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sogla.documents.models import Document, FieldKind
+from sogla.workflow.models import Process, Task, TaskState
+from tests.conftest import MINIMAL_PDF, Tenant
+from tests.factories import add_field
+from tests.workflow.conftest import approve, person, publish, route, stage
+from tests.workflow_web.conftest import Flow, draft, signed_in
+
+
+def card_url(document: Document, query: str = "") -> str:
+    return reverse("documents:card", args=[document.pk]) + query
+
+
+def open_task(document: Document, user_pk: int) -> Task:
+    return Task.objects.get(
+        process__document=document, assignee_id=user_pk, state=TaskState.OPEN
+    )
+
+
+def decide(
+    client: Client,
+    task: Task,
+    outcome: str = "approve",
+    comment: str = "",
+    **extra: str,
+) -> object:
+    data = {
+        "outcome": outcome,
+        "comment": comment,
+        "request_id": extra.pop("request_id", uuid.uuid4().hex),
+        **extra,
+    }
+    return client.post(reverse("workflow:decide", args=[task.pk]), data)
+
+
+def start(client: Client, document: Document, key: str = "contract-route") -> object:
+    return client.post(reverse("workflow:start", args=[document.pk]), {"route": key})
+
+
+def assert_clean(html: str, language: str) -> None:
+    assert f'<html lang="{language}">' in html
+    assert "<script>" not in html
+    assert " onclick=" not in html
+    assert 'style="' not in html
+
+
+# --- every screen renders in both languages -------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_every_approval_screen_renders(flow: Flow, language: str) -> None:
+    tenant = flow.tenant
+    waiting = draft(tenant, "Running")
+    returned = draft(tenant, "Returned")
+    fresh = draft(tenant, "Fresh")
+    initiator = signed_in(tenant.initiator, language)
+    head = signed_in(flow.head, language)
+    assert start(initiator, waiting).status_code == 302
+    assert start(initiator, returned).status_code == 302
+    decide(head, open_task(returned, flow.head.pk), "return", "Fix the penalty")
+    urls = [
+        (initiator, reverse("workflow:inbox")),
+        (initiator, reverse("workflow:inbox") + "?tab=started"),
+        (initiator, reverse("workflow:inbox") + "?tab=done"),
+        (head, reverse("workflow:inbox")),
+        (head, reverse("workflow:inbox") + "?tab=done"),
+        (initiator, card_url(fresh)),
+        (initiator, card_url(waiting)),
+        (head, card_url(waiting)),
+        (initiator, card_url(returned)),
+        (initiator, card_url(returned, "?tab=history")),
+        (signed_in(tenant.admin, language), card_url(waiting, "?tab=history")),
+        (initiator, reverse("documents:registry")),
+    ]
+    for client, url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_clean(response.content.decode(), language)
+
+
+# --- the whole loop through the views ---------------------------------------------------
+
+
+def test_start_decide_return_resubmit_finish(flow: Flow) -> None:
+    tenant = flow.tenant
+    document = draft(tenant)
+    initiator = signed_in(tenant.initiator)
+    head = signed_in(flow.head)
+    lawyer = signed_in(flow.lawyer)
+    ceo = signed_in(flow.ceo)
+
+    # The draft's card offers the route and previews who approves, in order.
+    html = initiator.get(card_url(document)).content.decode()
+    assert "Send for approval" in html
+    preview = html[html.index('id="route-preview"') :]
+    assert preview.index(flow.head.short_name) < preview.index("Petrov P.")
+    assert preview.index("Petrov P.") < preview.index("Sidorova O.")
+
+    response = start(initiator, document)
+    assert response.status_code == 302
+    assert response["Location"] == card_url(document)
+    page = initiator.get(response["Location"]).content.decode()
+    assert f"Sent: {document.number}" in page
+    assert f'NOW:</span>\n  <span class="fw-semibold">{flow.head.short_name}' in page
+
+    # The manager sees the task in the inbox and the counter in the navigation.
+    inbox = head.get(reverse("workflow:inbox")).content.decode()
+    assert document.number in inbox
+    assert "My tasks: 1" in inbox
+    task = open_task(document, flow.head.pk)
+    response = decide(head, task)
+    assert response.status_code == 302
+    assert response["Location"] == card_url(document, f"?decided={task.pk}")
+    page = head.get(response["Location"]).content.decode()
+    assert re.search(r"You decided on \d\d\.\d\d \d\d:\d\d", page)
+    assert "No more tasks" in page
+
+    # The lawyer returns it with a comment.
+    task = open_task(document, flow.lawyer.pk)
+    response = decide(lawyer, task, "return", "Clarify the penalty")
+    assert response.status_code == 302
+    process = Process.objects.get(document=document)
+    assert process.status == "revision"
+    page = initiator.get(card_url(document)).content.decode()
+    assert (
+        "Returned by Petrov P.: «Clarify the penalty». Waiting for a new version."
+        in (page)
+    )
+    assert "Send for approval again" in page
+
+    # The initiator uploads a new version (allowed in revision) and resubmits.
+    response = initiator.post(
+        reverse("documents:file_upload", args=[document.pk]),
+        {
+            "file_id": document.files.get().pk,
+            "file": _pdf("contract-v2.pdf", b"%v2"),
+        },
+    )
+    assert response.status_code == 302
+    assert document.files.get().versions.count() == 2
+    response = initiator.post(
+        reverse("workflow:resubmit", args=[document.pk]),
+        {"comment": "Penalty clarified"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == card_url(document)
+    page = initiator.get(card_url(document)).content.decode()
+    assert "Sent again: round 2" in page
+    assert "Round 2" in page
+    assert "?round=1" in page
+    old = initiator.get(card_url(document, "?round=1")).content.decode()
+    assert "Round 1 (read-only)" in old
+    assert "Clarify the penalty" in old
+
+    # Round 2 asks everyone again (reask: all); the decisions bind to version 2.
+    task = open_task(document, flow.head.pk)
+    panel = head.get(card_url(document)).content.decode()
+    assert "Decision on version v2" in panel
+    assert decide(head, task).status_code == 302
+    assert decide(lawyer, open_task(document, flow.lawyer.pk)).status_code == 302
+    assert (
+        decide(
+            ceo, open_task(document, flow.ceo.pk), "approve_with_remarks", "Sign fast"
+        ).status_code
+        == 302
+    )
+    process.refresh_from_db()
+    assert process.status == "approved"
+    page = initiator.get(card_url(document)).content.decode()
+    assert "Approved on" in page
+    assert "«Sign fast»" in page
+    history = initiator.get(card_url(document, "?tab=history")).content.decode()
+    for words in (
+        "sent the document for approval",
+        "decided: returned for revision",
+        "«Clarify the penalty»",
+        "sent a new version for approval (round 2)",
+        "decided: approved with remarks",
+        "the approval finished: approved",
+    ):
+        assert words in history, words
+    assert "IP " not in history  # only administrators see addresses
+
+
+def _pdf(name: str, extra: bytes = b"") -> object:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, MINIMAL_PDF + extra, "application/pdf")
+
+
+def test_comment_required_names_the_field(flow: Flow) -> None:
+    document = draft(flow.tenant)
+    start(signed_in(flow.tenant.initiator), document)
+    head = signed_in(flow.head)
+    task = open_task(document, flow.head.pk)
+    response = decide(head, task, "return", "  ")
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'id="comment-error-{task.pk}"' in html
+    assert f'aria-describedby="comment-error-{task.pk}"' in html
+    assert 'value="return" data-submit-label="Return for revision" checked' in (
+        html.replace(" data-needs-comment", "")
+    )
+    task.refresh_from_db()
+    assert task.state == TaskState.OPEN
+
+
+def test_repeating_a_decision_is_harmless(flow: Flow) -> None:
+    document = draft(flow.tenant)
+    start(signed_in(flow.tenant.initiator), document)
+    head = signed_in(flow.head)
+    task = open_task(document, flow.head.pk)
+    first = decide(head, task, request_id="req-1")
+    again = decide(head, task, request_id="req-1")
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert (
+        Task.objects.filter(process__document=document, outcome="approve").count() == 1
+    )
+    # Another request on the closed task: 409 with who decided.
+    late = decide(head, task, request_id="req-2")
+    assert late.status_code == 409
+    assert "Task already closed" in late.content.decode()
+
+
+def test_reject_asks_in_a_dialog_and_closes_the_approval(flow: Flow) -> None:
+    document = draft(flow.tenant)
+    start(signed_in(flow.tenant.initiator), document)
+    head = signed_in(flow.head)
+    html = head.get(card_url(document)).content.decode()
+    task = open_task(document, flow.head.pk)
+    assert f'data-reject-confirm="reject-dialog-{task.pk}"' in html
+    assert f'<dialog class="confirm-dialog" id="reject-dialog-{task.pk}"' in html
+    assert decide(head, task, "reject", "No budget").status_code == 302
+    assert Process.objects.get(document=document).status == "rejected"
+
+
+def test_other_peoples_and_other_organisations_tasks_are_404(
+    flow: Flow, tenant_b: Tenant
+) -> None:
+    document = draft(flow.tenant)
+    start(signed_in(flow.tenant.initiator), document)
+    task = open_task(document, flow.head.pk)
+    assert decide(signed_in(flow.lawyer), task).status_code == 404
+    assert decide(signed_in(tenant_b.admin), task).status_code == 404
+    assert decide(signed_in(tenant_b.initiator), task).status_code == 404
+    outsider = signed_in(tenant_b.initiator)
+    assert start(outsider, document).status_code == 404
+    assert (
+        outsider.post(
+            reverse("workflow:cancel", args=[document.pk]), {"reason": "x"}
+        ).status_code
+        == 404
+    )
+    task.refresh_from_db()
+    assert task.state == TaskState.OPEN
+
+
+def test_cancel_needs_a_reason(flow: Flow) -> None:
+    document = draft(flow.tenant)
+    initiator = signed_in(flow.tenant.initiator)
+    start(initiator, document)
+    url = reverse("workflow:cancel", args=[document.pk])
+    response = initiator.post(url, {"reason": " "})
+    assert response.status_code == 422
+    assert 'id="cancel-reason-error"' in response.content.decode()
+    response = initiator.post(url, {"reason": "Deal is off"})
+    assert response.status_code == 302
+    assert Process.objects.get(document=document).status == "cancelled"
+
+
+def test_route_owner_reassigns_and_assigns_manually(tenant_a: Tenant) -> None:
+    add_field(tenant_a.contract, "mentor", FieldKind.USER)
+    lawyer = person(tenant_a, "lawyer", first_name="Pavel", last_name="Petrov")
+    other = person(tenant_a, "other", first_name="Ivan", last_name="Kozlov")
+    template = publish(
+        tenant_a,
+        route(
+            stage("s1", approve("first", {"user": "alpha-lawyer"})),
+            stage("s2", approve("mentor", {"user_field": "mentor"})),
+        ),
+        owner=tenant_a.admin,
+    )
+    document = draft(tenant_a)
+    start(signed_in(tenant_a.initiator), document, template.key)
+    admin = signed_in(tenant_a.admin)
+    task = open_task(document, lawyer.pk)
+    html = admin.get(card_url(document)).content.decode()
+    assert "Reassign" in html
+    response = admin.post(
+        reverse("workflow:reassign", args=[task.pk]),
+        {"document": document.pk, "to_user": other.pk},
+    )
+    assert response.status_code == 302
+    new = open_task(document, other.pk)
+    response = decide(signed_in(other), new)
+    assert response.status_code == 302
+    # The next step has nobody: a red card with the reason and "Assign manually".
+    html = admin.get(card_url(document)).content.decode()
+    assert "map-unresolved" in html
+    assert "Assign manually" in html
+    response = admin.post(
+        reverse("workflow:resolve", args=[document.pk]),
+        {"stage": "s2", "step": "mentor", "users": [lawyer.pk]},
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert open_task(document, lawyer.pk).step_key == "mentor"
+    # A plain participant sees neither control.
+    html = signed_in(lawyer).get(card_url(document)).content.decode()
+    assert "Assign manually" not in html
+    assert ">Reassign<" not in html
+
+
+# --- query counts -----------------------------------------------------------------------
+
+
+def _count(client: Client, url: str) -> int:
+    client.get(url)  # warm caches (calendar, route definitions)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_inbox_queries_do_not_grow_with_rows(flow: Flow) -> None:
+    tenant = flow.tenant
+    initiator = signed_in(tenant.initiator)
+    head = signed_in(flow.head)
+    url = reverse("workflow:inbox")
+    for _ in range(5):
+        start(initiator, draft(tenant))
+    few = _count(head, url)
+    for _ in range(25):
+        start(initiator, draft(tenant))
+    many = _count(head, url)
+    assert few == many
+    assert many <= 8 + 5  # session, user, counters, types, one page of rows
+
+
+def test_card_queries_do_not_grow_with_participants(tenant_a: Tenant) -> None:
+    def card_queries(n: int, key: str) -> int:
+        people = [person(tenant_a, f"{key}{i}") for i in range(n)]
+        template = publish(
+            tenant_a,
+            route(
+                stage(
+                    "all",
+                    *[
+                        approve(f"p{i}", {"user": p.username})
+                        for i, p in enumerate(people)
+                    ],
+                ),
+                stage("last", approve("fin", {"user": people[0].username})),
+            ),
+            key=key,
+        )
+        document = draft(tenant_a)
+        start(signed_in(tenant_a.initiator), document, template.key)
+        client = signed_in(people[0])
+        decide(client, open_task(document, people[0].pk))
+        return _count(client, card_url(document))
+
+    few = card_queries(3, "few")
+    many = card_queries(15, "many")
+    assert few == many
+    assert many <= 20
