@@ -1,0 +1,841 @@
+"""Benchmark of the approval engine with the real services (``make bench``).
+
+Runs N processes through the reference route (manager -> three parallel approvers ->
+deputy -> CEO only when the amount exceeds 1,000,000) with ``process_start`` and
+``task_decide`` (audit events, evidence and notifications included) on SQLite (WAL, a
+migrated file database under a temporary directory) and, when it answers, on
+PostgreSQL (``SOGLA_BENCH_POSTGRES_URL``, default
+``postgres://postgres@127.0.0.1:5432/postgres``; a fresh database ``sogla_bench`` is
+created and dropped at the end). Each database runs in a subprocess of this script.
+
+Printed per database: decisions per second, median and p95 latency per decision; the
+database's own ceiling for a comparable write transaction (one UPDATE and two INSERTs)
+through the raw driver and through the Django ORM, and our rate as a ratio of each;
+the last decision of a 100-stage sequential route against the first decision of a
+5-stage one; a decision with many finished processes in the database (inserted in
+bulk with raw SQL) against one with few.
+
+Options: ``--processes N`` (default 200), ``--only sqlite|postgres``,
+``--history-small``/``--history-large`` (finished processes; defaults 10,000 and
+1,000,000 on PostgreSQL, 10,000 and 200,000 on SQLite), ``--profile`` (cProfile of
+the decisions, top entries). Loopback only; bounded by ``--timeout`` seconds per
+database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_DATABASE = "sogla_bench"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", ""}
+
+TARGETS = {
+    "sqlite": {"raw": 0.10, "orm": 0.67},
+    "postgresql": {"raw": 0.25},
+}
+ROUTE_RATIO_TARGET = 1.2
+HISTORY_RATIO_TARGET = 1.3
+CEILING_SECONDS = 2.0
+
+
+# --- the parent: one subprocess per database ---------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--processes", type=int, default=200)
+    parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
+    parser.add_argument("--history-small", type=int, default=10_000)
+    parser.add_argument("--history-large", type=int, default=None)
+    parser.add_argument("--long-route-runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument("--child", choices=["sqlite", "postgresql"], default=None)
+    return parser.parse_args(argv)
+
+
+def child_command(args: argparse.Namespace, vendor: str) -> list[str]:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        vendor,
+        "--processes",
+        str(args.processes),
+        "--history-small",
+        str(args.history_small),
+        "--long-route-runs",
+        str(args.long_route_runs),
+    ]
+    if args.history_large is not None:
+        command += ["--history-large", str(args.history_large)]
+    if args.profile:
+        command.append("--profile")
+    return command
+
+
+def run_child(args: argparse.Namespace, vendor: str, env: dict[str, str]) -> int:
+    try:
+        done = subprocess.run(  # noqa: S603 - this script, our own arguments
+            child_command(args, vendor), env=env, timeout=args.timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        print(f"{vendor}: stopped after {args.timeout} s (--timeout)")
+        return 1
+    return done.returncode
+
+
+def base_env(data_dir: str, database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sogla.settings.base",
+        "SOGLA_DATA_DIR": data_dir,
+        "SOGLA_DATABASE_URL": database_url,
+        "SOGLA_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "SOGLA_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+
+
+def run_sqlite(args: argparse.Namespace) -> int:
+    data_dir = tempfile.mkdtemp(prefix="sogla-bench-")
+    try:
+        url = f"sqlite:///{data_dir}/bench.sqlite3"
+        return run_child(args, "sqlite", base_env(data_dir, url))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run_postgres(args: argparse.Namespace) -> int:
+    import psycopg
+
+    url = os.environ.get("SOGLA_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES
+    parts = urlsplit(url)
+    if (parts.hostname or "") not in LOOPBACK:
+        print(f"PostgreSQL: {parts.hostname} is not a loopback address: skipped.")
+        return 0
+    try:
+        admin = psycopg.connect(url, connect_timeout=3, autocommit=True)
+    except psycopg.Error:
+        print(f"PostgreSQL does not answer at {url}: skipped.")
+        return 0
+    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+    data_dir = tempfile.mkdtemp(prefix="sogla-bench-")
+    try:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+        return run_child(args, "postgresql", base_env(data_dir, bench_url))
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        admin.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def parent(args: argparse.Namespace) -> int:
+    codes = []
+    if args.only in (None, "sqlite"):
+        codes.append(run_sqlite(args))
+    if args.only in (None, "postgres"):
+        codes.append(run_postgres(args))
+    return max(codes, default=0)
+
+
+# --- the child: one database -----------------------------------------------------------
+
+
+@dataclass
+class World:
+    admin: Any
+    initiator: Any
+    doc_type: Any
+    users: dict[int, Any]
+    reference: Any  # RouteTemplate
+    meta: Any  # RequestMeta
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sogla.settings.base")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def approve_step(key: str, assignee: dict[str, Any]) -> dict[str, Any]:
+    return {"key": key, "kind": "approve", "assignee": assignee}
+
+
+def reference_route() -> dict[str, Any]:
+    return {
+        "key": "reference",
+        "stages": [
+            {
+                "key": "manager",
+                "steps": [approve_step("manager", {"manager_of": "initiator"})],
+            },
+            {
+                "key": "approvers",
+                "steps": [
+                    approve_step(f"a{i}", {"user": f"approver{i}"}) for i in (1, 2, 3)
+                ],
+            },
+            {"key": "deputy", "steps": [approve_step("deputy", {"user": "deputy"})]},
+            {
+                "key": "ceo",
+                "when": {"field": "amount", "op": "gt", "value": 1000000},
+                "steps": [approve_step("ceo", {"user": "ceo"})],
+            },
+        ],
+    }
+
+
+def sequential_route(key: str, stages: int) -> dict[str, Any]:
+    return {
+        "key": key,
+        "stages": [
+            {
+                "key": f"s{i}",
+                "steps": [approve_step("approve", {"user": f"approver{i % 3 + 1}"})],
+            }
+            for i in range(stages)
+        ],
+    }
+
+
+def build_world() -> World:
+    from sogla.core.request_meta import RequestMeta
+    from sogla.documents.models import (
+        DocumentType,
+        FieldDef,
+        FieldKind,
+        StatusDef,
+        StatusMeaning,
+    )
+    from sogla.orgs.models import Department, Organisation, User
+
+    org = Organisation.objects.create(name="Bench", slug="bench")
+    department = Department.objects.create(organisation=org, name="Sales", code="sales")
+
+    def user(username: str, **extra: Any) -> User:
+        return User.objects.create(
+            organisation=org,
+            username=username,
+            first_name=username.capitalize(),
+            last_name="Bench",
+            email=f"{username}@example.test",
+            **extra,
+        )
+
+    admin = user("admin", is_staff=True)
+    manager = user("manager", department=department)
+    initiator = user("initiator", department=department, manager=manager)
+    people = [user(n) for n in ("approver1", "approver2", "approver3", "deputy", "ceo")]
+    doc_type = DocumentType.objects.create(
+        organisation=org,
+        key="contract",
+        name_ru="Договор",
+        name_en="Contract",
+        prefix="D",
+        title_template="{type} {number} {subject}",
+    )
+    for order, (key, meaning) in enumerate(
+        [
+            ("draft", StatusMeaning.DRAFT),
+            ("on_approval", StatusMeaning.ACTIVE),
+            ("approved", StatusMeaning.SUCCESS),
+            ("rejected", StatusMeaning.FAILURE),
+        ]
+    ):
+        StatusDef.objects.create(
+            organisation=org,
+            doc_type=doc_type,
+            key=key,
+            name_ru=key,
+            name_en=key,
+            meaning=meaning,
+            token="neutral",  # noqa: S106 - a colour token, not a secret
+            is_initial=order == 0,
+            order=order,
+        )
+    for order, (key, kind) in enumerate(
+        [("subject", FieldKind.STRING), ("amount", FieldKind.MONEY)]
+    ):
+        FieldDef.objects.create(
+            organisation=org,
+            doc_type=doc_type,
+            key=key,
+            label_ru=key,
+            label_en=key,
+            kind=kind,
+            required=True,
+            order=order,
+        )
+    everyone = [admin, manager, initiator, *people]
+    world = World(
+        admin=admin,
+        initiator=initiator,
+        doc_type=doc_type,
+        users={u.pk: u for u in everyone},
+        reference=None,
+        meta=RequestMeta(ip="127.0.0.1", user_agent="sogla-bench/1"),
+    )
+    world.reference = publish(world, "reference", reference_route())
+    return world
+
+
+def publish(world: World, key: str, definition: dict[str, Any]) -> Any:
+    from sogla.workflow import services
+
+    template = services.route_template_create(
+        actor=world.admin, doc_type=world.doc_type, key=key, name_ru=key
+    )
+    draft = services.route_version_save_draft(
+        actor=world.admin, template=template, definition=definition
+    )
+    services.route_version_publish(actor=world.admin, version=draft)
+    return template
+
+
+_amounts = iter(range(10**9))
+
+
+def start(world: World, template: Any, amount: Decimal) -> Any:
+    from sogla.documents.services import document_create
+    from sogla.workflow import services
+
+    document = document_create(
+        actor=world.initiator,
+        doc_type=world.doc_type,
+        values={"subject": f"Supply {next(_amounts)}", "amount": str(amount)},
+    )
+    return services.process_start(
+        actor=world.initiator, document=document, template=template, meta=world.meta
+    )
+
+
+def open_tasks(process: Any) -> list[tuple[int, int]]:
+    from sogla.workflow.models import Task, TaskState
+
+    return list(
+        Task.objects.filter(process=process, state=TaskState.OPEN)
+        .order_by("id")
+        .values_list("pk", "assignee_id")
+    )
+
+
+def decide(world: World, task_id: int, assignee_id: int) -> float:
+    """One decision through the service; returns its latency in seconds."""
+    from sogla.workflow import services
+
+    began = time.perf_counter()
+    services.task_decide(
+        actor=world.users[assignee_id],
+        task_id=task_id,
+        outcome="approve",
+        request_id=uuid.uuid4().hex,
+        channel="api",
+        meta=world.meta,
+    )
+    return time.perf_counter() - began
+
+
+def run_to_end(world: World, process: Any) -> list[float]:
+    """Decide every task until the process finishes; the latencies in order."""
+    latencies: list[float] = []
+    while True:
+        tasks = open_tasks(process)
+        if not tasks:
+            return latencies
+        for task_id, assignee_id in tasks:
+            latencies.append(decide(world, task_id, assignee_id))
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Throughput:
+    processes: int
+    decisions: int
+    seconds: float
+    median: float
+    p95: float
+    starts_median: float
+
+    @property
+    def rate(self) -> float:
+        return self.decisions / self.seconds
+
+
+def throughput(world: World, processes: int) -> Throughput:
+    latencies: list[float] = []
+    starts: list[float] = []
+    for index in range(processes):
+        amount = Decimal("2500000") if index % 2 else Decimal("500000")
+        began = time.perf_counter()
+        process = start(world, world.reference, amount)
+        starts.append(time.perf_counter() - began)
+        latencies += run_to_end(world, process)
+        process.refresh_from_db()
+        if process.status != "approved":
+            raise RuntimeError(f"process {process.pk} ended {process.status}")
+    return Throughput(
+        processes=processes,
+        decisions=len(latencies),
+        seconds=sum(latencies),
+        median=statistics.median(latencies),
+        p95=percentile(latencies, 0.95),
+        starts_median=statistics.median(starts),
+    )
+
+
+def ceiling_models() -> tuple[Any, Any, Any]:
+    """Three plain tables shaped like the rows a decision writes (process, task, event)."""
+    from django.db import connection, models
+
+    class State(models.Model):
+        version = models.BigIntegerField(default=0)
+        status = models.CharField(max_length=20, default="running")
+
+        class Meta:
+            app_label = "sogla_bench"
+            db_table = "bench_state"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    class Row(models.Model):
+        state_id = models.BigIntegerField(db_index=True)
+        outcome = models.CharField(max_length=30)
+        comment = models.TextField()
+        created_at = models.DateTimeField()
+
+        class Meta:
+            app_label = "sogla_bench"
+            db_table = "bench_task"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    class Event(models.Model):
+        seq = models.BigIntegerField(unique=True)
+        payload = models.TextField()
+        hash = models.CharField(max_length=64)
+        created_at = models.DateTimeField()
+
+        class Meta:
+            app_label = "sogla_bench"
+            db_table = "bench_event"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    with connection.schema_editor() as editor:
+        for model in (State, Row, Event):
+            editor.create_model(model)
+    State.objects.create(pk=1)
+    return State, Row, Event
+
+
+def timed_loop(body: Callable[[int], None]) -> float:
+    """Transactions per second of ``body`` over CEILING_SECONDS (at least 200 runs)."""
+    count = 0
+    began = time.perf_counter()
+    while True:
+        body(count)
+        count += 1
+        elapsed = time.perf_counter() - began
+        if elapsed >= CEILING_SECONDS and count >= 200:
+            return count / elapsed
+
+
+PAYLOAD = '{"outcome": "approve", "comment": "", "files_sha256": "' + "0" * 64 + '"}'
+
+
+def raw_ceiling(vendor: str) -> float:
+    from datetime import UTC, datetime
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    update = "UPDATE bench_state SET version = version + 1 WHERE id = 1"
+    if vendor == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(db["NAME"], isolation_level=None, timeout=20)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        task = (
+            "INSERT INTO bench_task (state_id, outcome, comment, created_at) "
+            "VALUES (?, ?, ?, ?)"
+        )
+        event = "INSERT INTO bench_event (seq, payload, hash, created_at) VALUES (?, ?, ?, ?)"
+        base = 1_000_000
+
+        def body(i: int) -> None:
+            now = datetime.now(UTC).isoformat()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(update)
+            conn.execute(task, (1, "approve", "", now))
+            conn.execute(event, (base + i, PAYLOAD, "f" * 64, now))
+            conn.execute("COMMIT")
+
+        try:
+            return timed_loop(body)
+        finally:
+            conn.close()
+    import psycopg
+
+    url = os.environ["SOGLA_DATABASE_URL"]
+    pg = psycopg.connect(url)
+    task = (
+        "INSERT INTO bench_task (state_id, outcome, comment, created_at) "
+        "VALUES (%s, %s, %s, %s)"
+    )
+    event = "INSERT INTO bench_event (seq, payload, hash, created_at) VALUES (%s, %s, %s, %s)"
+    base = 1_000_000
+
+    def pg_body(i: int) -> None:
+        now = datetime.now(UTC)
+        with pg.transaction():
+            pg.execute(update)
+            pg.execute(task, (1, "approve", "", now))
+            pg.execute(event, (base + i, PAYLOAD, "f" * 64, now))
+
+    try:
+        return timed_loop(pg_body)
+    finally:
+        pg.close()
+
+
+def orm_ceiling(models: tuple[Any, Any, Any]) -> float:
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    state, row, event = models
+    base = 2_000_000
+
+    def body(i: int) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            state.objects.filter(pk=1).update(version=F("version") + 1)
+            row.objects.create(
+                state_id=1, outcome="approve", comment="", created_at=now
+            )
+            event.objects.create(
+                seq=base + i, payload=PAYLOAD, hash="f" * 64, created_at=now
+            )
+
+    return timed_loop(body)
+
+
+def route_length(world: World, runs: int) -> dict[str, float]:
+    """Median latency: first decision of a 5-stage route, last of a 5- and 100-stage."""
+    short = publish(world, "five", sequential_route("five", 5))
+    long = publish(world, "hundred", sequential_route("hundred", 100))
+    first5: list[float] = []
+    last5: list[float] = []
+    last100: list[float] = []
+    middle100: list[float] = []
+    for _run in range(max(runs, 1)):
+        latencies = run_to_end(world, start(world, short, Decimal("10")))
+        first5.append(latencies[0])
+        last5.append(latencies[-1])
+    for _run in range(max(runs, 1)):
+        latencies = run_to_end(world, start(world, long, Decimal("10")))
+        if len(latencies) != 100:
+            raise RuntimeError(f"100-stage route took {len(latencies)} decisions")
+        last100.append(latencies[-1])
+        middle100.append(latencies[98])
+    return {
+        "first5": statistics.median(first5),
+        "last5": statistics.median(last5),
+        "last100": statistics.median(last100),
+        "99th100": statistics.median(middle100),
+    }
+
+
+# --- bulk history (raw SQL) ----------------------------------------------------------------
+
+
+def _columns(model: Any) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields]
+
+
+def _clone(
+    model: Any,
+    where: str,
+    first: int,
+    last: int,
+    overrides: dict[str, str],
+    vendor: str,
+) -> None:
+    """Copy the rows of ``model`` matching ``where`` once for every x in first..last.
+
+    ``overrides`` gives SQL expressions (over ``t`` the template row and ``g.x``) for
+    columns that must differ; an override of None leaves the column to its default.
+    """
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = [c for c in _columns(model) if c != "id" or "id" in overrides]
+    names = ", ".join(quote(c) for c in columns)
+    values = ", ".join(overrides.get(c, f"t.{quote(c)}") for c in columns)
+    # Identifiers come from the models' metadata, numbers are ints: no user input.
+    if vendor == "postgresql":
+        sql = (
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM {table} t "  # noqa: S608
+            f"CROSS JOIN generate_series({first}, {last}) AS g(x) WHERE {where}"
+        )
+    else:
+        sql = (
+            f"WITH RECURSIVE g(x) AS (SELECT {first} UNION ALL SELECT x + 1 FROM g "  # noqa: S608
+            f"WHERE x < {last}) INSERT INTO {table} ({names}) SELECT {values} "
+            f"FROM {table} t CROSS JOIN g WHERE {where}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def history_template(world: World) -> dict[str, int]:
+    """One finished process of a two-stage route: the rows history is copied from."""
+    template = publish(
+        world,
+        "history",
+        {
+            "key": "history",
+            "stages": [
+                {
+                    "key": "manager",
+                    "steps": [approve_step("manager", {"manager_of": "initiator"})],
+                },
+                {
+                    "key": "deputy",
+                    "steps": [approve_step("deputy", {"user": "deputy"})],
+                },
+            ],
+        },
+    )
+    process = start(world, template, Decimal("10"))
+    run_to_end(world, process)
+    process.refresh_from_db()
+    return {"process": process.pk, "document": process.document_id}
+
+
+def add_history(world: World, have: int, want: int, vendor: str) -> float:
+    """Insert finished processes (document, process, 2 stage runs, 2 step runs,
+    2 tasks each) until ``want`` exist; returns the seconds it took."""
+    from django.db import connection, transaction
+    from django.db.models import Max
+
+    from sogla.documents.models import Document
+    from sogla.workflow.models import Process, StageRun, StepRun, Task
+
+    if want <= have:
+        return 0.0
+    if "history" not in world.extra:
+        world.extra["history"] = history_template(world)
+    tpl = world.extra["history"]
+    began = time.perf_counter()
+    chunk = 100_000
+    doc_base = (Document.objects.aggregate(m=Max("id"))["m"] or 0) + 10
+    process_base = (Process.objects.aggregate(m=Max("id"))["m"] or 0) + 10
+    for first in range(1, want - have + 1, chunk):
+        last = min(want - have, first + chunk - 1)
+        doc_id = f"({doc_base} + g.x)"
+        process_id = f"({process_base} + g.x)"
+        number = f"'H{have}-' || g.x"
+        with transaction.atomic():
+            _clone(
+                Document,
+                f"t.id = {tpl['document']}",
+                first,
+                last,
+                {"id": doc_id, "number": number, "title": "'History ' || g.x"},
+                vendor,
+            )
+            _clone(
+                Process,
+                f"t.id = {tpl['process']}",
+                first,
+                last,
+                {"id": process_id, "document_id": doc_id},
+                vendor,
+            )
+            for model in (StageRun, StepRun, Task):
+                _clone(
+                    model,
+                    f"t.process_id = {tpl['process']}",
+                    first,
+                    last,
+                    {"process_id": process_id},
+                    vendor,
+                )
+    with connection.cursor() as cursor:
+        if vendor == "postgresql":
+            for model in (Document, Process):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            cursor.execute("ANALYZE")
+        else:
+            cursor.execute("ANALYZE")
+    return time.perf_counter() - began
+
+
+def decisions_median(world: World, processes: int) -> float:
+    latencies: list[float] = []
+    for index in range(processes):
+        amount = Decimal("2500000") if index % 2 else Decimal("500000")
+        latencies += run_to_end(world, start(world, world.reference, amount))
+    return statistics.median(latencies)
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def verdict(value: float, target: float, *, at_least: bool) -> str:
+    ok = value >= target if at_least else value <= target
+    sign = ">=" if at_least else "<="
+    return f"target {sign} {target:.2f}: {'met' if ok else 'MISSED'}"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    print(f"  ... {label}", end="", flush=True)
+    began = time.perf_counter()
+    yield
+    print(f" ({time.perf_counter() - began:.1f} s)", flush=True)
+
+
+def child(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.db import connection
+
+    vendor = connection.vendor
+    large = args.history_large
+    if large is None:
+        large = 1_000_000 if vendor == "postgresql" else 200_000
+    print(f"\n== Sogla engine benchmark: {vendor} ({connection.display_name}) ==")
+    if vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            mode = cursor.fetchone()[0]
+        print(f"  database file {connection.settings_dict['NAME']}, journal {mode}")
+    with step("setting up the organisation and the reference route"):
+        world = build_world()
+        models = ceiling_models()
+    with step("write ceiling: raw driver"):
+        raw = raw_ceiling(vendor)
+    with step("write ceiling: Django ORM"):
+        orm = orm_ceiling(models)
+    profiler = cProfile.Profile() if args.profile else None
+    with step(f"{args.processes} processes through the reference route"):
+        if profiler is not None:
+            profiler.enable()
+        result = throughput(world, args.processes)
+        if profiler is not None:
+            profiler.disable()
+    with step(f"route length ({args.long_route_runs} runs of 5 and 100 stages)"):
+        lengths = route_length(world, args.long_route_runs)
+    samples = max(10, min(40, args.processes // 5))
+    with step(f"history: {args.history_small:,} finished processes"):
+        small_load = add_history(world, 0, args.history_small, vendor)
+        small = decisions_median(world, samples)
+    with step(f"history: {large:,} finished processes"):
+        large_load = add_history(world, args.history_small, large, vendor)
+        big = decisions_median(world, samples)
+
+    targets = TARGETS[vendor]
+    print(f"\n  decisions        {result.decisions} in {result.processes} processes")
+    print(f"  decisions/s      {result.rate:.1f}")
+    print(f"  latency median   {ms(result.median)}   p95 {ms(result.p95)}")
+    print(f"  start median     {ms(result.starts_median)} (process_start, not counted)")
+    print(f"  raw ceiling      {raw:.1f} tx/s (1 UPDATE + 2 INSERT, driver)")
+    raw_ratio = result.rate / raw
+    line = f"  ours / raw       {raw_ratio:.3f}"
+    if "raw" in targets:
+        line += f"   {verdict(raw_ratio, targets['raw'], at_least=True)}"
+    print(line)
+    print(f"  ORM ceiling      {orm:.1f} tx/s (the same through the Django ORM)")
+    orm_ratio = result.rate / orm
+    line = f"  ours / ORM       {orm_ratio:.3f}"
+    if "orm" in targets:
+        line += f"   {verdict(orm_ratio, targets['orm'], at_least=True)}"
+    print(line)
+    route_ratio = lengths["last100"] / lengths["first5"]
+    print(
+        f"  route length     last of 100 stages {ms(lengths['last100'])} / first of 5 "
+        f"{ms(lengths['first5'])} = {route_ratio:.2f}   "
+        f"{verdict(route_ratio, ROUTE_RATIO_TARGET, at_least=False)}"
+    )
+    print(
+        f"                   (99th of 100 {ms(lengths['99th100'])}; last of 5 "
+        f"{ms(lengths['last5'])}: last/last = "
+        f"{lengths['last100'] / lengths['last5']:.2f})"
+    )
+    history_ratio = big / small
+    print(
+        f"  history          {large:,} finished: {ms(big)} / {args.history_small:,}: "
+        f"{ms(small)} = {history_ratio:.2f}   "
+        f"{verdict(history_ratio, HISTORY_RATIO_TARGET, at_least=False)}"
+    )
+    print(
+        f"                   (median of {samples} reference processes each; bulk "
+        f"insert {small_load:.1f} s + {large_load:.1f} s, 8 rows per process)"
+    )
+    if profiler is not None:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_stats(45)
+        print("\n  cProfile of the reference-route decisions (cumulative):")
+        print(out.getvalue())
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.child:
+        return child(args)
+    return parent(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
