@@ -53,7 +53,7 @@ def test_stored_files_never_execute(
     page.fill("#id_username", tenant.initiator.username)
     page.fill("#id_password", "secret-pass-123")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/documents/")
+    page.wait_for_url(f"{live_server.url}/inbox/")
 
     bad_headers = []
     downloaded = 0

@@ -188,7 +188,7 @@ def test_start_decide_return_resubmit_finish(flow: Flow) -> None:
         "«Clarify the penalty»",
         "sent a new version for approval (round 2)",
         "decided: approved with remarks",
-        "the approval finished: approved",
+        "The approval finished: approved",
     ):
         assert words in history, words
     assert "IP " not in history  # only administrators see addresses

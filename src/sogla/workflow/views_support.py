@@ -497,13 +497,13 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
         "process.started": _("sent the document for approval"),
         "process.resubmitted": _("sent a new version for approval (round %(round)s)"),
         "process.cancelled": _("cancelled the approval"),
-        "process.returned": _("the document was returned for revision"),
-        "process.finished": _("the approval finished: %(status)s"),
-        "process.step_unresolved": _("nobody could be assigned to a step"),
+        "process.returned": _("The document was returned for revision"),
+        "process.finished": _("The approval finished: %(status)s"),
+        "process.step_unresolved": _("Nobody could be assigned to a step"),
         "process.step_resolved": _("assigned a step manually"),
-        "process.filed": _("the document was filed into %(folder)s"),
-        "process.deadline_unknown": _("a due date could not be set"),
-        "process.action_not_supported": _("a route action was skipped"),
+        "process.filed": _("The document was filed into %(folder)s"),
+        "process.deadline_unknown": _("A due date could not be set"),
+        "process.action_not_supported": _("A route action was skipped"),
         "task.reassigned": _("gave a task to someone else"),
     }
     detail = ""
@@ -542,16 +542,29 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
     return text, detail
 
 
+SYSTEM_VERBS = frozenset(
+    {
+        "process.returned",
+        "process.finished",
+        "process.step_unresolved",
+        "process.filed",
+        "process.deadline_unknown",
+        "process.action_not_supported",
+    }
+)
+
+
 def history_days(*, events: Iterable[Any], show_ip: bool) -> list[HistoryDay]:
     """Events grouped by local day, newest day first; repeats in a row folded."""
     days: list[HistoryDay] = []
     for event in events:
         text, detail = _history_text(event.verb, dict(event.payload or {}))
-        actor = (
-            event.actor.short_name
-            if event.actor is not None
-            else (event.actor_label or _("system"))
-        )
+        if event.verb in SYSTEM_VERBS:
+            actor = ""  # the route did it: a sentence of its own
+        elif event.actor is not None:
+            actor = event.actor.short_name
+        else:
+            actor = event.actor_label or _("system")
         at = timezone.localtime(event.created_at)
         entry = HistoryEntry(at, actor, text, detail, event.ip if show_ip else "")
         if not days or days[-1].day != at.date():
@@ -756,12 +769,32 @@ def card_approval(
     assignee_words: dict[str, str] = {}
     returned = None
     if rmap is not None:
+        usernames = {
+            str(step.assignee["user"])
+            for stage in rmap.stages
+            for step in stage.steps
+            if not step.tasks and step.assignee.get("user")
+        }
+        named = (
+            {
+                u.username: u.short_name
+                for u in User.objects.filter(
+                    organisation_id=document.organisation_id, username__in=usernames
+                )
+            }
+            if usernames
+            else {}
+        )
         for stage in rmap.stages:
             for step in stage.steps:
-                step_names[(stage.key, step.key)] = f"{stage.name} · {step.name}"
-                assignee_words[f"{stage.key}.{step.key}"] = _assignee_words(
-                    step.assignee
+                redundant = step.name in (step.key, stage.name)
+                step_names[(stage.key, step.key)] = (
+                    stage.name if redundant else f"{stage.name} · {step.name}"
                 )
+                user_key = str(step.assignee.get("user") or "")
+                assignee_words[f"{stage.key}.{step.key}"] = named.get(
+                    user_key
+                ) or _assignee_words(step.assignee)
                 for item in step.tasks:
                     if item.colour == "returned":
                         returned = item
