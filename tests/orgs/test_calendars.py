@@ -42,3 +42,13 @@ def test_deadline_is_end_of_working_day_in_local_time() -> None:
     assert calendar.deadline(start, 2) == datetime(
         2026, 5, 12, 18, 0, tzinfo=ZoneInfo("Europe/Moscow")
     )
+
+
+def test_an_organisation_without_a_saved_calendar_gets_working_hours(
+    tenant_a: Tenant,
+) -> None:
+    calendar = work_calendar(tenant_a.org, range(2026, 2027))
+    start = datetime(2026, 5, 8, 16, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    assert calendar.deadline(start, 1) == datetime(
+        2026, 5, 12, 18, 0, tzinfo=ZoneInfo("Europe/Moscow")
+    )  # 11 May 2026 is a public holiday (Victory Day moved)

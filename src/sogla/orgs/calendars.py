@@ -26,8 +26,10 @@ def work_calendar(
         this_year = date.today().year  # noqa: DTZ011 (a range of years, not a moment)
         years = range(this_year - 1, this_year + 2)
     settings_row = WorkingCalendar.objects.filter(organisation=organisation).first()
-    if settings_row is None:
-        settings_row = WorkingCalendar(organisation=organisation)
+    if settings_row is None:  # no calendar saved: Monday to Friday, 9 to 18, holidays
+        return WorkCalendar(
+            holidays=frozenset(public_holidays(organisation.country, years))
+        )
     off = (
         public_holidays(organisation.country, years)
         if settings_row.use_public_holidays
