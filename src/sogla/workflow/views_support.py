@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from sogla.core.errors import NotFound
 from sogla.documents.models import Document, fold
 from sogla.engine.calendar import WorkCalendar
-from sogla.orgs.models import Organisation, User
+from sogla.orgs.models import Organisation, Role, User
 from sogla.workflow import repository
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
@@ -711,12 +711,15 @@ class CardApproval:
     assignee_words: dict[str, str] = field(default_factory=dict)
 
 
-def _assignee_words(assignee: dict[str, Any]) -> str:
+def _assignee_words(assignee: dict[str, Any], role_names: dict[str, str]) -> str:
     """A not-yet-started step's assignee in words (the definition's rule)."""
     if not assignee:
         return ""
     if assignee.get("role"):
-        return _("any holder of the role «%(role)s»") % {"role": assignee["role"]}
+        role = str(assignee["role"])
+        return _("any holder of the role «%(role)s»") % {
+            "role": role_names.get(role, role)
+        }
     if assignee.get("manager_of"):
         return _("the initiator's manager")
     if assignee.get("department_head"):
@@ -785,6 +788,22 @@ def card_approval(
             if usernames
             else {}
         )
+        role_keys = {
+            str(step.assignee["role"])
+            for stage in rmap.stages
+            for step in stage.steps
+            if not step.tasks and step.assignee.get("role")
+        }
+        role_names = (
+            {
+                r.key: r.name
+                for r in Role.objects.for_org(document.organisation_id).filter(
+                    key__in=role_keys
+                )
+            }
+            if role_keys
+            else {}
+        )
         for stage in rmap.stages:
             for step in stage.steps:
                 redundant = step.name in (step.key, stage.name)
@@ -794,7 +813,7 @@ def card_approval(
                 user_key = str(step.assignee.get("user") or "")
                 assignee_words[f"{stage.key}.{step.key}"] = named.get(
                     user_key
-                ) or _assignee_words(step.assignee)
+                ) or _assignee_words(step.assignee, role_names)
                 for item in step.tasks:
                     if item.colour == "returned":
                         returned = item
