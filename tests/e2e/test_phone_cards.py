@@ -1,0 +1,41 @@
+"""On a phone, tapping a task card in the inbox opens that document, not another one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sogla.workflow.services import process_start
+from tests.workflow_web.conftest import Flow, draft, flow  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_tapping_an_inbox_card_opens_its_document(
+    live_server: Any,
+    browser: Any,
+    flow: Flow,  # noqa: F811
+) -> None:
+    documents = [draft(flow.tenant, f"Subject {n}") for n in range(3)]
+    for document in documents:
+        process_start(
+            actor=flow.tenant.initiator, document=document, template=flow.template
+        )
+    flow.head.set_password("secret-pass-123")
+    flow.head.save()
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", flow.head.username)
+    page.fill("#id_password", "secret-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/inbox/")
+    cards = page.locator(".doc-cards article:visible")
+    assert cards.count() == 3
+    for index in (0, 2):
+        title = cards.nth(index).locator("h3 a").inner_text()
+        expected = next(d for d in documents if d.title == title)
+        cards.nth(index).locator("h3").click()
+        page.wait_for_url(f"{live_server.url}/documents/{expected.pk}/")
+        page.go_back()
+    page.close()
