@@ -173,7 +173,7 @@ def clean_values(
     organisation_id: int,
     fields: Sequence[FieldDef],
     raw: Mapping[str, Any],
-    present_files: Iterable[str] = (),
+    present_files: Iterable[str] | None = (),
     existing: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Parse ``raw`` against ``fields`` and return the complete stored values.
@@ -203,10 +203,12 @@ def clean_values(
             values.pop(key, None)
 
     problems += _check_references(organisation_id, fields, values)
-    files = set(present_files)
+    files = set(present_files or ())
     for key, field in by_key.items():
         if not is_required(field, values):
             continue
+        if field.kind == FieldKind.FILE and present_files is None:
+            continue  # the caller uploads files after creating the draft
         missing = (
             key not in files
             if field.kind == FieldKind.FILE
