@@ -67,6 +67,7 @@ from tests.factories import (
     CounterpartyFactory,
     DocumentTypeFactory,
     RoleFactory,
+    UserFactory,
     add_field,
 )
 
@@ -1037,31 +1038,118 @@ def test_t29_confidential_document_within_tenant(
     exceptions = {("department head (manager)", "edit"): 403}
     cells = mismatches = 0
     details = []
-    for who, (user, expected) in policy.items():
-        assert user is not None
-        _token, raw = api_token_create(actor=user, name="t29")
-        for surface, path in surfaces.items():
-            for via in ("session", "token") if path.startswith(API) else ("session",):
-                client = Client()
-                headers = {}
-                if via == "session":
-                    client.force_login(user)
-                else:
-                    headers = {"Authorization": f"Bearer {raw}"}
-                status = client.get(path, headers=headers).status_code
-                wanted = exceptions.get((who, surface), expected)
-                cells += 1
-                if status != wanted:
-                    mismatches += 1
-                    details.append(f"{who} {surface} ({via}): {status} != {wanted}")
-        # Lists never show the document to those who may not open it.
-        listed = Client()
-        listed.force_login(user)
-        found = listed.get(f"{API}/documents").json()["items"]
-        cells += 1
-        if (doc.pk in [d["id"] for d in found]) != (expected == 200):
-            mismatches += 1
-            details.append(f"{who} list: {'shown' if expected != 200 else 'missing'}")
+
+    def check(
+        policy: dict[str, tuple[User | None, int]],
+        surfaces: dict[str, str],
+        doc: Document,
+        exceptions: dict[tuple[str, str], int],
+    ) -> None:
+        nonlocal cells, mismatches
+        for who, (user, expected) in policy.items():
+            assert user is not None
+            _token, raw = api_token_create(actor=user, name="t29")
+            for surface, path in surfaces.items():
+                for via in (
+                    ("session", "token") if path.startswith(API) else ("session",)
+                ):
+                    client = Client()
+                    headers = {}
+                    if via == "session":
+                        client.force_login(user)
+                    else:
+                        headers = {"Authorization": f"Bearer {raw}"}
+                    status = client.get(path, headers=headers).status_code
+                    wanted = exceptions.get((who, surface), expected)
+                    cells += 1
+                    if status != wanted:
+                        mismatches += 1
+                        details.append(f"{who} {surface} ({via}): {status} != {wanted}")
+            # Lists never show the document to those who may not open it.
+            listed = Client()
+            listed.force_login(user)
+            found = listed.get(f"{API}/documents").json()["items"]
+            cells += 1
+            if (doc.pk in [d["id"] for d in found]) != (expected == 200):
+                mismatches += 1
+                details.append(
+                    f"{who} list: {'shown' if expected != 200 else 'missing'}"
+                )
+
+    check(policy, surfaces, doc, exceptions)
+
+    # Approvers: the one holding the current stage's task opens the confidential
+    # document (read only); the approver of a stage not yet active does not, and
+    # sees a non-confidential type's document like any colleague.
+    current = UserFactory(organisation=a.org, username="alpha-t29-current")
+    later = UserFactory(organisation=a.org, username="alpha-t29-later")
+    public = DocumentTypeFactory(organisation=a.org, key="memo")
+    add_field(public, "subject")
+
+    def in_approval(doc_type: DocumentType) -> tuple[Document, FileVersion]:
+        template = workflow_services.route_template_create(
+            actor=a.admin, doc_type=doc_type, key=f"t29-{doc_type.key}", name_ru="T29"
+        )
+        draft = workflow_services.route_version_save_draft(
+            actor=a.admin,
+            template=template,
+            definition={
+                "key": "t29",
+                "stages": [
+                    {
+                        "key": key,
+                        "steps": [
+                            {"key": key, "kind": "approve", "assignee": {"user": name}}
+                        ],
+                    }
+                    for key, name in (
+                        ("now", current.username),
+                        ("next", later.username),
+                    )
+                ],
+            },
+        )
+        workflow_services.route_version_publish(actor=a.admin, version=draft)
+        started = document_create(
+            actor=a.initiator, doc_type=doc_type, values={"subject": "Bonus"}
+        )
+        added = file_add(
+            actor=a.initiator,
+            document=started,
+            new=NewFile(bytes_upload("files", "bonus.pdf", MINIMAL_PDF)),
+        )
+        workflow_services.process_start(
+            actor=a.initiator, document=started, template=template
+        )
+        return started, added
+
+    def surfaces_of(doc: Document, version: FileVersion) -> dict[str, str]:
+        return {
+            "card": f"/documents/{doc.pk}/",
+            "edit": f"/documents/{doc.pk}/edit/",
+            "download": f"/files/{version.pk}/download/",
+            "api document": f"{API}/documents/{doc.pk}",
+            "api files": f"{API}/documents/{doc.pk}/files",
+            "api download": f"{API}/files/{version.pk}/download",
+        }
+
+    secret_doc, secret_version = in_approval(secret)
+    check(
+        {
+            "approver of the current stage": (current, 200),
+            "approver of a stage not yet active": (later, 404),
+        },
+        surfaces_of(secret_doc, secret_version),
+        secret_doc,
+        {("approver of the current stage", "edit"): 403},
+    )
+    public_doc, public_version = in_approval(public)
+    check(
+        {"approver of a stage not yet active (non-confidential type)": (later, 200)},
+        surfaces_of(public_doc, public_version),
+        public_doc,
+        {("approver of a stage not yet active (non-confidential type)", "edit"): 403},
+    )
     # Writes by the unrelated colleague change nothing.
     colleague = Client()
     colleague.force_login(a.colleague)

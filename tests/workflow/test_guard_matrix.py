@@ -2,7 +2,9 @@
 
 The task under test is the lawyer's task of the first stage; the table below is the
 expected answer for every cell. A refusal must leave the process version, every task
-row, every timer and the audit log as they were.
+row, every timer and the audit log as they were, except for one
+``task.decision_refused`` event per refused decision (written after the refusal in a
+transaction of its own; a NotFound leaves no trace).
 """
 
 from __future__ import annotations
@@ -176,8 +178,23 @@ def snapshot(process: Process) -> tuple[Any, ...]:
         Process.objects.filter(pk=process.pk).values_list("version", "status").get(),
         list(Task.objects.filter(process=process).order_by("id").values()),
         list(Timer.objects.filter(process=process).order_by("id").values()),
-        AuditEvent.objects.filter(organisation_id=process.organisation_id).count(),
+        AuditEvent.objects.filter(organisation_id=process.organisation_id)
+        .exclude(verb=REFUSED)
+        .count(),
     )
+
+
+REFUSED = "task.decision_refused"
+DECISIONS = {"approve", "reject_no_comment", "stranger"}
+
+
+def refusals_recorded(process: Process) -> list[dict[str, Any]]:
+    return [
+        e.payload
+        for e in AuditEvent.objects.filter(
+            organisation_id=process.organisation_id, verb=REFUSED
+        ).order_by("seq")
+    ]
 
 
 def test_t06_state_action_matrix(tenant_a: Tenant, people: dict[str, User]) -> None:
@@ -194,20 +211,44 @@ def test_t06_state_action_matrix(tenant_a: Tenant, people: dict[str, User]) -> N
     )
     got: dict[str, dict[str, str]] = {}
     unchanged_refusals = refusals = 0
+    decision_refusals = audited = 0
+    wrong_trace: list[str] = []
     for state in STATES:
         for action in ACTIONS:
             process, task = prepare(tenant_a, people, template, state)
             before = snapshot(process)
+            traces_before = len(refusals_recorded(process))
             result = outcome_of(act(tenant_a, people, process, task, action))
             got.setdefault(state, {})[action] = result
+            traces = refusals_recorded(process)[traces_before:]
             if result != OK:
                 refusals += 1
                 unchanged_refusals += snapshot(process) == before
+            if action in DECISIONS and result not in (OK, NOT_FOUND):
+                decision_refusals += 1
+                expected_code = result.split(":")[0]
+                if (
+                    len(traces) == 1
+                    and traces[0]["task"] == task.pk
+                    and traces[0]["code"]
+                    == {
+                        "TaskClosed": "task_closed",
+                        "ValidationFailed": "invalid",
+                    }.get(expected_code, traces[0]["code"])
+                ):
+                    audited += 1
+                else:
+                    wrong_trace.append(f"{state}/{action}: {traces}")
+            elif traces:  # NotFound and other commands leave no refusal trace
+                wrong_trace.append(f"{state}/{action}: unexpected {traces}")
     cells = len(STATES) * len(ACTIONS)
     matching = sum(got[s][a] == EXPECTED[s][a] for s in STATES for a in ACTIONS)
     print(
         f"\nT06: cells {cells}, matching the table {matching}/{cells}, refusals "
-        f"{refusals}, refusals that changed nothing {unchanged_refusals}/{refusals}"
+        f"{refusals}, refusals that changed nothing {unchanged_refusals}/{refusals}, "
+        f"refused decisions audited {audited}/{decision_refusals}"
     )
     assert got == EXPECTED
     assert unchanged_refusals == refusals
+    assert not wrong_trace, wrong_trace
+    assert audited == decision_refusals > 0

@@ -6,7 +6,10 @@ other organisations' documents reveal nothing (design rule I7).
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from sogla.core.errors import NotFound, PermissionDenied
 from sogla.documents.models import Document, StatusMeaning
@@ -15,7 +18,12 @@ from sogla.orgs.models import User
 
 
 def visible_documents(user: User) -> QuerySet[Document]:
-    """Documents of the user's organisation that the user may open."""
+    """Documents of the user's organisation that the user may open.
+
+    A confidential type's document: its initiator, their manager, the head of its
+    department, administrators, and everyone who has or had a task in its approval
+    (or whose seat a stand-in held). Others get 404.
+    """
     if user.organisation_id is None:
         return Document.objects.none()
     documents = Document.objects.for_org(user.organisation_id)
@@ -26,7 +34,22 @@ def visible_documents(user: User) -> QuerySet[Document]:
         | Q(initiator=user)
         | Q(initiator__manager=user)
         | Q(department__head=user)
+        | Exists(_participations(user, user.organisation_id))
     )
+
+
+def _participations(user: User, organisation_id: int) -> QuerySet[Any]:
+    """Tasks of the document's approvals the user has (or had), also as the seat.
+
+    Built through the app registry so that documents does not import workflow (the
+    workflow app depends on documents, not the other way round); an ``Exists``
+    subquery, so a document with several tasks is listed once.
+    """
+    task_model = apps.get_model("workflow", "Task")
+    return task_model.objects.filter(
+        organisation_id=organisation_id,
+        process__document=OuterRef("pk"),
+    ).filter(Q(assignee=user) | Q(on_behalf_of=user))
 
 
 def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Document:

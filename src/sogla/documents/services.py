@@ -336,13 +336,33 @@ def _naming_values(
     return values
 
 
-def _apply_naming(document: Document, fields: Sequence[FieldDef]) -> None:
+def naming_values(document: Document) -> dict[str, object]:
+    """The values titles and folder rules render (``naming.render``) for a document.
+
+    The same values as the type's title template: number, type, counterparty,
+    initiator, department and every field shown as on the card, in the
+    organisation's language. The caller may add more (the workflow's filing adds
+    ``{<user field>.department}``).
+    """
+    fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
+    users = _user_names(document, fields)
+    with translation.override(document.organisation.language):
+        return _naming_values(document, fields, users)
+
+
+def _user_names(document: Document, fields: Sequence[FieldDef]) -> dict[int, str]:
     user_ids = [
         document.fields[f.key]
         for f in fields
         if f.kind == FieldKind.USER and document.fields.get(f.key) is not None
     ]
-    users = {u.pk: u.short_name for u in User.objects.filter(pk__in=user_ids)}
+    if not user_ids:
+        return {}
+    return {u.pk: u.short_name for u in User.objects.filter(pk__in=user_ids)}
+
+
+def _apply_naming(document: Document, fields: Sequence[FieldDef]) -> None:
+    users = _user_names(document, fields)
     with translation.override(document.organisation.language):
         values = _naming_values(document, fields, users)
         title = naming.render(document.doc_type.title_template, values)
@@ -599,6 +619,32 @@ def file_add(
     return _add_version(actor=actor, document=document, new=new, file=file, meta=meta)
 
 
+@transaction.atomic
+def file_add_for_step(
+    *,
+    actor: User,
+    document: Document,
+    new: NewFile,
+    context: Mapping[str, Any] | None = None,
+    meta: RequestMeta | None = None,
+) -> FileVersion:
+    """Add a file (or the field's next version) for an approval step: a task's result.
+
+    No draft or initiator check: the approval process decides who may attach what
+    and when (the caller is ``sogla.workflow.services.task_file_add``, which checks
+    the task). The field must be a file field of the type, or '' for general files
+    when the type has them. ``context`` (e.g. the task) goes into the audit event.
+    """
+    document = _locked(document)
+    fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
+    problems = _check_file_fields(fields, [new], has_files=document.doc_type.has_files)
+    if problems:
+        raise ValidationFailed(problems)
+    return _add_version(
+        actor=actor, document=document, new=new, file=None, meta=meta, context=context
+    )
+
+
 def _add_version(
     *,
     actor: User,
@@ -606,6 +652,7 @@ def _add_version(
     new: NewFile,
     file: DocumentFile | None,
     meta: RequestMeta | None,
+    context: Mapping[str, Any] | None = None,
 ) -> FileVersion:
     if file is None and new.field_key:
         file = DocumentFile.objects.filter(
@@ -653,6 +700,7 @@ def _add_version(
             "sha256": version.sha256,
             "size": version.size,
             "mime_type": version.mime_type,
+            **(context or {}),
         },
         request_meta=meta,
     )

@@ -9,7 +9,7 @@ decision on an open stage costs no query here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,9 +24,16 @@ from sogla.orgs.models import Department, User
 from sogla.orgs.selectors import active_delegate, role_holders
 
 
-def document_facts(document: Document) -> dict[str, Any]:
-    """The document's field values plus derived facts for conditions."""
-    facts: dict[str, Any] = dict(document.fields or {})
+def document_facts(
+    document: Document, answers: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The document's field values plus derived facts for conditions.
+
+    ``answers`` are the cleaned fields of the decision being handled: they are
+    written to the document only after the engine returns, but the stage that opens
+    in the same call must already see them.
+    """
+    facts: dict[str, Any] = {**(document.fields or {}), **(answers or {})}
     initiator = document.initiator
     department = initiator.department if initiator.department_id else None
     facts["initiator.department"] = department.code if department else ""
@@ -38,12 +45,24 @@ def document_facts(document: Document) -> dict[str, Any]:
 
 
 class Resolver:
-    """``ctx.resolve`` for one document at one moment."""
+    """``ctx.resolve`` for one document at one moment.
 
-    def __init__(self, document: Document, today: date | None = None) -> None:
+    ``answers`` (the cleaned fields of the decision being handled) override the
+    document's stored values, so a step that names "the designer" picked in the same
+    decision is assigned to that designer.
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        today: date | None = None,
+        *,
+        answers: Mapping[str, Any] | None = None,
+    ) -> None:
         self.document = document
         self.org_id = document.organisation_id
         self.today = today or timezone.localdate()
+        self.fields: dict[str, Any] = {**(document.fields or {}), **(answers or {})}
 
     def __call__(self, assignee: Assignee) -> Sequence[Participant] | Unresolved:
         try:
@@ -69,7 +88,7 @@ class Resolver:
         return Participant.user(user.pk)
 
     def _user_ids(self, key: str) -> list[int]:
-        value = (self.document.fields or {}).get(key)
+        value = self.fields.get(key)
         if value is None or value == "" or value == []:
             raise _Nobody(f'the field "{key}" is empty')
         values = value if isinstance(value, list) else [value]
@@ -116,7 +135,7 @@ class Resolver:
         if a.guests is not None:
             return self._guests(a.guests, "the route's guest list")
         if a.guest_field:
-            raw = (self.document.fields or {}).get(a.guest_field)
+            raw = self.fields.get(a.guest_field)
             emails = [raw] if isinstance(raw, str) else list(raw or [])
             return self._guests(
                 [str(e) for e in emails], f'the field "{a.guest_field}"'

@@ -297,6 +297,9 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
             )
         }
         fields = [by_key[k] for k in step.fields if k in by_key]
+        for field_def in fields:  # the step decides what is required, not the type
+            field_def.required = field_def.key in step.required_fields
+            field_def.required_when = None
     return DecisionPanel(
         task=task,
         document=task.process.document,

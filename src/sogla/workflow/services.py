@@ -21,12 +21,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sogla.core.audit import audit_record
 from sogla.core.errors import (
+    ApplicationError,
     FieldProblem,
     NotFound,
     PermissionDenied,
@@ -36,14 +37,24 @@ from sogla.core.request_meta import RequestMeta
 from sogla.documents import naming
 from sogla.documents.fields import clean_values
 from sogla.documents.models import (
+    Counterparty,
     Document,
     DocumentType,
     FieldDef,
+    FieldKind,
     FileVersion,
+    Folder,
     StatusDef,
     StatusMeaning,
 )
-from sogla.documents.services import document_fields_set, folder_ensure
+from sogla.documents.services import (
+    NewFile,
+    document_fields_set,
+    file_add_for_step,
+    folder_ensure,
+    naming_values,
+)
+from sogla.documents.uploads import CheckedUpload
 from sogla.engine import effects as fx
 from sogla.engine import errors as engine_errors
 from sogla.engine.calendar import WorkCalendar
@@ -169,12 +180,20 @@ def _document_for_process(document_id: int, organisation_id: int) -> Document:
     ).get(pk=document_id, organisation_id=organisation_id)
 
 
-def _context(document: Document, now: datetime, *, with_files: bool = True) -> Context:
+def _context(
+    document: Document,
+    now: datetime,
+    *,
+    with_files: bool = True,
+    answers: Mapping[str, Any] | None = None,
+) -> Context:
+    """The engine's context; ``answers`` are the decision's cleaned fields, which the
+    facts and the resolver read before they are written to the document."""
     return Context(
         now=now,
-        facts=document_facts(document),
+        facts=document_facts(document, answers),
         calendar=organisation_calendar(document.organisation),
-        resolve=Resolver(document, now.date()),
+        resolve=Resolver(document, now.date(), answers=answers),
         files_sha256=files_sha256(document) if with_files else None,
     )
 
@@ -255,6 +274,19 @@ def _handle(
 
 # --- applying effects ------------------------------------------------------------------
 
+_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
+
+
+_PARTY_SEGMENTS = frozenset({"{counterparty}", "{counterparty.name}"})
+
+
+class _NoRecipient(Exception):
+    """A notify target that reaches nobody; ``reason`` goes to the audit log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 @dataclass
 class _Apply:
@@ -267,6 +299,7 @@ class _Apply:
     meta: RequestMeta
     template: RouteTemplate | None = None
     users: dict[int, User] = field(default_factory=dict)
+    file_fields: frozenset[str] = frozenset()  # present files the engine was shown
 
     @property
     def org_id(self) -> int:
@@ -285,10 +318,33 @@ class _Apply:
         )
 
     def notify(
-        self, kind: str, recipients: Sequence[str], event: str, data: Mapping[str, Any]
+        self,
+        kind: str,
+        recipients: Sequence[str],
+        event: str,
+        data: Mapping[str, Any],
+        *,
+        route_words: bool = False,
     ) -> None:
+        """Queue one notice per person or address.
+
+        ``recipients`` are the engine's participant refs (``user:<id>``,
+        ``guest:<e-mail>``) or, with ``route_words``, what a route author writes:
+        ``initiator``, ``owner``, ``role:<key>``, ``user:<username>``,
+        ``field:<key>`` (a user or users field, or a string field holding e-mail
+        addresses). A target that reaches nobody is recorded as
+        ``process.notify_unresolved``, never dropped silently.
+        """
         for recipient in dict.fromkeys(recipients):
-            for user, email in self._recipients(recipient):
+            try:
+                found = self._recipients(recipient, route_words=route_words)
+            except _NoRecipient as nobody:
+                self.audit(
+                    "process.notify_unresolved",
+                    {"target": recipient, "kind": kind, "reason": nobody.reason},
+                )
+                continue
+            for user, email in found:
                 who = f"u{user.pk}" if user is not None else email
                 semantic = f"{self.process.pk}:{kind}:{event}:{who}"
                 digest = hashlib.sha256(semantic.encode()).hexdigest()[:40]
@@ -318,32 +374,76 @@ class _Apply:
             self.users[user_id] = found
         return self.users[user_id]
 
-    def _recipients(self, word: str) -> list[tuple[User | None, str]]:
+    def _recipients(
+        self, word: str, *, route_words: bool = False
+    ) -> list[tuple[User | None, str]]:
+        """The people or addresses of one target; ``_NoRecipient`` when nobody."""
+        found: list[tuple[User | None, str]]
         if word == "initiator":
             user = self._user(self.process.initiator_id)
-            return [(user, "")] if user else []
-        if word.startswith("user:"):
-            user_id = repository.ref_user_id(word)
-            user = self._user(user_id) if user_id else None
-            return [(user, "")] if user else []
-        if word.startswith("guest:"):
-            return [(None, word[6:])]
-        if word.startswith("role:"):
+            if user is None:
+                raise _NoRecipient("the initiator is not active")
+            return [(user, "")]
+        if word == "owner":
+            found = self._owners()
+            if not found:
+                raise _NoRecipient("the route has no owner and there is no admin")
+            return found
+        kind, _sep, name = word.partition(":")
+        if kind == "user" and name:
+            if route_words:
+                named = User.objects.filter(
+                    organisation_id=self.org_id, username=name, is_active=True
+                ).first()
+            else:
+                user_id = repository.ref_user_id(word)
+                named = self._user(user_id) if user_id else None
+            if named is None:
+                raise _NoRecipient(f'no active user "{name}"')
+            return [(named, "")]
+        if kind == "guest" and "@" in name:
+            return [(None, name)]
+        if kind == "role" and name:
             holders = User.objects.filter(
                 organisation_id=self.org_id,
                 is_active=True,
-                roles__key=word[5:],
+                roles__key=name,
                 roles__organisation_id=self.org_id,
-            )
-            return [(u, "") for u in holders]
-        if word.startswith("field:"):
-            value = (self.document.fields or {}).get(word[6:])
+            ).distinct()
+            found = [(u, "") for u in holders]
+            if not found:
+                raise _NoRecipient(f'nobody holds the role "{name}"')
+            return found
+        if kind == "field" and name:
+            return self._field_recipients(name)
+        raise _NoRecipient("unknown notify target")
+
+    def _field_recipients(self, key: str) -> list[tuple[User | None, str]]:
+        definition = FieldDef.objects.filter(
+            doc_type_id=self.document.doc_type_id, key=key
+        ).first()
+        if definition is None:
+            raise _NoRecipient(f'no field "{key}" in this document type')
+        value = (self.document.fields or {}).get(key)
+        if value in (None, "", []):
+            raise _NoRecipient(f'the field "{key}" is empty')
+        if definition.kind in (FieldKind.USER, FieldKind.USERS):
             ids = value if isinstance(value, list) else [value]
             people = [self._user(int(i)) for i in ids if isinstance(i, int)]
-            return [(u, "") for u in people if u is not None]
-        if word == "owner":
-            return self._owners()
-        return []
+            found: list[tuple[User | None, str]] = [
+                (u, "") for u in people if u is not None
+            ]
+        elif definition.kind == FieldKind.STRING and isinstance(value, str):
+            found = [
+                (None, address.lower())
+                for address in re.split(r"[,;\s]+", value)
+                if _EMAIL.fullmatch(address)
+            ]
+        else:
+            raise _NoRecipient(f'the field "{key}" names neither people nor e-mail')
+        if not found:
+            raise _NoRecipient(f'the field "{key}" names nobody active')
+        return found
 
     def _owners(self) -> list[tuple[User | None, str]]:
         template = self.template or self.process.route_version.template
@@ -387,6 +487,8 @@ class _Apply:
                         "stage": effect.stage,
                         **{k: str(v) for k, v in effect.data.items()},
                     },
+                    # the stall alert's list is written by the route's author
+                    route_words=effect.kind == "stage_stalled",
                 )
             elif isinstance(effect, fx.SetStatus):
                 self.set_status(effect.key, effect.meaning)
@@ -453,10 +555,91 @@ class _Apply:
         self.document.status = status
 
     def set_fields(self, values: Mapping[str, Any]) -> None:
+        values = {k: v for k, v in values.items() if k not in self.file_fields}
+        if not values:
+            return
         document_fields_set(
             actor=self.actor, document=self.document, values=values, meta=self.meta
         )
         self.document.refresh_from_db(fields=["fields", "title", "counterparty"])
+
+    def filing_values(self, template: str) -> dict[str, object]:
+        """What a ``file_to`` path may name: the document's naming values (as in
+        titles), ``{department}`` = the initiator's department and
+        ``{<user field>.department}`` = the department of the person in the field."""
+        document = self.document
+        values = naming_values(document)
+        initiator = document.initiator
+        if initiator.department_id is not None and initiator.department is not None:
+            values["department"] = initiator.department.name
+        wanted = {
+            name.rpartition(".")[0]
+            for name in naming.placeholders(template)
+            if name.endswith(".department")
+        }
+        ids = {
+            key: value
+            for key in wanted
+            if isinstance(value := (document.fields or {}).get(key), int)
+        }
+        if ids:
+            people = {
+                u.pk: u
+                for u in User.objects.filter(
+                    organisation_id=self.org_id, pk__in=ids.values()
+                ).select_related("department")
+            }
+            for key, user_id in ids.items():
+                person = people.get(user_id)
+                if person is not None and person.department is not None:
+                    values[f"{key}.department"] = person.department.name
+        party = document.counterparty if document.counterparty_id else None
+        values["counterparty.name"] = party.name if party is not None else ""
+        return values
+
+    def file_into(self, template: str, where: Mapping[str, Any]) -> None:
+        """File the document into the rendered folder, creating it on first use.
+
+        When a path segment is the counterparty (``{counterparty}``), that folder is
+        the counterparty's: it is remembered on the counterparty when first used,
+        and reused later (even after the counterparty is renamed) when it sits in
+        the same parent folder.
+        """
+        values = self.filing_values(template)
+        parts = template.split("/")
+        rendered = [naming.render(part, values) for part in parts]
+        path = naming.safe_folder_path("/".join(rendered))
+        party = self.document.counterparty if self.document.counterparty_id else None
+        at = next(
+            (i for i, part in enumerate(parts) if part.strip() in _PARTY_SEGMENTS),
+            None,
+        )
+        payload: dict[str, Any] = {}
+        if party is not None and at is not None and rendered[at].strip():
+            party_path = naming.safe_folder_path("/".join(rendered[: at + 1]))
+            rest = naming.safe_folder_path("/".join(rendered[at + 1 :]))
+            remembered = (
+                Folder.objects.filter(
+                    pk=party.folder_id, organisation_id=self.org_id
+                ).first()
+                if party.folder_id is not None
+                else None
+            )
+            if remembered is not None and (
+                remembered.path.rpartition("/")[0] == party_path.rpartition("/")[0]
+            ):
+                party_path = remembered.path
+            party_folder = folder_ensure(organisation=self.org_id, path=party_path)
+            if party_folder is not None and remembered is None:
+                Counterparty.objects.filter(pk=party.pk).update(folder=party_folder)
+                party.folder = party_folder
+                payload["counterparty_folder"] = party_folder.path
+            path = f"{party_path}/{rest}" if rest else party_path
+        folder = folder_ensure(organisation=self.org_id, path=path)
+        if folder is not None:
+            Document.objects.filter(pk=self.document.pk).update(folder=folder)
+            self.document.folder = folder
+            self.audit("process.filed", {"folder": folder.path, **payload, **where})
 
     def run_action(self, effect: fx.RunAction) -> None:
         action = effect.action
@@ -466,28 +649,14 @@ class _Apply:
         if action.set_field:
             self.set_fields(action.set_field)
         if action.file_to:
-            values: dict[str, object] = {
-                "number": self.document.number,
-                "type": self.document.doc_type.name,
-                "counterparty": self.document.counterparty.name
-                if self.document.counterparty
-                else "",
-                "counterparty.name": self.document.counterparty.name
-                if self.document.counterparty
-                else "",
-                **(self.document.fields or {}),
-            }
-            path = naming.render(action.file_to, values)
-            folder = folder_ensure(organisation=self.org_id, path=path)
-            if folder is not None:
-                Document.objects.filter(pk=self.document.pk).update(folder=folder)
-                self.audit("process.filed", {"folder": folder.path, **where})
+            self.file_into(action.file_to, where)
         if action.notify:
             self.notify(
                 "route_notice",
                 action.notify,
                 f"{effect.stage or 'finish'}.{effect.step or ''}:r{self.process.round}",
                 {k: v for k, v in where.items() if v},
+                route_words=True,
             )
         if action.remind or action.generate:
             self.audit(
@@ -899,14 +1068,100 @@ def task_decide(
     TaskClosed ("Task already closed", naming who decided), ValidationFailed naming
     ``outcome``, ``comment``, ``request_id`` or a field key.
     """
-    if channel not in Channel.values:
-        raise ValidationFailed.single("channel", "invalid", _("Unknown channel."))
     request_id = (request_id or "").strip()[:100]
-    return _with_retry(
-        lambda: _task_decide(
-            actor, task_id, outcome, comment, request_id, fields or {}, channel, meta
+
+    def call() -> Task:
+        if channel not in Channel.values:
+            raise ValidationFailed.single("channel", "invalid", _("Unknown channel."))
+        return _with_retry(
+            lambda: _task_decide(
+                actor,
+                task_id,
+                outcome,
+                comment,
+                request_id,
+                fields or {},
+                channel,
+                meta,
+            )
         )
+
+    return _refusals_audited(
+        call,
+        actor=actor,
+        task_id=task_id,
+        meta=meta,
+        payload={"outcome": outcome, "request_id": request_id, "channel": channel},
     )
+
+
+def _refusals_audited(
+    call: Callable[[], T],
+    *,
+    actor: User,
+    task_id: int | str,
+    meta: RequestMeta,
+    payload: Mapping[str, Any],
+) -> T:
+    """Run a decision; a refusal leaves ``task.decision_refused`` in the audit log.
+
+    The decision's own transaction has already rolled back when the event is written
+    in a transaction of its own, so a refusal still changes nothing else. Only the
+    actor's own task in their organisation is recorded: NotFound (somebody else's
+    task, another organisation, an unknown id) leaves no trace, as it reveals nothing.
+    """
+    try:
+        return call()
+    except NotFound:
+        raise
+    except ApplicationError as error:
+        _record_refusal(actor, task_id, error, meta, payload)
+        raise
+
+
+def _record_refusal(
+    actor: User,
+    task_id: int | str,
+    error: ApplicationError,
+    meta: RequestMeta,
+    payload: Mapping[str, Any],
+) -> None:
+    if actor.organisation_id is None:
+        return
+    try:
+        row = (
+            Task.objects.for_org(actor.organisation_id)
+            .filter(Q(assignee=actor) | Q(on_behalf_of=actor))
+            .values("pk", "engine_id", "process_id", "process__document_id")
+            .get(pk=int(task_id))
+        )
+    except (Task.DoesNotExist, ValueError, TypeError):
+        return
+    fields = (
+        sorted({p.field for p in error.problems})
+        if isinstance(error, ValidationFailed)
+        else []
+    )
+    with transaction.atomic():
+        audit_record(
+            organisation_id=actor.organisation_id,
+            verb="task.decision_refused",
+            actor=actor,
+            target_type="task",
+            target_id=row["pk"],
+            # not on the card's history: only what happened goes there
+            payload={
+                "document": row["process__document_id"],
+                "process": row["process_id"],
+                "task": row["pk"],
+                "task_ref": row["engine_id"],
+                "code": error.code,
+                "fields": fields,
+                "message": str(error.message),
+                **payload,
+            },
+            request_meta=meta,
+        )
 
 
 def _clean_decision_fields(
@@ -928,6 +1183,22 @@ def _clean_decision_fields(
         definition.required = False
         definition.required_when = None
     return clean_values(organisation_id=document.organisation_id, fields=defs, raw=raw)
+
+
+def _step_files(document: Document, step: StepDef | None) -> dict[str, str]:
+    """The step's file fields that have a current file: key -> its latest sha256."""
+    if step is None or not step.fields:
+        return {}
+    rows = FileVersion.objects.filter(
+        file__document_id=document.pk,
+        file__archived_at=None,
+        file__field_key__in=list(step.fields),
+    ).values_list("file__field_key", "version", "sha256")
+    latest: dict[str, tuple[int, str]] = {}
+    for key, version, sha in rows:
+        if key not in latest or version > latest[key][0]:
+            latest[key] = (version, sha)
+    return {key: sha for key, (_v, sha) in sorted(latest.items())}
 
 
 def _step_def(definition: RouteDefinition, stage: str, step: str) -> StepDef | None:
@@ -959,8 +1230,9 @@ def _task_decide(
     document = locked.document
     step = _step_def(loaded.definition, task.stage, task.step)
     values = _clean_decision_fields(document, step, raw_fields)
+    attached = _step_files(document, step)
     now = _local_now(document.organisation)
-    ctx = _context(document, now)
+    ctx = _context(document, now, answers=values)
     command = Decide(
         task.id,
         Participant.user(actor.pk),
@@ -968,7 +1240,9 @@ def _task_decide(
         comment=comment.strip(),
         request_id=request_id,
         files_sha256=ctx.files_sha256,
-        fields=values,
+        # A file field counts as filled when the document has a current file for it
+        # (uploaded with task_file_add); the engine sees its hash, never writes it.
+        fields={**values, **attached},
     )
     result = _handle(loaded.definition, loaded.state, command, ctx)
     extra = {
@@ -979,7 +1253,9 @@ def _task_decide(
         }
     }
     repository.save(loaded, result.state, task_extra=extra, now=now)
-    apply = _Apply(locked.process, document, loaded, actor, meta)
+    apply = _Apply(
+        locked.process, document, loaded, actor, meta, file_fields=frozenset(attached)
+    )
     apply.audit(
         "task.decided",
         {
@@ -995,11 +1271,56 @@ def _task_decide(
             "channel": channel,
             "on_behalf_of": task.on_behalf_of.id if task.on_behalf_of else None,
             "fields": dict(values),
+            "files": attached,
         },
         target=str(row.pk),
     )
     apply.run(result.effects)
     return Task.objects.select_related("process").get(pk=row.pk)
+
+
+RESULT_FILE_KINDS = frozenset({"task", "request_info"})
+
+
+def task_file_add(
+    *,
+    actor: User,
+    task_id: int | str,
+    upload: CheckedUpload,
+    field_key: str = "",
+    meta: RequestMeta = NO_META,
+) -> FileVersion:
+    """Attach a task's result file while the approval runs (S3 "Provide the act").
+
+    The actor must hold the open ``task`` or ``request_info`` task (or be the person
+    it is delegated from); ``field_key`` must be one of the step's fields (or '' for
+    the type's general files). The version goes in through
+    ``documents.services.file_add_for_step`` (no draft check) and is audited as
+    ``document.file_version_added`` with the task. A required file field of the step
+    then counts as filled when the task is done.
+    """
+    with transaction.atomic():
+        row = _task_row_for(actor, task_id)
+        repository.lock_process(row.process_id, row.organisation_id)
+        row = Task.objects.select_related("process__route_version").get(pk=row.pk)
+        if row.kind not in RESULT_FILE_KINDS:
+            raise PermissionDenied(_("Files can be attached only to a task's result."))
+        if row.state != TaskState.OPEN:
+            raise TaskClosed(_("Task already closed."))
+        definition = repository.definition_for(row.process.route_version)
+        step = _step_def(definition, row.stage_key, row.step_key)
+        if field_key and (step is None or field_key not in step.fields):
+            raise ValidationFailed.single(
+                field_key, "unknown_field", _("This step does not fill this field.")
+            )
+        document = _document_for_process(row.process.document_id, row.organisation_id)
+        return file_add_for_step(
+            actor=actor,
+            document=document,
+            new=NewFile(upload=upload, field_key=field_key),
+            context={"task": row.pk, "task_ref": row.engine_id},
+            meta=meta,
+        )
 
 
 @dataclass(frozen=True)
@@ -1291,6 +1612,7 @@ __all__ = [
     "route_version_save_draft",
     "step_resolve",
     "task_decide",
+    "task_file_add",
     "task_reassign",
     "timer_fire",
     "timers_fire_due",

@@ -24,7 +24,6 @@ from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as doc_selectors
 from sogla.documents.access import access_document
 from sogla.documents.forms import uploads_from_post, values_from_post
-from sogla.documents.services import NewFile, file_add
 from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
@@ -161,7 +160,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponseBase:
     meta = request_meta(request)
     try:
         if panel.task.is_open and request.FILES:
-            _upload_result_files(request, user, document.pk, panel.fields)
+            _upload_result_files(request, user, pk, panel.fields)
         services.task_decide(
             actor=user,
             task_id=pk,
@@ -181,16 +180,16 @@ def decide(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 def _upload_result_files(
-    request: HttpRequest, user: User, document_pk: int, fields: list[Any]
+    request: HttpRequest, user: User, task_pk: int, fields: list[Any]
 ) -> None:
-    """A task's result files go in through the documents services first."""
-    document = access_document(user, document_pk)
+    """A task's result files (the step's file fields) go in before the decision."""
     for field_key, upload in uploads_from_post(fields, request.FILES, has_files=False):
         checked = check_upload(field_key, upload.name or "", upload, upload.size or 0)
-        file_add(
+        services.task_file_add(
             actor=user,
-            document=document,
-            new=NewFile(upload=checked, field_key=field_key),
+            task_id=task_pk,
+            upload=checked,
+            field_key=field_key,
             meta=request_meta(request),
         )
 

@@ -504,6 +504,7 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
         "process.filed": _("The document was filed into %(folder)s"),
         "process.deadline_unknown": _("A due date could not be set"),
         "process.action_not_supported": _("A route action was skipped"),
+        "process.notify_unresolved": _("A notice reached nobody: %(target)s"),
         "task.reassigned": _("gave a task to someone else"),
     }
     detail = ""
@@ -524,6 +525,7 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
                 str(payload.get("status", "")), payload.get("status", "")
             ),
             "folder": payload.get("folder", ""),
+            "target": payload.get("target", ""),
         }
         text = texts[verb] % values if "%(" in texts[verb] else texts[verb]
         if verb == "document.fields_changed":
@@ -550,6 +552,7 @@ SYSTEM_VERBS = frozenset(
         "process.filed",
         "process.deadline_unknown",
         "process.action_not_supported",
+        "process.notify_unresolved",
     }
 )
 
