@@ -152,6 +152,7 @@ def document_create(
         actor=user,
         doc_type=doc_type,
         values=payload.fields,
+        files_later=True,
         meta=request_meta(request),
     )
     return Status(201, _detail(user, document.pk))

@@ -421,9 +421,15 @@ def document_create(
     doc_type: DocumentType,
     values: Mapping[str, Any],
     files: Sequence[NewFile] = (),
+    files_later: bool = False,
     meta: RequestMeta | None = None,
 ) -> Document:
-    """Create a draft document with a new number, its title, folder and files."""
+    """Create a draft document with a new number, its title, folder and files.
+
+    With ``files_later`` (the API, which uploads files in separate requests) required
+    file fields may still be empty; sending for approval checks them
+    (``document_missing_required``).
+    """
     org_id = _org_id(actor)
     if doc_type.organisation_id != org_id or not doc_type.is_active:
         raise ValidationFailed.single(
@@ -436,7 +442,9 @@ def document_create(
             organisation_id=org_id,
             fields=fields,
             raw=values,
-            present_files={f.field_key for f in files if f.field_key},
+            present_files=(
+                None if files_later else {f.field_key for f in files if f.field_key}
+            ),
         )
     except ValidationFailed as error:
         problems += error.problems
@@ -720,3 +728,24 @@ def _is_admin(actor: User) -> bool:
     from sogla.orgs.access import is_org_admin
 
     return is_org_admin(actor)
+
+
+def document_missing_required(document: Document) -> list[FieldProblem]:
+    """What a document still lacks before it can be sent for approval (fields, files)."""
+    fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
+    present = set(
+        DocumentFile.objects.filter(document=document, archived_at=None)
+        .exclude(field_key="")
+        .values_list("field_key", flat=True)
+    )
+    try:
+        clean_values(
+            organisation_id=document.organisation_id,
+            fields=fields,
+            raw={},
+            present_files=present,
+            existing=document.fields,
+        )
+    except ValidationFailed as error:
+        return error.problems
+    return []

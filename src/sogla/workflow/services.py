@@ -50,6 +50,7 @@ from sogla.documents.models import (
 from sogla.documents.services import (
     NewFile,
     document_fields_set,
+    document_missing_required,
     file_add_for_step,
     folder_ensure,
     naming_values,
@@ -923,6 +924,9 @@ def _process_start(
         raise ValidationFailed.single(
             "template", "not_published", _("This route has no published version yet.")
         )
+    missing = document_missing_required(document)
+    if missing:
+        raise ValidationFailed(missing)
     now = _local_now(document.organisation)
     definition = repository.definition_for(version)
     ctx = _context(document, now)
