@@ -25,7 +25,13 @@ from sogla.documents.uploads import bytes_upload
 from sogla.notifications.models import Notification
 from sogla.orgs.models import Organisation, User
 from sogla.workflow import services
-from sogla.workflow.models import Process, RouteTemplate, Task, TaskState
+from sogla.workflow.models import (
+    Process,
+    RouteTemplate,
+    StageRun,
+    Task,
+    TaskState,
+)
 from tests.conftest import MINIMAL_PDF
 
 META = RequestMeta(ip="198.51.100.20", user_agent="pytest-scenario/1.0")
@@ -91,6 +97,14 @@ class Story:
             .select_related("assignee")
             .order_by("pk")
         ]
+
+    def stages(self) -> list[tuple[str, str]]:
+        """(stage, state) of the stage runs of the current round, in route order."""
+        return list(
+            StageRun.objects.filter(process=self.process, round=self.process.round)
+            .order_by("index")
+            .values_list("stage_key", "state")
+        )
 
     def task_of(self, username: str) -> Task:
         return Task.objects.get(
