@@ -18,6 +18,7 @@ from sogla.documents.services import file_add
 from sogla.orgs.models import Organisation
 from sogla.workflow import services
 from sogla.workflow.models import Task
+from sogla.workflow.selectors import route_map
 from tests.scenarios.conftest import META, Story, begin, party, pdf, user
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +146,21 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
         (3, "lawyer", "lawyer", r2["lawyer"]),
     ]
     assert story.new_tasks() == [("accountant", "accountant", "accountant")]
+    # the card marks the decisions that carried over
+    card = route_map(user=user("manager"), document=story.document)
+    assert card is not None
+    assert card.round == 3
+    assert [
+        (stage.key, task.person.username if task.person else "", task.colour)
+        for stage in card.stages[:3]
+        for step in stage.steps
+        for task in step.tasks
+        if task.carried_over
+    ] == [
+        ("manager", "commercial", "carried_over"),
+        ("lawyer", "lawyer", "carried_over"),
+    ]
+    assert [t.person.username for t in card.waiting if t.person] == ["accountant"]
     story.decide("accountant")
     # sales' extra approver, then the deputy and the general director
     assert story.new_tasks() == [("department", "executive", "executive")]
@@ -211,3 +227,28 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
     assert events["process.resubmitted", 2]["files_sha256"] == new_hash
     assert events["process.resubmitted", 3]["files_sha256"] == new_hash
     assert events["process.filed", None]["folder"] == path
+
+
+@pytest.mark.parametrize(
+    ("initiator", "manager", "extra"),
+    [
+        ("technician", "engineer", ("department", "chief_engineer", "engineer")),
+        ("trainee", "mentor", ("department", "mentor", "mentor")),
+    ],
+    ids=["engineering", "trainees"],
+)
+def test_the_extra_approver_depends_on_the_initiators_department(
+    argo: Organisation, initiator: str, manager: str, extra: tuple[str, str, str]
+) -> None:
+    story = contract(initiator, "full", "ТехноСнаб")
+    assert story.new_tasks() == [("manager", "manager", manager)]
+    story.decide(manager)
+    story.decide("lawyer")
+    story.decide("accountant")
+    assert story.new_tasks() == [
+        ("lawyer", "lawyer", "lawyer"),
+        ("accountant", "accountant", "accountant"),
+        extra,
+    ]
+    story.decide(extra[2])
+    assert story.new_tasks() == [("deputy", "deputy", "deputy")]
