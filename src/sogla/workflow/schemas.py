@@ -356,10 +356,11 @@ def history_event_out(event: AuditEvent) -> dict[str, Any]:
 
 
 class TaskListIn(In):
-    tab: Literal["mine", "started", "done"] = Field(
+    tab: Literal["mine", "started", "watching", "done"] = Field(
         "mine",
         description="mine: my open tasks, overdue first; started: open tasks in "
-        "approvals I started; done: tasks I decided, newest first.",
+        "approvals I started; watching: open tasks of others in running approvals I "
+        "took part in; done: tasks I decided, newest first.",
     )
     cursor: str = Field("", max_length=500)
     limit: int = Field(25, ge=1, le=100)

@@ -50,8 +50,8 @@ PAGE_SIZE = 25
 _CURSOR_SALT = "sogla.workflow.inbox"
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # sorts "no due time" last
 
-Tab = Literal["mine", "started", "done"]
-TABS: tuple[Tab, ...] = ("mine", "started", "done")
+Tab = Literal["mine", "started", "watching", "done"]
+TABS: tuple[Tab, ...] = ("mine", "started", "watching", "done")
 
 
 def _org(user: User) -> int:
@@ -84,26 +84,49 @@ def _inbox_rows(user: User) -> QuerySet[Task]:
     return Task.objects.for_org(_org(user)).select_related(
         "process__document__doc_type",
         "process__document__status",
+        "process__document__counterparty",
+        "process__route_version",
         "process__initiator",
         "assignee",
         "on_behalf_of",
     )
 
 
-def task_list_for_user(
-    *, user: User, tab: str = "mine", cursor: str = "", limit: int = PAGE_SIZE
-) -> TaskPage:
-    """One page of a user's inbox tab, in one query.
+def tab_rows(user: User, tab: str) -> QuerySet[Task]:
+    """The tasks of an inbox tab, unordered (the web inbox and the API share it).
 
-    ``mine``: my open tasks, overdue first, then by due time (no due time last);
-    ``started``: open tasks in approvals I started (who holds my documents up),
-    ordered the same way; ``done``: tasks I decided, newest first.
+    ``mine``: my open tasks (delegated to me included); ``started``: open tasks in
+    approvals I started; ``watching``: open tasks of others in running approvals I
+    took part in (who holds them now); ``done``: tasks I decided.
     """
     if tab not in TABS:
         raise NotFound(_("Not found or no access."))
     rows = _inbox_rows(user)
     if tab == "done":
-        rows = rows.filter(decided_by=user, state=TaskState.DONE)
+        return rows.filter(decided_by=user, state=TaskState.DONE)
+    open_rows = rows.filter(state=TaskState.OPEN)
+    if tab == "mine":
+        return open_rows.filter(Q(assignee=user) | Q(on_behalf_of=user))
+    if tab == "started":
+        return open_rows.filter(process__initiator=user)
+    took_part = (
+        Task.objects.for_org(_org(user)).filter(decided_by=user).values("process_id")
+    )
+    return open_rows.filter(process_id__in=took_part).exclude(
+        Q(assignee=user) | Q(on_behalf_of=user)
+    )
+
+
+def task_list_for_user(
+    *, user: User, tab: str = "mine", cursor: str = "", limit: int = PAGE_SIZE
+) -> TaskPage:
+    """One page of a user's inbox tab (see ``tab_rows``), in one query.
+
+    Open tasks come overdue first, then by due time (no due time last); done tasks
+    newest first.
+    """
+    rows = tab_rows(user, tab)
+    if tab == "done":
         if cursor:
             at, pk = _decode(cursor)
             rows = rows.filter(Q(decided_at__lt=at) | Q(decided_at=at, pk__lt=pk))
@@ -117,12 +140,6 @@ def task_list_for_user(
             else None
         )
         return TaskPage(items, next_cursor)
-    if tab == "mine":
-        rows = rows.filter(state=TaskState.OPEN).filter(
-            Q(assignee=user) | Q(on_behalf_of=user)
-        )
-    else:
-        rows = rows.filter(state=TaskState.OPEN, process__initiator=user)
     rows = rows.annotate(due_sort=Coalesce("due_at", FAR_FUTURE))
     if cursor:
         due, pk = _decode(cursor)
@@ -663,6 +680,7 @@ __all__ = [
     "route_template_for_admin",
     "route_templates_for_admin",
     "routes_for_document",
+    "tab_rows",
     "task_counts_for_user",
     "task_for_manager",
     "task_get_for_decision",

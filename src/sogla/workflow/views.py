@@ -86,6 +86,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tabs": [
             ("mine", _("Mine")),
             ("started", _("Started by me")),
+            ("watching", _("Watching")),
             ("done", _("Done")),
         ],
     }

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from sogla.workflow.models import (
     Task,
     TaskState,
 )
-from sogla.workflow.selectors import TABS
+from sogla.workflow.selectors import tab_rows
 from sogla.workflow.services import organisation_calendar
 
 PAGE_SIZE = 50
@@ -167,18 +167,6 @@ def _decode(cursor: str) -> tuple[datetime, int]:
         raise NotFound("bad cursor") from None
 
 
-def _rows(user: User) -> QuerySet[Task]:
-    return Task.objects.for_org(_org(user)).select_related(
-        "process__document__doc_type",
-        "process__document__status",
-        "process__document__counterparty",
-        "process__route_version",
-        "process__initiator",
-        "assignee",
-        "on_behalf_of",
-    )
-
-
 def inbox_page(
     *,
     user: User,
@@ -190,30 +178,20 @@ def inbox_page(
 ) -> InboxPage:
     """One page of an inbox tab in one query, grouped by urgency.
 
-    ``mine``: my open tasks (delegated ones included), overdue first, then by due
-    time, no due time last; ``started``: open tasks on documents I started;
-    ``done``: tasks I decided, newest first.
+    The tabs are ``selectors.tab_rows``'; open tasks come overdue first, then by due
+    time, no due time last; done tasks newest first.
     """
-    if tab not in TABS:
-        raise NotFound(_("Not found or no access."))
-    rows = _rows(user)
+    rows = tab_rows(user, tab)
     if doc_type:
         rows = rows.filter(process__document__doc_type__key=doc_type)
     if q.strip():
         rows = rows.filter(process__document__search_text__contains=fold(q.strip()))
     if tab == "done":
-        rows = rows.filter(decided_by=user, state=TaskState.DONE)
         if cursor:
             at, pk = _decode(cursor)
             rows = rows.filter(Q(decided_at__lt=at) | Q(decided_at=at, pk__lt=pk))
         items = list(rows.order_by("-decided_at", "-id")[: limit + 1])
     else:
-        if tab == "mine":
-            rows = rows.filter(state=TaskState.OPEN).filter(
-                Q(assignee=user) | Q(on_behalf_of=user)
-            )
-        else:
-            rows = rows.filter(state=TaskState.OPEN, process__initiator=user)
         rows = rows.annotate(due_sort=Coalesce("due_at", FAR_FUTURE))
         if cursor:
             due, pk = _decode(cursor)
@@ -239,7 +217,7 @@ def inbox_page(
     groups: dict[str, InboxGroup] = {}
     for task in items:
         group = "done" if tab == "done" else _group(task, now, today, week_end)
-        if tab == "started" and group != "overdue":
+        if tab in ("started", "watching") and group != "overdue":
             group = "open"
         text = ""
         if group == "overdue" and calendar is not None and task.due_at is not None:
