@@ -33,6 +33,13 @@ def _activate_language(request: HttpRequest, user: User) -> None:
     request.LANGUAGE_CODE = language
 
 
+def api_user(request: HttpRequest) -> User:
+    """The authenticated user of an API operation (ninja puts it in ``request.auth``)."""
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)  # noqa: S101 - every operation requires auth
+    return user
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer sgl_...`` with a personal token (see orgs.tokens)."""
 

@@ -31,6 +31,15 @@ class ErrorsOut(Schema):
 # The error statuses every operation may answer with, declared in the OpenAPI.
 ERROR_CODES = frozenset({400, 401, 403, 404, 422})
 ERRORS: dict[frozenset[int], type[ErrorsOut]] = {ERROR_CODES: ErrorsOut}
+# Commands that the object's state may refuse also answer 409.
+CONFLICT_CODES = ERROR_CODES | {409}
+
+
+def responses(
+    schema: Any, status: int = 200, *, conflict: bool = False
+) -> dict[Any, Any]:
+    """An operation's ``response=``: its success schema plus the declared errors."""
+    return {status: schema, (CONFLICT_CODES if conflict else ERROR_CODES): ErrorsOut}
 
 
 class InSchema(Schema):

@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
+from sogla.api.auth import api_user as _user
 from sogla.api.schemas import ERRORS, Id, Key
+from sogla.api.schemas import responses as _ok
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors, services
@@ -42,14 +44,6 @@ from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 
 router = Router(tags=["documents"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
-def _ok(schema: Any, status: int = 200) -> dict[Any, Any]:
-    return {status: schema, **ERRORS}
 
 
 # --- document types --------------------------------------------------------------------
@@ -142,12 +136,7 @@ def document_create(
     request: HttpRequest, payload: DocumentIn
 ) -> Status[dict[str, Any]]:
     user = _user(request)
-    try:
-        doc_type = selectors.document_type_get(user, payload.doc_type)
-    except NotFound:
-        raise ValidationFailed.single(
-            "doc_type", "unknown_type", _("No such document type.")
-        ) from None
+    doc_type = selectors.document_type_chosen(user, payload.doc_type)
     document = services.document_create(
         actor=user,
         doc_type=doc_type,

@@ -9,8 +9,9 @@ from typing import Any
 from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from sogla.core.errors import NotFound
+from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.documents.access import visible_documents
 from sogla.documents.models import (
@@ -145,6 +146,16 @@ def document_type_get(user: User, key: str) -> DocumentType:
         return document_types_for(user).get(key=key)
     except DocumentType.DoesNotExist:
         raise NotFound("no such type") from None
+
+
+def document_type_chosen(user: User, key: str) -> DocumentType:
+    """The type a request body names in ``doc_type``; unknown -> 422 on that field."""
+    try:
+        return document_type_get(user, key)
+    except NotFound:
+        raise ValidationFailed.single(
+            "doc_type", "unknown_type", _("No such document type.")
+        ) from None
 
 
 def document_type_with_fields(user: User, key: str) -> DocumentType:

@@ -48,12 +48,7 @@ from sogla.documents.uploads import check_upload
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required guarantees it
-    return user
+from sogla.web.requests import signed_in_user as _user
 
 
 def _is_partial(request: HttpRequest, target: str) -> bool:

@@ -8,9 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from sogla.api.auth import api_user as _user
 from sogla.api.schemas import ERRORS, Id, InSchema
 from sogla.orgs.access import is_org_admin
-from sogla.orgs.models import ApiToken, User
+from sogla.orgs.models import ApiToken
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
 
 router = Router(tags=["me"])
@@ -63,10 +64,6 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(InSchema):
     name: str = Field(max_length=100)
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 def _token_out(token: ApiToken) -> dict[str, Any]:

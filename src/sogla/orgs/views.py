@@ -19,10 +19,11 @@ from sogla.orgs.forms import (
     SoglaPasswordChangeForm,
     TokenForm,
 )
-from sogla.orgs.models import LANGUAGE_CHOICES, User
+from sogla.orgs.models import LANGUAGE_CHOICES
 from sogla.orgs.services import user_preferences_update
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
 from sogla.web.errors import app_errors
+from sogla.web.requests import signed_in_user as _user
 
 
 class SoglaLoginView(auth_views.LoginView):
@@ -43,12 +44,6 @@ class SoglaPasswordChangeView(auth_views.PasswordChangeView):
 
 class SoglaPasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required guarantees it
-    return user
 
 
 def _add_problems(form: ProfileForm | TokenForm, error: ValidationFailed) -> None:

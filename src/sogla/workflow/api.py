@@ -18,8 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Router, Status
 
+from sogla.api.auth import api_user as _user
 from sogla.api.errors import respond
-from sogla.api.schemas import ERROR_CODES, ErrorsOut, Id, Key
+from sogla.api.schemas import Id, Key
+from sogla.api.schemas import responses as _ok
 from sogla.core.errors import FieldProblem, NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as document_selectors
@@ -58,17 +60,6 @@ from sogla.workflow.schemas import (
 )
 
 router = Router(tags=["approvals"])
-
-# Commands on a process may also be refused by its state (409).
-CONFLICT_CODES = ERROR_CODES | {409}
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
-def _ok(schema: Any, status: int = 200, *, conflict: bool = False) -> dict[Any, Any]:
-    return {status: schema, (CONFLICT_CODES if conflict else ERROR_CODES): ErrorsOut}
 
 
 def install_errors(api: NinjaAPI) -> None:
@@ -376,12 +367,7 @@ def route_create(
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     meta = request_meta(request)
-    try:
-        doc_type = document_selectors.document_type_get(user, payload.doc_type)
-    except NotFound:
-        raise ValidationFailed.single(
-            "doc_type", "unknown_type", _("No such document type.")
-        ) from None
+    doc_type = document_selectors.document_type_chosen(user, payload.doc_type)
     owner = None
     if payload.owner is not None:
         owner = selectors.colleagues_by_id(user=user, ids=[payload.owner]).get(

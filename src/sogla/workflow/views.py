@@ -27,16 +27,11 @@ from sogla.documents.forms import uploads_from_post, values_from_post
 from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
+from sogla.web.requests import signed_in_user as _user
 from sogla.workflow import selectors, services
 from sogla.workflow.errors import WorkflowError
 from sogla.workflow.models import Process, RouteTemplate
 from sogla.workflow.views_support import inbox_page
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required guarantees it
-    return user
 
 
 def _card_url(document_pk: int, **query: str) -> str:
