@@ -493,3 +493,23 @@ def test_call_command_raises_with_exit_code_one(tenant_a: Tenant) -> None:
     with pytest.raises(CommandError) as error:
         call_command("audit", "verify", stderr=StringIO())
     assert error.value.returncode == 1
+
+
+def test_chain_intact_check_is_cached_per_chain_head(
+    tenant_a: Tenant, django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    from django.core.cache import cache
+
+    from sogla.core.audit import audit_chain_intact
+
+    cache.clear()
+    for _ in range(30):
+        audit_record(organisation_id=tenant_a.org.pk, verb="x.done")
+    assert audit_chain_intact(tenant_a.org.pk) is True
+    with django_assert_max_num_queries(1):  # the head only; no walk of the log
+        assert audit_chain_intact(tenant_a.org.pk) is True
+    event = AuditEvent.objects.filter(organisation=tenant_a.org).order_by("seq")[3]
+    _triggers_off()
+    _sql("UPDATE core_auditevent SET verb = 'x.forged' WHERE id = %s", [event.pk])
+    audit_record(organisation_id=tenant_a.org.pk, verb="x.done")  # the head moves
+    assert audit_chain_intact(tenant_a.org.pk) is False

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -328,3 +329,30 @@ def audit_verify(organisation_id: int | None = None) -> VerifyReport:
         _verify_chain(chain, heads.get(org_id))
         report.chains.append(chain)
     return report
+
+
+VERIFY_CACHE_SECONDS = 300
+
+
+def audit_chain_intact(organisation_id: int) -> bool:
+    """``audit_verify`` for one organisation, remembered while its chain head stays.
+
+    Pages that show "log intact" call this on every view; a full walk costs time in
+    proportion to the whole log, so the result is cached per head (seq and hash) for
+    five minutes. A new event moves the head and forces a fresh walk; a change that
+    leaves the head alone shows up within the five minutes (``sogla audit verify``
+    never uses the cache).
+    """
+    head = (
+        AuditChainHead.objects.filter(organisation_id=organisation_id)
+        .values_list("last_seq", "last_hash")
+        .first()
+    )
+    key = f"sogla:audit-intact:{organisation_id}:{head[0] if head else 0}:" + (
+        head[1] if head else ""
+    )
+    cached = cache.get(key)
+    if cached is None:
+        cached = audit_verify(organisation_id).intact
+        cache.set(key, cached, VERIFY_CACHE_SECONDS)
+    return bool(cached)

@@ -358,7 +358,7 @@ def render_card(
     request: HttpRequest, pk: int, *, status: int = 200, **approval: Any
 ) -> HttpResponse:
     """The card; approval commands re-render it with their errors in place."""
-    from sogla.core.audit import audit_verify
+    from sogla.core.audit import audit_chain_intact
     from sogla.workflow.views_support import card_approval, history_days
 
     user = _user(request)
@@ -386,7 +386,7 @@ def render_card(
             show_ip=admin,
         )
         if admin and document.organisation_id is not None:
-            chain_intact = audit_verify(document.organisation_id).intact
+            chain_intact = audit_chain_intact(document.organisation_id)
     context = {
         "document": document,
         "rows": rows,
