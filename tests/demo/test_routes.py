@@ -361,7 +361,7 @@ def test_s1_short_goes_straight_to_the_general_director() -> None:
             remind={
                 "before_field": "end_date",
                 "days": 30,
-                "to": {"field": "responsible"},
+                "notify": ["field:responsible"],
             }
         ),
     ]

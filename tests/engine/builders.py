@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sogla.engine.calendar import WorkCalendar
@@ -197,12 +197,14 @@ class Harness:
         facts: Mapping[str, Any] | None = None,
         directory: Directory | None = None,
         calendar: WorkCalendar | None = None,
+        zones: Mapping[str, tzinfo] | None = None,
         files: str | None = "v1",
     ) -> None:
         self.definition = definition
         self.facts: dict[str, Any] = dict(facts or {})
         self.directory = directory or Directory()
         self.calendar = calendar or WorkCalendar()
+        self.zones = dict(zones or {})
         self.now = T0
         self.files = files
         self.state: ProcessState | None = None
@@ -218,6 +220,7 @@ class Harness:
             calendar=self.calendar,
             resolve=self.directory,
             files_sha256=self.files,
+            zone=lambda person: self.zones.get(person.id),
         )
 
     def run(self, command: Command) -> Result:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sogla.engine import effects as fx
 from sogla.engine.calendar import WorkCalendar
 from sogla.engine.states import ProcessStatus, StepState, TimerKind
-from tests.engine.builders import T0, Harness, approve, route, seq, stage, wait
+from tests.engine.builders import T0, Harness, approve, route, seq, stage, step, wait
 
 
 def test_working_days_deadline_sets_a_due_and_a_reminder_timer() -> None:
@@ -18,8 +19,12 @@ def test_working_days_deadline_sets_a_due_and_a_reminder_timer() -> None:
     assert t.due_at == due
     assert h.of(fx.SetTimer) == [
         fx.SetTimer(f"due:{t.id}", TimerKind.DUE, due, t.id),
+        # 80% of the time is Wednesday 06:48: the reminder waits for 9 o'clock
         fx.SetTimer(
-            f"remind:{t.id}", TimerKind.REMINDER, due - timedelta(hours=24), t.id
+            f"remind:{t.id}",
+            TimerKind.REMINDER,
+            datetime(2025, 3, 5, 9, 0, tzinfo=UTC),
+            t.id,
         ),
     ]
 
@@ -33,12 +38,38 @@ def test_working_days_skip_holidays() -> None:
     assert h.only().due_at == datetime(2025, 3, 5, 18, 0, tzinfo=UTC)
 
 
-def test_hours_deadline_reminds_halfway_when_short() -> None:
+def test_hours_deadline_reminds_after_80_percent_when_short() -> None:
     h = Harness(route(stage("s", approve("a", due={"hours": 4}))))
     h.start()
     t = h.only()
     assert t.due_at == T0 + timedelta(hours=4)
-    assert h.s.timers[f"remind:{t.id}"].at == T0 + timedelta(hours=2)
+    assert h.s.timers[f"remind:{t.id}"].at == T0 + timedelta(hours=3, minutes=12)
+
+
+def test_a_long_deadline_reminds_one_working_day_before() -> None:
+    h = Harness(route(stage("s", approve("a", due={"working_days": 10}))))
+    h.start()
+    t = h.only()
+    assert t.due_at == datetime(2025, 3, 17, 18, 0, tzinfo=UTC)
+    # one working day before a Monday deadline is the Friday
+    assert h.s.timers[f"remind:{t.id}"].at == datetime(2025, 3, 14, 18, 0, tzinfo=UTC)
+
+
+def test_remind_before_and_no_reminder_are_configurable() -> None:
+    h = Harness(
+        route(
+            stage(
+                "s",
+                approve("a", due={"working_days": 3, "remind_before": {"hours": 2}}),
+                approve("b", due={"working_days": 3, "reminder": False}),
+            )
+        )
+    )
+    h.start()
+    a, b = (t for t in h.s.tasks.values())
+    assert h.s.timers[f"remind:{a.id}"].at == a.due_at - timedelta(hours=2)
+    assert f"remind:{b.id}" not in h.s.timers
+    assert f"due:{b.id}" in h.s.timers
 
 
 def test_field_deadline_is_the_end_of_that_working_day() -> None:
@@ -69,7 +100,9 @@ def test_overdue_and_reminder_timers_notify_the_participant() -> None:
     assert h.effects == (fx.Notify("reminder", ("user:a",), task_id=t.id, stage="s"),)
     h.later(hours=24)
     h.fire(f"due:{t.id}")
-    assert h.effects == (fx.Notify("overdue", ("user:a",), task_id=t.id, stage="s"),)
+    assert h.effects == (
+        fx.Notify("overdue", ("user:a", "initiator"), task_id=t.id, stage="s"),
+    )
     assert h.s.tasks[t.id].overdue is True
     assert h.s.timers == {}
     h.fire(f"due:{t.id}")  # fired twice: a no-op
@@ -167,3 +200,85 @@ def test_a_pending_wait_is_cancelled_when_the_process_is_cancelled() -> None:
     h.cancel()
     assert fx.CancelTimer("wait:1:w:until") in h.effects
     assert h.s.timers == {}
+
+
+def test_escalation_tells_the_manager_after_the_delay_unless_decided() -> None:
+    h = Harness(
+        route(
+            stage(
+                "s",
+                approve("a", due={"hours": 8, "escalate_after": {"working_days": 1}}),
+                approve("b", due={"hours": 8, "escalate_after": {"working_days": 1}}),
+            )
+        )
+    )
+    h.start()
+    a, b = h.task_of("a"), h.task_of("b")
+    h.later(hours=8)
+    h.fire(f"due:{a.id}")
+    h.fire(f"due:{b.id}")
+    # 18:00 Monday + one working day = 18:00 Tuesday
+    at = datetime(2025, 3, 4, 18, 0, tzinfo=UTC)
+    assert h.s.timers[f"escalate:{a.id}"].at == at
+    h.decide(b)  # decided late: no escalation for b
+    assert fx.CancelTimer(f"escalate:{b.id}") in h.effects
+    h.now = at
+    h.fire(f"escalate:{a.id}")
+    assert h.effects == (
+        fx.Notify("escalated", ("manager:user:a",), task_id=a.id, stage="s"),
+    )
+    assert not [t for t in h.s.timers if t.startswith("escalate:")]
+
+
+def test_the_route_sets_a_default_escalation() -> None:
+    h = Harness(
+        route(
+            stage("s", approve("a", due={"hours": 8})),
+            escalate_after={"hours": 4},
+        )
+    )
+    h.start()
+    t = h.only()
+    h.later(hours=8)
+    h.fire(f"due:{t.id}")
+    assert h.s.timers[f"escalate:{t.id}"].at == T0 + timedelta(hours=12)
+
+
+def test_no_escalation_without_a_delay() -> None:
+    h = Harness(route(stage("s", approve("a", due={"hours": 8}))))
+    h.start()
+    t = h.only()
+    h.later(hours=8)
+    h.fire(f"due:{t.id}")
+    assert h.s.timers == {}
+
+
+def test_deadlines_end_at_the_assignees_working_day_in_their_time_zone() -> None:
+    vladivostok = ZoneInfo("Asia/Vladivostok")  # UTC+10
+    h = Harness(
+        route(stage("s", approve("a", due={"working_days": 1}), approve("b", due={"working_days": 1}))),
+        zones={"a": vladivostok},
+    )  # fmt: skip
+    h.start()  # Monday 10:00 UTC = Monday 20:00 in Vladivostok
+    a, b = h.task_of("a"), h.task_of("b")
+    assert b.due_at == datetime(2025, 3, 4, 18, 0, tzinfo=UTC)
+    assert a.due_at == datetime(2025, 3, 4, 18, 0, tzinfo=vladivostok)
+    assert a.due_at is not None
+    assert b.due_at is not None
+    assert b.due_at - a.due_at == timedelta(hours=10)
+
+
+def test_a_wait_step_can_wait_a_length_of_time_or_a_date_plus_days() -> None:
+    h = Harness(
+        route(
+            stage("w", step("pause", "wait", wait_for={"working_days": 2})),
+            stage("v", wait("until", "control_date", wait_offset_days=-7)),
+            *seq("b"),
+        ),
+        facts={"control_date": date(2025, 4, 8)},
+    )
+    h.start()
+    assert h.s.timers["wait:1:w:pause"].at == datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
+    h.now = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
+    h.fire("wait:1:w:pause")
+    assert h.s.timers["wait:1:v:until"].at == datetime(2025, 4, 1, 18, 0, tzinfo=UTC)

@@ -44,7 +44,7 @@ S1_CONTRACT: dict[str, Any] = {
         {"set_status": "approved"},
         {"generate": "contract.docx"},
         {"file_to": "{initiator.department}/Counterparties/{counterparty.name}"},
-        {"remind": {"before_field": "end_date", "days": 30, "to": {"field": "responsible"}}},
+        {"remind": {"before_field": "end_date", "days": 30, "notify": ["field:responsible"]}},
     ],
 }  # fmt: skip
 
@@ -99,7 +99,7 @@ def test_s1_short_goes_straight_to_the_director() -> None:
             remind={
                 "before_field": "end_date",
                 "days": 30,
-                "to": {"field": "responsible"},
+                "notify": ["field:responsible"],
             }
         ),
     ]

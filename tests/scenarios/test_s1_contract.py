@@ -10,6 +10,9 @@ contract is filed into the counterparty's folder inside the department folder.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from sogla.core.models import AuditEvent
@@ -17,7 +20,7 @@ from sogla.documents.models import DocumentFile, Folder
 from sogla.documents.services import file_add
 from sogla.orgs.models import Organisation
 from sogla.workflow import services
-from sogla.workflow.models import Task
+from sogla.workflow.models import Task, Timer
 from sogla.workflow.selectors import route_map
 from tests.scenarios.conftest import META, Story, begin, party, pdf, user
 
@@ -71,12 +74,22 @@ def test_short_goes_straight_to_the_general_director(argo: Organisation) -> None
         "task.decided",
         "process.finished",
         "process.filed",
-        "process.action_not_supported",  # the renewal reminder is not built yet
+        "process.reminder_scheduled",  # the renewal reminder, 30 days before the end
     ]
     decided = AuditEvent.objects.get(document=story.document, verb="task.decided")
     assert decided.payload["outcome"] == "approve_with_remarks"
     assert decided.payload["comment"] == "Проверить НДС"
     assert decided.ip == META.ip
+
+    # The renewal reminder outlives the finished process: 1 March 2027, 9:00 local.
+    reminder = Timer.objects.get(process=story.process, kind="field_reminder")
+    moscow = ZoneInfo("Europe/Moscow")
+    assert reminder.due_at == datetime(2027, 3, 1, 9, 0, tzinfo=moscow)
+    services.timers_fire_due(now=reminder.due_at - timedelta(minutes=1))
+    assert story.notifications()[-1] == ("workflow.approved", "technician")
+    services.timers_fire_due(now=reminder.due_at + timedelta(minutes=1))
+    assert story.notifications()[-1] == ("workflow.field_reminder", "technician")
+    assert story.verbs()[-1] == "process.reminder_sent"
 
 
 def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
@@ -214,7 +227,7 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
         "task.decided",
         "process.finished",
         "process.filed",
-        "process.action_not_supported",
+        "process.reminder_scheduled",
     ]
     events = {
         (e.verb, e.payload.get("round")): e.payload

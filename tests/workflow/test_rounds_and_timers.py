@@ -167,7 +167,12 @@ def test_timers_fire_once_and_mark_tasks_overdue(
     assert services.timers_fire_due(now=later, limit=10) == 0
     task = open_task(process, people["lawyer"])
     assert task.overdue
-    assert Notification.objects.filter(kind="workflow.overdue").count() == 1
+    # the overdue notice goes to the assignee and to the initiator
+    assert set(
+        Notification.objects.filter(kind="workflow.overdue").values_list(
+            "recipient_user", flat=True
+        )
+    ) == {people["lawyer"].pk, tenant_a.initiator.pk}
     assert Notification.objects.filter(kind="workflow.reminder").count() == 1
     fired = Timer.objects.filter(process=process, kind="due").get()
     assert not services.timer_fire(timer_id=fired.pk, now=later)

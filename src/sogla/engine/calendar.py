@@ -50,6 +50,36 @@ class WorkCalendar:
             count += self.is_working_day(current)
         return count
 
+    def previous_working_day(self, day: date, days: int) -> date:
+        """The date ``days`` working days before ``day``."""
+        current = day
+        for _ in range(days * 7 + 400):
+            if days == 0:
+                return current
+            current -= timedelta(days=1)
+            if self.is_working_day(current):
+                days -= 1
+        msg = "the calendar has no working days"
+        raise ValueError(msg)
+
+    def working_days_before(self, moment: datetime, days: int) -> datetime:
+        """The same time of day ``days`` working days earlier."""
+        day = self.previous_working_day(moment.date(), days)
+        return datetime.combine(day, moment.timetz())
+
+    def working_days_after(self, moment: datetime, days: int) -> datetime:
+        """The same time of day ``days`` working days later."""
+        day = self.add_working_days(moment.date(), days)
+        return datetime.combine(day, moment.timetz())
+
+    def within_working_hours(self, moment: datetime) -> datetime:
+        """Moved into the day's working hours: a night-time reminder waits till 9."""
+        if moment.time() < self.day_starts:
+            return datetime.combine(moment.date(), self.day_starts, moment.tzinfo)
+        if moment.time() > self.day_ends:
+            return datetime.combine(moment.date(), self.day_ends, moment.tzinfo)
+        return moment
+
     def deadline(self, start: datetime, days: int) -> datetime:
         """The end of the working day ``days`` working days after ``start`` (local time)."""
         day = self.add_working_days(start.date(), days)

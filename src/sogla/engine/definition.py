@@ -113,10 +113,35 @@ class Assignee(_Frozen):
         return "any" if self.role else "all"
 
 
+class Span(_Frozen):
+    """A length of time: working days of the calendar, or hours."""
+
+    working_days: int | None = Field(default=None, ge=1, le=365)
+    hours: int | None = Field(default=None, ge=1, le=24 * 365)
+
+    @model_validator(mode="after")
+    def _one(self) -> Span:
+        if (self.working_days is None) == (self.hours is None):
+            msg = "choose one of working_days, hours"
+            raise ValueError(msg)
+        return self
+
+
 class Due(_Frozen):
+    """A step's deadline, its reminder before it and its escalation after it.
+
+    Without ``remind_before`` the reminder comes one working day before the
+    deadline, or after 80% of the time when that is later; ``reminder: false``
+    turns it off. ``escalate_after`` (or the route's) tells the assignee's manager
+    when the task is still open that long after the deadline.
+    """
+
     working_days: int | None = Field(default=None, ge=0, le=365)
     hours: int | None = Field(default=None, ge=1, le=24 * 365)
     field: str | None = None  # a date field: due at the end of that day
+    reminder: bool = True
+    remind_before: Span | None = None
+    escalate_after: Span | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Due:
@@ -126,6 +151,17 @@ class Due(_Frozen):
         return self
 
 
+class Remind(_Frozen):
+    """A reminder ``days`` before a date field, to ``notify`` (route words).
+
+    It outlives the process: a contract's renewal a month before its end date.
+    """
+
+    before_field: str
+    days: int = Field(default=0, ge=0, le=3650)
+    notify: list[str] = Field(default=["initiator"], min_length=1)
+
+
 class Action(_Frozen):
     """A system action: on a system step or when the route finishes."""
 
@@ -133,7 +169,7 @@ class Action(_Frozen):
     set_field: dict[str, Any] | None = None
     notify: list[str] | None = None  # "initiator", "role:<key>", "field:<key>"
     file_to: str | None = None
-    remind: dict[str, Any] | None = None
+    remind: Remind | None = None
     generate: str | None = None
 
 
@@ -148,7 +184,9 @@ class StepDef(_Frozen):
     outcomes: list[Outcome] | None = None
     fields: list[str] = []  # request_info / task: fields the assignee fills
     required_fields: list[str] = []
-    wait_until: str | None = None  # wait: a date field
+    wait_until: str | None = None  # wait: until the end of a date field's day
+    wait_offset_days: int = Field(default=0, ge=-3650, le=3650)  # ... plus N days
+    wait_for: Span | None = None  # wait: this long from when the step opens
     actions: list[Action] = []  # system
     confirm: Literal["otp"] | None = None
 
@@ -183,6 +221,7 @@ class RouteDefinition(_Frozen):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,59}$")
     name: Text = Text()
     stall_alert: StallAlert | None = None
+    escalate_after: Span | None = None  # default for steps with a deadline
     on_return: OnReturn = OnReturn()
     stages: list[StageDef] = Field(min_length=1)
     on_finish: list[Action] = []
@@ -353,12 +392,18 @@ def _semantic_problems(route: RouteDefinition, facts: OrgFacts) -> list[Problem]
                     Problem(f"{path}.quorum", "the quorum must be at least 1")
                 )
             if step.kind == StepKind.WAIT:
-                if not step.wait_until:
+                if bool(step.wait_until) == (step.wait_for is not None):
                     problems.append(
-                        Problem(f"{path}.wait_until", "a wait step needs a date field")
+                        Problem(
+                            f"{path}.wait_until",
+                            "a wait step needs either a date field (wait_until) "
+                            "or a length of time (wait_for)",
+                        )
                     )
-                else:
+                elif step.wait_until:
                     check_field(step.wait_until, f"{path}.wait_until", {"date"})
+            elif step.wait_until or step.wait_for or step.wait_offset_days:
+                problems.append(Problem(f"{path}.wait_until", "only a wait step waits"))
             if step.kind == StepKind.SYSTEM and not step.actions:
                 problems.append(
                     Problem(
@@ -445,7 +490,5 @@ def _action_problems(
     for name in action.set_field or {}:
         check_field(name, f"{path}.set_field.{name}")
     if action.remind:
-        before = action.remind.get("before_field")
-        if before:
-            check_field(before, f"{path}.remind.before_field", {"date"})
+        check_field(action.remind.before_field, f"{path}.remind.before_field", {"date"})
     return problems

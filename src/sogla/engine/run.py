@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sogla.engine import effects as fx
@@ -41,8 +41,10 @@ from sogla.engine.definition import (
     HUMAN_KINDS,
     POSITIVE,
     Assignee,
+    Due,
     Outcome,
     RouteDefinition,
+    Span,
     StageDef,
     StepDef,
     StepKind,
@@ -67,7 +69,8 @@ from sogla.engine.states import (
 
 # Outcomes that count towards a step's quorum (a consult's opinion counts for it).
 COUNTING = POSITIVE | {Outcome.OPINION}
-REMINDER_LEAD = timedelta(hours=24)
+# The default reminder: after 80% of the time, or one working day before, if later.
+REMINDER_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ Resolver = Callable[[Assignee], Sequence[Participant] | Unresolved]
 
 def _resolve_nobody(assignee: Assignee) -> Unresolved:
     return Unresolved("no resolver was given")
+
+
+def _no_zone(person: Participant) -> tzinfo | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class Context:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     resolve: Resolver = _resolve_nobody
     files_sha256: str | None = None
+    zone: Callable[[Participant], tzinfo | None] = _no_zone
 
 
 @dataclass(frozen=True)
@@ -438,21 +446,46 @@ class _Run:
         )
         if due_at is not None:
             self.set_timer(f"due:{task.id}", TimerKind.DUE, due_at, task.id)
-            if due_at > self.now:
-                remind_at = due_at - min(REMINDER_LEAD, (due_at - self.now) / 2)
+            remind_at = self.remind_at(step.due if step else None, due_at)
+            if remind_at is not None:
                 self.set_timer(
                     f"remind:{task.id}", TimerKind.REMINDER, remind_at, task.id
                 )
         return task
+
+    def remind_at(self, due: Due | None, due_at: datetime) -> datetime | None:
+        """When to remind of a deadline: never in the past, never after it."""
+        if due is not None and not due.reminder:
+            return None
+        if due is not None and due.remind_before is not None:
+            at = self.before(due_at, due.remind_before)
+        else:
+            share = self.now + (due_at - self.now) * REMINDER_SHARE
+            at = max(share, self.before(due_at, Span(working_days=1)))
+            at = self.ctx.calendar.within_working_hours(at.astimezone(due_at.tzinfo))
+        return at if self.now < at < due_at else None
+
+    def before(self, moment: datetime, span: Span) -> datetime:
+        if span.hours is not None:
+            return moment - timedelta(hours=span.hours)
+        return self.ctx.calendar.working_days_before(moment, span.working_days or 0)
+
+    def after(self, moment: datetime, span: Span) -> datetime:
+        if span.hours is not None:
+            return moment + timedelta(hours=span.hours)
+        return self.ctx.calendar.working_days_after(moment, span.working_days or 0)
 
     def close_task(self, task_id: str, state: TaskState, reason: str) -> None:
         task = self.task(task_id)
         task.state = state
         task.closed_reason = reason
         self.s.open_tasks.remove(task_id)
-        self.cancel_timer(f"due:{task_id}")
-        self.cancel_timer(f"remind:{task_id}")
+        self.cancel_task_timers(task_id)
         self.emit(fx.CloseTask(task_id, state.value, reason=reason))
+
+    def cancel_task_timers(self, task_id: str) -> None:
+        for kind in ("due", "remind", "escalate"):
+            self.cancel_timer(f"{kind}:{task_id}")
 
     def close_all_open_tasks(self, reason: str) -> None:
         for task_id in list(self.s.open_tasks):
@@ -551,15 +584,19 @@ class _Run:
             self.finish_step(run)
             return
         if step.kind is StepKind.WAIT:
-            raw = self.facts.get(step.wait_until or "")
-            day = _as_date(raw)
-            if day is None:
-                what = "is empty" if _is_empty(raw) else "is not a date"
-                self.fail_step(run, f'the date field "{step.wait_until}" {what}')
-                return
-            at = datetime.combine(
-                day, self.ctx.calendar.day_ends, tzinfo=self.now.tzinfo
-            )
+            if step.wait_for is not None:
+                at = self.after(self.now, step.wait_for)
+            else:
+                raw = self.facts.get(step.wait_until or "")
+                day = _as_date(raw)
+                if day is None:
+                    what = "is empty" if _is_empty(raw) else "is not a date"
+                    self.fail_step(run, f'the date field "{step.wait_until}" {what}')
+                    return
+                day += timedelta(days=step.wait_offset_days)
+                at = datetime.combine(
+                    day, self.ctx.calendar.day_ends, tzinfo=self.now.tzinfo
+                )
             self.set_timer(f"wait:{run.key}", TimerKind.WAIT, at, run.key)
             return
         override = self.s.overrides.get(f"{stage.key}.{step.key}", StepOverride())
@@ -589,7 +626,6 @@ class _Run:
                 f"the quorum is {quorum} but only {len(unique)} people are assigned",
             )
             return
-        due_at = override.due_at or self.due_at(stage, step)
         for seat, previous in self.carried(stage, step).items():
             if seat in unique:
                 self.carry_over(run, previous, unique.pop(seat))
@@ -597,6 +633,7 @@ class _Run:
             self.finish_step(run)
             return
         for person in unique.values():
+            due_at = override.due_at or self.due_at(stage, step, person)
             run.task_ids.append(self.open_task(stage.key, step, person, due_at).id)
 
     def carried(self, stage: StageDef, step: StepDef) -> dict[str, TaskRun]:
@@ -649,12 +686,16 @@ class _Run:
             )
         )
 
-    def due_at(self, stage: StageDef, step: StepDef) -> datetime | None:
+    def due_at(
+        self, stage: StageDef, step: StepDef, person: Participant
+    ) -> datetime | None:
+        """The deadline in working time, at the end of the assignee's working day."""
         due = step.due
         if due is None:
             return None
+        local = self.now.astimezone(self.ctx.zone(person) or self.now.tzinfo)
         if due.working_days is not None:
-            return self.ctx.calendar.deadline(self.now, due.working_days)
+            return self.ctx.calendar.deadline(local, due.working_days)
         if due.hours is not None:
             return self.now + timedelta(hours=due.hours)
         raw = self.facts.get(due.field or "")
@@ -667,7 +708,7 @@ class _Run:
                 )
             )
             return None
-        return datetime.combine(day, self.ctx.calendar.day_ends, tzinfo=self.now.tzinfo)
+        return datetime.combine(day, self.ctx.calendar.day_ends, tzinfo=local.tzinfo)
 
     def quorum_met(self, run: StepRun) -> bool:
         tasks = [self.s.tasks[task_id] for task_id in run.task_ids]
@@ -767,8 +808,7 @@ class _Run:
         task.files_sha256 = command.files_sha256
         task.request_id = command.request_id or None
         self.s.open_tasks.remove(task.id)
-        self.cancel_timer(f"due:{task.id}")
-        self.cancel_timer(f"remind:{task.id}")
+        self.cancel_task_timers(task.id)
         self.emit(
             fx.CloseTask(
                 task.id,
@@ -870,28 +910,53 @@ class _Run:
 
     def timer_fired(self, timer: TimerRun) -> None:
         del self.s.timers[timer.id]
-        if timer.kind is TimerKind.DUE or timer.kind is TimerKind.REMINDER:
+        if timer.kind in (TimerKind.DUE, TimerKind.REMINDER, TimerKind.ESCALATE):
             task = self.s.tasks[timer.target]
             if task.state is not TaskState.OPEN:  # pragma: no cover - cancelled with it
                 return
-            if timer.kind is TimerKind.DUE:
+            if timer.kind is TimerKind.REMINDER:
+                recipients: tuple[str, ...] = (task.participant.ref,)
+            elif timer.kind is TimerKind.DUE:
                 self.task(task.id).overdue = True
+                self.cancel_timer(f"remind:{task.id}")  # too late to remind
+                recipients = (task.participant.ref, "initiator")
+                self.set_escalation(task, timer.at)
+            else:
+                recipients = (f"manager:{task.participant.ref}",)
             self.emit(
                 fx.Notify(
-                    "overdue" if timer.kind is TimerKind.DUE else "reminder",
-                    (task.participant.ref,),
+                    {
+                        TimerKind.DUE: "overdue",
+                        TimerKind.REMINDER: "reminder",
+                        TimerKind.ESCALATE: "escalated",
+                    }[timer.kind],
+                    recipients,
                     task_id=task.id,
                     stage=task.stage,
                 )
             )
         elif timer.kind is TimerKind.STALL:
-            recipients = self.d.stall_alert.notify if self.d.stall_alert else []
+            alert = self.d.stall_alert
             stage = timer.target.partition(":")[2]
-            self.emit(fx.Notify("stage_stalled", tuple(recipients), stage=stage))
+            notify = tuple(alert.notify) if alert else ()
+            self.emit(fx.Notify("stage_stalled", notify, stage=stage))
         else:
             run = self.step(timer.target)
             self.finish_step(run)
             self.after_step_change(run)
+
+    def set_escalation(self, task: TaskRun, due_at: datetime) -> None:
+        """After the deadline, tell the assignee's manager once the delay passes."""
+        step = _step_def(self.d.stage(task.stage), task.step)
+        due = step.due if step else None
+        span = (due.escalate_after if due else None) or self.d.escalate_after
+        if span is not None and task.participant.kind == "user":
+            self.set_timer(
+                f"escalate:{task.id}",
+                TimerKind.ESCALATE,
+                max(self.after(due_at, span), self.now),
+                task.id,
+            )
 
 
 def _overrides(changes: RoundChanges) -> dict[str, StepOverride]:

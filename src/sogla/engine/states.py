@@ -67,6 +67,7 @@ class TimerKind(StrEnum):
     REMINDER = "reminder"  # before a task's deadline
     WAIT = "wait"  # a wait step's date
     STALL = "stall"  # a stage open too long
+    ESCALATE = "escalate"  # a task still open this long after its deadline
 
 
 ParticipantKind = Literal["user", "guest"]

@@ -316,8 +316,17 @@ class TimerState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+FIELD_REMINDER = "field_reminder"  # a Timer kind the engine does not know
+
+
 class Timer(TenantModel):
-    """A durable timer: the worker fires due pending timers (exactly once in effect)."""
+    """A durable timer: the worker fires due pending timers (exactly once in effect).
+
+    Most timers are the engine's (deadlines, reminders, escalations, stalls, waits)
+    and end with their task or process. A ``field_reminder`` (a route's ``remind``
+    action: "30 days before end_date") outlives its process; ``payload`` keeps the
+    action, and the date is read again from the document when it fires.
+    """
 
     process = models.ForeignKey(
         Process, on_delete=models.CASCADE, related_name="timers"
@@ -330,6 +339,7 @@ class Timer(TenantModel):
         max_length=20, choices=TimerState.choices, default=TimerState.PENDING
     )
     fired_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]

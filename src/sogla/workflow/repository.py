@@ -263,7 +263,9 @@ def load(
     step_rows = list(m.StepRun.objects.filter(step_filter, process=process))
     task_rows = list(m.Task.objects.filter(task_filter, process=process))
     timer_rows = list(
-        m.Timer.objects.filter(process=process, state=m.TimerState.PENDING)
+        m.Timer.objects.filter(process=process, state=m.TimerState.PENDING).exclude(
+            kind=m.FIELD_REMINDER
+        )
     )
 
     tasks = {row.engine_id: _task_run(row) for row in task_rows}

@@ -9,8 +9,9 @@ decision on an open stage costs no query here.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -63,6 +64,7 @@ class Resolver:
         self.org_id = document.organisation_id
         self.today = today or timezone.localdate()
         self.fields: dict[str, Any] = {**(document.fields or {}), **(answers or {})}
+        self._zones: dict[str, str] = {}
 
     def __call__(self, assignee: Assignee) -> Sequence[Participant] | Unresolved:
         try:
@@ -84,8 +86,27 @@ class Resolver:
     def _delegated(self, user: User) -> Participant:
         stand_in = active_delegate(user, self.today)
         if stand_in is not None and stand_in.pk != user.pk:
+            self._zones[str(stand_in.pk)] = stand_in.time_zone
             return Participant.user(stand_in.pk, on_behalf_of=Participant.user(user.pk))
+        self._zones[str(user.pk)] = user.time_zone
         return Participant.user(user.pk)
+
+    def zone(self, person: Participant) -> tzinfo | None:
+        """``ctx.zone``: the time zone a person set in their profile, if any."""
+        if person.kind != "user":
+            return None
+        if person.id not in self._zones:
+            self._zones[person.id] = (
+                User.objects.filter(organisation_id=self.org_id, pk=person.id)
+                .values_list("time_zone", flat=True)
+                .first()
+                or ""
+            )
+        name = self._zones[person.id]
+        try:
+            return zoneinfo.ZoneInfo(name) if name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
 
     def _user_ids(self, key: str) -> list[int]:
         value = self.fields.get(key)

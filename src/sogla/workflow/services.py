@@ -17,7 +17,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
@@ -71,17 +71,24 @@ from sogla.engine.commands import (
     TimerFired,
 )
 from sogla.engine.conditions import parse_condition
-from sogla.engine.definition import OrgFacts, RouteDefinition, StepDef, validate_route
+from sogla.engine.definition import (
+    OrgFacts,
+    Remind,
+    RouteDefinition,
+    StepDef,
+    validate_route,
+)
 from sogla.engine.run import Context, Result, handle
 from sogla.engine.states import REVISION_STEP, Participant, TaskRun
 from sogla.engine.states import TaskState as EngineTaskState
 from sogla.notifications.services import notification_enqueue
-from sogla.orgs.access import is_org_admin
+from sogla.orgs.access import is_org_admin, manager_of
 from sogla.orgs.calendars import work_calendar
 from sogla.orgs.models import Department, Organisation, Role, User
 from sogla.workflow import repository
 from sogla.workflow.errors import ProcessConflict, TaskClosed, WorkflowError
 from sogla.workflow.models import (
+    FIELD_REMINDER,
     Channel,
     Process,
     ProcessStatus,
@@ -190,12 +197,14 @@ def _context(
 ) -> Context:
     """The engine's context; ``answers`` are the decision's cleaned fields, which the
     facts and the resolver read before they are written to the document."""
+    resolver = Resolver(document, now.date(), answers=answers)
     return Context(
         now=now,
         facts=document_facts(document, answers),
         calendar=organisation_calendar(document.organisation),
-        resolve=Resolver(document, now.date(), answers=answers),
+        resolve=resolver,
         files_sha256=files_sha256(document) if with_files else None,
+        zone=resolver.zone,
     )
 
 
@@ -326,8 +335,8 @@ class _Apply:
         data: Mapping[str, Any],
         *,
         route_words: bool = False,
-    ) -> None:
-        """Queue one notice per person or address.
+    ) -> int:
+        """Queue one notice per person or address; returns how many were queued.
 
         ``recipients`` are the engine's participant refs (``user:<id>``,
         ``guest:<e-mail>``) or, with ``route_words``, what a route author writes:
@@ -336,6 +345,7 @@ class _Apply:
         addresses). A target that reaches nobody is recorded as
         ``process.notify_unresolved``, never dropped silently.
         """
+        queued = 0
         for recipient in dict.fromkeys(recipients):
             try:
                 found = self._recipients(recipient, route_words=route_words)
@@ -364,6 +374,8 @@ class _Apply:
                     },
                     idempotency_key=f"wf:{self.process.pk}:{digest}",
                 )
+                queued += 1
+        return queued
 
     def _user(self, user_id: int) -> User | None:
         if user_id not in self.users:
@@ -417,6 +429,13 @@ class _Apply:
             return found
         if kind == "field" and name:
             return self._field_recipients(name)
+        if kind == "manager" and name:
+            user_id = repository.ref_user_id(name)
+            person = self._user(user_id) if user_id else None
+            boss = manager_of(person) if person is not None else None
+            if boss is None or not boss.is_active:
+                raise _NoRecipient("the assignee has no active manager")
+            return [(boss, "")]
         raise _NoRecipient("unknown notify target")
 
     def _field_recipients(self, key: str) -> list[tuple[User | None, str]]:
@@ -659,14 +678,45 @@ class _Apply:
                 {k: v for k, v in where.items() if v},
                 route_words=True,
             )
-        if action.remind or action.generate:
+        if action.remind:
+            self.schedule_reminder(action.remind)
+        if action.generate:
+            self.audit("process.action_not_supported", {"action": "generate", **where})
+
+    def schedule_reminder(self, remind: Remind) -> None:
+        """A field-date reminder: one per document, field and lead time.
+
+        A new approval of the same document replaces the pending one; an empty or
+        past date is recorded on the card, not ignored.
+        """
+        engine_id = f"{FIELD_REMINDER}:{remind.before_field}:{remind.days}"
+        Timer.objects.filter(
+            organisation_id=self.org_id,
+            process__document_id=self.document.pk,
+            kind=FIELD_REMINDER,
+            engine_id=engine_id,
+            state=TimerState.PENDING,
+        ).update(state=TimerState.CANCELLED)
+        at, problem = field_reminder_at(self.document, remind)
+        if at is None:
             self.audit(
-                "process.action_not_supported",
-                {
-                    "action": "remind" if action.remind else "generate",
-                    **where,
-                },
+                "process.reminder_skipped",
+                {"field": remind.before_field, "reason": problem},
             )
+            return
+        Timer.objects.create(
+            organisation_id=self.org_id,
+            process=self.process,
+            engine_id=engine_id,
+            kind=FIELD_REMINDER,
+            target=remind.before_field,
+            due_at=at,
+            payload=remind.model_dump(),
+        )
+        self.audit(
+            "process.reminder_scheduled",
+            {"field": remind.before_field, "at": at.isoformat(), "days": remind.days},
+        )
 
 
 # --- route templates and versions ---------------------------------------------------------
@@ -1541,6 +1591,51 @@ def step_resolve(
 # --- timers ---------------------------------------------------------------------------
 
 
+def field_reminder_at(
+    document: Document, remind: Remind, now: datetime | None = None
+) -> tuple[datetime | None, str]:
+    """When a field-date reminder is due (9 o'clock local), or None and why not."""
+    moment = _local_now(document.organisation, now)
+    raw = (document.fields or {}).get(remind.before_field)
+    if raw in (None, ""):
+        return None, f'the date field "{remind.before_field}" is empty'
+    try:
+        day = date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        return None, f'the field "{remind.before_field}" is not a date'
+    if day < moment.date():
+        return None, f'the date in "{remind.before_field}" has passed'
+    calendar = organisation_calendar(document.organisation)
+    at = datetime.combine(
+        day - timedelta(days=remind.days), calendar.day_starts, moment.tzinfo
+    )
+    return max(at, moment), ""
+
+
+def _lock_for_timer(process_id: int, organisation_id: int) -> Process | None:
+    """The process row, or None when another worker or a decision holds it.
+
+    On PostgreSQL a busy process is skipped (``SKIP LOCKED``): its timers are
+    picked up by the next sweep, and two workers never wait on each other.
+    """
+    rows = Process.objects.select_related("route_version").filter(
+        pk=process_id, organisation_id=organisation_id
+    )
+    if connection.features.has_select_for_update:
+        rows = rows.select_for_update(of=("self",), skip_locked=True)
+    return rows.first()
+
+
+def _claim_timer(timer_id: int) -> Timer | None:
+    row = Timer.objects.filter(pk=timer_id, state=TimerState.PENDING)
+    if connection.features.has_select_for_update:
+        row = row.select_for_update(skip_locked=True)
+    return row.first()
+
+
+TIMER_AUDIT = {"due": "task.overdue", "escalate": "task.escalated"}
+
+
 def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
     """Fire one timer; False when it was no longer pending (fired twice: no-op)."""
     timer = (
@@ -1552,44 +1647,88 @@ def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
         return False
 
     def call() -> bool:
-        try:
-            process = repository.lock_process(
-                timer["process_id"], timer["organisation_id"]
-            )
-        except Process.DoesNotExist:
+        process = _lock_for_timer(timer["process_id"], timer["organisation_id"])
+        if process is None:
             return False
-        row = Timer.objects.filter(pk=timer_id, state=TimerState.PENDING)
-        if connection.features.has_select_for_update:
-            row = row.select_for_update(skip_locked=True)
-        claimed = row.first()
+        claimed = _claim_timer(timer_id)
         if claimed is None:
             return False
-        command = TimerFired(claimed.engine_id)
-        loaded = repository.load(process, command)
         document = _document_for_process(process.document_id, process.organisation_id)
         moment = _local_now(document.organisation, now)
-        ctx = _context(document, moment, with_files=False)
-        result = _handle(loaded.definition, loaded.state, command, ctx)
+        if claimed.kind == FIELD_REMINDER:
+            return _field_reminder_fire(claimed, process, document, moment)
+        command = TimerFired(claimed.engine_id)
+        loaded = repository.load(process, command)
         if claimed.engine_id not in loaded.state.timers:
             # Not in the state (the process ended): just close the row.
             Timer.objects.filter(pk=claimed.pk).update(
                 state=TimerState.CANCELLED, fired_at=moment
             )
             return False
+        ctx = _context(document, moment, with_files=False)
+        result = _handle(loaded.definition, loaded.state, command, ctx)
         repository.save(loaded, result.state, fired_timer=claimed.engine_id, now=moment)
         apply = _Apply(process, document, loaded, None, NO_META)
         apply.run(result.effects)
+        verb = TIMER_AUDIT.get(claimed.kind)
+        if verb is not None:
+            task = result.state.tasks[claimed.target]
+            apply.audit(
+                verb,
+                {
+                    "task": loaded.task_pks.get(task.id),
+                    "assignee": task.participant.ref,
+                },
+                target=str(loaded.task_pks.get(task.id, process.pk)),
+            )
         return True
 
     return _with_retry(call)
 
 
+def _field_reminder_fire(
+    timer: Timer, process: Process, document: Document, moment: datetime
+) -> bool:
+    """Send a field-date reminder, or move it when the date was changed since."""
+    remind = Remind.model_validate(timer.payload)
+    at, problem = field_reminder_at(document, remind, moment)
+    apply = _Apply(process, document, repository.load(process), None, NO_META)
+    if at is None:
+        Timer.objects.filter(pk=timer.pk).update(
+            state=TimerState.CANCELLED, fired_at=moment
+        )
+        apply.audit(
+            "process.reminder_skipped",
+            {"field": remind.before_field, "reason": problem},
+        )
+        return False
+    if at > moment:  # the date moved later: wait for the new moment
+        Timer.objects.filter(pk=timer.pk).update(due_at=at)
+        return False
+    day = str((document.fields or {}).get(remind.before_field))[:10]
+    labels = dict(
+        FieldDef.objects.filter(doc_type_id=document.doc_type_id, key=timer.target)
+        .values("label_ru", "label_en")
+        .first()
+        or {}
+    )
+    data = {"field": remind.before_field, "date": day, "days": remind.days, **labels}
+    event = f"{timer.engine_id}:{day}"
+    if not apply.notify("field_reminder", remind.notify, event, data, route_words=True):
+        apply.notify("field_reminder", ["initiator"], event, data)
+    Timer.objects.filter(pk=timer.pk).update(state=TimerState.FIRED, fired_at=moment)
+    apply.audit("process.reminder_sent", {"field": remind.before_field, "date": day})
+    return True
+
+
 def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Fire up to ``limit`` due pending timers, oldest first; returns how many fired.
 
-    Each timer fires in its own transaction after its process row is locked, and is
-    claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
-    workers can sweep at once and a timer fires once in effect.
+    Each timer fires in its own transaction: its process row is locked (skipped when
+    busy) and the timer is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL, so several workers can sweep at once and a timer fires once in
+    effect. The query reads the ``(state, due_at)`` index: pending timers that are
+    not due cost nothing.
     """
     moment = now or timezone.now()
     due = list(
@@ -1606,6 +1745,7 @@ def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
 
 __all__ = [
     "RoundEdits",
+    "field_reminder_at",
     "files_sha256",
     "process_cancel",
     "process_resubmit",
