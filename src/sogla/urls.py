@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("sogla.orgs.urls")),
     path("", include("sogla.documents.urls")),
     path("", include("sogla.workflow.urls")),
+    path("", include("sogla.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -27,6 +27,7 @@ errors.install(api)
 
 def _add_routers() -> None:
     from sogla.documents.api import router as documents_router
+    from sogla.notifications.api import router as notifications_router
     from sogla.orgs.api import router as orgs_router
     from sogla.workflow.api import install_errors as workflow_errors
     from sogla.workflow.api import router as workflow_router
@@ -34,6 +35,7 @@ def _add_routers() -> None:
     api.add_router("", orgs_router)
     api.add_router("", documents_router)
     api.add_router("", workflow_router)
+    api.add_router("", notifications_router)
     workflow_errors(api)
 
 

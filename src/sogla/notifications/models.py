@@ -1,9 +1,10 @@
 """The notification outbox: one row per message to send (design rule I2).
 
-A row is written in the same transaction as the change that causes it; delivery
-jobs (a later part) send pending rows whose ``next_attempt_at`` has come, at least
-once, and the ``(organisation, idempotency_key)`` constraint keeps a repeated
-command from queueing the same message twice.
+A row is written in the same transaction as the change that causes it; the worker
+(``sogla.notifications.delivery``) sends pending rows whose ``next_attempt_at`` has
+come, at least once, and the ``(organisation, idempotency_key)`` constraint keeps a
+repeated command from queueing the same message twice. The same row is the in-app
+notification of its recipient (the bell): ``read_at`` marks it read.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from sogla.core.models import TenantModel
 
 class NotificationState(models.TextChoices):
     PENDING = "pending", _("pending")
+    IN_PROGRESS = "in_progress", _("being sent")
     SENT = "sent", _("sent")
+    DIGESTED = "digested", _("in a daily digest")
+    SKIPPED = "skipped", _("not e-mailed")
     FAILED = "failed", _("failed")
     CANCELLED = "cancelled", _("cancelled")
+
+
+# The kind of the daily digest mail: an outbox row of its own, one per user and day.
+DIGEST_KIND = "notifications.digest"
 
 
 class Notification(TenantModel):
@@ -52,11 +60,31 @@ class Notification(TenantModel):
         choices=NotificationState.choices,
         default=NotificationState.PENDING,
     )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # While ``in_progress``: the worker that claimed the row owns it until then.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # A row delivered inside a daily digest points at the digest's row.
+    digest = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="digested",
+    )
+    # A resend is a new row; the original stays as evidence.
+    resent_from = models.ForeignKey(
+        "self",
+        verbose_name=_("resent from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("notification")
@@ -72,7 +100,12 @@ class Notification(TenantModel):
                 name="notification_has_recipient",
             ),
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(
+                fields=["recipient_user", "read_at"], name="notification_unread"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_email or self.recipient_user_id}"

@@ -1,13 +1,20 @@
-"""Putting notifications into the outbox (rule I2). Delivery is a separate job."""
+"""Commands on the outbox (rule I2): queueing, read marks, resending.
+
+Delivery is the worker's job (``sogla.notifications.delivery``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from sogla.notifications.models import Notification
+from sogla.core.audit import audit_record
+from sogla.notifications.models import Notification, NotificationState
 
 if TYPE_CHECKING:
     from sogla.orgs.models import User
@@ -59,3 +66,85 @@ def _insert_once(row: Notification) -> Notification:
     return Notification.objects.for_org(row.organisation_id).get(
         idempotency_key=row.idempotency_key
     )
+
+
+# --- in-app: read marks -----------------------------------------------------------------
+
+
+def notifications_mark_read(
+    *, actor: User, ids: Sequence[int] | None = None, now: datetime | None = None
+) -> int:
+    """Mark the actor's own notifications read (all unread ones when ``ids`` is
+    None); ids of anyone else's rows are ignored. The number marked."""
+    if actor.organisation_id is None:
+        return 0
+    rows = Notification.objects.for_org(actor.organisation_id).filter(
+        recipient_user=actor, read_at__isnull=True
+    )
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=now or timezone.now())
+
+
+# --- admin: resending -------------------------------------------------------------------
+
+RESENDABLE = frozenset(
+    {NotificationState.FAILED, NotificationState.SENT, NotificationState.SKIPPED}
+)
+
+
+def _resend_key(row: Notification, number: int) -> str:
+    key = f"resend{number}:{row.idempotency_key}"
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        digest = hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:40]
+        key = f"resend{number}:{row.pk}:{digest}"
+    return key
+
+
+@transaction.atomic
+def notification_resend(
+    *, actor: User | None, notification: Notification
+) -> Notification:
+    """Send a notification again (an administrator's command).
+
+    A failed (or skipped) row goes back to ``pending`` with a fresh attempt budget.
+    A sent row stays as it is, as evidence, and a new row is queued with a key
+    derived from the old one (``resend<n>:<key>``); the new row is an e-mail only,
+    not a second item in the recipient's bell.
+    """
+    row = Notification.objects.select_for_update().get(pk=notification.pk)
+    if row.state not in RESENDABLE:
+        raise ValueError(f"a {row.state} notification is not resent")
+    if row.state == NotificationState.SENT:
+        number = Notification.objects.filter(resent_from=row).count() + 1
+        again = notification_enqueue(
+            organisation_id=row.organisation_id,
+            kind=row.kind,
+            recipient_user=row.recipient_user,
+            recipient_email=row.recipient_email,
+            document_id=row.document_id,
+            context=row.context,
+            idempotency_key=_resend_key(row, number),
+        )
+        Notification.objects.filter(pk=again.pk, resent_from__isnull=True).update(
+            resent_from=row
+        )
+        again.refresh_from_db()
+    else:
+        Notification.objects.filter(pk=row.pk).update(
+            state=NotificationState.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            lease_until=None,
+        )
+        again = Notification.objects.get(pk=row.pk)
+    audit_record(
+        organisation_id=row.organisation_id,
+        verb="notification.resent",
+        actor=actor,
+        target_type="notification",
+        target_id=row.pk,
+        document_id=row.document_id,
+        payload={"kind": row.kind, "state": row.state, "queued": again.pk},
+    )
+    return again

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from sogla.orgs.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES
+from sogla.orgs.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, EmailMode
 from sogla.web.forms import BootstrapForm
 
 
@@ -47,6 +47,20 @@ class ProfileForm(BootstrapForm):
         choices=[("", _("Organisation default")), *TIME_ZONE_CHOICES],
         required=False,
     )
+    email_mode = forms.ChoiceField(
+        label=_("Notification e-mails"),
+        choices=EmailMode.choices,
+        initial=EmailMode.IMMEDIATE,
+        required=False,
+        help_text=_(
+            "Notifications always appear under the bell; choose how e-mails come."
+        ),
+    )
+
+    def clean_email_mode(self) -> str | None:
+        """Not sent (an older form): keep the current choice."""
+        value: str = self.cleaned_data.get("email_mode") or ""
+        return value or None
 
 
 class TokenForm(BootstrapForm):

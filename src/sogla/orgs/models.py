@@ -16,6 +16,13 @@ TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones())
 LANGUAGE_CHOICES = [("ru", "Русский"), ("en", "English")]
 
 
+class EmailMode(models.TextChoices):
+    """How a user gets notification e-mails."""
+
+    IMMEDIATE = "immediate", _("Immediately, one e-mail per event")
+    DIGEST = "digest", _("Once a day, in a morning digest")
+
+
 class Organisation(TimeStampedModel):
     """A tenant: one company with its people, documents and routes."""
 
@@ -140,6 +147,12 @@ class User(AbstractUser):
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, blank=True
+    )
+    email_mode = models.CharField(
+        _("notification e-mails"),
+        max_length=10,
+        choices=EmailMode.choices,
+        default=EmailMode.IMMEDIATE,
     )
 
     objects = UserManager()  # type: ignore[misc]

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import FieldProblem, ValidationFailed
-from sogla.orgs.models import LANGUAGE_CHOICES, User
+from sogla.orgs.models import LANGUAGE_CHOICES, EmailMode, User
 
 _LANGUAGES = {code for code, _name in LANGUAGE_CHOICES}
 
@@ -24,8 +24,10 @@ def user_preferences_update(
     email: str | None = None,
     language: str | None = None,
     time_zone: str | None = None,
+    email_mode: str | None = None,
 ) -> User:
-    """Change the actor's own name, e-mail, language and time zone (None = keep)."""
+    """Change the actor's own name, e-mail, language, time zone and how
+    notification e-mails come (None = keep)."""
     problems: list[FieldProblem] = []
     changed: dict[str, str] = {}
     for key, value, limit in (
@@ -70,6 +72,14 @@ def user_preferences_update(
                 )
             )
         changed["time_zone"] = time_zone
+    if email_mode is not None:
+        if email_mode not in EmailMode.values:
+            problems.append(
+                FieldProblem(
+                    "email_mode", "invalid", _("Choose one of the offered values.")
+                )
+            )
+        changed["email_mode"] = email_mode
     if problems:
         raise ValidationFailed(problems)
     for key, value in changed.items():

@@ -78,6 +78,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 "email": user.email,
                 "language": user.language,
                 "time_zone": user.time_zone,
+                "email_mode": user.email_mode,
             }
         )
     return render(request, "accounts/profile.html", {"form": form})

@@ -185,6 +185,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Sogla <sogla@localhost>")
+# Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
+NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 
 # Background tasks: the database backend needs no broker.
 TASKS = {

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from sogla.notifications.selectors import notification_unread_count
 from sogla.orgs.access import is_org_admin
 from sogla.workflow.selectors import TaskCounts, task_counts_for_user
 
@@ -20,7 +21,26 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "is_org_admin": is_org_admin(user),
         "nav_section": _section(match.view_name if match else ""),
         "task_counts": _LazyCounts(user),
+        "notification_counts": _LazyUnread(user),
     }
+
+
+class _LazyUnread:
+    """The bell's unread count: one query, run only when a page shows it."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+        self._unread: int | None = None
+
+    @property
+    def unread(self) -> int:
+        if self._unread is None:
+            self._unread = (
+                notification_unread_count(user=self._user)
+                if getattr(self._user, "organisation_id", None) is not None
+                else 0
+            )
+        return self._unread
 
 
 class _LazyCounts:
@@ -61,6 +81,8 @@ def _section(view_name: str) -> str:
         return "new"
     if view_name.startswith("documents:"):
         return "registry"
+    if view_name == "notifications:list":
+        return "notifications"
     if view_name.startswith("accounts:"):
         return "account"
     return ""

@@ -1,0 +1,101 @@
+"""Reading a user's in-app notifications (the bell and the notifications page).
+
+Every query is scoped to the user's organisation and to the user as recipient.
+The bell shows what the outbox holds for the user, whatever happened to the
+e-mail, except cancelled rows (reminders for decided tasks), daily digest mails
+and resent copies (e-mail only).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from sogla.notifications.messages import headline, recipient_zone
+from sogla.notifications.models import DIGEST_KIND, Notification, NotificationState
+
+if TYPE_CHECKING:
+    from sogla.orgs.models import User
+
+PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+
+
+def notifications_for_user(*, user: User) -> QuerySet[Notification]:
+    if user.organisation_id is None:
+        return Notification.objects.none()
+    return (
+        Notification.objects.for_org(user.organisation_id)
+        .filter(recipient_user=user, resent_from__isnull=True)
+        .exclude(state=NotificationState.CANCELLED)
+        .exclude(kind=DIGEST_KIND)
+    )
+
+
+def notification_unread_count(*, user: User) -> int:
+    """The bell's number: one query."""
+    return notifications_for_user(user=user).filter(read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class NotificationItem:
+    row: Notification
+    headline: str
+
+    @property
+    def pk(self) -> int:
+        return self.row.pk
+
+    @property
+    def unread(self) -> bool:
+        return self.row.read_at is None
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[NotificationItem]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+def notification_page(
+    *,
+    user: User,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+    unread_only: bool = False,
+    zone: zoneinfo.ZoneInfo | None = None,
+) -> NotificationPage:
+    """Newest first, keyset-paged by id: one query per page."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = notifications_for_user(user=user).select_related("organisation")
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    found = list(rows.order_by("-pk")[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    items = []
+    for row in found:
+        row.recipient_user = user  # the same person: no query per row
+        items.append(NotificationItem(row, headline(row, zone or recipient_zone(row))))
+    return NotificationPage(items, found[-1].pk if more and found else None)
+
+
+def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
+    """(document id, task id) of a task of the user's organisation, else None.
+    The card decides what the user may see of the document."""
+    from sogla.workflow.models import Task
+
+    if user.organisation_id is None:
+        return None
+    found = (
+        Task.objects.for_org(user.organisation_id)
+        .filter(pk=task_id)
+        .values_list("process__document_id", "pk")
+        .first()
+    )
+    return (int(found[0]), int(found[1])) if found else None

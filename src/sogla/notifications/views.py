@@ -1,0 +1,81 @@
+"""The notifications page, read marks (htmx-friendly) and the e-mailed task link."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from sogla.notifications import selectors
+from sogla.notifications.services import notifications_mark_read
+from sogla.web.requests import signed_in_user as _user
+
+
+def _before(request: HttpRequest) -> int | None:
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    unread_only = request.GET.get("unread") == "1"
+    page = selectors.notification_page(
+        user=user, before=_before(request), unread_only=unread_only
+    )
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "unread_only": unread_only},
+    )
+
+
+def _after_change(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    user = _user(request)
+    if getattr(request, "htmx", False):
+        context: dict[str, object] = {
+            "bell_count": selectors.notification_unread_count(user=user),
+            "item": None,
+        }
+        if pk is not None:
+            page = selectors.notification_page(user=user, before=pk + 1, limit=1)
+            context["item"] = page.items[0] if page.items else None
+        return render(request, "notifications/partials/changed.html", context)
+    return redirect(reverse("notifications:list"))
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    if not selectors.notifications_for_user(user=user).filter(pk=pk).exists():
+        raise Http404
+    notifications_mark_read(actor=user, ids=[pk])
+    return _after_change(request, pk)
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    notifications_mark_read(actor=_user(request))
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect(reverse("notifications:list"))
+
+
+@login_required
+@require_GET
+def task_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/t/<task>/`` from e-mails: the document card with the decision panel."""
+    found = selectors.task_document_for_user(user=_user(request), task_id=pk)
+    if found is None:
+        raise Http404
+    document_id, task_id = found
+    return redirect(
+        f"{reverse('documents:card', args=[document_id])}#decision-{task_id}"
+    )
