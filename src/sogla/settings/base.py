@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sogla.documents",
     "sogla.notifications",
     "sogla.workflow",
+    "sogla.reports",
     "sogla.web",
     "sogla.api",
     "sogla.demo",

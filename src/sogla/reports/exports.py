@@ -1,0 +1,131 @@
+"""CSV and XLSX of the report's person table and stage table.
+
+Durations are in days (two decimals), percentages in percent; a cell is empty where
+the page shows «—» or «Мало данных». Text cells that a spreadsheet would run as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) get a
+leading apostrophe, in both formats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from sogla.reports.selectors import DAY, Figures, Report
+
+TABLES = ("people", "stages")
+FORMATS = ("csv", "xlsx")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | float | None
+
+
+def guard(value: Cell) -> Cell:
+    """A text cell that cannot run as a spreadsheet formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / DAY, 2)
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _figures(f: Figures) -> list[Cell]:
+    return [
+        f.decided,
+        f.on_time,
+        f.late,
+        f.no_deadline,
+        _pct(f.on_time_pct),
+        f.open_now,
+        f.overdue_now,
+        _days(f.median_seconds),
+        _days(f.p90_seconds),
+    ]
+
+
+def _figure_headers() -> list[str]:
+    return [
+        _("Tasks decided"),
+        _("On time"),
+        _("Late"),
+        _("Without a deadline"),
+        _("On time, %"),
+        _("Open now"),
+        _("Overdue now"),
+        _("Median time to decide, days"),
+        _("p90 time to decide, days"),
+    ]
+
+
+def table(report: Report, name: str) -> tuple[list[str], list[list[Cell]]]:
+    """The header and rows of the ``people`` or ``stages`` table."""
+    if name == "people":
+        header = [_("Person"), _("Department"), *_figure_headers()]
+        rows = [
+            [p.name, p.department_name, *_figures(p.figures)] for p in report.people
+        ]
+        return header, rows
+    header = [
+        _("Route"),
+        _("Stage"),
+        *_figure_headers(),
+        _("Waiting, days"),
+        _("Share of waiting, %"),
+    ]
+    rows = [
+        [
+            s.route_name,
+            s.name,
+            *_figures(s.figures),
+            _days(s.wait_seconds),
+            None if s.share is None else round(s.share * 100, 1),
+        ]
+        for s in report.stages
+    ]
+    return header, rows
+
+
+def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel reads the Cyrillic right."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([guard(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if c is None else guard(c) for c in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    bold = Font(bold=True)
+    header_cells: list[Any] = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=guard(text))
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        sheet.append([guard(c) for c in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def filename(report: Report, name: str, fmt: str) -> str:
+    f = report.filters
+    return f"sogla-{name}-{f.date_from.isoformat()}_{f.date_to.isoformat()}.{fmt}"
