@@ -53,7 +53,9 @@ run: setup
 	$(SOGLA) migrate --noinput
 	$(SOGLA) collectstatic --noinput --verbosity 0
 	$(SOGLA) demo
-	$(SOGLA) serve --host $(HOST) --port $(PORT)
+	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them)"
+	SOGLA_EMAIL_BACKEND=$${SOGLA_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+		$(SOGLA) serve --host $(HOST) --port $(PORT)
 
 check: setup
 	$(VENV)/bin/ruff check src tests $(wildcard bench)

@@ -162,6 +162,9 @@ class ProcessIn(_Data):
 
     route: str
     decisions: list[DecisionIn] = []
+    # The process started this many days ago, decisions two hours apart: the open
+    # tasks may be past their deadlines, and the worker marks them overdue.
+    started_days_ago: int = Field(default=0, ge=0, le=60)
 
 
 class DocumentIn(_Data):

@@ -505,9 +505,14 @@ class _OrganisationLoader:
             if self.templates:  # else no routes at all, and that was said once
                 self.warn(f"no route {data.route} for a sample {document.doc_type.key}")
             return
+        start = (
+            timezone.now() - timedelta(days=data.started_days_ago)
+            if data.started_days_ago
+            else None
+        )
         try:
             process = process_start(
-                actor=initiator, document=document, template=template
+                actor=initiator, document=document, template=template, now=start
             )
             for index, move in enumerate(data.decisions):
                 person = self._user(move.by, f"a decision on {document.number}")
@@ -536,6 +541,7 @@ class _OrganisationLoader:
                     comment=move.comment,
                     request_id=f"demo-{process.pk}-{index + 1}",
                     fields={k: self._value(v) for k, v in move.fields.items()},
+                    now=start + timedelta(hours=2 * (index + 1)) if start else None,
                 )
         except (ApplicationError, _MissingUser) as error:
             raise DemoDataError(f"{document.number}: {error!r}") from error

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from sogla.settings.env import env_bool, env_int, env_list, env_path, env_str
@@ -186,13 +187,27 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Sogla <sogla@localhost>")
+# With SOGLA_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (what
+# `make run` uses) mails are written as files here instead of being sent.
+EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 # Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
 NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 
-# Background tasks: the database backend needs no broker.
-TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-}
+# Background tasks: the database backend needs no broker; larger installations may
+# use Redis + RQ (pip install "sogla[rq]", SOGLA_TASKS_BACKEND=rq, SOGLA_REDIS_URL,
+# and run `sogla rqworker default --job-class django_tasks_rq.Job` next to
+# `sogla worker`, which keeps firing timers and delivering mail from the database).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "db")
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+elif TASKS_BACKEND == "db":
+    TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+else:
+    raise ImproperlyConfigured("SOGLA_TASKS_BACKEND must be db or rq")
 
 # Security. SOGLA_HTTPS=1 switches on everything that needs TLS in front of Sogla.
 HTTPS = env_bool("HTTPS", default=False)

@@ -927,13 +927,22 @@ def process_start(
     document: Document,
     template: RouteTemplate,
     meta: RequestMeta = NO_META,
+    now: datetime | None = None,
 ) -> Process:
-    """Start ``template``'s latest published version on a draft document."""
-    return _with_retry(lambda: _process_start(actor, document, template, meta))
+    """Start ``template``'s latest published version on a draft document.
+
+    ``now`` (default: the clock) is the moment the engine sees; the demo uses it to
+    lay out processes that started days ago.
+    """
+    return _with_retry(lambda: _process_start(actor, document, template, meta, now))
 
 
 def _process_start(
-    actor: User, document: Document, template: RouteTemplate, meta: RequestMeta
+    actor: User,
+    document: Document,
+    template: RouteTemplate,
+    meta: RequestMeta,
+    moment: datetime | None = None,
 ) -> Process:
     org_id = _org_id(actor)
     if document.organisation_id != org_id or template.organisation_id != org_id:
@@ -977,7 +986,7 @@ def _process_start(
     missing = document_missing_required(document)
     if missing:
         raise ValidationFailed(missing)
-    now = _local_now(document.organisation)
+    now = _local_now(document.organisation, moment)
     definition = repository.definition_for(version)
     ctx = _context(document, now)
     result = _handle(
@@ -1115,8 +1124,11 @@ def task_decide(
     fields: Mapping[str, Any] | None = None,
     channel: str = Channel.WEB,
     meta: RequestMeta = NO_META,
+    now: datetime | None = None,
 ) -> Task:
     """Record the actor's decision on their task; the same request id again is harmless.
+
+    ``now`` (default: the clock) is the moment the engine sees (see process_start).
 
     Refusals change nothing: NotFound (not the actor's task, another organisation),
     TaskClosed ("Task already closed", naming who decided), ValidationFailed naming
@@ -1137,6 +1149,7 @@ def task_decide(
                 fields or {},
                 channel,
                 meta,
+                now,
             )
         )
 
@@ -1272,6 +1285,7 @@ def _task_decide(
     raw_fields: Mapping[str, Any],
     channel: str,
     meta: RequestMeta,
+    moment: datetime | None = None,
 ) -> Task:
     row = _task_row_for(actor, task_id)
     locked = _lock_and_load(row.process_id, row.organisation_id, task_id=row.engine_id)
@@ -1285,7 +1299,7 @@ def _task_decide(
     step = _step_def(loaded.definition, task.stage, task.step)
     values = _clean_decision_fields(document, step, raw_fields)
     attached = _step_files(document, step)
-    now = _local_now(document.organisation)
+    now = _local_now(document.organisation, moment)
     ctx = _context(document, now, answers=values)
     command = Decide(
         task.id,

@@ -16,6 +16,7 @@ from django.core import signing
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -484,6 +485,11 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
         "process.action_not_supported": _("A route action was skipped"),
         "process.notify_unresolved": _("A notice reached nobody: %(target)s"),
         "task.reassigned": _("gave a task to someone else"),
+        "task.overdue": _("A task became overdue"),
+        "task.escalated": _("An overdue task was escalated to the assignee's manager"),
+        "process.reminder_scheduled": _("A date reminder is set for %(at)s"),
+        "process.reminder_skipped": _("A date reminder could not be set"),
+        "process.reminder_sent": _("The date reminder was sent"),
     }
     detail = ""
     if verb == "task.decided":
@@ -504,6 +510,7 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
             ),
             "folder": payload.get("folder", ""),
             "target": payload.get("target", ""),
+            "at": _local_date(payload.get("at")),
         }
         text = texts[verb] % values if "%(" in texts[verb] else texts[verb]
         if verb == "document.fields_changed":
@@ -531,8 +538,22 @@ SYSTEM_VERBS = frozenset(
         "process.deadline_unknown",
         "process.action_not_supported",
         "process.notify_unresolved",
+        "task.overdue",
+        "task.escalated",
+        "process.reminder_scheduled",
+        "process.reminder_skipped",
+        "process.reminder_sent",
     }
 )
+
+
+def _local_date(value: Any) -> str:
+    """An ISO moment from a payload as a short local date ("" when missing)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
 
 
 def history_days(*, events: Iterable[Any], show_ip: bool) -> list[HistoryDay]:

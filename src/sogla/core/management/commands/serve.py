@@ -1,7 +1,7 @@
 """``sogla serve``: the web server (gunicorn) and the background worker together.
 
 Both run as child processes; Ctrl+C or SIGTERM stops both. For larger installations
-run ``gunicorn sogla.wsgi`` and ``sogla db_worker`` (or the RQ worker) separately.
+run ``gunicorn sogla.wsgi`` and one or more ``sogla worker`` separately.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ class Command(BaseCommand):
             ],
         ]  # fmt: skip
         if not options["no_worker"]:
-            commands.append(
-                [sys.executable, "-m", "sogla.cli", "db_worker", "--no-reload"]
-            )
+            commands.append([sys.executable, "-m", "sogla.cli", "worker"])
         children = [subprocess.Popen(command) for command in commands]  # noqa: S603
         self.stdout.write(
             self.style.SUCCESS(f"Sogla is at http://{bind}/ (Ctrl+C stops)")

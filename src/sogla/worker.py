@@ -1,0 +1,175 @@
+"""The background worker: fires due timers, delivers the outbox, sends digests.
+
+Everything the worker does is driven by rows in the database (design rules I2, I3):
+timers and notifications are written in the same transaction as the decision that
+caused them, and the worker only polls for rows that are due. It may be killed at any
+moment: a timer fires in one transaction with its effects, and a notification is
+claimed with a lease, so after a restart nothing is lost and nothing fires twice in
+effect (a mail can be sent twice only when the kill falls between the SMTP server's
+"accepted" and the row being marked sent).
+
+Several workers may run against PostgreSQL at once: timers and notifications are
+claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``. On SQLite run one.
+
+Background tasks of the django-tasks database backend (``TASKS``) run in the same
+loop between sweeps; with the Redis/RQ backend they run in ``rqworker`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from sogla.notifications.delivery import (
+    notifications_deliver_due,
+    notifications_send_digests,
+)
+from sogla.notifications.models import Notification
+from sogla.workflow.services import timers_fire_due
+
+logger = logging.getLogger("sogla.worker")
+
+DIGEST_EVERY = 60.0  # seconds between digest sweeps
+DB_BACKEND = "django_tasks_db.DatabaseBackend"
+
+
+@dataclass
+class Sweep:
+    """What one pass of the loop did."""
+
+    timers: int = 0
+    sent: int = 0
+    digests: int = 0
+    tasks: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.timers or self.sent or self.digests or self.tasks)
+
+
+def crash_after_send_hook() -> Callable[[Notification], None] | None:
+    """The fault-injection hook of the kill -9 chaos test (RELIABILITY.md T39).
+
+    With ``SOGLA_FAULT_KILL_AFTER_SEND`` set to a probability, the worker kills
+    itself with SIGKILL right after the SMTP server accepted a message and before
+    the row is marked sent: the one window where a duplicate mail is possible.
+    Never set it in production.
+    """
+    raw = os.environ.get("SOGLA_FAULT_KILL_AFTER_SEND", "")
+    if not raw:
+        return None
+    chance = float(raw)
+
+    def maybe_die(row: Notification) -> None:
+        if random.random() < chance:  # noqa: S311 - fault injection, not security
+            logger.warning("fault injection: SIGKILL after sending %s", row.pk)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return maybe_die
+
+
+class Worker:
+    """The polling loop; ``sweep`` is one pass (tests call it directly)."""
+
+    def __init__(
+        self,
+        *,
+        poll: float = 2.0,
+        batch: int = 100,
+        after_send: Callable[[Notification], None] | None = None,
+    ) -> None:
+        self.poll = poll
+        self.batch = batch
+        self.after_send = after_send
+        self.running = True
+        self._last_digest = 0.0
+
+    def stop(self, signum: int, frame: FrameType | None) -> None:
+        logger.info("stopping after the current sweep (%s)", signal.strsignal(signum))
+        self.running = False
+
+    def sweep(self, now: datetime | None = None) -> Sweep:
+        done = Sweep()
+        done.timers = timers_fire_due(now=now, limit=self.batch)
+        done.sent = notifications_deliver_due(
+            now=now, limit=self.batch, after_send=self.after_send
+        )
+        if time.monotonic() - self._last_digest >= DIGEST_EVERY:
+            done.digests = notifications_send_digests(now=now)
+            self._last_digest = time.monotonic()
+        done.tasks = _run_queued_tasks(self.batch)
+        return done
+
+    def run(self, *, max_sweeps: int | None = None) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        logger.info("worker started (poll %.1f s, batch %d)", self.poll, self.batch)
+        failures = 0
+        sweeps = 0
+        while self.running and (max_sweeps is None or sweeps < max_sweeps):
+            sweeps += 1
+            close_old_connections()
+            try:
+                done = self.sweep()
+            except DatabaseError:
+                # The database went away or is locked: back off and reconnect.
+                failures += 1
+                logger.exception("sweep failed (%d in a row)", failures)
+                close_old_connections()
+                _sleep_while(self, min(30.0, self.poll * 2**failures))
+                continue
+            failures = 0
+            if done.busy:
+                logger.info(
+                    "fired %d timers, sent %d notifications, %d digests, %d tasks",
+                    done.timers,
+                    done.sent,
+                    done.digests,
+                    done.tasks,
+                )
+            else:
+                _sleep_while(self, self.poll)
+        logger.info("worker stopped")
+
+
+def _sleep_while(worker: Worker, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while worker.running and time.monotonic() < deadline:
+        time.sleep(min(0.2, seconds))
+
+
+def _run_queued_tasks(limit: int) -> int:
+    """Run due tasks of the django-tasks database backend, if it is the one in use."""
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    if backend != DB_BACKEND:
+        return 0
+    from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
+    from django_tasks_db.models import DBTaskResult
+
+    if not DBTaskResult.objects.ready().exists():
+        return 0
+    runner = TaskWorker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=limit,
+        worker_id=f"sogla-{os.getpid()}",
+        excluded_queue_names=[],
+    )
+    runner.run()
+    return runner._run_tasks
+
+
+__all__ = ["Sweep", "Worker", "crash_after_send_hook"]
