@@ -152,6 +152,8 @@ def headline(
     ctx: Mapping[str, Any] = row.context if isinstance(row.context, dict) else {}
     number = str(ctx.get("number") or "").strip()
     title = str(ctx.get("title") or "").strip()
+    if number and number in title:  # titles often repeat the number: say it once
+        title = " ".join(title.replace(number, " ").split())
     doc = number or title or _("a document")
     kind = row.kind.removeprefix("workflow.")
     due = task.due_at if task is not None and task.due_at else None
