@@ -51,14 +51,22 @@ ROUTE = {
             "key": "manager",
             "name": {"ru": "Руководитель", "en": "Manager"},
             "steps": [
-                {"key": "m", "kind": "approve", "assignee": {"department_head": "initiator"}},
+                {
+                    "key": "m",
+                    "kind": "approve",
+                    "assignee": {"department_head": "initiator"},
+                },
             ],
         },
         {
             "key": "legal",
             "name": {"ru": "Юрист", "en": "Lawyer"},
             "steps": [
-                {"key": "l", "kind": "approve", "assignee": {"department_head": "initiator"}},
+                {
+                    "key": "l",
+                    "kind": "approve",
+                    "assignee": {"department_head": "initiator"},
+                },
             ],
         },
     ],
@@ -193,9 +201,7 @@ def build_world(t: Tenant) -> World:
         last_name="Sidorova",
         first_name="Anna",
     )
-    w = World(
-        t, make_route(t), sales, legal, contracts, head, lawyer, clerk, count(1)
-    )
+    w = World(t, make_route(t), sales, legal, contracts, head, lawyer, clerk, count(1))
     colleague = t.colleague
 
     # processes: April cycles 2 d, 4 d, 10 d; a cancelled one; March 6 d; a running one

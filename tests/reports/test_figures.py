@@ -103,11 +103,15 @@ def test_period_boundaries(tenant_a: Tenant) -> None:
     w = build_world(tenant_a)
     Task.objects.filter(organisation=tenant_a.org).delete()
     p = w.process(msk(2025, 4, 1, 0), msk(2025, 4, 30, 23, 59))
-    w.task(p, w.lawyer, "legal", msk(2025, 3, 31), msk(2025, 4, 1, 0, 0))  # first instant
+    w.task(
+        p, w.lawyer, "legal", msk(2025, 3, 31), msk(2025, 4, 1, 0, 0)
+    )  # first instant
     w.task(p, w.lawyer, "legal", msk(2025, 4, 30), msk(2025, 4, 30, 23, 59, 59))
     w.task(p, w.lawyer, "legal", msk(2025, 4, 30), msk(2025, 5, 1, 0, 0))  # next period
     w.task(p, w.lawyer, "legal", msk(2025, 3, 31), msk(2025, 3, 31, 23, 59, 59))
-    w.task(p, w.lawyer, "legal", msk(2025, 3, 1), msk(2025, 3, 1, 23, 59))  # before prev
+    w.task(
+        p, w.lawyer, "legal", msk(2025, 3, 1), msk(2025, 3, 1, 23, 59)
+    )  # before prev
     report = build_report(organisation=tenant_a.org, filters=APRIL, now=NOW)
     assert report.totals.decided == 2
     assert report.previous.decided == 1

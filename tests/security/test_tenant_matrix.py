@@ -472,6 +472,25 @@ WEB: dict[str, Entry] = {
             {"document": w.process.document_id, "to_user": w.b.colleague.pk},
         ),
     ],
+    # Reports: B's figures only, whatever ids of A the filters name.
+    "reports:page": lambda w: [
+        Probe("get", "/reports/", NO_DATA),
+        Probe(
+            "get",
+            f"/reports/?period=365&department={w.a.department.pk}"
+            f"&type={w.a.contract.pk}&route={w.process.route_version.template_id}",
+            NO_DATA,
+        ),
+    ],
+    "reports:export": lambda w: [
+        Probe("get", "/reports/export/people.csv?period=365", NO_DATA),
+        Probe(
+            "get",
+            f"/reports/export/stages.csv?period=365&route={w.process.route_version.template_id}",
+            NO_DATA,
+        ),
+        Probe("get", "/reports/export/stages.xlsx", NO_DATA),
+    ],
 }
 
 # API operations by operationId (the Django pattern of each has the same name).

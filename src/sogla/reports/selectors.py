@@ -28,7 +28,7 @@ route and stage, then rolled up here over those groups, whose number does not gr
 the tasks). Percentiles are computed in Python over one ``values_list`` of the period's
 decided tasks (two datetimes per task) and one of the finished processes; both are cut
 at ``MAX_DURATIONS`` rows (the latest), which bounds memory on a very busy organisation.
-The whole report is 8 queries, cached for ``CACHE_SECONDS`` per organisation and
+The whole report is 7 queries, cached for ``CACHE_SECONDS`` per organisation and
 filters; the viewer's access (``report_for``) is applied to the cached figures.
 """
 
@@ -74,6 +74,7 @@ FINISHED_STATUSES = (ProcessStatus.APPROVED, ProcessStatus.REJECTED)
 # Cycle-time histogram buckets in days: [lower, upper).
 HISTOGRAM_EDGES: tuple[float, ...] = (0, 1, 2, 3, 5, 7, 14, 30, math.inf)
 DAY = 86400.0
+PREVIOUS_PART, CURRENT_PART, OPEN_PART = 0, 1, 2
 
 
 # --- filters --------------------------------------------------------------------------
@@ -341,13 +342,20 @@ def kpi_report(
     *, organisation: Organisation, filters: ReportFilters, now: datetime | None = None
 ) -> Report:
     """The report of ``organisation`` for ``filters``; cached for 5 minutes."""
+    return _kpi_report(organisation, filters, now)[0]
+
+
+def _kpi_report(
+    organisation: Organisation, filters: ReportFilters, now: datetime | None
+) -> tuple[Report, bool]:
+    """The report and whether it was built just now (its departments are fresh)."""
     key = filters.cache_key(organisation.pk)
     cached = cache.get(key)
     if isinstance(cached, Report):
-        return cached
+        return cached, False
     report = build_report(organisation=organisation, filters=filters, now=now)
     cache.set(key, report, CACHE_SECONDS)
-    return report
+    return report, True
 
 
 def _task_scope(
@@ -392,7 +400,7 @@ GROUP = (
 def build_report(
     *, organisation: Organisation, filters: ReportFilters, now: datetime | None = None
 ) -> Report:
-    """The figures, uncached: 8 queries whatever the number of tasks."""
+    """The figures, uncached: 7 queries whatever the number of tasks."""
     now = now or timezone.now()
     org_id = organisation.pk
     tz = ZoneInfo(organisation.time_zone)
@@ -428,37 +436,33 @@ def build_report(
 
     tasks = _task_scope(org_id, filters, scope)
 
-    # 3. decided tasks of this and the previous period, counted per finest group
-    decided_rows = list(
-        tasks.filter(
-            state=TaskState.DONE,
-            decided_at__gte=prev_start,
-            decided_at__lt=end,
-        )
+    # 3. decided tasks of this and the previous period, and open tasks now, counted
+    #    per finest group (``part``: 2 open now, 1 decided in the period, 0 before)
+    decided = Q(state=TaskState.DONE, decided_at__gte=prev_start, decided_at__lt=end)
+    is_open = Q(state=TaskState.OPEN)
+    count_rows = list(
+        tasks.filter(decided | is_open)
         .annotate(
-            current=Case(When(decided_at__gte=start, then=Value(1)), default=Value(0))
+            part=Case(
+                When(is_open, then=Value(OPEN_PART)),
+                When(decided_at__gte=start, then=Value(CURRENT_PART)),
+                default=Value(PREVIOUS_PART),
+            )
         )
-        .values("current", *GROUP)
+        .values("part", *GROUP)
         .annotate(
-            n=Count("id"),
+            n=Count("id", filter=~is_open),
             late=Count(
-                "id", filter=Q(due_at__isnull=False, decided_at__gt=F("due_at"))
+                "id",
+                filter=~is_open & Q(due_at__isnull=False, decided_at__gt=F("due_at")),
             ),
-            no_deadline=Count("id", filter=Q(due_at__isnull=True)),
+            no_deadline=Count("id", filter=~is_open & Q(due_at__isnull=True)),
+            open=Count("id", filter=is_open),
+            overdue=Count("id", filter=is_open & Q(due_at__lt=now)),
         )
         .order_by()
     )
-    # 4. open tasks now, per finest group
-    open_rows = list(
-        tasks.filter(state=TaskState.OPEN)
-        .values(*GROUP)
-        .annotate(
-            open=Count("id"),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-        )
-        .order_by()
-    )
-    # 5. the period's times to decide (the percentiles)
+    # 4. the period's times to decide (the percentiles)
     durations = list(
         tasks.filter(state=TaskState.DONE, decided_at__gte=start, decided_at__lt=end)
         .order_by("-decided_at")
@@ -471,7 +475,7 @@ def build_report(
             "decided_at",
         )[:MAX_DURATIONS]
     )
-    # 6. finished processes of both periods (cycle time)
+    # 5. finished processes of both periods (cycle time)
     cycles = list(
         Process.objects.for_org(org_id)
         .filter(
@@ -485,7 +489,7 @@ def build_report(
             :MAX_DURATIONS
         ]
     )
-    # 7. waiting time per stage (summed in SQL)
+    # 6. waiting time per stage (summed in SQL)
     waits = list(
         StageRun.objects.for_org(org_id)
         .filter(
@@ -548,15 +552,15 @@ def build_report(
             stage.figures,
         ]
 
-    for row in decided_rows:
-        if row["current"]:
+    for row in count_rows:
+        if row["part"] == OPEN_PART:
+            for figures in groups(row):
+                figures.add_open(row)
+        elif row["part"] == CURRENT_PART:
             for figures in groups(row):
                 figures.add_counts(row)
         else:
             previous.add_counts(row)
-    for row in open_rows:
-        for figures in groups(row):
-            figures.add_open(row)
 
     # percentiles per group
     by_person: dict[int, list[float]] = defaultdict(list)
@@ -623,7 +627,7 @@ def build_report(
             s for s in stages.values() if s.route_id == route.route_id
         )
 
-    # 8. stage names from the routes' published definitions
+    # 7. stage names from the routes' published definitions
     _name_stages(org_id, stages.values())
 
     return Report(
@@ -693,17 +697,22 @@ def _name_stages(org_id: int, stages: Iterable[StageRow]) -> None:
 # --- access ---------------------------------------------------------------------------
 
 
-def headed_subtree(user: User) -> set[int]:
-    """The departments ``user`` heads and every department below them (one query)."""
+def headed_subtree(user: User, departments: list[Option] | None = None) -> set[int]:
+    """The departments ``user`` heads and every department below them.
+
+    From ``departments`` when given (read in this request), else one query: access is
+    never decided on cached rows.
+    """
     if user.organisation_id is None:
         return set()
-    options = [
-        Option(pk, {}, parent_id, head_id)
-        for pk, parent_id, head_id in Department.objects.for_org(
-            user.organisation_id
-        ).values_list("pk", "parent_id", "head_id")
-    ]
-    return subtree(options, [d.id for d in options if d.head_id == user.pk])
+    if departments is None:
+        departments = [
+            Option(pk, {}, parent_id, head_id)
+            for pk, parent_id, head_id in Department.objects.for_org(
+                user.organisation_id
+            ).values_list("pk", "parent_id", "head_id")
+        ]
+    return subtree(departments, [d.id for d in departments if d.head_id == user.pk])
 
 
 def report_for(
@@ -716,10 +725,10 @@ def report_for(
     """
     organisation = user.organisation
     assert organisation is not None  # noqa: S101 - only members reach reports
-    report = kpi_report(organisation=organisation, filters=filters, now=now)
+    report, fresh = _kpi_report(organisation, filters, now)
     if is_org_admin(user):
         return report
-    allowed = headed_subtree(user)
+    allowed = headed_subtree(user, report.department_options if fresh else None)
     if not allowed:
         return replace(report, people=[], people_visible=False)
     return replace(
