@@ -40,6 +40,7 @@ from sogla.documents.models import (
 )
 from sogla.documents.services import NewFile, document_create, file_add
 from sogla.documents.uploads import bytes_upload
+from sogla.notifications.models import Notification
 from sogla.orgs.models import (
     ApiToken,
     CalendarDay,
@@ -254,6 +255,7 @@ TENANT_MODELS: list[type[models.Model]] = [
     DocumentType, FieldDef, StatusDef, NumberSequence, Folder, Counterparty, Contact,
     Document, DocumentFile, FileVersion,
     RouteTemplate, RouteVersion, Process, StageRun, StepRun, Task, Timer, AuditEvent,
+    Notification,
 ]  # fmt: skip
 
 
@@ -323,6 +325,13 @@ def get(path: str, expect: str = NO_DATA) -> Entry:
 
 def doc_404(suffix: str = "", method: str = "get", data: Any = None) -> Entry:
     return lambda w: [Probe(method, f"/documents/{w.doc.pk}/{suffix}", NOT_FOUND, data)]
+
+
+def _a_notice(w: World) -> int:
+    """A notification of tenant A (the head's task notice of the running approval)."""
+    return Notification.objects.filter(organisation=w.a.org).values_list(
+        "pk", flat=True
+    )[0]
 
 
 def _b_document(w: World) -> int:
@@ -418,6 +427,17 @@ WEB: dict[str, Entry] = {
         Probe("get", f"/inbox/?tab=started&q={SEARCH}", NO_DATA),
         Probe("get", "/inbox/?tab=done&type=contract", NO_DATA),
     ],
+    "notifications:list": lambda w: [
+        Probe("get", "/notifications/", NO_DATA),
+        Probe("get", f"/notifications/?before={_a_notice(w) + 1}&unread=1", NO_DATA),
+    ],
+    "notifications:read": lambda w: [
+        Probe("post", f"/notifications/{_a_notice(w)}/read/", NOT_FOUND)
+    ],
+    "notifications:read_all": lambda w: [
+        Probe("post", "/notifications/read-all/", NO_DATA)
+    ],
+    "notifications:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
     "workflow:start": lambda w: [
         Probe(
             "post",
@@ -665,6 +685,16 @@ API_OPS: dict[str, Entry] = {
             True,
         ),
     ],
+    "notifications_list": lambda w: [
+        Probe("get", f"{API}/notifications", NO_DATA),
+        Probe("get", f"{API}/notifications?before={_a_notice(w) + 1}", NO_DATA),
+    ],
+    "notifications_mark_read": lambda w: [
+        Probe(
+            "post", f"{API}/notifications/read", NO_DATA, {"ids": [_a_notice(w)]}, True
+        ),
+        Probe("post", f"{API}/notifications/read", NO_DATA, {}, True),
+    ],
     "routes_list": get(f"{API}/routes"),
     "route_get": get(f"{API}/routes/alpha-route", NOT_FOUND),
     "route_create": lambda w: [
@@ -733,6 +763,7 @@ ADMIN_MODELS: dict[str, Callable[[World], int | None]] = {
     "documents.documenttype": lambda w: w.ids["documents.documenttype"],
     "documents.folder": lambda w: w.ids["documents.folder"],
     "documents.counterparty": lambda w: w.ids["documents.counterparty"],
+    "notifications.notification": _a_notice,
     # Platform-only models: organisation admins have no access at all.
     "auth.group": lambda w: None,
     "django_tasks_database.dbtaskresult": lambda w: None,
