@@ -73,7 +73,12 @@ class WorkCalendar:
         return datetime.combine(day, moment.timetz())
 
     def within_working_hours(self, moment: datetime) -> datetime:
-        """Moved into the day's working hours: a night-time reminder waits till 9."""
+        """Moved into working hours: a night-time reminder waits till the day starts,
+        an evening one comes at the day's end, one on a day off the working day
+        before (earlier, never later than asked, as a reminder must be)."""
+        if not self.is_working_day(moment.date()):
+            day = self.previous_working_day(moment.date(), 1)
+            return datetime.combine(day, self.day_ends, moment.tzinfo)
         if moment.time() < self.day_starts:
             return datetime.combine(moment.date(), self.day_starts, moment.tzinfo)
         if moment.time() > self.day_ends:
