@@ -568,8 +568,8 @@ def build_report(
     by_route: dict[int, list[float]] = defaultdict(list)
     by_stage: dict[tuple[int, str], list[float]] = defaultdict(list)
     everything: list[float] = []
-    for uid, did, rid, skey, opened, decided in durations:
-        seconds = _seconds(opened, decided)
+    for uid, did, rid, skey, opened, decided_at in durations:
+        seconds = _seconds(opened, decided_at)
         by_person[uid].append(seconds)
         by_department[did].append(seconds)
         by_route[rid].append(seconds)
