@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sogla.notifications.delivery import (
-    LEASE,
     MAX_ATTEMPTS,
     backoff,
     notifications_deliver_due,
@@ -30,6 +29,8 @@ from tests.conftest import Tenant, make_tenant
 from tests.factories import UserFactory
 from tests.notifications.conftest import Smtp, body, start_approval, subject
 from tests.workflow.conftest import decide
+
+LEASE = timedelta(seconds=300)  # SOGLA_NOTIFICATION_LEASE_SECONDS' default
 
 LINK = re.compile(r"http://testserver(/\S+)")
 
@@ -132,7 +133,8 @@ def test_guests_and_unknown_kinds_get_a_generic_mail(
         context={
             **context,
             "field": "end_date",
-            "field_label": "End date",
+            "label_en": "End date",
+            "label_ru": "Дата окончания",
             "date": "2026-03-31",
         },
         idempotency_key="field",
@@ -143,7 +145,7 @@ def test_guests_and_unknown_kinds_get_a_generic_mail(
     assert subject(guest).startswith(f"Notification: {flow.document.number}")
     assert f"/documents/{flow.document.pk}/" in body(guest, "plain")
     reminder = by_to[tenant_a.initiator.email]
-    assert "End date" in subject(reminder)
+    assert "Дата окончания" in subject(reminder)
     assert "2026" in subject(reminder)
 
 

@@ -56,7 +56,13 @@ BACKOFF = (
     timedelta(hours=12),
     timedelta(hours=24),
 )
-LEASE = timedelta(minutes=5)
+
+
+def _lease() -> timedelta:
+    """How long a claimed row is this worker's (``SOGLA_NOTIFICATION_LEASE_SECONDS``)."""
+    return timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+
+
 DB_RETRIES = 6
 ERROR_MAX = 2000
 
@@ -107,7 +113,7 @@ def _claim(
     *, now: datetime, limit: int, only: Iterable[int] | None = None
 ) -> list[Notification]:
     """Lease up to ``limit`` due rows to this worker and return them, loaded."""
-    lease = now + LEASE
+    lease = now + _lease()
 
     def claim() -> list[int]:
         with transaction.atomic():
@@ -312,7 +318,7 @@ def _deliver(
 ) -> int:
     facts = _load_facts(rows)
     started = time.monotonic()
-    budget = LEASE.total_seconds() / 2
+    budget = _lease().total_seconds() / 2
     mailer = _Mailer()
     sent = 0
     try:

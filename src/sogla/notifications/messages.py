@@ -213,7 +213,7 @@ def headline(
     if kind == "step_unresolved":
         return _("Nobody to assign: %(doc)s") % {"doc": doc}
     if kind == "field_reminder":
-        label = str(ctx.get("field_label") or ctx.get("field") or "")
+        label = field_label(ctx)
         date = plain_date(ctx.get("date"))
         if label and date:
             return _("Reminder: %(doc)s — %(field)s on %(date)s") % {
@@ -274,6 +274,12 @@ def lead(row: Notification, facts: Facts, zone: zoneinfo.ZoneInfo) -> str:
     if kind == "field_reminder":
         return _("A date of this document is coming up.")
     return _("There is news about a document you take part in.")
+
+
+def field_label(ctx: Mapping[str, Any]) -> str:
+    """A date reminder's field, by its label in the reader's language."""
+    language = "ru" if (translation.get_language() or "").startswith("ru") else "en"
+    return str(ctx.get(f"label_{language}") or ctx.get("field") or "")
 
 
 def outcome_word(outcome: str) -> str:
@@ -381,7 +387,7 @@ def build_email(
         }:
             rows.append((_("Deadline"), long_when(due, zone)))
         if row.kind == "workflow.field_reminder":
-            label = str(ctx.get("field_label") or ctx.get("field") or "")
+            label = field_label(ctx)
             if label:
                 rows.append((label, plain_date(ctx.get("date"))))
         decisions = [

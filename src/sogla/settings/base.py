@@ -192,6 +192,9 @@ DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Sogla <sogla@localhost>")
 EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 # Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
 NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
+# A worker's claim on a notification it is sending; after it, another worker may
+# retry (a worker killed mid-send is taken over this much later).
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
 
 # Background tasks: the database backend needs no broker; larger installations may
 # use Redis + RQ (pip install "sogla[rq]", SOGLA_TASKS_BACKEND=rq, SOGLA_REDIS_URL,

@@ -505,6 +505,7 @@ class _Apply:
                     {
                         "task": task_pks.get(effect.task_id or ""),
                         "stage": effect.stage,
+                        **self.stall_hours(effect.kind),
                         **{k: str(v) for k, v in effect.data.items()},
                     },
                     # the stall alert's list is written by the route's author
@@ -682,6 +683,10 @@ class _Apply:
             self.schedule_reminder(action.remind)
         if action.generate:
             self.audit("process.action_not_supported", {"action": "generate", **where})
+
+    def stall_hours(self, kind: str) -> dict[str, int]:
+        alert = self.loaded.definition.stall_alert
+        return {"hours": alert.hours} if kind == "stage_stalled" and alert else {}
 
     def schedule_reminder(self, remind: Remind) -> None:
         """A field-date reminder: one per document, field and lead time.
