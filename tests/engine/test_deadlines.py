@@ -282,3 +282,14 @@ def test_a_wait_step_can_wait_a_length_of_time_or_a_date_plus_days() -> None:
     h.now = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
     h.fire("wait:1:w:pause")
     assert h.s.timers["wait:1:v:until"].at == datetime(2025, 4, 1, 18, 0, tzinfo=UTC)
+
+
+def test_a_reminder_fired_after_the_deadline_stays_silent() -> None:
+    h = Harness(route(stage("s", approve("a", due={"hours": 8}))))
+    h.start()
+    t = h.only()
+    h.later(hours=9)  # the worker was down past the deadline
+    h.fire(f"remind:{t.id}")
+    assert h.effects == ()
+    h.fire(f"due:{t.id}")
+    assert h.of(fx.Notify)[0].kind == "overdue"

@@ -915,6 +915,8 @@ class _Run:
             if task.state is not TaskState.OPEN:  # pragma: no cover - cancelled with it
                 return
             if timer.kind is TimerKind.REMINDER:
+                if task.due_at is not None and task.due_at <= self.now:
+                    return  # fired late (the worker was down): the overdue notice says it
                 recipients: tuple[str, ...] = (task.participant.ref,)
             elif timer.kind is TimerKind.DUE:
                 self.task(task.id).overdue = True
