@@ -212,6 +212,7 @@ ALPHA_ROUTE = {
                     "key": "head",
                     "kind": "approve",
                     "assignee": {"department_head": "initiator"},
+                    "due": {"working_days": 2},
                 }
             ],
         }
@@ -332,6 +333,11 @@ def _a_notice(w: World) -> int:
     return Notification.objects.filter(organisation=w.a.org).values_list(
         "pk", flat=True
     )[0]
+
+
+def _a_timer(w: World) -> int:
+    """A timer of tenant A (the deadline of the running approval's task)."""
+    return Timer.objects.filter(organisation=w.a.org).values_list("pk", flat=True)[0]
 
 
 def _b_document(w: World) -> int:
@@ -764,6 +770,7 @@ ADMIN_MODELS: dict[str, Callable[[World], int | None]] = {
     "documents.folder": lambda w: w.ids["documents.folder"],
     "documents.counterparty": lambda w: w.ids["documents.counterparty"],
     "notifications.notification": _a_notice,
+    "workflow.timer": _a_timer,
     # Platform-only models: organisation admins have no access at all.
     "auth.group": lambda w: None,
     "django_tasks_database.dbtaskresult": lambda w: None,

@@ -10,7 +10,7 @@ zone and ends at the assignee's working day in their own time zone.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +20,14 @@ from sogla.core.models import AuditEvent
 from sogla.notifications.models import Notification
 from sogla.orgs.models import CalendarDay, User, WorkingCalendar
 from sogla.worker import Worker
-from sogla.workflow.models import Process, Task, TaskState, Timer, TimerState
+from sogla.workflow.models import (
+    Process,
+    RouteTemplate,
+    Task,
+    TaskState,
+    Timer,
+    TimerState,
+)
 from sogla.workflow.services import calendar_cache_clear
 from tests.conftest import Tenant
 from tests.workflow.conftest import (
@@ -72,7 +79,7 @@ def sent(kind: str) -> list[str]:
 def started(
     tenant: Tenant, definition: dict, moment: datetime, **values: object
 ) -> Process:
-    template = publish(tenant, definition)
+    template = publish(tenant, definition, key=f"route-{RouteTemplate.objects.count()}")
     with time_machine.travel(moment, tick=False):
         return start(tenant, template, make_document(tenant, **values))
 
@@ -288,3 +295,50 @@ def test_an_unknown_manager_is_recorded_not_dropped(tenant_a: Tenant) -> None:
     assert sent("escalated") == []
     unresolved = AuditEvent.objects.get(verb="process.notify_unresolved")
     assert unresolved.payload["reason"] == "the assignee has no active manager"
+
+
+def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """T46: a timer whose firing keeps failing does not stop the others."""
+    from sogla.workflow import services
+    from sogla.workflow.incidents import MAX_ATTEMPTS, timers_retry
+
+    definition = route(
+        stage("s", approve("m", {"user": tenant_a.colleague.username})),
+        on_finish=[{"remind": {"before_field": "end_date", "days": 1}}],
+    )
+    poisoned = started(
+        tenant_a, definition, at(2026, 3, 2, 10, 0), end_date="2026-03-04"
+    )
+    with time_machine.travel(at(2026, 3, 2, 11, 0), tick=False):
+        decide(tenant_a.colleague, open_task(poisoned, tenant_a.colleague))
+    lawyer = person(tenant_a, "lawyer")
+    healthy = started(
+        tenant_a,
+        route(stage("l", approve("l", {"user": lawyer.username}, due={"hours": 1}))),
+        at(2026, 3, 2, 10, 0),
+    )
+
+    def broken(*args: object) -> bool:
+        raise RuntimeError("a bug in the reminder")
+
+    monkeypatch.setattr(services, "_field_reminder_fire", broken)
+    moment = at(2026, 3, 3, 9, 0)
+    for _attempt in range(MAX_ATTEMPTS):
+        sweep(moment)
+        moment += timedelta(hours=3)  # past every back-off
+    timer = Timer.objects.get(process=poisoned, kind="field_reminder")
+    assert (timer.state, timer.attempts) == (TimerState.FAILED, MAX_ATTEMPTS)
+    assert "a bug in the reminder" in timer.last_error
+    # the other process's timers fired as usual
+    assert open_task(healthy, lawyer).overdue
+
+    monkeypatch.undo()  # the fix is deployed; an administrator retries
+    with time_machine.travel(moment, tick=False):
+        assert timers_retry(actor=tenant_a.admin, timers=[timer]) == 1
+    sweep(moment)
+    timer.refresh_from_db()
+    assert timer.state == TimerState.FIRED
+    assert sent("field_reminder") == [tenant_a.initiator.username]
+    assert AuditEvent.objects.filter(verb="timer.retried").count() == 1

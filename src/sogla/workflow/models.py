@@ -314,6 +314,7 @@ class TimerState(models.TextChoices):
     PENDING = "pending", _("Pending")
     FIRED = "fired", _("Fired")
     CANCELLED = "cancelled", _("Cancelled")
+    FAILED = "failed", _("Failed")
 
 
 FIELD_REMINDER = "field_reminder"  # a Timer kind the engine does not know
@@ -340,6 +341,8 @@ class Timer(TenantModel):
     )
     fired_at = models.DateTimeField(null=True, blank=True)
     payload = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]

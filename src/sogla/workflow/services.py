@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,6 +87,7 @@ from sogla.orgs.calendars import work_calendar
 from sogla.orgs.models import Department, Organisation, Role, User
 from sogla.workflow import repository
 from sogla.workflow.errors import ProcessConflict, TaskClosed, WorkflowError
+from sogla.workflow.incidents import timer_failed
 from sogla.workflow.models import (
     FIELD_REMINDER,
     Channel,
@@ -1757,8 +1758,14 @@ def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
     )
     fired = 0
     for timer_id in due:
-        if timer_fire(timer_id=timer_id, now=moment):
-            fired += 1
+        try:
+            fired += timer_fire(timer_id=timer_id, now=moment)
+        except ProcessConflict:
+            continue  # a decision changed the process meanwhile: the next sweep
+        except DatabaseError:
+            raise  # not the timer's fault: the worker backs off and sweeps again
+        except Exception as error:  # a poison timer must not stop the others (T46)
+            timer_failed(timer_id, error, moment)
     return fired
 
 

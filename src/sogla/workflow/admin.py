@@ -1,0 +1,69 @@
+"""Timers in the admin: the incidents (failed timers) and a "retry" action (T46).
+
+Scoped to the administrator's organisation by :mod:`sogla.core.admin`. Timers are
+written only by the services and the worker; the admin never edits them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy, ngettext
+
+from sogla.core.admin import OrgScopedAdmin
+from sogla.orgs.models import User
+from sogla.workflow.incidents import timers_retry
+from sogla.workflow.models import Timer
+
+
+@admin.register(Timer)
+class TimerAdmin(OrgScopedAdmin):
+    list_display = ["due_at", "kind", "process", "state", "attempts", "short_error"]
+    list_filter = ["state", "kind"]
+    search_fields = ["process__document__number", "engine_id"]
+    list_select_related = ["process__document"]
+    ordering = ["-due_at"]
+    actions = ["retry"]
+    fields = (
+        "process",
+        "engine_id",
+        "kind",
+        "target",
+        "due_at",
+        "state",
+        "fired_at",
+        "attempts",
+        "last_error",
+        "payload",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("last error"))
+    def short_error(self, obj: Timer) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description=gettext_lazy("Retry the selected failed timers"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Timer]) -> None:
+        if not isinstance(request.user, User):
+            return
+        count = timers_retry(actor=request.user, timers=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d timer will fire again.", "%(n)d timers will fire again.", count
+            )
+            % {"n": count},
+            messages.SUCCESS,
+        )
