@@ -10,7 +10,7 @@ zone and ends at the assignee's working day in their own time zone.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -342,3 +342,26 @@ def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
     assert timer.state == TimerState.FIRED
     assert sent("field_reminder") == [tenant_a.initiator.username]
     assert AuditEvent.objects.filter(verb="timer.retried").count() == 1
+
+
+def test_deadlines_across_a_dst_change_end_at_local_working_hours(
+    tenant_a: Tenant,
+) -> None:
+    """Berlin moves to summer time on Sunday 29 March 2026 (UTC+1 -> UTC+2)."""
+    tenant_a.org.time_zone = "Europe/Berlin"
+    tenant_a.org.save()
+    calendar_cache_clear()
+    berlin = ZoneInfo("Europe/Berlin")
+    lawyer = person(tenant_a, "lawyer")
+    definition = route(
+        stage("s", approve("l", {"user": lawyer.username}, due={"working_days": 1}))
+    )
+    process = started(tenant_a, definition, datetime(2026, 3, 27, 10, 0, tzinfo=berlin))
+    due = open_task(process, lawyer).due_at
+    assert due == datetime(2026, 3, 30, 18, 0, tzinfo=berlin)
+    assert due is not None
+    assert due.astimezone(UTC).hour == 16  # 18:00 CEST
+    sweep(datetime(2026, 3, 30, 15, 59, tzinfo=UTC))  # 17:59 in Berlin: not yet
+    assert sent("overdue") == []
+    sweep(datetime(2026, 3, 30, 16, 0, tzinfo=UTC))
+    assert lawyer.username in sent("overdue")

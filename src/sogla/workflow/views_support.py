@@ -490,6 +490,7 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
         "process.reminder_scheduled": _("A date reminder is set for %(at)s"),
         "process.reminder_skipped": _("A date reminder could not be set"),
         "process.reminder_sent": _("The date reminder was sent"),
+        "timer.retried": _("restarted a failed timer"),
     }
     detail = ""
     if verb == "task.decided":
