@@ -18,13 +18,13 @@ transaction saved the process first: ``ConcurrentUpdate``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from sogla.engine.commands import Command, Decide, Reassign, Resubmit, TimerFired
@@ -124,7 +124,7 @@ def _task_run(row: m.Task) -> TaskRun:
     )
 
 
-def _task_columns(task: TaskRun) -> dict[str, Any]:
+def task_columns(task: TaskRun) -> dict[str, Any]:
     person = task.participant
     obo = task.on_behalf_of
     return {
@@ -235,6 +235,229 @@ def lock_process(process_id: int, organisation_id: int) -> m.Process:
     return rows.select_related("route_version").get()
 
 
+def lock_task(task_pk: int, organisation_id: int) -> m.Task:
+    """A task row with its process (and route version), the process locked as in
+    ``lock_process``: one statement instead of two. The task's own columns are
+    read again by ``load``, under the lock."""
+    rows = m.Task.objects.filter(
+        pk=task_pk,
+        organisation_id=organisation_id,
+        process__organisation_id=organisation_id,
+    )
+    if connection.features.has_select_for_update:
+        rows = rows.select_for_update(of=("process",))
+    return rows.select_related("process__route_version").get()
+
+
+# --- the current stage's rows in one statement ----------------------------------------
+#
+# The stage runs, step runs, tasks and pending timers a command needs are read with a
+# single UNION ALL. Each table's columns go into typed slots (text, integer, time,
+# boolean, JSON); the other tables' slots are NULL, so every column of the union has
+# one type on every database. Values go through Django's converters for their field,
+# then ``Model.from_db`` builds the rows, as a queryset would.
+
+_UNION_MODELS: tuple[type[Model], ...] = (m.StageRun, m.StepRun, m.Task, m.Timer)
+# The columns the engine's state is built from (other columns stay deferred).
+_STATE_FIELDS: dict[type[Model], tuple[str, ...]] = {
+    m.StageRun: (
+        "id",
+        "round",
+        "stage_key",
+        "index",
+        "state",
+        "reason",
+        "opened_at",
+        "finished_at",
+    ),
+    m.StepRun: (
+        "id",
+        "round",
+        "stage_key",
+        "step_key",
+        "kind",
+        "state",
+        "reason",
+        "quorum",
+        "task_ids",
+    ),
+    m.Task: (
+        "id",
+        "engine_id",
+        "round",
+        "stage_key",
+        "step_key",
+        "kind",
+        "assignee",
+        "guest_email",
+        "on_behalf_of",
+        "state",
+        "outcome",
+        "comment",
+        "due_at",
+        "decided_at",
+        "decided_by_ref",
+        "files_sha256",
+        "request_id",
+        "closed_reason",
+        "carried_from",
+        "overdue",
+        "created_at",
+    ),
+    m.Timer: ("id", "engine_id", "kind", "target", "due_at"),
+}
+_SLOT_KINDS = ("int", "text", "dt", "bool", "json")
+_KIND_OF = {
+    "AutoField": "int",
+    "BigAutoField": "int",
+    "ForeignKey": "int",
+    "IntegerField": "int",
+    "BigIntegerField": "int",
+    "PositiveIntegerField": "int",
+    "PositiveBigIntegerField": "int",
+    "CharField": "text",
+    "TextField": "text",
+    "EmailField": "text",
+    "SlugField": "text",
+    "DateTimeField": "dt",
+    "BooleanField": "bool",
+    "JSONField": "json",
+}
+
+
+@dataclass(frozen=True)
+class _Branch:
+    model: type[Model]
+    select: str  # the SELECT list of this table's branch
+    slots: tuple[int, ...]  # the position of each concrete field in a row
+    attnames: tuple[str, ...]
+    converters: tuple[tuple[Any, tuple[Any, ...]], ...]  # (column, converters)
+    ordering: tuple[str, ...]
+
+
+# Each table's Meta.ordering within one process.
+_STATE_ORDER: dict[type[Model], tuple[str, ...]] = {
+    m.StageRun: ("round", "index"),
+    m.StepRun: ("round", "id"),
+    m.Task: ("id",),
+    m.Timer: ("due_at", "id"),
+}
+
+_shapes: dict[str, tuple[_Branch, ...]] = {}
+
+
+def _slot_types() -> dict[str, str]:
+    from django.db import models
+
+    return {
+        "int": "bigint",
+        "text": "text",
+        "dt": models.DateTimeField().db_type(connection) or "timestamp",
+        "bool": models.BooleanField().db_type(connection) or "boolean",
+        "json": models.JSONField().db_type(connection) or "text",
+    }
+
+
+def _shape() -> tuple[_Branch, ...]:
+    """The union's branches for this database (computed once per vendor)."""
+    shape = _shapes.get(connection.vendor)
+    if shape is not None:
+        return shape
+    quote = connection.ops.quote_name
+    fields: dict[type[Model], list[Field[Any, Any]]] = {}
+    for model in _UNION_MODELS:
+        fields[model] = []
+        for name in _STATE_FIELDS[model]:
+            found = model._meta.get_field(name)
+            assert isinstance(found, Field)  # noqa: S101 - concrete columns only
+            fields[model].append(found)
+    widths = {
+        kind: max(
+            sum(1 for f in fields[model] if _KIND_OF[f.get_internal_type()] == kind)
+            for model in _UNION_MODELS
+        )
+        for kind in _SLOT_KINDS
+    }
+    start: dict[str, int] = {}
+    position = 1  # column 0 is the table's tag
+    for kind in _SLOT_KINDS:
+        start[kind] = position
+        position += widths[kind]
+    types = _slot_types()
+    branches = []
+    for tag, model in enumerate(_UNION_MODELS):
+        columns = [
+            f"CAST(NULL AS {types[k]})" for k in _SLOT_KINDS for _ in range(widths[k])
+        ]
+        used = dict.fromkeys(_SLOT_KINDS, 0)
+        slots = []
+        converters = []
+        table = model._meta.db_table
+        for f in fields[model]:
+            kind = _KIND_OF[f.get_internal_type()]
+            slot = start[kind] + used[kind]
+            used[kind] += 1
+            columns[slot - 1] = f"{quote(table)}.{quote(f.column or f.name)}"
+            slots.append(slot)
+            col = f.get_col(table)
+            convert = connection.ops.get_db_converters(col) + col.get_db_converters(
+                connection
+            )
+            converters.append((col, tuple(convert)))
+        branches.append(
+            _Branch(
+                model=model,
+                select=f"SELECT {tag}, " + ", ".join(columns),
+                slots=tuple(slots),
+                attnames=tuple(f.attname for f in fields[model]),
+                converters=tuple(converters),
+                ordering=_STATE_ORDER[model],
+            )
+        )
+    shape = tuple(branches)
+    _shapes[connection.vendor] = shape
+    return shape
+
+
+def _rows(
+    process: m.Process, where: Sequence[tuple[str, Sequence[Any]]]
+) -> tuple[list[Any], ...]:
+    """One statement: the rows of each union table matching its WHERE clause."""
+    branches = _shape()
+    sql = []
+    params: list[Any] = []
+    for branch, (condition, values) in zip(branches, where, strict=True):
+        table = connection.ops.quote_name(branch.model._meta.db_table)
+        sql.append(
+            f"{branch.select} FROM {table} WHERE {table}.process_id = %s "
+            f"AND ({condition})"
+        )
+        params += [process.pk, *values]
+    found: tuple[list[Any], ...] = tuple([] for _ in branches)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(sql), params)
+        for record in cursor.fetchall():
+            branch = branches[record[0]]
+            values = []
+            for slot, (col, converters) in zip(
+                branch.slots, branch.converters, strict=True
+            ):
+                value = record[slot]
+                for converter in converters:
+                    value = converter(value, col, connection)
+                values.append(value)
+            found[record[0]].append(
+                branch.model.from_db(connection.alias, list(branch.attnames), values)
+            )
+    for branch, rows in zip(branches, found, strict=True):
+        order = branch.ordering
+        rows.sort(key=lambda row: tuple(getattr(row, name) for name in order))
+        for row in rows:
+            if isinstance(row, m.StageRun | m.StepRun | m.Task | m.Timer):
+                row.process = process  # as select_related would
+    return found
+
+
 def load(
     process: m.Process, command: Command | None = None, *, task_id: str = ""
 ) -> Loaded:
@@ -248,24 +471,34 @@ def load(
     stage_key = definition.stages[index].key
     round_ = process.round
 
-    stage_rows = list(
-        m.StageRun.objects.filter(process=process, round=round_, stage_key=stage_key)
+    this_stage = "round = %s AND stage_key = %s"
+    step_where, step_params = this_stage, [round_, stage_key]
+    task_where, task_params = (
+        f"({this_stage}) OR state = %s",
+        [
+            round_,
+            stage_key,
+            TaskState.OPEN.value,
+        ],
     )
-    step_filter = Q(round=round_, stage_key=stage_key)
-    task_filter = Q(round=round_, stage_key=stage_key) | Q(state=TaskState.OPEN)
     named = task_id or _named_task(command)
     if named:
-        task_filter |= Q(engine_id=named)
+        task_where += " OR engine_id = %s"
+        task_params.append(named)
     if isinstance(command, Resubmit) and definition.on_return.reask == "not_approved":
         # The new round carries over positive decisions of this one (all stages).
-        step_filter |= Q(round=round_)
-        task_filter |= Q(round=round_)
-    step_rows = list(m.StepRun.objects.filter(step_filter, process=process))
-    task_rows = list(m.Task.objects.filter(task_filter, process=process))
-    timer_rows = list(
-        m.Timer.objects.filter(process=process, state=m.TimerState.PENDING).exclude(
-            kind=m.FIELD_REMINDER
-        )
+        step_where += " OR round = %s"
+        step_params.append(round_)
+        task_where += " OR round = %s"
+        task_params.append(round_)
+    stage_rows, step_rows, task_rows, timer_rows = _rows(
+        process,
+        [
+            (this_stage, [round_, stage_key]),
+            (step_where, step_params),
+            (task_where, task_params),
+            ("state = %s AND kind <> %s", [m.TimerState.PENDING, m.FIELD_REMINDER]),
+        ],
     )
 
     tasks = {row.engine_id: _task_run(row) for row in task_rows}
@@ -431,12 +664,12 @@ def _write_rows(
                 m.Task(
                     organisation_id=org_id,
                     process=process,
-                    **{**_task_columns(task), **extra},
+                    **{**task_columns(task), **extra},
                 )
             )
         elif _changed(old_task, task) or extra:
-            columns = _task_columns(task)
-            old_columns = _task_columns(old_task)
+            columns = task_columns(task)
+            old_columns = task_columns(old_task)
             changes = {k: v for k, v in columns.items() if old_columns[k] != v}
             changes.update(extra)
             if changes:

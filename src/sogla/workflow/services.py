@@ -17,7 +17,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -1042,6 +1042,12 @@ def _lock_and_load(
         process = repository.lock_process(process_id, org_id)
     except Process.DoesNotExist:
         raise _not_found() from None
+    return _load_locked(process, org_id, command, task_id=task_id)
+
+
+def _load_locked(
+    process: Process, org_id: int, command: Command | None = None, *, task_id: str = ""
+) -> _Locked:
     loaded = repository.load(process, command, task_id=task_id)
     document = _document_for_process(process.document_id, org_id)
     return _Locked(process, loaded, document)
@@ -1118,6 +1124,37 @@ def _task_row_for(actor: User, task_id: int | str) -> Task:
     if actor.pk not in (task.assignee_id, task.on_behalf_of_id):
         raise _not_found()
     return task
+
+
+def _task_locked_for(actor: User, task_id: int | str) -> Task:
+    """``_task_row_for`` with the task's process locked (``repository.lock_task``)."""
+    org_id = _org_id(actor)
+    try:
+        task = repository.lock_task(int(task_id), org_id)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise _not_found() from None
+    if actor.pk not in (task.assignee_id, task.on_behalf_of_id):
+        raise _not_found()
+    return task
+
+
+def _as_read(value: Any) -> Any:
+    """A value as the database hands it back (aware times in UTC)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
+
+
+def _task_as_written(
+    row: Task, process: Process, task: TaskRun, extra: Mapping[str, Any]
+) -> Task:
+    """The task row after ``repository.save`` wrote ``task`` and ``extra``, without
+    reading it back: every engine column comes from ``task``, the rest from
+    ``extra`` (channel, ip, user agent)."""
+    for name, value in {**repository.task_columns(task), **extra}.items():
+        setattr(row, name, _as_read(value))
+    row.process = process
+    return row
 
 
 def task_decide(
@@ -1293,8 +1330,8 @@ def _task_decide(
     meta: RequestMeta,
     moment: datetime | None = None,
 ) -> Task:
-    row = _task_row_for(actor, task_id)
-    locked = _lock_and_load(row.process_id, row.organisation_id, task_id=row.engine_id)
+    row = _task_locked_for(actor, task_id)
+    locked = _load_locked(row.process, row.organisation_id, task_id=row.engine_id)
     loaded = locked.loaded
     task = loaded.state.tasks[row.engine_id]
     if request_id and task.request_id == request_id and task.outcome == outcome:
@@ -1350,7 +1387,9 @@ def _task_decide(
         target=str(row.pk),
     )
     apply.run(result.effects)
-    return Task.objects.select_related("process").get(pk=row.pk)
+    return _task_as_written(
+        row, locked.process, result.state.tasks[task.id], extra[task.id]
+    )
 
 
 RESULT_FILE_KINDS = frozenset({"task", "request_info"})
