@@ -208,3 +208,50 @@ document.addEventListener("keydown", (event) => {
   const row = event.target.closest("[data-row-link]");
   if (row && event.target === row) window.location.href = row.getAttribute("data-row-link");
 });
+
+// Live parts ---------------------------------------------------------------------
+// <body data-live-refresh="30"> re-reads the page every 30 s while it is visible and
+// replaces each [data-live][id] element that changed (the card's route map, the
+// inbox list, the task counters, the bell): overdue tasks turn red by themselves.
+// It waits while the person works inside a live part (focus, an open <details>).
+function livePartsBusy(parts) {
+  const active = document.activeElement;
+  return parts.some(
+    (part) =>
+      (active && active !== document.body && part.contains(active)) ||
+      part.querySelector("details[open]"),
+  );
+}
+
+async function refreshLiveParts() {
+  if (document.visibilityState !== "visible") return;
+  const parts = Array.from(document.querySelectorAll("[data-live][id]"));
+  if (!parts.length || livePartsBusy(parts)) return;
+  let response;
+  try {
+    response = await fetch(window.location.href, {
+      credentials: "same-origin",
+      headers: { "X-Sogla-Live": "1" },
+    });
+  } catch {
+    return; // offline for a moment: try again next time
+  }
+  if (!response.ok || response.redirected) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  if (livePartsBusy(parts)) return;
+  for (const part of parts) {
+    const next = fresh.getElementById(part.id);
+    if (next && next.outerHTML !== part.outerHTML) {
+      part.replaceWith(next);
+      htmx.process(next);
+    }
+  }
+}
+
+const liveSeconds = Number(document.body.dataset.liveRefresh || 0);
+if (liveSeconds > 0) {
+  window.setInterval(refreshLiveParts, liveSeconds * 1000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") refreshLiveParts();
+  });
+}
