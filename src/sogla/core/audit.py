@@ -13,7 +13,9 @@ import hashlib
 import json
 import math
 import re
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -189,23 +191,108 @@ def audit_record(
         "user_agent": clean_user_agent(meta.user_agent),
     }
     canonical_json(fields["payload"])  # refuse what cannot be hashed before writing
-    return _append(fields)
+    return _record(fields)
+
+
+# The chain head (seq, hash) this process last wrote or read, per database and
+# organisation. It is only a guess: the head's UPDATE names it in its WHERE clause
+# (a compare-and-set), so a stale guess updates nothing and the locked read follows.
+_heads: dict[tuple[str, int], tuple[int, str]] = {}
+_batch = threading.local()
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Append the events recorded inside the block together, when it ends.
+
+    For one command's transaction: the events keep the order they were recorded
+    in and each one's hash chains the previous one as if appended one by one, but
+    the chain head is moved once and the events are inserted with one statement.
+    ``audit_record`` returns the event unsaved until the block ends (its ``seq``
+    and ``hash`` are set then). An exception discards the events (the caller's
+    transaction rolls back). Nested blocks append with the outermost one.
+    """
+    if getattr(_batch, "events", None) is not None:
+        yield
+        return
+    _batch.events = []
+    try:
+        yield
+        events: list[AuditEvent] = _batch.events
+    finally:
+        _batch.events = None
+    if events:
+        by_org: dict[int, list[AuditEvent]] = {}
+        for event in events:
+            by_org.setdefault(event.organisation_id, []).append(event)
+        for organisation_id, chain in by_org.items():
+            _append(organisation_id, chain)
+
+
+def _record(fields: dict[str, Any]) -> AuditEvent:
+    event = AuditEvent(**fields, created_at=timezone.now())
+    pending: list[AuditEvent] | None = getattr(_batch, "events", None)
+    if pending is not None:
+        pending.append(event)
+    else:
+        _append(fields["organisation_id"], [event])
+    return event
+
+
+def _link(chain: list[AuditEvent], seq: int, prev_hash: str) -> tuple[int, str]:
+    """Number and hash the events after (seq, prev_hash); the new head."""
+    for event in chain:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev_hash
+        body = event_body(
+            organisation_id=event.organisation_id,
+            seq=seq,
+            created_at=event.created_at,
+            actor_id=event.actor_id,
+            actor_label=event.actor_label,
+            verb=event.verb,
+            target_type=event.target_type,
+            target_id=event.target_id,
+            document_id=event.document_id,
+            payload=event.payload,
+            ip=event.ip,
+            user_agent=event.user_agent,
+            prev_hash=prev_hash,
+        )
+        prev_hash = event.hash = event_hash(prev_hash, body)
+    return seq, prev_hash
 
 
 @transaction.atomic(savepoint=False)
-def _append(fields: dict[str, Any]) -> AuditEvent:
-    organisation_id = fields["organisation_id"]
-    head = _locked_head(organisation_id)
-    fields.update(
-        seq=head.last_seq + 1, created_at=timezone.now(), prev_hash=head.last_hash
-    )
-    digest = event_hash(head.last_hash, event_body(**fields))
-    event = AuditEvent(**fields, hash=digest)
-    event.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=organisation_id).update(
-        last_seq=event.seq, last_hash=digest
-    )
-    return event
+def _append(organisation_id: int, chain: list[AuditEvent]) -> None:
+    """Append ``chain`` to the organisation's log and move its head.
+
+    When this process knows the head, one UPDATE ``WHERE last_seq = .. AND
+    last_hash = ..`` both checks it and moves it (and holds the row lock, as
+    ``_locked_head`` does); otherwise, or when someone else appended meanwhile,
+    the head is read under a lock first.
+    """
+    key = (AuditChainHead.objects.db, organisation_id)
+    heads = AuditChainHead.objects.filter(pk=organisation_id)
+    known = _heads.get(key)
+    moved = False
+    if known is not None:
+        last = _link(chain, *known)
+        moved = (
+            heads.filter(last_seq=known[0], last_hash=known[1]).update(
+                last_seq=last[0], last_hash=last[1]
+            )
+            == 1
+        )
+    if not moved:
+        head = _locked_head(organisation_id)
+        last = _link(chain, head.last_seq, head.last_hash)
+        heads.update(last_seq=last[0], last_hash=last[1])
+    if len(chain) == 1:
+        chain[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(chain)
+    _heads[key] = last
 
 
 # --- verifying -----------------------------------------------------------------------

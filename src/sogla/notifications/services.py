@@ -38,6 +38,31 @@ def notification_enqueue(
     inserts nothing and returns the row queued first (even when two transactions
     race: PostgreSQL's ON CONFLICT DO NOTHING waits for the other one).
     """
+    return _insert_once(
+        notification_build(
+            organisation_id=organisation_id,
+            kind=kind,
+            recipient_user=recipient_user,
+            recipient_email=recipient_email,
+            document_id=document_id,
+            context=context,
+            idempotency_key=idempotency_key,
+        )
+    )
+
+
+def notification_build(
+    *,
+    organisation_id: int,
+    kind: str,
+    recipient_user: User | None = None,
+    recipient_email: str = "",
+    document_id: int | None = None,
+    context: Mapping[str, Any],
+    idempotency_key: str,
+) -> Notification:
+    """The unsaved row ``notification_enqueue`` would insert (same checks), for
+    ``notifications_enqueue_many``."""
     if not kind:
         msg = "a notification needs a kind"
         raise ValueError(msg)
@@ -47,17 +72,23 @@ def notification_enqueue(
     if recipient_user is None and not recipient_email:
         msg = "a notification needs a recipient user or e-mail"
         raise ValueError(msg)
-    return _insert_once(
-        Notification(
-            organisation_id=organisation_id,
-            kind=kind,
-            recipient_user=recipient_user,
-            recipient_email=recipient_email,
-            document_id=document_id,
-            context=dict(context),
-            idempotency_key=idempotency_key,
-        )
+    return Notification(
+        organisation_id=organisation_id,
+        kind=kind,
+        recipient_user=recipient_user,
+        recipient_email=recipient_email,
+        document_id=document_id,
+        context=dict(context),
+        idempotency_key=idempotency_key,
     )
+
+
+def notifications_enqueue_many(rows: Sequence[Notification]) -> None:
+    """Queue rows from ``notification_build`` with one INSERT, idempotently as
+    ``notification_enqueue`` does (a key already queued, or repeated in ``rows``,
+    inserts nothing), without reading the rows back."""
+    if rows:
+        Notification.objects.bulk_create(list(rows), ignore_conflicts=True)
 
 
 @transaction.atomic(savepoint=False)

@@ -21,8 +21,8 @@ from sogla.engine.definition import Assignee
 from sogla.engine.run import Unresolved
 from sogla.engine.states import Participant
 from sogla.orgs.access import manager_of
-from sogla.orgs.models import Department, User
-from sogla.orgs.selectors import active_delegate, role_holders
+from sogla.orgs.models import Delegation, Department, User
+from sogla.orgs.selectors import active_delegate, delegations_in_force, role_holders
 
 
 def document_facts(
@@ -65,6 +65,9 @@ class Resolver:
         self.today = today or timezone.localdate()
         self.fields: dict[str, Any] = {**(document.fields or {}), **(answers or {})}
         self._zones: dict[str, str] = {}
+        self._in_force: dict[int, Delegation] | None = None
+        # The active users of this organisation the resolver assigned, by id.
+        self.users: dict[int, User] = {}
 
     def __call__(self, assignee: Assignee) -> Sequence[Participant] | Unresolved:
         try:
@@ -84,12 +87,19 @@ class Resolver:
         return [self._delegated(u) for u in active]
 
     def _delegated(self, user: User) -> Participant:
-        stand_in = active_delegate(user, self.today)
+        if self._in_force is None:  # one query for every person of the command
+            self._in_force = delegations_in_force(self.org_id, self.today)
+        stand_in = active_delegate(user, self.today, self._in_force)
         if stand_in is not None and stand_in.pk != user.pk:
-            self._zones[str(stand_in.pk)] = stand_in.time_zone
+            self._remember(stand_in)
             return Participant.user(stand_in.pk, on_behalf_of=Participant.user(user.pk))
-        self._zones[str(user.pk)] = user.time_zone
+        self._remember(user)
         return Participant.user(user.pk)
+
+    def _remember(self, user: User) -> None:
+        self._zones[str(user.pk)] = user.time_zone
+        if user.is_active and user.organisation_id == self.org_id:
+            self.users[user.pk] = user
 
     def zone(self, person: Participant) -> tzinfo | None:
         """``ctx.zone``: the time zone a person set in their profile, if any."""

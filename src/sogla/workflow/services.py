@@ -25,7 +25,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sogla.core.audit import audit_record
+from sogla.core.audit import audit_batch, audit_record
 from sogla.core.errors import (
     ApplicationError,
     FieldProblem,
@@ -81,7 +81,11 @@ from sogla.engine.definition import (
 from sogla.engine.run import Context, Result, handle
 from sogla.engine.states import REVISION_STEP, Participant, TaskRun
 from sogla.engine.states import TaskState as EngineTaskState
-from sogla.notifications.services import notification_enqueue
+from sogla.notifications.models import Notification
+from sogla.notifications.services import (
+    notification_build,
+    notifications_enqueue_many,
+)
 from sogla.orgs.access import is_org_admin, manager_of
 from sogla.orgs.calendars import work_calendar
 from sogla.orgs.models import Department, Organisation, Role, User
@@ -125,7 +129,8 @@ def _with_retry(call: Callable[[], T]) -> T:
     """Run a transaction; a lost compare-and-set is retried once."""
     for attempt in (1, 2):
         try:
-            with transaction.atomic():
+            # one command, one transaction: its audit events go in together
+            with transaction.atomic(), audit_batch():
                 return call()
         except ConcurrentUpdate:
             if attempt == 2:
@@ -311,6 +316,19 @@ class _Apply:
     template: RouteTemplate | None = None
     users: dict[int, User] = field(default_factory=dict)
     file_fields: frozenset[str] = frozenset()  # present files the engine was shown
+    outbox: list[Notification] = field(default_factory=list)  # see flush()
+
+    def __post_init__(self) -> None:
+        # People already read in this command need no second query in _user.
+        initiator = self.document.initiator
+        if initiator.is_active and initiator.organisation_id == self.org_id:
+            self.users.setdefault(initiator.pk, initiator)
+
+    def know(self, ctx: Context) -> None:
+        """Remember the people the command's resolver assigned (active, ours)."""
+        if isinstance(ctx.resolve, Resolver):
+            for user_id, user in ctx.resolve.users.items():
+                self.users.setdefault(user_id, user)
 
     @property
     def org_id(self) -> int:
@@ -360,23 +378,30 @@ class _Apply:
                 who = f"u{user.pk}" if user is not None else email
                 semantic = f"{self.process.pk}:{kind}:{event}:{who}"
                 digest = hashlib.sha256(semantic.encode()).hexdigest()[:40]
-                notification_enqueue(
-                    organisation_id=self.org_id,
-                    kind=f"workflow.{kind}",
-                    recipient_user=user,
-                    recipient_email=email,
-                    document_id=self.document.pk,
-                    context={
-                        "process": self.process.pk,
-                        "document": self.document.pk,
-                        "number": self.document.number,
-                        "title": self.document.title,
-                        **data,
-                    },
-                    idempotency_key=f"wf:{self.process.pk}:{digest}",
+                self.outbox.append(
+                    notification_build(
+                        organisation_id=self.org_id,
+                        kind=f"workflow.{kind}",
+                        recipient_user=user,
+                        recipient_email=email,
+                        document_id=self.document.pk,
+                        context={
+                            "process": self.process.pk,
+                            "document": self.document.pk,
+                            "number": self.document.number,
+                            "title": self.document.title,
+                            **data,
+                        },
+                        idempotency_key=f"wf:{self.process.pk}:{digest}",
+                    )
                 )
                 queued += 1
         return queued
+
+    def flush(self) -> None:
+        """Queue the notices of ``notify`` calls so far, with one INSERT."""
+        notifications_enqueue_many(self.outbox)
+        self.outbox.clear()
 
     def _user(self, user_id: int) -> User | None:
         if user_id not in self.users:
@@ -562,6 +587,7 @@ class _Apply:
                     "process.finished",
                     {"status": effect.status, "round": state.round},
                 )
+        self.flush()
 
     def set_status(self, key: str | None, meaning: str | None) -> None:
         statuses = StatusDef.objects.filter(doc_type_id=self.document.doc_type_id)
@@ -1367,6 +1393,7 @@ def _task_decide(
     apply = _Apply(
         locked.process, document, loaded, actor, meta, file_fields=frozenset(attached)
     )
+    apply.know(ctx)
     apply.audit(
         "task.decided",
         {
@@ -1728,6 +1755,7 @@ def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
         result = _handle(loaded.definition, loaded.state, command, ctx)
         repository.save(loaded, result.state, fired_timer=claimed.engine_id, now=moment)
         apply = _Apply(process, document, loaded, None, NO_META)
+        apply.know(ctx)
         apply.run(result.effects)
         verb = TIMER_AUDIT.get(claimed.kind)
         if verb is not None:
@@ -1775,6 +1803,7 @@ def _field_reminder_fire(
     event = f"{timer.engine_id}:{day}"
     if not apply.notify("field_reminder", remind.notify, event, data, route_words=True):
         apply.notify("field_reminder", ["initiator"], event, data)
+    apply.flush()
     Timer.objects.filter(pk=timer.pk).update(state=TimerState.FIRED, fired_at=moment)
     apply.audit("process.reminder_sent", {"field": remind.before_field, "date": day})
     return True
