@@ -213,13 +213,14 @@ document.addEventListener("keydown", (event) => {
 // <body data-live-refresh="30"> re-reads the page every 30 s while it is visible and
 // replaces each [data-live][id] element that changed (the card's route map, the
 // inbox list, the task counters, the bell): overdue tasks turn red by themselves.
-// It waits while the person works inside a live part (focus, an open <details>).
+// It waits while the person works inside a live part (focus, an open <details>,
+// a ticked checkbox).
 function livePartsBusy(parts) {
   const active = document.activeElement;
   return parts.some(
     (part) =>
       (active && active !== document.body && part.contains(active)) ||
-      part.querySelector("details[open]"),
+      part.querySelector("details[open], input[type=checkbox]:checked"),
   );
 }
 
@@ -255,3 +256,67 @@ if (liveSeconds > 0) {
     if (document.visibilityState === "visible") refreshLiveParts();
   });
 }
+
+// Inbox keyboard triage (UI.md, screen 2) ---------------------------------------------
+// j/k move between rows, x selects the row for a bulk decision, / goes to the search,
+// Enter opens (the focused number link). Single keys act only outside inputs and can
+// be switched off (remembered in this browser).
+const KEYS_OFF = "sogla-keys-off";
+
+function keysOn() {
+  try {
+    return window.localStorage.getItem(KEYS_OFF) !== "1";
+  } catch {
+    return true;
+  }
+}
+
+function showKeysState() {
+  for (const button of document.querySelectorAll("[data-keys-toggle]")) {
+    button.textContent = button.getAttribute(keysOn() ? "data-on" : "data-off");
+    button.setAttribute("aria-pressed", keysOn() ? "true" : "false");
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-keys-toggle]");
+  if (!button) return;
+  try {
+    if (keysOn()) window.localStorage.setItem(KEYS_OFF, "1");
+    else window.localStorage.removeItem(KEYS_OFF);
+  } catch {
+    /* private mode: stays as it is */
+  }
+  showKeysState();
+});
+document.addEventListener("DOMContentLoaded", showKeysState);
+document.addEventListener("htmx:afterSettle", showKeysState);
+
+document.addEventListener("keydown", (event) => {
+  const table = document.querySelector("[data-inbox-keys]");
+  if (!table || !keysOn() || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest("input, textarea, select, [contenteditable]")) return;
+  const rows = Array.from(table.querySelectorAll("tr.inbox-row"));
+  if (event.key === "/") {
+    const search = document.getElementById("inbox-q");
+    if (search) {
+      event.preventDefault();
+      search.focus();
+    }
+    return;
+  }
+  if (!rows.length || !["j", "k", "x"].includes(event.key)) return;
+  let index = rows.findIndex((row) => row.classList.contains("is-current"));
+  if (event.key === "x") {
+    const box = index >= 0 ? rows[index].querySelector("input[type=checkbox]") : null;
+    if (box) box.checked = !box.checked;
+    return;
+  }
+  if (index >= 0) rows[index].classList.remove("is-current");
+  index = event.key === "j" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0);
+  rows[index].classList.add("is-current");
+  const link = rows[index].querySelector("a.doc-number");
+  if (link) link.focus();
+  event.preventDefault();
+});

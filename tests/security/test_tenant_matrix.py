@@ -476,6 +476,20 @@ WEB: dict[str, Entry] = {
             {"stage": "manager", "step": "head", "users": w.b.colleague.pk},
         )
     ],
+    "workflow:bulk": lambda w: [
+        Probe(
+            "post",
+            "/inbox/bulk/",
+            NOT_FOUND,
+            {"outcome": "approve", "task": [w.task.pk]},
+        ),
+        Probe(
+            "post",
+            "/inbox/bulk/",
+            NOT_FOUND,
+            {"outcome": "acknowledge", "task": [w.task.pk], "confirm": "1"},
+        ),
+    ],
     "workflow:decide": lambda w: [
         Probe(
             "post",

@@ -135,6 +135,24 @@ def document_get(*, user: User, pk: int | str) -> Document:
     return document
 
 
+def current_files_by_document(
+    *, user: User, document_ids: list[int]
+) -> dict[int, list[FileVersion]]:
+    """The current version of each live file of these documents of the user's
+    organisation, by document (one query; for confirmations that name versions)."""
+    found: dict[int, dict[int, FileVersion]] = {}
+    if user.organisation_id is None:
+        return {}
+    rows = FileVersion.objects.filter(
+        file__document_id__in=document_ids,
+        file__document__organisation_id=user.organisation_id,
+        file__archived_at=None,
+    ).select_related("file")
+    for version in rows.order_by("file_id", "version"):
+        found.setdefault(version.file.document_id, {})[version.file_id] = version
+    return {doc: list(files.values()) for doc, files in found.items()}
+
+
 def document_types_for(user: User) -> QuerySet[DocumentType]:
     if user.organisation_id is None:
         return DocumentType.objects.none()

@@ -222,6 +222,7 @@ class RouteDefinition(_Frozen):
     name: Text = Text()
     stall_alert: StallAlert | None = None
     escalate_after: Span | None = None  # default for steps with a deadline
+    bulk_allowed: bool = False  # approve steps may be approved from the inbox in bulk
     on_return: OnReturn = OnReturn()
     stages: list[StageDef] = Field(min_length=1)
     on_finish: list[Action] = []

@@ -57,9 +57,12 @@ def timer_failed(timer_id: int, error: BaseException, now: datetime) -> None:
 @transaction.atomic
 def timers_retry(*, actor: User, timers: Iterable[Timer]) -> int:
     """An administrator puts failed timers of their organisation back to pending."""
-    ids = [t.pk for t in timers if t.organisation_id == actor.organisation_id]
+    org_id = actor.organisation_id
+    if org_id is None:
+        return 0
+    ids = [t.pk for t in timers if t.organisation_id == org_id]
     rows = Timer.objects.filter(
-        pk__in=ids, organisation_id=actor.organisation_id, state=TimerState.FAILED
+        pk__in=ids, organisation_id=org_id, state=TimerState.FAILED
     )
     retried = list(rows.values_list("pk", "process__document_id"))
     rows.update(
@@ -67,7 +70,7 @@ def timers_retry(*, actor: User, timers: Iterable[Timer]) -> int:
     )
     for pk, document_id in retried:
         audit_record(
-            organisation_id=actor.organisation_id,
+            organisation_id=org_id,
             verb="timer.retried",
             actor=actor,
             target_type="timer",

@@ -5,6 +5,7 @@ from sogla.workflow import views
 app_name = "workflow"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/bulk/", views.inbox_bulk, name="bulk"),
     path("documents/<int:pk>/approval/start/", views.start, name="start"),
     path("documents/<int:pk>/approval/resubmit/", views.resubmit, name="resubmit"),
     path("documents/<int:pk>/approval/cancel/", views.cancel, name="cancel"),

@@ -7,6 +7,7 @@ place: 422 for bad input, 409 for a closed task or a conflict).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time
 from typing import Any
 
@@ -28,7 +29,7 @@ from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user as _user
-from sogla.workflow import selectors, services
+from sogla.workflow import bulk, selectors, services
 from sogla.workflow.errors import WorkflowError
 from sogla.workflow.models import Process, RouteTemplate
 from sogla.workflow.views_support import inbox_page
@@ -77,6 +78,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "type_key": doc_type,
         "q": q,
         "filtered": bool(doc_type or q),
+        "bulk_limit": bulk.BULK_LIMIT,
+        "bulk_possible": tab == "mine"
+        and any(row.bulk_outcome for group in page.groups for row in group.rows),
         "is_first_page": not request.GET.get("cursor"),
         "tabs": [
             ("mine", _("Mine")),
@@ -358,3 +362,60 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponseBase:
         return _render_card(request, pk, 409, errors={key: [str(error.message)]})
     messages.success(request, _("Step assigned."))
     return redirect(_card_url(pk))
+
+
+# --- bulk decisions from the inbox ------------------------------------------------------
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()][: bulk.BULK_LIMIT + 1]
+
+
+@login_required
+@require_POST
+@app_errors
+def inbox_bulk(request: HttpRequest) -> HttpResponseBase:
+    """Two steps: the chosen tasks are listed with each document's current file
+    version for confirmation; the confirmed form decides them one by one."""
+    user = _user(request)
+    outcome = request.POST.get("outcome", "")
+    try:
+        if request.POST.get("confirm") != "1":
+            items = bulk.bulk_tasks(
+                actor=user, task_ids=_ids(request.POST.getlist("task")), outcome=outcome
+            )
+            files = doc_selectors.current_files_by_document(
+                user=user, document_ids=[i.task.process.document_id for i in items]
+            )
+            return render(
+                request,
+                "workflow/inbox_bulk.html",
+                {
+                    "outcome": outcome,
+                    "items": items,
+                    "files": files,
+                    "ready": any(not i.problem for i in items),
+                    "request_id": uuid.uuid4().hex,
+                },
+            )
+        confirmed = {
+            pk: request.POST.get(f"sha-{pk}", "")
+            for pk in _ids(request.POST.getlist("task"))
+        }
+        results = bulk.tasks_decide_bulk(
+            actor=user,
+            outcome=outcome,
+            confirmed=confirmed,
+            request_id=request.POST.get("request_id", "") or uuid.uuid4().hex,
+            meta=request_meta(request),
+        )
+    except ValidationFailed as error:
+        for problems in error.by_field().values():
+            for problem in problems:
+                messages.error(request, problem)
+        return redirect(reverse("workflow:inbox"))
+    return render(
+        request,
+        "workflow/inbox_bulk.html",
+        {"outcome": outcome, "results": results, "done": True},
+    )

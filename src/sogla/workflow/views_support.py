@@ -130,6 +130,12 @@ class InboxRow:
     def kind_word(self) -> str:
         return kind_words(self.task.kind)
 
+    @property
+    def bulk_outcome(self) -> str | None:
+        from sogla.workflow.bulk import bulk_outcome
+
+        return bulk_outcome(self.task)
+
 
 @dataclass
 class InboxGroup:
