@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from sogla.documents.models import Document, FieldKind
 from sogla.workflow.models import Process, Task, TaskState
@@ -375,3 +376,55 @@ def test_card_queries_do_not_grow_with_participants(tenant_a: Tenant) -> None:
     many = card_queries(15, "many")
     assert few == many
     assert many <= 20
+
+
+def test_resubmit_with_approvers_added_removed_and_a_new_deadline(flow: Flow) -> None:
+    """The route lets the initiator edit the next round (initiator_may_edit)."""
+    tenant = flow.tenant
+    document = draft(tenant)
+    initiator = signed_in(tenant.initiator)
+    start(initiator, document)
+    decide(signed_in(flow.head), open_task(document, flow.head.pk))
+    decide(
+        signed_in(flow.lawyer),
+        open_task(document, flow.lawyer.pk),
+        "return",
+        "Ask finance too",
+    )
+    page = initiator.get(card_url(document)).content.decode()
+    assert 'name="add:lawyer.lawyer"' in page
+    assert 'name="remove:lawyer.lawyer"' in page
+    assert 'name="due:lawyer.lawyer"' in page
+    url = reverse("workflow:resubmit", args=[document.pk])
+
+    bad = initiator.post(url, {"comment": "x", "due:lawyer.lawyer": "31.02.2026"})
+    assert bad.status_code == 422
+    assert "Enter a date." in bad.content.decode()
+    assert Process.objects.get(document=document).round == 1
+
+    response = initiator.post(
+        url,
+        {
+            "comment": "Finance added",
+            "add:lawyer.lawyer": str(flow.ceo.pk),
+            "remove:lawyer.lawyer": str(flow.lawyer.pk),
+            "due:lawyer.lawyer": "2031-05-20",
+        },
+    )
+    assert response.status_code == 302
+    process = Process.objects.get(document=document)
+    assert process.round == 2
+    decide(signed_in(flow.head), open_task(document, flow.head.pk))
+    stage_tasks = Task.objects.filter(process=process, round=2, stage_key="lawyer")
+    assert {t.assignee_id for t in stage_tasks} == {flow.ceo.pk}
+    due = timezone.localtime(stage_tasks.get().due_at)
+    assert (due.date().isoformat(), due.hour) == ("2031-05-20", 18)
+    page = initiator.get(card_url(document)).content.decode()
+    assert "Sidorova O." in page[page.index('id="route-map"') :]
+
+    # Only the initiator edits the round: the lawyer's POST changes nothing.
+    other = signed_in(flow.lawyer).post(
+        url, {"comment": "mine", "add:lawyer.lawyer": "1"}
+    )
+    assert other.status_code in (403, 404, 409)
+    assert Process.objects.get(document=document).round == 2
