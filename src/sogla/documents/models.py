@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -337,6 +338,10 @@ def fold(text: str) -> str:
     return " ".join(text.lower().replace("ё", "е").split())
 
 
+# files_sha256 of a document without files: the SHA-256 of the empty text.
+EMPTY_FILES_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
 class Document(TenantModel, TimeStampedModel):
     """The card being approved: typed field values plus files."""
 
@@ -383,6 +388,11 @@ class Document(TenantModel, TimeStampedModel):
     # Number, title, counterparty and field values, lower-cased with ё as е: SQLite's
     # LIKE folds the case of ASCII letters only, so search compares folded text.
     search_text = models.TextField(default="", editable=False)
+    # SHA-256 over the sorted hashes of the current file versions (the evidence a
+    # decision records), kept by the file services; "" = not known yet (computed).
+    files_sha256 = models.CharField(
+        max_length=64, blank=True, default=EMPTY_FILES_SHA256, editable=False
+    )
 
     class Meta:
         verbose_name = _("document")

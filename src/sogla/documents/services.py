@@ -6,6 +6,7 @@ ApplicationError, leaves the database as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -693,6 +694,8 @@ def _add_version(
     if file.name != new.upload.name:
         file.name = new.upload.name
         file.save(update_fields=["name"])
+    document.files_sha256 = document_files_sha256(document.pk)
+    Document.objects.filter(pk=document.pk).update(files_sha256=document.files_sha256)
     audit_record(
         organisation_id=document.organisation_id,
         verb="document.file_version_added",
@@ -713,6 +716,20 @@ def _add_version(
         request_meta=meta,
     )
     return version
+
+
+def document_files_sha256(document_id: int) -> str:
+    """SHA-256 over the sorted hashes of the document's current file versions
+    (what ``Document.files_sha256`` keeps)."""
+    rows = FileVersion.objects.filter(
+        file__document_id=document_id, file__archived_at=None
+    ).values_list("file_id", "version", "sha256")
+    latest: dict[int, tuple[int, str]] = {}
+    for file_id, version, sha in rows:
+        if file_id not in latest or version > latest[file_id][0]:
+            latest[file_id] = (version, sha)
+    joined = "\n".join(sorted(sha for _v, sha in latest.values()))
+    return hashlib.sha256(joined.encode("ascii")).hexdigest()
 
 
 def _locked(document: Document) -> Document:

@@ -50,6 +50,7 @@ from sogla.documents.models import (
 from sogla.documents.services import (
     NewFile,
     document_fields_set,
+    document_files_sha256,
     document_missing_required,
     file_add_for_step,
     folder_ensure,
@@ -144,16 +145,9 @@ def _with_retry(call: Callable[[], T]) -> T:
 
 
 def files_sha256(document: Document) -> str:
-    """SHA-256 over the sorted hashes of the document's current file versions."""
-    rows = FileVersion.objects.filter(
-        file__document_id=document.pk, file__archived_at=None
-    ).values_list("file_id", "version", "sha256")
-    latest: dict[int, tuple[int, str]] = {}
-    for file_id, version, sha in rows:
-        if file_id not in latest or version > latest[file_id][0]:
-            latest[file_id] = (version, sha)
-    joined = "\n".join(sorted(sha for _v, sha in latest.values()))
-    return hashlib.sha256(joined.encode("ascii")).hexdigest()
+    """SHA-256 over the sorted hashes of the document's current file versions:
+    kept on the document by the file services, computed when not known."""
+    return document.files_sha256 or document_files_sha256(document.pk)
 
 
 _calendars: dict[int, tuple[float, WorkCalendar]] = {}
