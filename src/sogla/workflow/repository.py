@@ -559,11 +559,53 @@ def _process_columns(state: ProcessState) -> dict[str, Any]:
     }
 
 
+_updates: dict[tuple[str, type[Model], tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _column_field(model: type[Model], name: str) -> Field[Any, Any]:
+    found = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    assert isinstance(found, Field)  # noqa: S101 - concrete columns only
+    return found
+
+
+def update_row(
+    model: type[Model], pk: int, columns: Mapping[str, Any], **where: Any
+) -> int:
+    """``model.objects.filter(pk=pk, **where).update(**columns)`` for plain values,
+    without building a query each time: the UPDATE text is kept per set of
+    columns, values go through each field's ``get_db_prep_save`` as the ORM's
+    would. Returns the number of rows updated."""
+    names, conditions = tuple(columns), ("pk", *where)
+    key = (connection.vendor, model, names, conditions)
+    sql = _updates.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+
+        def column(name: str) -> str:
+            return quote(_column_field(model, name).column or name)
+
+        assignments = ", ".join(f"{column(name)} = %s" for name in names)
+        tests = " AND ".join(f"{column(name)} = %s" for name in conditions)
+        table = quote(model._meta.db_table)
+        sql = f"UPDATE {table} SET {assignments} WHERE {tests}"  # noqa: S608
+        _updates[key] = sql
+    params = [
+        _column_field(model, name).get_db_prep_save(value, connection)
+        for name, value in (*columns.items(), ("pk", pk), *where.items())
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
 def compare_and_set(process: m.Process, state: ProcessState) -> None:
     """Write the process row if nobody else did since it was read; bump the version."""
     columns = _process_columns(state)
-    updated = m.Process.objects.filter(pk=process.pk, version=process.version).update(
-        version=process.version + 1, **columns
+    updated = update_row(
+        m.Process,
+        process.pk,
+        {"version": process.version + 1, **columns},
+        version=process.version,
     )
     if updated != 1:
         raise ConcurrentUpdate(f"process {process.pk} changed meanwhile")
@@ -630,9 +672,7 @@ def _write_rows(
                 )
             )
         elif _changed(old, run):
-            m.StageRun.objects.filter(pk=loaded.stage_pks[key]).update(
-                **_stage_columns(run)
-            )
+            update_row(m.StageRun, loaded.stage_pks[key], _stage_columns(run))
     if new_stages:
         for stage_row in m.StageRun.objects.bulk_create(new_stages):
             loaded.stage_pks[f"{stage_row.round}:{stage_row.stage_key}"] = stage_row.pk
@@ -647,9 +687,7 @@ def _write_rows(
                 )
             )
         elif _changed(old_step, step):
-            m.StepRun.objects.filter(pk=loaded.step_pks[key]).update(
-                **_step_columns(step)
-            )
+            update_row(m.StepRun, loaded.step_pks[key], _step_columns(step))
     if new_steps:
         for step_row in m.StepRun.objects.bulk_create(new_steps):
             key = f"{step_row.round}:{step_row.stage_key}:{step_row.step_key}"
@@ -673,7 +711,7 @@ def _write_rows(
             changes = {k: v for k, v in columns.items() if old_columns[k] != v}
             changes.update(extra)
             if changes:
-                m.Task.objects.filter(pk=loaded.task_pks[task_id]).update(**changes)
+                update_row(m.Task, loaded.task_pks[task_id], changes)
     if new_tasks:
         for row in m.Task.objects.bulk_create(new_tasks):
             if row.pk is None:  # pragma: no cover - backends without RETURNING
