@@ -67,6 +67,15 @@ class Smtp:
             self._controller = None
 
 
+@pytest.fixture(autouse=True)
+def _english_organisation(request: pytest.FixtureRequest) -> None:
+    """Tenant A speaks English unless a test says otherwise (its default is ru)."""
+    if "tenant_a" in request.fixturenames:
+        tenant: Tenant = request.getfixturevalue("tenant_a")
+        tenant.org.language = "en"
+        tenant.org.save(update_fields=["language"])
+
+
 @pytest.fixture
 def smtp() -> Iterator[Smtp]:
     server = Smtp()

@@ -145,7 +145,7 @@ def test_guests_and_unknown_kinds_get_a_generic_mail(
     assert subject(guest).startswith(f"Notification: {flow.document.number}")
     assert f"/documents/{flow.document.pk}/" in body(guest, "plain")
     reminder = by_to[tenant_a.initiator.email]
-    assert "Дата окончания" in subject(reminder)
+    assert "End date" in subject(reminder)
     assert "2026" in subject(reminder)
 
 

@@ -238,3 +238,20 @@ class OrgScopedInline(OrgScopedMixin):
         )
         kwargs.setdefault("form", self._scoped_form(self.form, org_id))  # type: ignore[attr-defined]
         return super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+
+
+class OrgLogAdmin(OrgScopedAdmin):
+    """A read-only log of rows only the services and the worker write (the delivery
+    log, timers): administrators look, filter and run the admin's actions."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields or ()
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -6,22 +6,20 @@ written only by the services and the worker; the admin never edits them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from sogla.core.admin import OrgScopedAdmin
+from sogla.core.admin import OrgLogAdmin
 from sogla.notifications.models import Notification
 from sogla.notifications.services import RESENDABLE, notification_resend
 from sogla.orgs.models import User
 
 
 @admin.register(Notification)
-class NotificationAdmin(OrgScopedAdmin):
+class NotificationAdmin(OrgLogAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -62,16 +60,6 @@ class NotificationAdmin(OrgScopedAdmin):
         "resent_from",
         "created_at",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("recipient"))
     def recipient(self, obj: Notification) -> str:

@@ -283,16 +283,9 @@ def field_label(ctx: Mapping[str, Any]) -> str:
 
 
 def outcome_word(outcome: str) -> str:
-    words = {
-        "approve": _("approved"),
-        "approve_with_remarks": _("approved with remarks"),
-        "return": _("returned for revision"),
-        "reject": _("rejected"),
-        "acknowledge": _("acknowledged"),
-        "done": _("done"),
-        "opinion": _("gave an opinion"),
-    }
-    return str(words.get(outcome, outcome))
+    from sogla.workflow.services import outcome_label  # workflow sends notifications
+
+    return str(outcome_label(outcome))
 
 
 # --- links ------------------------------------------------------------------------------

@@ -6,21 +6,19 @@ written only by the services and the worker; the admin never edits them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy, ngettext
 
-from sogla.core.admin import OrgScopedAdmin
+from sogla.core.admin import OrgLogAdmin
 from sogla.orgs.models import User
 from sogla.workflow.incidents import timers_retry
 from sogla.workflow.models import Timer
 
 
 @admin.register(Timer)
-class TimerAdmin(OrgScopedAdmin):
+class TimerAdmin(OrgLogAdmin):
     list_display = ["due_at", "kind", "process", "state", "attempts", "short_error"]
     list_filter = ["state", "kind"]
     search_fields = ["process__document__number", "engine_id"]
@@ -39,16 +37,6 @@ class TimerAdmin(OrgScopedAdmin):
         "last_error",
         "payload",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("last error"))
     def short_error(self, obj: Timer) -> str:
