@@ -42,3 +42,38 @@ def test_a_valid_step_has_no_problems() -> None:
         validate_route(route_with({"key": "a", "assignee": {"role": "lawyer"}}), FACTS)
         == []
     )
+
+
+def test_impossible_deadline_settings_are_refused_with_their_paths() -> None:
+    from sogla.engine.definition import OrgFacts, validate_route
+
+    data = {
+        "key": "r",
+        "stages": [
+            {
+                "key": "s",
+                "steps": [
+                    {
+                        "key": "a",
+                        "assignee": {"initiator": True},
+                        "due": {"hours": 4, "remind_before": {"hours": 4}},
+                    },
+                    {
+                        "key": "w",
+                        "kind": "wait",
+                        "wait_for": {"hours": 2},
+                        "due": {"hours": 1},
+                    },
+                    {"key": "x", "assignee": {"initiator": True}, "due": {"hours": 0}},
+                ],
+            }
+        ],
+    }
+    problems = {p.path: p.message for p in validate_route(data, OrgFacts())}
+    assert "stages[0].steps[2].due.hours" in " ".join(problems)
+    data["stages"][0]["steps"].pop()
+    problems = {p.path: p.message for p in validate_route(data, OrgFacts())}
+    assert problems["stages[0].steps[0].due.remind_before"].startswith(
+        "the reminder would come before the task opens"
+    )
+    assert problems["stages[0].steps[1].due"] == "a wait step has no deadline"

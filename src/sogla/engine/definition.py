@@ -423,6 +423,18 @@ def _semantic_problems(route: RouteDefinition, facts: OrgFacts) -> list[Problem]
                     )
             if step.due is not None and step.due.field:
                 check_field(step.due.field, f"{path}.due.field", {"date"})
+            if step.due is not None and _reminder_too_early(step.due):
+                problems.append(
+                    Problem(
+                        f"{path}.due.remind_before",
+                        "the reminder would come before the task opens: "
+                        "make it shorter than the deadline",
+                    )
+                )
+            if step.due is not None and step.kind not in HUMAN_KINDS:
+                problems.append(
+                    Problem(f"{path}.due", f"a {step.kind} step has no deadline")
+                )
             for a_index, action in enumerate(step.actions):
                 problems.extend(
                     _action_problems(
@@ -434,6 +446,17 @@ def _semantic_problems(route: RouteDefinition, facts: OrgFacts) -> list[Problem]
             _action_problems(action, f"on_finish[{a_index}]", facts, check_field)
         )
     return problems
+
+
+def _reminder_too_early(due: Due) -> bool:
+    before = due.remind_before
+    if before is None:
+        return False
+    if due.working_days is not None and before.working_days is not None:
+        return before.working_days >= due.working_days
+    if due.hours is not None and before.hours is not None:
+        return before.hours >= due.hours
+    return False
 
 
 def _assignee_problems(
