@@ -56,27 +56,13 @@ def party(name_part: str) -> Counterparty:
 
 
 def choose_people(page: Any, select: str, usernames: list[str]) -> None:
-    """Pick people in a user / users select of a decision panel.
-
-    Finding (reported): the card builds the panel's person choices from the list it
-    loads only for route managers and an initiator who may edit the round, so for
-    any other assignee (the editor picking the expert in S6, the head of design
-    picking the designer, the director adding co-executors in S7) the select is
-    empty and the step cannot be done in the browser. Until that is fixed the
-    missing options are added here, so the rest of the panel (the post, the
-    decide view, the field written to the document) is still driven end to end.
-    """
+    """Pick people in a user / users select of a decision panel (its options are
+    the organisation's active people)."""
     wanted = [str(user(name).pk) for name in usernames]
     present = page.eval_on_selector(
         select, "s => [...s.options].map(o => o.value).filter(v => v)"
     )
-    missing = [pk for pk in wanted if pk not in present]
-    if missing:
-        page.eval_on_selector(
-            select,
-            """(s, pks) => pks.forEach(pk => s.add(new Option(pk, pk)))""",
-            missing,
-        )
+    assert set(wanted) <= set(present), (wanted, present)
     page.select_option(select, wanted)
 
 

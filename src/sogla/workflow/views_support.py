@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sogla.core.errors import NotFound
-from sogla.documents.models import Document, fold
+from sogla.documents.models import Document, FieldKind, fold
 from sogla.engine.calendar import WorkCalendar
 from sogla.orgs.models import Organisation, Role, User
 from sogla.workflow import repository
@@ -746,6 +746,14 @@ def _assignee_words(assignee: dict[str, Any], role_names: dict[str, str]) -> str
     return _("external participants")
 
 
+def _org_people(organisation_id: int) -> list[User]:
+    return list(
+        User.objects.filter(organisation_id=organisation_id, is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
+    )
+
+
 def card_approval(
     *,
     user: User,
@@ -856,11 +864,23 @@ def card_approval(
     panels: list[PanelView] = []
     wanted = [item.task.pk for item in rmap.my_tasks] if rmap is not None else []
     wanted += [pk for pk in panel_state if pk not in wanted]  # e.g. a closed task
+    loaded_panels = []
     for task_pk in wanted:
         panel = selectors.task_get_for_decision(user=user, task_id=task_pk)
-        if panel.task.kind == "revision":
-            continue
+        if panel.task.kind != "revision":
+            loaded_panels.append(panel)
+    # People for person fields in a panel (S6's "choose the designer"), and for the
+    # owner's reassign and the initiator's round edits.
+    asks_people = any(
+        f.kind in (FieldKind.USER, FieldKind.USERS)
+        for panel in loaded_panels
+        for f in panel.fields
+    )
+    for panel in loaded_panels:
+        task_pk = panel.task.pk
         state = panel_state.get(task_pk, {})
+        if people is None and asks_people:
+            people = _org_people(document.organisation_id)
         widgets = build_widgets(
             panel.fields,
             state.get("values", {}),
@@ -950,15 +970,7 @@ def card_approval(
                     )
     need_people = can_manage or (may_edit and is_initiator)
     if people is None:
-        people = (
-            list(
-                User.objects.filter(
-                    organisation_id=document.organisation_id, is_active=True
-                ).order_by("last_name", "first_name", "username")
-            )
-            if need_people
-            else []
-        )
+        people = _org_people(document.organisation_id) if need_people else []
     latest: dict[int, Any] = {}
     for file in files:
         versions = list(file.versions.all())
