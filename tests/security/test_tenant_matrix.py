@@ -673,6 +673,9 @@ API_OPS: dict[str, Entry] = {
         Probe("get", f"{API}/tasks?tab=done", NO_DATA),
     ],
     "task_get": get(f"{API}/tasks/{{w.task.pk}}", NOT_FOUND),
+    "task_file_upload": lambda w: [
+        Probe("post", f"{API}/tasks/{w.task.pk}/files", NOT_FOUND, {"file": pdf_file()})
+    ],
     "task_decide": lambda w: [
         Probe(
             "post",

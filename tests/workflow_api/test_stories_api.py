@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from sogla.demo.services import demo_load
 from sogla.documents.models import Counterparty
-from sogla.documents.uploads import bytes_upload
 from sogla.notifications.models import Notification
 from sogla.orgs.models import Organisation, User
 from sogla.workflow import services
@@ -362,20 +361,26 @@ def test_s3_payment_without_the_executive_director(argo: Organisation) -> None:
         {"outcome": "done", "request_id": uuid.uuid4().hex},
     )
     assert (no_act.status_code, codes(no_act)) == (422, [("act", "required")])
-    uploaded = flow.upload("technician", "act", "act.pdf", b"%act")
-    if uploaded.status_code != 201:
-        # Finding (reported): the API has no way to attach a task's result file.
-        # POST /documents/{id}/files refuses a document on approval, and the
-        # decision takes only non-file fields; the web panel uploads through
-        # task_file_add. Until there is an endpoint the act goes in through the
-        # same service the web uses, so the rest of the story runs on the API.
-        assert uploaded.status_code in (403, 409, 422), uploaded.json()
-        services.task_file_add(
-            actor=user("technician"),
-            task_id=act_task["id"],
-            upload=bytes_upload("act", "act.pdf", MINIMAL_PDF + b"%act"),
-            field_key="act",
-        )
+    # The document's files are locked during approval; the task takes its act.
+    locked = flow.upload("technician", "act", "act.pdf", b"%act")
+    assert locked.status_code == 403
+    api = flow.api("technician")
+    uploaded = api.client.post(
+        f"{API}/tasks/{act_task['id']}/files",
+        {
+            "file": SimpleUploadedFile("act.pdf", MINIMAL_PDF + b"%act"),
+            "field_key": "act",
+        },
+        headers=api.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.json()
+    assert uploaded.json()["version"] == 1
+    wrong = api.client.post(
+        f"{API}/tasks/{act_task['id']}/files",
+        {"file": SimpleUploadedFile("x.pdf", MINIMAL_PDF), "field_key": "amount"},
+        headers=api.headers,
+    )
+    assert (wrong.status_code, codes(wrong)) == (422, [("amount", "unknown_field")])
     flow.decide("technician", "done")
 
     card = finished(flow, "technician", "done")

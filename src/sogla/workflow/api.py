@@ -16,7 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router, Status
+from ninja import File, Form, NinjaAPI, Query, Router, Status
+from ninja.files import UploadedFile
 
 from sogla.api.auth import api_user as _user
 from sogla.api.errors import respond
@@ -26,6 +27,8 @@ from sogla.core.errors import FieldProblem, NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as document_selectors
 from sogla.documents.access import access_document
+from sogla.documents.schemas import FileVersionOut, file_version_out
+from sogla.documents.uploads import check_upload
 from sogla.engine.definition import Problem, validate_route
 from sogla.orgs.models import User
 from sogla.workflow import selectors, services
@@ -293,6 +296,33 @@ def task_decide(
         meta=request_meta(request),
     )
     return task_out(selectors.task_get_for_decision(user=user, task_id=task_id).task)
+
+
+@router.post(
+    "/tasks/{task_id}/files",
+    response=_ok(FileVersionOut, 201, conflict=True),
+    operation_id="task_file_upload",
+    url_name="task_file_upload",
+    summary="Attach a result file to my open task (multipart/form-data)",
+    description="For task and request_info steps while the approval runs (S3's "
+    "act): `field_key` is one of the step's fields, or empty for a general file. "
+    "Files of a document on approval cannot be changed otherwise.",
+)
+def task_file_upload(
+    request: HttpRequest,
+    task_id: Id,
+    file: File[UploadedFile],
+    field_key: Form[str] = "",
+) -> Status[dict[str, Any]]:
+    checked = check_upload("file", file.name or "", file, file.size or 0)
+    version = services.task_file_add(
+        actor=_user(request),
+        task_id=task_id,
+        upload=checked,
+        field_key=field_key.strip(),
+        meta=request_meta(request),
+    )
+    return Status(201, file_version_out(version))
 
 
 @router.post(
