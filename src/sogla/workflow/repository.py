@@ -24,9 +24,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
+from sogla.core.prepared import Prepared
 from sogla.engine.commands import Command, Decide, Reassign, Resubmit, TimerFired
 from sogla.engine.definition import RouteDefinition
 from sogla.engine.states import (
@@ -235,10 +236,7 @@ def lock_process(process_id: int, organisation_id: int) -> m.Process:
     return rows.select_related("route_version").get()
 
 
-def lock_task(task_pk: int, organisation_id: int) -> m.Task:
-    """A task row with its process (and route version), the process locked as in
-    ``lock_process``: one statement instead of two. The task's own columns are
-    read again by ``load``, under the lock."""
+def _task_with_process(task_pk: int, organisation_id: int) -> QuerySet[m.Task]:
     rows = m.Task.objects.filter(
         pk=task_pk,
         organisation_id=organisation_id,
@@ -246,7 +244,17 @@ def lock_task(task_pk: int, organisation_id: int) -> m.Task:
     )
     if connection.features.has_select_for_update:
         rows = rows.select_for_update(of=("process",))
-    return rows.select_related("process__route_version").get()
+    return rows.select_related("process__route_version")
+
+
+_task_with_process_prepared = Prepared(_task_with_process, arity=2)
+
+
+def lock_task(task_pk: int, organisation_id: int) -> m.Task:
+    """A task row with its process (and route version), the process locked as in
+    ``lock_process``: one statement instead of two. The task's own columns are
+    read again by ``load``, under the lock."""
+    return _task_with_process_prepared.get(task_pk, organisation_id)
 
 
 # --- the current stage's rows in one statement ----------------------------------------

@@ -33,6 +33,7 @@ from sogla.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from sogla.core.prepared import Prepared
 from sogla.core.request_meta import RequestMeta
 from sogla.documents import naming
 from sogla.documents.fields import clean_values
@@ -178,14 +179,20 @@ def _local_now(organisation: Organisation, now: datetime | None = None) -> datet
     return (now or timezone.now()).astimezone(zone)
 
 
-def _document_for_process(document_id: int, organisation_id: int) -> Document:
-    return Document.objects.select_related(
+_document_with_relations = Prepared(
+    lambda document_id, organisation_id: Document.objects.select_related(
         "doc_type",
         "status",
         "organisation",
         "initiator__department",
         "counterparty",
-    ).get(pk=document_id, organisation_id=organisation_id)
+    ).filter(pk=document_id, organisation_id=organisation_id),
+    arity=2,
+)
+
+
+def _document_for_process(document_id: int, organisation_id: int) -> Document:
+    return _document_with_relations.get(document_id, organisation_id)
 
 
 def _context(

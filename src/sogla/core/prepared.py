@@ -1,0 +1,96 @@
+"""A SELECT built and compiled once, then run again with other parameter values.
+
+Django compiles a queryset to SQL on every evaluation; for a query with a few
+``select_related`` joins that costs more than running it (about 1 ms against
+0.05 ms on SQLite). ``Prepared`` compiles the queryset once per database with
+placeholder values, keeps the compiler (its column list and the joined models'
+layout) and the SQL text, and on each call runs the same text with the call's
+values; rows become model instances exactly as the queryset would build them
+(``select_related`` objects included).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=Model)
+
+# Placeholder values: integers no row id or count takes.
+_MARK = -7_349_000_000_000
+
+
+@dataclass(frozen=True)
+class _Compiled(Generic[M]):
+    queryset: QuerySet[M]
+    compiler: SQLCompiler
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (position in params, argument index)
+
+
+class Prepared(Generic[M]):
+    """``Prepared(lambda a, b: Model.objects.filter(x=a, y=b), arity=2)``; then
+    ``prepared.all(1, 2)`` is ``list(Model.objects.filter(x=1, y=2))``.
+
+    The arguments must be integers (ids); the builder must use each one as a plain
+    lookup value (no arithmetic), so that it reaches the SQL parameters as given.
+    A ``select_for_update`` queryset must still run inside a transaction (the
+    check Django makes when compiling is not repeated).
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *, arity: int) -> None:
+        self._build = build
+        self._arity = arity
+        self._compiled: dict[str, _Compiled[M]] = {}
+
+    def _compile(self, alias: str) -> _Compiled[M]:
+        marks = [_MARK - i for i in range(self._arity)]
+        queryset = self._build(*marks).using(alias)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        slots = tuple(
+            (position, marks.index(value))
+            for position, value in enumerate(params)
+            if isinstance(value, int) and value in marks
+        )
+        if {index for _p, index in slots} != set(range(self._arity)):
+            msg = "each argument must appear as a plain SQL parameter"
+            raise ValueError(msg)
+        compiled = _Compiled(queryset, compiler, sql, tuple(params), slots)
+        self._compiled[connections[alias].vendor + ":" + alias] = compiled
+        return compiled
+
+    def all(self, *values: int, using: str = "default") -> list[M]:
+        key = connections[using].vendor + ":" + using
+        compiled = self._compiled.get(key) or self._compile(using)
+        params = list(compiled.params)
+        for position, index in compiled.slots:
+            params[position] = int(values[index])
+        sql, bound = compiled.sql, tuple(params)
+        compiler = copy.copy(compiled.compiler)  # one per call: threads share none
+        compiler.as_sql = lambda *_a, **_k: (sql, bound)  # type: ignore[method-assign]
+        queryset = compiled.queryset.all()
+        queryset.query.get_compiler = (  # type: ignore[method-assign]
+            lambda *_a, **_k: compiler
+        )
+        return list(queryset)
+
+    def get(self, *values: int, using: str = "default") -> M:
+        """The one row, as ``QuerySet.get`` (``DoesNotExist`` when there is none)."""
+        rows = self.all(*values, using=using)
+        if len(rows) != 1:
+            model: Any = self._compiled[connections[using].vendor + ":" + using]
+            model = model.queryset.model
+            if not rows:
+                raise model.DoesNotExist(
+                    f"{model.__name__} matching query does not exist."
+                )
+            raise model.MultipleObjectsReturned(f"{len(rows)} {model.__name__} rows")
+        return rows[0]
