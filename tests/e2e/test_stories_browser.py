@@ -357,7 +357,8 @@ def test_s2_theatre_contract_every_fund_controller_approves(
     ]
     assert story.status_word() == "Signed"
     assert "Approved on" in story.holder()
-    # The CFO's remark is on the round-1 view of the map.
+    # The CFO's carried approval keeps its remark in round 2, and round 1 shows it.
+    assert "Проверить сроки поставки" in story.route_map()
     story.open_card("?round=1")
     assert "Проверить сроки поставки" in story.route_map()
 
@@ -690,11 +691,13 @@ def test_s7_government_letter_resolution_lawyer_and_executors(
     story.decide("technician", "done")
 
     process = assert_approved(story, "answered")
+    assert "Completed on" in story.holder()  # a route of tasks, not approvals
     assert process.status == "approved"
     story.doc.refresh_from_db()
     path = "Инженерная служба/Контрагенты/Управление Роспотребнадзора по г. Санкт-Петербургу"
     assert story.doc.folder is not None
     assert story.doc.folder.path == path
+    assert path in story.page.inner_text("header")  # the card names the folder
     story.finish("office")
     assert story.frames() == [
         ("resolution", "done"),
@@ -745,6 +748,9 @@ def test_s8_outgoing_letter_waits_for_the_control_date(
     story.shoot("waiting")
     wait = Timer.objects.get(process__document=story.doc, kind="wait")
     assert wait.state == "pending"
+    # The card says the route waits, and until when.
+    assert "the route waits until" in story.page.inner_text("#holder")
+    assert "until" in story.page.inner_text("#route-map")
 
     # The worker's sweep after the control date: the executor is asked.
     assert (

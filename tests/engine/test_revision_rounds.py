@@ -103,6 +103,16 @@ def test_reask_not_approved_carries_over_positive_decisions_on_the_same_files() 
     assert h.s.stages["2:s1"].state is StageState.DONE
 
 
+def test_a_carried_approval_with_remarks_keeps_its_remark() -> None:
+    h = three_stages(reask="not_approved")
+    h.start()
+    h.decide("s1", "approve_with_remarks", comment="Check VAT")
+    h.decide("s2", "return", comment="Fix 4.2")
+    h.resubmit()
+    carried = h.s.tasks[h.s.steps["2:s1:s1"].task_ids[0]]
+    assert (carried.outcome, carried.comment) == ("approve_with_remarks", "Check VAT")
+
+
 def test_new_files_mean_everyone_is_asked_again() -> None:
     h = three_stages(reask="not_approved")
     h.start()

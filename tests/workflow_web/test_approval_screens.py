@@ -428,3 +428,30 @@ def test_resubmit_with_approvers_added_removed_and_a_new_deadline(flow: Flow) ->
     )
     assert other.status_code in (403, 404, 409)
     assert Process.objects.get(document=document).round == 2
+
+
+def test_a_waiting_route_says_until_when(flow: Flow) -> None:
+    tenant = flow.tenant
+    add_field(tenant.contract, "control_date", FieldKind.DATE)
+    publish(
+        tenant,
+        route(
+            stage(
+                "pause",
+                {"key": "w", "kind": "wait", "wait_until": "control_date"},
+                name={"ru": "Пауза", "en": "Pause"},
+            ),
+            stage("director", approve("ceo", {"user": "alpha-ceo"})),
+        ),
+        key="waiting",
+    )
+    document = draft(tenant)
+    document.fields = {**document.fields, "control_date": "2031-05-20"}
+    document.save(update_fields=["fields"])
+    initiator = signed_in(tenant.initiator)
+    assert start(initiator, document, "waiting").status_code == 302
+    page = initiator.get(card_url(document)).content.decode()
+    holder = page[page.index('id="holder"') : page.index('id="route-map"')]
+    assert "the route waits until 05/20/2031 6 p.m." in " ".join(holder.split())
+    route_map = page[page.index('id="route-map"') :]
+    assert "until 05/20/2031 6 p.m." in " ".join(route_map.split())

@@ -58,7 +58,12 @@ def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Do
         document = (
             visible_documents(user)
             .select_related(
-                "doc_type", "status", "counterparty", "initiator", "department"
+                "doc_type",
+                "status",
+                "counterparty",
+                "initiator",
+                "department",
+                "folder",
             )
             .get(pk=int(pk))
         )

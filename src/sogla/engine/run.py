@@ -665,6 +665,7 @@ class _Run:
             state=TaskState.CARRIED_OVER,
             created_at=self.now,
             outcome=previous.outcome,
+            comment=previous.comment,  # "approve with remarks" keeps its remark
             decided_at=previous.decided_at,
             decided_by=previous.decided_by,
             files_sha256=previous.files_sha256,

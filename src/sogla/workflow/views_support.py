@@ -32,6 +32,8 @@ from sogla.workflow.models import (
     StageRun,
     Task,
     TaskState,
+    Timer,
+    TimerState,
 )
 from sogla.workflow.selectors import tab_rows
 from sogla.workflow.services import organisation_calendar
@@ -613,6 +615,7 @@ class PreviewStageView:
     runs: bool
     reason: str
     steps: list[PreviewStepView]
+    tentative: bool = False  # its condition reads answers given later
 
 
 @dataclass
@@ -666,6 +669,7 @@ def preview_view(preview: Any) -> list[PreviewStageView]:
                 runs=stage.runs,
                 reason=stage.reason,
                 steps=steps,
+                tentative=stage.tentative,
             )
         )
     return stages
@@ -718,6 +722,13 @@ class CardApproval:
     posted: dict[str, str]
     step_names: dict[tuple[str, str], str]
     assignee_words: dict[str, str] = field(default_factory=dict)
+    wait_until: dict[str, datetime] = field(default_factory=dict)  # "stage.step"
+    approves: bool = True  # the route has approve or sign steps (else: tasks only)
+
+    @property
+    def holder_until(self) -> datetime | None:
+        """The route pauses in a wait step: until when (the earliest)."""
+        return min(self.wait_until.values()) if self.wait_until else None
 
 
 def _assignee_words(assignee: dict[str, Any], role_names: dict[str, str]) -> str:
@@ -980,6 +991,13 @@ def card_approval(
 
     joined = "\n".join(sorted(v.sha256 for v in latest.values()))
     files_sha = hashlib.sha256(joined.encode("ascii")).hexdigest() if latest else ""
+    wait_until: dict[str, datetime] = {}
+    if process is not None and process.is_active and not holders:
+        for target, at in Timer.objects.filter(
+            process=process, kind="wait", state=TimerState.PENDING
+        ).values_list("target", "due_at"):
+            _round, _sep, key = target.partition(":")
+            wait_until[key.replace(":", ".")] = at
     return CardApproval(
         process=process,
         route_map=rmap,
@@ -1008,4 +1026,11 @@ def card_approval(
         posted=posted or {},
         step_names=step_names,
         assignee_words=assignee_words,
+        wait_until=wait_until,
+        approves=process is None
+        or any(
+            step.kind in ("approve", "sign")
+            for stage in repository.definition_for(process.route_version).stages
+            for step in stage.steps
+        ),
     )
