@@ -455,3 +455,28 @@ def test_a_waiting_route_says_until_when(flow: Flow) -> None:
     assert "the route waits until 05/20/2031 6 p.m." in " ".join(holder.split())
     route_map = page[page.index('id="route-map"') :]
     assert "until 05/20/2031 6 p.m." in " ".join(route_map.split())
+
+
+def test_skip_reasons_are_said_with_labels_in_the_readers_language(flow: Flow) -> None:
+    tenant = flow.tenant
+    publish(
+        tenant,
+        route(
+            stage("manager", approve("m", {"manager_of": "initiator"})),
+            stage(
+                "board",
+                approve("ceo", {"user": "alpha-ceo"}),
+                when={"field": "amount", "op": "gt", "value": 2000000},
+            ),
+        ),
+        key="conditional",
+    )
+    document = draft(tenant)  # amount 1 250 000
+    page = signed_in(tenant.initiator).get(card_url(document, "?route=conditional"))
+    text = " ".join(page.content.decode().split())
+    assert "condition not met: «Amount» is greater than 2000000" in text
+    assert "amount is greater than" not in text
+    ru = signed_in(tenant.initiator, "ru").get(card_url(document, "?route=conditional"))
+    assert "условие не выполнено: «amount» больше 2000000" in " ".join(
+        ru.content.decode().split()
+    )

@@ -7,7 +7,9 @@ expression language and no ``eval``: every condition can be shown as a sentence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -177,23 +179,42 @@ def _describe_value(value: Any) -> str:
     return str(value)
 
 
-def describe(condition: Condition) -> str:
-    """The condition as an English sentence, e.g. ``amount is greater than 1000``.
+@dataclass(frozen=True)
+class Words:
+    """How ``describe`` names things: English and field keys by default; the UI
+    passes its translated words, field labels and choice labels."""
 
-    Nested groups are put in parentheses; the UI translates the words later.
+    name: Callable[[str], str] = str
+    value: Callable[[str, Any], str] = lambda _key, value: _describe_value(value)
+    ops: Mapping[Op, str] = _field(default_factory=lambda: dict(_OP_WORDS))
+    and_: str = "and"
+    or_: str = "or"
+    not_: str = "not"
+    always: str = "always"
+    never: str = "never"
+
+
+ENGLISH = Words()
+
+
+def describe(condition: Condition, words: Words = ENGLISH) -> str:
+    """The condition as a sentence, e.g. ``amount is greater than 1000``.
+
+    Nested groups are put in parentheses.
     """
 
     def inner(part: Condition) -> str:
-        text = describe(part)
+        text = describe(part, words)
         return f"({text})" if isinstance(part, AllOf | AnyOf) else text
 
     if isinstance(condition, AllOf):
-        return " and ".join(inner(c) for c in condition.all) or "always"
+        return f" {words.and_} ".join(inner(c) for c in condition.all) or words.always
     if isinstance(condition, AnyOf):
-        return " or ".join(inner(c) for c in condition.any) or "never"
+        return f" {words.or_} ".join(inner(c) for c in condition.any) or words.never
     if isinstance(condition, NotOf):
-        return f"not ({describe(condition.not_)})"
-    words = _OP_WORDS[condition.op]
+        return f"{words.not_} ({describe(condition.not_, words)})"
+    op = words.ops[condition.op]
+    name = words.name(condition.field)
     if condition.op in (Op.EMPTY, Op.NOT_EMPTY):
-        return f"{condition.field} {words}"
-    return f"{condition.field} {words} {_describe_value(condition.value)}"
+        return f"{name} {op}"
+    return f"{name} {op} {words.value(condition.field, condition.value)}"

@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sogla.core.errors import NotFound
-from sogla.documents.models import Document, FieldKind, fold
+from sogla.documents.models import Document, FieldDef, FieldKind, fold
 from sogla.engine.calendar import WorkCalendar
+from sogla.engine.conditions import ENGLISH, Words
 from sogla.orgs.models import Organisation, Role, User
 from sogla.workflow import repository
+from sogla.workflow.condition_words import skip_reason, words_for
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
     Process,
@@ -626,12 +628,16 @@ class StartView:
     problem: str = ""
 
 
-def preview_view(preview: Any) -> list[PreviewStageView]:
+def preview_view(preview: Any, words: Words | None = None) -> list[PreviewStageView]:
     """A ``selectors.ProcessPreview`` with people's names, for the start section."""
     from sogla.workflow.selectors import _text
 
+    definition = repository.definition_for(preview.version)
+    words = words or ENGLISH
     stages = []
     for stage in preview.stages:
+        stage_def = definition.stage(stage.key)
+        conditions = {s.key: s.when for s in stage_def.steps}
         steps = []
         for step in stage.steps:
             names = []
@@ -657,7 +663,7 @@ def preview_view(preview: Any) -> list[PreviewStageView]:
                     name=_text(step.name) or step.key,
                     kind=step.kind,
                     runs=step.runs,
-                    reason=step.reason,
+                    reason=skip_reason(step.reason, conditions.get(step.key), words),
                     unresolved=step.unresolved,
                     people=names,
                     tentative=step.tentative,
@@ -667,7 +673,7 @@ def preview_view(preview: Any) -> list[PreviewStageView]:
             PreviewStageView(
                 name=_text(stage.name) or stage.key,
                 runs=stage.runs,
-                reason=stage.reason,
+                reason=skip_reason(stage.reason, stage_def.when, words),
                 steps=steps,
                 tentative=stage.tentative,
             )
@@ -731,7 +737,9 @@ class CardApproval:
         return min(self.wait_until.values()) if self.wait_until else None
 
 
-def _assignee_words(assignee: dict[str, Any], role_names: dict[str, str]) -> str:
+def _assignee_words(
+    assignee: dict[str, Any], role_names: dict[str, str], labels: dict[str, str]
+) -> str:
     """A not-yet-started step's assignee in words (the definition's rule)."""
     if not assignee:
         return ""
@@ -745,8 +753,9 @@ def _assignee_words(assignee: dict[str, Any], role_names: dict[str, str]) -> str
     if assignee.get("department_head"):
         return _("the head of the department")
     if assignee.get("user_field") or assignee.get("users_field"):
+        key = str(assignee.get("user_field") or assignee.get("users_field"))
         return _("the people named in the field «%(field)s»") % {
-            "field": assignee.get("user_field") or assignee.get("users_field")
+            "field": labels.get(key, key)
         }
     if assignee.get("initiator"):
         return _("the initiator")
@@ -755,6 +764,17 @@ def _assignee_words(assignee: dict[str, Any], role_names: dict[str, str]) -> str
     if assignee.get("user"):
         return str(assignee["user"])
     return _("external participants")
+
+
+def _reasons_in_words(rmap: Any, words: Words) -> None:
+    """Skip reasons of the route map said from the route's conditions."""
+    definition = repository.definition_for(rmap.process.route_version)
+    for stage in rmap.stages:
+        stage_def = definition.stage(stage.key)
+        stage.reason = skip_reason(stage.reason, stage_def.when, words)
+        conditions = {s.key: s.when for s in stage_def.steps}
+        for step in stage.steps:
+            step.reason = skip_reason(step.reason, conditions.get(step.key), words)
 
 
 def _org_people(organisation_id: int) -> list[User]:
@@ -790,6 +810,12 @@ def card_approval(
     panel_state = panel_state or {}
     process = selectors.process_for_document(document)
     rmap = selectors.route_map(user=user, document=document) if process else None
+    fields = getattr(document, "field_defs", None)
+    if fields is None:
+        fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
+    words = words_for(fields)
+    if rmap is not None:
+        _reasons_in_words(rmap, words)
     now = timezone.now()
     calendar = calendar_for(document.organisation)
     waits: dict[int, str] = {}
@@ -841,7 +867,9 @@ def card_approval(
                 user_key = str(step.assignee.get("user") or "")
                 assignee_words[f"{stage.key}.{step.key}"] = named.get(
                     user_key
-                ) or _assignee_words(step.assignee, role_names)
+                ) or _assignee_words(
+                    step.assignee, role_names, {f.key: f.label for f in fields}
+                )
                 for item in step.tasks:
                     if item.colour == "returned":
                         returned = item
@@ -933,7 +961,10 @@ def card_approval(
             else None
         )
         start = StartView(
-            routes, chosen, preview_view(preview) if preview else [], start_problem
+            routes,
+            chosen,
+            preview_view(preview, words) if preview else [],
+            start_problem,
         )
     rounds: list[int] = []
     shown = 0
