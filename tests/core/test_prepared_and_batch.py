@@ -35,6 +35,16 @@ def test_prepared_returns_the_querysets_rows_with_their_relations(
         people.get(tenant_b.org.pk, user.pk)
 
 
+def test_prepared_takes_text_arguments(tenant_a: Tenant) -> None:
+    by_name = Prepared(
+        lambda org, name: User.objects.filter(organisation_id=org, username=name),
+        args=(int, str),
+    )
+    user = tenant_a.colleague
+    assert by_name.all(tenant_a.org.pk, user.username) == [user]
+    assert by_name.all(tenant_a.org.pk, "nobody") == []
+
+
 def test_a_batch_appends_in_order_and_the_chain_verifies(tenant_a: Tenant) -> None:
     org = tenant_a.org.pk
     with transaction.atomic():

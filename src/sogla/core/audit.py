@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sogla.core.models import AuditChainHead, AuditEvent
@@ -272,27 +272,65 @@ def _append(organisation_id: int, chain: list[AuditEvent]) -> None:
     ``_locked_head`` does); otherwise, or when someone else appended meanwhile,
     the head is read under a lock first.
     """
-    key = (AuditChainHead.objects.db, organisation_id)
-    heads = AuditChainHead.objects.filter(pk=organisation_id)
+    key = (connection.alias, organisation_id)
     known = _heads.get(key)
     moved = False
     if known is not None:
         last = _link(chain, *known)
-        moved = (
-            heads.filter(last_seq=known[0], last_hash=known[1]).update(
-                last_seq=last[0], last_hash=last[1]
-            )
-            == 1
-        )
+        moved = _move_head(organisation_id, last, known)
     if not moved:
         head = _locked_head(organisation_id)
         last = _link(chain, head.last_seq, head.last_hash)
-        heads.update(last_seq=last[0], last_hash=last[1])
-    if len(chain) == 1:
-        chain[0].save(force_insert=True)
-    else:
-        AuditEvent.objects.bulk_create(chain)
+        _move_head(organisation_id, last)
+    _insert(chain)
     _heads[key] = last
+
+
+def _move_head(
+    organisation_id: int, to: tuple[int, str], known: tuple[int, str] | None = None
+) -> bool:
+    """UPDATE the head to ``to`` (only if it still is ``known``, when given)."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET last_seq = %s, last_hash = %s "  # noqa: S608
+        "WHERE organisation_id = %s"
+    )
+    params: list[Any] = [to[0], to[1], organisation_id]
+    if known is not None:
+        sql += " AND last_seq = %s AND last_hash = %s"
+        params += [known[0], known[1]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount == 1)
+
+
+def _insert(chain: list[AuditEvent]) -> None:
+    """INSERT the events with one statement; their ids come back (RETURNING)."""
+    if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
+        AuditEvent.objects.bulk_create(chain)
+        return
+    opts = AuditEvent._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returning = f"RETURNING {quote(opts.pk.column or 'id')}"
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 - model names
+        f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(chain))} {returning}"
+    )
+    params = [
+        f.get_db_prep_save(getattr(event, f.attname), connection)
+        for event in chain
+        for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [found[0] for found in cursor.fetchall()]
+    for event, pk in zip(chain, ids, strict=True):
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = connection.alias
 
 
 # --- verifying -----------------------------------------------------------------------

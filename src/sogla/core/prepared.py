@@ -12,6 +12,7 @@ values; rows become model instances exactly as the queryset would build them
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -22,8 +23,12 @@ from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
 
-# Placeholder values: integers no row id or count takes.
+# Placeholder values: integers no row id takes, text no name contains.
 _MARK = -7_349_000_000_000
+
+
+def _mark(kind: type, index: int) -> Any:
+    return _MARK - index if kind is int else f"\x00prepared:{index}\x00"
 
 
 @dataclass(frozen=True)
@@ -33,61 +38,82 @@ class _Compiled(Generic[M]):
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]  # (position in params, argument index)
+    converters: dict[int, Any]
 
 
 class Prepared(Generic[M]):
     """``Prepared(lambda a, b: Model.objects.filter(x=a, y=b), arity=2)``; then
     ``prepared.all(1, 2)`` is ``list(Model.objects.filter(x=1, y=2))``.
 
-    The arguments must be integers (ids); the builder must use each one as a plain
-    lookup value (no arithmetic), so that it reaches the SQL parameters as given.
+    The arguments are integers (ids), or text when ``args`` says so
+    (``args=(int, str)``); the builder must use each one as a plain exact lookup
+    value (no arithmetic, no LIKE), so that it reaches the SQL parameters as given.
     A ``select_for_update`` queryset must still run inside a transaction (the
     check Django makes when compiling is not repeated).
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *, arity: int) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[M]],
+        *,
+        arity: int = 0,
+        args: tuple[type, ...] = (),
+    ) -> None:
         self._build = build
-        self._arity = arity
-        self._compiled: dict[str, _Compiled[M]] = {}
+        self._kinds = args or (int,) * arity
+        self._arity = len(self._kinds)
+        # Per thread: a compiler belongs to the connection it was made for.
+        self._local = threading.local()
+
+    def _entry(self, alias: str) -> _Compiled[M]:
+        wrapper = connections[alias]
+        cache: dict[str, _Compiled[M]] = self._local.__dict__.setdefault("by_alias", {})
+        compiled = cache.get(alias)
+        if compiled is None or compiled.compiler.connection is not wrapper:
+            compiled = cache[alias] = self._compile(alias)
+        return compiled
 
     def _compile(self, alias: str) -> _Compiled[M]:
-        marks = [_MARK - i for i in range(self._arity)]
+        marks = [_mark(kind, i) for i, kind in enumerate(self._kinds)]
         queryset = self._build(*marks).using(alias)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         slots = tuple(
             (position, marks.index(value))
             for position, value in enumerate(params)
-            if isinstance(value, int) and value in marks
+            if isinstance(value, int | str)
+            and not isinstance(value, bool)
+            and value in marks
         )
         if {index for _p, index in slots} != set(range(self._arity)):
             msg = "each argument must appear as a plain SQL parameter"
             raise ValueError(msg)
-        compiled = _Compiled(queryset, compiler, sql, tuple(params), slots)
-        self._compiled[connections[alias].vendor + ":" + alias] = compiled
-        return compiled
+        # The value converters of the selected columns (the same on every run).
+        columns = [found[0] for found in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(columns)
+        return _Compiled(queryset, compiler, sql, tuple(params), slots, converters)
 
-    def all(self, *values: int, using: str = "default") -> list[M]:
-        key = connections[using].vendor + ":" + using
-        compiled = self._compiled.get(key) or self._compile(using)
+    def all(self, *values: Any, using: str = "default") -> list[M]:
+        compiled = self._entry(using)
         params = list(compiled.params)
         for position, index in compiled.slots:
-            params[position] = int(values[index])
+            params[position] = self._kinds[index](values[index])
         sql, bound = compiled.sql, tuple(params)
         compiler = copy.copy(compiled.compiler)  # one per call: threads share none
         compiler.as_sql = lambda *_a, **_k: (sql, bound)  # type: ignore[method-assign]
+        converters = compiled.converters
+        compiler.get_converters = lambda _e: converters  # type: ignore[method-assign,assignment]
         queryset = compiled.queryset.all()
         queryset.query.get_compiler = (  # type: ignore[method-assign]
             lambda *_a, **_k: compiler
         )
         return list(queryset)
 
-    def get(self, *values: int, using: str = "default") -> M:
+    def get(self, *values: Any, using: str = "default") -> M:
         """The one row, as ``QuerySet.get`` (``DoesNotExist`` when there is none)."""
         rows = self.all(*values, using=using)
         if len(rows) != 1:
-            model: Any = self._compiled[connections[using].vendor + ":" + using]
-            model = model.queryset.model
+            model: Any = self._entry(using).queryset.model
             if not rows:
                 raise model.DoesNotExist(
                     f"{model.__name__} matching query does not exist."

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from sogla.core.prepared import Prepared
 from sogla.documents.models import Contact, Document
 from sogla.engine.definition import Assignee
 from sogla.engine.run import Unresolved
@@ -43,6 +44,14 @@ def document_facts(
     facts["counterparty.category"] = party.category if party is not None else ""
     facts["doc_type"] = document.doc_type.key
     return facts
+
+
+_user_by_name = Prepared(
+    lambda org_id, username: User.objects.filter(
+        organisation_id=org_id, username=username
+    ).order_by("pk")[:1],
+    args=(int, str),
+)
 
 
 class Resolver:
@@ -140,9 +149,8 @@ class Resolver:
 
     def _find(self, a: Assignee) -> list[Participant] | Unresolved:
         if a.user:
-            user = User.objects.filter(
-                organisation_id=self.org_id, username=a.user
-            ).first()
+            named = _user_by_name.all(self.org_id, a.user)
+            user = named[0] if named else None
             if user is None:
                 raise _Nobody(f'no user "{a.user}" in this organisation')
             return self._users([user], f'user "{a.user}"')
