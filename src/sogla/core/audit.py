@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sogla.core.models import AuditChainHead, AuditEvent
+from sogla.core.prepared import insert_rows
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 from sogla.orgs.models import Organisation
 
@@ -282,7 +283,7 @@ def _append(organisation_id: int, chain: list[AuditEvent]) -> None:
         head = _locked_head(organisation_id)
         last = _link(chain, head.last_seq, head.last_hash)
         _move_head(organisation_id, last)
-    _insert(chain)
+    insert_rows(chain)  # one INSERT ... RETURNING id
     _heads[key] = last
 
 
@@ -302,35 +303,6 @@ def _move_head(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.rowcount == 1)
-
-
-def _insert(chain: list[AuditEvent]) -> None:
-    """INSERT the events with one statement; their ids come back (RETURNING)."""
-    if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
-        AuditEvent.objects.bulk_create(chain)
-        return
-    opts = AuditEvent._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = f"RETURNING {quote(opts.pk.column or 'id')}"
-    sql = (
-        f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 - model names
-        f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
-        f"VALUES {', '.join([row] * len(chain))} {returning}"
-    )
-    params = [
-        f.get_db_prep_save(getattr(event, f.attname), connection)
-        for event in chain
-        for f in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [found[0] for found in cursor.fetchall()]
-    for event, pk in zip(chain, ids, strict=True):
-        event.pk = pk
-        event._state.adding = False
-        event._state.db = connection.alias
 
 
 # --- verifying -----------------------------------------------------------------------

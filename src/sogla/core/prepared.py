@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -120,3 +120,38 @@ class Prepared(Generic[M]):
                 )
             raise model.MultipleObjectsReturned(f"{len(rows)} {model.__name__} rows")
         return rows[0]
+
+
+def insert_rows(rows: Sequence[Model]) -> None:
+    """``bulk_create(rows)`` for new rows of one model, as one plain ``INSERT ...
+    VALUES (..), (..) RETURNING id``: each field's ``pre_save`` and
+    ``get_db_prep_save`` give the values as the ORM's would, and the rows get their
+    ids. Falls back to ``bulk_create`` where the database cannot return them."""
+    if not rows:
+        return
+    model = type(rows[0])
+    if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
+        model._default_manager.bulk_create(rows)
+        return
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 - model names
+        f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(rows))} "
+        f"RETURNING {quote(opts.pk.column or 'id')}"
+    )
+    params = [
+        f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for obj in rows
+        for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [found[0] for found in cursor.fetchall()]
+    for obj, pk in zip(rows, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias

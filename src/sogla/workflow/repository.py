@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
-from sogla.core.prepared import Prepared
+from sogla.core.prepared import Prepared, insert_rows
 from sogla.engine.commands import Command, Decide, Reassign, Resubmit, TimerFired
 from sogla.engine.definition import RouteDefinition
 from sogla.engine.states import (
@@ -682,7 +682,8 @@ def _write_rows(
         elif _changed(old, run):
             update_row(m.StageRun, loaded.stage_pks[key], _stage_columns(run))
     if new_stages:
-        for stage_row in m.StageRun.objects.bulk_create(new_stages):
+        insert_rows(new_stages)
+        for stage_row in new_stages:
             loaded.stage_pks[f"{stage_row.round}:{stage_row.stage_key}"] = stage_row.pk
 
     new_steps = []
@@ -697,7 +698,8 @@ def _write_rows(
         elif _changed(old_step, step):
             update_row(m.StepRun, loaded.step_pks[key], _step_columns(step))
     if new_steps:
-        for step_row in m.StepRun.objects.bulk_create(new_steps):
+        insert_rows(new_steps)
+        for step_row in new_steps:
             key = f"{step_row.round}:{step_row.stage_key}:{step_row.step_key}"
             loaded.step_pks[key] = step_row.pk
 
@@ -721,9 +723,8 @@ def _write_rows(
             if changes:
                 update_row(m.Task, loaded.task_pks[task_id], changes)
     if new_tasks:
-        for row in m.Task.objects.bulk_create(new_tasks):
-            if row.pk is None:  # pragma: no cover - backends without RETURNING
-                row.pk = m.Task.objects.get(process=process, engine_id=row.engine_id).pk
+        insert_rows(new_tasks)
+        for row in new_tasks:
             loaded.task_pks[row.engine_id] = row.pk
 
 
@@ -739,13 +740,14 @@ def _write_timers(
         for timer_id, timer in result.timers.items()
         if timer_id in before and _changed(before[timer_id], timer)
     ]
-    pending = m.Timer.objects.filter(process=process, state=m.TimerState.PENDING)
     if fired_timer is not None and fired_timer in before:
-        pending.filter(engine_id=fired_timer).update(
-            state=m.TimerState.FIRED, fired_at=now
-        )
+        m.Timer.objects.filter(
+            process=process, state=m.TimerState.PENDING, engine_id=fired_timer
+        ).update(state=m.TimerState.FIRED, fired_at=now)
     if cancelled:
-        pending.filter(engine_id__in=cancelled).update(state=m.TimerState.CANCELLED)
+        m.Timer.objects.filter(
+            process=process, state=m.TimerState.PENDING, engine_id__in=cancelled
+        ).update(state=m.TimerState.CANCELLED)
     new = [
         m.Timer(
             organisation_id=process.organisation_id,
@@ -759,4 +761,4 @@ def _write_timers(
         if timer_id not in before or _changed(before[timer_id], timer)
     ]
     if new:
-        m.Timer.objects.bulk_create(new)
+        insert_rows(new)
