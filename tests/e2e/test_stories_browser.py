@@ -697,7 +697,7 @@ def test_s7_government_letter_resolution_lawyer_and_executors(
     path = "Инженерная служба/Контрагенты/Управление Роспотребнадзора по г. Санкт-Петербургу"
     assert story.doc.folder is not None
     assert story.doc.folder.path == path
-    assert path in story.page.inner_text("header")  # the card names the folder
+    assert path in story.page.inner_text(".key-facts")  # the card names the folder
     story.finish("office")
     assert story.frames() == [
         ("resolution", "done"),
