@@ -165,7 +165,10 @@ class Process(TenantModel):
                 name="process_one_active_per_document",
             )
         ]
-        indexes = [models.Index(fields=["organisation", "status"])]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["organisation", "finished_at"]),  # cycle time report
+        ]
 
     def __str__(self) -> str:
         return f"process {self.pk} ({self.status})"
@@ -194,6 +197,7 @@ class StageRun(TenantModel):
                 fields=["process", "round", "stage_key"], name="stage_run_unique"
             )
         ]
+        indexes = [models.Index(fields=["organisation", "finished_at"])]  # reports
 
     def __str__(self) -> str:
         return f"{self.round}:{self.stage_key} {self.state}"
@@ -299,6 +303,9 @@ class Task(TenantModel):
         indexes = [
             models.Index(fields=["assignee", "state", "due_at"]),
             models.Index(fields=["process", "state"]),
+            # the KPI report: decided in a period, open and overdue now
+            models.Index(fields=["organisation", "decided_at"]),
+            models.Index(fields=["organisation", "state", "due_at"]),
             models.Index(fields=["process", "round", "stage_key"]),
         ]
 
