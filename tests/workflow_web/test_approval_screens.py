@@ -424,7 +424,7 @@ def test_resubmit_with_approvers_added_removed_and_a_new_deadline(flow: Flow) ->
 
     # Only the initiator edits the round: the lawyer's POST changes nothing.
     other = signed_in(flow.lawyer).post(
-        url, {"comment": "mine", "add:lawyer.lawyer": "1"}
+        url, {"comment": "mine", "add:lawyer.lawyer": str(flow.head.pk)}
     )
     assert other.status_code in (403, 404, 409)
     assert Process.objects.get(document=document).round == 2

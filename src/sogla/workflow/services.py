@@ -11,6 +11,7 @@ second loss is a ``ProcessConflict``.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import threading
 import time
@@ -1817,7 +1818,9 @@ def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
     busy) and the timer is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on
     PostgreSQL, so several workers can sweep at once and a timer fires once in
     effect. The query reads the ``(state, due_at)`` index: pending timers that are
-    not due cost nothing.
+    not due cost nothing. The oldest ``limit`` are taken in a random order, so that
+    two workers sweeping at once mostly take different timers instead of queuing
+    behind each other on the same ones.
     """
     moment = now or timezone.now()
     due = list(
@@ -1825,6 +1828,7 @@ def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
         .order_by("due_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
+    random.shuffle(due)
     fired = 0
     for timer_id in due:
         try:
