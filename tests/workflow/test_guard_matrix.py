@@ -3,7 +3,8 @@
 The task under test is the lawyer's task of the first stage; the table below is the
 expected answer for every cell. A refusal must leave the process version, every task
 row, every timer and the audit log as they were, except for one
-``task.decision_refused`` event per refused decision (written after the refusal in a
+``task.decision_refused`` event per refused decision and one ``process.command_refused``
+per refused command (written after the refusal in a
 transaction of its own; a NotFound leaves no trace).
 """
 
@@ -179,12 +180,13 @@ def snapshot(process: Process) -> tuple[Any, ...]:
         list(Task.objects.filter(process=process).order_by("id").values()),
         list(Timer.objects.filter(process=process).order_by("id").values()),
         AuditEvent.objects.filter(organisation_id=process.organisation_id)
-        .exclude(verb=REFUSED)
+        .exclude(verb__in=[REFUSED, COMMAND_REFUSED])
         .count(),
     )
 
 
 REFUSED = "task.decision_refused"
+COMMAND_REFUSED = "process.command_refused"
 DECISIONS = {"approve", "reject_no_comment", "stranger"}
 
 
@@ -195,6 +197,12 @@ def refusals_recorded(process: Process) -> list[dict[str, Any]]:
             organisation_id=process.organisation_id, verb=REFUSED
         ).order_by("seq")
     ]
+
+
+def _command_refusals(process: Process) -> int:
+    return AuditEvent.objects.filter(
+        organisation_id=process.organisation_id, verb=COMMAND_REFUSED
+    ).count()
 
 
 def test_t06_state_action_matrix(tenant_a: Tenant, people: dict[str, User]) -> None:
@@ -212,12 +220,14 @@ def test_t06_state_action_matrix(tenant_a: Tenant, people: dict[str, User]) -> N
     got: dict[str, dict[str, str]] = {}
     unchanged_refusals = refusals = 0
     decision_refusals = audited = 0
+    command_refusals = commands_audited = 0
     wrong_trace: list[str] = []
     for state in STATES:
         for action in ACTIONS:
             process, task = prepare(tenant_a, people, template, state)
             before = snapshot(process)
             traces_before = len(refusals_recorded(process))
+            commands_before = _command_refusals(process)
             result = outcome_of(act(tenant_a, people, process, task, action))
             got.setdefault(state, {})[action] = result
             traces = refusals_recorded(process)[traces_before:]
@@ -239,16 +249,21 @@ def test_t06_state_action_matrix(tenant_a: Tenant, people: dict[str, User]) -> N
                     audited += 1
                 else:
                     wrong_trace.append(f"{state}/{action}: {traces}")
-            elif traces:  # NotFound and other commands leave no refusal trace
+            elif traces:  # NotFound and other commands leave no decision trace
                 wrong_trace.append(f"{state}/{action}: unexpected {traces}")
+            if action not in DECISIONS and result not in (OK, NOT_FOUND):
+                command_refusals += 1
+                commands_audited += _command_refusals(process) == commands_before + 1
     cells = len(STATES) * len(ACTIONS)
     matching = sum(got[s][a] == EXPECTED[s][a] for s in STATES for a in ACTIONS)
     print(
         f"\nT06: cells {cells}, matching the table {matching}/{cells}, refusals "
         f"{refusals}, refusals that changed nothing {unchanged_refusals}/{refusals}, "
-        f"refused decisions audited {audited}/{decision_refusals}"
+        f"refused decisions audited {audited}/{decision_refusals}, refused commands "
+        f"audited {commands_audited}/{command_refusals}"
     )
     assert got == EXPECTED
     assert unchanged_refusals == refusals
     assert not wrong_trace, wrong_trace
     assert audited == decision_refusals > 0
+    assert commands_audited == command_refusals

@@ -1302,6 +1302,49 @@ def _record_refusal(
         )
 
 
+def _command_refusals_audited(
+    call: Callable[[], T],
+    *,
+    actor: User,
+    process_id: int,
+    command: str,
+    meta: RequestMeta,
+) -> T:
+    """Run a process command (resubmit, cancel, reassign, resolve); a refusal leaves
+    ``process.command_refused`` in the audit log, as refused decisions do. The
+    process is already known to be in the actor's organisation; NotFound leaves no
+    trace."""
+    try:
+        return call()
+    except NotFound:
+        raise
+    except ApplicationError as error:
+        if actor.organisation_id is None:
+            raise
+        fields = (
+            sorted({p.field for p in error.problems})
+            if isinstance(error, ValidationFailed)
+            else []
+        )
+        with transaction.atomic():
+            audit_record(
+                organisation_id=actor.organisation_id,
+                verb="process.command_refused",
+                actor=actor,
+                target_type="process",
+                target_id=process_id,
+                payload={
+                    "process": process_id,
+                    "command": command,
+                    "code": error.code,
+                    "fields": fields,
+                    "message": str(error.message),
+                },
+                request_meta=meta,
+            )
+        raise
+
+
 def _clean_decision_fields(
     document: Document, step: StepDef | None, raw: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -1532,7 +1575,13 @@ def process_resubmit(
         apply.run(result.effects)
         return locked.process
 
-    return _with_retry(call)
+    return _command_refusals_audited(
+        lambda: _with_retry(call),
+        actor=actor,
+        process_id=process_id,
+        command="resubmit",
+        meta=meta,
+    )
 
 
 def process_cancel(
@@ -1544,12 +1593,12 @@ def process_cancel(
 ) -> Process:
     """The initiator or an administrator stops the approval; a reason is required."""
     org_id, process_id = _process_for(actor, process)
-    if not reason.strip():
-        raise ValidationFailed.single(
-            "reason", "required", _("Say why the approval is cancelled.")
-        )
 
     def call() -> Process:
+        if not reason.strip():
+            raise ValidationFailed.single(
+                "reason", "required", _("Say why the approval is cancelled.")
+            )
         command = Cancel(Participant.user(actor.pk), reason.strip())
         locked = _lock_and_load(process_id, org_id, command)
         if locked.process.initiator_id != actor.pk and not is_org_admin(actor):
@@ -1565,7 +1614,13 @@ def process_cancel(
         apply.run(result.effects)
         return locked.process
 
-    return _with_retry(call)
+    return _command_refusals_audited(
+        lambda: _with_retry(call),
+        actor=actor,
+        process_id=process_id,
+        command="cancel",
+        meta=meta,
+    )
 
 
 def task_reassign(
@@ -1588,10 +1643,10 @@ def task_reassign(
     template = row.process.route_version.template
     if not _is_route_manager(actor, template):
         raise _not_found()
-    if to_user.organisation_id != org_id or not to_user.is_active:
-        raise ValidationFailed.single("to_user", "invalid", _("No such person."))
 
     def call() -> Task:
+        if to_user.organisation_id != org_id or not to_user.is_active:
+            raise ValidationFailed.single("to_user", "invalid", _("No such person."))
         command = Reassign(
             row.engine_id, Participant.user(to_user.pk), Participant.user(actor.pk)
         )
@@ -1621,7 +1676,13 @@ def task_reassign(
         new_pk = locked.loaded.task_pks[new_ids[0]] if new_ids else row.pk
         return Task.objects.get(pk=new_pk)
 
-    return _with_retry(call)
+    return _command_refusals_audited(
+        lambda: _with_retry(call),
+        actor=actor,
+        process_id=row.process_id,
+        command="reassign",
+        meta=meta,
+    )
 
 
 def step_resolve(
