@@ -113,7 +113,7 @@ def test_loads_on_an_empty_database() -> None:
         "customer", "supplier", "contractor", "tenant", "government", "partner", "person"
     }  # fmt: skip
     assert not Counterparty.objects.for_org(org).filter(contacts=None).exists()
-    assert Document.objects.for_org(org).count() == 16
+    assert Document.objects.for_org(org).count() == 17
     assert (
         set(Document.objects.for_org(org).values_list("doc_type__key", flat=True))
         == TYPE_KEYS
@@ -196,7 +196,7 @@ def test_a_second_load_keeps_what_people_changed() -> None:
     assert Counterparty.objects.get(organisation=argo(), tax_id="7813526018").name == (
         "ООО «БТЛ»"
     )
-    assert Document.objects.for_org(argo()).count() == 16
+    assert Document.objects.for_org(argo()).count() == 17
     assert not report.created_anything
     login = next(x for x in report.logins if x.username == "director")
     assert login.password_set is False
@@ -251,7 +251,7 @@ def test_a_username_taken_outside_the_demo_is_left_alone() -> None:
     assert "admin" not in {
         x.username for x in report.logins if x.organisation == "argo"
     }
-    assert Document.objects.for_org(argo()).count() == 16
+    assert Document.objects.for_org(argo()).count() == 17
 
 
 def test_every_demo_type_accepts_a_document_and_names_its_required_fields() -> None:

@@ -59,7 +59,7 @@ def test_every_route_file_becomes_a_published_template() -> None:
         assert (version.number, version.status) == (1, RouteVersionStatus.PUBLISHED)
         assert version.definition == data.definition
     assert report.organisations[0].created["route templates"] == len(files)
-    assert report.organisations[0].created["processes"] == 12
+    assert report.organisations[0].created["processes"] == 13
 
 
 def test_a_second_run_creates_no_route_and_no_process() -> None:
@@ -101,6 +101,7 @@ def test_the_sample_processes_are_in_different_states() -> None:
         "Д-2026-00001": ("running", 1),
         "Д-2026-00002": ("running", 2),
         "Д-2026-00005": ("running", 1),
+        "Д-2026-00006": ("approved", 1),  # S1 short: its renewal reminder is due
         "ДФ-2026-00001": ("running", 1),
         "ЗО-2026-00001": ("running", 1),
         "ЗО-2026-00002": ("rejected", 1),
@@ -140,3 +141,22 @@ def test_the_sample_processes_are_in_different_states() -> None:
     assert open_tasks("ИСХ-0001/26") == []
     letter = Document.objects.get(organisation=argo(), number="ИСХ-0001/26")
     assert letter.status.key == "sent"
+
+
+def test_the_approved_short_contract_reminds_of_its_renewal_at_once() -> None:
+    """Its end date is 20 days away: 30 days before it has passed, so the worker's
+    first sweep sends the renewal reminder to the responsible person."""
+    from django.utils import timezone
+
+    from sogla.notifications.models import Notification
+    from sogla.workflow.models import Timer
+    from sogla.workflow.services import timers_fire_due
+
+    demo_load(today=timezone.localdate())
+    timer = Timer.objects.get(kind="field_reminder")  # the only finished contract
+    assert timer.due_at <= timezone.now()
+    timers_fire_due()
+    reminder = Notification.objects.get(kind="workflow.field_reminder")
+    assert reminder.recipient_user is not None
+    assert reminder.recipient_user.username == "technician"
+    assert reminder.context["field"] == "end_date"
