@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sogla.notifications.delivery import (
     MAX_ATTEMPTS,
@@ -428,3 +428,20 @@ def test_two_workers_racing_send_each_row_once(smtp: Smtp) -> None:
     assert len(ids) == total
     assert len(set(ids)) == total
     assert Notification.objects.filter(state="sent").count() == total
+
+
+def test_a_title_that_repeats_the_number_says_it_once_without_a_stray_space() -> None:
+    import zoneinfo
+
+    from sogla.notifications.messages import headline
+
+    row = Notification(
+        kind="workflow.approved",
+        context={"number": "ЗО-2026-00001", "title": "Заявка ЗО-2026-00001: уборка"},
+    )
+    with translation.override("en"):
+        text = headline(row, zoneinfo.ZoneInfo("UTC"))
+    assert text == "Approved: ЗО-2026-00001"
+    row.kind = "workflow.route_notice"
+    with translation.override("en"):
+        assert headline(row, zoneinfo.ZoneInfo("UTC")).endswith("Заявка: уборка")

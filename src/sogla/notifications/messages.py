@@ -9,6 +9,7 @@ context it does not know.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +155,7 @@ def headline(
     title = str(ctx.get("title") or "").strip()
     if number and number in title:  # titles often repeat the number: say it once
         title = " ".join(title.replace(number, " ").split())
+        title = re.sub(r"\s+([:,.;])", r"\1", title)  # "Договор : X" -> "Договор: X"
     doc = number or title or _("a document")
     kind = row.kind.removeprefix("workflow.")
     due = task.due_at if task is not None and task.due_at else None
