@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from sogla.api.urls import api
+from sogla.web.views import favicon
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workflow:inbox"), name="home"),
@@ -14,4 +15,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("favicon.ico", favicon, name="favicon"),
 ]

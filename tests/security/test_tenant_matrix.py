@@ -346,6 +346,7 @@ def _b_document(w: World) -> int:
 
 WEB: dict[str, Entry] = {
     "home": get("/"),
+    "favicon": get("/favicon.ico"),
     "set_language": lambda w: [
         Probe("post", "/i18n/setlang/", NO_DATA, {"language": "en"})
     ],
