@@ -337,21 +337,29 @@ class Timer(TenantModel):
     """
 
     process = models.ForeignKey(
-        Process, on_delete=models.CASCADE, related_name="timers"
+        Process,
+        verbose_name=_("approval"),
+        on_delete=models.CASCADE,
+        related_name="timers",
     )
-    engine_id = models.CharField(max_length=250)
-    kind = models.CharField(max_length=20)  # engine TimerKind
-    target = models.CharField(max_length=200)
-    due_at = models.DateTimeField()
+    engine_id = models.CharField(_("timer id"), max_length=250)
+    kind = models.CharField(_("kind"), max_length=20)  # engine TimerKind
+    target = models.CharField(_("target"), max_length=200)
+    due_at = models.DateTimeField(_("due at"))
     state = models.CharField(
-        max_length=20, choices=TimerState.choices, default=TimerState.PENDING
+        _("state"),
+        max_length=20,
+        choices=TimerState.choices,
+        default=TimerState.PENDING,
     )
-    fired_at = models.DateTimeField(null=True, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    fired_at = models.DateTimeField(_("fired at"), null=True, blank=True)
+    payload = models.JSONField(_("settings"), default=dict, blank=True)
     attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
+        verbose_name = _("timer")
+        verbose_name_plural = _("timers")
         ordering = ["due_at", "id"]
         indexes = [
             models.Index(fields=["state", "due_at"]),
