@@ -289,6 +289,25 @@ def test_t47_crash_between_send_and_mark_gives_at_most_one_duplicate(
     assert row.state == NotificationState.SENT
 
 
+@pytest.mark.parametrize(
+    "age", [timedelta(minutes=5), timedelta(hours=2), timedelta(days=7)]
+)
+def test_t45_a_row_stuck_in_progress_is_taken_over_at_any_age(
+    tenant_a: Tenant, smtp: Smtp, age: timedelta
+) -> None:
+    """No upper age limit: a worker that died a week ago still has its rows sent."""
+    start_approval(tenant_a)
+    row = _assigned(tenant_a)
+    now = timezone.now()
+    Notification.objects.filter(pk=row.pk).update(
+        state=NotificationState.IN_PROGRESS, lease_until=now - age
+    )
+    assert notifications_deliver_due(now=now) >= 1
+    row.refresh_from_db()
+    assert row.state == NotificationState.SENT
+    assert len(smtp.sink.ids()) == len(set(smtp.sink.ids()))
+
+
 def test_a_late_worker_cannot_overwrite_a_row_another_worker_owns(
     tenant_a: Tenant, smtp: Smtp
 ) -> None:
