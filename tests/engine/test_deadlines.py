@@ -241,7 +241,8 @@ def test_the_route_sets_a_default_escalation() -> None:
     t = h.only()
     h.later(hours=8)
     h.fire(f"due:{t.id}")
-    assert h.s.timers[f"escalate:{t.id}"].at == T0 + timedelta(hours=12)
+    # 18:00 Monday + 4 working hours = 13:00 Tuesday (the night does not count)
+    assert h.s.timers[f"escalate:{t.id}"].at == datetime(2025, 3, 4, 13, 0, tzinfo=UTC)
 
 
 def test_no_escalation_without_a_delay() -> None:
@@ -293,3 +294,24 @@ def test_a_reminder_fired_after_the_deadline_stays_silent() -> None:
     assert h.effects == ()
     h.fire(f"due:{t.id}")
     assert h.of(fx.Notify)[0].kind == "overdue"
+
+
+def test_an_hours_deadline_counts_working_hours_only() -> None:
+    friday = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
+    h = Harness(route(stage("s", approve("a", due={"hours": 4}))))
+    h.now = friday
+    h.start()
+    # 2 hours on Friday, 2 on Monday morning
+    assert h.only().due_at == datetime(2025, 3, 10, 11, 0, tzinfo=UTC)
+
+
+def test_working_hours_arithmetic_both_ways() -> None:
+    cal = WorkCalendar(holidays=frozenset({date(2025, 3, 10)}))
+    friday = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
+    assert cal.add_working_hours(friday, 4) == datetime(2025, 3, 11, 11, 0, tzinfo=UTC)
+    assert cal.subtract_working_hours(datetime(2025, 3, 11, 11, 0, tzinfo=UTC), 4) == (
+        friday
+    )
+    night = datetime(2025, 3, 4, 23, 0, tzinfo=UTC)
+    assert cal.add_working_hours(night, 1) == datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
+    assert cal.add_working_hours(friday, 0) == friday

@@ -63,7 +63,9 @@ def race() -> None:
     to_decide = [
         Task.objects.get(process=p, state=TaskState.OPEN).pk for p in processes[::2]
     ]
-    later = timezone.now() + timedelta(hours=3)
+    later = timezone.now() + timedelta(
+        days=30
+    )  # past one working hour and its escalation
     barrier = threading.Barrier(3)
     fired: list[int] = []
     errors: list[str] = []

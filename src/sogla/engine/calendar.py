@@ -72,6 +72,52 @@ class WorkCalendar:
         day = self.add_working_days(moment.date(), days)
         return datetime.combine(day, moment.timetz())
 
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """``hours`` of working time after ``start`` (local time; nights, weekends and
+        holidays do not count): 4 h from Friday 16:00 is Monday 11:00."""
+        if hours < 0:
+            msg = "hours must not be negative"
+            raise ValueError(msg)
+        left = timedelta(hours=hours)
+        current = start
+        for _ in range(int(hours // 1) * 7 + 800):
+            day = current.date()
+            opens = datetime.combine(day, self.day_starts, current.tzinfo)
+            closes = datetime.combine(day, self.day_ends, current.tzinfo)
+            if not self.is_working_day(day) or current >= closes:
+                current = datetime.combine(
+                    self.add_working_days(day, 1), self.day_starts, current.tzinfo
+                )
+                continue
+            current = max(current, opens)
+            if current + left <= closes:
+                return current + left
+            left -= closes - current
+            current = closes
+        msg = "the calendar has no working hours"
+        raise ValueError(msg)
+
+    def subtract_working_hours(self, end: datetime, hours: float) -> datetime:
+        """The moment ``hours`` of working time before ``end`` (see add_working_hours)."""
+        left = timedelta(hours=hours)
+        current = end
+        for _ in range(int(hours // 1) * 7 + 800):
+            day = current.date()
+            opens = datetime.combine(day, self.day_starts, current.tzinfo)
+            closes = datetime.combine(day, self.day_ends, current.tzinfo)
+            if not self.is_working_day(day) or current <= opens:
+                current = datetime.combine(
+                    self.previous_working_day(day, 1), self.day_ends, current.tzinfo
+                )
+                continue
+            current = min(current, closes)
+            if current - left >= opens:
+                return current - left
+            left -= current - opens
+            current = opens
+        msg = "the calendar has no working hours"
+        raise ValueError(msg)
+
     def within_working_hours(self, moment: datetime) -> datetime:
         """Moved into working hours: a night-time reminder waits till the day starts,
         an evening one comes at the day's end, one on a day off the working day

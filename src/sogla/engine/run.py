@@ -466,13 +466,19 @@ class _Run:
         return at if self.now < at < due_at else None
 
     def before(self, moment: datetime, span: Span) -> datetime:
+        """``span`` of working time before ``moment`` (hours count working hours),
+        counted in the local time of the command's clock."""
+        moment = moment.astimezone(self.now.tzinfo)
         if span.hours is not None:
-            return moment - timedelta(hours=span.hours)
+            return self.ctx.calendar.subtract_working_hours(moment, span.hours)
         return self.ctx.calendar.working_days_before(moment, span.working_days or 0)
 
     def after(self, moment: datetime, span: Span) -> datetime:
+        """``span`` of working time after ``moment`` (hours count working hours),
+        counted in the local time of the command's clock."""
+        moment = moment.astimezone(self.now.tzinfo)
         if span.hours is not None:
-            return moment + timedelta(hours=span.hours)
+            return self.ctx.calendar.add_working_hours(moment, span.hours)
         return self.ctx.calendar.working_days_after(moment, span.working_days or 0)
 
     def close_task(self, task_id: str, state: TaskState, reason: str) -> None:
@@ -697,8 +703,8 @@ class _Run:
         local = self.now.astimezone(self.ctx.zone(person) or self.now.tzinfo)
         if due.working_days is not None:
             return self.ctx.calendar.deadline(local, due.working_days)
-        if due.hours is not None:
-            return self.now + timedelta(hours=due.hours)
+        if due.hours is not None:  # working hours of the calendar, in the local day
+            return self.ctx.calendar.add_working_hours(local, due.hours)
         raw = self.facts.get(due.field or "")
         day = _as_date(raw)
         if day is None:
