@@ -1275,6 +1275,35 @@ def _record_refusal(
         )
     except (Task.DoesNotExist, ValueError, TypeError):
         return
+    _audit_refusal(
+        actor,
+        error,
+        meta,
+        verb="task.decision_refused",
+        target=("task", row["pk"]),
+        payload={
+            "document": row["process__document_id"],
+            "process": row["process_id"],
+            "task": row["pk"],
+            "task_ref": row["engine_id"],
+            **payload,
+        },
+    )
+
+
+def _audit_refusal(
+    actor: User,
+    error: ApplicationError,
+    meta: RequestMeta,
+    *,
+    verb: str,
+    target: tuple[str, int],
+    payload: Mapping[str, Any],
+) -> None:
+    """The evidence of a refused command, in a transaction of its own (the command's
+    has rolled back). Not on the card's history: only what happened goes there."""
+    if actor.organisation_id is None:
+        return
     fields = (
         sorted({p.field for p in error.problems})
         if isinstance(error, ValidationFailed)
@@ -1283,20 +1312,15 @@ def _record_refusal(
     with transaction.atomic():
         audit_record(
             organisation_id=actor.organisation_id,
-            verb="task.decision_refused",
+            verb=verb,
             actor=actor,
-            target_type="task",
-            target_id=row["pk"],
-            # not on the card's history: only what happened goes there
+            target_type=target[0],
+            target_id=target[1],
             payload={
-                "document": row["process__document_id"],
-                "process": row["process_id"],
-                "task": row["pk"],
-                "task_ref": row["engine_id"],
+                **payload,
                 "code": error.code,
                 "fields": fields,
                 "message": str(error.message),
-                **payload,
             },
             request_meta=meta,
         )
@@ -1319,8 +1343,15 @@ def _command_refusals_audited(
     except NotFound:
         raise
     except ApplicationError as error:
-        if actor.organisation_id is None:
-            raise
+        _audit_refusal(
+            actor,
+            error,
+            meta,
+            verb="process.command_refused",
+            target=("process", process_id),
+            payload={"process": process_id, "command": command},
+        )
+        raise
         fields = (
             sorted({p.field for p in error.problems})
             if isinstance(error, ValidationFailed)
