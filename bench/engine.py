@@ -29,11 +29,8 @@ import cProfile
 import io
 import os
 import pstats
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,12 +39,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from harness import run_databases  # bench/harness: the shared child runner
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "sogla_bench"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", ""}
 
 TARGETS = {
     "sqlite": {"raw": 0.10, "orm": 0.67},
@@ -94,69 +90,14 @@ def child_command(args: argparse.Namespace, vendor: str) -> list[str]:
     return command
 
 
-def run_child(args: argparse.Namespace, vendor: str, env: dict[str, str]) -> int:
-    try:
-        done = subprocess.run(  # noqa: S603 - this script, our own arguments
-            child_command(args, vendor), env=env, timeout=args.timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        print(f"{vendor}: stopped after {args.timeout} s (--timeout)")
-        return 1
-    return done.returncode
-
-
-def base_env(data_dir: str, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sogla.settings.base",
-        "SOGLA_DATA_DIR": data_dir,
-        "SOGLA_DATABASE_URL": database_url,
-        "SOGLA_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "SOGLA_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-
-
-def run_sqlite(args: argparse.Namespace) -> int:
-    data_dir = tempfile.mkdtemp(prefix="sogla-bench-")
-    try:
-        url = f"sqlite:///{data_dir}/bench.sqlite3"
-        return run_child(args, "sqlite", base_env(data_dir, url))
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def run_postgres(args: argparse.Namespace) -> int:
-    import psycopg
-
-    url = os.environ.get("SOGLA_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES
-    parts = urlsplit(url)
-    if (parts.hostname or "") not in LOOPBACK:
-        print(f"PostgreSQL: {parts.hostname} is not a loopback address: skipped.")
-        return 0
-    try:
-        admin = psycopg.connect(url, connect_timeout=3, autocommit=True)
-    except psycopg.Error:
-        print(f"PostgreSQL does not answer at {url}: skipped.")
-        return 0
-    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-    data_dir = tempfile.mkdtemp(prefix="sogla-bench-")
-    try:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        return run_child(args, "postgresql", base_env(data_dir, bench_url))
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        admin.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
 def parent(args: argparse.Namespace) -> int:
-    codes = []
-    if args.only in (None, "sqlite"):
-        codes.append(run_sqlite(args))
-    if args.only in (None, "postgres"):
-        codes.append(run_postgres(args))
-    return max(codes, default=0)
+    return run_databases(
+        lambda vendor: child_command(args, vendor),
+        only=args.only,
+        timeout=args.timeout,
+        prefix="sogla-bench-",
+        database=BENCH_DATABASE,
+    )
 
 
 # --- the child: one database -----------------------------------------------------------
