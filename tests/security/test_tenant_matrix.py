@@ -477,6 +477,9 @@ WEB: dict[str, Entry] = {
             {"stage": "manager", "step": "head", "users": w.b.colleague.pk},
         )
     ],
+    "workflow:remind": lambda w: [
+        Probe("post", f"/documents/{w.process.document_id}/approval/remind/", NOT_FOUND)
+    ],
     "workflow:bulk": lambda w: [
         Probe(
             "post",
@@ -674,6 +677,9 @@ API_OPS: dict[str, Entry] = {
         Probe("get", f"{API}/tasks?tab=done", NO_DATA),
     ],
     "task_get": get(f"{API}/tasks/{{w.task.pk}}", NOT_FOUND),
+    "process_remind": lambda w: [
+        Probe("post", f"{API}/processes/{w.process.pk}/remind", NOT_FOUND, {}, True)
+    ],
     "task_file_upload": lambda w: [
         Probe("post", f"{API}/tasks/{w.task.pk}/files", NOT_FOUND, {"file": pdf_file()})
     ],

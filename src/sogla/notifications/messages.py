@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 # Kinds about one open task: cancelled, not sent, once the task is decided or closed.
 TASK_BOUND_KINDS = frozenset(
-    {"workflow.reminder", "workflow.overdue", "workflow.escalated"}
+    {"workflow.reminder", "workflow.overdue", "workflow.escalated", "workflow.nudge"}
 )
 
 
@@ -175,7 +175,7 @@ def headline(
                 "date": short_date(due, zone),
             }
         return text
-    if kind == "reminder":
+    if kind in ("reminder", "nudge"):
         return _("Reminder: your decision on %(doc)s") % {"doc": doc}
     if kind == "overdue":
         if due is not None:
@@ -244,6 +244,10 @@ def lead(row: Notification, facts: Facts, zone: zoneinfo.ZoneInfo) -> str:
         return _("A document is waiting for your decision.")
     if kind == "reminder":
         return _("The document is still waiting for your decision.")
+    if kind == "nudge":
+        return _(
+            "The initiator asks you to look at the document: it is waiting for your decision."
+        )
     if kind == "overdue":
         if mine:
             return _("The deadline for your decision has passed.")
@@ -379,6 +383,7 @@ def build_email(
             "workflow.reminder",
             "workflow.overdue",
             "workflow.escalated",
+            "workflow.nudge",
         }:
             rows.append((_("Deadline"), long_when(due, zone)))
         if row.kind == "workflow.field_reminder":

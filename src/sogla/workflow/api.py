@@ -41,6 +41,7 @@ from sogla.workflow.schemas import (
     ProcessOut,
     ProcessStartIn,
     ReassignIn,
+    RemindOut,
     ResubmitIn,
     RoundChangesIn,
     RouteDraftIn,
@@ -231,6 +232,22 @@ def process_cancel(
         meta=request_meta(request),
     )
     return _process_out(user, process.document_id)
+
+
+@router.post(
+    "/processes/{process_id}/remind",
+    response=_ok(RemindOut, conflict=True),
+    operation_id="process_remind",
+    url_name="process_remind",
+    summary="Remind the people the approval waits on (the initiator; once a day each)",
+)
+def process_remind(request: HttpRequest, process_id: Id) -> dict[str, Any]:
+    user = _user(request)
+    process = selectors.process_get(user=user, process_id=process_id)
+    sent = services.process_remind(
+        actor=user, process=process.pk, meta=request_meta(request)
+    )
+    return {"reminded": sent}
 
 
 # --- tasks -------------------------------------------------------------------------------

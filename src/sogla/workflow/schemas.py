@@ -587,3 +587,7 @@ def route_template_detail_out(
             "definition": detail.published.definition,
         }
     return data
+
+
+class RemindOut(Schema):
+    reminded: int = Field(description="people reminded now (each at most once a day)")

@@ -1615,6 +1615,60 @@ def process_resubmit(
     )
 
 
+def process_remind(
+    *, actor: User, process: Process | int, meta: RequestMeta = NO_META
+) -> int:
+    """The initiator reminds the people the approval waits on ("Remind", UI.md).
+
+    Only people with an open task get it, at most once a day each (the outbox's
+    idempotency key carries the local date: a second click the same day sends
+    nothing). Returns how many were reminded now.
+    """
+    org_id, process_id = _process_for(actor, process)
+
+    def call() -> int:
+        locked = _lock_and_load(process_id, org_id)
+        if locked.process.initiator_id != actor.pk:
+            raise PermissionDenied(_("Only the initiator may send reminders."))
+        if locked.process.status != ProcessStatus.RUNNING:
+            raise WorkflowError(_("Nobody is asked now: the approval is not running."))
+        today = _local_now(locked.document.organisation).date().isoformat()
+        apply = _Apply(locked.process, locked.document, locked.loaded, actor, meta)
+        open_tasks = [
+            t
+            for t in locked.loaded.state.tasks.values()
+            if t.state is EngineTaskState.OPEN
+        ]
+        before = Notification.objects.filter(
+            organisation_id=org_id, kind="workflow.nudge", document=locked.document
+        ).count()
+        for task in open_tasks:
+            apply.notify(
+                "nudge",
+                [task.participant.ref],
+                f"{task.id}:{today}",
+                {"task": locked.loaded.task_pks.get(task.id), "stage": task.stage},
+            )
+        apply.flush()
+        sent = (
+            Notification.objects.filter(
+                organisation_id=org_id, kind="workflow.nudge", document=locked.document
+            ).count()
+            - before
+        )
+        if sent:
+            apply.audit("process.reminded", {"people": sent})
+        return sent
+
+    return _command_refusals_audited(
+        lambda: _with_retry(call),
+        actor=actor,
+        process_id=process_id,
+        command="remind",
+        meta=meta,
+    )
+
+
 def process_cancel(
     *,
     actor: User,
@@ -1939,6 +1993,7 @@ __all__ = [
     "field_reminder_at",
     "files_sha256",
     "process_cancel",
+    "process_remind",
     "process_resubmit",
     "process_start",
     "route_problems",

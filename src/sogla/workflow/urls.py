@@ -9,6 +9,7 @@ urlpatterns = [
     path("documents/<int:pk>/approval/start/", views.start, name="start"),
     path("documents/<int:pk>/approval/resubmit/", views.resubmit, name="resubmit"),
     path("documents/<int:pk>/approval/cancel/", views.cancel, name="cancel"),
+    path("documents/<int:pk>/approval/remind/", views.remind, name="remind"),
     path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),
     path("tasks/<int:pk>/decide/", views.decide, name="decide"),
     path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),

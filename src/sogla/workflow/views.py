@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from sogla.core.errors import NotFound, ValidationFailed
@@ -298,6 +299,31 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponseBase:
     except WorkflowError as error:
         return _render_card(request, pk, 409, errors={"reason": [str(error.message)]})
     messages.success(request, _("Approval cancelled."))
+    return redirect(_card_url(pk))
+
+
+@login_required
+@require_POST
+@app_errors
+def remind(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The initiator reminds the people the approval waits on (once a day each)."""
+    user = _user(request)
+    process = _process(user, pk)
+    try:
+        sent = services.process_remind(
+            actor=user, process=process, meta=request_meta(request)
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error.message))
+        return redirect(_card_url(pk))
+    if sent:
+        messages.success(
+            request,
+            ngettext("Reminded %(n)d person.", "Reminded %(n)d people.", sent)
+            % {"n": sent},
+        )
+    else:
+        messages.info(request, _("Everyone was already reminded today."))
     return redirect(_card_url(pk))
 
 

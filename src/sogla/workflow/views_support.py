@@ -501,6 +501,7 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
         "process.reminder_skipped": _("A date reminder could not be set"),
         "process.reminder_sent": _("The date reminder was sent"),
         "timer.retried": _("restarted a failed timer"),
+        "process.reminded": _("reminded the people the approval waits on"),
     }
     detail = ""
     if verb == "task.decided":
