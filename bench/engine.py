@@ -40,7 +40,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from harness import run_databases  # bench/harness: the shared child runner
+from harness import (  # bench/harness: the shared child runner
+    contract_type,
+    run_databases,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "sogla_bench"
@@ -169,11 +172,7 @@ def sequential_route(key: str, stages: int) -> dict[str, Any]:
 def build_world() -> World:
     from sogla.core.request_meta import RequestMeta
     from sogla.documents.models import (
-        DocumentType,
-        FieldDef,
         FieldKind,
-        StatusDef,
-        StatusMeaning,
     )
     from sogla.orgs.models import Department, Organisation, User
 
@@ -194,46 +193,9 @@ def build_world() -> World:
     manager = user("manager", department=department)
     initiator = user("initiator", department=department, manager=manager)
     people = [user(n) for n in ("approver1", "approver2", "approver3", "deputy", "ceo")]
-    doc_type = DocumentType.objects.create(
-        organisation=org,
-        key="contract",
-        name_ru="Договор",
-        name_en="Contract",
-        prefix="D",
-        title_template="{type} {number} {subject}",
+    doc_type = contract_type(
+        org, (("subject", FieldKind.STRING), ("amount", FieldKind.MONEY))
     )
-    for order, (key, meaning) in enumerate(
-        [
-            ("draft", StatusMeaning.DRAFT),
-            ("on_approval", StatusMeaning.ACTIVE),
-            ("approved", StatusMeaning.SUCCESS),
-            ("rejected", StatusMeaning.FAILURE),
-        ]
-    ):
-        StatusDef.objects.create(
-            organisation=org,
-            doc_type=doc_type,
-            key=key,
-            name_ru=key,
-            name_en=key,
-            meaning=meaning,
-            token="neutral",  # noqa: S106 - a colour token, not a secret
-            is_initial=order == 0,
-            order=order,
-        )
-    for order, (key, kind) in enumerate(
-        [("subject", FieldKind.STRING), ("amount", FieldKind.MONEY)]
-    ):
-        FieldDef.objects.create(
-            organisation=org,
-            doc_type=doc_type,
-            key=key,
-            label_ru=key,
-            label_en=key,
-            kind=kind,
-            required=True,
-            order=order,
-        )
     everyone = [admin, manager, initiator, *people]
     world = World(
         admin=admin,

@@ -76,7 +76,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import run_databases  # bench/harness: the shared child runner
+from harness import (  # bench/harness: the shared child runner
+    contract_type,
+    run_databases,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "sogla_bench_timers"
@@ -350,11 +353,7 @@ class World:
 def build_world(vendor: str) -> World:
     from sogla.core.request_meta import RequestMeta
     from sogla.documents.models import (
-        DocumentType,
-        FieldDef,
         FieldKind,
-        StatusDef,
-        StatusMeaning,
     )
     from sogla.documents.services import document_create
     from sogla.orgs.models import Department, Organisation, User
@@ -378,43 +377,7 @@ def build_world(vendor: str) -> World:
     manager = user("manager", department=department)
     initiator = user("initiator", department=department, manager=manager)
     user("approver", department=department, manager=manager)
-    doc_type = DocumentType.objects.create(
-        organisation=org,
-        key="contract",
-        name_ru="Договор",
-        name_en="Contract",
-        prefix="D",
-        title_template="{type} {number} {subject}",
-    )
-    for order, (key, meaning) in enumerate(
-        [
-            ("draft", StatusMeaning.DRAFT),
-            ("on_approval", StatusMeaning.ACTIVE),
-            ("approved", StatusMeaning.SUCCESS),
-            ("rejected", StatusMeaning.FAILURE),
-        ]
-    ):
-        StatusDef.objects.create(
-            organisation=org,
-            doc_type=doc_type,
-            key=key,
-            name_ru=key,
-            name_en=key,
-            meaning=meaning,
-            token="neutral",  # noqa: S106 - a colour token, not a secret
-            is_initial=order == 0,
-            order=order,
-        )
-    FieldDef.objects.create(
-        organisation=org,
-        doc_type=doc_type,
-        key="subject",
-        label_ru="subject",
-        label_en="subject",
-        kind=FieldKind.STRING,
-        required=True,
-        order=0,
-    )
+    doc_type = contract_type(org, (("subject", FieldKind.STRING),))
     template = services.route_template_create(
         actor=admin, doc_type=doc_type, key="deadline", name_ru="deadline"
     )

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -101,3 +102,48 @@ def run_databases(
     if only in (None, "postgres"):
         codes.append(run_postgres(child, timeout, prefix, database))
     return max(codes, default=0)
+
+
+def contract_type(org: Any, fields: tuple[tuple[str, str], ...]) -> Any:
+    """A contract document type with the four usual statuses and these required
+    fields (key, kind); call after ``django.setup()``."""
+    from sogla.documents.models import DocumentType, FieldDef, StatusDef, StatusMeaning
+
+    doc_type = DocumentType.objects.create(
+        organisation=org,
+        key="contract",
+        name_ru="Договор",
+        name_en="Contract",
+        prefix="D",
+        title_template="{type} {number} {subject}",
+    )
+    meanings = [
+        ("draft", StatusMeaning.DRAFT),
+        ("on_approval", StatusMeaning.ACTIVE),
+        ("approved", StatusMeaning.SUCCESS),
+        ("rejected", StatusMeaning.FAILURE),
+    ]
+    for order, (key, meaning) in enumerate(meanings):
+        StatusDef.objects.create(
+            organisation=org,
+            doc_type=doc_type,
+            key=key,
+            name_ru=key,
+            name_en=key,
+            meaning=meaning,
+            token="neutral",  # noqa: S106 - a colour token, not a secret
+            is_initial=order == 0,
+            order=order,
+        )
+    for order, (key, kind) in enumerate(fields):
+        FieldDef.objects.create(
+            organisation=org,
+            doc_type=doc_type,
+            key=key,
+            label_ru=key,
+            label_en=key,
+            kind=kind,
+            required=True,
+            order=order,
+        )
+    return doc_type
