@@ -28,7 +28,7 @@ from datetime import datetime
 from types import FrameType
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 
 from sogla.notifications.delivery import (
     notifications_deliver_due,
@@ -121,8 +121,9 @@ class Worker:
             close_old_connections()
             try:
                 done = self.sweep()
-            except DatabaseError:
-                # The database went away or is locked: back off and reconnect.
+            except Exception:
+                # The database went away, or a bug: log it, back off, sweep again
+                # (reconnecting). Dying would stop `sogla serve`'s web server too.
                 failures += 1
                 logger.exception("sweep failed (%d in a row)", failures)
                 close_old_connections()
