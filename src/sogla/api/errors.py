@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from sogla.core.errors import (
+    NOT_FOUND_MESSAGE,
     ApplicationError,
     NotFound,
     PermissionDenied,
@@ -130,7 +131,7 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(request, body, status=422)
 
     def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:
-        return respond(api, request, 404, "", "not_found", _("Not found or no access."))
+        return respond(api, request, 404, "", "not_found", str(NOT_FOUND_MESSAGE))
 
     def on_permission_denied(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(api, request, 403, "", exc.code, str(exc.message))

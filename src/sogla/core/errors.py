@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 Message = str | Promise
 
@@ -34,10 +35,21 @@ class ApplicationError(Exception):
             self.code = code
 
 
+NOT_FOUND_MESSAGE = gettext_lazy("Not found or no access.")
+
+
 class NotFound(ApplicationError):
-    """The object does not exist or the actor may not see it (never tell which)."""
+    """The object does not exist or the actor may not see it (never tell which).
+
+    The message is always the same, so that it says nothing about which it was.
+    """
 
     code = "not_found"
+
+    def __init__(
+        self, message: Message = NOT_FOUND_MESSAGE, *, code: str | None = None
+    ) -> None:
+        super().__init__(message, code=code)
 
 
 class PermissionDenied(ApplicationError):

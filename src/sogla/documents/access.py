@@ -68,7 +68,7 @@ def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Do
             .get(pk=int(pk))
         )
     except (Document.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_not_found()) from None
+        raise NotFound() from None
     if for_write:
         check_can_edit(user, document)
     return document
@@ -103,9 +103,3 @@ def check_can_edit(user: User, document: Document) -> None:
         raise PermissionDenied(_("The document is archived."))
     if not is_editable_state(document):
         raise PermissionDenied(_("Fields and files can be changed only in a draft."))
-
-
-def _not_found() -> str:
-    from django.utils.translation import gettext as _
-
-    return _("Not found or no access.")

@@ -20,7 +20,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sogla.core.audit import audit_record
-from sogla.core.errors import FieldProblem, PermissionDenied, ValidationFailed
+from sogla.core.errors import (
+    NOT_FOUND_MESSAGE,
+    FieldProblem,
+    PermissionDenied,
+    ValidationFailed,
+)
 from sogla.core.request_meta import RequestMeta
 from sogla.documents import naming
 from sogla.documents.access import check_can_edit
@@ -255,7 +260,7 @@ def counterparty_update(
 ) -> Counterparty:
     org_id = _org_id(actor)
     if counterparty.organisation_id != org_id:
-        raise PermissionDenied(_("Not found or no access."))
+        raise PermissionDenied(NOT_FOUND_MESSAGE)
     name, tax_id, normalized, problems = _clean_counterparty(data)
     problems += _duplicate_problems(org_id, tax_id, normalized, counterparty.pk)
     if problems:

@@ -205,6 +205,10 @@ class StageDef(_Frozen):
     when: Condition | None = None
     steps: list[StepDef] = Field(min_length=1)
 
+    def step(self, key: str) -> StepDef | None:
+        """The step ``key`` of this stage, or None."""
+        return next((s for s in self.steps if s.key == key), None)
+
 
 class OnReturn(_Frozen):
     restart: Literal["first_stage", "same_stage"] = "first_stage"
@@ -232,6 +236,13 @@ class RouteDefinition(_Frozen):
             if stage.key == key:
                 return stage
         raise KeyError(key)
+
+    def step(self, stage: str, step: str) -> StepDef | None:
+        """The step ``step`` of stage ``stage``; None when either is not in the route."""
+        for stage_def in self.stages:
+            if stage_def.key == stage:
+                return stage_def.step(step)
+        return None
 
 
 @dataclass(frozen=True)

@@ -175,15 +175,8 @@ def _require_running(state: ProcessState) -> None:
         raise errors.ProcessNotRunning(f"the process is {state.status}")
 
 
-def _step_def(stage: StageDef, key: str) -> StepDef | None:
-    for step in stage.steps:
-        if step.key == key:
-            return step
-    return None
-
-
 def _current_step(stage: StageDef, key: str) -> StepDef:
-    step = _step_def(stage, key)
+    step = stage.step(key)
     if step is None:  # pragma: no cover - the guards checked it
         raise errors.StepNotFound(f'no step "{key}" in stage "{stage.key}"')
     return step
@@ -212,7 +205,7 @@ def _check_decide(
     if task.step == REVISION_STEP:
         raise errors.TaskNotDecidable("a revision task ends by resubmitting")
     stage = definition.stages[state.stage_index]
-    step = _step_def(stage, task.step) if stage.key == task.stage else None
+    step = stage.step(task.step) if stage.key == task.stage else None
     if step is None:  # pragma: no cover - open tasks belong to the current stage
         raise errors.TaskNotOpen("the task is not part of the current stage")
     allowed = [str(o) for o in step.allowed_outcomes()]
@@ -250,7 +243,7 @@ def _check_resubmit(
     for ref in (*changes.add, *changes.remove, *changes.due):
         stage_key, _, step_key = ref.partition(".")
         try:
-            step = _step_def(definition.stage(stage_key), step_key)
+            step = definition.stage(stage_key).step(step_key)
         except KeyError:
             step = None
         if step is None or step.kind not in HUMAN_KINDS:
@@ -278,7 +271,7 @@ def _check_resolve(
 ) -> None:
     _require_running(state)
     stage = definition.stages[state.stage_index]
-    step = _step_def(stage, command.step) if stage.key == command.stage else None
+    step = stage.step(command.step) if stage.key == command.stage else None
     if step is None:
         raise errors.StepNotFound(
             f'no step "{command.stage}.{command.step}" in the current stage'
@@ -956,7 +949,7 @@ class _Run:
 
     def set_escalation(self, task: TaskRun, due_at: datetime) -> None:
         """After the deadline, tell the assignee's manager once the delay passes."""
-        step = _step_def(self.d.stage(task.stage), task.step)
+        step = self.d.stage(task.stage).step(task.step)
         due = step.due if step else None
         span = (due.escalate_after if due else None) or self.d.escalate_after
         if span is not None and task.participant.kind == "user":

@@ -289,7 +289,7 @@ def field_label(ctx: Mapping[str, Any]) -> str:
 
 
 def outcome_word(outcome: str) -> str:
-    from sogla.workflow.services import outcome_label  # workflow sends notifications
+    from sogla.workflow.labels import outcome_label  # workflow sends notifications
 
     return str(outcome_label(outcome))
 

@@ -28,7 +28,7 @@ def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
     if len(clean) > 100:
         raise ValidationFailed.single("name", "too_long", _("At most 100 characters."))
     if actor.organisation_id is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         organisation_id=actor.organisation_id,
@@ -45,7 +45,7 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
     try:
         token = ApiToken.objects.get(pk=token_id, user=actor, revoked_at=None)
     except ApiToken.DoesNotExist:
-        raise NotFound(_("Not found or no access.")) from None
+        raise NotFound() from None
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at", "updated_at"])
     return token

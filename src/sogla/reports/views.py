@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from sogla.core.errors import NOT_FOUND_MESSAGE
 from sogla.orgs.models import Organisation, User
 from sogla.reports import charts, exports, formatting, selectors
 from sogla.reports.forms import ParsedFilters, parse_filters, preset_choices
@@ -24,7 +25,7 @@ from sogla.web.requests import signed_in_user
 
 def _organisation(user: User) -> Organisation:
     if user.organisation is None:  # platform staff have no reports
-        raise Http404(_("Not found or no access."))
+        raise Http404(NOT_FOUND_MESSAGE)
     return user.organisation
 
 
@@ -83,11 +84,11 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     user = signed_in_user(request)
     organisation = _organisation(user)
     if table not in exports.TABLES or fmt not in exports.FORMATS:
-        raise Http404(_("Not found or no access."))
+        raise Http404(NOT_FOUND_MESSAGE)
     parsed = _parsed(request, organisation)
     report = selectors.report_for(user=user, filters=parsed.filters)
     if table == "people" and not report.people_visible:
-        raise Http404(_("Not found or no access."))
+        raise Http404(NOT_FOUND_MESSAGE)
     header, rows = exports.table(report, table)
     if fmt == "csv":
         body = exports.to_csv(header, rows)

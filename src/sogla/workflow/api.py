@@ -79,7 +79,7 @@ def _process_out(user: User, document_id: int) -> dict[str, Any]:
     document = access_document(user, document_id)
     route_map = selectors.route_map(user=user, document=document)
     if route_map is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return process_out(route_map)
 
 

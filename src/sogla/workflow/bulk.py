@@ -65,7 +65,7 @@ def bulk_tasks(*, actor: User, task_ids: Sequence[int], outcome: str) -> list[Bu
             _("Choose at most %(n)d tasks at once.") % {"n": BULK_LIMIT},
         )
     if actor.organisation_id is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     rows = {
         t.pk: t
         for t in Task.objects.for_org(actor.organisation_id)
@@ -84,7 +84,7 @@ def bulk_tasks(*, actor: User, task_ids: Sequence[int], outcome: str) -> list[Bu
             problem = _("This task needs its own decision on the card.")
         items.append(BulkItem(task, files_sha256(task.process.document), problem))
     if not items:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return items
 
 

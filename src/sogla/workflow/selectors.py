@@ -24,7 +24,6 @@ from sogla.documents.models import Document, FieldDef
 from sogla.engine.conditions import evaluate, parse_condition
 from sogla.engine.definition import (
     COMMENT_REQUIRED,
-    RouteDefinition,
     StepDef,
     Text,
 )
@@ -56,7 +55,7 @@ TABS: tuple[Tab, ...] = ("mine", "started", "watching", "done")
 
 def _org(user: User) -> int:
     if user.organisation_id is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return user.organisation_id
 
 
@@ -100,7 +99,7 @@ def tab_rows(user: User, tab: str) -> QuerySet[Task]:
     took part in (who holds them now); ``done``: tasks I decided.
     """
     if tab not in TABS:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     rows = _inbox_rows(user)
     if tab == "done":
         return rows.filter(decided_by=user, state=TaskState.DONE)
@@ -204,7 +203,7 @@ def routes_for_document(*, user: User, document: Document) -> list[RouteTemplate
     """
     org_id = _org(user)
     if document.organisation_id != org_id:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     templates = list(
         RouteTemplate.objects.for_org(org_id)
         .filter(
@@ -244,7 +243,7 @@ def process_preview(
     """Who would approve in which order for the document's current values."""
     org_id = _org(user)
     if document.organisation_id != org_id or template.organisation_id != org_id:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     version = (
         RouteVersion.objects.filter(
             template=template, status=RouteVersionStatus.PUBLISHED
@@ -253,7 +252,7 @@ def process_preview(
         .first()
     )
     if version is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     definition = repository.definition_for(version)
     stages = preview(definition, document_facts(document), Resolver(document))
     ids: set[int] = set()
@@ -299,11 +298,11 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
             .get(pk=int(task_id))
         )
     except (Task.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("Not found or no access.")) from None
+        raise NotFound() from None
     if user.pk not in (task.assignee_id, task.on_behalf_of_id):
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     definition = repository.definition_for(task.process.route_version)
-    step = _step(definition, task.stage_key, task.step_key)
+    step = definition.step(task.stage_key, task.step_key)
     outcomes = [str(o) for o in step.allowed_outcomes()] if step else []
     fields: list[FieldDef] = []
     if step is not None and step.fields:
@@ -326,14 +325,6 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
         fields=fields,
         required_fields=list(step.required_fields) if step else [],
     )
-
-
-def _step(definition: RouteDefinition, stage: str, step: str) -> StepDef | None:
-    try:
-        stage_def = definition.stage(stage)
-    except KeyError:
-        return None
-    return next((s for s in stage_def.steps if s.key == step), None)
 
 
 # --- the route map (traffic light) ------------------------------------------------------
@@ -462,7 +453,7 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     """
     org_id = _org(user)
     if document.organisation_id != org_id:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     process = process_for_document(document)
     if process is None:
         return None
@@ -563,7 +554,7 @@ def process_get(*, user: User, process_id: int) -> Process:
     if process is None or not (
         visible_documents(user).filter(pk=process.document_id).exists()
     ):
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return process
 
 
@@ -635,7 +626,7 @@ def route_template_for_admin(*, user: User, key: str) -> RouteTemplateDetail:
         .first()
     )
     if template is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     _admin_org(user)
     draft = RouteVersion.objects.filter(
         template=template, status=RouteVersionStatus.DRAFT
@@ -655,7 +646,7 @@ def task_for_manager(*, user: User, task_id: int) -> Task:
     task = _inbox_rows(user).select_related("process__route_version__template")
     found = task.filter(pk=task_id).first()
     if found is None or not can_manage_process(user, found.process):
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return found
 
 

@@ -95,6 +95,7 @@ from sogla.orgs.models import Department, Organisation, Role, User
 from sogla.workflow import repository
 from sogla.workflow.errors import ProcessConflict, TaskClosed, WorkflowError
 from sogla.workflow.incidents import timer_failed
+from sogla.workflow.labels import outcome_label
 from sogla.workflow.models import (
     FIELD_REMINDER,
     Channel,
@@ -120,12 +121,12 @@ NO_META = RequestMeta()
 
 def _org_id(actor: User) -> int:
     if actor.organisation_id is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return actor.organisation_id
 
 
 def _not_found() -> NotFound:
-    return NotFound(_("Not found or no access."))
+    return NotFound()
 
 
 def _with_retry(call: Callable[[], T]) -> T:
@@ -262,7 +263,6 @@ def _refusal(error: engine_errors.EngineError) -> Exception:
         E.PROCESS_NOT_RUNNING: _("The approval is not in progress."),
         E.PROCESS_FINISHED: _("The approval has already finished."),
         E.PROCESS_NOT_IN_REVISION: _("The document is not returned for revision."),
-        E.TASK_NOT_FOUND: _("Not found or no access."),
         E.TASK_NOT_OPEN: _("Task already closed."),
         E.TASK_NOT_DECIDABLE: _("This task ends when the document is resubmitted."),
         E.STEP_NOT_FOUND: _("There is no such step in the current stage."),
@@ -1081,21 +1081,6 @@ def _load_locked(
     return _Locked(process, loaded, document)
 
 
-def outcome_label(outcome: str) -> str:
-    """A decision in words, for messages and the route map."""
-    labels = {
-        "approve": _("approved"),
-        "approve_with_remarks": _("approved with remarks"),
-        "return": _("returned for revision"),
-        "reject": _("rejected"),
-        "acknowledge": _("acknowledged"),
-        "done": _("done"),
-        "opinion": _("gave an opinion"),
-        "resubmitted": _("resubmitted"),
-    }
-    return labels.get(outcome, outcome)
-
-
 def _user_name(ref: str | None) -> str:
     user_id = repository.ref_user_id(ref)
     if user_id is None:
@@ -1413,14 +1398,6 @@ def _step_files(document: Document, step: StepDef | None) -> dict[str, str]:
     return {key: sha for key, (_v, sha) in sorted(latest.items())}
 
 
-def _step_def(definition: RouteDefinition, stage: str, step: str) -> StepDef | None:
-    try:
-        stage_def = definition.stage(stage)
-    except KeyError:
-        return None
-    return next((s for s in stage_def.steps if s.key == step), None)
-
-
 def _task_decide(
     actor: User,
     task_id: int | str,
@@ -1441,7 +1418,7 @@ def _task_decide(
     if task.state is not EngineTaskState.OPEN:
         raise _closed_message(loaded, task)
     document = locked.document
-    step = _step_def(loaded.definition, task.stage, task.step)
+    step = loaded.definition.step(task.stage, task.step)
     values = _clean_decision_fields(document, step, raw_fields)
     attached = _step_files(document, step)
     now = _local_now(document.organisation, moment)
@@ -1524,7 +1501,7 @@ def task_file_add(
         if row.state != TaskState.OPEN:
             raise TaskClosed(_("Task already closed."))
         definition = repository.definition_for(row.process.route_version)
-        step = _step_def(definition, row.stage_key, row.step_key)
+        step = definition.step(row.stage_key, row.step_key)
         if field_key and (step is None or field_key not in step.fields):
             raise ValidationFailed.single(
                 field_key, "unknown_field", _("This step does not fill this field.")

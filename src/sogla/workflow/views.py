@@ -202,7 +202,7 @@ def _process(user: User, pk: int) -> Process:
     document = access_document(user, pk)
     process = selectors.process_for_document(document)
     if process is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return process
 
 

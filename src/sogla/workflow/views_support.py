@@ -47,7 +47,7 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 def _org(user: User) -> int:
     if user.organisation_id is None:
-        raise NotFound(_("Not found or no access."))
+        raise NotFound()
     return user.organisation_id
 
 
@@ -476,7 +476,7 @@ class HistoryDay:
 
 def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
     """What happened, in words, and a detail line (a comment, a reason, a file)."""
-    from sogla.workflow.services import outcome_label
+    from sogla.workflow.labels import outcome_label
 
     texts = {
         "document.created": _("created the document"),
