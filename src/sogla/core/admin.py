@@ -1,6 +1,6 @@
 """Organisation-scoped Django admin: the shared mixin for every tenant model.
 
-An organisation administrator (:func:`sogla.orgs.access.is_org_admin`: staff with an
+An organisation administrator (:func:`sogla.core.access.is_org_admin`: staff with an
 organisation) may do everything with their own organisation's rows and nothing
 with anyone else's: querysets are filtered, the ``organisation`` field is hidden
 and set on save, and every foreign key or many-to-many choice (inlines included)
@@ -20,7 +20,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
-from sogla.orgs.access import is_org_admin
+from sogla.core.access import is_org_admin
 
 if TYPE_CHECKING:
     from django.forms.models import BaseInlineFormSet

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sogla.core.access import is_org_admin
 from sogla.orgs.models import User
 
-
-def is_org_admin(user: Any) -> bool:
-    """An administrator of their own organisation (Django staff with an organisation)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.is_staff
-        and user.organisation_id is not None
-    )
+__all__ = ["is_org_admin", "manager_of"]
 
 
 def manager_of(user: User) -> User | None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound, PermissionDenied
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document, FieldDef
@@ -53,12 +54,6 @@ Tab = Literal["mine", "started", "watching", "done"]
 TABS: tuple[Tab, ...] = ("mine", "started", "watching", "done")
 
 
-def _org(user: User) -> int:
-    if user.organisation_id is None:
-        raise NotFound()
-    return user.organisation_id
-
-
 def _text(text: Text) -> str:
     return text.get("en" if get_language() == "en" else "ru")
 
@@ -80,7 +75,7 @@ class TaskCounts:
 
 
 def _inbox_rows(user: User) -> QuerySet[Task]:
-    return Task.objects.for_org(_org(user)).select_related(
+    return Task.objects.for_org(organisation_id_of(user)).select_related(
         "process__document__doc_type",
         "process__document__status",
         "process__document__counterparty",
@@ -109,7 +104,9 @@ def tab_rows(user: User, tab: str) -> QuerySet[Task]:
     if tab == "started":
         return open_rows.filter(process__initiator=user)
     took_part = (
-        Task.objects.for_org(_org(user)).filter(decided_by=user).values("process_id")
+        Task.objects.for_org(organisation_id_of(user))
+        .filter(decided_by=user)
+        .values("process_id")
     )
     return open_rows.filter(process_id__in=took_part).exclude(
         Q(assignee=user) | Q(on_behalf_of=user)
@@ -159,7 +156,7 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
     mine = open_ & (Q(assignee=user) | Q(on_behalf_of=user))
     started = open_ & Q(process__initiator=user)
     counts = (
-        Task.objects.for_org(_org(user))
+        Task.objects.for_org(organisation_id_of(user))
         .filter(mine | started)
         .aggregate(
             mine=Count("pk", filter=mine),
@@ -201,7 +198,7 @@ def routes_for_document(*, user: User, document: Document) -> list[RouteTemplate
 
     Only routes with a published version are offered.
     """
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     if document.organisation_id != org_id:
         raise NotFound()
     templates = list(
@@ -241,7 +238,7 @@ def process_preview(
     *, user: User, document: Document, template: RouteTemplate
 ) -> ProcessPreview:
     """Who would approve in which order for the document's current values."""
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     if document.organisation_id != org_id or template.organisation_id != org_id:
         raise NotFound()
     version = (
@@ -282,7 +279,7 @@ class DecisionPanel:
 
 def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
     """The user's task with what the panel needs; NotFound for anyone else's task."""
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     try:
         task = (
             Task.objects.for_org(org_id)
@@ -451,7 +448,7 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     Four queries whatever the number of stages, steps or participants: the process,
     the stage runs, the step runs and the tasks of the current round (people joined).
     """
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     if document.organisation_id != org_id:
         raise NotFound()
     process = process_for_document(document)
@@ -544,7 +541,7 @@ def can_manage_process(user: User, process: Process) -> bool:
 
 def process_get(*, user: User, process_id: int) -> Process:
     """A process of a document the user may see; NotFound otherwise."""
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     process = (
         Process.objects.for_org(org_id)
         .select_related("route_version__template", "initiator")
@@ -560,7 +557,7 @@ def process_get(*, user: User, process_id: int) -> Process:
 
 def colleagues_by_id(*, user: User, ids: list[int]) -> dict[int, User]:
     """Active people of the user's organisation among ``ids``, by id."""
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     return {
         u.pk: u
         for u in User.objects.filter(
@@ -577,7 +574,7 @@ class RouteTemplateDetail:
 
 
 def _admin_org(user: User) -> int:
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     if not is_org_admin(user):
         raise PermissionDenied(_("Only an administrator may change routes."))
     return org_id
@@ -620,7 +617,7 @@ def route_template_for_admin(*, user: User, key: str) -> RouteTemplateDetail:
     PermissionDenied for anyone but an administrator.
     """
     template = (
-        RouteTemplate.objects.for_org(_org(user))
+        RouteTemplate.objects.for_org(organisation_id_of(user))
         .select_related("doc_type", "owner")
         .filter(key=key)
         .first()

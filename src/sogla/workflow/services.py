@@ -26,6 +26,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sogla.core.access import organisation_id_of
 from sogla.core.audit import audit_batch, audit_record
 from sogla.core.errors import (
     ApplicationError,
@@ -117,12 +118,6 @@ NO_META = RequestMeta()
 
 
 # --- small helpers ----------------------------------------------------------------------
-
-
-def _org_id(actor: User) -> int:
-    if actor.organisation_id is None:
-        raise NotFound()
-    return actor.organisation_id
 
 
 def _not_found() -> NotFound:
@@ -770,7 +765,7 @@ def route_template_create(
     meta: RequestMeta = NO_META,
 ) -> RouteTemplate:
     """A new route for a document type (administrators)."""
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     if not is_org_admin(actor):
         raise PermissionDenied(_("Only an administrator may change routes."))
     if doc_type.organisation_id != org_id:
@@ -828,7 +823,7 @@ def naming_key_ok(key: str) -> bool:
 
 
 def _template_for_admin(actor: User, template: RouteTemplate) -> int:
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     if template.organisation_id != org_id:
         raise _not_found()
     if not is_org_admin(actor):
@@ -978,7 +973,7 @@ def _process_start(
     meta: RequestMeta,
     moment: datetime | None = None,
 ) -> Process:
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     if document.organisation_id != org_id or template.organisation_id != org_id:
         raise _not_found()
     document = (
@@ -1129,7 +1124,7 @@ def _closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
 
 
 def _task_row_for(actor: User, task_id: int | str) -> Task:
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     try:
         task = Task.objects.for_org(org_id).get(pk=int(task_id))
     except (Task.DoesNotExist, ValueError, TypeError):
@@ -1141,7 +1136,7 @@ def _task_row_for(actor: User, task_id: int | str) -> Task:
 
 def _task_locked_for(actor: User, task_id: int | str) -> Task:
     """``_task_row_for`` with the task's process locked (``repository.lock_task``)."""
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     try:
         task = repository.lock_task(int(task_id), org_id)
     except (Task.DoesNotExist, ValueError, TypeError):
@@ -1542,7 +1537,7 @@ def _round_changes(org_id: int, edits: RoundEdits | None) -> RoundChanges:
 
 
 def _process_for(actor: User, process: Process | int) -> tuple[int, int]:
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     process_id = process if isinstance(process, int) else process.pk
     if not Process.objects.for_org(org_id).filter(pk=process_id).exists():
         raise _not_found()
@@ -1693,7 +1688,7 @@ def task_reassign(
     meta: RequestMeta = NO_META,
 ) -> Task:
     """The route owner or an administrator gives an open task to someone else."""
-    org_id = _org_id(actor)
+    org_id = organisation_id_of(actor)
     try:
         row = (
             Task.objects.for_org(org_id)

@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound
 from sogla.documents.models import Document, FieldDef, FieldKind, fold
 from sogla.engine.calendar import WorkCalendar
@@ -43,12 +44,6 @@ from sogla.workflow.services import organisation_calendar
 PAGE_SIZE = 50
 _SALT = "sogla.workflow.inbox.web"
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-def _org(user: User) -> int:
-    if user.organisation_id is None:
-        raise NotFound()
-    return user.organisation_id
 
 
 def calendar_for(organisation: Organisation) -> WorkCalendar:
@@ -342,7 +337,7 @@ def stage_summaries(
     The processes (the active one, else the latest), their current round's stage
     runs and their open tasks with the people.
     """
-    org_id = _org(user)
+    org_id = organisation_id_of(user)
     ids = [d.pk for d in documents]
     if not ids:
         return {}
