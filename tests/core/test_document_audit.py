@@ -13,7 +13,6 @@ from sogla.core.audit import audit_verify
 from sogla.core.errors import PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.core.request_meta import RequestMeta
-from sogla.documents import services
 from sogla.documents.models import Counterparty, Document
 from sogla.documents.services import (
     CounterpartyData,
@@ -25,6 +24,7 @@ from sogla.documents.services import (
     document_update_fields,
     file_add,
 )
+from sogla.documents.services import documents as document_services
 from sogla.documents.uploads import bytes_upload
 from tests.api.conftest import token_client
 from tests.conftest import MINIMAL_PDF, Tenant
@@ -261,7 +261,7 @@ def test_failure_after_the_event_rolls_the_event_back(
     def broken(**kwargs: Any) -> None:
         raise OSError("storage is full")
 
-    monkeypatch.setattr(services, "_add_version", broken)
+    monkeypatch.setattr(document_services, "add_version", broken)
     with pytest.raises(OSError, match="storage is full"):
         _create(tenant_a, files=[NewFile(bytes_upload("files", "a.pdf", MINIMAL_PDF))])
 
