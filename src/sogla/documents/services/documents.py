@@ -153,21 +153,10 @@ def document_fields_set(
 
     No draft check: the approval process decides when its steps write (the caller
     is ``sogla.workflow``). Values are validated exactly like an edit; keys absent
-    from ``values`` keep their values. ``actor`` is None for the route itself.
+    from ``values`` keep their values. ``actor`` is None for the route itself; the
+    ``document.fields_changed`` event then names the system.
     """
-    document = locked(document)
-    fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
-    document.fields = clean_values(
-        organisation_id=document.organisation_id,
-        fields=fields,
-        raw=values,
-        present_files=_present_file_fields(document),
-        existing=document.fields,
-    )
-    document.counterparty_id = _counterparty_from(fields, document.fields)
-    apply_naming(document, fields)
-    document.save()
-    return document
+    return _write_fields(locked(document), values, actor=actor, meta=meta)
 
 
 def _write_fields(
