@@ -43,7 +43,12 @@ P = "stages[0].steps[0]"
             [f'{P}.when: no field "nope" in this document type'],
         ),
         (
-            {"key": "a", "kind": "consult", "assignee": LAWYER, "outcomes": ["approve"]},
+            {
+                "key": "a",
+                "kind": "consult",
+                "assignee": LAWYER,
+                "outcomes": ["approve"],
+            },
             [f'{P}.outcomes[0]: a consult step cannot end with "approve"'],
         ),
         (
@@ -114,17 +119,16 @@ P = "stages[0].steps[0]"
             ],
         ),
         (
-            {"key": "a", "kind": "system", "actions": [{"notify": ["initiator"]}]}
-            | {"due": {"hours": 1}},
+            {
+                "key": "a",
+                "kind": "system",
+                "actions": [{"notify": ["initiator"]}],
+                "due": {"hours": 1},
+            },
             [f"{P}.due: a system step has no deadline"],
         ),
         (
-            {
-                "key": "a",
-                "assignee": {
-                    "user": "petrov",
-                },
-            },
+            {"key": "a", "assignee": {"user": "petrov"}},
             [f'{P}.assignee.user: no user "petrov" in this organisation'],
         ),
         (
