@@ -13,7 +13,6 @@ from sogla.core.audit import audit_verify
 from sogla.core.errors import PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.core.request_meta import RequestMeta
-from sogla.documents import services
 from sogla.documents.models import Counterparty, Document
 from sogla.documents.services import (
     CounterpartyData,
@@ -22,12 +21,15 @@ from sogla.documents.services import (
     counterparty_update,
     document_archive,
     document_create,
+    document_fields_set,
     document_update_fields,
     file_add,
 )
+from sogla.documents.services import documents as document_services
 from sogla.documents.uploads import bytes_upload
 from tests.api.conftest import token_client
 from tests.conftest import MINIMAL_PDF, Tenant
+from tests.workflow.conftest import publish, route, stage, start
 
 META = RequestMeta(ip="198.51.100.23", user_agent="Mozilla/5.0 (test)")
 SHA = hashlib.sha256(MINIMAL_PDF).hexdigest()
@@ -124,6 +126,68 @@ def test_fields_changed_records_old_and_new_values_of_changed_keys(
         "title": {"old": old_title, "new": doc.title},
     }
     assert (event.document_id, event.ip) == (doc.pk, META.ip)
+
+
+@pytest.mark.parametrize("by", ["person", "route"])
+def test_fields_written_for_an_approval_step_are_audited(
+    tenant_a: Tenant, by: str
+) -> None:
+    """A request_info answer (a person) or a route's set_field (the system, I6)."""
+    doc = _create(tenant_a)
+    actor = tenant_a.colleague if by == "person" else None
+
+    document_fields_set(
+        actor=actor, document=doc, values={"end_date": "2031-01-31"}, meta=META
+    )
+
+    assert _verbs() == ["document.created", "document.fields_changed"]
+    event = _events()[-1]
+    assert (event.actor_id, event.actor_label) == (
+        (actor.pk, actor.username) if actor else (None, "system")
+    )
+    assert event.payload == {
+        "changes": {"end_date": {"old": None, "new": "2031-01-31"}}
+    }
+    assert (event.document_id, event.ip, event.user_agent) == (
+        doc.pk,
+        META.ip,
+        META.user_agent,
+    )
+
+
+def test_a_routes_set_field_is_audited_in_the_commands_transaction(
+    tenant_a: Tenant,
+) -> None:
+    template = publish(
+        tenant_a,
+        route(
+            stage(
+                "close",
+                {
+                    "key": "mark",
+                    "kind": "system",
+                    "actions": [{"set_field": {"end_date": "2031-01-31"}}],
+                },
+            )
+        ),
+    )
+    doc = _create(tenant_a)
+
+    start(tenant_a, template, doc)
+
+    events = [e for e in _events() if e.document_id == doc.pk]
+    assert [e.verb for e in events] == [
+        "document.created",
+        "process.started",
+        "document.fields_changed",
+        "process.finished",
+    ]
+    started, changed = events[1], events[2]
+    assert (changed.actor_id, changed.ip) == (tenant_a.initiator.pk, started.ip)
+    assert changed.payload == {
+        "changes": {"end_date": {"old": None, "new": "2031-01-31"}}
+    }
+    assert audit_verify(tenant_a.org.pk).intact
 
 
 def test_saving_unchanged_fields_records_nothing(tenant_a: Tenant) -> None:
@@ -261,7 +325,7 @@ def test_failure_after_the_event_rolls_the_event_back(
     def broken(**kwargs: Any) -> None:
         raise OSError("storage is full")
 
-    monkeypatch.setattr(services, "_add_version", broken)
+    monkeypatch.setattr(document_services, "add_version", broken)
     with pytest.raises(OSError, match="storage is full"):
         _create(tenant_a, files=[NewFile(bytes_upload("files", "a.pdf", MINIMAL_PDF))])
 

@@ -31,7 +31,7 @@ from django.core.cache import cache
 from sogla.documents.models import Document
 from sogla.documents.services import document_create
 from sogla.orgs.models import Department, User
-from sogla.reports.selectors import ReportFilters
+from sogla.reports.figures import ReportFilters
 from sogla.workflow import services as workflow_services
 from sogla.workflow.models import Process, RouteTemplate, StageRun, Task
 from tests.conftest import Tenant

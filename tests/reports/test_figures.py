@@ -6,13 +6,8 @@ from datetime import date
 
 import pytest
 
-from sogla.reports.selectors import (
-    ReportFilters,
-    build_report,
-    kpi_report,
-    p90,
-    report_for,
-)
+from sogla.reports.figures import ReportFilters, p90
+from sogla.reports.selectors import build_report, kpi_report, report_for
 from sogla.workflow.models import Task
 from tests.conftest import Tenant
 from tests.reports.conftest import APRIL, DAY, HOUR, NOW, World, build_world, msk

@@ -96,7 +96,10 @@ def test_payment_is_approved_paid_and_the_act_provided(
         "document.created",
         "document.file_version_added",
         "process.started",
-        *["task.decided"] * (4 if needed else 3),
+        "task.decided",
+        "task.decided",
+        "document.fields_changed",  # the exec_needed answer
+        *["task.decided"] * (2 if needed else 1),
         "document.file_version_added",
         "task.decided",
         "process.finished",

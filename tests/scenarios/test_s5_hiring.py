@@ -73,7 +73,10 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
     assert story.verbs() == [
         "document.created",
         "process.started",
-        *["task.decided"] * 5,
+        *["task.decided"] * 3,
+        "document.fields_changed",
+        *["task.decided"] * 2,
+        "document.fields_changed",
         "process.finished",
     ]
     email_decision = AuditEvent.objects.get(

@@ -90,7 +90,8 @@ def test_with_an_expert_and_an_seo_brief(argo: Organisation) -> None:
     assert story.verbs() == [
         "document.created",
         "process.started",
-        *["task.decided"] * 7,
+        *["task.decided", "document.fields_changed"] * 6,
+        "task.decided",
         "process.finished",
         "process.filed",
     ]

@@ -96,7 +96,9 @@ def test_a_government_letter_goes_to_the_director_lawyer_and_executors(
         "document.created",
         "document.file_version_added",
         "process.started",
-        *["task.decided"] * 4,
+        "task.decided",
+        "document.fields_changed",
+        *["task.decided"] * 3,
         "process.finished",
         "process.filed",
     ]

@@ -93,5 +93,6 @@ def test_the_letter_waits_for_the_control_date_then_the_outcome_is_recorded(
         "process.started",
         "task.decided",
         "task.decided",
+        "document.fields_changed",
         "process.finished",
     ]

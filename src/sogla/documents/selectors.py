@@ -205,7 +205,7 @@ def counterparty_search(
     parties = Counterparty.objects.for_org(user.organisation_id or 0)
     text = q.replace("\x00", "").strip()
     if text:
-        from sogla.documents.services import normalize_name
+        from sogla.documents.counterparties import normalize_name
 
         parties = parties.filter(
             Q(name__icontains=text)

@@ -1,20 +1,27 @@
 """Route definitions: the JSON an administrator writes, as typed, frozen models.
 
 A route is a list of stages run in order; the steps of a stage run in parallel; a
-stage finishes when its steps reach their quorum. ``validate_route`` returns every
-problem with its path, e.g. ``stages[2].steps[0].assignee.role: no role "lawer"``.
+stage finishes when its steps reach their quorum (``quorum``). Checking a definition
+(``parse_route``, ``validate_route``, ``Problem``, ``OrgFacts``) lives in
+``validation``; the names are still importable from here, where callers have always
+found them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sogla.engine.conditions import Condition, referenced_fields
+from sogla.engine.conditions import Condition
+
+if TYPE_CHECKING:
+    from sogla.engine.validation import DERIVED_FACTS as DERIVED_FACTS
+    from sogla.engine.validation import OrgFacts as OrgFacts
+    from sogla.engine.validation import Problem as Problem
+    from sogla.engine.validation import parse_route as parse_route
+    from sogla.engine.validation import validate_route as validate_route
 
 
 class StepKind(StrEnum):
@@ -245,285 +252,17 @@ class RouteDefinition(_Frozen):
         return None
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-@dataclass(frozen=True)
-class OrgFacts:
-    """What a definition is checked against: the organisation's names and a type's fields.
-
-    ``fields`` maps field key -> kind ("string", "date", "user", ...). Derived facts
-    such as ``initiator.department`` are always known.
-    """
-
-    roles: frozenset[str] = frozenset()
-    usernames: frozenset[str] = frozenset()
-    departments: frozenset[str] = frozenset()
-    statuses: frozenset[str] = frozenset()
-    fields: Mapping[str, str] = field(default_factory=dict)
-
-
-DERIVED_FACTS = frozenset(
-    {"initiator.department", "initiator.username", "counterparty.category", "doc_type"}
+_IN_VALIDATION = frozenset(
+    {"DERIVED_FACTS", "OrgFacts", "Problem", "parse_route", "validate_route"}
 )
 
 
-def _path(location: Iterable[Any]) -> str:
-    text = ""
-    for part in location:
-        text += (
-            f"[{part}]"
-            if isinstance(part, int)
-            else (f".{part}" if text else str(part))
-        )
-    return text
+def __getattr__(name: str) -> Any:
+    """The checks moved to ``validation``, which imports this module: they are
+    looked up there on first use (PEP 562), so neither import order can fail."""
+    if name in _IN_VALIDATION:
+        from sogla.engine import validation
 
-
-def parse_route(
-    data: Mapping[str, Any],
-) -> tuple[RouteDefinition | None, list[Problem]]:
-    """The definition, or None with every structural problem and its path."""
-    try:
-        return RouteDefinition.model_validate(data), []
-    except ValidationError as error:
-        return None, [
-            Problem(_path(e["loc"]), e["msg"].removeprefix("Value error, "))
-            for e in error.errors()
-        ]
-
-
-def validate_route(data: Mapping[str, Any], facts: OrgFacts) -> list[Problem]:
-    """Every problem of a definition: structure first, then names against ``facts``."""
-    route, problems = parse_route(data)
-    if route is None:
-        return problems
-    return _semantic_problems(route, facts)
-
-
-def _semantic_problems(route: RouteDefinition, facts: OrgFacts) -> list[Problem]:
-    problems: list[Problem] = []
-    known_fields = set(facts.fields) | DERIVED_FACTS
-
-    def check_condition(condition: Condition | None, path: str) -> None:
-        if condition is None:
-            return
-        problems.extend(
-            Problem(f"{path}.when", f'no field "{name}" in this document type')
-            for name in sorted(referenced_fields(condition) - known_fields)
-        )
-
-    def check_field(name: str, path: str, kinds: set[str] | None = None) -> None:
-        kind = facts.fields.get(name)
-        if kind is None:
-            problems.append(Problem(path, f'no field "{name}" in this document type'))
-        elif kinds and kind not in kinds:
-            problems.append(
-                Problem(
-                    path, f'field "{name}" is not of kind {"/".join(sorted(kinds))}'
-                )
-            )
-
-    seen_stages: set[str] = set()
-    for s_index, stage in enumerate(route.stages):
-        s_path = f"stages[{s_index}]"
-        if stage.key in seen_stages:
-            problems.append(
-                Problem(f"{s_path}.key", f'stage "{stage.key}" appears twice')
-            )
-        seen_stages.add(stage.key)
-        check_condition(stage.when, s_path)
-        seen_steps: set[str] = set()
-        for t_index, step in enumerate(stage.steps):
-            path = f"{s_path}.steps[{t_index}]"
-            if step.key in seen_steps:
-                problems.append(
-                    Problem(
-                        f"{path}.key", f'step "{step.key}" appears twice in the stage'
-                    )
-                )
-            seen_steps.add(step.key)
-            check_condition(step.when, path)
-            allowed = KIND_OUTCOMES[step.kind]
-            for o_index, outcome in enumerate(step.outcomes or []):
-                if outcome not in allowed:
-                    problems.append(
-                        Problem(
-                            f"{path}.outcomes[{o_index}]",
-                            f'a {step.kind} step cannot end with "{outcome}"',
-                        )
-                    )
-            if (
-                step.outcomes
-                and step.kind in HUMAN_KINDS
-                and not any(
-                    o in POSITIVE or o is Outcome.OPINION for o in step.outcomes
-                )
-            ):
-                problems.append(
-                    Problem(
-                        f"{path}.outcomes",
-                        "the step could never finish: add an outcome that completes it",
-                    )
-                )
-            if (
-                isinstance(step.quorum, int)
-                and step.assignee is not None
-                and step.assignee.guests is not None
-                and step.quorum > len(step.assignee.guests)
-            ):
-                problems.append(
-                    Problem(
-                        f"{path}.quorum",
-                        f"the quorum is {step.quorum} but only "
-                        f"{len(step.assignee.guests)} named",
-                    )
-                )
-            if step.kind in HUMAN_KINDS:
-                if step.assignee is None:
-                    problems.append(
-                        Problem(f"{path}.assignee", "a person must be assigned")
-                    )
-                else:
-                    problems.extend(
-                        _assignee_problems(
-                            step.assignee, f"{path}.assignee", facts, check_field
-                        )
-                    )
-            elif step.assignee is not None:
-                problems.append(
-                    Problem(f"{path}.assignee", f"a {step.kind} step has no assignee")
-                )
-            if isinstance(step.quorum, int) and step.quorum < 1:
-                problems.append(
-                    Problem(f"{path}.quorum", "the quorum must be at least 1")
-                )
-            if step.kind == StepKind.WAIT:
-                if bool(step.wait_until) == (step.wait_for is not None):
-                    problems.append(
-                        Problem(
-                            f"{path}.wait_until",
-                            "a wait step needs either a date field (wait_until) "
-                            "or a length of time (wait_for)",
-                        )
-                    )
-                elif step.wait_until:
-                    check_field(step.wait_until, f"{path}.wait_until", {"date"})
-            elif step.wait_until or step.wait_for or step.wait_offset_days:
-                problems.append(Problem(f"{path}.wait_until", "only a wait step waits"))
-            if step.kind == StepKind.SYSTEM and not step.actions:
-                problems.append(
-                    Problem(
-                        f"{path}.actions", "a system step needs at least one action"
-                    )
-                )
-            for f_index, name in enumerate(step.fields):
-                check_field(name, f"{path}.fields[{f_index}]")
-            for f_index, name in enumerate(step.required_fields):
-                if name not in step.fields:
-                    problems.append(
-                        Problem(
-                            f"{path}.required_fields[{f_index}]",
-                            f'"{name}" is not among the step\'s fields',
-                        )
-                    )
-            if step.due is not None and step.due.field:
-                check_field(step.due.field, f"{path}.due.field", {"date"})
-            if step.due is not None and _reminder_too_early(step.due):
-                problems.append(
-                    Problem(
-                        f"{path}.due.remind_before",
-                        "the reminder would come before the task opens: "
-                        "make it shorter than the deadline",
-                    )
-                )
-            if step.due is not None and step.kind not in HUMAN_KINDS:
-                problems.append(
-                    Problem(f"{path}.due", f"a {step.kind} step has no deadline")
-                )
-            for a_index, action in enumerate(step.actions):
-                problems.extend(
-                    _action_problems(
-                        action, f"{path}.actions[{a_index}]", facts, check_field
-                    )
-                )
-    for a_index, action in enumerate(route.on_finish):
-        problems.extend(
-            _action_problems(action, f"on_finish[{a_index}]", facts, check_field)
-        )
-    return problems
-
-
-def _reminder_too_early(due: Due) -> bool:
-    before = due.remind_before
-    if before is None:
-        return False
-    if due.working_days is not None and before.working_days is not None:
-        return before.working_days >= due.working_days
-    if due.hours is not None and before.hours is not None:
-        return before.hours >= due.hours
-    return False
-
-
-def _assignee_problems(
-    assignee: Assignee, path: str, facts: OrgFacts, check_field: Any
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if assignee.role and assignee.role not in facts.roles:
-        problems.append(
-            Problem(f"{path}.role", f'no role "{assignee.role}" in this organisation')
-        )
-    if assignee.user and assignee.user not in facts.usernames:
-        problems.append(
-            Problem(f"{path}.user", f'no user "{assignee.user}" in this organisation')
-        )
-    if (
-        assignee.department_head
-        and assignee.department_head != "initiator"
-        and assignee.department_head not in facts.departments
-    ):
-        problems.append(
-            Problem(
-                f"{path}.department_head",
-                f'no department "{assignee.department_head}" in this organisation',
-            )
-        )
-    if assignee.manager_of and assignee.manager_of != "initiator":
-        check_field(assignee.manager_of, f"{path}.manager_of", {"user"})
-    if assignee.user_field:
-        check_field(assignee.user_field, f"{path}.user_field", {"user"})
-    if assignee.users_field:
-        check_field(assignee.users_field, f"{path}.users_field", {"users", "user"})
-    if assignee.guest_field:
-        check_field(assignee.guest_field, f"{path}.guest_field", {"string"})
-    for index, email in enumerate(assignee.guests or []):
-        if "@" not in email or email.startswith("@") or email.endswith("@"):
-            problems.append(
-                Problem(
-                    f"{path}.guests[{index}]", f'"{email}" is not an e-mail address'
-                )
-            )
-    return problems
-
-
-def _action_problems(
-    action: Action, path: str, facts: OrgFacts, check_field: Any
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if action.set_status and facts.statuses and action.set_status not in facts.statuses:
-        problems.append(
-            Problem(
-                f"{path}.set_status",
-                f'no status "{action.set_status}" in this document type',
-            )
-        )
-    for name in action.set_field or {}:
-        check_field(name, f"{path}.set_field.{name}")
-    if action.remind:
-        check_field(action.remind.before_field, f"{path}.remind.before_field", {"date"})
-    return problems
+        return getattr(validation, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

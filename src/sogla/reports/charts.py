@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sogla.reports.figures import CycleStats, DepartmentRow
 from sogla.reports.formatting import bucket_labels
-from sogla.reports.selectors import CycleStats, DepartmentRow
 
 BAR_ROW = 48  # px per department
 BAR_SCALE = 55.0  # % of the width the longest bar takes (its numbers follow it)

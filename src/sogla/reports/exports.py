@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sogla.reports.selectors import DAY, Figures, Report
+from sogla.reports.figures import DAY, Figures, Report
 
 TABLES = ("people", "stages")
 FORMATS = ("csv", "xlsx")

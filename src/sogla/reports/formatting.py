@@ -12,7 +12,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from sogla.reports.selectors import DAY, HISTOGRAM_EDGES
+from sogla.reports.figures import DAY, HISTOGRAM_EDGES
 
 
 def number(value: float, decimals: int = 1) -> str:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sogla.reports.selectors import DEFAULT_DAYS, MAX_DAYS, ReportFilters
+from sogla.reports.figures import DEFAULT_DAYS, MAX_DAYS, ReportFilters
 
 PRESETS: dict[str, int] = {"7": 7, "30": 30, "90": 90, "365": 365}
 

@@ -34,10 +34,8 @@ filters; the viewer's access (``report_for``) is applied to the cached figures.
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -49,10 +47,20 @@ from django.db.models.expressions import Case, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.query import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import Department, Organisation, User
+from sogla.reports.figures import (
+    CycleStats,
+    DepartmentRow,
+    Figures,
+    Option,
+    PersonRow,
+    Report,
+    ReportFilters,
+    RouteRow,
+    StageRow,
+)
 from sogla.workflow.models import (
     Process,
     ProcessStatus,
@@ -64,55 +72,11 @@ from sogla.workflow.models import (
     TaskState,
 )
 
-MIN_TASKS = 20  # fewer decided tasks: "few data", no percentages
 MAX_DURATIONS = 100_000  # rows fetched for percentiles (the latest ones)
 CACHE_SECONDS = 300
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 HUMAN_KINDS = ("approve", "consult", "sign", "acknowledge", "request_info", "task")
 FINISHED_STATUSES = (ProcessStatus.APPROVED, ProcessStatus.REJECTED)
-# Cycle-time histogram buckets in days: [lower, upper).
-HISTOGRAM_EDGES: tuple[float, ...] = (0, 1, 2, 3, 5, 7, 14, 30, math.inf)
-DAY = 86400.0
 PREVIOUS_PART, CURRENT_PART, OPEN_PART = 0, 1, 2
-
-
-# --- filters --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportFilters:
-    """A period (both dates included) and optional department, type and route ids."""
-
-    date_from: date
-    date_to: date
-    department_id: int | None = None
-    doc_type_id: int | None = None
-    route_id: int | None = None
-
-    @property
-    def days(self) -> int:
-        return (self.date_to - self.date_from).days + 1
-
-    def previous(self) -> ReportFilters:
-        """The period of equal length just before this one."""
-        return replace(
-            self,
-            date_from=self.date_from - timedelta(days=self.days),
-            date_to=self.date_from - timedelta(days=1),
-        )
-
-    def cache_key(self, org_id: int) -> str:
-        return (
-            f"sogla:reports:kpi:v1:{org_id}:{self.date_from.isoformat()}:"
-            f"{self.date_to.isoformat()}:{self.department_id}:{self.doc_type_id}:"
-            f"{self.route_id}"
-        )
-
-
-def default_filters(today: date, **kwargs: Any) -> ReportFilters:
-    """The last ``DEFAULT_DAYS`` days up to and including today."""
-    return ReportFilters(today - timedelta(days=DEFAULT_DAYS - 1), today, **kwargs)
 
 
 def org_today(org: Organisation, now: datetime | None = None) -> date:
@@ -125,198 +89,12 @@ def _bounds(filters: ReportFilters, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-# --- figures --------------------------------------------------------------------------
-
-
-def median(values: Sequence[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
-
-
-def p90(sorted_values: Sequence[float]) -> float | None:
-    """Nearest-rank 90th percentile of already sorted values."""
-    if not sorted_values:
-        return None
-    rank = math.ceil(0.9 * len(sorted_values))
-    return float(sorted_values[rank - 1])
-
-
-@dataclass
-class Figures:
-    """Task figures of one group (a person, a department, a route, a stage, or all)."""
-
-    decided: int = 0
-    on_time: int = 0
-    late: int = 0
-    no_deadline: int = 0
-    open_now: int = 0
-    overdue_now: int = 0
-    median_seconds: float | None = None
-    p90_seconds: float | None = None
-
-    @property
-    def enough(self) -> bool:
-        return self.decided >= MIN_TASKS
-
-    @property
-    def on_time_pct(self) -> float | None:
-        """On-time share in percent; None below ``MIN_TASKS`` decided tasks."""
-        if not self.enough:
-            return None
-        return 100.0 * self.on_time / self.decided
-
-    def add_counts(self, row: dict[str, Any]) -> None:
-        self.decided += row["n"]
-        self.late += row["late"]
-        self.on_time += row["n"] - row["late"]
-        self.no_deadline += row["no_deadline"]
-
-    def add_open(self, row: dict[str, Any]) -> None:
-        self.open_now += row["open"]
-        self.overdue_now += row["overdue"]
-
-    def set_durations(self, seconds: list[float]) -> None:
-        seconds.sort()
-        self.median_seconds = median(seconds)
-        self.p90_seconds = p90(seconds)
-
-
 def _names(value: Any) -> dict[str, str]:
     if isinstance(value, dict):
         return {k: str(v) for k, v in value.items() if isinstance(v, str)}
     if isinstance(value, str):
         return {"ru": value, "en": value}
     return {}
-
-
-def _pick(names: dict[str, str], fallback: str) -> str:
-    language = "en" if get_language() == "en" else "ru"
-    return names.get(language) or names.get("ru") or names.get("en") or fallback
-
-
-@dataclass
-class PersonRow:
-    user_id: int
-    name: str
-    department_id: int | None
-    department_name: str
-    figures: Figures = field(default_factory=Figures)
-
-
-@dataclass
-class DepartmentRow:
-    department_id: int | None
-    name: str  # "" for people without a department
-    figures: Figures = field(default_factory=Figures)
-
-
-@dataclass
-class StageRow:
-    route_id: int
-    route_names: dict[str, str]
-    stage_key: str
-    stage_names: dict[str, str]
-    figures: Figures = field(default_factory=Figures)
-    wait_seconds: float = 0.0
-    runs: int = 0
-    share: float | None = None  # of all waiting time, 0..1
-
-    @property
-    def route_name(self) -> str:
-        return _pick(self.route_names, str(self.route_id))
-
-    @property
-    def name(self) -> str:
-        return _pick(self.stage_names, self.stage_key)
-
-
-@dataclass
-class CycleStats:
-    count: int = 0
-    median_seconds: float | None = None
-    p90_seconds: float | None = None
-    histogram: list[int] = field(default_factory=list)  # one count per bucket
-
-    @classmethod
-    def of(cls, seconds: list[float]) -> CycleStats:
-        seconds.sort()
-        buckets = [0] * (len(HISTOGRAM_EDGES) - 1)
-        for value in seconds:
-            days = value / DAY
-            for i in range(len(buckets)):
-                if HISTOGRAM_EDGES[i] <= days < HISTOGRAM_EDGES[i + 1]:
-                    buckets[i] += 1
-                    break
-        return cls(len(seconds), median(seconds), p90(seconds), buckets)
-
-
-@dataclass
-class RouteRow:
-    route_id: int
-    route_names: dict[str, str]
-    figures: Figures = field(default_factory=Figures)
-    cycle: CycleStats = field(default_factory=CycleStats)
-    bottleneck: StageRow | None = None
-
-    @property
-    def name(self) -> str:
-        return _pick(self.route_names, str(self.route_id))
-
-
-@dataclass
-class Option:
-    id: int
-    names: dict[str, str]
-    parent_id: int | None = None
-    head_id: int | None = None
-
-    @property
-    def name(self) -> str:
-        return _pick(self.names, str(self.id))
-
-
-@dataclass
-class Report:
-    """Every figure of the page for one organisation and filters (cached as a whole)."""
-
-    filters: ReportFilters
-    generated_at: datetime
-    totals: Figures
-    previous: Figures
-    cycle: CycleStats
-    previous_cycle: CycleStats
-    people: list[PersonRow]
-    departments: list[DepartmentRow]
-    routes: list[RouteRow]
-    stages: list[StageRow]
-    bottleneck: StageRow | None
-    department_options: list[Option]
-    type_options: list[Option]
-    route_options: list[Option]
-    people_visible: bool = True  # set by report_for
-    people_limited: bool = False  # a manager's subtree only
-
-    @property
-    def empty(self) -> bool:
-        return self.totals.decided == 0 and self.cycle.count == 0
-
-    @property
-    def on_time_delta(self) -> float | None:
-        """Percentage points vs the previous period (both need enough tasks)."""
-        now, before = self.totals.on_time_pct, self.previous.on_time_pct
-        if now is None or before is None:
-            return None
-        return now - before
-
-    @property
-    def late_delta(self) -> int:
-        return self.totals.late - self.previous.late
-
-    @property
-    def cycle_delta_seconds(self) -> float | None:
-        now, before = self.cycle.median_seconds, self.previous_cycle.median_seconds
-        if now is None or before is None:
-            return None
-        return now - before
 
 
 # --- the report -----------------------------------------------------------------------
@@ -397,6 +175,80 @@ GROUP = (
 )
 
 
+@dataclass(frozen=True)
+class _Period:
+    """The report's period ``[start, end)`` and the start of the one before it."""
+
+    start: datetime
+    end: datetime
+    previous_start: datetime
+
+
+@dataclass
+class _Groups:
+    """The rows the figures are rolled up into, made on first sight of a group."""
+
+    department_names: dict[int, str]
+    route_names: dict[int, dict[str, str]]
+    totals: Figures = field(default_factory=Figures)
+    previous: Figures = field(default_factory=Figures)
+    people: dict[int, PersonRow] = field(default_factory=dict)
+    departments: dict[int | None, DepartmentRow] = field(default_factory=dict)
+    routes: dict[int, RouteRow] = field(default_factory=dict)
+    stages: dict[tuple[int, str], StageRow] = field(default_factory=dict)
+
+    def of(self, row: dict[str, Any]) -> list[Figures]:
+        """The figures a task row counts in: all, its person, department, route, stage."""
+        dept_id = row["assignee__department_id"]
+        route_id = row["process__route_version__template_id"]
+        return [
+            self.totals,
+            self.person(row).figures,
+            self.department(dept_id).figures,
+            self.route(route_id).figures,
+            self.stage(route_id, row["stage_key"]).figures,
+        ]
+
+    def person(self, row: dict[str, Any]) -> PersonRow:
+        user_id = row["assignee_id"]
+        person = self.people.get(user_id)
+        if person is None:
+            dept_id = row["assignee__department_id"]
+            name = _person_name(
+                row["assignee__last_name"],
+                row["assignee__first_name"],
+                row["assignee__username"],
+            )
+            person = self.people[user_id] = PersonRow(
+                user_id, name, dept_id, self.department_names.get(dept_id or 0, "")
+            )
+        return person
+
+    def department(self, dept_id: int | None) -> DepartmentRow:
+        department = self.departments.get(dept_id)
+        if department is None:
+            department = self.departments[dept_id] = DepartmentRow(
+                dept_id, self.department_names.get(dept_id or 0, "")
+            )
+        return department
+
+    def route(self, route_id: int) -> RouteRow:
+        route = self.routes.get(route_id)
+        if route is None:
+            route = self.routes[route_id] = RouteRow(
+                route_id, self.route_names.get(route_id, {})
+            )
+        return route
+
+    def stage(self, route_id: int, stage_key: str) -> StageRow:
+        stage = self.stages.get((route_id, stage_key))
+        if stage is None:
+            stage = self.stages[(route_id, stage_key)] = StageRow(
+                route_id, self.route_names.get(route_id, {}), stage_key, {}
+            )
+        return stage
+
+
 def build_report(
     *, organisation: Organisation, filters: ReportFilters, now: datetime | None = None
 ) -> Report:
@@ -405,21 +257,63 @@ def build_report(
     org_id = organisation.pk
     tz = ZoneInfo(organisation.time_zone)
     start, end = _bounds(filters, tz)
-    prev_start, _prev_end = _bounds(filters.previous(), tz)
+    period = _Period(start, end, _bounds(filters.previous(), tz)[0])
+    department_options = _department_options(org_id)  # 1
+    scope: set[int] | None = None
+    if filters.department_id is not None:
+        scope = subtree(department_options, [filters.department_id])
+    route_options, type_options = _route_and_type_options(org_id)  # 2
+    groups = _Groups(
+        department_names={d.id: d.names["ru"] for d in department_options},
+        route_names={r.id: r.names for r in route_options},
+    )
+    tasks = _task_scope(org_id, filters, scope)
+    _count_tasks(groups, tasks, period, now)  # 3
+    _times_to_decide(groups, tasks, period)  # 4
+    processes = _process_filter("", filters, scope)
+    cycle, previous_cycle = _cycle_times(groups, org_id, processes, period)  # 5
+    stage_runs = _process_filter("process__", filters, scope)
+    bottleneck = _waiting_times(groups, org_id, stage_runs, period)  # 6
+    _name_stages(org_id, groups.stages.values())  # 7
+    return Report(
+        filters=filters,
+        generated_at=now,
+        totals=groups.totals,
+        previous=groups.previous,
+        cycle=cycle,
+        previous_cycle=previous_cycle,
+        people=sorted(
+            groups.people.values(), key=lambda p: (p.name.lower(), p.user_id)
+        ),
+        departments=sorted(
+            groups.departments.values(), key=lambda d: (d.department_id is None, d.name)
+        ),
+        routes=sorted(
+            groups.routes.values(), key=lambda r: (r.name.lower(), r.route_id)
+        ),
+        stages=sorted(
+            groups.stages.values(),
+            key=lambda s: (-(s.share or 0.0), s.route_id, s.stage_key),
+        ),
+        bottleneck=bottleneck,
+        department_options=department_options,
+        type_options=type_options,
+        route_options=route_options,
+    )
 
-    # 1. departments (names, the filter's subtree, the filter list)
-    department_options = [
+
+def _department_options(org_id: int) -> list[Option]:
+    """The departments: names, the filter's subtree, the filter list."""
+    return [
         Option(pk, {"ru": name, "en": name}, parent_id, head_id)
         for pk, name, parent_id, head_id in Department.objects.for_org(org_id)
         .order_by("name", "pk")
         .values_list("pk", "name", "parent_id", "head_id")
     ]
-    department_names = {d.id: d.names["ru"] for d in department_options}
-    scope: set[int] | None = None
-    if filters.department_id is not None:
-        scope = subtree(department_options, [filters.department_id])
 
-    # 2. routes and their document types (names and the filter lists)
+
+def _route_and_type_options(org_id: int) -> tuple[list[Option], list[Option]]:
+    """The routes and their document types, for names and the filter lists."""
     route_options: list[Option] = []
     types: dict[int, Option] = {}
     for pk, name_ru, name_en, type_id, type_ru, type_en in (
@@ -432,20 +326,26 @@ def build_report(
     ):  # fmt: skip
         route_options.append(Option(pk, {"ru": name_ru, "en": name_en}))
         types.setdefault(type_id, Option(type_id, {"ru": type_ru, "en": type_en}))
-    route_names = {r.id: r.names for r in route_options}
+    return route_options, sorted(types.values(), key=lambda t: t.name.lower())
 
-    tasks = _task_scope(org_id, filters, scope)
 
-    # 3. decided tasks of this and the previous period, and open tasks now, counted
-    #    per finest group (``part``: 2 open now, 1 decided in the period, 0 before)
-    decided = Q(state=TaskState.DONE, decided_at__gte=prev_start, decided_at__lt=end)
+def _count_tasks(
+    groups: _Groups, tasks: QuerySet[Task], period: _Period, now: datetime
+) -> None:
+    """Decided tasks of this and the previous period, and open tasks now, counted per
+    finest group (``part``: 2 open now, 1 decided in the period, 0 before)."""
+    decided = Q(
+        state=TaskState.DONE,
+        decided_at__gte=period.previous_start,
+        decided_at__lt=period.end,
+    )
     is_open = Q(state=TaskState.OPEN)
-    count_rows = list(
+    rows = (
         tasks.filter(decided | is_open)
         .annotate(
             part=Case(
                 When(is_open, then=Value(OPEN_PART)),
-                When(decided_at__gte=start, then=Value(CURRENT_PART)),
+                When(decided_at__gte=period.start, then=Value(CURRENT_PART)),
                 default=Value(PREVIOUS_PART),
             )
         )
@@ -462,9 +362,25 @@ def build_report(
         )
         .order_by()
     )
-    # 4. the period's times to decide (the percentiles)
-    durations = list(
-        tasks.filter(state=TaskState.DONE, decided_at__gte=start, decided_at__lt=end)
+    for row in rows:
+        if row["part"] == OPEN_PART:
+            for figures in groups.of(row):
+                figures.add_open(row)
+        elif row["part"] == CURRENT_PART:
+            for figures in groups.of(row):
+                figures.add_counts(row)
+        else:
+            groups.previous.add_counts(row)
+
+
+def _times_to_decide(groups: _Groups, tasks: QuerySet[Task], period: _Period) -> None:
+    """The period's times to decide: the percentiles of every group."""
+    rows = (
+        tasks.filter(
+            state=TaskState.DONE,
+            decided_at__gte=period.start,
+            decided_at__lt=period.end,
+        )
         .order_by("-decided_at")
         .values_list(
             "assignee_id",
@@ -475,28 +391,76 @@ def build_report(
             "decided_at",
         )[:MAX_DURATIONS]
     )
-    # 5. finished processes of both periods (cycle time)
-    cycles = list(
+    by_person: dict[int, list[float]] = defaultdict(list)
+    by_department: dict[int | None, list[float]] = defaultdict(list)
+    by_route: dict[int, list[float]] = defaultdict(list)
+    by_stage: dict[tuple[int, str], list[float]] = defaultdict(list)
+    everything: list[float] = []
+    for uid, did, rid, skey, opened, decided_at in rows:
+        seconds = _seconds(opened, decided_at)
+        by_person[uid].append(seconds)
+        by_department[did].append(seconds)
+        by_route[rid].append(seconds)
+        by_stage[(rid, skey)].append(seconds)
+        everything.append(seconds)
+    groups.totals.set_durations(everything)
+    for uid, person_row in groups.people.items():
+        person_row.figures.set_durations(by_person[uid])
+    for dept_key, department_row in groups.departments.items():
+        department_row.figures.set_durations(by_department[dept_key])
+    for rid, route_row in groups.routes.items():
+        route_row.figures.set_durations(by_route[rid])
+    for pair, stage_row in groups.stages.items():
+        stage_row.figures.set_durations(by_stage[pair])
+
+
+def _cycle_times(
+    groups: _Groups, org_id: int, processes: Q, period: _Period
+) -> tuple[CycleStats, CycleStats]:
+    """Cycle times of the processes finished in both periods: this period's per
+    route, and the whole of this and of the previous period."""
+    rows = (
         Process.objects.for_org(org_id)
         .filter(
-            _process_filter("", filters, scope),
+            processes,
             status__in=FINISHED_STATUSES,
-            finished_at__gte=prev_start,
-            finished_at__lt=end,
+            finished_at__gte=period.previous_start,
+            finished_at__lt=period.end,
         )
         .order_by("-finished_at")
         .values_list("route_version__template_id", "started_at", "finished_at")[
             :MAX_DURATIONS
         ]
     )
-    # 6. waiting time per stage (summed in SQL)
-    waits = list(
+    current: list[float] = []
+    previous: list[float] = []
+    by_route: dict[int, list[float]] = defaultdict(list)
+    for rid, started, finished in rows:
+        if finished is None:
+            continue
+        seconds = _seconds(started, finished)
+        if finished >= period.start:
+            current.append(seconds)
+            by_route[rid].append(seconds)
+        else:
+            previous.append(seconds)
+    for rid, seconds_list in by_route.items():
+        groups.route(rid).cycle = CycleStats.of(seconds_list)
+    return CycleStats.of(current), CycleStats.of(previous)
+
+
+def _waiting_times(
+    groups: _Groups, org_id: int, stage_runs: Q, period: _Period
+) -> StageRow | None:
+    """Waiting time per stage (summed in SQL), its share, and the bottlenecks of
+    each route; returns the bottleneck of all."""
+    rows = (
         StageRun.objects.for_org(org_id)
         .filter(
-            _process_filter("process__", filters, scope),
+            stage_runs,
             opened_at__isnull=False,
-            finished_at__gte=start,
-            finished_at__lt=end,
+            finished_at__gte=period.start,
+            finished_at__lt=period.end,
         )
         .values("process__route_version__template_id", "stage_key")
         .annotate(
@@ -509,148 +473,22 @@ def build_report(
         )
         .order_by()
     )
-
-    totals, previous = Figures(), Figures()
-    people: dict[int, PersonRow] = {}
-    departments: dict[int | None, DepartmentRow] = {}
-    routes: dict[int, RouteRow] = {}
-    stages: dict[tuple[int, str], StageRow] = {}
-
-    def groups(row: dict[str, Any]) -> list[Figures]:
-        user_id = row["assignee_id"]
-        dept_id = row["assignee__department_id"]
-        route_id = row["process__route_version__template_id"]
-        stage_key = row["stage_key"]
-        person = people.get(user_id)
-        if person is None:
-            name = _person_name(
-                row["assignee__last_name"],
-                row["assignee__first_name"],
-                row["assignee__username"],
-            )
-            person = people[user_id] = PersonRow(
-                user_id, name, dept_id, department_names.get(dept_id or 0, "")
-            )
-        department = departments.get(dept_id)
-        if department is None:
-            department = departments[dept_id] = DepartmentRow(
-                dept_id, department_names.get(dept_id or 0, "")
-            )
-        route = routes.get(route_id)
-        if route is None:
-            route = routes[route_id] = RouteRow(route_id, route_names.get(route_id, {}))
-        stage = stages.get((route_id, stage_key))
-        if stage is None:
-            stage = stages[(route_id, stage_key)] = StageRow(
-                route_id, route.route_names, stage_key, {}
-            )
-        return [
-            totals,
-            person.figures,
-            department.figures,
-            route.figures,
-            stage.figures,
-        ]
-
-    for row in count_rows:
-        if row["part"] == OPEN_PART:
-            for figures in groups(row):
-                figures.add_open(row)
-        elif row["part"] == CURRENT_PART:
-            for figures in groups(row):
-                figures.add_counts(row)
-        else:
-            previous.add_counts(row)
-
-    # percentiles per group
-    by_person: dict[int, list[float]] = defaultdict(list)
-    by_department: dict[int | None, list[float]] = defaultdict(list)
-    by_route: dict[int, list[float]] = defaultdict(list)
-    by_stage: dict[tuple[int, str], list[float]] = defaultdict(list)
-    everything: list[float] = []
-    for uid, did, rid, skey, opened, decided_at in durations:
-        seconds = _seconds(opened, decided_at)
-        by_person[uid].append(seconds)
-        by_department[did].append(seconds)
-        by_route[rid].append(seconds)
-        by_stage[(rid, skey)].append(seconds)
-        everything.append(seconds)
-    totals.set_durations(everything)
-    for uid, person_row in people.items():
-        person_row.figures.set_durations(by_person[uid])
-    for dept_key, department_row in departments.items():
-        department_row.figures.set_durations(by_department[dept_key])
-    for rid, route_row in routes.items():
-        route_row.figures.set_durations(by_route[rid])
-    for pair, stage_row in stages.items():
-        stage_row.figures.set_durations(by_stage[pair])
-
-    # cycle times
-    current_cycles: list[float] = []
-    previous_cycles: list[float] = []
-    cycles_by_route: dict[int, list[float]] = defaultdict(list)
-    for rid, started, finished in cycles:
-        if finished is None:
-            continue
-        seconds = _seconds(started, finished)
-        if finished >= start:
-            current_cycles.append(seconds)
-            cycles_by_route[rid].append(seconds)
-        else:
-            previous_cycles.append(seconds)
-    for rid, seconds_list in cycles_by_route.items():
-        cycle_route = routes.get(rid)
-        if cycle_route is None:
-            cycle_route = routes[rid] = RouteRow(rid, route_names.get(rid, {}))
-        cycle_route.cycle = CycleStats.of(seconds_list)
-
-    # waiting shares and bottlenecks
-    for row in waits:
-        route_id = row["process__route_version__template_id"]
-        pair = (route_id, row["stage_key"])
-        waited = stages.get(pair)
-        if waited is None:
-            waited = stages[pair] = StageRow(
-                route_id, route_names.get(route_id, {}), row["stage_key"], {}
-            )
+    for row in rows:
+        waited = groups.stage(
+            row["process__route_version__template_id"], row["stage_key"]
+        )
         waited.wait_seconds = row["total"].total_seconds()
         waited.runs = row["runs"]
-    total_wait = sum(s.wait_seconds for s in stages.values())
-    wait_by_route: dict[int, float] = defaultdict(float)
-    for stage in stages.values():
-        wait_by_route[stage.route_id] += stage.wait_seconds
-        if total_wait > 0:
+    stages = groups.stages.values()
+    total_wait = sum(s.wait_seconds for s in stages)
+    if total_wait > 0:
+        for stage in stages:
             stage.share = stage.wait_seconds / total_wait
-    bottleneck = _largest_wait(stages.values())
-    for route in routes.values():
+    for route in groups.routes.values():
         route.bottleneck = _largest_wait(
-            s for s in stages.values() if s.route_id == route.route_id
+            s for s in stages if s.route_id == route.route_id
         )
-
-    # 7. stage names from the routes' published definitions
-    _name_stages(org_id, stages.values())
-
-    return Report(
-        filters=filters,
-        generated_at=now,
-        totals=totals,
-        previous=previous,
-        cycle=CycleStats.of(current_cycles),
-        previous_cycle=CycleStats.of(previous_cycles),
-        people=sorted(people.values(), key=lambda p: (p.name.lower(), p.user_id)),
-        departments=sorted(
-            departments.values(), key=lambda d: (d.department_id is None, d.name)
-        ),
-        routes=sorted(routes.values(), key=lambda r: (r.name.lower(), r.route_id)),
-        stages=sorted(
-            stages.values(),
-            key=lambda s: (-(s.share or 0.0), s.route_id, s.stage_key),
-        ),
-        bottleneck=bottleneck,
-        department_options=department_options,
-        type_options=sorted(types.values(), key=lambda t: t.name.lower()),
-        route_options=route_options,
-    )
+    return _largest_wait(stages)
 
 
 def _seconds(begin: datetime | None, end: datetime | None) -> float:

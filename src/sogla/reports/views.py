@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from sogla.core.errors import NOT_FOUND_MESSAGE
 from sogla.orgs.models import Organisation, User
 from sogla.reports import charts, exports, formatting, selectors
+from sogla.reports.figures import MIN_TASKS, Report
 from sogla.reports.forms import ParsedFilters, parse_filters, preset_choices
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user
@@ -34,7 +35,7 @@ def _parsed(request: HttpRequest, organisation: Organisation) -> ParsedFilters:
 
 
 def _context(
-    request: HttpRequest, report: selectors.Report, parsed: ParsedFilters
+    request: HttpRequest, report: Report, parsed: ParsedFilters
 ) -> dict[str, Any]:
     query = request.GET.copy()
     query.pop("_", None)
@@ -44,7 +45,7 @@ def _context(
         "preset": parsed.preset,
         "presets": preset_choices(),
         "errors": parsed.errors,
-        "min_tasks": selectors.MIN_TASKS,
+        "min_tasks": MIN_TASKS,
         "query": query.urlencode(),
         "department_bars": charts.department_bars(
             report.departments, _("No department")

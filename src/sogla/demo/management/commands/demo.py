@@ -25,7 +25,7 @@ class Command(BaseCommand):
             help="Set the password of every demo user back to the demo password.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *_args: Any, **options: Any) -> None:
         report = demo_load(reset_passwords=options["reset_passwords"])
         self._print(report)
 

@@ -1,0 +1,51 @@
+"""Commands that change documents, files, folders and counterparties.
+
+Each public function is one transaction: it either does everything or, raising an
+ApplicationError, leaves the database as it was. The modules: ``documents``
+(create, change fields, archive), ``files`` (files and their versions),
+``numbering`` (numbers, titles, folders), ``counterparties``.
+"""
+
+from sogla.documents.counterparties import normalize_name
+from sogla.documents.services.counterparties import (
+    ContactData,
+    CounterpartyData,
+    counterparty_create,
+    counterparty_update,
+)
+from sogla.documents.services.documents import (
+    document_archive,
+    document_create,
+    document_fields_set,
+    document_missing_required,
+    document_update_fields,
+)
+from sogla.documents.services.files import (
+    GENERAL_FILES,
+    NewFile,
+    document_files_sha256,
+    file_add,
+    file_add_for_step,
+)
+from sogla.documents.services.numbering import folder_ensure, naming_values, next_number
+
+__all__ = [
+    "GENERAL_FILES",
+    "ContactData",
+    "CounterpartyData",
+    "NewFile",
+    "counterparty_create",
+    "counterparty_update",
+    "document_archive",
+    "document_create",
+    "document_fields_set",
+    "document_files_sha256",
+    "document_missing_required",
+    "document_update_fields",
+    "file_add",
+    "file_add_for_step",
+    "folder_ensure",
+    "naming_values",
+    "next_number",
+    "normalize_name",
+]
