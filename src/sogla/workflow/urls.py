@@ -13,4 +13,5 @@ urlpatterns = [
     path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),
     path("tasks/<int:pk>/decide/", views.decide, name="decide"),
     path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("t/<int:pk>/", views.task_link, name="task_link"),
 ]
