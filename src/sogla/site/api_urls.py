@@ -1,13 +1,19 @@
-"""The REST API object; each app owns its router, added here.
+"""The REST API object with every app's router added (each app owns its router).
 
-Mounted at ``/api/v1/`` (see ``sogla.urls``): OpenAPI at ``/api/v1/openapi.json``,
-Swagger UI at ``/api/v1/docs`` from ninja's bundled static files.
+Mounted at ``/api/v1/`` (see ``sogla.site.urls``): OpenAPI at
+``/api/v1/openapi.json``, Swagger UI at ``/api/v1/docs`` from ninja's bundled
+static files.
 """
 
 from ninja import NinjaAPI
 
 from sogla.api import errors
 from sogla.api.auth import AUTH
+from sogla.documents.api import router as documents_router
+from sogla.notifications.api import router as notifications_router
+from sogla.orgs.api import router as orgs_router
+from sogla.workflow.api import install_errors as workflow_errors
+from sogla.workflow.api import router as workflow_router
 
 api = NinjaAPI(
     title="Sogla API",
@@ -23,20 +29,8 @@ api = NinjaAPI(
     ),
 )
 errors.install(api)
-
-
-def _add_routers() -> None:
-    from sogla.documents.api import router as documents_router
-    from sogla.notifications.api import router as notifications_router
-    from sogla.orgs.api import router as orgs_router
-    from sogla.workflow.api import install_errors as workflow_errors
-    from sogla.workflow.api import router as workflow_router
-
-    api.add_router("", orgs_router)
-    api.add_router("", documents_router)
-    api.add_router("", workflow_router)
-    api.add_router("", notifications_router)
-    workflow_errors(api)
-
-
-_add_routers()
+api.add_router("", orgs_router)
+api.add_router("", documents_router)
+api.add_router("", workflow_router)
+api.add_router("", notifications_router)
+workflow_errors(api)
