@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sogla.notifications.kinds import (
     NoticeKind,
@@ -233,28 +234,34 @@ def _cancelled_lead(said: _Said) -> str:
     return _("The approval was cancelled.")
 
 
+def _escalated_lead(said: _Said) -> str:
+    return _("The task of %(who)s is overdue; you are told as their manager.") % {
+        "who": said.assignee_name or _("a colleague")
+    }
+
+
 LEADS: dict[str, Callable[[_Said], str]] = {
-    "task_assigned": lambda s: _("A document is waiting for your decision."),
-    "reminder": lambda s: _("The document is still waiting for your decision."),
-    "nudge": lambda s: _(
+    "overdue": _overdue_lead,
+    "escalated": _escalated_lead,
+    "cancelled": _cancelled_lead,
+}
+# The leads that say the same whatever the row (translated when said).
+FIXED_LEADS = {
+    "task_assigned": gettext_lazy("A document is waiting for your decision."),
+    "reminder": gettext_lazy("The document is still waiting for your decision."),
+    "nudge": gettext_lazy(
         "The initiator asks you to look at the document: it is waiting for your decision."
     ),
-    "overdue": _overdue_lead,
-    "escalated": lambda s: (
-        _("The task of %(who)s is overdue; you are told as their manager.")
-        % {"who": s.assignee_name or _("a colleague")}
-    ),
-    "stage_stalled": lambda s: _(
+    "stage_stalled": gettext_lazy(
         "A stage of this approval is taking longer than the route allows."
     ),
-    "returned": lambda s: _("The document was returned to you for revision."),
-    "approved": lambda s: _("The approval has finished: approved."),
-    "rejected": lambda s: _("The approval has finished: rejected."),
-    "cancelled": _cancelled_lead,
-    "step_unresolved": lambda s: _(
+    "returned": gettext_lazy("The document was returned to you for revision."),
+    "approved": gettext_lazy("The approval has finished: approved."),
+    "rejected": gettext_lazy("The approval has finished: rejected."),
+    "step_unresolved": gettext_lazy(
         "A step of the route has nobody to assign; please choose someone."
     ),
-    "field_reminder": lambda s: _("A date of this document is coming up."),
+    "field_reminder": gettext_lazy("A date of this document is coming up."),
 }
 
 
@@ -310,6 +317,9 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
     def lead(
         self, row: Notification, zone: zoneinfo.ZoneInfo, facts: TaskFacts | None
     ) -> str:
+        fixed = FIXED_LEADS.get(row.kind.removeprefix(PREFIX))
+        if fixed is not None:
+            return str(fixed)
         said = self._say(LEADS, row, zone, facts)
         return said if said is not None else super().lead(row, zone, facts)
 
