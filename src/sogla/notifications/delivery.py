@@ -110,7 +110,7 @@ def claim(
     """Lease up to ``limit`` due rows to this worker and return them, loaded."""
     lease = now + _lease()
 
-    def claim() -> list[int]:
+    def lease_ids() -> list[int]:
         with transaction.atomic():
             queue = Notification.objects.filter(_due(now))
             if only is not None:
@@ -143,7 +143,7 @@ def claim(
             )
             return ids
 
-    ids = db_retry(claim)
+    ids = db_retry(lease_ids)
     if not ids:
         return []
     return list(

@@ -294,7 +294,9 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
             task_id, process_id = _task_id(row), _process_id(row)
             facts[row.pk] = TaskFacts(
                 task=tasks.get(task_id) if task_id is not None else None,
-                decisions=decisions.get(process_id, []) if process_id else [],
+                decisions=decisions.get(process_id, [])
+                if process_id is not None
+                else [],
             )
         return facts
 
