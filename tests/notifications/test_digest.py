@@ -5,10 +5,8 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime, timedelta
 
-from sogla.notifications.delivery import (
-    notifications_deliver_due,
-    notifications_send_digests,
-)
+from sogla.notifications.delivery import notifications_deliver_due
+from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import DIGEST_KIND, Notification, NotificationState
 from sogla.orgs.models import EmailMode
 from tests.conftest import Tenant

@@ -444,7 +444,7 @@ WEB: dict[str, Entry] = {
     "notifications:read_all": lambda w: [
         Probe("post", "/notifications/read-all/", NO_DATA)
     ],
-    "notifications:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
+    "workflow:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
     "workflow:start": lambda w: [
         Probe(
             "post",

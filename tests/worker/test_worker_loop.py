@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sogla import worker as worker_module
-from sogla.worker import Sweep, Worker
+from sogla.site import worker as worker_module
+from sogla.site.worker import Sweep, Worker
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ import time_machine
 from sogla.core.models import AuditEvent
 from sogla.notifications.models import Notification
 from sogla.orgs.models import CalendarDay, User, WorkingCalendar
-from sogla.worker import Worker
+from sogla.site.worker import Worker
 from sogla.workflow.models import (
     Process,
     RouteTemplate,

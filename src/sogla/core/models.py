@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
-
-if TYPE_CHECKING:
-    from sogla.orgs.models import Organisation
 
 M = TypeVar("M", bound=models.Model)
 
@@ -15,7 +12,8 @@ M = TypeVar("M", bound=models.Model)
 class TenantManager(models.Manager[M]):
     """The one way domain rows are read: always through ``for_org``."""
 
-    def for_org(self, organisation: Organisation | int) -> models.QuerySet[M]:
+    def for_org(self, organisation: models.Model | int) -> models.QuerySet[M]:
+        """Rows of ``organisation`` (an ``orgs.Organisation`` or its id)."""
         org_id = organisation if isinstance(organisation, int) else organisation.pk
         return self.get_queryset().filter(organisation_id=org_id)
 

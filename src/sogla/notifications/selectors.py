@@ -83,19 +83,3 @@ def notification_page(
         row.recipient_user = user  # the same person: no query per row
         items.append(NotificationItem(row, headline(row, zone or recipient_zone(row))))
     return NotificationPage(items, found[-1].pk if more and found else None)
-
-
-def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
-    """(document id, task id) of a task of the user's organisation, else None.
-    The card decides what the user may see of the document."""
-    from sogla.workflow.models import Task
-
-    if user.organisation_id is None:
-        return None
-    found = (
-        Task.objects.for_org(user.organisation_id)
-        .filter(pk=task_id)
-        .values_list("process__document_id", "pk")
-        .first()
-    )
-    return (int(found[0]), int(found[1])) if found else None

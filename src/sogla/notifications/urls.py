@@ -7,5 +7,4 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="read"),
     path("notifications/read-all/", views.notification_read_all, name="read_all"),
-    path("t/<int:pk>/", views.task_link, name="task_link"),
 ]

@@ -1,4 +1,4 @@
-"""The notifications page, read marks (htmx-friendly) and the e-mailed task link."""
+"""The notifications page and read marks (htmx-friendly)."""
 
 from __future__ import annotations
 
@@ -66,16 +66,3 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
         response["HX-Refresh"] = "true"
         return response
     return redirect(reverse("notifications:list"))
-
-
-@login_required
-@require_GET
-def task_link(request: HttpRequest, pk: int) -> HttpResponse:
-    """``/t/<task>/`` from e-mails: the document card with the decision panel."""
-    found = selectors.task_document_for_user(user=_user(request), task_id=pk)
-    if found is None:
-        raise Http404
-    document_id, task_id = found
-    return redirect(
-        f"{reverse('documents:card', args=[document_id])}#decision-{task_id}"
-    )

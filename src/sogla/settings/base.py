@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "sogla.web",
     "sogla.api",
     "sogla.demo",
+    "sogla.site",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +78,7 @@ MIDDLEWARE = [
     "sogla.core.middleware.SecurityHeadersMiddleware",
 ]
 
-ROOT_URLCONF = "sogla.urls"
+ROOT_URLCONF = "sogla.site.urls"
 WSGI_APPLICATION = "sogla.wsgi.application"
 ASGI_APPLICATION = "sogla.asgi.application"
 
@@ -93,7 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "sogla.web.context_processors.shell",
+                "sogla.site.context_processors.shell",
             ],
         },
     },

@@ -6,6 +6,7 @@ app_name = "workflow"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/bulk/", views.inbox_bulk, name="bulk"),
+    path("t/<int:pk>/", views.task_link, name="task_link"),  # the e-mailed link
     path("documents/<int:pk>/approval/start/", views.start, name="start"),
     path("documents/<int:pk>/approval/resubmit/", views.resubmit, name="resubmit"),
     path("documents/<int:pk>/approval/cancel/", views.cancel, name="cancel"),

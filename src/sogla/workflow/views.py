@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from sogla.web.requests import signed_in_user as _user
 from sogla.workflow import bulk, selectors, services
 from sogla.workflow.errors import WorkflowError
 from sogla.workflow.models import Process, RouteTemplate
+from sogla.workflow.notices import task_document_for_user
 from sogla.workflow.views_support import inbox_page
 
 
@@ -445,3 +446,17 @@ def inbox_bulk(request: HttpRequest) -> HttpResponseBase:
         "workflow/inbox_bulk.html",
         {"outcome": outcome, "results": results, "done": True},
     )
+
+
+# --- the e-mailed task link -------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def task_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/t/<task>/`` from e-mails: the document card with the decision panel."""
+    found = task_document_for_user(user=_user(request), task_id=pk)
+    if found is None:
+        raise Http404
+    document_id, task_id = found
+    return redirect(f"{_card_url(document_id)}#decision-{task_id}")

@@ -1,6 +1,6 @@
 """``sogla worker``: fire due timers and deliver notifications until stopped.
 
-See :mod:`sogla.worker`. SIGTERM or Ctrl+C stops it after the current sweep; SIGKILL
+See :mod:`sogla.site.worker`. SIGTERM or Ctrl+C stops it after the current sweep; SIGKILL
 at any moment loses nothing (the next worker picks the work up).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sogla.worker import Worker, crash_after_send_hook
+from sogla.site.worker import Worker, crash_after_send_hook
 
 
 class Command(BaseCommand):

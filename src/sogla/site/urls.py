@@ -1,8 +1,10 @@
+"""The URL root (``ROOT_URLCONF``): every app's pages, the API, the admin."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from sogla.api.urls import api
+from sogla.site.api_urls import api
 from sogla.web.views import favicon
 
 urlpatterns = [

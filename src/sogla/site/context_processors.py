@@ -1,4 +1,8 @@
-"""What every page's shell needs: the organisation, the navigation and the languages."""
+"""What every page's shell needs: the organisation, the navigation and the languages.
+
+It counts across apps (the inbox's tasks, the bell's notifications), so it lives in
+the composition root, not in the ``web`` kit the apps use.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from sogla.core.access import is_org_admin
 from sogla.notifications.selectors import notification_unread_count
-from sogla.orgs.access import is_org_admin
 from sogla.workflow.selectors import TaskCounts, task_counts_for_user
 
 

@@ -30,10 +30,8 @@ from types import FrameType
 from django.conf import settings
 from django.db import close_old_connections
 
-from sogla.notifications.delivery import (
-    notifications_deliver_due,
-    notifications_send_digests,
-)
+from sogla.notifications.delivery import notifications_deliver_due
+from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
 from sogla.workflow.services import timers_fire_due
 
