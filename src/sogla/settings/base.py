@@ -175,6 +175,13 @@ STORAGES = {
 # Uploads above the limit are refused with a message naming the field.
 SOGLA_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Office documents are ZIP containers; one that declares more members, a larger
+# directory (1 KiB per allowed member), a member inflating more than MAX_RATIO
+# times (above 1 MiB) or more in total than MAX_UNCOMPRESSED_MB is refused before
+# anything in it is listed.
+SOGLA_ZIP_MAX_ENTRIES = env_int("ZIP_MAX_ENTRIES", 5000)
+SOGLA_ZIP_MAX_RATIO = env_int("ZIP_MAX_RATIO", 200)
+SOGLA_ZIP_MAX_UNCOMPRESSED_MB = env_int("ZIP_MAX_UNCOMPRESSED_MB", 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
