@@ -266,6 +266,10 @@ def test_password_change_counts_wrong_old_passwords(tenant_a: Tenant) -> None:
     user.refresh_from_db()
     assert user.check_password(PASSWORD)  # unchanged while locked
     assert len(_events(tenant_a, "auth.locked_out")) == 1
+    kept = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "old_password=" in kept
+    assert "guess-" not in kept
+    assert "Brand-new" not in kept  # no password is kept in clear
 
 
 @pytest.mark.django_db

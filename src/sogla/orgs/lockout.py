@@ -260,7 +260,7 @@ def signin_unlock(
     An organisation administrator unlocks their organisation's people; platform
     staff anyone. Audited as ``auth.unlocked`` when there was something to forget.
     """
-    platform = actor.is_superuser and actor.organisation_id is None
+    platform = actor.is_active and actor.is_superuser and actor.organisation_id is None
     same_org = is_org_admin(actor) and actor.organisation_id == user.organisation_id
     if not (platform or same_org):
         raise NotFound()

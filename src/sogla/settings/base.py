@@ -272,6 +272,15 @@ AXES_LOCKOUT_CALLABLE = "sogla.orgs.views.locked_out"
 AXES_ENABLE_ADMIN = False  # unlocking is in the Users admin, scoped and audited
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept
 AXES_VERBOSE = False
+# Masked in what axes keeps of a failed request (the password-change form's too).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "csrfmiddlewaretoken",
+]
 # Personal API tokens: at most this many created per person per hour.
 SOGLA_TOKENS_PER_HOUR = env_int("TOKENS_PER_HOUR", 10)
 
