@@ -44,9 +44,7 @@ def test_eleventh_token_in_an_hour_is_refused_then_allowed(tenant_a: Tenant) -> 
         assert " 60 " in refused.json()["errors"][0]["message"]  # minutes
         assert api.post("/me/tokens", {"name": "again"}).status_code == 429
     assert ApiToken.objects.filter(user=user).count() == PER_HOUR
-    verbs = _verbs(tenant_a)
-    assert verbs.count("token.created") == PER_HOUR
-    assert verbs.count("auth.locked_out") == 1  # the first refusal, not each
+    assert _verbs(tenant_a) == ["auth.locked_out"]  # the first refusal, not each
     with time_machine.travel(start + timedelta(minutes=61), tick=False):
         assert api.post("/me/tokens", {"name": "next hour"}).status_code == 201
 
@@ -86,18 +84,3 @@ def test_web_form_shows_the_limit(tenant_a: Tenant, settings: object) -> None:
     assert refused.status_code == 429
     assert "Too many API tokens were created recently" in refused.content.decode()
     assert ApiToken.objects.filter(user=tenant_a.initiator).count() == 1
-
-
-@pytest.mark.django_db
-def test_creation_and_revocation_are_audited(tenant_a: Tenant) -> None:
-    api = session_client(tenant_a.initiator)
-    created = api.post("/me/tokens", {"name": "CI"}).json()
-    assert api.delete(f"/me/tokens/{created['id']}").status_code == 204
-    events = list(
-        AuditEvent.objects.for_org(tenant_a.org).filter(verb__startswith="token.")
-    )
-    assert [(e.verb, e.target_id, e.payload["prefix"]) for e in events] == [
-        ("token.created", str(created["id"]), created["prefix"]),
-        ("token.revoked", str(created["id"]), created["prefix"]),
-    ]
-    assert created["token"] not in str([e.payload for e in events])

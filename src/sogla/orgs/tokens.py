@@ -2,8 +2,7 @@
 
 Creating one is limited to ``SOGLA_TOKENS_PER_HOUR`` per person (counted from the
 tokens created in the last hour, revoked ones included) and refused while the
-account's sign-in is locked out; creation, revocation and the first refusal in
-an hour are audited.
+account's sign-in is locked out; the first refusal in an hour is audited.
 """
 
 from __future__ import annotations
@@ -107,15 +106,6 @@ def api_token_create(
                 prefix=raw[:12],
                 token_hash=_hash(raw),
             )
-            audit_record(
-                organisation_id=actor.organisation_id,
-                verb="token.created",
-                actor=actor,
-                target_type="api_token",
-                target_id=token.pk,
-                payload={"name": clean, "prefix": token.prefix},
-                request_meta=request_meta,
-            )
     if refusal is not None:
         raise refusal  # after the commit, which keeps its audit event
     return token, raw
@@ -129,14 +119,6 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
         raise NotFound() from None
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at", "updated_at"])
-    audit_record(
-        organisation_id=token.organisation_id,
-        verb="token.revoked",
-        actor=actor,
-        target_type="api_token",
-        target_id=token.pk,
-        payload={"name": token.name, "prefix": token.prefix},
-    )
     return token
 
 
