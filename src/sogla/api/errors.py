@@ -18,6 +18,7 @@ from sogla.core.errors import (
     ApplicationError,
     NotFound,
     PermissionDenied,
+    RateLimited,
     ValidationFailed,
 )
 
@@ -136,6 +137,11 @@ def install(api: NinjaAPI) -> None:
     def on_permission_denied(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(api, request, 403, "", exc.code, str(exc.message))
 
+    def on_rate_limited(request: HttpRequest, exc: Any) -> HttpResponse:
+        response = respond(api, request, 429, "", exc.code, str(exc.message))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
     def on_application_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(api, request, 422, "", exc.code, str(exc.message))
 
@@ -183,6 +189,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(NotFound, on_not_found)
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(PermissionDenied, on_permission_denied)
+    api.add_exception_handler(RateLimited, on_rate_limited)
     api.add_exception_handler(ApplicationError, on_application_error)
     api.add_exception_handler(NinjaValidationError, on_ninja_validation)
     api.add_exception_handler(AuthenticationError, on_authentication)

@@ -56,6 +56,16 @@ class PermissionDenied(ApplicationError):
     code = "forbidden"
 
 
+class RateLimited(ApplicationError):
+    """Too many of one command in a while; ``retry_after`` seconds until allowed."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: Message, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class ValidationFailed(ApplicationError):
     """Input failed validation; ``problems`` names every field that is wrong."""
 

@@ -8,8 +8,10 @@ server-made keys (organisation / sha256), so a name can never choose where bytes
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
+import logging
 import struct
 import unicodedata
 import zipfile
@@ -22,6 +24,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import ValidationFailed
+from sogla.core.text import strip_bidi
+from sogla.documents.archives import ZipRefused, open_container, read_small
+
+logger = logging.getLogger(__name__)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,9 +59,15 @@ _ODF_KINDS = {
     b"application/vnd.oasis.opendocument.text": ODT,
     b"application/vnd.oasis.opendocument.spreadsheet": ODS,
 }
-_MARKUP = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<body", b"<iframe")
-_FORBIDDEN_CHARS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
-                    "\u2068", "\u2069", "\u200e", "\u200f"}  # fmt: skip
+# Looked for (lower-cased) anywhere in a text file: a browser or a viewer that
+# ignores the declared type could run it.
+_MARKUP = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<body", b"<iframe",
+           b"<head", b"<meta", b"<object", b"<embed", b"<link", b"<style", b"<?php")  # fmt: skip
+# Executable headers: Windows (MZ), ELF, Mach-O (both byte orders, 32/64-bit, fat),
+# WebAssembly. Scripts are recognised by their "#!" line.
+_EXECUTABLE = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf",
+               b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe",
+               b"\x00asm")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,13 +81,9 @@ class CheckedUpload:
 
 def safe_name(raw: str) -> str:
     """A display name with no path, control or direction characters, at most 200 chars."""
-    name = unicodedata.normalize("NFC", raw or "")
+    name = strip_bidi(unicodedata.normalize("NFC", raw or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(
-        ch
-        for ch in name
-        if ch not in _FORBIDDEN_CHARS and unicodedata.category(ch)[0] != "C"
-    )
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = " ".join(name.split())
     stem, suffix = _split(name)
     stem = stem.strip(" .") or "file"
@@ -89,8 +97,14 @@ def _split(name: str) -> tuple[str, str]:
 
 
 def _sniff(head: bytes, stream: IO[bytes]) -> str | None:
-    """The content type read from the bytes, or None when it is not accepted."""
-    if b"%PDF-" in head[:1024]:
+    """The content type read from the bytes, or None when it is not accepted.
+
+    Every signature must be at the start (a PDF may follow a BOM or whitespace);
+    executables are refused whatever follows their header.
+    """
+    if head.startswith(_EXECUTABLE) or _lstrip(head).startswith(b"#!"):
+        return None
+    if _lstrip(head).startswith(b"%PDF-"):
         return "application/pdf"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
@@ -100,13 +114,22 @@ def _sniff(head: bytes, stream: IO[bytes]) -> str | None:
         return OLE
     if head.startswith(b"PK\x03\x04"):
         return _sniff_zip(stream)
-    return _sniff_text(head)
+    return _sniff_text(stream)
+
+
+def _lstrip(head: bytes) -> bytes:
+    """``head`` without a leading UTF-8 byte-order mark and ASCII whitespace."""
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\f")
 
 
 def _sniff_zip(stream: IO[bytes]) -> str | None:
-    stream.seek(0)
     try:
-        with zipfile.ZipFile(stream) as archive:
+        archive = open_container(stream)
+    except ZipRefused as refused:
+        logger.info("ZIP container refused: %s", refused.reason)
+        return None
+    try:
+        with archive:
             names = set(archive.namelist())
             if any(n.lower().endswith("vbaproject.bin") for n in names):
                 return None
@@ -114,29 +137,45 @@ def _sniff_zip(stream: IO[bytes]) -> str | None:
                 if marker in names:
                     return kind
             if "mimetype" in names:
-                return _ODF_KINDS.get(archive.read("mimetype").strip())
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+                return _ODF_KINDS.get(read_small(archive, "mimetype").strip())
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
         return None
     return None
 
 
-def _sniff_text(head: bytes) -> str | None:
-    if b"\x00" in head:
-        return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:  # not just a character cut at the end
+def _sniff_text(stream: IO[bytes]) -> str | None:
+    """Plain text (UTF-8, else Windows-1251) with no NUL and no markup anywhere."""
+    overlap = max(len(marker) for marker in _MARKUP) - 1
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    previous = b""
+    for chunk in _chunks(stream):
+        if b"\x00" in chunk:
+            return None
+        window = (previous + chunk).lower()
+        if any(marker in window for marker in _MARKUP):
+            return None
+        previous = chunk[-overlap:]
+        if is_utf8:
             try:
-                text = head.decode("cp1251")
+                utf8.decode(chunk)
             except UnicodeDecodeError:
-                return None
-        else:
-            text = head[: error.start].decode("utf-8")
-    lowered = text.lower().encode()
-    if any(marker in lowered for marker in _MARKUP):
-        return None
-    return "text/plain"
+                is_utf8 = False
+    if is_utf8:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return "text/plain" if is_utf8 or _is_cp1251(stream) else None
+
+
+def _is_cp1251(stream: IO[bytes]) -> bool:
+    try:
+        for chunk in _chunks(stream):
+            chunk.decode("cp1251")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _png_too_large(head: bytes) -> bool:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from sogla.core.admin import (
     OrgScopedAdmin,
@@ -21,6 +23,13 @@ from sogla.core.admin import (
     ScopedModelForm,
     is_platform,
     request_org_id,
+)
+from sogla.core.request_meta import request_meta
+from sogla.orgs.lockout import (
+    failures_subquery,
+    lock_state,
+    locked_usernames,
+    signin_unlock,
 )
 from sogla.orgs.models import (
     CalendarDay,
@@ -115,9 +124,23 @@ class SoglaUserCreationForm(RolesFormMixin, AdminUserCreationForm):  # type: ign
         fields = ("username",)
 
 
+class SignInLockedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("sign-in")
+    parameter_name = "sign_in"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [("locked", gettext_lazy("Locked out"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        if self.value() == "locked":
+            return queryset.filter(username__in=locked_usernames())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(OrgScopedMixin, DjangoUserAdmin):  # type: ignore[type-arg]
-    """Users of the organisation, with password handling, roles, manager, department."""
+    """Users of the organisation, with password handling, roles, manager, department,
+    and sign-in lock-outs (shown, filtered, and unlocked by an action)."""
 
     form = SoglaUserChangeForm
     add_form = SoglaUserCreationForm
@@ -129,12 +152,59 @@ class UserAdmin(OrgScopedMixin, DjangoUserAdmin):  # type: ignore[type-arg]
         "department",
         "is_staff",
         "is_active",
+        "sign_in",
     ]
-    list_filter = ["is_staff", "is_active"]
+    list_filter = ["is_staff", "is_active", SignInLockedFilter]
     search_fields = ["username", "first_name", "last_name", "email"]
     list_select_related = ["department"]
     ordering = ["last_name", "first_name"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "sign_in"]
+    actions = ["unlock_sign_in"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        users: QuerySet[Any] = super().get_queryset(request)
+        annotated: QuerySet[Any] = users.annotate(signin_failures=failures_subquery())
+        return annotated
+
+    @admin.display(description=gettext_lazy("sign-in"))
+    def sign_in(self, obj: User) -> str:
+        if not getattr(obj, "signin_failures", None):
+            return "—"
+        state = lock_state(obj.get_username())
+        if state.locked and state.until is not None:
+            until = formats.time_format(timezone.localtime(state.until), "H:i")
+            if state.locked_everywhere:
+                return _("Locked out everywhere until %(time)s") % {"time": until}
+            return ngettext(
+                "Locked out from %(count)d address until %(time)s",
+                "Locked out from %(count)d addresses until %(time)s",
+                state.locked_addresses,
+            ) % {"count": state.locked_addresses, "time": until}
+        if state.failures:
+            return ngettext(
+                "%(count)d failed attempt recently",
+                "%(count)d failed attempts recently",
+                state.failures,
+            ) % {"count": state.failures}
+        return "—"
+
+    @admin.action(description=gettext_lazy("Unlock sign-in"), permissions=["change"])
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        meta = request_meta(request)
+        unlocked = 0
+        for user in queryset:
+            if signin_unlock(actor=request.user, user=user, request_meta=meta):  # type: ignore[arg-type]
+                unlocked += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Sign-in unlocked for %(count)d person.",
+                "Sign-in unlocked for %(count)d people.",
+                unlocked,
+            )
+            % {"count": unlocked},
+            messages.SUCCESS if unlocked else messages.INFO,
+        )
 
     _people = (
         gettext_lazy("Personal info"),
@@ -166,7 +236,7 @@ class UserAdmin(OrgScopedMixin, DjangoUserAdmin):  # type: ignore[type-arg]
                 self._people,
                 self._place,
             )
-        access: tuple[str, ...] = ("is_active", "is_staff")
+        access: tuple[str, ...] = ("is_active", "is_staff", "sign_in")
         if is_platform(request):
             access += ("is_superuser", "groups", "user_permissions")
         return (

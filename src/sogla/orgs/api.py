@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from sogla.api.auth import api_user as _user
-from sogla.api.schemas import ERRORS, Id, InSchema
+from sogla.api.schemas import ERRORS, ErrorsOut, Id, InSchema
+from sogla.core.request_meta import request_meta
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import ApiToken
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
@@ -122,13 +123,17 @@ def me_tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post(
     "/me/tokens",
-    response={201: TokenCreatedOut, **ERRORS},
+    response={201: TokenCreatedOut, **ERRORS, 429: ErrorsOut},
     operation_id="me_token_create",
     url_name="me_token_create",
     summary="Create an API token; the answer carries it once",
+    description="At most SOGLA_TOKENS_PER_HOUR (10) per person per hour, and none "
+    "while the account's sign-in is locked out: then 429 with Retry-After.",
 )
 def me_token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
-    token, raw = api_token_create(actor=_user(request), name=payload.name)
+    token, raw = api_token_create(
+        actor=_user(request), name=payload.name, request_meta=request_meta(request)
+    )
     return Status(201, {**_token_out(token), "token": raw})
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from sogla.orgs.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, EmailMode
@@ -72,10 +74,25 @@ class TokenForm(BootstrapForm):
 
 
 class SoglaPasswordChangeForm(PasswordChangeForm):
-    """Django's form with our field classes."""
+    """Django's form with our field classes; the old password is checked like a
+    sign-in, so wrong guesses count towards the lock-out (sogla.orgs.lockout)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-control"
             field.help_text = ""
+
+    def clean_old_password(self) -> str:
+        old_password: str = self.cleaned_data["old_password"]
+        checked = authenticate(
+            self.request, username=self.user.get_username(), password=old_password
+        )
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password

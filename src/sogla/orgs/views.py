@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from sogla.core.errors import ValidationFailed
+from sogla.core.errors import RateLimited, ValidationFailed
+from sogla.core.request_meta import request_meta
 from sogla.orgs.forms import (
     LoginForm,
     ProfileForm,
     SoglaPasswordChangeForm,
     TokenForm,
 )
+from sogla.orgs.lockout import cool_off
 from sogla.orgs.models import LANGUAGE_CHOICES
 from sogla.orgs.services import user_preferences_update
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
@@ -32,6 +36,28 @@ class SoglaLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The answer to a refused sign-in or password check (django-axes calls it).
+
+    The same for every username, existing or not: what happened, how long to
+    wait, and who can unlock sooner. 429 with Retry-After.
+    """
+    seconds = int(cool_off().total_seconds())
+    sign_in = request.path in {reverse("accounts:login"), reverse("admin:login")}
+    response = render(
+        request,
+        "accounts/locked_out.html",
+        {"minutes": seconds // 60, "back_url": request.path, "sign_in": sign_in},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 class SoglaLogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
@@ -40,6 +66,10 @@ class SoglaPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
     form_class = SoglaPasswordChangeForm
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        """The form checks the old password through the sign-in lock-out."""
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class SoglaPasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -99,15 +129,21 @@ def language(request: HttpRequest) -> HttpResponse:
 def tokens(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     new_token = ""
+    status = 200
     if request.method == "POST":
         form = TokenForm(request.POST)
         if form.is_valid():
             try:
                 _token, new_token = api_token_create(
-                    actor=user, name=form.cleaned_data["name"]
+                    actor=user,
+                    name=form.cleaned_data["name"],
+                    request_meta=request_meta(request),
                 )
             except ValidationFailed as error:
                 _add_problems(form, error)
+            except RateLimited as error:
+                form.add_error(None, str(error.message))
+                status = 429
             else:
                 form = TokenForm()
     else:
@@ -116,6 +152,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/tokens.html",
         {"form": form, "tokens": api_tokens_of(user), "new_token": new_token},
+        status=status,
     )
 
 

@@ -7,6 +7,7 @@ docs/configuration.md lists each variable. Nothing here exists only in productio
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "django_htmx",
     "ninja",
     "django_tasks",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sogla.core.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sogla.site.urls"
@@ -129,6 +133,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: a locked-out sign-in is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "sogla.orgs.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "workflow:inbox"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -176,6 +185,13 @@ STORAGES = {
 # Uploads above the limit are refused with a message naming the field.
 SOGLA_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Office documents are ZIP containers; one that declares more members, a larger
+# directory (1 KiB per allowed member), a member inflating more than MAX_RATIO
+# times (above 1 MiB) or more in total than MAX_UNCOMPRESSED_MB is refused before
+# anything in it is listed.
+SOGLA_ZIP_MAX_ENTRIES = env_int("ZIP_MAX_ENTRIES", 5000)
+SOGLA_ZIP_MAX_RATIO = env_int("ZIP_MAX_RATIO", 200)
+SOGLA_ZIP_MAX_UNCOMPRESSED_MB = env_int("ZIP_MAX_UNCOMPRESSED_MB", 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -237,9 +253,43 @@ if HTTPS:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Sign-in lock-out (sogla.orgs.lockout; docs/admin-guide.md). Failed password checks
+# within SOGLA_LOCKOUT_MINUTES: 5 for one account from one address, 20 for one
+# account from anywhere, 30 from one address for any accounts. The lock ends
+# SOGLA_LOCKOUT_MINUTES after the last counted failure, or when an administrator
+# unlocks the account in the admin (Users). Addresses as in the audit log
+# (SOGLA_TRUST_PROXY).
+SOGLA_LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15)
+SOGLA_LOCKOUT_FAILURES = env_int("LOCKOUT_FAILURES", 5)
+SOGLA_LOCKOUT_ACCOUNT_FAILURES = env_int("LOCKOUT_ACCOUNT_FAILURES", 20)
+SOGLA_LOCKOUT_ADDRESS_FAILURES = env_int("LOCKOUT_ADDRESS_FAILURES", 30)
+AXES_HANDLER = "sogla.orgs.lockout.SoglaAxesHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = SOGLA_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=SOGLA_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "sogla.orgs.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "sogla.orgs.views.locked_out"
+AXES_ENABLE_ADMIN = False  # unlocking is in the Users admin, scoped and audited
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept
+AXES_VERBOSE = False
+# Masked in what axes keeps of a failed request (the password-change form's too).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "csrfmiddlewaretoken",
+]
+# Personal API tokens: at most this many created per person per hour.
+SOGLA_TOKENS_PER_HOUR = env_int("TOKENS_PER_HOUR", 10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Every failed sign-in and lock-out is a warning; axes' routine notes are not.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
