@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sogla.core.cursors import Keyset
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
-from sogla.documents.access import visible_documents
+from sogla.documents.access import access_document, visible_documents
 from sogla.documents.models import (
     Counterparty,
     Document,
@@ -27,7 +27,7 @@ from sogla.documents.models import (
 from sogla.orgs.models import User
 
 PAGE_SIZE = 50
-_CURSOR_SALT = "sogla.documents.cursor"
+_CURSOR = Keyset("sogla.documents.cursor")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def document_list(
     documents = document_queryset(user, filters)
     total = documents.count()
     if cursor:
-        created_at, pk = _decode_cursor(cursor)
+        created_at, pk = _CURSOR.decode(cursor)
         documents = documents.filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
         )
@@ -99,28 +99,26 @@ def document_list(
             "doc_type", "status", "counterparty", "initiator"
         ).order_by("-created_at", "-id")[: limit + 1]
     )
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = _CURSOR.encode(last.created_at, last.pk) if last else None
     return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
 
 
-def _encode_cursor(document: Document) -> str:
-    return signing.dumps(
-        [document.created_at.isoformat(), document.pk], salt=_CURSOR_SALT, compress=True
-    )
+@dataclass
+class DocumentCard:
+    """A document as its card and the API show it: the row, its live files (versions
+    newest first) and its type's fields."""
+
+    document: Document
+    files: list[DocumentFile]
+    field_defs: list[FieldDef]
+
+    def file(self, pk: int) -> DocumentFile | None:
+        return next((f for f in self.files if f.pk == pk), None)
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created, pk = signing.loads(cursor, salt=_CURSOR_SALT)
-        return datetime.fromisoformat(created), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise NotFound("bad cursor") from None
-
-
-def document_get(*, user: User, pk: int | str) -> Document:
-    """A document with its type's fields, statuses and files prefetched (4 queries)."""
-    from sogla.documents.access import access_document
-
+def document_get(*, user: User, pk: int | str) -> DocumentCard:
+    """A document the user may see with its files and fields (4 queries)."""
     document = access_document(user, pk)
     versions = FileVersion.objects.select_related("author").order_by("-version")
     files = (
@@ -128,11 +126,11 @@ def document_get(*, user: User, pk: int | str) -> Document:
         .prefetch_related(Prefetch("versions", queryset=versions))
         .order_by("id")
     )
-    document.file_list = list(files)  # type: ignore[attr-defined]
-    document.field_defs = list(  # type: ignore[attr-defined]
-        FieldDef.objects.filter(doc_type_id=document.doc_type_id)
+    return DocumentCard(
+        document=document,
+        files=list(files),
+        field_defs=list(FieldDef.objects.filter(doc_type_id=document.doc_type_id)),
     )
-    return document
 
 
 def current_files_by_document(
@@ -176,10 +174,15 @@ def document_type_chosen(user: User, key: str) -> DocumentType:
         ) from None
 
 
-def document_type_with_fields(user: User, key: str) -> DocumentType:
+@dataclass
+class TypeWithFields:
+    doc_type: DocumentType
+    field_defs: list[FieldDef]
+
+
+def document_type_with_fields(user: User, key: str) -> TypeWithFields:
     doc_type = document_type_get(user, key)
-    doc_type.field_defs = list(FieldDef.objects.filter(doc_type=doc_type))  # type: ignore[attr-defined]
-    return doc_type
+    return TypeWithFields(doc_type, list(FieldDef.objects.filter(doc_type=doc_type)))
 
 
 def statuses_for(user: User) -> QuerySet[StatusDef]:

@@ -187,8 +187,8 @@ def _form_context(
 @app_errors
 def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
     user = _user(request)
-    doc_type = selectors.document_type_with_fields(user, key)
-    fields: list[FieldDef] = doc_type.field_defs  # type: ignore[attr-defined]
+    found = selectors.document_type_with_fields(user, key)
+    doc_type, fields = found.doc_type, found.field_defs
     if request.method != "POST":
         context = _form_context(
             request, doc_type=doc_type, fields=fields, values={}, problems={}
@@ -252,12 +252,9 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
 def document_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     document = access_document(user, pk, for_write=True)
-    doc_type = selectors.document_type_with_fields(user, document.doc_type.key)
-    fields: list[FieldDef] = [
-        f
-        for f in doc_type.field_defs  # type: ignore[attr-defined]
-        if f.kind != FieldKind.FILE
-    ]
+    found = selectors.document_type_with_fields(user, document.doc_type.key)
+    doc_type = found.doc_type
+    fields = [f for f in found.field_defs if f.kind != FieldKind.FILE]
     if request.method != "POST":
         context = _form_context(
             request,
@@ -362,9 +359,8 @@ def render_card(
     from sogla.workflow.views_support import card_approval, history_days
 
     user = _user(request)
-    document = selectors.document_get(user=user, pk=pk)
-    fields: list[FieldDef] = document.field_defs  # type: ignore[attr-defined]
-    files = document.file_list  # type: ignore[attr-defined]
+    card = selectors.document_get(user=user, pk=pk)
+    document, fields, files = card.document, card.field_defs, card.files
     rows = _field_rows(user, document, fields)
     labels = {f.key: f.label for f in fields}
     money = [r for r in rows if r["field"].kind == FieldKind.MONEY and r["text"]]
@@ -400,7 +396,7 @@ def render_card(
         "free_file_fields": free_file_fields,
         "upload_errors": [],
         "approval": card_approval(
-            user=user, document=document, files=files, **approval
+            user=user, document=document, fields=fields, files=files, **approval
         ),
         "history": history,
         "chain_intact": chain_intact,

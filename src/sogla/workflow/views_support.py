@@ -785,6 +785,7 @@ def card_approval(
     *,
     user: User,
     document: Document,
+    fields: list[FieldDef],
     files: Sequence[Any],
     round_param: str = "",
     route_key: str = "",
@@ -806,9 +807,6 @@ def card_approval(
     panel_state = panel_state or {}
     process = selectors.process_for_document(document)
     rmap = selectors.route_map(user=user, document=document) if process else None
-    fields = getattr(document, "field_defs", None)
-    if fields is None:
-        fields = list(FieldDef.objects.filter(doc_type_id=document.doc_type_id))
     words = words_for(fields)
     if rmap is not None:
         _reasons_in_words(rmap, words)
