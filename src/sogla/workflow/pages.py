@@ -1,0 +1,198 @@
+"""The pages that show documents with their approvals: the registry (each document
+with its traffic light) and the card (fields, files, history and the approval).
+
+They sit on workflow's floor because they combine both apps; their URLs keep the
+``documents:`` names. Approval commands re-render the card with ``render_card``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from sogla.core.access import is_org_admin
+from sogla.core.audit import audit_chain_intact
+from sogla.documents import selectors
+from sogla.documents.access import can_edit
+from sogla.documents.fields import display_value
+from sogla.documents.forms import RegistryFilterForm
+from sogla.documents.models import Counterparty, Document, FieldDef, FieldKind
+from sogla.documents.selectors import DocumentCard
+from sogla.orgs.models import User
+from sogla.web.errors import app_errors
+from sogla.web.requests import is_partial
+from sogla.web.requests import signed_in_user as _user
+from sogla.workflow.screens.card import card_approval
+from sogla.workflow.screens.history import history_days
+from sogla.workflow.screens.traffic_light import stage_summaries
+
+CARD_TABS = ("fields", "files", "history")
+
+
+@login_required
+@require_GET
+@app_errors
+def registry(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    types = list(selectors.document_types_for(user))
+    statuses: dict[str, str] = {}
+    for status in selectors.statuses_for(user).order_by("order", "id"):
+        statuses.setdefault(status.key, status.name)
+    parties = [
+        (c.pk, c.name) for c in selectors.counterparty_search(user=user, limit=200)
+    ]
+    form = RegistryFilterForm(
+        request.GET,
+        types=[(t.key, t.name) for t in types],
+        statuses=list(statuses.items()),
+        counterparties=parties,
+    )
+    form.is_valid()
+    filters = form.to_filter()
+    page = selectors.document_list(
+        user=user, filters=filters, cursor=request.GET.get("cursor", "")
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "page": page,
+        "lights": stage_summaries(user=user, documents=page.items),
+        "filters": filters,
+        "active_filters": form.active_filters(),
+        "has_types": bool(types),
+        "is_first_page": not request.GET.get("cursor"),
+    }
+    template = (
+        "workflow/partials/registry_results.html"
+        if is_partial(request, "results")
+        else "workflow/registry.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+@app_errors
+def card(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_card(
+        request,
+        pk,
+        round_param=request.GET.get("round", ""),
+        route_key=request.GET.get("route", "")[:60],
+        decided_id=request.GET.get("decided", ""),
+    )
+
+
+def render_card(
+    request: HttpRequest, pk: int, *, status: int = 200, **approval: Any
+) -> HttpResponse:
+    """The card; approval commands re-render it with their errors in place
+    (``approval`` goes to ``screens.card.card_approval``)."""
+    user = _user(request)
+    found = selectors.document_get(user=user, pk=pk)
+    document = found.document
+    rows = _field_rows(user, found)
+    tab = request.GET.get("tab", "fields")
+    if tab not in CARD_TABS:
+        tab = "fields"
+    admin = is_org_admin(user)
+    context = {
+        "document": document,
+        "rows": rows,
+        "money": [r for r in rows if r["field"].kind == FieldKind.MONEY and r["text"]],
+        "files": found.files,
+        "file_labels": {f.key: f.label for f in found.field_defs},
+        "tab": tab,
+        "can_edit": can_edit(user, document),
+        "can_archive": document.archived_at is None
+        and (document.initiator_id == user.pk or admin),
+        "free_file_fields": _free_file_fields(found),
+        "upload_errors": [],
+        "approval": card_approval(user=user, card=found, **approval),
+        "history": [],
+        "chain_intact": None,
+        "is_admin": admin,
+    }
+    if tab == "history":
+        context["history"] = history_days(
+            events=selectors.document_history(user=user, document=document),
+            show_ip=admin,
+        )
+        if admin and document.organisation_id is not None:
+            context["chain_intact"] = audit_chain_intact(document.organisation_id)
+    return render(request, "workflow/card.html", context, status=status)
+
+
+def _free_file_fields(found: DocumentCard) -> list[FieldDef]:
+    """The type's file fields that have no file yet."""
+    taken = {file.field_key for file in found.files}
+    return [
+        f for f in found.field_defs if f.kind == FieldKind.FILE and f.key not in taken
+    ]
+
+
+def _field_rows(user: User, found: DocumentCard) -> list[dict[str, Any]]:
+    """Label and display text of every non-file field; names in 2 queries."""
+    document = found.document
+    users, parties = _named(user, document, found.field_defs)
+    return [
+        _field_row(f, document.fields.get(f.key), users, parties)
+        for f in found.field_defs
+        if f.kind != FieldKind.FILE
+    ]
+
+
+def _named(
+    user: User, document: Document, fields: list[FieldDef]
+) -> tuple[dict[int, User], dict[int, Counterparty]]:
+    """The people and counterparties the document's fields name, by id."""
+    user_ids: set[int] = set()
+    party_ids: set[int] = set()
+    for f in fields:
+        value = document.fields.get(f.key)
+        if value in (None, "", []):
+            continue
+        if f.kind == FieldKind.USER:
+            user_ids.add(int(value))
+        elif f.kind == FieldKind.USERS:
+            user_ids.update(int(v) for v in value)
+        elif f.kind == FieldKind.COUNTERPARTY:
+            party_ids.add(int(value))
+    if document.counterparty_id is not None and document.counterparty is not None:
+        party_ids.discard(document.counterparty_id)
+    users = selectors.users_by_id(user, user_ids)
+    parties = selectors.counterparties_by_id(user, party_ids)
+    if document.counterparty is not None:
+        parties[document.counterparty.pk] = document.counterparty
+    return users, parties
+
+
+def _field_row(
+    f: FieldDef,
+    value: Any,
+    users: dict[int, User],
+    parties: dict[int, Counterparty],
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"field": f, "text": "", "link": ""}
+    if value in (None, "", []):
+        return row
+    if f.kind == FieldKind.USER:
+        person = users.get(int(value))
+        row["text"] = person.get_full_name() if person else "—"
+    elif f.kind == FieldKind.USERS:
+        row["text"] = ", ".join(
+            users[int(v)].get_full_name() for v in value if int(v) in users
+        )
+    elif f.kind == FieldKind.COUNTERPARTY:
+        party = parties.get(int(value))
+        row["text"] = party.name if party else "—"
+        if party:
+            row["party"] = party
+    elif f.kind == FieldKind.URL:
+        row["text"] = row["link"] = str(value)
+    else:
+        row["text"] = display_value(f, value)
+    return row
