@@ -17,7 +17,7 @@ from sogla.workflow.models import Process, Task, TaskState
 from tests.conftest import MINIMAL_PDF, Tenant
 from tests.factories import add_field
 from tests.workflow.conftest import approve, person, publish, route, stage
-from tests.workflow_web.conftest import Flow, draft, signed_in
+from tests.workflow.screens.conftest import Flow, draft, signed_in
 
 
 def card_url(document: Document, query: str = "") -> str:
