@@ -1,15 +1,19 @@
-"""How long a task waits or is late, in the organisation's working days."""
+"""How long a task waits or is late, in the organisation's working days.
+
+The working days are the organisation's calendar counted on the organisation's
+dates, whoever looks: the same card says the same to a viewer in another time zone.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sogla.engine.calendar import WorkCalendar
+from sogla.orgs.calendars import organisation_zone
 from sogla.orgs.models import Organisation
 from sogla.workflow.services import organisation_calendar
 
@@ -17,11 +21,12 @@ from sogla.workflow.services import organisation_calendar
 @dataclass(frozen=True)
 class WorkingTime:
     calendar: WorkCalendar
+    zone: tzinfo
 
     def days(self, start: datetime, end: datetime) -> int:
         """Working days after ``start``'s date up to ``end``'s, both taken locally."""
         return self.calendar.working_days_between(
-            timezone.localtime(start).date(), timezone.localtime(end).date()
+            start.astimezone(self.zone).date(), end.astimezone(self.zone).date()
         )
 
     def waiting(self, since: datetime, now: datetime) -> str:
@@ -45,5 +50,7 @@ class WorkingTime:
 
 
 def working_time(organisation: Organisation) -> WorkingTime:
-    """The organisation's calendar (cached)."""
-    return WorkingTime(organisation_calendar(organisation))
+    """The organisation's calendar (cached) and time zone."""
+    return WorkingTime(
+        organisation_calendar(organisation), organisation_zone(organisation)
+    )
