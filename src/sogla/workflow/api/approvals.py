@@ -278,7 +278,7 @@ def task_decide(
     request: HttpRequest, task_id: Id, payload: DecisionIn
 ) -> dict[str, Any]:
     user = _user(request)
-    services.task_decide(
+    task = services.task_decide(
         actor=user,
         task_id=task_id,
         outcome=payload.outcome,
@@ -288,7 +288,8 @@ def task_decide(
         channel=Channel.API,
         meta=request_meta(request),
     )
-    return task_out(selectors.task_get_for_decision(user=user, task_id=task_id).task)
+    # The row as the service wrote it: only the names the answer shows are read.
+    return task_out(selectors.task_with_references(user=user, task=task))
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 - ``inbox``: the tasks of an inbox tab, a page of them, the navigation's counts;
 - ``start``: the routes that fit a document and who would approve along them;
-- ``tasks``: one task's decision panel, the route owner's view;
+- ``tasks``: one task's decision panel, the route owner's view, its references;
 - ``route_map``: a document's approval and its route map with colours;
 - ``routes``: route templates for administrators.
 
@@ -44,6 +44,7 @@ from sogla.workflow.selectors.tasks import (
     colleagues_by_id,
     task_for_manager,
     task_get_for_decision,
+    task_with_references,
 )
 
 __all__ = [
@@ -71,4 +72,5 @@ __all__ = [
     "task_for_manager",
     "task_get_for_decision",
     "task_list_for_user",
+    "task_with_references",
 ]

@@ -1,4 +1,5 @@
-"""One task: the decision panel of its assignee and the route owner's view of it."""
+"""One task: the decision panel of its assignee, the route owner's view of it, and
+the rows an answer about a task names."""
 
 from __future__ import annotations
 
@@ -76,6 +77,31 @@ def _step_fields(document: Document, step: StepDef | None) -> list[FieldDef]:
         field_def.required = field_def.key in step.required_fields
         field_def.required_when = None
     return fields
+
+
+def task_with_references(*, user: User, task: Task) -> Task:
+    """A task row a command returned, with the rows an answer about it names: the
+    document (the command may have changed its status) with its type and status,
+    and the initiator, the assignee and the stand-in. Two queries; the task itself
+    is not read again."""
+    org_id = organisation_id_of(user)
+    process: Process = task.process
+    document = (
+        Document.objects.for_org(org_id)
+        .select_related("doc_type", "status")
+        .get(pk=process.document_id)
+    )
+    wanted = {process.initiator_id, task.assignee_id, task.on_behalf_of_id}
+    people = User.objects.filter(organisation_id=org_id).in_bulk(
+        [pk for pk in wanted if pk is not None]
+    )
+    process.document = document
+    process.initiator = people[process.initiator_id]
+    task.assignee = people.get(task.assignee_id) if task.assignee_id else None
+    task.on_behalf_of = (
+        people.get(task.on_behalf_of_id) if task.on_behalf_of_id else None
+    )
+    return task
 
 
 def can_manage_process(user: User, process: Process) -> bool:
