@@ -178,6 +178,30 @@ def outcome_label(outcome: str) -> str:
     return labels.get(outcome, outcome)
 
 
+def outcome_chip(outcome: str) -> tuple[str, str, str]:
+    """A decision as a chip shows it: (chip class, icon, word)."""
+    approved, active = "status-chip status-approved", "status-chip status-active"
+    chips = {
+        "approve": (approved, "bi-check-circle-fill", _("Approved")),
+        "approve_with_remarks": (
+            approved,
+            "bi-chat-left-text",
+            _("Approved with remarks"),
+        ),
+        "return": (
+            "status-chip status-returned",
+            "bi-arrow-counterclockwise",
+            _("Returned for revision"),
+        ),
+        "reject": ("status-chip status-rejected", "bi-x-octagon-fill", _("Rejected")),
+        "acknowledge": (approved, "bi-check-circle-fill", _("Acknowledged")),
+        "done": (approved, "bi-check-circle-fill", _("Done")),
+        "opinion": (active, "bi-chat-left-text", _("Opinion given")),
+        "resubmitted": (active, "bi-arrow-repeat", _("Resubmitted")),
+    }
+    return chips.get(outcome, ("status-chip status-neutral", "bi-circle", outcome))
+
+
 def quorum_label(quorum: str) -> str:
     """How many of a step's people must decide: "any one of them"."""
     if quorum == "any":

@@ -11,6 +11,7 @@ from sogla.workflow.labels import (
     kind_icon,
     kind_label,
     look,
+    outcome_chip,
     quorum_label,
 )
 
@@ -27,6 +28,12 @@ register.filter("quorum_words", quorum_label)
 def state_chip(colour: str, word: str = "") -> dict[str, Any]:
     drawn = look(colour)
     return {"css": drawn.chip, "icon": drawn.icon, "word": word or colour_label(colour)}
+
+
+@register.inclusion_tag("workflow/partials/state_chip.html", name="outcome_chip")
+def outcome_chip_tag(outcome: str) -> dict[str, Any]:
+    css, icon, word = outcome_chip(outcome)
+    return {"css": css, "icon": icon, "word": word}
 
 
 @register.filter
