@@ -17,7 +17,7 @@ from sogla.documents.forms import CounterpartyForm
 from sogla.documents.models import Counterparty
 from sogla.documents.services import CounterpartyData, counterparty_create
 from sogla.web.errors import app_errors
-from sogla.web.requests import is_partial
+from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
 
 
@@ -27,10 +27,11 @@ def counterparty_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     parties = selectors.counterparty_search(user=_user(request), q=q, limit=200)
     context = {"parties": parties, "q": q}
-    template = (
-        "documents/partials/counterparty_rows.html"
-        if is_partial(request, "party-results")
-        else "documents/counterparty_list.html"
+    template = page_or_part(
+        request,
+        page="documents/counterparty_list.html",
+        part="documents/partials/counterparty_rows.html",
+        target="party-results",
     )
     return render(request, template, context)
 

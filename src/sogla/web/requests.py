@@ -14,10 +14,10 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def is_partial(request: HttpRequest, target: str) -> bool:
-    """An htmx request that swaps only the element ``target`` (not a history restore):
-    the view answers with that part of the page alone."""
+def page_or_part(request: HttpRequest, *, page: str, part: str, target: str) -> str:
+    """The template to render: ``part`` for an htmx request that swaps only the
+    element ``target`` (not a history restore), else the whole ``page``."""
     htmx = getattr(request, "htmx", None)
-    if not htmx:
-        return False
-    return bool(htmx.target == target and not htmx.history_restore_request)
+    if htmx and htmx.target == target and not htmx.history_restore_request:
+        return part
+    return page

@@ -24,7 +24,7 @@ from sogla.documents.models import Counterparty, Document, FieldDef, FieldKind
 from sogla.documents.selectors import DocumentCard
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
-from sogla.web.requests import is_partial
+from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
 from sogla.workflow.screens.card import card_approval
 from sogla.workflow.screens.history import history_days
@@ -65,10 +65,11 @@ def registry(request: HttpRequest) -> HttpResponse:
         "has_types": bool(types),
         "is_first_page": not request.GET.get("cursor"),
     }
-    template = (
-        "workflow/partials/registry_results.html"
-        if is_partial(request, "results")
-        else "workflow/registry.html"
+    template = page_or_part(
+        request,
+        page="workflow/registry.html",
+        part="workflow/partials/registry_results.html",
+        target="results",
     )
     return render(request, template, context)
 

@@ -20,7 +20,7 @@ from sogla.core.errors import ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as doc_selectors
 from sogla.web.errors import app_errors
-from sogla.web.requests import is_partial
+from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
 from sogla.workflow import bulk, selectors
 from sogla.workflow.screens.inbox import inbox_page
@@ -62,10 +62,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             ("done", _("Done")),
         ],
     }
-    template = (
-        "workflow/partials/inbox_results.html"
-        if is_partial(request, "inbox-results")
-        else "workflow/inbox.html"
+    template = page_or_part(
+        request,
+        page="workflow/inbox.html",
+        part="workflow/partials/inbox_results.html",
+        target="inbox-results",
     )
     return render(request, template, context)
 
