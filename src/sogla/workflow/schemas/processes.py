@@ -4,11 +4,10 @@ process with its route map, resubmission and cancellation, and its history."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ninja import Field, Schema
 
-from sogla.core.models import AuditEvent
 from sogla.engine.run import PreviewStage
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
@@ -297,7 +296,29 @@ class HistoryEventOut(Schema):
     payload: dict[str, Any]
 
 
-def history_event_out(event: AuditEvent) -> dict[str, Any]:
+class AuditedEvent(Protocol):
+    """What the answer reads of an audit event (``documents.selectors.document_history``
+    gives the rows)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def verb(self) -> str: ...
+    @property
+    def actor(self) -> User | None: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def target_type(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def payload(self) -> Any: ...
+
+
+def history_event_out(event: AuditedEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": event.created_at,
