@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,12 +15,14 @@ from sogla.core.cursors import Keyset
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.documents.access import access_document, visible_documents
+from sogla.documents.fields import display_value
 from sogla.documents.models import (
     Counterparty,
     Document,
     DocumentFile,
     DocumentType,
     FieldDef,
+    FieldKind,
     FileVersion,
     StatusDef,
     fold,
@@ -115,6 +118,31 @@ class DocumentCard:
 
     def file(self, pk: int) -> DocumentFile | None:
         return next((f for f in self.files if f.pk == pk), None)
+
+    def field_labels(self) -> dict[str, str]:
+        """Field key -> label (the card names a file by its field)."""
+        return {f.key: f.label for f in self.field_defs}
+
+    def free_file_fields(self) -> list[FieldDef]:
+        """The type's file fields that have no file yet."""
+        taken = {file.field_key for file in self.files}
+        return [
+            f
+            for f in self.field_defs
+            if f.kind == FieldKind.FILE and f.key not in taken
+        ]
+
+    def files_state(self) -> tuple[str, int]:
+        """The SHA-256 over the sorted hashes of the files' current versions (what
+        a decision is tied to; "" without files) and the highest version number."""
+        latest = [
+            versions[0] for f in self.files if (versions := list(f.versions.all()))
+        ]
+        if not latest:
+            return "", 0
+        joined = "\n".join(sorted(v.sha256 for v in latest))
+        sha = hashlib.sha256(joined.encode("ascii")).hexdigest()
+        return sha, max(v.version for v in latest)
 
 
 def document_get(*, user: User, pk: int | str) -> DocumentCard:
@@ -281,3 +309,79 @@ def document_history(*, user: User, document: Document) -> list[AuditEvent]:
         .select_related("actor")
         .order_by("seq")
     )
+
+
+@dataclass
+class FieldRow:
+    """A filled or empty non-file field of a document as its card shows it."""
+
+    field: FieldDef
+    text: str = ""
+    link: str = ""  # a URL field's address
+    party: Counterparty | None = None  # a counterparty field's counterparty
+
+    @property
+    def is_money(self) -> bool:
+        return self.field.kind == FieldKind.MONEY and bool(self.text)
+
+
+def document_field_rows(*, user: User, card: DocumentCard) -> list[FieldRow]:
+    """Label and display text of every non-file field; the names in 2 queries."""
+    document = card.document
+    users, parties = _named(user, document, card.field_defs)
+    return [
+        _field_row(f, document.fields.get(f.key), users, parties)
+        for f in card.field_defs
+        if f.kind != FieldKind.FILE
+    ]
+
+
+def _named(
+    user: User, document: Document, fields: list[FieldDef]
+) -> tuple[dict[int, User], dict[int, Counterparty]]:
+    """The people and counterparties the document's fields name, by id."""
+    user_ids: set[int] = set()
+    party_ids: set[int] = set()
+    for f in fields:
+        value = document.fields.get(f.key)
+        if value in (None, "", []):
+            continue
+        if f.kind == FieldKind.USER:
+            user_ids.add(int(value))
+        elif f.kind == FieldKind.USERS:
+            user_ids.update(int(v) for v in value)
+        elif f.kind == FieldKind.COUNTERPARTY:
+            party_ids.add(int(value))
+    if document.counterparty_id is not None and document.counterparty is not None:
+        party_ids.discard(document.counterparty_id)
+    users = users_by_id(user, user_ids)
+    parties = counterparties_by_id(user, party_ids)
+    if document.counterparty is not None:
+        parties[document.counterparty.pk] = document.counterparty
+    return users, parties
+
+
+def _field_row(
+    f: FieldDef,
+    value: Any,
+    users: dict[int, User],
+    parties: dict[int, Counterparty],
+) -> FieldRow:
+    row = FieldRow(f)
+    if value in (None, "", []):
+        return row
+    if f.kind == FieldKind.USER:
+        person = users.get(int(value))
+        row.text = person.get_full_name() if person else "—"
+    elif f.kind == FieldKind.USERS:
+        row.text = ", ".join(
+            users[int(v)].get_full_name() for v in value if int(v) in users
+        )
+    elif f.kind == FieldKind.COUNTERPARTY:
+        row.party = parties.get(int(value))
+        row.text = row.party.name if row.party else "—"
+    elif f.kind == FieldKind.URL:
+        row.text = row.link = str(value)
+    else:
+        row.text = display_value(f, value)
+    return row

@@ -18,11 +18,7 @@ from sogla.core.access import is_org_admin
 from sogla.core.audit import audit_chain_intact
 from sogla.documents import selectors
 from sogla.documents.access import can_edit
-from sogla.documents.fields import display_value
 from sogla.documents.forms import RegistryFilterForm
-from sogla.documents.models import Counterparty, Document, FieldDef, FieldKind
-from sogla.documents.selectors import DocumentCard
-from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
@@ -59,7 +55,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "page": page,
-        "lights": stage_summaries(user=user, documents=page.items),
+        "lights": stage_summaries(user=user, document_ids=[d.pk for d in page.items]),
         "filters": filters,
         "active_filters": form.active_filters(),
         "has_types": bool(types),
@@ -95,7 +91,7 @@ def render_card(
     user = _user(request)
     found = selectors.document_get(user=user, pk=pk)
     document = found.document
-    rows = _field_rows(user, found)
+    rows = selectors.document_field_rows(user=user, card=found)
     tab = request.GET.get("tab", "fields")
     if tab not in CARD_TABS:
         tab = "fields"
@@ -103,14 +99,14 @@ def render_card(
     context = {
         "document": document,
         "rows": rows,
-        "money": [r for r in rows if r["field"].kind == FieldKind.MONEY and r["text"]],
+        "money": [row for row in rows if row.is_money],
         "files": found.files,
-        "file_labels": {f.key: f.label for f in found.field_defs},
+        "file_labels": found.field_labels(),
         "tab": tab,
         "can_edit": can_edit(user, document),
         "can_archive": document.archived_at is None
         and (document.initiator_id == user.pk or admin),
-        "free_file_fields": _free_file_fields(found),
+        "free_file_fields": found.free_file_fields(),
         "upload_errors": [],
         "approval": card_approval(user=user, card=found, **approval),
         "history": [],
@@ -125,75 +121,3 @@ def render_card(
         if admin and document.organisation_id is not None:
             context["chain_intact"] = audit_chain_intact(document.organisation_id)
     return render(request, "workflow/card.html", context, status=status)
-
-
-def _free_file_fields(found: DocumentCard) -> list[FieldDef]:
-    """The type's file fields that have no file yet."""
-    taken = {file.field_key for file in found.files}
-    return [
-        f for f in found.field_defs if f.kind == FieldKind.FILE and f.key not in taken
-    ]
-
-
-def _field_rows(user: User, found: DocumentCard) -> list[dict[str, Any]]:
-    """Label and display text of every non-file field; names in 2 queries."""
-    document = found.document
-    users, parties = _named(user, document, found.field_defs)
-    return [
-        _field_row(f, document.fields.get(f.key), users, parties)
-        for f in found.field_defs
-        if f.kind != FieldKind.FILE
-    ]
-
-
-def _named(
-    user: User, document: Document, fields: list[FieldDef]
-) -> tuple[dict[int, User], dict[int, Counterparty]]:
-    """The people and counterparties the document's fields name, by id."""
-    user_ids: set[int] = set()
-    party_ids: set[int] = set()
-    for f in fields:
-        value = document.fields.get(f.key)
-        if value in (None, "", []):
-            continue
-        if f.kind == FieldKind.USER:
-            user_ids.add(int(value))
-        elif f.kind == FieldKind.USERS:
-            user_ids.update(int(v) for v in value)
-        elif f.kind == FieldKind.COUNTERPARTY:
-            party_ids.add(int(value))
-    if document.counterparty_id is not None and document.counterparty is not None:
-        party_ids.discard(document.counterparty_id)
-    users = selectors.users_by_id(user, user_ids)
-    parties = selectors.counterparties_by_id(user, party_ids)
-    if document.counterparty is not None:
-        parties[document.counterparty.pk] = document.counterparty
-    return users, parties
-
-
-def _field_row(
-    f: FieldDef,
-    value: Any,
-    users: dict[int, User],
-    parties: dict[int, Counterparty],
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"field": f, "text": "", "link": ""}
-    if value in (None, "", []):
-        return row
-    if f.kind == FieldKind.USER:
-        person = users.get(int(value))
-        row["text"] = person.get_full_name() if person else "—"
-    elif f.kind == FieldKind.USERS:
-        row["text"] = ", ".join(
-            users[int(v)].get_full_name() for v in value if int(v) in users
-        )
-    elif f.kind == FieldKind.COUNTERPARTY:
-        party = parties.get(int(value))
-        row["text"] = party.name if party else "—"
-        if party:
-            row["party"] = party
-    elif f.kind == FieldKind.URL:
-        row["text"] = row["link"] = str(value)
-    else:
-        row["text"] = display_value(f, value)
-    return row

@@ -8,14 +8,13 @@ and the route map's words come from ``screens.route_map``, the panels from
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from sogla.core.access import is_org_admin
-from sogla.documents.models import Document, DocumentFile, StatusMeaning
+from sogla.documents.access import is_draft
 from sogla.documents.selectors import DocumentCard
 from sogla.orgs.models import User
 from sogla.workflow import repository
@@ -107,15 +106,15 @@ def card_approval(
         user, loaded, people, wanted=can_manage or (may_edit and is_initiator)
     )
     rounds, shown, old_tasks = _rounds(process, round_param)
-    decided, next_task = _decided(user, document, decided_id)
-    files_sha, files_version = _files_state(card.files)
-    may_start = _may_start(process, document, is_initiator or admin)
+    decided, next_task = _decided(user, card, decided_id)
+    files_sha, files_version = card.files_state()
+    may_start = _may_start(process, card, is_initiator or admin)
     return CardApproval(
         process=process,
         route_map=rmap,
         holder=holder,
         panels=decision_panels(loaded, panel_state or {}, people, now),
-        start=start_form(user, document, route_key, start_problem, words)
+        start=start_form(user, card, route_key, start_problem, words)
         if may_start
         else None,
         can_manage=can_manage,
@@ -143,13 +142,13 @@ def card_approval(
 # --- start, rounds, the decision just made, the revision form, the files ------------
 
 
-def _may_start(process: Process | None, document: Document, allowed: bool) -> bool:
+def _may_start(process: Process | None, card: DocumentCard, allowed: bool) -> bool:
     """A draft without an active approval, for the initiator or an administrator."""
     return (
         allowed
         and (process is None or not process.is_active)
-        and document.status.meaning == StatusMeaning.DRAFT
-        and document.archived_at is None
+        and is_draft(card.document)
+        and card.document.archived_at is None
     )
 
 
@@ -173,11 +172,12 @@ def _rounds(
 
 
 def _decided(
-    user: User, document: Document, decided_id: str
+    user: User, card: DocumentCard, decided_id: str
 ) -> tuple[Task | None, Task | None]:
     """The task the user just decided here, and their next open task."""
     if not decided_id.isdigit():
         return None, None
+    document = card.document
     decided = (
         Task.objects.for_org(document.organisation_id)
         .filter(pk=int(decided_id), process__document=document, decided_by=user)
@@ -207,14 +207,3 @@ def _round_edits(process: Process | None) -> tuple[bool, list[tuple[str, str]]]:
         for step in stage.steps
         if step.kind not in ("wait", "system")
     ]
-
-
-def _files_state(files: Sequence[DocumentFile]) -> tuple[str, int]:
-    """The hash over the files' current versions (what a decision is tied to) and
-    the highest version number."""
-    latest = [versions[0] for f in files if (versions := list(f.versions.all()))]
-    if not latest:
-        return "", 0
-    joined = "\n".join(sorted(v.sha256 for v in latest))
-    sha = hashlib.sha256(joined.encode("ascii")).hexdigest()
-    return sha, max(v.version for v in latest)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sogla.documents.fields import PERSON_KINDS
 from sogla.documents.forms import FieldWidget, build_widgets
-from sogla.documents.models import FieldKind
 from sogla.documents.selectors import org_users
 from sogla.orgs.models import User
 from sogla.workflow.models import Task
@@ -59,8 +59,7 @@ def card_people(
     given by a re-render are kept."""
     if people is not None:
         return list(people)
-    person_kinds = (FieldKind.USER, FieldKind.USERS)
-    asks = any(f.kind in person_kinds for panel in panels for f in panel.fields)
+    asks = any(f.kind in PERSON_KINDS for panel in panels for f in panel.fields)
     return list(org_users(user)) if asks or wanted else []
 
 

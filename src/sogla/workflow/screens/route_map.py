@@ -3,14 +3,13 @@ steps' names, who will take the steps that have not started, skip reasons in wor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sogla.documents.models import Document, FieldDef
 from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import Words
 from sogla.orgs.models import Role, User
@@ -53,7 +52,7 @@ def map_in_words(
     return (
         holder_line(rmap, names, timing, now),
         names,
-        assignee_words(rmap, document, card.field_defs),
+        assignee_words(rmap, card),
     )
 
 
@@ -116,15 +115,13 @@ def reasons_in_words(rmap: RouteMap, words: Words) -> None:
             step.reason = skip_reason(step.reason, conditions.get(step.key), words)
 
 
-def assignee_words(
-    rmap: RouteMap, document: Document, fields: Sequence[FieldDef]
-) -> dict[str, str]:
+def assignee_words(rmap: RouteMap, card: DocumentCard) -> dict[str, str]:
     """Who will take each step, by "stage.step": a named person's short name, else
     the route's rule in words (for steps that have no tasks yet)."""
     pending = [step for stage in rmap.stages for step in stage.steps if not step.tasks]
     usernames = {str(s.assignee["user"]) for s in pending if s.assignee.get("user")}
     role_keys = {str(s.assignee["role"]) for s in pending if s.assignee.get("role")}
-    org_id = document.organisation_id
+    org_id = card.document.organisation_id
     named = (
         {
             u.username: u.short_name
@@ -138,7 +135,7 @@ def assignee_words(
         if role_keys
         else {}
     )
-    labels = {f.key: f.label for f in fields}
+    labels = card.field_labels()
     return {
         f"{stage.key}.{step.key}": named.get(str(step.assignee.get("user") or ""))
         or _rule_words(step.assignee, role_names, labels)

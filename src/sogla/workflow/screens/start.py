@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from sogla.documents.models import Document
+from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import ENGLISH, Words
 from sogla.engine.run import PreviewStep
 from sogla.engine.states import Participant
@@ -51,10 +51,11 @@ class StartView:
 
 
 def start_form(
-    user: User, document: Document, route_key: str, problem: str, words: Words
+    user: User, card: DocumentCard, route_key: str, problem: str, words: Words
 ) -> StartView:
     """The routes that fit the document, the chosen one (``route_key``, else the
     suggested first) and who would approve along it."""
+    document = card.document
     routes = routes_for_document(user=user, document=document)
     chosen = next((r for r in routes if r.key == route_key), None) or (
         routes[0] if routes else None

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sogla.core.access import organisation_id_of
-from sogla.documents.models import Document
 from sogla.engine.definition import StageDef
 from sogla.orgs.models import User
 from sogla.workflow import repository
@@ -65,14 +64,14 @@ class StageSummary:
 
 
 def stage_summaries(
-    *, user: User, documents: Sequence[Document]
+    *, user: User, document_ids: Sequence[int]
 ) -> dict[int, StageSummary]:
     """The traffic light of each document on a page: three queries for any page size.
 
     The processes (the active one, else the latest), their current round's stage
     runs and their open tasks with the people.
     """
-    processes = _processes(organisation_id_of(user), [d.pk for d in documents])
+    processes = _processes(organisation_id_of(user), list(document_ids))
     if not processes:
         return {}
     by_pk = {p.pk: p for p in processes.values()}
