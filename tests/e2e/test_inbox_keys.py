@@ -10,7 +10,7 @@ from sogla.workflow.models import Task, TaskState
 from tests.conftest import make_tenant
 from tests.e2e.test_s1_approval import _sign_in
 from tests.workflow.conftest import person, publish, route, stage, start
-from tests.workflow_web.conftest import draft
+from tests.workflow.screens.conftest import draft
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sogla.workflow.services import process_start
-from tests.workflow_web.conftest import Flow, draft, flow  # noqa: F401 (fixture)
+from tests.workflow.screens.conftest import Flow, draft, flow  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

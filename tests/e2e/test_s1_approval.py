@@ -17,7 +17,7 @@ from sogla.workflow.models import Process, Task
 from sogla.workflow.services import calendar_cache_clear
 from tests.conftest import MINIMAL_PDF, Tenant, make_tenant
 from tests.workflow.conftest import person, publish
-from tests.workflow_web.conftest import contract_route
+from tests.workflow.screens.conftest import contract_route
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

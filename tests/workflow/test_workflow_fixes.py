@@ -383,7 +383,7 @@ def test_every_notify_target_reaches_someone_or_is_audited(tenant_a: Tenant) -> 
         "somebody": "unknown notify target",
     }
     # The card's history says so in words, as the route's own sentence.
-    from sogla.workflow.views_support import history_days
+    from sogla.workflow.screens.history import history_days
 
     events = AuditEvent.objects.filter(document_id=document.pk).order_by("seq")
     texts = [

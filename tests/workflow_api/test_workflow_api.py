@@ -9,7 +9,9 @@ import pytest
 from django.test import Client
 
 from sogla.core.models import AuditEvent
+from sogla.workflow import selectors, services
 from sogla.workflow.models import Process, RouteTemplate, RouteVersion, Task, TaskState
+from sogla.workflow.schemas.tasks import task_out
 from tests.api.conftest import API, session_client, token_client
 from tests.conftest import Tenant
 from tests.workflow.conftest import approve, make_document, publish, route, stage
@@ -250,6 +252,38 @@ def test_decision_is_idempotent_and_recorded_with_channel_api(flow: Flow) -> Non
     assert AuditEvent.objects.filter(verb="task.decided").count() == 1
     # The next stage opened once.
     assert Task.objects.filter(assignee=flow.lawyer, state=TaskState.OPEN).count() == 1
+
+
+def test_a_decision_answers_the_task_as_written_not_read_again(
+    flow: Flow, django_assert_num_queries: Any
+) -> None:
+    flow.start()
+    head_task = flow.open_task(flow.head)
+    written = services.task_decide(
+        actor=flow.head, task_id=head_task.pk, outcome="approve", request_id="r-1"
+    )
+    # The service's row gets only the document and the people: two queries.
+    with django_assert_num_queries(2):
+        answered = task_out(
+            selectors.task_with_references(user=flow.head, task=written)
+        )
+    assert (answered["id"], answered["state"], answered["outcome"]) == (
+        head_task.pk,
+        "done",
+        "approve",
+    )
+    assert answered["assignee"] == {"id": flow.head.pk, "name": flow.head.short_name}
+    # The lawyer's approval finishes the route, and the document's status changes:
+    # the answer is the task as a fresh read shows it.
+    task = flow.open_task(flow.lawyer)
+    answer = flow.lawyer_api.post(
+        f"/tasks/{task.pk}/decision", decision(comment="ok", request_id="r-2")
+    )
+    assert answer.status_code == 200
+    fresh = flow.lawyer_api.get(f"/tasks/{task.pk}").json()
+    assert answer.json() == {key: fresh[key] for key in answer.json()}
+    approved = flow.document.doc_type.statuses.get(meaning="success").key
+    assert answer.json()["document"]["status"] == approved
 
 
 def test_decision_on_a_closed_task_is_409_naming_who_decided(flow: Flow) -> None:

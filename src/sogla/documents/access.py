@@ -79,9 +79,14 @@ def in_revision(document: Document) -> bool:
     return document.processes.filter(status="revision").exists()
 
 
+def is_draft(document: Document) -> bool:
+    """The document's status has the draft meaning."""
+    return document.status.meaning == StatusMeaning.DRAFT
+
+
 def is_editable_state(document: Document) -> bool:
     """Fields and files change in a draft, or while the approval is in revision."""
-    return document.status.meaning == StatusMeaning.DRAFT or in_revision(document)
+    return is_draft(document) or in_revision(document)
 
 
 def can_edit(user: User, document: Document) -> bool:

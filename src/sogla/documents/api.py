@@ -74,9 +74,9 @@ def document_types_list(request: HttpRequest) -> list[dict[str, Any]]:
     summary="One document type with its fields and statuses",
 )
 def document_type_get(request: HttpRequest, key: Key) -> dict[str, Any]:
-    doc_type = selectors.document_type_with_fields(_user(request), key)
-    statuses = list(doc_type.statuses.all())
-    return document_type_out(doc_type, doc_type.field_defs, statuses)  # type: ignore[attr-defined]
+    found = selectors.document_type_with_fields(_user(request), key)
+    statuses = list(found.doc_type.statuses.all())
+    return document_type_out(found.doc_type, found.field_defs, statuses)
 
 
 # --- documents -------------------------------------------------------------------------
@@ -121,8 +121,8 @@ def documents_list(
 
 
 def _detail(user: User, document_id: Id) -> dict[str, Any]:
-    document = selectors.document_get(user=user, pk=document_id)
-    return document_detail_out(document, can_edit=can_edit(user, document))
+    card = selectors.document_get(user=user, pk=document_id)
+    return document_detail_out(card, can_edit=can_edit(user, card.document))
 
 
 @router.post(
@@ -204,8 +204,8 @@ def document_archive(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     summary="Files of a document with their versions",
 )
 def document_files_list(request: HttpRequest, document_id: Id) -> list[dict[str, Any]]:
-    document = selectors.document_get(user=_user(request), pk=document_id)
-    return [file_out(f) for f in document.file_list]  # type: ignore[attr-defined]
+    card = selectors.document_get(user=_user(request), pk=document_id)
+    return [file_out(f) for f in card.files]
 
 
 @router.post(
@@ -223,16 +223,16 @@ def document_file_upload(
     file_id: Form[Id | None] = None,
 ) -> Status[dict[str, Any]]:
     user = _user(request)
-    document = selectors.document_get(user=user, pk=document_id)
+    card = selectors.document_get(user=user, pk=document_id)
     existing = None
     if file_id is not None:
-        existing = next((f for f in document.file_list if f.pk == file_id), None)  # type: ignore[attr-defined]
+        existing = card.file(file_id)
         if existing is None:
             raise ValidationFailed.single("file_id", "unknown_file", _("No such file."))
     checked = check_upload("file", file.name or "", file, file.size or 0)
     version = services.file_add(
         actor=user,
-        document=document,
+        document=card.document,
         new=services.NewFile(checked, field_key.strip()),
         file=existing,
         meta=request_meta(request),

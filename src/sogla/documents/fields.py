@@ -28,6 +28,7 @@ MAX_TEXT = 20_000
 MAX_NUMBER = Decimal("1e15")
 
 REQUIRED = gettext_lazy("This field is required.")
+PERSON_KINDS = frozenset({FieldKind.USER, FieldKind.USERS})  # fields that name people
 
 
 class _Invalid(Exception):

@@ -27,6 +27,7 @@ from sogla.documents.models import (
     FileVersion,
     StatusDef,
 )
+from sogla.documents.selectors import DocumentCard
 from sogla.orgs.models import User
 
 In = InSchema
@@ -277,11 +278,11 @@ def file_out(file: DocumentFile) -> dict[str, Any]:
     }
 
 
-def document_detail_out(document: Document, *, can_edit: bool) -> dict[str, Any]:
+def document_detail_out(card: DocumentCard, *, can_edit: bool) -> dict[str, Any]:
     return {
-        **document_out(document),
+        **document_out(card.document),
         "can_edit": can_edit,
-        "files": [file_out(f) for f in getattr(document, "file_list", [])],
+        "files": [file_out(f) for f in card.files],
     }
 
 

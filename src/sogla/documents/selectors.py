@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sogla.core.cursors import Keyset
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
-from sogla.documents.access import visible_documents
+from sogla.documents.access import access_document, visible_documents
+from sogla.documents.fields import display_value
 from sogla.documents.models import (
     Counterparty,
     Document,
     DocumentFile,
     DocumentType,
     FieldDef,
+    FieldKind,
     FileVersion,
     StatusDef,
     fold,
@@ -27,7 +30,7 @@ from sogla.documents.models import (
 from sogla.orgs.models import User
 
 PAGE_SIZE = 50
-_CURSOR_SALT = "sogla.documents.cursor"
+_CURSOR = Keyset("sogla.documents.cursor")
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def document_list(
     documents = document_queryset(user, filters)
     total = documents.count()
     if cursor:
-        created_at, pk = _decode_cursor(cursor)
+        created_at, pk = _CURSOR.decode(cursor)
         documents = documents.filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
         )
@@ -99,28 +102,51 @@ def document_list(
             "doc_type", "status", "counterparty", "initiator"
         ).order_by("-created_at", "-id")[: limit + 1]
     )
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = _CURSOR.encode(last.created_at, last.pk) if last else None
     return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
 
 
-def _encode_cursor(document: Document) -> str:
-    return signing.dumps(
-        [document.created_at.isoformat(), document.pk], salt=_CURSOR_SALT, compress=True
-    )
+@dataclass
+class DocumentCard:
+    """A document as its card and the API show it: the row, its live files (versions
+    newest first) and its type's fields."""
+
+    document: Document
+    files: list[DocumentFile]
+    field_defs: list[FieldDef]
+
+    def file(self, pk: int) -> DocumentFile | None:
+        return next((f for f in self.files if f.pk == pk), None)
+
+    def field_labels(self) -> dict[str, str]:
+        """Field key -> label (the card names a file by its field)."""
+        return {f.key: f.label for f in self.field_defs}
+
+    def free_file_fields(self) -> list[FieldDef]:
+        """The type's file fields that have no file yet."""
+        taken = {file.field_key for file in self.files}
+        return [
+            f
+            for f in self.field_defs
+            if f.kind == FieldKind.FILE and f.key not in taken
+        ]
+
+    def files_state(self) -> tuple[str, int]:
+        """The SHA-256 over the sorted hashes of the files' current versions (what
+        a decision is tied to; "" without files) and the highest version number."""
+        latest = [
+            versions[0] for f in self.files if (versions := list(f.versions.all()))
+        ]
+        if not latest:
+            return "", 0
+        joined = "\n".join(sorted(v.sha256 for v in latest))
+        sha = hashlib.sha256(joined.encode("ascii")).hexdigest()
+        return sha, max(v.version for v in latest)
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created, pk = signing.loads(cursor, salt=_CURSOR_SALT)
-        return datetime.fromisoformat(created), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise NotFound("bad cursor") from None
-
-
-def document_get(*, user: User, pk: int | str) -> Document:
-    """A document with its type's fields, statuses and files prefetched (4 queries)."""
-    from sogla.documents.access import access_document
-
+def document_get(*, user: User, pk: int | str) -> DocumentCard:
+    """A document the user may see with its files and fields (4 queries)."""
     document = access_document(user, pk)
     versions = FileVersion.objects.select_related("author").order_by("-version")
     files = (
@@ -128,11 +154,11 @@ def document_get(*, user: User, pk: int | str) -> Document:
         .prefetch_related(Prefetch("versions", queryset=versions))
         .order_by("id")
     )
-    document.file_list = list(files)  # type: ignore[attr-defined]
-    document.field_defs = list(  # type: ignore[attr-defined]
-        FieldDef.objects.filter(doc_type_id=document.doc_type_id)
+    return DocumentCard(
+        document=document,
+        files=list(files),
+        field_defs=list(FieldDef.objects.filter(doc_type_id=document.doc_type_id)),
     )
-    return document
 
 
 def current_files_by_document(
@@ -176,10 +202,15 @@ def document_type_chosen(user: User, key: str) -> DocumentType:
         ) from None
 
 
-def document_type_with_fields(user: User, key: str) -> DocumentType:
+@dataclass
+class TypeWithFields:
+    doc_type: DocumentType
+    field_defs: list[FieldDef]
+
+
+def document_type_with_fields(user: User, key: str) -> TypeWithFields:
     doc_type = document_type_get(user, key)
-    doc_type.field_defs = list(FieldDef.objects.filter(doc_type=doc_type))  # type: ignore[attr-defined]
-    return doc_type
+    return TypeWithFields(doc_type, list(FieldDef.objects.filter(doc_type=doc_type)))
 
 
 def statuses_for(user: User) -> QuerySet[StatusDef]:
@@ -278,3 +309,79 @@ def document_history(*, user: User, document: Document) -> list[AuditEvent]:
         .select_related("actor")
         .order_by("seq")
     )
+
+
+@dataclass
+class FieldRow:
+    """A filled or empty non-file field of a document as its card shows it."""
+
+    field: FieldDef
+    text: str = ""
+    link: str = ""  # a URL field's address
+    party: Counterparty | None = None  # a counterparty field's counterparty
+
+    @property
+    def is_money(self) -> bool:
+        return self.field.kind == FieldKind.MONEY and bool(self.text)
+
+
+def document_field_rows(*, user: User, card: DocumentCard) -> list[FieldRow]:
+    """Label and display text of every non-file field; the names in 2 queries."""
+    document = card.document
+    users, parties = _named(user, document, card.field_defs)
+    return [
+        _field_row(f, document.fields.get(f.key), users, parties)
+        for f in card.field_defs
+        if f.kind != FieldKind.FILE
+    ]
+
+
+def _named(
+    user: User, document: Document, fields: list[FieldDef]
+) -> tuple[dict[int, User], dict[int, Counterparty]]:
+    """The people and counterparties the document's fields name, by id."""
+    user_ids: set[int] = set()
+    party_ids: set[int] = set()
+    for f in fields:
+        value = document.fields.get(f.key)
+        if value in (None, "", []):
+            continue
+        if f.kind == FieldKind.USER:
+            user_ids.add(int(value))
+        elif f.kind == FieldKind.USERS:
+            user_ids.update(int(v) for v in value)
+        elif f.kind == FieldKind.COUNTERPARTY:
+            party_ids.add(int(value))
+    if document.counterparty_id is not None and document.counterparty is not None:
+        party_ids.discard(document.counterparty_id)
+    users = users_by_id(user, user_ids)
+    parties = counterparties_by_id(user, party_ids)
+    if document.counterparty is not None:
+        parties[document.counterparty.pk] = document.counterparty
+    return users, parties
+
+
+def _field_row(
+    f: FieldDef,
+    value: Any,
+    users: dict[int, User],
+    parties: dict[int, Counterparty],
+) -> FieldRow:
+    row = FieldRow(f)
+    if value in (None, "", []):
+        return row
+    if f.kind == FieldKind.USER:
+        person = users.get(int(value))
+        row.text = person.get_full_name() if person else "—"
+    elif f.kind == FieldKind.USERS:
+        row.text = ", ".join(
+            users[int(v)].get_full_name() for v in value if int(v) in users
+        )
+    elif f.kind == FieldKind.COUNTERPARTY:
+        row.party = parties.get(int(value))
+        row.text = row.party.name if row.party else "—"
+    elif f.kind == FieldKind.URL:
+        row.text = row.link = str(value)
+    else:
+        row.text = display_value(f, value)
+    return row

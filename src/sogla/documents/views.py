@@ -1,4 +1,6 @@
-"""Web screens for documents and counterparties: thin over services and selectors."""
+"""Web screens for documents: create, edit, archive, files. Thin over services and
+selectors. The registry and the card, which show approvals too, are
+``sogla.workflow.pages``; counterparties are ``views_counterparties``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -15,93 +18,29 @@ from django.views.decorators.http import require_GET, require_POST
 from sogla.core.errors import FieldProblem, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors
-from sogla.documents.access import access_document, can_edit
+from sogla.documents.access import access_document
 from sogla.documents.downloads import file_response
-from sogla.documents.fields import clean_values, display_value
+from sogla.documents.fields import clean_values
 from sogla.documents.forms import (
-    CounterpartyForm,
     FieldWidget,
-    RegistryFilterForm,
     build_widgets,
     merge_problems,
     uploads_from_post,
     values_from_post,
 )
-from sogla.documents.models import (
-    Counterparty,
-    Document,
-    DocumentType,
-    FieldDef,
-    FieldKind,
-)
+from sogla.documents.models import Document, DocumentType, FieldDef, FieldKind
 from sogla.documents.services import (
     GENERAL_FILES,
-    CounterpartyData,
     NewFile,
-    counterparty_create,
     document_archive,
     document_create,
     document_update_fields,
     file_add,
 )
 from sogla.documents.uploads import check_upload
-from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user as _user
-
-
-def _is_partial(request: HttpRequest, target: str) -> bool:
-    htmx = getattr(request, "htmx", None)
-    if not htmx:
-        return False
-    return bool(htmx.target == target and not htmx.history_restore_request)
-
-
-# --- registry ------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-@app_errors
-def registry(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    types = list(selectors.document_types_for(user))
-    statuses: dict[str, str] = {}
-    for status in selectors.statuses_for(user).order_by("order", "id"):
-        statuses.setdefault(status.key, status.name)
-    parties = [
-        (c.pk, c.name) for c in selectors.counterparty_search(user=user, limit=200)
-    ]
-    form = RegistryFilterForm(
-        request.GET,
-        types=[(t.key, t.name) for t in types],
-        statuses=list(statuses.items()),
-        counterparties=parties,
-    )
-    form.is_valid()
-    filters = form.to_filter()
-    page = selectors.document_list(
-        user=user, filters=filters, cursor=request.GET.get("cursor", "")
-    )
-    from sogla.workflow.views_support import stage_summaries
-
-    context: dict[str, Any] = {
-        "form": form,
-        "page": page,
-        "lights": stage_summaries(user=user, documents=page.items),
-        "filters": filters,
-        "active_filters": form.active_filters(),
-        "has_types": bool(types),
-        "is_first_page": not request.GET.get("cursor"),
-    }
-    template = (
-        "documents/partials/registry_results.html"
-        if _is_partial(request, "results")
-        else "documents/registry.html"
-    )
-    return render(request, template, context)
-
 
 # --- new document ----------------------------------------------------------------------
 
@@ -187,8 +126,8 @@ def _form_context(
 @app_errors
 def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
     user = _user(request)
-    doc_type = selectors.document_type_with_fields(user, key)
-    fields: list[FieldDef] = doc_type.field_defs  # type: ignore[attr-defined]
+    found = selectors.document_type_with_fields(user, key)
+    doc_type, fields = found.doc_type, found.field_defs
     if request.method != "POST":
         context = _form_context(
             request, doc_type=doc_type, fields=fields, values={}, problems={}
@@ -252,12 +191,9 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
 def document_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     document = access_document(user, pk, for_write=True)
-    doc_type = selectors.document_type_with_fields(user, document.doc_type.key)
-    fields: list[FieldDef] = [
-        f
-        for f in doc_type.field_defs  # type: ignore[attr-defined]
-        if f.kind != FieldKind.FILE
-    ]
+    found = selectors.document_type_with_fields(user, document.doc_type.key)
+    doc_type = found.doc_type
+    fields = [f for f in found.field_defs if f.kind != FieldKind.FILE]
     if request.method != "POST":
         context = _form_context(
             request,
@@ -287,126 +223,7 @@ def document_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("documents:card", pk=document.pk)
 
 
-# --- card ------------------------------------------------------------------------------
-
-
-def _field_rows(
-    user: User, document: Document, fields: list[FieldDef]
-) -> list[dict[str, Any]]:
-    """Label and display text of every filled non-file field; names in 2 queries."""
-    user_ids: set[int] = set()
-    party_ids: set[int] = set()
-    for f in fields:
-        value = document.fields.get(f.key)
-        if value in (None, "", []):
-            continue
-        if f.kind == FieldKind.USER:
-            user_ids.add(int(value))
-        elif f.kind == FieldKind.USERS:
-            user_ids.update(int(v) for v in value)
-        elif f.kind == FieldKind.COUNTERPARTY:
-            party_ids.add(int(value))
-    if document.counterparty_id is not None and document.counterparty is not None:
-        party_ids.discard(document.counterparty_id)
-    users = selectors.users_by_id(user, user_ids)
-    parties = selectors.counterparties_by_id(user, party_ids)
-    if document.counterparty is not None:
-        parties[document.counterparty.pk] = document.counterparty
-    rows = []
-    for f in fields:
-        if f.kind == FieldKind.FILE:
-            continue
-        value = document.fields.get(f.key)
-        row: dict[str, Any] = {"field": f, "text": "", "link": ""}
-        if value in (None, "", []):
-            row["text"] = ""
-        elif f.kind == FieldKind.USER:
-            person = users.get(int(value))
-            row["text"] = person.get_full_name() if person else "—"
-        elif f.kind == FieldKind.USERS:
-            row["text"] = ", ".join(
-                users[int(v)].get_full_name() for v in value if int(v) in users
-            )
-        elif f.kind == FieldKind.COUNTERPARTY:
-            party = parties.get(int(value))
-            row["text"] = party.name if party else "—"
-            if party:
-                row["party"] = party
-        elif f.kind == FieldKind.URL:
-            row["text"] = str(value)
-            row["link"] = str(value)
-        else:
-            row["text"] = display_value(f, value)
-        rows.append(row)
-    return rows
-
-
-@login_required
-@require_GET
-@app_errors
-def card(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_card(
-        request,
-        pk,
-        round_param=request.GET.get("round", ""),
-        route_key=request.GET.get("route", "")[:60],
-        decided_id=request.GET.get("decided", ""),
-    )
-
-
-def render_card(
-    request: HttpRequest, pk: int, *, status: int = 200, **approval: Any
-) -> HttpResponse:
-    """The card; approval commands re-render it with their errors in place."""
-    from sogla.core.audit import audit_chain_intact
-    from sogla.workflow.views_support import card_approval, history_days
-
-    user = _user(request)
-    document = selectors.document_get(user=user, pk=pk)
-    fields: list[FieldDef] = document.field_defs  # type: ignore[attr-defined]
-    files = document.file_list  # type: ignore[attr-defined]
-    rows = _field_rows(user, document, fields)
-    labels = {f.key: f.label for f in fields}
-    money = [r for r in rows if r["field"].kind == FieldKind.MONEY and r["text"]]
-    tab = request.GET.get("tab", "fields")
-    if tab not in {"fields", "files", "history"}:
-        tab = "fields"
-    editable = can_edit(user, document)
-    free_file_fields = [
-        f
-        for f in fields
-        if f.kind == FieldKind.FILE and not any(x.field_key == f.key for x in files)
-    ]
-    admin = is_org_admin(user)
-    history = []
-    chain_intact = None
-    if tab == "history":
-        history = history_days(
-            events=selectors.document_history(user=user, document=document),
-            show_ip=admin,
-        )
-        if admin and document.organisation_id is not None:
-            chain_intact = audit_chain_intact(document.organisation_id)
-    context = {
-        "document": document,
-        "rows": rows,
-        "money": money,
-        "files": files,
-        "file_labels": labels,
-        "tab": tab,
-        "can_edit": editable,
-        "can_archive": document.archived_at is None
-        and (document.initiator_id == user.pk or admin),
-        "free_file_fields": free_file_fields,
-        "upload_errors": [],
-        "approval": card_approval(
-            user=user, document=document, files=files, **approval
-        ),
-        "history": history,
-        "chain_intact": chain_intact,
-        "is_admin": admin,
-    }
-    return render(request, "documents/card.html", context, status=status)
+# --- archive, files ---------------------------------------------------------------------
 
 
 @login_required
@@ -460,8 +277,6 @@ def file_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def document_url(document: Document) -> str:
-    from django.urls import reverse
-
     return reverse("documents:card", args=[document.pk])
 
 
@@ -473,126 +288,3 @@ def download(request: HttpRequest, version_pk: int) -> HttpResponseBase:
     response = file_response(version)
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-# --- counterparties ----------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def counterparty_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:200]
-    parties = selectors.counterparty_search(user=_user(request), q=q, limit=200)
-    context = {"parties": parties, "q": q}
-    template = (
-        "documents/partials/counterparty_rows.html"
-        if _is_partial(request, "party-results")
-        else "documents/counterparty_list.html"
-    )
-    return render(request, template, context)
-
-
-@login_required
-def counterparty_create_view(request: HttpRequest) -> HttpResponse:
-    form = CounterpartyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            party = counterparty_create(
-                actor=_user(request),
-                data=form.to_data(),
-                meta=request_meta(request),
-            )
-        except ValidationFailed as error:
-            form.add_problems(error.problems)
-        else:
-            messages.success(
-                request, _("Counterparty created: %(name)s") % {"name": party.name}
-            )
-            return redirect("documents:counterparty_detail", pk=party.pk)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request, "documents/counterparty_form.html", {"form": form}, status=status
-    )
-
-
-@login_required
-@require_GET
-@app_errors
-def counterparty_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    party = selectors.counterparty_get(user=user, pk=pk)
-    page = selectors.document_list(
-        user=user, filters=selectors.DocumentFilter(counterparty=party.pk)
-    )
-    return render(
-        request, "documents/counterparty_detail.html", {"party": party, "page": page}
-    )
-
-
-def _combobox(
-    request: HttpRequest,
-    *,
-    field_key: str,
-    selected: Counterparty | None,
-    create_open: bool = False,
-    create_values: dict[str, str] | None = None,
-    create_errors: dict[str, list[str]] | None = None,
-) -> HttpResponse:
-    name = f"f-{field_key}"
-    return render(
-        request,
-        "documents/partials/counterparty_combobox.html",
-        {
-            "name": name,
-            "input_id": f"id_{name}",
-            "selected": selected,
-            "create_open": create_open,
-            "create_values": create_values or {},
-            "create_errors": create_errors or {},
-        },
-    )
-
-
-def _field_key(request: HttpRequest) -> str:
-    key = (request.GET.get("field") or request.POST.get("field") or "counterparty")[:60]
-    return "".join(ch for ch in key if ch.isalnum() or ch in "-_") or "counterparty"
-
-
-@login_required
-@require_GET
-def counterparty_search_view(request: HttpRequest) -> HttpResponse:
-    """Options for the combobox: matches plus «+ Create «…»» (htmx partial)."""
-    q = (request.GET.get("q") or "").strip()[:200]
-    parties = list(selectors.counterparty_search(user=_user(request), q=q, limit=10))
-    return render(
-        request,
-        "documents/partials/counterparty_options.html",
-        {"parties": parties, "q": q, "field_key": _field_key(request)},
-    )
-
-
-@login_required
-@require_POST
-def counterparty_quick_create(request: HttpRequest) -> HttpResponse:
-    """Create a counterparty from the combobox; answers with the combobox, selected."""
-    field_key = _field_key(request)
-    values = {
-        "name": request.POST.get("cp_name", ""),
-        "tax_id": request.POST.get("cp_tax_id", ""),
-    }
-    try:
-        party = counterparty_create(
-            actor=_user(request),
-            data=CounterpartyData(name=values["name"], tax_id=values["tax_id"]),
-            meta=request_meta(request),
-        )
-    except ValidationFailed as error:
-        return _combobox(
-            request,
-            field_key=field_key,
-            selected=None,
-            create_open=True,
-            create_values=values,
-            create_errors=error.by_field(),
-        )
-    return _combobox(request, field_key=field_key, selected=party)

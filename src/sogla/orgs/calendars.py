@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import zoneinfo
+from datetime import UTC, date, tzinfo
 
 import holidays
 
@@ -50,3 +51,12 @@ def work_calendar(
         day_starts=settings_row.day_starts,
         day_ends=settings_row.day_ends,
     )
+
+
+def organisation_zone(organisation: Organisation) -> tzinfo:
+    """The organisation's time zone: its working days are dates there (UTC if the
+    stored name is unknown)."""
+    try:
+        return zoneinfo.ZoneInfo(organisation.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from sogla.workflow import views
+from sogla.workflow import pages, views, views_inbox
 
 app_name = "workflow"
 urlpatterns = [
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/bulk/", views.inbox_bulk, name="bulk"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("inbox/bulk/", views_inbox.inbox_bulk, name="bulk"),
     path("t/<int:pk>/", views.task_link, name="task_link"),  # the e-mailed link
     path("documents/<int:pk>/approval/start/", views.start, name="start"),
     path("documents/<int:pk>/approval/resubmit/", views.resubmit, name="resubmit"),
@@ -14,4 +14,11 @@ urlpatterns = [
     path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),
     path("tasks/<int:pk>/decide/", views.decide, name="decide"),
     path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),
+]
+
+# The registry and the card keep their names in the ``documents`` namespace: the
+# root URLconf puts these beside ``sogla.documents.urls.urlpatterns``.
+document_pages = [
+    path("documents/", pages.registry, name="registry"),
+    path("documents/<int:pk>/", pages.card, name="card"),
 ]

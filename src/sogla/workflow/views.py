@@ -1,4 +1,5 @@
-"""Web screens of the approval: the inbox and the card's approval commands.
+"""The card's approval commands: start, decide, resubmit, cancel, remind, reassign,
+resolve. (The inbox is ``views_inbox``; the card itself is ``pages``.)
 
 Thin over ``sogla.workflow.services`` and the selectors: parse the POST, call one
 service with the request's meta, redirect (or re-render the card with the errors in
@@ -7,14 +8,13 @@ place: 422 for bad input, 409 for a closed task or a conflict).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,18 +23,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
-from sogla.documents import selectors as doc_selectors
 from sogla.documents.access import access_document
 from sogla.documents.forms import uploads_from_post, values_from_post
 from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user as _user
-from sogla.workflow import bulk, selectors, services
+from sogla.workflow import selectors, services
 from sogla.workflow.errors import WorkflowError
 from sogla.workflow.models import Process, RouteTemplate
 from sogla.workflow.notices import task_document_for_user
-from sogla.workflow.views_support import inbox_page
+from sogla.workflow.pages import render_card
 
 
 def _card_url(document_pk: int, **query: str) -> str:
@@ -42,62 +41,6 @@ def _card_url(document_pk: int, **query: str) -> str:
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     return url
-
-
-def _render_card(
-    request: HttpRequest, document_pk: int, status: int, **extra: Any
-) -> HttpResponse:
-    from sogla.documents.views import render_card
-
-    return render_card(request, document_pk, status=status, **extra)
-
-
-# --- inbox ----------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-@app_errors
-def inbox(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    tab = request.GET.get("tab", "mine")
-    if tab not in selectors.TABS:
-        tab = "mine"
-    doc_type = request.GET.get("type", "")[:60]
-    q = request.GET.get("q", "").strip()[:200]
-    page = inbox_page(
-        user=user,
-        tab=tab,
-        cursor=request.GET.get("cursor", ""),
-        doc_type=doc_type,
-        q=q,
-    )
-    types = list(doc_selectors.document_types_for(user))
-    context = {
-        "tab": tab,
-        "page": page,
-        "types": types,
-        "type_key": doc_type,
-        "q": q,
-        "filtered": bool(doc_type or q),
-        "bulk_limit": bulk.BULK_LIMIT,
-        "bulk_possible": tab == "mine"
-        and any(row.bulk_outcome for group in page.groups for row in group.rows),
-        "is_first_page": not request.GET.get("cursor"),
-        "tabs": [
-            ("mine", _("Mine")),
-            ("started", _("Started by me")),
-            ("watching", _("Watching")),
-            ("done", _("Done")),
-        ],
-    }
-    htmx = getattr(request, "htmx", None)
-    template = (
-        "workflow/partials/inbox_results.html"
-        if htmx and htmx.target == "inbox-results" and not htmx.history_restore_request
-        else "workflow/inbox.html"
-    )
-    return render(request, template, context)
 
 
 # --- start ----------------------------------------------------------------------------
@@ -113,10 +56,10 @@ def start(request: HttpRequest, pk: int) -> HttpResponseBase:
     routes = selectors.routes_for_document(user=user, document=document)
     template: RouteTemplate | None = next((r for r in routes if r.key == key), None)
     if template is None:
-        return _render_card(
+        return render_card(
             request,
             pk,
-            422,
+            status=422,
             start_problem=_("Choose a route."),
             route_key=key,
         )
@@ -131,8 +74,8 @@ def start(request: HttpRequest, pk: int) -> HttpResponseBase:
             else str(error.message)
         )
         status = 409 if isinstance(error, WorkflowError) else 422
-        return _render_card(
-            request, pk, status, start_problem=message, route_key=template.key
+        return render_card(
+            request, pk, status=status, start_problem=message, route_key=template.key
         )
     messages.success(request, _("Sent: %(number)s") % {"number": document.number})
     return redirect(_card_url(pk))
@@ -174,10 +117,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponseBase:
         )
     except ValidationFailed as error:
         state["errors"] = error.by_field()
-        return _render_card(request, document.pk, 422, panel_state={pk: state})
+        return render_card(request, document.pk, status=422, panel_state={pk: state})
     except WorkflowError as error:
         state["general"] = str(error.message)
-        return _render_card(request, document.pk, 409, panel_state={pk: state})
+        return render_card(request, document.pk, status=409, panel_state={pk: state})
     return redirect(_card_url(document.pk, decided=str(pk)))
 
 
@@ -265,14 +208,18 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponseBase:
             meta=request_meta(request),
         )
     except ValidationFailed as error:
-        return _render_card(
-            request, pk, 422, errors=error.by_field(), posted={"comment": comment}
-        )
-    except WorkflowError as error:
-        return _render_card(
+        return render_card(
             request,
             pk,
-            409,
+            status=422,
+            errors=error.by_field(),
+            posted={"comment": comment},
+        )
+    except WorkflowError as error:
+        return render_card(
+            request,
+            pk,
+            status=409,
             errors={"resubmit": [str(error.message)]},
             posted={"comment": comment},
         )
@@ -294,11 +241,13 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponseBase:
             actor=user, process=process, reason=reason, meta=request_meta(request)
         )
     except ValidationFailed as error:
-        return _render_card(
-            request, pk, 422, errors=error.by_field(), posted={"reason": reason}
+        return render_card(
+            request, pk, status=422, errors=error.by_field(), posted={"reason": reason}
         )
     except WorkflowError as error:
-        return _render_card(request, pk, 409, errors={"reason": [str(error.message)]})
+        return render_card(
+            request, pk, status=409, errors={"reason": [str(error.message)]}
+        )
     messages.success(request, _("Approval cancelled."))
     return redirect(_card_url(pk))
 
@@ -349,10 +298,13 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponseBase:
         )
     except ValidationFailed as error:
         problems = {f"reassign-{pk}": [str(p.message) for p in error.problems]}
-        return _render_card(request, document.pk, 422, errors=problems)
+        return render_card(request, document.pk, status=422, errors=problems)
     except WorkflowError as error:
-        return _render_card(
-            request, document.pk, 409, errors={f"reassign-{pk}": [str(error.message)]}
+        return render_card(
+            request,
+            document.pk,
+            status=409,
+            errors={f"reassign-{pk}": [str(error.message)]},
         )
     messages.success(
         request, _("Task reassigned to %(name)s.") % {"name": people[0].short_name}
@@ -382,70 +334,16 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponseBase:
             meta=request_meta(request),
         )
     except ValidationFailed as error:
-        return _render_card(
-            request, pk, 422, errors={key: [str(p.message) for p in error.problems]}
+        return render_card(
+            request,
+            pk,
+            status=422,
+            errors={key: [str(p.message) for p in error.problems]},
         )
     except WorkflowError as error:
-        return _render_card(request, pk, 409, errors={key: [str(error.message)]})
+        return render_card(request, pk, status=409, errors={key: [str(error.message)]})
     messages.success(request, _("Step assigned."))
     return redirect(_card_url(pk))
-
-
-# --- bulk decisions from the inbox ------------------------------------------------------
-
-
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()][: bulk.BULK_LIMIT + 1]
-
-
-@login_required
-@require_POST
-@app_errors
-def inbox_bulk(request: HttpRequest) -> HttpResponseBase:
-    """Two steps: the chosen tasks are listed with each document's current file
-    version for confirmation; the confirmed form decides them one by one."""
-    user = _user(request)
-    outcome = request.POST.get("outcome", "")
-    try:
-        if request.POST.get("confirm") != "1":
-            items = bulk.bulk_tasks(
-                actor=user, task_ids=_ids(request.POST.getlist("task")), outcome=outcome
-            )
-            files = doc_selectors.current_files_by_document(
-                user=user, document_ids=[i.task.process.document_id for i in items]
-            )
-            return render(
-                request,
-                "workflow/inbox_bulk.html",
-                {
-                    "outcome": outcome,
-                    "items": items,
-                    "files": files,
-                    "ready": any(not i.problem for i in items),
-                    "request_id": uuid.uuid4().hex,
-                },
-            )
-        confirmed = {
-            pk: request.POST.get(f"sha-{pk}", "")
-            for pk in _ids(request.POST.getlist("task"))
-        }
-        results = bulk.tasks_decide_bulk(
-            actor=user,
-            outcome=outcome,
-            confirmed=confirmed,
-            request_id=request.POST.get("request_id", "") or uuid.uuid4().hex,
-            meta=request_meta(request),
-        )
-    except ValidationFailed as error:
-        for problems in error.by_field().values():
-            for problem in problems:
-                messages.error(request, problem)
-        return redirect(reverse("workflow:inbox"))
-    return render(
-        request,
-        "workflow/inbox_bulk.html",
-        {"outcome": outcome, "results": results, "done": True},
-    )
 
 
 # --- the e-mailed task link -------------------------------------------------------------

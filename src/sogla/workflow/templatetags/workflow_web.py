@@ -5,74 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import gettext as _
 
-from sogla.workflow.views_support import KIND_ICONS, kind_words
+from sogla.workflow.labels import (
+    colour_label,
+    kind_icon,
+    kind_label,
+    look,
+    outcome_chip,
+    quorum_label,
+)
 
 register = template.Library()
 
-# colour -> (chip class, icon); full class names for the CSS purge.
-STATES = {
-    "not_started": ("status-chip status-neutral", "bi-circle"),
-    "waiting": ("status-chip status-waiting", "bi-hourglass-split"),
-    "overdue": ("status-chip status-overdue", "bi-alarm-fill"),
-    "returned": ("status-chip status-returned", "bi-arrow-counterclockwise"),
-    "rejected": ("status-chip status-rejected", "bi-x-octagon-fill"),
-    "done": ("status-chip status-approved", "bi-check-circle-fill"),
-    "skipped": ("status-chip status-neutral", "bi-skip-forward"),
-    "carried_over": ("status-chip status-approved chip-outlined", "bi-arrow-repeat"),
-}
-# colour -> the map's stage/step frame class.
-FRAMES = {
-    "not_started": "map-neutral",
-    "waiting": "map-waiting",
-    "overdue": "map-overdue",
-    "returned": "map-returned",
-    "rejected": "map-rejected",
-    "done": "map-done",
-    "skipped": "map-skipped",
-    "carried_over": "map-carried",
-}
-
-
-def state_word(colour: str) -> str:
-    words = {
-        "not_started": _("Not started"),
-        "waiting": _("Waiting"),
-        "overdue": _("Overdue"),
-        "returned": _("Returned"),
-        "rejected": _("Rejected"),
-        "done": _("Done"),
-        "skipped": _("Skipped"),
-        "carried_over": _("Carried over"),
-    }
-    return str(words.get(colour, colour))
+# The words and looks themselves are ``sogla.workflow.labels``.
+register.filter("state_text", colour_label)
+register.filter("kind_icon", kind_icon)
+register.filter("kind_word", kind_label)
+register.filter("quorum_words", quorum_label)
 
 
 @register.inclusion_tag("workflow/partials/state_chip.html")
 def state_chip(colour: str, word: str = "") -> dict[str, Any]:
-    css, icon = STATES.get(colour, STATES["not_started"])
-    return {"css": css, "icon": icon, "word": word or state_word(colour)}
+    drawn = look(colour)
+    return {"css": drawn.chip, "icon": drawn.icon, "word": word or colour_label(colour)}
 
 
-@register.filter
-def state_text(colour: str) -> str:
-    return state_word(colour)
+@register.inclusion_tag("workflow/partials/state_chip.html", name="outcome_chip")
+def outcome_chip_tag(outcome: str) -> dict[str, Any]:
+    css, icon, word = outcome_chip(outcome)
+    return {"css": css, "icon": icon, "word": word}
 
 
 @register.filter
 def frame(colour: str) -> str:
-    return FRAMES.get(colour, "map-neutral")
-
-
-@register.filter
-def kind_icon(kind: str) -> str:
-    return KIND_ICONS.get(kind, "bi-circle")
-
-
-@register.filter
-def kind_word(kind: str) -> str:
-    return kind_words(kind)
+    return look(colour).frame
 
 
 @register.filter
@@ -93,15 +59,6 @@ def from_round(carried_from: str) -> str:
     """ "r1:lawyer:lawyer:3" -> "1": the round a carried-over decision was made in."""
     head = (carried_from or "").split(":", 1)[0]
     return head[1:] if head.startswith("r") and head[1:].isdigit() else "?"
-
-
-@register.filter
-def quorum_words(quorum: str) -> str:
-    if quorum == "any":
-        return _("any one of them")
-    if quorum == "all":
-        return _("all of them")
-    return _("%(n)s of them") % {"n": quorum}
 
 
 @register.filter

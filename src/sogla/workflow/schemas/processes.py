@@ -1,52 +1,20 @@
-"""API schemas of approvals: routes, processes and their route maps, tasks, history.
-
-Input schemas forbid unknown keys (422 ``unknown_field``). Output is built by the
-``*_out`` functions below, so only the listed attributes leave the server.
-"""
+"""API schemas of a document's approval: the routes that fit it with a preview, the
+process with its route map, resubmission and cancellation, and its history."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Protocol
 
-from django.utils.translation import get_language
 from ninja import Field, Schema
 
-from sogla.api.schemas import MAX_ID, InSchema
-from sogla.core.models import AuditEvent
-from sogla.documents.schemas import FieldDefOut, field_def_out
-from sogla.engine.definition import Problem
 from sogla.engine.run import PreviewStage
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
-from sogla.workflow.models import Process, RouteTemplate, RouteVersion, Task
-from sogla.workflow.selectors import (
-    DecisionPanel,
-    MapTask,
-    ProcessPreview,
-    RouteMap,
-    RouteTemplateDetail,
-    TaskCounts,
-)
-
-In = InSchema
-StepKey = str  # "stage.step"
-
-
-class RefOut(Schema):
-    id: int
-    name: str
-
-
-def user_ref(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "name": user.short_name}
-
-
-def _text(text: Any) -> str:
-    return str(text.get("en" if get_language() == "en" else "ru"))
-
+from sogla.workflow.labels import Colour, name_in_language
+from sogla.workflow.models import Process, RouteTemplate, RouteVersion
+from sogla.workflow.schemas.common import In, RefOut, StepKey, user_ref
+from sogla.workflow.selectors import MapTask, ProcessPreview, RouteMap
 
 # --- routes that fit a document, with a preview ------------------------------------------
 
@@ -114,14 +82,14 @@ def preview_out(
     return [
         {
             "key": stage.key,
-            "name": _text(stage.name) or stage.key,
+            "name": name_in_language(stage.name) or stage.key,
             "runs": stage.runs,
             "reason": stage.reason,
             "tentative": stage.tentative,
             "steps": [
                 {
                     "key": step.key,
-                    "name": _text(step.name) or step.key,
+                    "name": name_in_language(step.name) or step.key,
                     "kind": step.kind,
                     "runs": step.runs,
                     "reason": step.reason,
@@ -148,17 +116,6 @@ def route_option_out(preview: ProcessPreview, *, suggested: bool) -> dict[str, A
 
 
 # --- the process and its route map -----------------------------------------------------
-
-Colour = Literal[
-    "not_started",
-    "waiting",
-    "overdue",
-    "returned",
-    "rejected",
-    "done",
-    "skipped",
-    "carried_over",
-]
 
 
 class ProcessStartIn(In):
@@ -339,7 +296,29 @@ class HistoryEventOut(Schema):
     payload: dict[str, Any]
 
 
-def history_event_out(event: AuditEvent) -> dict[str, Any]:
+class AuditedEvent(Protocol):
+    """What the answer reads of an audit event (``documents.selectors.document_history``
+    gives the rows)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def verb(self) -> str: ...
+    @property
+    def actor(self) -> User | None: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def target_type(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def payload(self) -> Any: ...
+
+
+def history_event_out(event: AuditedEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": event.created_at,
@@ -350,243 +329,6 @@ def history_event_out(event: AuditEvent) -> dict[str, Any]:
         "target_id": event.target_id,
         "payload": event.payload,
     }
-
-
-# --- tasks -----------------------------------------------------------------------------------
-
-
-class TaskListIn(In):
-    tab: Literal["mine", "started", "watching", "done"] = Field(
-        "mine",
-        description="mine: my open tasks, overdue first; started: open tasks in "
-        "approvals I started; watching: open tasks of others in running approvals I "
-        "took part in; done: tasks I decided, newest first.",
-    )
-    cursor: str = Field("", max_length=500)
-    limit: int = Field(25, ge=1, le=100)
-
-
-class DocumentRefOut(Schema):
-    id: int
-    number: str
-    title: str
-    doc_type: str
-    status: str
-
-
-class TaskOut(Schema):
-    id: int
-    process_id: int
-    document: DocumentRefOut
-    initiator: RefOut
-    round: int
-    stage: str
-    step: str
-    kind: str
-    state: str
-    assignee: RefOut | None
-    on_behalf_of: RefOut | None
-    created_at: datetime
-    due_at: datetime | None
-    overdue: bool
-    outcome: str
-    comment: str
-    decided_at: datetime | None
-
-
-class TaskCountsOut(Schema):
-    mine: int
-    overdue: int
-    started: int
-
-
-class TaskListOut(Schema):
-    items: list[TaskOut]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
-    )
-    counts: TaskCountsOut
-
-
-class TaskDetailOut(TaskOut):
-    outcomes: list[str] = Field(description="Decisions possible now ([] when closed).")
-    comment_required: list[str] = Field(description="Outcomes that need a comment.")
-    fields: list[FieldDefOut] = Field(description="What this step fills in.")
-    required_fields: list[str]
-
-
-def task_out(task: Task) -> dict[str, Any]:
-    process = task.process
-    document = process.document
-    return {
-        "id": task.pk,
-        "process_id": process.pk,
-        "document": {
-            "id": document.pk,
-            "number": document.number,
-            "title": document.title,
-            "doc_type": document.doc_type.key,
-            "status": document.status.key,
-        },
-        "initiator": user_ref(process.initiator),
-        "round": task.round,
-        "stage": task.stage_key,
-        "step": task.step_key,
-        "kind": task.kind,
-        "state": task.state,
-        "assignee": user_ref(task.assignee),
-        "on_behalf_of": user_ref(task.on_behalf_of),
-        "created_at": task.created_at,
-        "due_at": task.due_at,
-        "overdue": task.overdue,
-        "outcome": task.outcome,
-        "comment": task.comment,
-        "decided_at": task.decided_at,
-    }
-
-
-def task_detail_out(panel: DecisionPanel) -> dict[str, Any]:
-    return {
-        **task_out(panel.task),
-        "outcomes": panel.outcomes,
-        "comment_required": panel.comment_required,
-        "fields": [field_def_out(f) for f in panel.fields],
-        "required_fields": panel.required_fields,
-    }
-
-
-def task_counts_out(counts: TaskCounts) -> dict[str, int]:
-    return {"mine": counts.mine, "overdue": counts.overdue, "started": counts.started}
-
-
-class DecisionIn(In):
-    outcome: str = Field(
-        min_length=1,
-        max_length=30,
-        description="approve, approve_with_remarks, return, reject, acknowledge, "
-        "done, opinion: one the step allows.",
-    )
-    comment: str = Field("", max_length=5000)
-    fields: dict[str, Any] = Field(
-        default_factory=dict, description="Values the step fills in, by field key."
-    )
-    request_id: str = Field(
-        min_length=1,
-        max_length=100,
-        description="Your id for this decision: repeating it is harmless.",
-    )
-
-
-class ReassignIn(In):
-    to_user: int = Field(ge=1, le=MAX_ID, description="The new assignee's user id.")
-
-
-# --- route templates (administrators) ---------------------------------------------------
-
-
-class ProblemOut(Schema):
-    path: str
-    message: str
-
-
-class VersionOut(Schema):
-    number: int
-    status: str
-    created_at: datetime
-    published_at: datetime | None
-
-
-class RouteTemplateOut(Schema):
-    key: str
-    name: str
-    name_ru: str
-    name_en: str
-    doc_type: str
-    owner: RefOut | None
-    suggest_when: dict[str, Any] | None
-    order: int
-    is_active: bool
-    draft: VersionOut | None
-    published: VersionOut | None = Field(description="The latest published version.")
-
-
-class RouteDraftOut(VersionOut):
-    definition: dict[str, Any]
-    problems: list[ProblemOut] = Field(
-        description="What stops publishing this draft, each with its path."
-    )
-
-
-class RoutePublishedOut(VersionOut):
-    definition: dict[str, Any]
-
-
-class RouteTemplateDetailOut(RouteTemplateOut):
-    draft: RouteDraftOut | None
-    published: RoutePublishedOut | None
-
-
-class RouteTemplateIn(In):
-    key: str = Field(min_length=1, max_length=60)
-    doc_type: str = Field(min_length=1, max_length=60, description="A type key.")
-    name_ru: str = Field("", max_length=200)
-    name_en: str = Field("", max_length=200)
-    owner: int | None = Field(None, ge=1, le=MAX_ID, description="A user id.")
-    suggest_when: dict[str, Any] | None = Field(
-        None, description="A condition on the document's values; null means always."
-    )
-    order: int = Field(0, ge=0, le=100000)
-    definition: dict[str, Any] = Field(description="The first draft's definition.")
-
-
-class RouteDraftIn(In):
-    definition: dict[str, Any]
-
-
-def _version_out(version: RouteVersion | None) -> dict[str, Any] | None:
-    if version is None:
-        return None
-    return {
-        "number": version.number,
-        "status": version.status,
-        "created_at": version.created_at,
-        "published_at": version.published_at,
-    }
-
-
-def route_template_out(detail: RouteTemplateDetail) -> dict[str, Any]:
-    template = detail.template
-    return {
-        "key": template.key,
-        "name": template.name,
-        "name_ru": template.name_ru,
-        "name_en": template.name_en,
-        "doc_type": template.doc_type.key,
-        "owner": user_ref(template.owner),
-        "suggest_when": template.suggest_when,
-        "order": template.order,
-        "is_active": template.is_active,
-        "draft": _version_out(detail.draft),
-        "published": _version_out(detail.published),
-    }
-
-
-def route_template_detail_out(
-    detail: RouteTemplateDetail, problems: list[Problem]
-) -> dict[str, Any]:
-    data = route_template_out(detail)
-    if detail.draft is not None:
-        data["draft"] = {
-            **(data["draft"] or {}),
-            "definition": detail.draft.definition,
-            "problems": [{"path": p.path, "message": p.message} for p in problems],
-        }
-    if detail.published is not None:
-        data["published"] = {
-            **(data["published"] or {}),
-            "definition": detail.published.definition,
-        }
-    return data
 
 
 class RemindOut(Schema):

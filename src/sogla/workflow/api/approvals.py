@@ -1,27 +1,18 @@
-"""REST endpoints for approvals: routes of a document, its process and route map,
-history, the inbox, decisions, resubmission, cancellation, reassignment, and route
-templates for administrators.
-
-Thin: parse, call selectors and services, serialise. Ids of other organisations'
-objects, of documents the caller may not see and of other people's tasks answer 404.
-A command the process's state does not allow answers 409 with the refusal's code
-(``task_closed`` names who decided). Every command passes the request's IP and user
-agent for the audit log; decisions are recorded with the channel ``api``.
-"""
+"""Approval endpoints: a document's routes, process and history; resubmission,
+cancellation and reminders; the inbox, one task, decisions, result files and
+reassignment. (Route templates are ``workflow.api.routes``.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, NinjaAPI, Query, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from sogla.api.auth import api_user as _user
-from sogla.api.errors import respond
-from sogla.api.schemas import Id, Key
+from sogla.api.schemas import Id
 from sogla.api.schemas import responses as _ok
 from sogla.core.errors import FieldProblem, NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
@@ -29,50 +20,35 @@ from sogla.documents import selectors as document_selectors
 from sogla.documents.access import access_document
 from sogla.documents.schemas import FileVersionOut, file_version_out
 from sogla.documents.uploads import check_upload
-from sogla.engine.definition import Problem, validate_route
 from sogla.orgs.models import User
 from sogla.workflow import selectors, services
-from sogla.workflow.errors import WorkflowError
-from sogla.workflow.models import Channel, RouteTemplate
-from sogla.workflow.schemas import (
+from sogla.workflow.models import Channel
+from sogla.workflow.schemas.processes import (
     CancelIn,
-    DecisionIn,
     HistoryEventOut,
     ProcessOut,
     ProcessStartIn,
-    ReassignIn,
     RemindOut,
     ResubmitIn,
     RoundChangesIn,
-    RouteDraftIn,
     RouteOptionOut,
-    RouteTemplateDetailOut,
-    RouteTemplateIn,
-    RouteTemplateOut,
+    history_event_out,
+    process_out,
+    route_option_out,
+)
+from sogla.workflow.schemas.tasks import (
+    DecisionIn,
+    ReassignIn,
     TaskDetailOut,
     TaskListIn,
     TaskListOut,
     TaskOut,
-    history_event_out,
-    process_out,
-    route_option_out,
-    route_template_detail_out,
-    route_template_out,
     task_counts_out,
     task_detail_out,
     task_out,
 )
 
-router = Router(tags=["approvals"])
-
-
-def install_errors(api: NinjaAPI) -> None:
-    """Workflow refusals answer 409 with their code (before ApplicationError's 422)."""
-
-    def on_workflow_error(request: HttpRequest, exc: Any) -> HttpResponse:
-        return respond(api, request, 409, "", exc.code, str(exc.message))
-
-    api.add_exception_handler(WorkflowError, on_workflow_error)
+router = Router()  # tagged by the parent router in workflow.api
 
 
 def _process_out(user: User, document_id: int) -> dict[str, Any]:
@@ -302,7 +278,7 @@ def task_decide(
     request: HttpRequest, task_id: Id, payload: DecisionIn
 ) -> dict[str, Any]:
     user = _user(request)
-    services.task_decide(
+    task = services.task_decide(
         actor=user,
         task_id=task_id,
         outcome=payload.outcome,
@@ -312,7 +288,8 @@ def task_decide(
         channel=Channel.API,
         meta=request_meta(request),
     )
-    return task_out(selectors.task_get_for_decision(user=user, task_id=task_id).task)
+    # The row as the service wrote it: only the names the answer shows are read.
+    return task_out(selectors.task_with_references(user=user, task=task))
 
 
 @router.post(
@@ -363,122 +340,3 @@ def task_reassign(
         actor=user, task_id=task_id, to_user=to_user, meta=request_meta(request)
     )
     return task_out(selectors.task_for_manager(user=user, task_id=task.pk))
-
-
-# --- route templates (administrators) ---------------------------------------------------
-
-
-def _problems(template: RouteTemplate, draft: Any) -> list[Problem]:
-    if draft is None:
-        return []
-    return validate_route(draft.definition, services.org_facts(template))
-
-
-def _route_detail(user: User, key: str) -> dict[str, Any]:
-    detail = selectors.route_template_for_admin(user=user, key=key)
-    return route_template_detail_out(detail, _problems(detail.template, detail.draft))
-
-
-@router.get(
-    "/routes",
-    response=_ok(list[RouteTemplateOut]),
-    operation_id="routes_list",
-    url_name="routes_list",
-    summary="Route templates with their draft and latest published version (admins)",
-)
-def routes_list(request: HttpRequest) -> list[dict[str, Any]]:
-    details = selectors.route_templates_for_admin(user=_user(request))
-    return [route_template_out(d) for d in details]
-
-
-@router.get(
-    "/routes/{key}",
-    response=_ok(RouteTemplateDetailOut),
-    operation_id="route_get",
-    url_name="route_get",
-    summary="One route template with its definitions and the draft's problems (admins)",
-)
-def route_get(request: HttpRequest, key: Key) -> dict[str, Any]:
-    return _route_detail(_user(request), key)
-
-
-@router.post(
-    "/routes",
-    response=_ok(RouteTemplateDetailOut, 201),
-    operation_id="route_create",
-    url_name="route_create",
-    summary="Create a route template with a draft definition (admins)",
-)
-def route_create(
-    request: HttpRequest, payload: RouteTemplateIn
-) -> Status[dict[str, Any]]:
-    user = _user(request)
-    meta = request_meta(request)
-    doc_type = document_selectors.document_type_chosen(user, payload.doc_type)
-    owner = None
-    if payload.owner is not None:
-        owner = selectors.colleagues_by_id(user=user, ids=[payload.owner]).get(
-            payload.owner
-        )
-        if owner is None:
-            raise ValidationFailed.single("owner", "invalid", _("No such person."))
-    with transaction.atomic():
-        template = services.route_template_create(
-            actor=user,
-            doc_type=doc_type,
-            key=payload.key,
-            name_ru=payload.name_ru,
-            name_en=payload.name_en,
-            owner=owner,
-            suggest_when=payload.suggest_when,
-            order=payload.order,
-            meta=meta,
-        )
-        services.route_version_save_draft(
-            actor=user, template=template, definition=payload.definition, meta=meta
-        )
-    return Status(201, _route_detail(user, template.key))
-
-
-@router.put(
-    "/routes/{key}/draft",
-    response=_ok(RouteTemplateDetailOut),
-    operation_id="route_draft_save",
-    url_name="route_draft_save",
-    summary="Save the route's draft definition (created if none); lists its problems",
-)
-def route_draft_save(
-    request: HttpRequest, key: Key, payload: RouteDraftIn
-) -> dict[str, Any]:
-    user = _user(request)
-    detail = selectors.route_template_for_admin(user=user, key=key)
-    services.route_version_save_draft(
-        actor=user,
-        template=detail.template,
-        definition=payload.definition,
-        meta=request_meta(request),
-    )
-    return _route_detail(user, key)
-
-
-@router.post(
-    "/routes/{key}/publish",
-    response=_ok(RouteTemplateDetailOut, conflict=True),
-    operation_id="route_publish",
-    url_name="route_publish",
-    summary="Publish the draft; 422 lists every problem with its path",
-    description="Each problem's `field` is its path in the definition, e.g. "
-    '`stages[2].steps[0].assignee.role` with the message `no role "lawer" in this '
-    "organisation`. A published version never changes; processes pin theirs.",
-)
-def route_publish(request: HttpRequest, key: Key) -> dict[str, Any]:
-    user = _user(request)
-    detail = selectors.route_template_for_admin(user=user, key=key)
-    if detail.draft is None:
-        raise ValidationFailed.single(
-            "draft", "required", _("There is no draft to publish.")
-        )
-    services.route_version_publish(
-        actor=user, version=detail.draft, meta=request_meta(request)
-    )
-    return _route_detail(user, key)

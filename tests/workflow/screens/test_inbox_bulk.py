@@ -12,7 +12,7 @@ from sogla.orgs.models import User
 from sogla.workflow.models import Process, Task, TaskState
 from tests.conftest import Tenant, make_tenant
 from tests.workflow.conftest import approve, person, publish, route, stage, start
-from tests.workflow_web.conftest import draft, signed_in
+from tests.workflow.screens.conftest import draft, signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from sogla.workflow.models import Task, TaskState
 from sogla.workflow.selectors import task_list_for_user
 from sogla.workflow.services import process_start, task_decide
 from tests.api.conftest import token_client
-from tests.workflow_web.conftest import Flow, draft, signed_in
+from tests.workflow.screens.conftest import Flow, draft, signed_in
 
 
 def test_watching_lists_open_tasks_of_approvals_i_decided_in(flow: Flow) -> None:

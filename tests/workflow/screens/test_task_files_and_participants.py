@@ -21,7 +21,7 @@ from sogla.workflow.models import Process, Task, TaskState
 from tests.conftest import MINIMAL_PDF, Tenant
 from tests.factories import DocumentTypeFactory, add_field
 from tests.workflow.conftest import approve, person, publish, route, stage
-from tests.workflow_web.conftest import signed_in
+from tests.workflow.screens.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 

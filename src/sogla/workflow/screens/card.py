@@ -1,0 +1,209 @@
+"""The card's approval parts: the holder line, the route map, my decision panels, the
+start section, rounds, the revision form; in a constant number of queries.
+
+``card_approval`` gathers them for ``workflow.pages.render_card``: the holder line
+and the route map's words come from ``screens.route_map``, the panels from
+``screens.panels``, the start section from ``screens.start``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from sogla.core.access import is_org_admin
+from sogla.documents.access import is_draft
+from sogla.documents.selectors import DocumentCard
+from sogla.orgs.models import User
+from sogla.workflow import repository
+from sogla.workflow.condition_words import words_for
+from sogla.workflow.labels import name_in_language
+from sogla.workflow.models import Process, ProcessStatus, Task
+from sogla.workflow.screens.panels import (
+    PanelState,
+    PanelView,
+    card_people,
+    decision_panels,
+    my_panels,
+)
+from sogla.workflow.screens.route_map import (
+    HolderLine,
+    approves,
+    map_in_words,
+    returned_task,
+)
+from sogla.workflow.screens.start import StartView, start_form
+from sogla.workflow.selectors import (
+    MapTask,
+    RouteMap,
+    can_manage_process,
+    process_for_document,
+    route_map,
+    task_list_for_user,
+)
+
+
+@dataclass
+class CardApproval:
+    process: Process | None
+    route_map: RouteMap | None
+    holder: HolderLine
+    panels: list[PanelView]
+    start: StartView | None
+    can_manage: bool
+    is_initiator: bool
+    can_cancel: bool
+    people: list[User]
+    returned_task: MapTask | None
+    rounds: list[int]
+    shown_round: int
+    old_round_tasks: list[Task]
+    decided: Task | None
+    next_task: Task | None
+    may_edit_round: bool
+    edit_steps: list[tuple[str, str]]  # ("stage.step", "Stage · Step")
+    files_sha: str
+    files_version: int
+    errors: dict[str, list[str]]
+    posted: dict[str, str]
+    step_names: dict[tuple[str, str], str]
+    assignee_words: dict[str, str] = field(default_factory=dict)
+    approves: bool = True  # the route has approve or sign steps (else: tasks only)
+
+
+def card_approval(
+    *,
+    user: User,
+    card: DocumentCard,
+    round_param: str = "",
+    route_key: str = "",
+    decided_id: str = "",
+    panel_state: PanelState | None = None,
+    start_problem: str = "",
+    errors: dict[str, list[str]] | None = None,
+    posted: dict[str, str] | None = None,
+    people: Sequence[User] | None = None,
+) -> CardApproval:
+    """Everything the card's approval parts show, in a constant number of queries.
+
+    A command that failed re-renders the card with ``panel_state`` (its panel's
+    values and errors), ``start_problem``, or ``errors`` and ``posted`` in place.
+    """
+    document = card.document
+    process = process_for_document(document)
+    rmap = route_map(user=user, document=document) if process else None
+    words = words_for(card.field_defs)
+    now = timezone.now()
+    holder, names, who_will = map_in_words(rmap, card, words, now)
+    is_initiator = document.initiator_id == user.pk
+    admin = is_org_admin(user)
+    can_manage = bool(process and can_manage_process(user, process))
+    may_edit, edit_steps = _round_edits(process)
+    loaded = my_panels(user, rmap, panel_state or {})
+    people = card_people(
+        user, loaded, people, wanted=can_manage or (may_edit and is_initiator)
+    )
+    rounds, shown, old_tasks = _rounds(process, round_param)
+    decided, next_task = _decided(user, card, decided_id)
+    files_sha, files_version = card.files_state()
+    may_start = _may_start(process, card, is_initiator or admin)
+    return CardApproval(
+        process=process,
+        route_map=rmap,
+        holder=holder,
+        panels=decision_panels(loaded, panel_state or {}, people, now),
+        start=start_form(user, card, route_key, start_problem, words)
+        if may_start
+        else None,
+        can_manage=can_manage,
+        is_initiator=is_initiator,
+        can_cancel=bool(process and process.is_active and (is_initiator or admin)),
+        people=people,
+        returned_task=returned_task(rmap),
+        rounds=rounds,
+        shown_round=shown,
+        old_round_tasks=old_tasks,
+        decided=decided,
+        next_task=next_task,
+        may_edit_round=may_edit and is_initiator,
+        edit_steps=edit_steps,
+        files_sha=files_sha,
+        files_version=files_version,
+        errors=errors or {},
+        posted=posted or {},
+        step_names=names,
+        assignee_words=who_will,
+        approves=approves(process),
+    )
+
+
+# --- start, rounds, the decision just made, the revision form, the files ------------
+
+
+def _may_start(process: Process | None, card: DocumentCard, allowed: bool) -> bool:
+    """A draft without an active approval, for the initiator or an administrator."""
+    return (
+        allowed
+        and (process is None or not process.is_active)
+        and is_draft(card.document)
+        and card.document.archived_at is None
+    )
+
+
+def _rounds(
+    process: Process | None, round_param: str
+) -> tuple[list[int], int, list[Task]]:
+    """The rounds newest first, the one shown, and an earlier shown round's tasks."""
+    if process is None:
+        return [], 0, []
+    rounds = list(range(process.round, 0, -1))
+    if not (round_param.isdigit() and 0 < int(round_param) < process.round):
+        return rounds, process.round, []
+    shown = int(round_param)
+    tasks = list(
+        Task.objects.filter(process=process, round=shown)
+        .exclude(kind="revision")
+        .select_related("assignee", "on_behalf_of", "decided_by")
+        .order_by("id")
+    )
+    return rounds, shown, tasks
+
+
+def _decided(
+    user: User, card: DocumentCard, decided_id: str
+) -> tuple[Task | None, Task | None]:
+    """The task the user just decided here, and their next open task."""
+    if not decided_id.isdigit():
+        return None, None
+    document = card.document
+    decided = (
+        Task.objects.for_org(document.organisation_id)
+        .filter(pk=int(decided_id), process__document=document, decided_by=user)
+        .first()
+    )
+    if decided is None:
+        return None, None
+    following = task_list_for_user(user=user, tab="mine", limit=1).items
+    return decided, following[0] if following else None
+
+
+def _round_edits(process: Process | None) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether the initiator may change the next round's people and due dates, and
+    the steps they may change ("stage.step", "Stage · Step")."""
+    if process is None or process.status != ProcessStatus.REVISION:
+        return False, []
+    definition = repository.definition_for(process.route_version)
+    if not definition.on_return.initiator_may_edit:
+        return False, []
+    return True, [
+        (
+            f"{stage.key}.{step.key}",
+            f"{name_in_language(stage.name) or stage.key} · "
+            f"{name_in_language(step.name) or step.key}",
+        )
+        for stage in definition.stages
+        for step in stage.steps
+        if step.kind not in ("wait", "system")
+    ]

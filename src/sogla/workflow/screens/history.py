@@ -1,0 +1,151 @@
+"""The card's History tab: the document's audit events in plain language, by day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from sogla.workflow.labels import finished_label, outcome_label
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    actor: str
+    text: str
+    detail: str
+    ip: str
+    times: int = 1
+
+
+@dataclass
+class HistoryDay:
+    day: date
+    entries: list[HistoryEntry]
+
+
+# Events the route caused: said as sentences of their own, without an actor.
+SYSTEM_VERBS = frozenset(
+    {
+        "process.returned",
+        "process.finished",
+        "process.step_unresolved",
+        "process.filed",
+        "process.deadline_unknown",
+        "process.action_not_supported",
+        "process.notify_unresolved",
+        "task.overdue",
+        "task.escalated",
+        "process.reminder_scheduled",
+        "process.reminder_skipped",
+        "process.reminder_sent",
+    }
+)
+
+
+def history_days(*, events: Iterable[Any], show_ip: bool) -> list[HistoryDay]:
+    """Events grouped by local day, newest day first; repeats in a row folded."""
+    days: list[HistoryDay] = []
+    for event in events:
+        entry = _entry(event, show_ip)
+        day = entry.at.date()
+        if not days or days[-1].day != day:
+            days.append(HistoryDay(day, []))
+        entries = days[-1].entries
+        last = entries[-1] if entries else None
+        if (
+            last is not None
+            and not entry.detail
+            and (last.actor, last.text, last.detail) == (entry.actor, entry.text, "")
+        ):
+            last.times += 1
+            continue
+        entries.append(entry)
+    days.reverse()
+    return days
+
+
+def _entry(event: Any, show_ip: bool) -> HistoryEntry:
+    text, detail = _history_text(event.verb, dict(event.payload or {}))
+    if event.verb in SYSTEM_VERBS:
+        actor = ""  # the route did it: a sentence of its own
+    elif event.actor is not None:
+        actor = event.actor.short_name
+    else:
+        actor = event.actor_label or _("system")
+    at = timezone.localtime(event.created_at)
+    return HistoryEntry(at, actor, text, detail, event.ip if show_ip else "")
+
+
+def _event_texts() -> dict[str, str]:
+    return {
+        "document.created": _("created the document"),
+        "document.fields_changed": _("changed fields"),
+        "document.archived": _("archived the document"),
+        "document.file_version_added": _("uploaded a file version"),
+        "process.started": _("sent the document for approval"),
+        "process.resubmitted": _("sent a new version for approval (round %(round)s)"),
+        "process.cancelled": _("cancelled the approval"),
+        "process.returned": _("The document was returned for revision"),
+        "process.finished": _("The approval finished: %(status)s"),
+        "process.step_unresolved": _("Nobody could be assigned to a step"),
+        "process.step_resolved": _("assigned a step manually"),
+        "process.filed": _("The document was filed into %(folder)s"),
+        "process.deadline_unknown": _("A due date could not be set"),
+        "process.action_not_supported": _("A route action was skipped"),
+        "process.notify_unresolved": _("A notice reached nobody: %(target)s"),
+        "task.reassigned": _("gave a task to someone else"),
+        "task.overdue": _("A task became overdue"),
+        "task.escalated": _("An overdue task was escalated to the assignee's manager"),
+        "process.reminder_scheduled": _("A date reminder is set for %(at)s"),
+        "process.reminder_skipped": _("A date reminder could not be set"),
+        "process.reminder_sent": _("The date reminder was sent"),
+        "timer.retried": _("restarted a failed timer"),
+        "process.reminded": _("reminded the people the approval waits on"),
+    }
+
+
+def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """What happened, in words, and a detail line (a comment, a reason, a file)."""
+    if verb == "task.decided":
+        outcome = outcome_label(str(payload.get("outcome", "")))
+        text = _("decided: %(outcome)s") % {"outcome": outcome}
+        return text, str(payload.get("comment") or "")
+    template = _event_texts().get(verb)
+    if template is None:
+        return verb, ""
+    if "%(" in template:
+        values = {
+            "round": payload.get("round", ""),
+            "status": finished_label(str(payload.get("status", ""))),
+            "folder": payload.get("folder", ""),
+            "target": payload.get("target", ""),
+            "at": _local_date(payload.get("at")),
+        }
+        template = template % values
+    return template, _detail(verb, payload)
+
+
+def _detail(verb: str, payload: dict[str, Any]) -> str:
+    if verb == "document.fields_changed":
+        changed = payload.get("changes", {}) or payload.get("fields", []) or []
+        return ", ".join(sorted(str(k) for k in changed))
+    if verb == "document.file_version_added":
+        name = payload.get("name") or payload.get("original_name") or ""
+        return f"{name} v{payload.get('version', '')}".strip()
+    return str(payload.get("comment") or payload.get("reason") or "")
+
+
+def _local_date(value: Any) -> str:
+    """An ISO moment from a payload as a short local date ("" when missing)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")

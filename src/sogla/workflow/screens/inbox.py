@@ -1,0 +1,139 @@
+"""The inbox page: a tab's tasks grouped by urgency, with the words each row shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sogla.orgs.models import User
+from sogla.workflow import repository
+from sogla.workflow.bulk import bulk_outcome
+from sogla.workflow.labels import kind_icon, kind_label, name_in_language
+from sogla.workflow.models import Task
+from sogla.workflow.screens.durations import WorkingTime, working_time
+from sogla.workflow.selectors import task_list_for_user
+
+PAGE_SIZE = 50
+
+GROUP_TITLES = {
+    "overdue": lambda: _("Overdue"),
+    "today": lambda: _("Today"),
+    "week": lambda: _("This week"),
+    "later": lambda: _("Later"),
+    "none": lambda: _("No due date"),
+    "open": lambda: _("Waiting on others"),
+    "done": lambda: _("Done"),
+}
+
+
+@dataclass
+class InboxRow:
+    task: Task
+    group: str  # overdue / today / week / later / none / open / done
+    overdue_text: str
+    delegated_for: User | None
+    stage_name: str = ""
+    stage_position: str = ""
+
+    @property
+    def icon(self) -> str:
+        return kind_icon(self.task.kind)
+
+    @property
+    def kind_word(self) -> str:
+        return kind_label(self.task.kind)
+
+    @property
+    def bulk_outcome(self) -> str | None:
+        return bulk_outcome(self.task)
+
+
+@dataclass
+class InboxGroup:
+    key: str
+    title: str
+    rows: list[InboxRow] = field(default_factory=list)
+
+
+@dataclass
+class InboxPage:
+    groups: list[InboxGroup]
+    next_cursor: str | None
+    count: int
+
+
+def inbox_page(
+    *,
+    user: User,
+    tab: str = "mine",
+    cursor: str = "",
+    doc_type: str = "",
+    q: str = "",
+    limit: int = PAGE_SIZE,
+) -> InboxPage:
+    """One page of an inbox tab in one query (``selectors.task_list_for_user``),
+    grouped by urgency: overdue, today, this week, later, no due date."""
+    page = task_list_for_user(
+        user=user, tab=tab, cursor=cursor, limit=limit, doc_type=doc_type, q=q
+    )
+    timing = (
+        working_time(user.organisation)
+        if page.items and tab != "done" and user.organisation is not None
+        else None
+    )
+    now = timezone.now()
+    groups: dict[str, InboxGroup] = {}
+    for task in page.items:
+        row = _row(task, user, tab, now, timing)
+        title = str(GROUP_TITLES[row.group]())
+        groups.setdefault(row.group, InboxGroup(row.group, title)).rows.append(row)
+    return InboxPage(list(groups.values()), page.next_cursor, len(page.items))
+
+
+def _row(
+    task: Task, user: User, tab: str, now: datetime, timing: WorkingTime | None
+) -> InboxRow:
+    group = "done" if tab == "done" else _group(task, now)
+    if tab in ("started", "watching") and group != "overdue":
+        group = "open"
+    text = ""
+    if group == "overdue" and timing is not None and task.due_at is not None:
+        text = timing.overdue(task.due_at, now)
+    delegated = task.on_behalf_of if task.assignee_id == user.pk else None
+    name, position = _stage_name(task)
+    return InboxRow(task, group, text, delegated, name, position)
+
+
+def _stage_name(task: Task) -> tuple[str, str]:
+    """The stage's name and "3/5" from the (cached) route definition."""
+    if task.kind == "revision":
+        return kind_label("revision"), ""
+    definition = repository.definition_for(task.process.route_version)
+    for index, stage in enumerate(definition.stages):
+        if stage.key == task.stage_key:
+            name = name_in_language(stage.name) or stage.key
+            return name, f"{index + 1}/{len(definition.stages)}"
+    return task.stage_key, ""
+
+
+def _group(task: Task, now: datetime) -> str:
+    """Overdue, today, this week or later: the calendar days of the viewer, who
+    sees the due times in their own time zone."""
+    if task.due_at is None:
+        return "overdue" if task.overdue else "none"
+    if task.overdue or task.due_at < now:
+        return "overdue"
+    today = timezone.localtime(now).date()
+    due = timezone.localtime(task.due_at).date()
+    if due <= today:
+        return "today"
+    if due <= _week_end(today):
+        return "week"
+    return "later"
+
+
+def _week_end(today: date) -> date:
+    return today + timedelta(days=6 - today.weekday())

@@ -1,0 +1,122 @@
+"""The card's start section: the routes that fit a draft and who would approve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from sogla.documents.selectors import DocumentCard
+from sogla.engine.conditions import ENGLISH, Words
+from sogla.engine.run import PreviewStep
+from sogla.engine.states import Participant
+from sogla.orgs.models import User
+from sogla.workflow import repository
+from sogla.workflow.condition_words import skip_reason
+from sogla.workflow.labels import name_in_language
+from sogla.workflow.models import RouteTemplate
+from sogla.workflow.selectors import (
+    ProcessPreview,
+    process_preview,
+    routes_for_document,
+)
+
+
+@dataclass
+class PreviewStepView:
+    name: str
+    kind: str
+    runs: bool
+    reason: str
+    unresolved: bool
+    people: list[str]
+    tentative: bool
+
+
+@dataclass
+class PreviewStageView:
+    name: str
+    runs: bool
+    reason: str
+    steps: list[PreviewStepView]
+    tentative: bool = False  # its condition reads answers given later
+
+
+@dataclass
+class StartView:
+    routes: list[RouteTemplate]
+    chosen: RouteTemplate | None
+    stages: list[PreviewStageView]
+    problem: str = ""
+
+
+def start_form(
+    user: User, card: DocumentCard, route_key: str, problem: str, words: Words
+) -> StartView:
+    """The routes that fit the document, the chosen one (``route_key``, else the
+    suggested first) and who would approve along it."""
+    document = card.document
+    routes = routes_for_document(user=user, document=document)
+    chosen = next((r for r in routes if r.key == route_key), None) or (
+        routes[0] if routes else None
+    )
+    stages: list[PreviewStageView] = []
+    if chosen is not None:
+        found = process_preview(user=user, document=document, template=chosen)
+        stages = preview_view(found, words)
+    return StartView(routes, chosen, stages, problem)
+
+
+def preview_view(
+    preview: ProcessPreview, words: Words | None = None
+) -> list[PreviewStageView]:
+    """A ``selectors.ProcessPreview`` with people's names, for the start section."""
+    definition = repository.definition_for(preview.version)
+    words = words or ENGLISH
+    stages = []
+    for stage in preview.stages:
+        stage_def = definition.stage(stage.key)
+        conditions = {s.key: s.when for s in stage_def.steps}
+        steps = [
+            PreviewStepView(
+                name=name_in_language(step.name) or step.key,
+                kind=step.kind,
+                runs=step.runs,
+                reason=skip_reason(step.reason, conditions.get(step.key), words),
+                unresolved=step.unresolved,
+                people=_names(step, preview.users),
+                tentative=step.tentative,
+            )
+            for step in stage.steps
+        ]
+        stages.append(
+            PreviewStageView(
+                name=name_in_language(stage.name) or stage.key,
+                runs=stage.runs,
+                reason=skip_reason(stage.reason, stage_def.when, words),
+                steps=steps,
+                tentative=stage.tentative,
+            )
+        )
+    return stages
+
+
+def _names(step: PreviewStep, users: dict[int, User]) -> list[str]:
+    """Who would take the step: names, "A for B" where a stand-in acts."""
+    return [_name(person, users) for person in step.participants]
+
+
+def _name(person: Participant, users: dict[int, User]) -> str:
+    name = person.id
+    if person.kind == "user":
+        user = users.get(int(person.id))
+        name = user.short_name if user else person.id
+    seat = person.on_behalf_of
+    if seat is not None and seat.kind == "user":
+        holder = users.get(int(seat.id))
+        if holder is not None:
+            return _("%(name)s for %(seat)s") % {
+                "name": name,
+                "seat": holder.short_name,
+            }
+    return name

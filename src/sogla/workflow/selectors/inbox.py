@@ -1,0 +1,133 @@
+"""The inbox: the tasks of a tab, a page of them, and the navigation's counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from sogla.core.access import organisation_id_of
+from sogla.core.cursors import FAR_FUTURE, Keyset
+from sogla.core.errors import NotFound
+from sogla.documents.models import fold
+from sogla.orgs.models import User
+from sogla.workflow.models import Task, TaskState
+
+PAGE_SIZE = 25
+_CURSOR = Keyset("sogla.workflow.inbox")
+
+Tab = Literal["mine", "started", "watching", "done"]
+TABS: tuple[Tab, ...] = ("mine", "started", "watching", "done")
+
+
+@dataclass
+class TaskPage:
+    items: list[Task]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    mine: int
+    overdue: int
+    started: int
+
+
+def inbox_rows(user: User) -> QuerySet[Task]:
+    """The user's organisation's tasks with what an inbox row shows, joined."""
+    return Task.objects.for_org(organisation_id_of(user)).select_related(
+        "process__document__doc_type",
+        "process__document__status",
+        "process__document__counterparty",
+        "process__route_version",
+        "process__initiator",
+        "assignee",
+        "on_behalf_of",
+    )
+
+
+def tab_rows(user: User, tab: str) -> QuerySet[Task]:
+    """The tasks of an inbox tab, unordered (the web inbox and the API share it).
+
+    ``mine``: my open tasks (delegated to me included); ``started``: open tasks in
+    approvals I started; ``watching``: open tasks of others in running approvals I
+    took part in (who holds them now); ``done``: tasks I decided.
+    """
+    if tab not in TABS:
+        raise NotFound()
+    rows = inbox_rows(user)
+    if tab == "done":
+        return rows.filter(decided_by=user, state=TaskState.DONE)
+    open_rows = rows.filter(state=TaskState.OPEN)
+    if tab == "mine":
+        return open_rows.filter(Q(assignee=user) | Q(on_behalf_of=user))
+    if tab == "started":
+        return open_rows.filter(process__initiator=user)
+    took_part = (
+        Task.objects.for_org(organisation_id_of(user))
+        .filter(decided_by=user)
+        .values("process_id")
+    )
+    return open_rows.filter(process_id__in=took_part).exclude(
+        Q(assignee=user) | Q(on_behalf_of=user)
+    )
+
+
+def task_list_for_user(
+    *,
+    user: User,
+    tab: str = "mine",
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+    doc_type: str = "",
+    q: str = "",
+) -> TaskPage:
+    """One page of a user's inbox tab (see ``tab_rows``), in one query.
+
+    Open tasks come overdue first, then by due time (no due time last); done tasks
+    newest first.
+    ``doc_type`` (a type key) and ``q`` (words of the number, title or
+    counterparty) narrow the tab. A cursor that does not verify is NotFound.
+    """
+    rows = tab_rows(user, tab)
+    if doc_type:
+        rows = rows.filter(process__document__doc_type__key=doc_type)
+    if q.strip():
+        rows = rows.filter(process__document__search_text__contains=fold(q.strip()))
+    if tab == "done":
+        if cursor:
+            at, pk = _CURSOR.decode(cursor)
+            rows = rows.filter(Q(decided_at__lt=at) | Q(decided_at=at, pk__lt=pk))
+        items = list(rows.order_by("-decided_at", "-id")[: limit + 1])
+    else:
+        rows = rows.annotate(due_sort=Coalesce("due_at", FAR_FUTURE))
+        if cursor:
+            due, pk = _CURSOR.decode(cursor)
+            rows = rows.filter(Q(due_sort__gt=due) | Q(due_sort=due, pk__gt=pk))
+        items = list(rows.order_by("due_sort", "id")[: limit + 1])
+    if len(items) <= limit:
+        return TaskPage(items, None)
+    last = items[limit - 1]
+    moment = last.decided_at if tab == "done" else last.due_at
+    return TaskPage(items[:limit], _CURSOR.encode(moment or FAR_FUTURE, last.pk))
+
+
+def task_counts_for_user(*, user: User) -> TaskCounts:
+    """The navigation's counts in one query (conditional aggregation)."""
+    now = timezone.now()
+    open_ = Q(state=TaskState.OPEN)
+    mine = open_ & (Q(assignee=user) | Q(on_behalf_of=user))
+    started = open_ & Q(process__initiator=user)
+    counts = (
+        Task.objects.for_org(organisation_id_of(user))
+        .filter(mine | started)
+        .aggregate(
+            mine=Count("pk", filter=mine),
+            overdue=Count("pk", filter=mine & (Q(due_at__lt=now) | Q(overdue=True))),
+            started=Count("pk", filter=started),
+        )
+    )
+    return TaskCounts(counts["mine"], counts["overdue"], counts["started"])

@@ -1,0 +1,265 @@
+"""The route map of a document's approval: every stage, step and task with its colour,
+who holds the document up and since when; and the approval of a document.
+
+Every function is scoped to the user's organisation; ids of other organisations'
+objects give NotFound. The route map runs a constant number of queries whatever the
+number of participants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from sogla.core.access import organisation_id_of
+from sogla.core.errors import NotFound
+from sogla.documents.access import visible_documents
+from sogla.documents.models import Document
+from sogla.engine.definition import StepDef
+from sogla.orgs.models import User
+from sogla.workflow import repository
+from sogla.workflow.labels import Colour, name_in_language
+from sogla.workflow.models import (
+    ACTIVE_PROCESS_STATUSES,
+    Process,
+    StageRun,
+    StepRun,
+    Task,
+    TaskState,
+)
+
+
+def process_for_document(document: Document) -> Process | None:
+    """The document's active process, else its latest one, else None."""
+    processes = Process.objects.filter(
+        document_id=document.pk, organisation_id=document.organisation_id
+    ).select_related("route_version__template", "initiator")
+    active = processes.filter(status__in=ACTIVE_PROCESS_STATUSES).first()
+    if active is not None:
+        return active
+    return processes.order_by("-started_at", "-id").first()
+
+
+def process_get(*, user: User, process_id: int) -> Process:
+    """A process of a document the user may see; NotFound otherwise."""
+    org_id = organisation_id_of(user)
+    process = (
+        Process.objects.for_org(org_id)
+        .select_related("route_version__template", "initiator")
+        .filter(pk=process_id)
+        .first()
+    )
+    if process is None or not (
+        visible_documents(user).filter(pk=process.document_id).exists()
+    ):
+        raise NotFound()
+    return process
+
+
+@dataclass
+class MapTask:
+    task: Task
+    colour: Colour
+    person: User | None  # None for a guest
+    guest_email: str
+    on_behalf_of: User | None
+    mine: bool
+    waiting_since: datetime | None  # when still open
+    carried_over: bool
+
+
+@dataclass
+class MapStep:
+    key: str
+    name: str
+    kind: str
+    colour: Colour
+    reason: str  # why skipped, or why nobody could be assigned
+    unresolved: bool
+    quorum: str
+    assignee: dict[str, Any]  # the definition's assignee, for not-yet-started steps
+    tasks: list[MapTask] = field(default_factory=list)
+
+
+@dataclass
+class MapStage:
+    key: str
+    name: str
+    index: int
+    colour: Colour
+    reason: str
+    current: bool
+    steps: list[MapStep] = field(default_factory=list)
+
+
+@dataclass
+class RouteMap:
+    process: Process
+    round: int
+    stages: list[MapStage]
+    waiting: list[MapTask]  # open tasks: who holds the document, since when
+    my_tasks: list[MapTask]
+    revision_task: MapTask | None
+
+
+def _task_colour(task: Task, now: datetime) -> Colour:
+    if task.state == TaskState.OPEN:
+        late = task.overdue or (task.due_at is not None and task.due_at < now)
+        return "overdue" if late else "waiting"
+    if task.state == TaskState.CARRIED_OVER:
+        return "carried_over"
+    if task.state == TaskState.DONE:
+        if task.outcome == "return":
+            return "returned"
+        if task.outcome == "reject":
+            return "rejected"
+        return "done"
+    return "skipped"
+
+
+def _step_colour(run: StepRun | None, tasks: list[MapTask]) -> Colour:
+    if run is None:
+        return "not_started"
+    if run.state == "skipped":
+        return "skipped"
+    if run.state in ("open", "failed"):
+        if run.state == "failed" or any(t.colour == "overdue" for t in tasks):
+            return "overdue"
+        return "waiting"
+    colours = {t.colour for t in tasks}
+    if run.state == "done":
+        if (
+            colours
+            and colours <= {"carried_over", "skipped"}
+            and ("carried_over" in colours)
+        ):
+            return "carried_over"
+        return "done"
+    # closed: the process was returned, rejected or cancelled while it was open
+    if "returned" in colours:
+        return "returned"
+    if "rejected" in colours:
+        return "rejected"
+    return "skipped"
+
+
+def _stage_colour(run: StageRun | None, steps: list[MapStep]) -> Colour:
+    if run is None:
+        return "not_started"
+    if run.state == "skipped":
+        return "skipped"
+    colours = {s.colour for s in steps}
+    if run.state == "open":
+        return "overdue" if "overdue" in colours else "waiting"
+    if run.state == "done":
+        active = colours - {"skipped"}
+        return "carried_over" if active == {"carried_over"} else "done"
+    for colour in ("returned", "rejected"):
+        if colour in colours:
+            return colour
+    return "skipped"
+
+
+def route_map(*, user: User, document: Document) -> RouteMap | None:
+    """The traffic light of the document's process (None before the first start).
+
+    Four queries whatever the number of stages, steps or participants: the process,
+    the stage runs, the step runs and the tasks of the current round (people joined).
+    """
+    org_id = organisation_id_of(user)
+    if document.organisation_id != org_id:
+        raise NotFound()
+    process = process_for_document(document)
+    if process is None:
+        return None
+    rows = list(
+        Task.objects.filter(process=process, round=process.round)
+        .select_related("assignee", "on_behalf_of", "decided_by")
+        .order_by("id")
+    )
+    now = timezone.now()
+    items = [_map_task(row, user, now) for row in rows]
+    revision = next((i for i in reversed(items) if _is_revision(i.task)), None)
+    by_step: dict[tuple[str, str], list[MapTask]] = {}
+    for item in items:
+        if not _is_revision(item.task):
+            key = (item.task.stage_key, item.task.step_key)
+            by_step.setdefault(key, []).append(item)
+    waiting = [i for i in items if i.task.state == TaskState.OPEN]
+    mine = [i for i in waiting if i.mine]
+    stages = _map_stages(process, by_step)
+    return RouteMap(process, process.round, stages, waiting, mine, revision)
+
+
+def _is_revision(task: Task) -> bool:
+    return task.step_key == "revision" and task.kind == "revision"
+
+
+def _map_task(row: Task, user: User, now: datetime) -> MapTask:
+    return MapTask(
+        task=row,
+        colour=_task_colour(row, now),
+        person=row.assignee,
+        guest_email=row.guest_email,
+        on_behalf_of=row.on_behalf_of,
+        mine=user.pk in (row.assignee_id, row.on_behalf_of_id),
+        waiting_since=row.created_at if row.state == TaskState.OPEN else None,
+        carried_over=row.state == TaskState.CARRIED_OVER,
+    )
+
+
+def _map_stages(
+    process: Process, by_step: dict[tuple[str, str], list[MapTask]]
+) -> list[MapStage]:
+    """The route's stages and steps with the current round's runs and tasks."""
+    definition = repository.definition_for(process.route_version)
+    stage_runs = {
+        r.stage_key: r
+        for r in StageRun.objects.filter(process=process, round=process.round)
+    }
+    step_runs = {
+        (r.stage_key, r.step_key): r
+        for r in StepRun.objects.filter(process=process, round=process.round)
+    }
+    stages: list[MapStage] = []
+    for index, stage_def in enumerate(definition.stages):
+        steps = [
+            _map_step(
+                step_def,
+                step_runs.get((stage_def.key, step_def.key)),
+                by_step.get((stage_def.key, step_def.key), []),
+            )
+            for step_def in stage_def.steps
+        ]
+        stage_run = stage_runs.get(stage_def.key)
+        stages.append(
+            MapStage(
+                key=stage_def.key,
+                name=name_in_language(stage_def.name) or stage_def.key,
+                index=index,
+                colour=_stage_colour(stage_run, steps),
+                reason=stage_run.reason if stage_run is not None else "",
+                current=process.is_active and index == process.stage_index,
+                steps=steps,
+            )
+        )
+    return stages
+
+
+def _map_step(step_def: StepDef, run: StepRun | None, tasks: list[MapTask]) -> MapStep:
+    return MapStep(
+        key=step_def.key,
+        name=name_in_language(step_def.name) or step_def.key,
+        kind=str(step_def.kind),
+        colour=_step_colour(run, tasks),
+        reason=run.reason if run is not None else "",
+        unresolved=run is not None and run.state == "failed",
+        quorum=run.quorum if run else str(step_def.effective_quorum()),
+        assignee=step_def.assignee.model_dump(exclude_defaults=True)
+        if step_def.assignee
+        else {},
+        tasks=tasks,
+    )
