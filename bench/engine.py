@@ -70,6 +70,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--child", choices=["sqlite", "postgresql"], default=None)
+    add_scaling_args(parser)
     return parser.parse_args(argv)
 
 
@@ -90,7 +91,7 @@ def child_command(args: argparse.Namespace, vendor: str) -> list[str]:
         command += ["--history-large", str(args.history_large)]
     if args.profile:
         command.append("--profile")
-    return command
+    return command + scaling_child_args(args)
 
 
 def parent(args: argparse.Namespace) -> int:
@@ -665,6 +666,8 @@ def child(args: argparse.Namespace) -> int:
     with step("setting up the organisation and the reference route"):
         world = build_world()
         models = ceiling_models()
+    if args.scaling_only:
+        return scaling(world, args)
     with step("write ceiling: raw driver"):
         raw = raw_ceiling(vendor)
     with step("write ceiling: Django ORM"):
@@ -730,11 +733,153 @@ def child(args: argparse.Namespace) -> int:
         stats.print_stats(45)
         print("\n  cProfile of the reference-route decisions (cumulative):")
         print(out.getvalue())
+    return scaling(world, args)
+
+
+# --- scaling: one organisation's decisions from N worker processes ------------------------
+#
+# ``--workers N`` (default 4; 0 skips): on PostgreSQL, the reference route's decisions
+# in ONE organisation from one worker process and from N at once, each deciding its
+# own share of processes started beforehand (not timed). A worker is this script with
+# ``--decider``: it sets Django up, says "ready", reads the process ids it owns as one
+# JSON line (the start signal) and decides every open task of them until they end,
+# then prints one JSON line. Rounds alternate 1 and N workers; the medians are printed.
+
+SCALING_TARGET = 2.5
+
+
+def add_scaling_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--scaling-processes", type=int, default=160)
+    parser.add_argument("--scaling-rounds", type=int, default=2)
+    parser.add_argument("--scaling-only", action="store_true")
+    parser.add_argument("--decider", action="store_true")
+
+
+def scaling_child_args(args: argparse.Namespace) -> list[str]:
+    command = [
+        "--workers",
+        str(args.workers),
+        "--scaling-processes",
+        str(args.scaling_processes),
+        "--scaling-rounds",
+        str(args.scaling_rounds),
+    ]
+    return [*command, "--scaling-only"] if args.scaling_only else command
+
+
+def decider() -> int:
+    """A worker process: decide every task of the processes it is given."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sogla.settings.base")
+    sys.path.insert(0, str(ROOT / "src"))
+    import json
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from sogla.core.request_meta import RequestMeta
+    from sogla.orgs.models import User
+    from sogla.workflow.models import Process
+
+    connection.ensure_connection()
+    print("ready", flush=True)
+    ids = json.loads(sys.stdin.readline())
+    began = time.monotonic()
+    users: dict[int, Any] = {}
+    meta = RequestMeta(ip="127.0.0.1", user_agent="sogla-bench/1")
+    world = World(None, None, None, users, None, meta)
+    decisions = 0
+    for process in Process.objects.filter(pk__in=ids).order_by("pk"):
+        while tasks := open_tasks(process):
+            for task_id, assignee_id in tasks:
+                if assignee_id not in users:
+                    users[assignee_id] = User.objects.get(pk=assignee_id)
+                decide(world, task_id, assignee_id)
+                decisions += 1
+    ended = time.monotonic()
+    print(json.dumps({"decisions": decisions, "began": began, "ended": ended}))
+    return 0
+
+
+def decide_with_workers(world: World, count: int, processes: int) -> float:
+    """Start ``processes`` reference processes, decide them from ``count`` worker
+    processes started together; decisions per second of wall time."""
+    import json
+    import subprocess
+
+    from django.db import connections
+
+    ids = []
+    for index in range(processes):
+        amount = Decimal("2500000") if index % 2 else Decimal("500000")
+        ids.append(start(world, world.reference, amount).pk)
+    connections.close_all()
+    command = [sys.executable, str(Path(__file__).resolve()), "--decider"]
+    procs = [
+        subprocess.Popen(  # noqa: S603 - this script, our own arguments
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(count)
+    ]
+    for proc in procs:
+        line = proc.stdout.readline().strip() if proc.stdout else ""
+        if line != "ready":
+            raise RuntimeError(f"decider did not start: {line!r}")
+    for index, proc in enumerate(procs):
+        if proc.stdin is not None:
+            proc.stdin.write(json.dumps(ids[index::count]) + "\n")
+            proc.stdin.flush()
+    reports = []
+    for proc in procs:
+        out, _err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"decider failed ({proc.returncode})")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    from sogla.workflow.models import Process
+
+    unfinished = Process.objects.filter(pk__in=ids).exclude(status="approved").count()
+    if unfinished:
+        raise RuntimeError(f"{unfinished} processes did not end approved")
+    seconds = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
+    return sum(r["decisions"] for r in reports) / seconds
+
+
+def scaling(world: World, args: argparse.Namespace) -> int:
+    """One organisation's decisions from 1 and from ``--workers`` worker processes."""
+    from django.db import connection
+
+    if args.workers < 2:
+        return 0
+    if connection.vendor != "postgresql":
+        print(f"\n  scaling          {args.workers} workers: PostgreSQL only (skipped)")
+        return 0
+    one: list[float] = []
+    many: list[float] = []
+    each = args.scaling_processes
+    with step(
+        f"scaling: {args.scaling_rounds} rounds of {each} processes by 1 and by "
+        f"{args.workers} workers in one organisation"
+    ):
+        for _round in range(max(1, args.scaling_rounds)):
+            one.append(decide_with_workers(world, 1, each))
+            many.append(decide_with_workers(world, args.workers, each))
+    rate_one, rate_many = statistics.median(one), statistics.median(many)
+    ratio = rate_many / rate_one
+    print(f"\n  1 worker         {rate_one:.1f} decisions/s (one organisation)")
+    print(f"  {args.workers} workers        {rate_many:.1f} decisions/s")
+    print(
+        f"  {args.workers} / 1            {ratio:.2f}   "
+        f"{verdict(ratio, SCALING_TARGET, at_least=True)}"
+    )
     return 0
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.decider:
+        return decider()
     if args.child:
         return child(args)
     return parent(args)
