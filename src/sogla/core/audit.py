@@ -39,8 +39,9 @@ from sogla.core.prepared import insert_rows
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
     from sogla.core.audit_digest import Digest
-    from sogla.orgs.models import User
 
 ANCHOR_VERB = "audit.anchored"
 SYSTEM_LABEL = "system"
@@ -55,7 +56,7 @@ def audit_record(
     *,
     organisation_id: int,
     verb: str,
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
     actor_label: str = "",
     target_type: str = "",
     target_id: str | int = "",
