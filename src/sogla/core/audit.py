@@ -177,11 +177,12 @@ def _append(events: list[AuditEvent]) -> None:
     """Append ``events`` to their chains, moving each chain's head once.
 
     Chains are taken in one order (organisation, then chain key: an organisation's
-    own chain before its documents'), so two transactions never wait for each other
-    in a circle. When this process knows a head, one UPDATE ``WHERE last_seq = ..
-    AND last_hash = ..`` both checks it and moves it (and holds the row lock);
-    otherwise, or when someone else appended meanwhile, the head is read under a
-    lock first (and created when the chain is new).
+    own chain before its documents'), so two batches never wait for each other in a
+    circle (a command writing to several chains records inside ``audit_batch``, as
+    the workflow services do). When this process knows a head, one UPDATE ``WHERE
+    last_seq = .. AND last_hash = ..`` both checks it and moves it (and holds the
+    row lock); otherwise, or when someone else appended meanwhile, the head is read
+    under a lock first (and created when the chain is new).
     """
     chains: dict[tuple[int, str], list[AuditEvent]] = {}
     for event in events:

@@ -272,9 +272,14 @@ def audit_housekeeping(now: datetime | None = None) -> int:
     if every <= 0 or time.monotonic() < _next_tick:
         return 0
     _next_tick = time.monotonic() + every
-    anchored = audit_anchor()
-    if digest_due(now):
-        audit_digest_write(now=now)
+    try:
+        anchored = audit_anchor()
+        if digest_due(now):
+            audit_digest_write(now=now)
+    except Exception:
+        # Loud, once a tick, but the worker goes on firing timers and sending mail.
+        logger.exception("audit anchor or digest failed; retrying in %s s", every)
+        return 0
     return anchored
 
 
