@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import stat
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -23,7 +22,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from sogla.core.audit import (
@@ -50,6 +48,7 @@ from sogla.documents.services import document_create
 from sogla.worker import Worker
 from tests.conftest import Tenant, make_tenant
 from tests.notifications.conftest import Smtp
+from tests.notifications.conftest import smtp as loopback_smtp  # noqa: F401
 
 
 def _sql(sql: str, params: list[Any]) -> None:
@@ -392,27 +391,15 @@ def test_a_forged_or_foreign_digest_is_refused(
     assert "does not match its signature" in err.getvalue()
 
 
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    server = Smtp()
-    server.start()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=server.port,
-        EMAIL_HOST_USER="",
-        EMAIL_HOST_PASSWORD="",
-        EMAIL_USE_TLS=False,
-        EMAIL_TIMEOUT=5,
-    ):
-        yield server
-    server.stop()
-
-
 @pytest.mark.usefixtures("digests")
 def test_each_organisations_administrators_get_only_its_line(
-    tenant_a: Tenant, tenant_b: Tenant, smtp: Smtp, settings: Any, tmp_path: Path
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    settings: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    smtp: Smtp = request.getfixturevalue("loopback_smtp")  # the notifications' server
     settings.AUDIT_DIGEST_MAIL = True
     audit_record(organisation_id=tenant_a.org.pk, verb="x.done")
     audit_record(organisation_id=tenant_b.org.pk, verb="x.done")
