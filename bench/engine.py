@@ -847,6 +847,7 @@ def decide_with_workers(world: World, count: int, processes: int) -> Scaled:
         if line != "warm":
             raise RuntimeError(f"decider did not start: {line!r}")
     before = machine_cpu()
+    sampler = LockSampler()
     for proc in procs:
         if proc.stdin is not None:
             proc.stdin.write("go\n")
@@ -858,19 +859,56 @@ def decide_with_workers(world: World, count: int, processes: int) -> Scaled:
             raise RuntimeError(f"decider failed ({proc.returncode})")
         reports.append(json.loads(out.strip().splitlines()[-1]))
     busy = machine_busy(before, machine_cpu())
+    locked = sampler.stop()
     from sogla.workflow.models import Process
 
     unfinished = Process.objects.filter(pk__in=ids).exclude(status="approved").count()
     if unfinished:
         raise RuntimeError(f"{unfinished} processes did not end approved")
     seconds = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
-    return Scaled(sum(r["decisions"] for r in reports) / seconds, busy)
+    return Scaled(sum(r["decisions"] for r in reports) / seconds, busy, locked)
 
 
 @dataclass
 class Scaled:
     rate: float  # decisions per second
     busy: float | None  # share of the machine's cores busy meanwhile (Linux)
+    locked: float  # share of the workers' busy moments spent waiting on a row lock
+
+
+class LockSampler:
+    """Every 20 ms, how many of the benchmark database's busy client connections
+    wait on a lock (pg_stat_activity), on a connection of its own: what the workers
+    queue behind, whatever the machine's cores allow."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import psycopg
+
+        self.samples = [0, 0]  # (waiting on a lock, busy)
+        self._done = threading.Event()
+        self._conn = psycopg.connect(os.environ["SOGLA_DATABASE_URL"], autocommit=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        sql = (
+            "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        while not self._done.wait(0.02):
+            row = self._conn.execute(sql).fetchone()
+            if row is not None:
+                self.samples[0] += row[0]
+                self.samples[1] += row[1]
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        self._conn.close()
+        return self.samples[0] / self.samples[1] if self.samples[1] else 0.0
 
 
 def scaling(world: World, args: argparse.Namespace) -> int:
@@ -896,8 +934,12 @@ def scaling(world: World, args: argparse.Namespace) -> int:
     def line(label: str, runs: list[Scaled]) -> float:
         rate = statistics.median(r.rate for r in runs)
         shares = [r.busy for r in runs if r.busy is not None]
-        busy = f", machine {statistics.median(shares):.0%} busy" if shares else ""
-        print(f"  {label:<16} {rate:.1f} decisions/s (one organisation{busy})")
+        busy = f"machine {statistics.median(shares):.0%} busy, " if shares else ""
+        locked = statistics.median(r.locked for r in runs)
+        print(
+            f"  {label:<16} {rate:.1f} decisions/s (one organisation; {busy}"
+            f"{locked:.0%} of busy connections waiting on a lock)"
+        )
         return rate
 
     print()
