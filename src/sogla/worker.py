@@ -30,7 +30,7 @@ from types import FrameType
 from django.conf import settings
 from django.db import close_old_connections
 
-from sogla.core.audit_digest import audit_housekeeping
+from sogla.core.audit_anchor import audit_housekeeping
 from sogla.notifications.delivery import (
     notifications_deliver_due,
     notifications_send_digests,

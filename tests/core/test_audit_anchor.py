@@ -31,12 +31,14 @@ from sogla.core.audit import (
     audit_record,
     audit_verify,
 )
-from sogla.core.audit_digest import (
-    DIGEST_SIGNATURE,
-    DIGEST_UNREADABLE,
+from sogla.core.audit_anchor import (
     audit_anchor,
     audit_digest_write,
     audit_housekeeping,
+)
+from sogla.core.audit_digest import (
+    DIGEST_SIGNATURE,
+    DIGEST_UNREADABLE,
     latest_digest,
     parse_digest,
     read_digest,
@@ -431,7 +433,7 @@ def test_the_worker_anchors_and_writes_the_first_digest(
     tenant_a: Tenant, digests: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.AUDIT_ANCHOR_SECONDS = 60
-    monkeypatch.setattr("sogla.core.audit_digest._next_tick", 0.0)
+    monkeypatch.setattr("sogla.core.audit_anchor._next_tick", 0.0)
     _events(tenant_a, _document(tenant_a), 1)
 
     Worker().sweep()
@@ -440,10 +442,10 @@ def test_the_worker_anchors_and_writes_the_first_digest(
     _events(tenant_a, Document.objects.get(), 1)
     Worker().sweep()  # within the minute: nothing
     assert AuditEvent.objects.filter(verb=ANCHOR_VERB).count() == 1
-    monkeypatch.setattr("sogla.core.audit_digest._next_tick", 0.0)
+    monkeypatch.setattr("sogla.core.audit_anchor._next_tick", 0.0)
     assert audit_housekeeping() == 1  # anchored; the digest is not due yet
     assert len(list(digests.glob("digest-*.json"))) == 1
-    monkeypatch.setattr("sogla.core.audit_digest._next_tick", 0.0)
+    monkeypatch.setattr("sogla.core.audit_anchor._next_tick", 0.0)
     audit_housekeeping(now=timezone.now() + timedelta(hours=25))
     assert len(list(digests.glob("digest-*.json"))) == 2
     assert audit_verify().intact

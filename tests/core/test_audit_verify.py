@@ -28,7 +28,7 @@ from sogla.core.audit import (
     event_body,
     event_hash,
 )
-from sogla.core.audit_digest import audit_digest_write
+from sogla.core.audit_anchor import audit_digest_write
 from sogla.core.management.commands.audit import Command as AuditCommand
 from sogla.core.models import AuditEvent
 from sogla.core.request_meta import RequestMeta

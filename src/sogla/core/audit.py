@@ -6,7 +6,8 @@ document goes to that document's chain, any other to its organisation's own chai
 event ``n`` of a chain stores the hash of event ``n - 1``, so commands on different
 documents never wait for each other. The worker anchors the documents' chain heads
 into the organisation's chain, and signs the organisation chains' heads into a
-digest kept outside the database (``sogla.core.audit_digest``); ``audit_verify``
+digest kept outside the database (``sogla.core.audit_anchor``,
+``sogla.core.audit_digest``); ``audit_verify``
 recomputes every hash and checks the anchors and the latest digest. docs/audit.md
 gives the exact hash so that an independent program can check an export.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sogla.core.audit_digest import Digest, latest_digest
 from sogla.core.audit_hash import (
+    ANCHOR_VERB,
     GENESIS_HASH,
     ORGANISATION_CHAIN,
     _plain,
@@ -41,9 +44,6 @@ from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
-    from sogla.core.audit_digest import Digest
-
-ANCHOR_VERB = "audit.anchored"
 SYSTEM_LABEL = "system"
 VERB_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 VERIFY_BATCH = 2000
@@ -196,13 +196,13 @@ def _append(events: list[AuditEvent]) -> None:
             last = _link(linked, *known)
             moved = _move_head(organisation_id, chain, last, known)
         if not moved:
-            last = _link(linked, *_locked_head(organisation_id, chain))
+            last = _link(linked, *locked_head(organisation_id, chain))
             _move_head(organisation_id, chain, last)
         _remember(key, last)
     insert_rows(events)  # one INSERT ... RETURNING id
 
 
-def _locked_head(organisation_id: int, chain: str) -> tuple[int, str]:
+def locked_head(organisation_id: int, chain: str) -> tuple[int, str]:
     """The chain's head (seq, hash) under a row lock held to the end of the
     transaction, created at (0, genesis) when the chain is new.
 
@@ -441,8 +441,6 @@ def audit_verify(
     written since the digest can still be cut or rewritten with its heads by
     someone who can write to the database (docs/audit.md).
     """
-    from sogla.core.audit_digest import latest_digest, organisation_names
-
     signed = digest if digest is not None else latest_digest()
     trusted = signed.heads if signed is not None and not signed.problem else {}
     if organisation_id is not None:
@@ -460,6 +458,14 @@ def audit_verify(
         _verify_organisation(chain, trusted.get(org_id))
         report.chains.append(chain)
     return report
+
+
+def organisation_names(ids: Iterable[int]) -> dict[int, str]:
+    """Organisation names for reports, through the chain heads' foreign key (the
+    shared kernel does not import the tenant app)."""
+    model = AuditChainHead._meta.get_field("organisation").related_model
+    rows = model._default_manager.filter(pk__in=list(ids)).values_list("pk", "name")
+    return {pk: str(name) for pk, name in rows}
 
 
 VERIFY_CACHE_SECONDS = 300

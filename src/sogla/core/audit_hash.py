@@ -19,6 +19,7 @@ GENESIS_HASH = "0" * 64
 HASH_VERSION = 1  # the organisation's chain
 CHAIN_HASH_VERSION = 2  # a document's chain: the body also names the chain
 ORGANISATION_CHAIN = ""
+ANCHOR_VERB = "audit.anchored"  # an organisation's event naming its documents' heads
 _SAFE_INT = 2**53
 
 

@@ -26,11 +26,8 @@ from sogla.core.audit import (
     VerifyReport,
     audit_verify,
 )
-from sogla.core.audit_digest import (
-    DIGEST_SIGNATURE,
-    audit_digest_write,
-    read_digest,
-)
+from sogla.core.audit_anchor import audit_digest_write
+from sogla.core.audit_digest import DIGEST_SIGNATURE, read_digest
 from sogla.core.audit_hash import chain_document
 
 
