@@ -113,7 +113,8 @@ def _mail_administrators(created: str, heads: list[tuple[int, int, str]]) -> Non
     for head in heads:
         text = signed_text(created, [head])
         for admin in users.filter(organisation_id=head[0]).exclude(email=""):
-            with translation.override(getattr(admin, "language", "") or None):
+            language = getattr(admin, "language", "") or settings.LANGUAGE_CODE
+            with translation.override(language):
                 subject = _("Audit log digest of %(time)s") % {"time": created}
                 body = _(
                     "Keep this message: it records the state of your organisation's "
