@@ -70,6 +70,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--child", choices=["sqlite", "postgresql"], default=None)
+    add_scaling_args(parser)
     return parser.parse_args(argv)
 
 
@@ -90,7 +91,7 @@ def child_command(args: argparse.Namespace, vendor: str) -> list[str]:
         command += ["--history-large", str(args.history_large)]
     if args.profile:
         command.append("--profile")
-    return command
+    return command + scaling_child_args(args)
 
 
 def parent(args: argparse.Namespace) -> int:
@@ -665,6 +666,8 @@ def child(args: argparse.Namespace) -> int:
     with step("setting up the organisation and the reference route"):
         world = build_world()
         models = ceiling_models()
+    if args.scaling_only:
+        return scaling(world, args)
     with step("write ceiling: raw driver"):
         raw = raw_ceiling(vendor)
     with step("write ceiling: Django ORM"):
@@ -730,11 +733,231 @@ def child(args: argparse.Namespace) -> int:
         stats.print_stats(45)
         print("\n  cProfile of the reference-route decisions (cumulative):")
         print(out.getvalue())
+    return scaling(world, args)
+
+
+# --- scaling: one organisation's decisions from N worker processes ------------------------
+#
+# ``--workers N`` (default 4; 0 skips): on PostgreSQL, the reference route's decisions
+# in ONE organisation from one worker process and from N at once, each deciding its
+# own share of processes started beforehand (not timed). A worker is this script with
+# ``--decider``: it reads its processes as one JSON line, decides a warm-up process
+# of its own, says "warm", and on "go" decides every open task of its processes until
+# they end, then prints one JSON line. Rounds alternate 1 and N workers; the medians
+# are printed. On a machine with fewer cores than workers (the 2-core development
+# machine), the workers share the cores with PostgreSQL: the ratio then shows what
+# still serialises, not what more cores would give.
+
+SCALING_TARGET = 2.5
+
+
+def add_scaling_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--scaling-processes", type=int, default=160)
+    parser.add_argument("--scaling-rounds", type=int, default=2)
+    parser.add_argument("--scaling-only", action="store_true")
+    parser.add_argument("--decider", action="store_true")
+
+
+def scaling_child_args(args: argparse.Namespace) -> list[str]:
+    command = [
+        "--workers",
+        str(args.workers),
+        "--scaling-processes",
+        str(args.scaling_processes),
+        "--scaling-rounds",
+        str(args.scaling_rounds),
+    ]
+    return [*command, "--scaling-only"] if args.scaling_only else command
+
+
+def decider() -> int:
+    """A worker process: decide its warm-up process (caches, compiled queries,
+    templates), say "warm", then on "go" decide every task of its processes."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sogla.settings.base")
+    sys.path.insert(0, str(ROOT / "src"))
+    import json
+
+    import django
+
+    django.setup()
+    from sogla.core.request_meta import RequestMeta
+    from sogla.orgs.models import User
+    from sogla.workflow.models import Process
+
+    work = json.loads(sys.stdin.readline())
+    users: dict[int, Any] = {}
+    meta = RequestMeta(ip="127.0.0.1", user_agent="sogla-bench/1")
+    world = World(None, None, None, users, None, meta)
+
+    def decide_all(ids: list[int]) -> int:
+        decisions = 0
+        for process in Process.objects.filter(pk__in=ids).order_by("pk"):
+            while tasks := open_tasks(process):
+                for task_id, assignee_id in tasks:
+                    if assignee_id not in users:
+                        users[assignee_id] = User.objects.get(pk=assignee_id)
+                    decide(world, task_id, assignee_id)
+                    decisions += 1
+        return decisions
+
+    decide_all(work["warmup"])
+    print("warm", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 1
+    began = time.monotonic()
+    decisions = decide_all(work["ids"])
+    ended = time.monotonic()
+    print(json.dumps({"decisions": decisions, "began": began, "ended": ended}))
+    return 0
+
+
+def decide_with_workers(world: World, count: int, processes: int) -> Scaled:
+    """Start ``processes`` reference processes (and one to warm each worker up),
+    decide them from ``count`` worker processes started together; decisions per
+    second of wall time from the start signal to the last worker's end."""
+    import json
+    import subprocess
+
+    from django.db import connections
+    from timers import machine_busy, machine_cpu  # bench/timers.py: /proc/stat
+
+    def started(number: int) -> list[int]:
+        return [
+            start(world, world.reference, Decimal(2500000 if i % 2 else 500000)).pk
+            for i in range(number)
+        ]
+
+    warmups, ids = started(count), started(processes)
+    connections.close_all()
+    command = [sys.executable, str(Path(__file__).resolve()), "--decider"]
+    procs = [
+        subprocess.Popen(  # noqa: S603 - this script, our own arguments
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(count)
+    ]
+    for index, proc in enumerate(procs):
+        work = {"warmup": [warmups[index]], "ids": ids[index::count]}
+        if proc.stdin is not None:
+            proc.stdin.write(json.dumps(work) + "\n")
+            proc.stdin.flush()
+    for proc in procs:
+        line = proc.stdout.readline().strip() if proc.stdout else ""
+        if line != "warm":
+            raise RuntimeError(f"decider did not start: {line!r}")
+    before = machine_cpu()
+    sampler = LockSampler()
+    for proc in procs:
+        if proc.stdin is not None:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+    reports = []
+    for proc in procs:
+        out, _err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"decider failed ({proc.returncode})")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    busy = machine_busy(before, machine_cpu())
+    locked = sampler.stop()
+    from sogla.workflow.models import Process
+
+    unfinished = Process.objects.filter(pk__in=ids).exclude(status="approved").count()
+    if unfinished:
+        raise RuntimeError(f"{unfinished} processes did not end approved")
+    seconds = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
+    return Scaled(sum(r["decisions"] for r in reports) / seconds, busy, locked)
+
+
+@dataclass
+class Scaled:
+    rate: float  # decisions per second
+    busy: float | None  # share of the machine's cores busy meanwhile (Linux)
+    locked: float  # share of the workers' busy moments spent waiting on a row lock
+
+
+class LockSampler:
+    """Every 20 ms, how many of the benchmark database's busy client connections
+    wait on a lock (pg_stat_activity), on a connection of its own: what the workers
+    queue behind, whatever the machine's cores allow."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import psycopg
+
+        self.samples = [0, 0]  # (waiting on a lock, busy)
+        self._done = threading.Event()
+        self._conn = psycopg.connect(os.environ["SOGLA_DATABASE_URL"], autocommit=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        sql = (
+            "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        while not self._done.wait(0.02):
+            row = self._conn.execute(sql).fetchone()
+            if row is not None:
+                self.samples[0] += row[0]
+                self.samples[1] += row[1]
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        self._conn.close()
+        return self.samples[0] / self.samples[1] if self.samples[1] else 0.0
+
+
+def scaling(world: World, args: argparse.Namespace) -> int:
+    """One organisation's decisions from 1 and from ``--workers`` worker processes."""
+    from django.db import connection
+
+    if args.workers < 2:
+        return 0
+    if connection.vendor != "postgresql":
+        print(f"\n  scaling          {args.workers} workers: PostgreSQL only (skipped)")
+        return 0
+    one: list[Scaled] = []
+    many: list[Scaled] = []
+    each = args.scaling_processes
+    with step(
+        f"scaling: {args.scaling_rounds} rounds of {each} processes by 1 and by "
+        f"{args.workers} workers in one organisation"
+    ):
+        for _round in range(max(1, args.scaling_rounds)):
+            one.append(decide_with_workers(world, 1, each))
+            many.append(decide_with_workers(world, args.workers, each))
+
+    def line(label: str, runs: list[Scaled]) -> float:
+        rate = statistics.median(r.rate for r in runs)
+        shares = [r.busy for r in runs if r.busy is not None]
+        busy = f"machine {statistics.median(shares):.0%} busy, " if shares else ""
+        locked = statistics.median(r.locked for r in runs)
+        print(
+            f"  {label:<16} {rate:.1f} decisions/s (one organisation; {busy}"
+            f"{locked:.0%} of busy connections waiting on a lock)"
+        )
+        return rate
+
+    print()
+    rate_one = line("1 worker", one)
+    rate_many = line(f"{args.workers} workers", many)
+    ratio = rate_many / rate_one
+    print(
+        f"  {args.workers} / 1            {ratio:.2f}   "
+        f"{verdict(ratio, SCALING_TARGET, at_least=True)} ({os.cpu_count()} cores "
+        "shared by the workers and PostgreSQL)"
+    )
     return 0
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.decider:
+        return decider()
     if args.child:
         return child(args)
     return parent(args)

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from sogla.core.audit import (
     event_body,
     event_hash,
 )
+from sogla.core.audit_anchor import audit_digest_write
 from sogla.core.management.commands.audit import Command as AuditCommand
 from sogla.core.models import AuditEvent
 from sogla.core.request_meta import RequestMeta
@@ -41,6 +43,7 @@ CHAIN_LENGTH = 200
 
 HASHED_COLUMNS = [
     "organisation_id",
+    "chain",
     "seq",
     "created_at",
     "actor_id",
@@ -154,6 +157,7 @@ def test_the_hash_covers_every_field(key: str) -> None:
         "ip": "192.0.2.1",
         "user_agent": "UA",
         "prev_hash": GENESIS_HASH,
+        "chain": "document:4",
     }
     changed = dict(body)
     changed[key] = {
@@ -169,7 +173,8 @@ def test_the_hash_covers_every_field(key: str) -> None:
 
 
 class Tamperer:
-    """Random single changes to the audit table through raw SQL."""
+    """Random single changes to the audit table through raw SQL, each inside one
+    chain (the organisation's own or a document's) unless it moves an event."""
 
     def __init__(self, tenant: Tenant, rng: random.Random) -> None:
         self.org_id = tenant.org.pk
@@ -179,9 +184,12 @@ class Tamperer:
         self.doc_ids = list(Document.objects.values_list("pk", flat=True))
         self.rows = list(
             AuditEvent.objects.for_org(self.org_id)
-            .order_by("seq")
+            .order_by("chain", "seq")
             .values("id", *HASHED_COLUMNS)
         )
+        self.chains: dict[str, list[dict[str, Any]]] = {}
+        for row in self.rows:
+            self.chains.setdefault(row["chain"], []).append(row)
         self.kinds: dict[str, Callable[[], None]] = {
             **{f"edit {c}": self._editor(c) for c in HASHED_COLUMNS},
             "delete an event": self._delete,
@@ -190,10 +198,18 @@ class Tamperer:
             "insert a forged event in the middle": self._insert_middle,
             "append an event without the head": self._append,
             "edit the chain head": self._edit_head,
+            # Beyond what a hash chain alone shows: the signed digest's part.
+            "delete the last events and roll the head back": self._cut_tail,
+            "rewrite the chain from an event on, head included": self._rewrite_tail,
         }
 
     def _row(self) -> dict[str, Any]:
         return self.rng.choice(self.rows)
+
+    def _chain(self, at_least: int = 1) -> list[dict[str, Any]]:
+        """The rows of a random chain with at least that many events."""
+        chains = [rows for rows in self.chains.values() if len(rows) >= at_least]
+        return self.rng.choice(chains)
 
     def _set(self, row_id: int, column: str, value: Any) -> None:
         placeholder = "%s"
@@ -208,6 +224,8 @@ class Tamperer:
         rng = self.rng
         if column == "organisation_id":
             return self.spare_org_id
+        if column == "chain":  # moved to a chain of its own
+            return f"document:{rng.randint(10**6, 10**7)}"
         if column == "seq":
             return old + rng.randint(1000, 10**6)
         if column == "created_at":
@@ -269,11 +287,11 @@ class Tamperer:
 
     def _truncate(self) -> None:
         count = self.rng.randint(1, 5)
-        for row in self.rows[-count:]:
+        for row in self._chain()[-count:]:
             _sql("DELETE FROM core_auditevent WHERE id = %s", [row["id"]])
 
     def _swap(self) -> None:
-        first, second = self.rng.sample(self.rows, 2)
+        first, second = self.rng.sample(self._chain(at_least=2), 2)
         _sql("UPDATE core_auditevent SET seq = %s WHERE id = %s", [10**12, first["id"]])
         _sql(
             "UPDATE core_auditevent SET seq = %s WHERE id = %s",
@@ -284,21 +302,27 @@ class Tamperer:
             [second["seq"], first["id"]],
         )
 
-    def _forged(self, seq: int, prev_hash: str) -> list[Any]:
-        """A row whose own hash is correct: only its place in the chain betrays it."""
-        template = self._row()
+    def _forged(
+        self,
+        chain: str,
+        seq: int,
+        prev_hash: str,
+        template: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """A row whose own hash is correct: only its place in the chain betrays it
+        (a random event made a decision, or ``template`` as it is)."""
+        source = template or {**self._row(), "verb": "task.decided"}
         fields = {
-            k: template[k]
-            for k in HASHED_COLUMNS
-            if k not in ("hash", "organisation_id")
+            k: source[k] for k in HASHED_COLUMNS if k not in ("hash", "organisation_id")
         }
-        fields.update(seq=seq, prev_hash=prev_hash, verb="task.decided")
+        fields.update(chain=chain, seq=seq, prev_hash=prev_hash)
         digest = event_hash(
             prev_hash, event_body(organisation_id=self.org_id, **fields)
         )
         created = connection.ops.adapt_datetimefield_value(fields["created_at"])
         return [
             self.org_id,
+            chain,
             seq,
             created,
             fields["actor_id"],
@@ -316,7 +340,7 @@ class Tamperer:
 
     def _insert(self, values: list[Any]) -> None:
         payload = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-        marks = ", ".join(["%s"] * 9 + [payload] + ["%s"] * 4)
+        marks = ", ".join(["%s"] * 10 + [payload] + ["%s"] * 4)
         _sql(
             f"INSERT INTO core_auditevent ({', '.join(HASHED_COLUMNS)}) "  # noqa: S608
             f"VALUES ({marks})",
@@ -324,38 +348,81 @@ class Tamperer:
         )
 
     def _insert_middle(self) -> None:
-        index = self.rng.randrange(1, len(self.rows) - 1)
-        at = self.rows[index]
+        rows = self._chain(at_least=3)
+        index = self.rng.randrange(1, len(rows) - 1)
+        at = rows[index]
+        where = "WHERE organisation_id = %s AND chain = %s AND seq >= %s"
         _sql(
-            "UPDATE core_auditevent SET seq = seq + %s "
-            "WHERE organisation_id = %s AND seq >= %s",
-            [10**9, self.org_id, at["seq"]],
+            f"UPDATE core_auditevent SET seq = seq + %s {where}",  # noqa: S608
+            [10**9, self.org_id, at["chain"], at["seq"]],
         )
         _sql(
-            "UPDATE core_auditevent SET seq = seq - %s "
-            "WHERE organisation_id = %s AND seq >= %s",
-            [10**9 - 1, self.org_id, 10**9],
+            f"UPDATE core_auditevent SET seq = seq - %s {where}",  # noqa: S608
+            [10**9 - 1, self.org_id, at["chain"], 10**9],
         )
-        self._insert(self._forged(at["seq"], self.rows[index - 1]["hash"]))
+        self._insert(self._forged(at["chain"], at["seq"], rows[index - 1]["hash"]))
 
     def _append(self) -> None:
-        last = self.rows[-1]
-        self._insert(self._forged(last["seq"] + 1, last["hash"]))
+        last = self._chain()[-1]
+        self._insert(self._forged(last["chain"], last["seq"] + 1, last["hash"]))
 
     def _edit_head(self) -> None:
         _sql(
             "UPDATE core_auditchainhead SET last_seq = last_seq + %s "
-            "WHERE organisation_id = %s",
-            [self.rng.choice([-3, -1, 1, 5]), self.org_id],
+            "WHERE organisation_id = %s AND chain = %s",
+            [self.rng.choice([-3, -1, 1, 5]), self.org_id, self._chain()[0]["chain"]],
         )
+
+    def _set_head(self, chain: str, seq: int, hash_: str) -> None:
+        _sql(
+            "UPDATE core_auditchainhead SET last_seq = %s, last_hash = %s "
+            "WHERE organisation_id = %s AND chain = %s",
+            [seq, hash_, self.org_id, chain],
+        )
+
+    def _cut_tail(self) -> None:
+        """What a hash chain alone cannot show (issue: the chain's tail): the last
+        events deleted and the head rolled back to the event before them."""
+        rows = self._chain()
+        count = self.rng.randint(1, min(5, len(rows)))
+        for row in rows[-count:]:
+            _sql("DELETE FROM core_auditevent WHERE id = %s", [row["id"]])
+        kept = rows[: len(rows) - count]
+        last = kept[-1] if kept else {"seq": 0, "hash": GENESIS_HASH}
+        self._set_head(rows[0]["chain"], last["seq"], last["hash"])
+
+    def _rewrite_tail(self) -> None:
+        """Every event from one on replaced by a forged one with correct hashes and
+        links, and the head moved to the forged end: a consistent, false chain."""
+        rows = self._chain()
+        index = self.rng.randrange(len(rows))
+        prev = rows[index - 1]["hash"] if index else GENESIS_HASH
+        for row in rows[index:]:
+            _sql("DELETE FROM core_auditevent WHERE id = %s", [row["id"]])
+        for row in rows[index:]:
+            forged = {**row, "actor_label": f"{row['actor_label']}-forged"}
+            values = self._forged(row["chain"], row["seq"], prev, forged)
+            self._insert(values)
+            prev = values[-1]
+        self._set_head(rows[0]["chain"], rows[-1]["seq"], prev)
 
 
 def test_t24_every_tampering_is_detected(
-    tenant_a: Tenant, tenant_b: Tenant, capsys: pytest.CaptureFixture[str]
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    capsys: pytest.CaptureFixture[str],
+    settings: Any,
+    tmp_path: Path,
 ) -> None:
     _build_chain(tenant_a, CHAIN_LENGTH)
     audit_record(organisation_id=tenant_b.org.pk, verb="x.done")
-    assert audit_verify().intact
+    # The worker's daily step: documents' chains anchored, every head signed.
+    settings.AUDIT_DIGEST_DIR = tmp_path
+    audit_digest_write()
+    report = audit_verify()
+    assert report.intact
+    assert report.digest is not None
+    assert not report.digest.problem
     _triggers_off()
     rng = random.Random(24)
     tamperer = Tamperer(tenant_a, rng)
@@ -454,16 +521,22 @@ def _no_connection_close(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+NO_DIGEST = (
+    "No signed digest yet: events written since the last one could be removed "
+    "unnoticed (the worker writes one daily; `sogla audit digest` writes one now).\n"
+)
+
+
 @pytest.mark.usefixtures("_no_connection_close")
 def test_command_exit_codes(tenant_a: Tenant, tenant_b: Tenant) -> None:
     for _ in range(3):
         audit_record(organisation_id=tenant_a.org.pk, verb="x.done")
     audit_record(organisation_id=tenant_b.org.pk, verb="x.done")
 
-    assert _run("verify") == (0, "4 events, chain intact\n", "")
+    assert _run("verify") == (0, "4 events, chain intact\n" + NO_DIGEST, "")
     assert _run("verify", "--organisation", str(tenant_b.org.pk)) == (
         0,
-        "1 event, chain intact\n",
+        "1 event, chain intact\n" + NO_DIGEST,
         "",
     )
 
@@ -474,7 +547,7 @@ def test_command_exit_codes(tenant_a: Tenant, tenant_b: Tenant) -> None:
         [tenant_a.org.pk],
     )
     code, out, err = _run("verify")
-    assert (code, out) == (1, "")
+    assert (code, out) == (1, NO_DIGEST)
     assert (
         f"Organisation «Alpha» (id {tenant_a.org.pk}): the audit chain is broken at "
         "event 2: the event was changed after it was written." in err
@@ -487,7 +560,7 @@ def test_call_command_raises_with_exit_code_one(tenant_a: Tenant) -> None:
     audit_record(organisation_id=tenant_a.org.pk, verb="x.done")
     out = StringIO()
     call_command("audit", "verify", stdout=out)
-    assert out.getvalue() == "1 event, chain intact\n"
+    assert out.getvalue() == "1 event, chain intact\n" + NO_DIGEST
     _triggers_off()
     _sql("UPDATE core_auditchainhead SET last_seq = 7")
     with pytest.raises(CommandError) as error:

@@ -36,7 +36,7 @@ SHA = hashlib.sha256(MINIMAL_PDF).hexdigest()
 
 
 def _events() -> list[AuditEvent]:
-    return list(AuditEvent.objects.order_by("organisation_id", "seq"))
+    return list(AuditEvent.objects.order_by("organisation_id", "id"))  # as written
 
 
 def _verbs() -> list[str]:

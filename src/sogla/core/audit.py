@@ -1,165 +1,62 @@
-"""The audit log: append-only, hash-chained events per organisation (rule I6).
+"""The audit log: append-only, hash-chained events (rule I6).
 
 ``audit_record`` appends one event inside the caller's transaction, so an event
-exists exactly when the change it describes was committed. Each organisation has
-one chain: event ``n`` stores the hash of event ``n - 1``; ``audit_verify``
-recomputes every hash. docs/audit.md gives the exact hash so that an independent
-program can check an export.
+exists exactly when the change it describes was committed. An event about a
+document goes to that document's chain, any other to its organisation's own chain:
+event ``n`` of a chain stores the hash of event ``n - 1``, so commands on different
+documents never wait for each other. The worker anchors the documents' chain heads
+into the organisation's chain, and signs the organisation chains' heads into a
+digest kept outside the database (``sogla.core.audit_anchor``,
+``sogla.core.audit_digest``); ``audit_verify``
+recomputes every hash and checks the anchors and the latest digest. docs/audit.md
+gives the exact hash so that an independent program can check an export.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sogla.core.audit_digest import Digest, latest_digest
+from sogla.core.audit_hash import (
+    ANCHOR_VERB,
+    GENESIS_HASH,
+    ORGANISATION_CHAIN,
+    _plain,
+    canonical_json,
+    chain_of,
+    event_body,
+    event_hash,
+)
 from sogla.core.models import AuditChainHead, AuditEvent
 from sogla.core.prepared import insert_rows
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
-from sogla.orgs.models import Organisation
 
 if TYPE_CHECKING:
-    from sogla.orgs.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser
 
-GENESIS_HASH = "0" * 64
-HASH_VERSION = 1
 SYSTEM_LABEL = "system"
 VERB_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 VERIFY_BATCH = 2000
-_SAFE_INT = 2**53
-
-
-# --- the hash ----------------------------------------------------------------------
-
-
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-)
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no spaces, ASCII only: one text for one value.
-
-    The same as ``json.dumps(value, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=True, allow_nan=False)``.
-    """
-    return _CANONICAL.encode(value)
-
-
-def _plain(value: Any) -> Any:
-    """JSON types that read back from any database exactly as they were written.
-
-    Floats become integers when whole and strings otherwise (PostgreSQL's jsonb would
-    print 1e20 as 100000000000000000000); NUL characters, which PostgreSQL refuses
-    in text, become U+FFFD.
-    """
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < _SAFE_INT:
-            return int(value)
-        return repr(value)
-    if isinstance(value, Mapping):
-        return {_plain(str(k)): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return _plain(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
-
-
-def format_time(moment: datetime) -> str:
-    """UTC with microseconds and a Z: ``2025-03-01T09:30:00.000000Z``."""
-    if moment.utcoffset() is None:
-        msg = "audit times must be time-zone aware"
-        raise ValueError(msg)
-    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
-    return text.removesuffix("+00:00") + "Z"
-
-
-def event_body(
-    *,
-    organisation_id: int,
-    seq: int,
-    created_at: datetime,
-    actor_id: int | None,
-    actor_label: str,
-    verb: str,
-    target_type: str,
-    target_id: str,
-    document_id: int | None,
-    payload: Any,
-    ip: str,
-    user_agent: str,
-    prev_hash: str,
-) -> dict[str, Any]:
-    """Everything an event's hash covers (all its columns but ``hash`` itself)."""
-    return {
-        "v": HASH_VERSION,
-        "organisation": organisation_id,
-        "seq": seq,
-        "created_at": format_time(created_at),
-        "actor": actor_id,
-        "actor_label": actor_label,
-        "verb": verb,
-        "target_type": target_type,
-        "target_id": target_id,
-        "document": document_id,
-        "payload": payload,
-        "ip": ip,
-        "user_agent": user_agent,
-        "prev_hash": prev_hash,
-    }
-
-
-def event_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
-    """SHA-256 of the previous hash followed by the canonical JSON of the body."""
-    data = (prev_hash + canonical_json(body)).encode("ascii")
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- writing -------------------------------------------------------------------------
-
-
-def _locked_head(organisation_id: int) -> AuditChainHead:
-    """The organisation's chain head under a row lock held to the end of the
-    transaction (PostgreSQL; SQLite's IMMEDIATE transaction already serialises)."""
-    heads = AuditChainHead.objects.select_for_update()
-    head = heads.filter(pk=organisation_id).first()
-    if head is None:
-        # A concurrent first writer may insert the same head: ON CONFLICT DO NOTHING
-        # waits for it, then the locked read below sees its row.
-        AuditChainHead.objects.bulk_create(
-            [
-                AuditChainHead(
-                    organisation_id=organisation_id, last_seq=0, last_hash=GENESIS_HASH
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        head = heads.get(pk=organisation_id)
-    return head
 
 
 def audit_record(
     *,
     organisation_id: int,
     verb: str,
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
     actor_label: str = "",
     target_type: str = "",
     target_id: str | int = "",
@@ -167,12 +64,14 @@ def audit_record(
     payload: Mapping[str, Any] | None = None,
     request_meta: RequestMeta | None = None,
 ) -> AuditEvent:
-    """Append an event to the organisation's chain, in the caller's transaction.
+    """Append an event to its chain, in the caller's transaction.
 
     ``verb`` is dotted past tense (``document.created``). Without ``actor`` the event
     is the system's (``actor_label`` "system") or a guest's (``actor_label`` their
-    e-mail). The chain head stays locked until the caller's transaction ends, so
-    concurrent writers queue and the chain never forks; a rollback removes the event.
+    e-mail). With ``document_id`` the event goes to the document's chain, without to
+    the organisation's. The chain head stays locked until the caller's transaction
+    ends, so concurrent writers of one chain queue and it never forks; a rollback
+    removes the event.
     """
     if not VERB_PATTERN.fullmatch(verb):
         msg = f"audit verb must be dotted lower case, got {verb!r}"
@@ -181,6 +80,7 @@ def audit_record(
     label = actor_label or (actor.get_username() if actor is not None else "")
     fields: dict[str, Any] = {
         "organisation_id": organisation_id,
+        "chain": chain_of(document_id),
         "actor_id": actor.pk if actor is not None else None,
         "actor_label": _plain(label or SYSTEM_LABEL)[:300],
         "verb": verb,
@@ -195,11 +95,22 @@ def audit_record(
     return _record(fields)
 
 
-# The chain head (seq, hash) this process last wrote or read, per database and
-# organisation. It is only a guess: the head's UPDATE names it in its WHERE clause
-# (a compare-and-set), so a stale guess updates nothing and the locked read follows.
-_heads: dict[tuple[str, int], tuple[int, str]] = {}
+# The chain heads (seq, hash) this process last wrote or read, per database,
+# organisation and chain, the most recent ones only. Each is only a guess: the
+# head's UPDATE names it in its WHERE clause (a compare-and-set), so a stale guess
+# updates nothing and the locked read follows.
+_heads: OrderedDict[tuple[str, int, str], tuple[int, str]] = OrderedDict()
+_HEADS_KEPT = 4096
+_heads_lock = threading.Lock()
 _batch = threading.local()
+
+
+def _remember(key: tuple[str, int, str], head: tuple[int, str]) -> None:
+    with _heads_lock:
+        _heads[key] = head
+        _heads.move_to_end(key)
+        while len(_heads) > _HEADS_KEPT:
+            _heads.popitem(last=False)
 
 
 @contextmanager
@@ -207,11 +118,11 @@ def audit_batch() -> Iterator[None]:
     """Append the events recorded inside the block together, when it ends.
 
     For one command's transaction: the events keep the order they were recorded
-    in and each one's hash chains the previous one as if appended one by one, but
-    the chain head is moved once and the events are inserted with one statement.
-    ``audit_record`` returns the event unsaved until the block ends (its ``seq``
-    and ``hash`` are set then). An exception discards the events (the caller's
-    transaction rolls back). Nested blocks append with the outermost one.
+    in and each one's hash chains the previous one of its chain as if appended one
+    by one, but each chain head is moved once and the events are inserted with one
+    statement. ``audit_record`` returns the event unsaved until the block ends (its
+    ``seq`` and ``hash`` are set then). An exception discards the events (the
+    caller's transaction rolls back). Nested blocks append with the outermost one.
     """
     if getattr(_batch, "events", None) is not None:
         yield
@@ -223,11 +134,7 @@ def audit_batch() -> Iterator[None]:
     finally:
         _batch.events = None
     if events:
-        by_org: dict[int, list[AuditEvent]] = {}
-        for event in events:
-            by_org.setdefault(event.organisation_id, []).append(event)
-        for organisation_id, chain in by_org.items():
-            _append(organisation_id, chain)
+        _append(events)
 
 
 def _record(fields: dict[str, Any]) -> AuditEvent:
@@ -236,7 +143,7 @@ def _record(fields: dict[str, Any]) -> AuditEvent:
     if pending is not None:
         pending.append(event)
     else:
-        _append(fields["organisation_id"], [event])
+        _append([event])
     return event
 
 
@@ -259,44 +166,76 @@ def _link(chain: list[AuditEvent], seq: int, prev_hash: str) -> tuple[int, str]:
             ip=event.ip,
             user_agent=event.user_agent,
             prev_hash=prev_hash,
+            chain=event.chain,
         )
         prev_hash = event.hash = event_hash(prev_hash, body)
     return seq, prev_hash
 
 
 @transaction.atomic(savepoint=False)
-def _append(organisation_id: int, chain: list[AuditEvent]) -> None:
-    """Append ``chain`` to the organisation's log and move its head.
+def _append(events: list[AuditEvent]) -> None:
+    """Append ``events`` to their chains, moving each chain's head once.
 
-    When this process knows the head, one UPDATE ``WHERE last_seq = .. AND
-    last_hash = ..`` both checks it and moves it (and holds the row lock, as
-    ``_locked_head`` does); otherwise, or when someone else appended meanwhile,
-    the head is read under a lock first.
+    Chains are taken in one order (organisation, then chain key: an organisation's
+    own chain before its documents'), so two batches never wait for each other in a
+    circle (a command writing to several chains records inside ``audit_batch``, as
+    the workflow services do). When this process knows a head, one UPDATE ``WHERE
+    last_seq = .. AND last_hash = ..`` both checks it and moves it (and holds the
+    row lock); otherwise, or when someone else appended meanwhile, the head is read
+    under a lock first (and created when the chain is new).
     """
-    key = (connection.alias, organisation_id)
-    known = _heads.get(key)
-    moved = False
-    if known is not None:
-        last = _link(chain, *known)
-        moved = _move_head(organisation_id, last, known)
-    if not moved:
-        head = _locked_head(organisation_id)
-        last = _link(chain, head.last_seq, head.last_hash)
-        _move_head(organisation_id, last)
-    insert_rows(chain)  # one INSERT ... RETURNING id
-    _heads[key] = last
+    chains: dict[tuple[int, str], list[AuditEvent]] = {}
+    for event in events:
+        chains.setdefault((event.organisation_id, event.chain), []).append(event)
+    for organisation_id, chain in sorted(chains):
+        linked = chains[organisation_id, chain]
+        key = (connection.alias, organisation_id, chain)
+        known = _heads.get(key)
+        moved = False
+        if known is not None:
+            last = _link(linked, *known)
+            moved = _move_head(organisation_id, chain, last, known)
+        if not moved:
+            last = _link(linked, *locked_head(organisation_id, chain))
+            _move_head(organisation_id, chain, last)
+        _remember(key, last)
+    insert_rows(events)  # one INSERT ... RETURNING id
+
+
+def locked_head(organisation_id: int, chain: str) -> tuple[int, str]:
+    """The chain's head (seq, hash) under a row lock held to the end of the
+    transaction, created at (0, genesis) when the chain is new.
+
+    One upsert: a new row is inserted; an existing one is "updated" to itself, which
+    locks it (PostgreSQL; SQLite's IMMEDIATE transaction already serialises) and
+    returns it. A concurrent first writer of the same chain waits for the other.
+    """
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (organisation_id, chain, last_seq, last_hash, "  # noqa: S608
+        "anchored_seq) VALUES (%s, %s, 0, %s, 0) "
+        f"ON CONFLICT (organisation_id, chain) DO UPDATE SET last_seq = {table}.last_seq "
+        "RETURNING last_seq, last_hash"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organisation_id, chain, GENESIS_HASH])
+        seq, prev = cursor.fetchone()
+    return int(seq), str(prev)
 
 
 def _move_head(
-    organisation_id: int, to: tuple[int, str], known: tuple[int, str] | None = None
+    organisation_id: int,
+    chain: str,
+    to: tuple[int, str],
+    known: tuple[int, str] | None = None,
 ) -> bool:
     """UPDATE the head to ``to`` (only if it still is ``known``, when given)."""
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     sql = (
         f"UPDATE {table} SET last_seq = %s, last_hash = %s "  # noqa: S608
-        "WHERE organisation_id = %s"
+        "WHERE organisation_id = %s AND chain = %s"
     )
-    params: list[Any] = [to[0], to[1], organisation_id]
+    params: list[Any] = [to[0], to[1], organisation_id, chain]
     if known is not None:
         sql += " AND last_seq = %s AND last_hash = %s"
         params += [known[0], known[1]]
@@ -312,8 +251,11 @@ SEQ_GAP = "seq_gap"
 PREV_HASH_MISMATCH = "prev_hash_mismatch"
 HASH_MISMATCH = "hash_mismatch"
 HEAD_MISMATCH = "head_mismatch"
+ANCHOR_MISMATCH = "anchor_mismatch"  # a document's chain lacks what was anchored
+DIGEST_MISMATCH = "digest_mismatch"  # the organisation's chain lacks what was signed
 
 _COLUMNS = (
+    "chain",
     "seq",
     "created_at",
     "actor_id",
@@ -332,22 +274,30 @@ _COLUMNS = (
 
 @dataclass
 class ChainReport:
-    """One organisation's chain: how many events, and the first broken one if any."""
+    """One organisation's chains: how many events, and the first broken one if any
+    (``chain`` names its chain: "" the organisation's own, "document:<id>")."""
 
     organisation_id: int
     organisation_name: str
     events: int = 0
     broken_seq: int | None = None
     problem: str = ""
+    chain: str = ORGANISATION_CHAIN
+    chains: int = 0
 
     @property
     def intact(self) -> bool:
         return self.broken_seq is None
 
+    def broken(self, chain: str, seq: int, problem: str) -> None:
+        if self.broken_seq is None:
+            self.chain, self.broken_seq, self.problem = chain, seq, problem
+
 
 @dataclass
 class VerifyReport:
     chains: list[ChainReport] = field(default_factory=list)
+    digest: Digest | None = None  # the signed digest checked against, if any
 
     @property
     def events(self) -> int:
@@ -355,7 +305,8 @@ class VerifyReport:
 
     @property
     def intact(self) -> bool:
-        return all(chain.intact for chain in self.chains)
+        digest_ok = self.digest is None or not self.digest.problem
+        return digest_ok and all(chain.intact for chain in self.chains)
 
     @property
     def broken(self) -> list[ChainReport]:
@@ -363,85 +314,178 @@ class VerifyReport:
 
 
 def _rows(organisation_id: int) -> Iterator[dict[str, Any]]:
-    """The organisation's events in seq order, read in keyset batches."""
-    last = -1
+    """The organisation's events by chain ("" first) and seq, in keyset batches."""
+    table = AuditEvent._meta.db_table
+    after: tuple[str, int] | None = None
     while True:
-        batch = list(
-            AuditEvent.objects.for_org(organisation_id)
-            .filter(seq__gt=last)
-            .order_by("seq")
-            .values(*_COLUMNS)[:VERIFY_BATCH]
-        )
+        rows = AuditEvent.objects.for_org(organisation_id)
+        if after is not None:
+            rows = rows.extra(  # noqa: S610 - constant SQL, values as parameters
+                where=[
+                    f"({table}.organisation_id, {table}.chain, {table}.seq) > (%s, %s, %s)"
+                ],
+                params=[organisation_id, *after],
+            )
+        batch = list(rows.order_by("chain", "seq").values(*_COLUMNS)[:VERIFY_BATCH])
         yield from batch
         if len(batch) < VERIFY_BATCH:
             return
-        last = batch[-1]["seq"]
+        after = (batch[-1]["chain"], batch[-1]["seq"])
 
 
-def _verify_chain(report: ChainReport, head: AuditChainHead | None) -> None:
-    def broken(seq: int, problem: str) -> None:
-        if report.broken_seq is None:
-            report.broken_seq, report.problem = seq, problem
+class _Walk:
+    """One chain walked in seq order, checked link by link; ``mark`` is a (seq,
+    hash) it must hold (what an anchor or the digest recorded) and ``head`` its
+    head row."""
 
-    expected_seq, prev_hash = 1, GENESIS_HASH
-    for row in _rows(report.organisation_id):
+    def __init__(
+        self,
+        report: ChainReport,
+        chain: str,
+        mark: tuple[int, str] | None,
+        problem: str,
+    ) -> None:
+        self.report, self.chain, self.mark, self.mark_problem = (
+            report,
+            chain,
+            mark,
+            problem,
+        )
+        self.seq, self.hash = 0, GENESIS_HASH
+
+    def step(self, row: dict[str, Any]) -> bool:
+        """Check one event; whether its own hash is right."""
+        report, chain = self.report, self.chain
         report.events += 1
         seq = row["seq"]
-        if seq != expected_seq:
-            broken(expected_seq, SEQ_GAP)
-        if row["prev_hash"] != prev_hash:
-            broken(seq, PREV_HASH_MISMATCH)
+        if seq != self.seq + 1:
+            report.broken(chain, self.seq + 1, SEQ_GAP)
+        if row["prev_hash"] != self.hash:
+            report.broken(chain, seq, PREV_HASH_MISMATCH)
         stored = row.pop("hash")
         body = event_body(organisation_id=report.organisation_id, **row)
-        if event_hash(row["prev_hash"], body) != stored:
-            broken(seq, HASH_MISMATCH)
-        expected_seq, prev_hash = seq + 1, stored
-    head_seq = head.last_seq if head is not None else 0
-    head_hash = head.last_hash if head is not None else GENESIS_HASH
-    if (head_seq, head_hash) != (expected_seq - 1, prev_hash):
-        # Events cut from the end, or appended without moving the head.
-        broken(min(head_seq, expected_seq - 1) + 1, HEAD_MISMATCH)
+        sound = bool(event_hash(row["prev_hash"], body) == stored)
+        if not sound:
+            report.broken(chain, seq, HASH_MISMATCH)
+        if self.mark is not None and seq == self.mark[0] and stored != self.mark[1]:
+            report.broken(chain, seq, self.mark_problem)
+        self.seq, self.hash = seq, stored
+        return sound
+
+    def finish(self, head: tuple[int, str] | None) -> None:
+        head_seq, head_hash = head or (0, GENESIS_HASH)
+        if (head_seq, head_hash) != (self.seq, self.hash):
+            # Events cut from the end, or appended without moving the head.
+            self.report.broken(self.chain, min(head_seq, self.seq) + 1, HEAD_MISMATCH)
+        if self.mark is not None and self.mark[0] > self.seq:
+            # Events anchored or signed earlier were cut, head and all.
+            self.report.broken(self.chain, self.seq + 1, self.mark_problem)
 
 
-def audit_verify(organisation_id: int | None = None) -> VerifyReport:
-    """Recompute every chain (or one organisation's): hashes, links, seq continuity.
+def _anchored(payload: Any) -> list[tuple[str, int, str]]:
+    """The (chain, seq, hash) entries of an ``audit.anchored`` event's payload."""
+    try:
+        return [(str(c), int(s), str(h)) for c, s, h in payload["chains"]]
+    except (KeyError, TypeError, ValueError):
+        return []
 
-    Detects any change to a hashed column, deleted, reordered or inserted events, and
-    events removed from (or added at) the end without the chain head. A chain rewritten
-    from some point on, head included, verifies: export the head hashes off the
-    server to catch that (docs/audit.md).
-    """
-    organisations = Organisation.objects.order_by("pk")
-    if organisation_id is not None:
-        organisations = organisations.filter(pk=organisation_id)
+
+def _verify_organisation(report: ChainReport, signed: tuple[int, str] | None) -> None:
+    """Walk every chain of the organisation: its own first (collecting what it
+    anchored), then each document's."""
     heads = {
-        h.organisation_id: h
-        for h in AuditChainHead.objects.filter(
-            organisation_id__in=organisations.values("pk")
-        )
+        chain: (seq, hash_)
+        for chain, seq, hash_ in AuditChainHead.objects.filter(
+            organisation_id=report.organisation_id
+        ).values_list("chain", "last_seq", "last_hash")
     }
-    report = VerifyReport()
-    for org_id, name in organisations.values_list("pk", "name"):
-        chain = ChainReport(organisation_id=org_id, organisation_name=name)
-        _verify_chain(chain, heads.get(org_id))
+    anchors: dict[str, tuple[int, str]] = {}
+    walk: _Walk | None = None
+    walked: set[str] = set()
+
+    def start(chain: str) -> _Walk:
+        if chain == ORGANISATION_CHAIN:
+            return _Walk(report, chain, signed, DIGEST_MISMATCH)
+        return _Walk(report, chain, anchors.get(chain), ANCHOR_MISMATCH)
+
+    for row in _rows(report.organisation_id):
+        chain = row["chain"]
+        if walk is None or walk.chain != chain:
+            if walk is not None:
+                walk.finish(heads.get(walk.chain))
+            walk = start(chain)
+            walked.add(chain)
+        if walk.step(row) and not chain and row["verb"] == ANCHOR_VERB:
+            for key, seq, hash_ in _anchored(row["payload"]):
+                if seq > anchors.get(key, (0, ""))[0]:
+                    anchors[key] = (seq, hash_)
+    if walk is not None:
+        walk.finish(heads.get(walk.chain))
+    # Chains with a head, an anchor or a signature but no event left at all.
+    missing = {ORGANISATION_CHAIN} if signed else set()
+    for chain in sorted((set(heads) | set(anchors) | missing) - walked):
+        start(chain).finish(heads.get(chain))
+    report.chains = len(walked | set(heads))
+
+
+def audit_verify(
+    organisation_id: int | None = None, *, digest: Digest | None = None
+) -> VerifyReport:
+    """Recompute every chain (or one organisation's): hashes, links, seq continuity,
+    heads, anchors, and the organisation chains' heads in the signed digest.
+
+    ``digest`` is the latest one the worker wrote unless given (``--digest FILE``).
+    Detects any change to a hashed column; deleted, reordered or inserted events;
+    events removed from (or added at) the end without the head; and, up to the
+    latest digest, any rewrite or removal of events, heads included. What was
+    written since the digest can still be cut or rewritten with its heads by
+    someone who can write to the database (docs/audit.md).
+    """
+    signed = digest if digest is not None else latest_digest()
+    trusted = signed.heads if signed is not None and not signed.problem else {}
+    if organisation_id is not None:
+        ids = {organisation_id}
+    else:
+        heads = AuditChainHead.objects.values_list("organisation_id", flat=True)
+        events = AuditEvent.objects.values_list("organisation_id", flat=True)
+        ids = set(heads.distinct()) | set(events.distinct()) | set(trusted)
+    names = organisation_names(ids)
+    report = VerifyReport(digest=signed)
+    for org_id in sorted(ids):
+        chain = ChainReport(
+            organisation_id=org_id, organisation_name=names.get(org_id, "")
+        )
+        _verify_organisation(chain, trusted.get(org_id))
         report.chains.append(chain)
     return report
+
+
+def organisation_names(ids: Iterable[int]) -> dict[int, str]:
+    """Organisation names for reports, through the chain heads' foreign key (the
+    shared kernel does not import the tenant app)."""
+    model = AuditChainHead._meta.get_field("organisation").related_model
+    rows = model._default_manager.filter(pk__in=list(ids)).values_list("pk", "name")
+    return {pk: str(name) for pk, name in rows}
 
 
 VERIFY_CACHE_SECONDS = 300
 
 
 def audit_chain_intact(organisation_id: int) -> bool:
-    """``audit_verify`` for one organisation, remembered while its chain head stays.
+    """``audit_verify`` for one organisation, remembered while its own chain's head
+    stays.
 
     Pages that show "log intact" call this on every view; a full walk costs time in
     proportion to the whole log, so the result is cached per head (seq and hash) for
-    five minutes. A new event moves the head and forces a fresh walk; a change that
-    leaves the head alone shows up within the five minutes (``sogla audit verify``
-    never uses the cache).
+    five minutes. A new event of the organisation's chain, or the worker's next
+    anchor of its documents' chains (every minute), moves the head and forces a
+    fresh walk; a change that leaves the head alone shows up within the five
+    minutes (``sogla audit verify`` never uses the cache).
     """
     head = (
-        AuditChainHead.objects.filter(organisation_id=organisation_id)
+        AuditChainHead.objects.filter(
+            organisation_id=organisation_id, chain=ORGANISATION_CHAIN
+        )
         .values_list("last_seq", "last_hash")
         .first()
     )

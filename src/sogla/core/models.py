@@ -43,8 +43,10 @@ class TimeStampedModel(models.Model):
 #
 # AuditEvent rows are written only by ``sogla.core.audit.audit_record`` and never
 # changed: the model, its queryset and (in migrations) database triggers refuse.
-# Each row carries the hash of the previous row of its organisation; docs/audit.md
-# describes the hash and ``sogla audit verify``.
+# Each row carries the hash of the previous row of its chain: the organisation's own
+# chain (``chain`` "") or its document's (``chain`` "document:<id>"), whose heads the
+# worker anchors into the organisation's chain; docs/audit.md describes the hash,
+# the anchors, the signed digest and ``sogla audit verify``.
 
 
 class AuditImmutableError(Exception):
@@ -70,7 +72,9 @@ class AuditEvent(models.Model):
     organisation = models.ForeignKey(
         "orgs.Organisation", on_delete=models.CASCADE, related_name="+", db_index=True
     )
-    seq = models.PositiveBigIntegerField()
+    # "" for the organisation's own chain, "document:<id>" for a document's.
+    chain = models.CharField(max_length=40, blank=True, default="", db_default="")
+    seq = models.PositiveBigIntegerField()  # 1, 2, 3, ... within the chain
     created_at = models.DateTimeField()
     # RESTRICT: a person or document named in evidence cannot be erased on its own;
     # removing the whole organisation (a cascade) still removes its events.
@@ -103,15 +107,17 @@ class AuditEvent(models.Model):
     objects = AuditEventManager()
 
     class Meta:
-        ordering = ["organisation_id", "seq"]
+        ordering = ["organisation_id", "chain", "seq"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "seq"], name="audit_event_seq_unique"
+                fields=["organisation", "chain", "seq"],
+                name="audit_event_chain_seq_unique",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation_id}#{self.seq} {self.verb}"
+        chain = f"/{self.chain}" if self.chain else ""
+        return f"{self.organisation_id}{chain}#{self.seq} {self.verb}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -123,16 +129,28 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last event of an organisation's chain; locked by every writer."""
+    """The last event of one chain; its writers lock it (compare-and-set).
 
-    organisation = models.OneToOneField(
-        "orgs.Organisation",
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="+",
+    ``anchored_seq`` is how far the worker has anchored a document's chain into the
+    organisation's chain (``audit.anchored`` events); the organisation's own chain
+    is covered by the signed digest instead.
+    """
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="+"
     )
+    chain = models.CharField(max_length=40, blank=True, default="")
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+    anchored_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "chain"], name="audit_chain_head_unique"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.organisation_id}#{self.last_seq}"
+        chain = f"/{self.chain}" if self.chain else ""
+        return f"{self.organisation_id}{chain}#{self.last_seq}"

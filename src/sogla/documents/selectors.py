@@ -307,7 +307,7 @@ def document_history(*, user: User, document: Document) -> list[AuditEvent]:
         AuditEvent.objects.for_org(document.organisation_id)
         .filter(document_id=document.pk)
         .select_related("actor")
-        .order_by("seq")
+        .order_by("chain", "seq")  # events from before document chains come first
     )
 
 

@@ -6,6 +6,7 @@ docs/configuration.md lists each variable. Nothing here exists only in productio
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -212,6 +213,42 @@ NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # A worker's claim on a notification it is sending; after it, another worker may
 # retry (a worker killed mid-send is taken over this much later).
 NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
+
+# The audit log's anchor (docs/audit.md): the worker anchors documents' chains into
+# their organisation's chain every AUDIT_ANCHOR_SECONDS (0: never, nor digests on
+# schedule) and signs every organisation chain's head into a digest file under
+# AUDIT_DIGEST_DIR every AUDIT_DIGEST_HOURS, with an HMAC key kept outside the
+# database; AUDIT_DIGEST_MAIL also mails each organisation's part to its admins.
+AUDIT_KEY_MIN_LENGTH = 32
+
+
+def _audit_key() -> str:
+    """SOGLA_AUDIT_KEY, or the file SOGLA_AUDIT_KEY_FILE names (a mounted secret),
+    or one generated once into <DATA_DIR>/audit_key."""
+    given = env_str("AUDIT_KEY", "")
+    name = "SOGLA_AUDIT_KEY"
+    if not given:
+        path = env_path("AUDIT_KEY_FILE", DATA_DIR / "audit_key")
+        name = "SOGLA_AUDIT_KEY_FILE"
+        if not path.exists() and "SOGLA_AUDIT_KEY_FILE" not in os.environ:
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        try:
+            given = path.read_text().strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"{name}: cannot read {path}: {error}") from None
+    if len(given) < AUDIT_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name}: the audit key needs at least {AUDIT_KEY_MIN_LENGTH} characters"
+        )
+    return given
+
+
+AUDIT_KEY = _audit_key()
+AUDIT_DIGEST_DIR = env_path("AUDIT_DIGEST_DIR", DATA_DIR / "audit")
+AUDIT_DIGEST_HOURS = env_int("AUDIT_DIGEST_HOURS", 24)
+AUDIT_ANCHOR_SECONDS = env_int("AUDIT_ANCHOR_SECONDS", 60)
+AUDIT_DIGEST_MAIL = env_bool("AUDIT_DIGEST_MAIL", default=False)
 
 # Background tasks: the database backend needs no broker; larger installations may
 # use Redis + RQ (pip install "sogla[rq]", SOGLA_TASKS_BACKEND=rq, SOGLA_REDIS_URL,

@@ -22,3 +22,7 @@ STORAGES = {
 }
 LANGUAGE_CODE = "en"
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="sogla-test-static-"))
+# Digests of one test never meet another's; the worker's sweeps in tests anchor
+# nothing unless a test asks (tests/core/test_audit_anchor.py).
+AUDIT_DIGEST_DIR = Path(tempfile.mkdtemp(prefix="sogla-test-audit-"))
+AUDIT_ANCHOR_SECONDS = 0

@@ -30,6 +30,7 @@ from types import FrameType
 from django.conf import settings
 from django.db import close_old_connections
 
+from sogla.core.audit_anchor import audit_housekeeping
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
@@ -106,6 +107,7 @@ class Worker:
             done.digests = notifications_send_digests(now=now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
+        audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
 
     def run(self, *, max_sweeps: int | None = None) -> None:

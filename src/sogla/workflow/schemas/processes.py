@@ -286,7 +286,10 @@ class CancelIn(In):
 
 
 class HistoryEventOut(Schema):
-    seq: int = Field(description="Position in the organisation's audit chain.")
+    seq: int = Field(
+        description="Position in the document's audit chain (in the organisation's "
+        "for events written before documents had chains of their own)."
+    )
     at: datetime
     verb: str = Field(description="e.g. process.started, task.decided")
     actor: RefOut | None
