@@ -47,7 +47,7 @@ from sogla.core.audit_hash import GENESIS_HASH, event_body, event_hash
 from sogla.core.models import AuditChainHead, AuditEvent
 from sogla.documents.models import Document
 from sogla.documents.services import document_create
-from sogla.worker import Worker
+from sogla.site.worker import Worker
 from tests.conftest import Tenant, make_tenant
 from tests.notifications.conftest import Smtp
 from tests.notifications.conftest import smtp as loopback_smtp  # noqa: F401
