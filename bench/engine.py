@@ -40,10 +40,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from harness import (  # bench/harness: the shared child runner
-    contract_type,
-    run_databases,
+from harness import (  # bench/harness: the shared child runner and organisation
+    build_world as harness_world,
 )
+from harness import run_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "sogla_bench"
@@ -171,37 +171,17 @@ def sequential_route(key: str, stages: int) -> dict[str, Any]:
 
 def build_world() -> World:
     from sogla.core.request_meta import RequestMeta
-    from sogla.documents.models import (
-        FieldKind,
+    from sogla.documents.models import FieldKind
+
+    base = harness_world(
+        ("approver1", "approver2", "approver3", "deputy", "ceo"),
+        (("subject", FieldKind.STRING), ("amount", FieldKind.MONEY)),
     )
-    from sogla.orgs.models import Department, Organisation, User
-
-    org = Organisation.objects.create(name="Bench", slug="bench")
-    department = Department.objects.create(organisation=org, name="Sales", code="sales")
-
-    def user(username: str, **extra: Any) -> User:
-        return User.objects.create(
-            organisation=org,
-            username=username,
-            first_name=username.capitalize(),
-            last_name="Bench",
-            email=f"{username}@example.test",
-            **extra,
-        )
-
-    admin = user("admin", is_staff=True)
-    manager = user("manager", department=department)
-    initiator = user("initiator", department=department, manager=manager)
-    people = [user(n) for n in ("approver1", "approver2", "approver3", "deputy", "ceo")]
-    doc_type = contract_type(
-        org, (("subject", FieldKind.STRING), ("amount", FieldKind.MONEY))
-    )
-    everyone = [admin, manager, initiator, *people]
     world = World(
-        admin=admin,
-        initiator=initiator,
-        doc_type=doc_type,
-        users={u.pk: u for u in everyone},
+        admin=base.admin,
+        initiator=base.initiator,
+        doc_type=base.doc_type,
+        users={u.pk: u for u in base.people.values()},
         reference=None,
         meta=RequestMeta(ip="127.0.0.1", user_agent="sogla-bench/1"),
     )
@@ -277,6 +257,34 @@ def run_to_end(world: World, process: Any) -> list[float]:
 
 
 # --- measurements --------------------------------------------------------------------------
+
+# The six decisions of a reference process with the CEO stage, in the order they come.
+REFERENCE_DECISIONS = (
+    "manager",
+    "approver 1",
+    "approver 2",
+    "approver 3",
+    "deputy",
+    "CEO",
+)
+
+
+def statements_per_decision(world: World) -> list[int]:
+    """The SQL statements each decision of one reference process runs (CEO stage
+    included), as ``CaptureQueriesContext`` counts them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    process = start(world, world.reference, Decimal("2500000"))
+    counts: list[int] = []
+    while tasks := open_tasks(process):
+        for task_id, assignee_id in tasks:
+            with CaptureQueriesContext(connection) as captured:
+                decide(world, task_id, assignee_id)
+            counts.append(len(captured.captured_queries))
+    if len(counts) != len(REFERENCE_DECISIONS):
+        raise RuntimeError(f"the reference process took {len(counts)} decisions")
+    return counts
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -676,6 +684,8 @@ def child(args: argparse.Namespace) -> int:
         result = throughput(world, args.processes)
         if profiler is not None:
             profiler.disable()
+    with step("statements per decision of one reference process"):
+        statements = statements_per_decision(world)
     with step(f"route length ({args.long_route_runs} runs of 5 and 100 stages)"):
         lengths = route_length(world, args.long_route_runs)
     samples = max(10, min(40, args.processes // 5))
@@ -691,6 +701,14 @@ def child(args: argparse.Namespace) -> int:
     print(f"  decisions/s      {result.rate:.1f}")
     print(f"  latency median   {ms(result.median)}   p95 {ms(result.p95)}")
     print(f"  start median     {ms(result.starts_median)} (process_start, not counted)")
+    print(
+        "  statements       "
+        + ", ".join(
+            f"{who} {count}"
+            for who, count in zip(REFERENCE_DECISIONS, statements, strict=True)
+        )
+        + f" = {sum(statements)}"
+    )
     print(f"  raw ceiling      {raw:.1f} tx/s (1 UPDATE + 2 INSERT, driver)")
     raw_ratio = result.rate / raw
     line = f"  ours / raw       {raw_ratio:.3f}"
