@@ -1,0 +1,101 @@
+"""The statements each decision of the reference process costs, pinned exactly.
+
+The reference process is the one ``bench/engine.py`` runs and ``docs/benchmarks.md``
+counts: manager -> three parallel approvers -> deputy -> CEO (only when the amount
+is over 1,000,000). A change that adds a statement to a decision fails here, on
+SQLite and on PostgreSQL alike; a change that saves one updates the numbers below
+and the table in ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+
+from sogla.orgs.models import User
+from sogla.workflow.models import Process, Task, TaskState
+from tests.conftest import Tenant
+from tests.workflow.conftest import (
+    approve,
+    decide,
+    make_document,
+    person,
+    publish,
+    route,
+    stage,
+    start,
+)
+
+# Statements per decision, as the benchmark's table counts them (a transaction of
+# its own: BEGIN ... COMMIT, not a savepoint).
+REFERENCE = {
+    "manager": 19,  # closes its stage, opens the three approvers' tasks
+    "a1": 10,  # closes its step, not the stage
+    "a2": 10,
+    "a3": 17,  # closes the stage, opens the deputy's task
+    "deputy": 17,  # opens the CEO's task
+    "ceo": 14,  # finishes the process
+}
+
+
+def reference_route(names: dict[str, str]) -> dict[str, Any]:
+    return route(
+        stage("manager", approve("manager", {"manager_of": "initiator"})),
+        stage(
+            "approvers",
+            *(approve(key, {"user": names[key]}) for key in ("a1", "a2", "a3")),
+        ),
+        stage("deputy", approve("deputy", {"user": names["deputy"]})),
+        stage(
+            "ceo",
+            approve("ceo", {"user": names["ceo"]}),
+            when={"field": "amount", "op": "gt", "value": 1000000},
+        ),
+    )
+
+
+def open_tasks(process: Process) -> list[Task]:
+    return list(
+        Task.objects.filter(process=process, state=TaskState.OPEN)
+        .select_related("assignee")
+        .order_by("id")
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_six_reference_decisions_cost_what_the_benchmark_says(
+    tenant_a: Tenant,
+    django_assert_num_queries: Callable[[int], AbstractContextManager[Any]],
+) -> None:
+    people: dict[str, User] = {
+        key: person(tenant_a, key) for key in ("a1", "a2", "a3", "deputy", "ceo")
+    }
+    template = publish(
+        tenant_a, reference_route({k: u.username for k, u in people.items()})
+    )
+    steps = {u.pk: key for key, u in people.items()}
+
+    def run(*, counted: bool) -> list[str]:
+        document = make_document(tenant_a, amount="2500000.00")
+        process = start(tenant_a, template, document)
+        order = []
+        while tasks := open_tasks(process):
+            for task in tasks:
+                key = steps.get(task.assignee_id, "manager")
+                order.append(key)
+                if counted:
+                    with django_assert_num_queries(REFERENCE[key]):
+                        decide(task.assignee, task)
+                else:
+                    decide(task.assignee, task)
+        process.refresh_from_db()
+        assert process.status == "approved"
+        return order
+
+    # The first process fills the per-process caches (route definition, calendar)
+    # as the benchmark's throughput run does before it counts.
+    run(counted=False)
+    assert run(counted=True) == list(REFERENCE)
