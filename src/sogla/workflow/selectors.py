@@ -31,7 +31,7 @@ from sogla.engine.definition import (
 from sogla.engine.run import PreviewStage, preview
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
     Process,
@@ -250,7 +250,7 @@ def process_preview(
     )
     if version is None:
         raise NotFound()
-    definition = repository.definition_for(version)
+    definition = definitions.definition_for(version)
     stages = preview(definition, document_facts(document), Resolver(document))
     ids: set[int] = set()
     for stage in stages:
@@ -298,7 +298,7 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
         raise NotFound() from None
     if user.pk not in (task.assignee_id, task.on_behalf_of_id):
         raise NotFound()
-    definition = repository.definition_for(task.process.route_version)
+    definition = definitions.definition_for(task.process.route_version)
     step = definition.step(task.stage_key, task.step_key)
     outcomes = [str(o) for o in step.allowed_outcomes()] if step else []
     fields: list[FieldDef] = []
@@ -454,7 +454,7 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     process = process_for_document(document)
     if process is None:
         return None
-    definition = repository.definition_for(process.route_version)
+    definition = definitions.definition_for(process.route_version)
     round_ = process.round
     stage_runs = {
         r.stage_key: r for r in StageRun.objects.filter(process=process, round=round_)

@@ -94,6 +94,7 @@ from sogla.orgs.access import is_org_admin, manager_of
 from sogla.orgs.calendars import work_calendar
 from sogla.orgs.models import Department, Organisation, Role, User
 from sogla.workflow import repository
+from sogla.workflow.definitions import definition_for
 from sogla.workflow.errors import ProcessConflict, TaskClosed, WorkflowError
 from sogla.workflow.incidents import timer_failed
 from sogla.workflow.labels import outcome_label
@@ -110,8 +111,10 @@ from sogla.workflow.models import (
     Timer,
     TimerState,
 )
+from sogla.workflow.refs import ref_user_id
 from sogla.workflow.repository import ConcurrentUpdate, Loaded
 from sogla.workflow.resolver import Resolver, document_facts
+from sogla.workflow.state_rows import task_columns
 
 T = TypeVar("T")
 NO_META = RequestMeta()
@@ -432,7 +435,7 @@ class _Apply:
                     organisation_id=self.org_id, username=name, is_active=True
                 ).first()
             else:
-                user_id = repository.ref_user_id(word)
+                user_id = ref_user_id(word)
                 named = self._user(user_id) if user_id else None
             if named is None:
                 raise _NoRecipient(f'no active user "{name}"')
@@ -453,7 +456,7 @@ class _Apply:
         if kind == "field" and name:
             return self._field_recipients(name)
         if kind == "manager" and name:
-            user_id = repository.ref_user_id(name)
+            user_id = ref_user_id(name)
             person = self._user(user_id) if user_id else None
             boss = manager_of(person) if person is not None else None
             if boss is None or not boss.is_active:
@@ -1016,7 +1019,7 @@ def _process_start(
     if missing:
         raise ValidationFailed(missing)
     now = _local_now(document.organisation, moment)
-    definition = repository.definition_for(version)
+    definition = definition_for(version)
     ctx = _context(document, now)
     result = _handle(
         definition, None, Start(Participant.user(document.initiator_id)), ctx
@@ -1077,7 +1080,7 @@ def _load_locked(
 
 
 def _user_name(ref: str | None) -> str:
-    user_id = repository.ref_user_id(ref)
+    user_id = ref_user_id(ref)
     if user_id is None:
         return (ref or "").partition(":")[2] or _("someone")
     user = User.objects.filter(pk=user_id).first()
@@ -1159,7 +1162,7 @@ def _task_as_written(
     """The task row after ``repository.save`` wrote ``task`` and ``extra``, without
     reading it back: every engine column comes from ``task``, the rest from
     ``extra`` (channel, ip, user agent)."""
-    for name, value in {**repository.task_columns(task), **extra}.items():
+    for name, value in {**task_columns(task), **extra}.items():
         setattr(row, name, _as_read(value))
     row.process = process
     return row
@@ -1495,7 +1498,7 @@ def task_file_add(
             raise PermissionDenied(_("Files can be attached only to a task's result."))
         if row.state != TaskState.OPEN:
             raise TaskClosed(_("Task already closed."))
-        definition = repository.definition_for(row.process.route_version)
+        definition = definition_for(row.process.route_version)
         step = definition.step(row.stage_key, row.step_key)
         if field_key and (step is None or field_key not in step.fields):
             raise ValidationFailed.single(

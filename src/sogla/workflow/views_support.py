@@ -26,7 +26,7 @@ from sogla.documents.models import Document, FieldDef, FieldKind, fold
 from sogla.engine.calendar import WorkCalendar
 from sogla.engine.conditions import ENGLISH, Words
 from sogla.orgs.models import Organisation, Role, User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.condition_words import skip_reason, words_for
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
@@ -242,7 +242,7 @@ def _stage_name(task: Task) -> tuple[str, str]:
 
     if task.kind == "revision":
         return kind_words("revision"), ""
-    definition = repository.definition_for(task.process.route_version)
+    definition = definitions.definition_for(task.process.route_version)
     for index, stage in enumerate(definition.stages):
         if stage.key == task.stage_key:
             return _text(
@@ -396,7 +396,7 @@ def _summary(
 ) -> StageSummary:
     from sogla.workflow.selectors import _text
 
-    definition = repository.definition_for(process.route_version)
+    definition = definitions.definition_for(process.route_version)
     late_stages = {
         t.stage_key
         for t in tasks
@@ -628,7 +628,7 @@ def preview_view(preview: Any, words: Words | None = None) -> list[PreviewStageV
     """A ``selectors.ProcessPreview`` with people's names, for the start section."""
     from sogla.workflow.selectors import _text
 
-    definition = repository.definition_for(preview.version)
+    definition = definitions.definition_for(preview.version)
     words = words or ENGLISH
     stages = []
     for stage in preview.stages:
@@ -764,7 +764,7 @@ def _assignee_words(
 
 def _reasons_in_words(rmap: Any, words: Words) -> None:
     """Skip reasons of the route map said from the route's conditions."""
-    definition = repository.definition_for(rmap.process.route_version)
+    definition = definitions.definition_for(rmap.process.route_version)
     for stage in rmap.stages:
         stage_def = definition.stage(stage.key)
         stage.reason = skip_reason(stage.reason, stage_def.when, words)
@@ -990,7 +990,7 @@ def card_approval(
     may_edit = False
     edit_steps: list[tuple[str, str]] = []
     if process is not None and process.status == ProcessStatus.REVISION:
-        definition = repository.definition_for(process.route_version)
+        definition = definitions.definition_for(process.route_version)
         may_edit = definition.on_return.initiator_may_edit
         if may_edit:
             from sogla.workflow.selectors import _text
@@ -1057,7 +1057,7 @@ def card_approval(
         approves=process is None
         or any(
             step.kind in ("approve", "sign")
-            for stage in repository.definition_for(process.route_version).stages
+            for stage in definitions.definition_for(process.route_version).stages
             for step in stage.steps
         ),
     )
