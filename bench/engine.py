@@ -69,6 +69,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--long-route-runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument(
+        "--database", default=BENCH_DATABASE, help="the PostgreSQL database to create"
+    )
     parser.add_argument("--child", choices=["sqlite", "postgresql"], default=None)
     return parser.parse_args(argv)
 
@@ -99,7 +102,7 @@ def parent(args: argparse.Namespace) -> int:
         only=args.only,
         timeout=args.timeout,
         prefix="sogla-bench-",
-        database=BENCH_DATABASE,
+        database=args.database,
     )
 
 

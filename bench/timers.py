@@ -166,13 +166,12 @@ def worker(args: argparse.Namespace) -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from sogla.workflow import services
     from sogla.workflow.models import Timer, TimerState
-    from sogla.workflow.services import timers_fire_due
+    from sogla.workflow.services import timers, timers_fire_due
 
     # Count the timers the sweep tried (the one it lost to the other worker too):
     # a wrapper around the real timer_fire, which still does all the work.
-    real_fire = services.timer_fire
+    real_fire = timers.timer_fire
     attempts = 0
 
     latencies: list[float] = []  # of the timers this worker fired
@@ -186,7 +185,7 @@ def worker(args: argparse.Namespace) -> int:
             latencies.append(time.perf_counter() - began)
         return fired
 
-    services.timer_fire = counting_fire  # type: ignore[assignment]
+    timers.timer_fire = counting_fire  # type: ignore[assignment]
     connection.ensure_connection()
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":

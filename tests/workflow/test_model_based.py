@@ -45,8 +45,7 @@ def reference_start(process: Process) -> ProcessState:
     loaded = repository.load(process)
     state = loaded.state
     state.tasks = {
-        t.engine_id: task_run(t)
-        for t in Task.objects.filter(process=process)
+        t.engine_id: task_run(t) for t in Task.objects.filter(process=process)
     }
     state.open_tasks = [i for i, t in state.tasks.items() if t.state.value == "open"]
     return state

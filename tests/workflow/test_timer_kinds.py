@@ -301,8 +301,8 @@ def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
     tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """T46: a timer whose firing keeps failing does not stop the others."""
-    from sogla.workflow import services
     from sogla.workflow.incidents import MAX_ATTEMPTS, timers_retry
+    from sogla.workflow.services import timers
 
     definition = route(
         stage("s", approve("m", {"user": tenant_a.colleague.username})),
@@ -323,7 +323,7 @@ def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
     def broken(*args: object) -> bool:
         raise RuntimeError("a bug in the reminder")
 
-    monkeypatch.setattr(services, "_field_reminder_fire", broken)
+    monkeypatch.setattr(timers, "_field_reminder_fire", broken)
     moment = at(2026, 3, 3, 9, 0)
     for _attempt in range(MAX_ATTEMPTS):
         sweep(moment)

@@ -27,6 +27,7 @@ from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
 from sogla.core.prepared import Prepared, insert_rows
+from sogla.documents.models import Document
 from sogla.engine.commands import Command, Decide, Reassign, Resubmit
 from sogla.engine.definition import RouteDefinition
 from sogla.engine.states import (
@@ -39,9 +40,12 @@ from sogla.engine.states import (
 )
 from sogla.engine.states import ProcessStatus as EngineStatus
 from sogla.workflow import models as m
+from sogla.workflow import tenant
 from sogla.workflow.definitions import definition_for
 from sogla.workflow.state_rows import (
     STATE,
+    document_of,
+    document_where,
     stage_columns,
     stage_run,
     step_columns,
@@ -60,11 +64,14 @@ class ConcurrentUpdate(Exception):
 
 @dataclass
 class Loaded:
-    """A partial state plus the row ids needed to write the changes back."""
+    """A partial state plus the row ids needed to write the changes back, and the
+    process's document (with its type, status, organisation, initiator and the
+    initiator's department, and counterparty)."""
 
     process: m.Process
     definition: RouteDefinition
     state: ProcessState
+    document: Document
     task_pks: dict[str, int] = field(default_factory=dict)
     step_pks: dict[str, int] = field(default_factory=dict)
     stage_pks: dict[str, int] = field(default_factory=dict)
@@ -133,7 +140,7 @@ def load(
         task_where += " OR round = %s"
         task_params.append(round_)
     of_process = "process_id = %s AND "
-    stage_rows, step_rows, task_rows, timer_rows = STATE.read(
+    stage_rows, step_rows, task_rows, timer_rows, *document_rows = STATE.read(
         [
             (of_process + f"({this_stage})", [process.pk, round_, stage_key]),
             (of_process + f"({step_where})", [process.pk, *step_params]),
@@ -142,10 +149,12 @@ def load(
                 of_process + "state = %s AND kind <> %s",
                 [process.pk, m.TimerState.PENDING, m.FIELD_REMINDER],
             ),
+            *document_where(process.document_id, process.organisation_id),
         ]
     )
     for row in (*stage_rows, *step_rows, *task_rows, *timer_rows):
         row.process = process  # as select_related would
+    document = tenant.attach(document_of(*document_rows))
 
     tasks = {row.engine_id: task_run(row) for row in task_rows}
     state = ProcessState(
@@ -173,6 +182,7 @@ def load(
         process=process,
         definition=definition,
         state=state,
+        document=document,
         task_pks={row.engine_id: row.pk for row in task_rows},
         step_pks={f"{r.round}:{r.stage_key}:{r.step_key}": r.pk for r in step_rows},
         stage_pks={f"{r.round}:{r.stage_key}": r.pk for r in stage_rows},
@@ -274,21 +284,21 @@ def save(
     return loaded.task_pks
 
 
-def insert_started(process: m.Process, result: ProcessState) -> Loaded:
-    """After ``Start``: the process row exists (version 0); write its first rows."""
-    loaded = Loaded(
+def new(process: m.Process, document: Document) -> Loaded:
+    """A process row just created (version 0) as loaded: no runs yet, so ``save``
+    after ``Start`` inserts its first rows."""
+    return Loaded(
         process=process,
         definition=definition_for(process.route_version),
         state=ProcessState(
-            status=result.status,
-            round=result.round,
-            stage_index=0,
-            initiator=result.initiator,
-            started_at=result.started_at,
+            status=EngineStatus(process.status),
+            round=process.round,
+            stage_index=process.stage_index,
+            initiator=Participant.user(process.initiator_id),
+            started_at=process.started_at,
         ),
+        document=document,
     )
-    save(loaded, result)
-    return loaded
 
 
 def _changed(old: Any, new: Any) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Field, Model
 
+from sogla.documents.models import Counterparty, Document
 from sogla.engine.states import (
     Participant,
     StageRun,
@@ -26,6 +27,7 @@ from sogla.engine.states import (
     TaskState,
 )
 from sogla.engine.states import StageState as EngineStageState
+from sogla.orgs.models import Department, User
 from sogla.workflow import models as m
 from sogla.workflow.refs import participant, ref_user_id
 
@@ -303,66 +305,93 @@ def _row(branch: _Branch, record: Sequence[Any]) -> Model:
 
 # The stage runs, step runs, tasks and pending timers of a process, as the repository
 # reads them: the columns the engine's state is built from (the other columns stay
-# deferred), each table in its Meta.ordering.
+# deferred), each table in its Meta.ordering. Then the process's document with its
+# initiator, the initiator's department and its counterparty, whole (as
+# ``select_related`` reads them): ``document_where`` and ``document_of`` below.
+_DOCUMENT_MODELS: tuple[type[Model], ...] = (Document, User, Department, Counterparty)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 STATE = Union(
     (
         Table(
             m.StageRun,
-            (
-                "id",
-                "round",
-                "stage_key",
-                "index",
-                "state",
-                "reason",
-                "opened_at",
-                "finished_at",
-            ),
+            _names("id round stage_key index state reason opened_at finished_at"),
             ordering=("round", "index"),
         ),
         Table(
             m.StepRun,
-            (
-                "id",
-                "round",
-                "stage_key",
-                "step_key",
-                "kind",
-                "state",
-                "reason",
-                "quorum",
-                "task_ids",
-            ),
+            _names("id round stage_key step_key kind state reason quorum task_ids"),
             ordering=("round", "id"),
         ),
         Table(
             m.Task,
-            (
-                "id",
-                "engine_id",
-                "round",
-                "stage_key",
-                "step_key",
-                "kind",
-                "assignee",
-                "guest_email",
-                "on_behalf_of",
-                "state",
-                "outcome",
-                "comment",
-                "due_at",
-                "decided_at",
-                "decided_by_ref",
-                "files_sha256",
-                "request_id",
-                "closed_reason",
-                "carried_from",
-                "overdue",
-                "created_at",
+            _names(
+                """id engine_id round stage_key step_key kind assignee guest_email
+                on_behalf_of state outcome comment due_at decided_at decided_by_ref
+                files_sha256 request_id closed_reason carried_from overdue created_at"""
             ),
         ),
         Table(
             m.Timer, ("id", "engine_id", "kind", "target", "due_at"), ("due_at", "id")
         ),
+        *(
+            Table(model, tuple(f.name for f in model._meta.concrete_fields))
+            for model in _DOCUMENT_MODELS
+        ),
     )
 )
+
+
+def document_where(
+    document_id: int, organisation_id: int
+) -> list[tuple[str, list[Any]]]:
+    """The WHERE clauses of the document's four tables in ``STATE``."""
+    quote = connection.ops.quote_name
+
+    def column(model: type[Model], name: str) -> str:
+        return quote(_field(model, name).column or name)
+
+    documents = quote(Document._meta.db_table)
+    users = quote(User._meta.db_table)
+    # Identifiers come from the models' metadata; values are parameters.
+    initiator = (
+        f"(SELECT {column(Document, 'initiator')} FROM {documents} WHERE id = %s)"  # noqa: S608
+    )
+    department = (
+        f"(SELECT {column(User, 'department')} FROM {users} WHERE id = {initiator})"  # noqa: S608
+    )
+    party = (
+        f"(SELECT {column(Document, 'counterparty')} FROM {documents} WHERE id = %s)"  # noqa: S608
+    )
+    return [
+        ("id = %s AND organisation_id = %s", [document_id, organisation_id]),
+        (f"id = {initiator}", [document_id]),
+        (f"id = {department}", [document_id]),
+        (f"id = {party}", [document_id]),
+    ]
+
+
+def document_of(
+    documents: list[Document],
+    initiators: list[User],
+    departments: list[Department],
+    parties: list[Counterparty],
+) -> Document:
+    """The document of ``document_where``'s rows, its initiator (with department)
+    and counterparty in place as ``select_related`` would put them."""
+    if not documents:
+        raise Document.DoesNotExist("Document matching query does not exist.")
+    document, initiator = documents[0], initiators[0]
+    User._meta.get_field("department").set_cached_value(
+        initiator, departments[0] if departments else None
+    )
+    meta = Document._meta
+    meta.get_field("initiator").set_cached_value(document, initiator)
+    meta.get_field("counterparty").set_cached_value(
+        document, parties[0] if parties else None
+    )
+    return document
