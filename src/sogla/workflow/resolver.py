@@ -16,7 +16,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from sogla.core.prepared import Prepared
 from sogla.documents.models import Contact, Document
 from sogla.engine.definition import Assignee
 from sogla.engine.run import Unresolved
@@ -44,14 +43,6 @@ def document_facts(
     facts["counterparty.category"] = party.category if party is not None else ""
     facts["doc_type"] = document.doc_type.key
     return facts
-
-
-_user_by_name = Prepared(
-    lambda org_id, username: User.objects.filter(
-        organisation_id=org_id, username=username
-    ).order_by("pk")[:1],
-    args=(int, str),
-)
 
 
 class Resolver:
@@ -149,8 +140,11 @@ class Resolver:
 
     def _find(self, a: Assignee) -> list[Participant] | Unresolved:
         if a.user:
-            named = _user_by_name.all(self.org_id, a.user)
-            user = named[0] if named else None
+            user = (
+                User.objects.filter(organisation_id=self.org_id, username=a.user)
+                .order_by("pk")
+                .first()
+            )
             if user is None:
                 raise _Nobody(f'no user "{a.user}" in this organisation')
             return self._users([user], f'user "{a.user}"')

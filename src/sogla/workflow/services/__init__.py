@@ -6,7 +6,8 @@
   context, engine, save, audit, effects; one retry on a concurrent update);
 - ``decisions``: ``task_decide``, ``task_file_add``;
 - ``processes``: ``process_start``, ``process_resubmit``, ``process_remind``,
-  ``process_cancel``, ``task_reassign``, ``step_resolve``;
+  ``process_cancel``;
+- ``assignments``: ``task_reassign``, ``step_resolve``;
 - ``timers``: ``timers_fire_due`` (the worker's sweep), ``timer_fire``;
 - ``routes``: route templates and versions (administrators);
 - ``refusals``: what a refusal says and the evidence it leaves.
@@ -18,6 +19,7 @@ document, ``workflow.field_reminders`` schedules field-date reminders, and
 """
 
 from sogla.workflow.field_reminders import field_reminder_at
+from sogla.workflow.services.assignments import step_resolve, task_reassign
 from sogla.workflow.services.decisions import task_decide, task_file_add
 from sogla.workflow.services.pipeline import files_sha256
 from sogla.workflow.services.processes import (
@@ -26,8 +28,6 @@ from sogla.workflow.services.processes import (
     process_remind,
     process_resubmit,
     process_start,
-    step_resolve,
-    task_reassign,
 )
 from sogla.workflow.services.routes import (
     org_facts,

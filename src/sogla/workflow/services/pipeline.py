@@ -33,6 +33,7 @@ from typing import Any, Generic, TypeVar
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from sogla.core.access import organisation_id_of
 from sogla.core.audit import audit_batch
 from sogla.core.errors import NotFound
 from sogla.core.request_meta import RequestMeta
@@ -170,6 +171,16 @@ def lock_and_load(
     except Process.DoesNotExist:
         raise NotFound() from None
     return repository.load(process, command)
+
+
+def process_for(actor: User, process: Process | int) -> tuple[int, int]:
+    """The organisation's and the process's ids; NotFound outside the actor's
+    organisation."""
+    org_id = organisation_id_of(actor)
+    process_id = process if isinstance(process, int) else process.pk
+    if not Process.objects.for_org(org_id).filter(pk=process_id).exists():
+        raise NotFound()
+    return org_id, process_id
 
 
 def files_sha256(document: Document) -> str:

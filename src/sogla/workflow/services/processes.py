@@ -1,7 +1,8 @@
-"""Commands on a whole process: start, resubmit, remind, cancel, reassign, resolve.
+"""Commands on a whole process: start, resubmit, remind, cancel.
 
 Each is a ``prepare`` for ``pipeline.execute``: its checks and the engine command.
 Refusals of every command but start are recorded (``refusals.refused_command``).
+Reassigning a task and resolving a step are in ``assignments``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from sogla.documents.models import Document, StatusMeaning
 from sogla.documents.services import document_missing_required
 from sogla.engine.commands import (
     Cancel,
-    Reassign,
-    ResolveStep,
     Resubmit,
     RoundChanges,
     Start,
@@ -45,7 +44,6 @@ from sogla.workflow.models import (
     ProcessStatus,
     RouteTemplate,
     RouteVersion,
-    Task,
 )
 from sogla.workflow.refs import user_ref
 from sogla.workflow.services.pipeline import (
@@ -56,9 +54,10 @@ from sogla.workflow.services.pipeline import (
     command_context,
     execute,
     lock_and_load,
+    process_for,
     the_process,
 )
-from sogla.workflow.services.refusals import closed_message, refused_command
+from sogla.workflow.services.refusals import refused_command
 from sogla.workflow.services.routes import route_version_latest_published
 
 
@@ -191,20 +190,6 @@ def _round_changes(org_id: int, edits: RoundEdits | None) -> RoundChanges:
     )
 
 
-def _process_for(actor: User, process: Process | int) -> tuple[int, int]:
-    org_id = organisation_id_of(actor)
-    process_id = process if isinstance(process, int) else process.pk
-    if not Process.objects.for_org(org_id).filter(pk=process_id).exists():
-        raise NotFound()
-    return org_id, process_id
-
-
-def _is_route_manager(actor: User, template: RouteTemplate) -> bool:
-    return is_org_admin(actor) or (
-        template.owner_id is not None and template.owner_id == actor.pk
-    )
-
-
 def process_resubmit(
     *,
     actor: User,
@@ -214,7 +199,7 @@ def process_resubmit(
     meta: RequestMeta = NO_META,
 ) -> Process:
     """The initiator sends a returned document again: a new round starts."""
-    org_id, process_id = _process_for(actor, process)
+    org_id, process_id = process_for(actor, process)
     round_changes = _round_changes(org_id, changes)
     command = Resubmit(Participant.user(actor.pk), comment.strip(), round_changes)
 
@@ -252,7 +237,7 @@ def process_remind(
     idempotency key carries the local date: a second click the same day sends
     nothing). Returns how many were reminded now. Nothing for the engine here.
     """
-    org_id, process_id = _process_for(actor, process)
+    org_id, process_id = process_for(actor, process)
 
     def prepare() -> Answered[int]:
         loaded = lock_and_load(process_id, org_id)
@@ -292,7 +277,7 @@ def process_cancel(
     meta: RequestMeta = NO_META,
 ) -> Process:
     """The initiator or an administrator stops the approval; a reason is required."""
-    org_id, process_id = _process_for(actor, process)
+    org_id, process_id = process_for(actor, process)
 
     def prepare() -> Step[Process]:
         if not reason.strip():
@@ -314,112 +299,4 @@ def process_cancel(
         )
 
     refusal = refused_command(process_id, "cancel")
-    return execute(prepare, actor=actor, meta=meta, refusal=refusal)
-
-
-def task_reassign(
-    *,
-    actor: User,
-    task_id: int | str,
-    to_user: User,
-    meta: RequestMeta = NO_META,
-) -> Task:
-    """The route owner or an administrator gives an open task to someone else."""
-    org_id = organisation_id_of(actor)
-    try:
-        row = (
-            Task.objects.for_org(org_id)
-            .select_related("process__route_version__template")
-            .get(pk=int(task_id))
-        )
-    except (Task.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    template = row.process.route_version.template
-    if not _is_route_manager(actor, template):
-        raise NotFound()
-
-    def prepare() -> Step[Task]:
-        if to_user.organisation_id != org_id or not to_user.is_active:
-            raise ValidationFailed.single("to_user", "invalid", _("No such person."))
-        command = Reassign(
-            row.engine_id, Participant.user(to_user.pk), Participant.user(actor.pk)
-        )
-        loaded = lock_and_load(row.process_id, org_id, command)
-        task = loaded.state.tasks[row.engine_id]
-        if task.state is not EngineTaskState.OPEN:
-            raise closed_message(loaded, task)
-
-        def new_pk(tasks: Mapping[str, object]) -> int | None:
-            new = [t for t in tasks if t not in loaded.state.tasks]
-            return loaded.task_pks.get(new[0]) if new else None
-
-        return Step(
-            loaded,
-            command,
-            command_context(loaded.document, with_files=False),
-            answer=lambda done: Task.objects.get(
-                pk=new_pk(done.result.state.tasks) or row.pk
-            ),
-            event=lambda result: Event(
-                "task.reassigned",
-                {
-                    "task": row.pk,
-                    "from": task.participant.ref,
-                    "to": user_ref(to_user.pk),
-                    "new_task": new_pk(result.state.tasks),
-                },
-                target=str(row.pk),
-            ),
-            template=template,
-        )
-
-    refusal = refused_command(row.process_id, "reassign")
-    return execute(prepare, actor=actor, meta=meta, refusal=refusal)
-
-
-def step_resolve(
-    *,
-    actor: User,
-    process: Process | int,
-    stage: str,
-    step: str,
-    users: Sequence[User] | None = None,
-    meta: RequestMeta = NO_META,
-) -> Process:
-    """Fix a step nobody could be assigned to: give it to ``users`` or try again."""
-    org_id, process_id = _process_for(actor, process)
-    template = (
-        RouteTemplate.objects.filter(versions__processes__pk=process_id)
-        .select_related(None)
-        .first()
-    )
-    if template is None or not _is_route_manager(actor, template):
-        raise NotFound()
-    if users is not None and any(
-        u.organisation_id != org_id or not u.is_active for u in users
-    ):
-        raise ValidationFailed.single("users", "invalid", _("No such person."))
-    chosen = [Participant.user(u.pk) for u in users] if users is not None else None
-    command = ResolveStep(stage, step, Participant.user(actor.pk), chosen)
-    event = Event(
-        "process.step_resolved",
-        {
-            "stage": stage,
-            "step": step,
-            "users": [u.pk for u in users] if users is not None else None,
-        },
-    )
-
-    def prepare() -> Step[Process]:
-        loaded = lock_and_load(process_id, org_id, command)
-        return Step(
-            loaded,
-            command,
-            command_context(loaded.document),
-            answer=the_process,
-            event=event,
-            template=template,
-        )
-
-    refusal = refused_command(process_id, "resolve")
     return execute(prepare, actor=actor, meta=meta, refusal=refusal)

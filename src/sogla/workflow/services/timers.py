@@ -70,7 +70,7 @@ def timers_fire_due(*, now: datetime | None = None, limit: int = 100) -> int:
             continue  # a decision changed the process meanwhile: the next sweep
         except DatabaseError:
             raise  # not the timer's fault: the worker backs off and sweeps again
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001, RUF100 - a poison timer must not stop the others (T46)
             timer_failed(timer_id, error, moment)
     return fired
 
