@@ -31,7 +31,6 @@ from tests.workflow.conftest import (
 
 # Statements per decision, as the benchmark's table counts them (a transaction of
 # its own: BEGIN ... COMMIT, not a savepoint). Before the document was read with the
-# process's rows (one UNION ALL) they were 19, 10, 10, 17, 17, 14. Before the document was read with the
 # process's rows (one UNION ALL) they were 19, 10, 10, 17, 17, 14.
 REFERENCE = {
     "manager": 18,  # closes its stage, opens the three approvers' tasks
