@@ -1,5 +1,5 @@
-"""Refused process commands leave evidence, as refused decisions do (T23): who tried
-what, when, from where, and why it was refused; nothing else changes."""
+"""Refused decisions and process commands leave evidence (T23): who tried what,
+when, from where, and why it was refused; nothing else changes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.orgs.models import User
 from sogla.workflow import services
-from sogla.workflow.models import Process
+from sogla.workflow.errors import TaskClosed
+from sogla.workflow.models import Process, Task
 from tests.conftest import Tenant, make_tenant
 from tests.workflow.conftest import (
     META,
     approve,
+    begin,
     decide,
     make_document,
     open_task,
@@ -26,19 +28,41 @@ from tests.workflow.conftest import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def returned(tenant_a: Tenant, people: dict[str, User]) -> Process:
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-        owner=tenant_a.admin,
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
-    decide(
-        people["lawyer"], open_task(process, people["lawyer"]), "return", comment="x"
-    )
-    process.refresh_from_db()
-    return process
+def test_a_refused_decision_leaves_one_audit_event_and_nothing_else(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    process = begin(tenant_a, route(stage("ok", approve("ok", {"user": "alpha-head"}))))
+    head = User.objects.get(username="alpha-head")
+    task = open_task(process, head)
+    tasks_before = list(Task.objects.filter(process=process).values())
+    version_before = Process.objects.get(pk=process.pk).version
+    with pytest.raises(ValidationFailed):
+        decide(head, task, "reject")  # no comment
+    event = AuditEvent.objects.get(verb="task.decision_refused")
+    assert event.actor_id == head.pk
+    assert event.target_id == str(task.pk)
+    assert event.document_id is None  # not on the card's history
+    assert event.payload["document"] == process.document_id
+    assert (event.ip, event.user_agent) == (META.ip, META.user_agent)
+    assert event.payload["code"] == "invalid"
+    assert event.payload["fields"] == ["comment"]
+    assert event.payload["task"] == task.pk
+    assert list(Task.objects.filter(process=process).values()) == tasks_before
+    assert Process.objects.get(pk=process.pk).version == version_before
+    # Someone else's task, another organisation, an unknown id: no trace.
+    for stranger, task_id in [
+        (tenant_a.colleague, task.pk),
+        (tenant_b.admin, task.pk),
+        (head, 10**9),
+    ]:
+        with pytest.raises(NotFound):
+            decide(stranger, task_id, "approve")
+    assert AuditEvent.objects.filter(verb="task.decision_refused").count() == 1
+    decide(head, task)
+    with pytest.raises(TaskClosed):
+        decide(head, task, "reject", comment="late")
+    late = AuditEvent.objects.filter(verb="task.decision_refused").order_by("seq")
+    assert [e.payload["code"] for e in late] == ["invalid", "task_closed"]
 
 
 def refusals() -> list[dict]:

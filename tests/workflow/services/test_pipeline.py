@@ -1,4 +1,5 @@
-"""The statements each decision of the reference process costs, pinned exactly.
+"""What a command costs through the pipeline: the statements of the reference
+decisions, pinned exactly, and bounds that do not grow with the route.
 
 The reference process is the one ``bench/engine.py`` runs and ``docs/benchmarks.md``
 counts: manager -> three parallel approvers -> deputy -> CEO (only when the amount
@@ -16,18 +17,88 @@ from typing import Any
 import pytest
 
 from sogla.orgs.models import User
+from sogla.workflow import services
 from sogla.workflow.models import Process, Task, TaskState
 from tests.conftest import Tenant
 from tests.workflow.conftest import (
     approve,
     decide,
     make_document,
+    open_task,
     person,
     publish,
     route,
     stage,
     start,
 )
+
+pytestmark = pytest.mark.django_db
+
+
+def test_task_decide_runs_a_bounded_number_of_queries(
+    tenant_a: Tenant, people: dict[str, User], django_assert_max_num_queries
+) -> None:
+    template = publish(
+        tenant_a,
+        route(
+            stage(
+                "checks",
+                approve("lawyer", {"user": people["lawyer"].username}),
+                approve("cfo", {"user": people["cfo"].username}),
+            ),
+            stage("ceo", approve("ceo", {"user": people["ceo"].username})),
+        ),
+    )
+    process = start(tenant_a, template, make_document(tenant_a))
+    lawyer_task = open_task(process, people["lawyer"])
+    cfo_task = open_task(process, people["cfo"])
+    services.organisation_calendar(tenant_a.org)
+    with django_assert_max_num_queries(20):
+        decide(people["lawyer"], lawyer_task)
+    with django_assert_max_num_queries(30):  # finishes the stage, opens the next
+        decide(people["cfo"], cfo_task)
+
+
+def test_a_decision_costs_the_same_on_the_last_of_100_stages(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    """The repository loads the current stage only: equal query counts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def chain(count: int, key: str) -> Process:
+        stages = [
+            stage(f"s{i}", approve("a", {"user": people["lawyer"].username}))
+            for i in range(count)
+        ]
+        return start(
+            tenant_a,
+            publish(tenant_a, route(*stages), key=key),
+            make_document(tenant_a),
+        )
+
+    services.organisation_calendar(tenant_a.org)
+    short = chain(5, "short")
+    with CaptureQueriesContext(connection) as first:
+        decide(people["lawyer"], open_task(short, people["lawyer"]))
+    long = chain(100, "long")
+    for _ in range(99):
+        decide(people["lawyer"], open_task(long, people["lawyer"]))
+    with CaptureQueriesContext(connection) as last:
+        decide(people["lawyer"], open_task(long, people["lawyer"]))
+    long.refresh_from_db()
+    assert long.status == "approved"
+
+    # The last decision also finishes the process (status, notice, audit): compare
+    # the reads, which is where a whole-history load would show.
+    def reads(ctx: CaptureQueriesContext) -> int:
+        return sum(
+            q["sql"].lstrip().upper().startswith("SELECT") for q in ctx.captured_queries
+        )
+
+    print(f"\nqueries: first of 5 stages {len(first)}, last of 100 stages {len(last)}")
+    assert reads(last) <= reads(first) + 2
+
 
 # Statements per decision, as the benchmark's table counts them (a transaction of
 # its own: BEGIN ... COMMIT, not a savepoint). Before the document was read with the
