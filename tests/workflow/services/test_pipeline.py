@@ -171,3 +171,24 @@ def test_the_six_reference_decisions_cost_what_the_benchmark_says(
     # as the benchmark's throughput run does before it counts.
     run(counted=False)
     assert run(counted=True) == list(REFERENCE)
+
+
+def test_a_lost_compare_and_set_is_retried_once_then_refused() -> None:
+    from sogla.workflow.errors import ProcessConflict
+    from sogla.workflow.repository import ConcurrentUpdate
+    from sogla.workflow.services.pipeline import with_retry
+
+    calls: list[int] = []
+
+    def lost(times: int) -> str:
+        calls.append(1)
+        if len(calls) <= times:
+            raise ConcurrentUpdate("changed meanwhile")
+        return "saved"
+
+    assert with_retry(lambda: lost(1)) == "saved"
+    assert len(calls) == 2
+    calls.clear()
+    with pytest.raises(ProcessConflict):
+        with_retry(lambda: lost(2))
+    assert len(calls) == 2

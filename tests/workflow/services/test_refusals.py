@@ -9,7 +9,7 @@ from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.orgs.models import User
 from sogla.workflow import services
-from sogla.workflow.errors import TaskClosed
+from sogla.workflow.errors import TaskClosed, WorkflowError
 from sogla.workflow.models import Process, Task
 from tests.conftest import Tenant, make_tenant
 from tests.workflow.conftest import (
@@ -120,3 +120,32 @@ def test_reassign_refusal_is_recorded_and_another_tenant_leaves_no_trace(
             actor=tenant_b.admin, process=process.pk, reason="mine", meta=META
         )
     assert len(refusals()) == 1
+
+
+def test_a_refused_resolve_is_recorded_as_the_other_commands_are(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    template = publish(
+        tenant_a,
+        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
+        owner=tenant_a.admin,
+    )
+    process = start(tenant_a, template, make_document(tenant_a))
+    with pytest.raises(WorkflowError) as refused:
+        services.step_resolve(  # the step started: nothing to resolve
+            actor=tenant_a.admin,
+            process=process,
+            stage="legal",
+            step="l",
+            users=[people["cfo"]],
+            meta=META,
+        )
+    (recorded,) = refusals()
+    assert (recorded["command"], recorded["code"], recorded["actor"]) == (
+        "resolve",
+        refused.value.code,
+        tenant_a.admin.pk,
+    )
+    assert recorded["code"] == "step_not_failed"
+    assert recorded["ip"] == META.ip
+    assert open_task(process, people["lawyer"])
