@@ -61,9 +61,7 @@ def test_inbox_is_one_query_whatever_the_number_of_tasks(
     assert len(started.items) == 25
 
 
-def test_route_map_queries_do_not_grow_with_participants(
-    tenant_a: Tenant, django_assert_num_queries
-) -> None:
+def test_route_map_queries_do_not_grow_with_participants(tenant_a: Tenant) -> None:
     def build(count: int) -> tuple[Process, int]:
         members = [person(tenant_a, f"p{count}-{i}") for i in range(count)]
         steps = [approve(f"s{i}", {"user": u.username}) for i, u in enumerate(members)]

@@ -324,7 +324,7 @@ def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
         at(2026, 3, 2, 10, 0),
     )
 
-    def broken(*args: object) -> bool:
+    def broken(*_args: object) -> bool:
         raise RuntimeError("a bug in the reminder")
 
     monkeypatch.setattr(timers, "_field_reminder_fire", broken)

@@ -155,7 +155,7 @@ def test_other_peoples_and_other_tenants_tasks_are_not_found(
 
 
 def test_late_decision_after_the_process_finished_is_refused(
-    tenant_a: Tenant, running: Process, people: dict[str, User]
+    running: Process, people: dict[str, User]
 ) -> None:
     lawyer_task = open_task(running, people["lawyer"])
     decide(people["cfo"], open_task(running, people["cfo"]), "reject", comment="No")
