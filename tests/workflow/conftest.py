@@ -111,16 +111,33 @@ def people(tenant_a: Tenant) -> dict[str, User]:
     }
 
 
+def checks(people: dict[str, User]) -> dict[str, Any]:
+    """A stage where the lawyer and the CFO approve side by side."""
+    return stage(
+        "checks",
+        approve("lawyer", {"user": people["lawyer"].username}),
+        approve("cfo", {"user": people["cfo"].username}),
+    )
+
+
 def three_stages(people: dict[str, User]) -> dict:
     return route(
         stage("manager", approve("m", {"manager_of": "initiator"})),
-        stage(
-            "checks",
-            approve("lawyer", {"user": people["lawyer"].username}),
-            approve("cfo", {"user": people["cfo"].username}),
-        ),
+        checks(people),
         stage("ceo", approve("ceo", {"user": people["ceo"].username})),
     )
+
+
+def lawyer_alone(
+    tenant: Tenant, people: dict[str, User], *, owner: User | None = None
+) -> Process:
+    """Started: one stage, one step, the lawyer's."""
+    template = publish(
+        tenant,
+        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
+        owner=owner,
+    )
+    return start(tenant, template, make_document(tenant))
 
 
 @pytest.fixture
@@ -129,11 +146,7 @@ def running(tenant_a: Tenant, people: dict[str, User]) -> Process:
     template = publish(
         tenant_a,
         route(
-            stage(
-                "checks",
-                approve("lawyer", {"user": people["lawyer"].username}),
-                approve("cfo", {"user": people["cfo"].username}),
-            ),
+            checks(people),
             stage("ceo", approve("ceo", {"user": people["ceo"].username})),
         ),
     )
@@ -156,12 +169,7 @@ def begin(tenant: Tenant, definition: dict[str, Any], **values: Any) -> Process:
 @pytest.fixture
 def returned(tenant_a: Tenant, people: dict[str, User]) -> Process:
     """A one-step approval the lawyer returned for revision (owner: the admin)."""
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-        owner=tenant_a.admin,
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = lawyer_alone(tenant_a, people, owner=tenant_a.admin)
     decide(
         people["lawyer"], open_task(process, people["lawyer"]), "return", comment="x"
     )
@@ -172,16 +180,7 @@ def returned(tenant_a: Tenant, people: dict[str, User]) -> Process:
 @pytest.fixture
 def half_decided(tenant_a: Tenant, people: dict[str, User]) -> Process:
     """The lawyer and the CFO in one stage; the CFO has decided, the lawyer not."""
-    template = publish(
-        tenant_a,
-        route(
-            stage(
-                "checks",
-                approve("l", {"user": people["lawyer"].username}),
-                approve("c", {"user": people["cfo"].username}),
-            )
-        ),
-    )
+    template = publish(tenant_a, route(checks(people)))
     process = start(tenant_a, template, make_document(tenant_a))
     decide(people["cfo"], open_task(process, people["cfo"]))
     return process

@@ -14,6 +14,7 @@ from tests.conftest import Tenant
 from tests.workflow.conftest import (
     approve,
     decide,
+    lawyer_alone,
     make_document,
     open_task,
     publish,
@@ -72,12 +73,7 @@ def test_unresolved_assignee_is_reported_not_skipped_and_can_be_resolved(
 def test_reassign_by_the_route_owner(tenant_a: Tenant, people: dict[str, User]) -> None:
     from sogla.workflow import services
 
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-        owner=people["cfo"],
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = lawyer_alone(tenant_a, people, owner=people["cfo"])
     task = open_task(process, people["lawyer"])
     with pytest.raises(NotFound):
         services.task_reassign(

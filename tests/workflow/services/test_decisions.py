@@ -25,6 +25,7 @@ from tests.workflow.conftest import (
     approve,
     begin,
     decide,
+    lawyer_alone,
     make_document,
     open_task,
     person,
@@ -229,11 +230,7 @@ def test_delegation_gives_the_task_to_the_stand_in(
         starts_on=today - timedelta(days=1),
         ends_on=today + timedelta(days=5),
     )
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = lawyer_alone(tenant_a, people)
     task = Task.objects.get(process=process, state=TaskState.OPEN)
     assert (task.assignee, task.on_behalf_of) == (tenant_a.colleague, people["lawyer"])
     decided = decide(tenant_a.colleague, task)

@@ -36,20 +36,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_task_decide_runs_a_bounded_number_of_queries(
-    tenant_a: Tenant, people: dict[str, User], django_assert_max_num_queries
+    tenant_a: Tenant,
+    people: dict[str, User],
+    running: Process,
+    django_assert_max_num_queries,
 ) -> None:
-    template = publish(
-        tenant_a,
-        route(
-            stage(
-                "checks",
-                approve("lawyer", {"user": people["lawyer"].username}),
-                approve("cfo", {"user": people["cfo"].username}),
-            ),
-            stage("ceo", approve("ceo", {"user": people["ceo"].username})),
-        ),
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = running
     lawyer_task = open_task(process, people["lawyer"])
     cfo_task = open_task(process, people["cfo"])
     services.organisation_calendar(tenant_a.org)

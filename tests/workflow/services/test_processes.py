@@ -21,6 +21,7 @@ from tests.conftest import MINIMAL_PDF, Tenant
 from tests.workflow.conftest import (
     META,
     approve,
+    checks,
     decide,
     make_document,
     open_task,
@@ -198,11 +199,7 @@ def test_the_card_button_and_the_api(
 def revision_route(people: dict[str, User], reask: str) -> dict:
     return route(
         stage("manager", approve("m", {"manager_of": "initiator"})),
-        stage(
-            "checks",
-            approve("lawyer", {"user": people["lawyer"].username}),
-            approve("cfo", {"user": people["cfo"].username}),
-        ),
+        checks(people),
         on_return={"restart": "first_stage", "reask": reask},
     )
 

@@ -17,12 +17,10 @@ from tests.workflow.conftest import (
     approve,
     begin,
     decide,
-    make_document,
+    lawyer_alone,
     open_task,
-    publish,
     route,
     stage,
-    start,
 )
 
 pytestmark = pytest.mark.django_db
@@ -98,12 +96,7 @@ def test_resubmit_and_cancel_refusals_are_recorded(
 def test_reassign_refusal_is_recorded_and_another_tenant_leaves_no_trace(
     tenant_a: Tenant, people: dict[str, User]
 ) -> None:
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-        owner=tenant_a.admin,
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = lawyer_alone(tenant_a, people, owner=tenant_a.admin)
     task = open_task(process, people["lawyer"])
     people["ceo"].is_active = False
     people["ceo"].save()
@@ -125,12 +118,7 @@ def test_reassign_refusal_is_recorded_and_another_tenant_leaves_no_trace(
 def test_a_refused_resolve_is_recorded_as_the_other_commands_are(
     tenant_a: Tenant, people: dict[str, User]
 ) -> None:
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-        owner=tenant_a.admin,
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = lawyer_alone(tenant_a, people, owner=tenant_a.admin)
     with pytest.raises(WorkflowError) as refused:
         services.step_resolve(  # the step started: nothing to resolve
             actor=tenant_a.admin,
