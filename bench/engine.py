@@ -8,17 +8,21 @@ PostgreSQL (``SOGLA_BENCH_POSTGRES_URL``, default
 ``postgres://postgres@127.0.0.1:5432/postgres``; a fresh database ``sogla_bench`` is
 created and dropped at the end). Each database runs in a subprocess of this script.
 
-Printed per database: decisions per second, median and p95 latency per decision; the
-database's own ceiling for a comparable write transaction (one UPDATE and two INSERTs)
-through the raw driver and through the Django ORM, and our rate as a ratio of each;
-the last decision of a 100-stage sequential route against the first decision of a
-5-stage one; a decision with many finished processes in the database (inserted in
-bulk with raw SQL) against one with few.
+Printed per database: decisions per second, median and p95 latency per decision, the
+CPU time of this process per decision (steadier than the rate on a busy machine); the
+SQL statements of each of the six decisions of one reference process (the numbers
+``tests/workflow/services/test_pipeline.py`` pins); the database's own ceiling for a
+comparable write transaction (one UPDATE and two INSERTs) through the raw driver and
+through the Django ORM, and our rate as a ratio of each; the last decision of a
+100-stage sequential route against the first decision of a 5-stage one; a decision
+with many finished processes in the database (inserted in bulk with raw SQL) against
+one with few.
 
 Options: ``--processes N`` (default 200), ``--only sqlite|postgres``,
 ``--history-small``/``--history-large`` (finished processes; defaults 10,000 and
 1,000,000 on PostgreSQL, 10,000 and 200,000 on SQLite), ``--profile`` (cProfile of
-the decisions, top entries). Loopback only; bounded by ``--timeout`` seconds per
+the decisions, top entries), ``--database NAME`` (the PostgreSQL database created and
+dropped, default ``sogla_bench``). Loopback only; bounded by ``--timeout`` seconds per
 database.
 """
 

@@ -34,7 +34,7 @@ from sogla.engine.states import REVISION_STEP
 from sogla.notifications.models import Notification
 from sogla.notifications.services import notification_build, notifications_enqueue_many
 from sogla.orgs.models import User
-from sogla.workflow import field_reminders, filing
+from sogla.workflow import field_reminders, filing, tenant
 from sogla.workflow.models import Process, RouteTemplate
 from sogla.workflow.recipients import NoRecipient, Recipients
 from sogla.workflow.repository import Loaded
@@ -245,6 +245,7 @@ class EffectApplier:
             status=status, updated_at=timezone.now()
         )
         self.document.status = status
+        tenant.remember(self.document)  # the next command reads the new status
 
     def set_fields(self, values: Mapping[str, Any]) -> None:
         values = {k: v for k, v in values.items() if k not in self.file_fields}
