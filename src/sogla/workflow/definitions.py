@@ -35,3 +35,19 @@ def definition_for(version: RouteVersion) -> RouteDefinition:
             _definitions.clear()
         _definitions[key] = parsed
     return parsed
+
+
+def stage_usernames(definition: RouteDefinition) -> dict[str, frozenset[str]]:
+    """For each username the route assigns a step to (``{"user": "<username>"}``),
+    the usernames its stage assigns: a stage opens its steps together, so the
+    resolver reads those people together."""
+    together: dict[str, frozenset[str]] = {}
+    for stage in definition.stages:
+        names = frozenset(
+            step.assignee.user
+            for step in stage.steps
+            if step.assignee is not None and step.assignee.user
+        )
+        for name in names:
+            together[name] = together.get(name, frozenset()) | names
+    return together

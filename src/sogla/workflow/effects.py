@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from sogla.core.audit import audit_record
 from sogla.core.request_meta import RequestMeta
-from sogla.documents.models import Document, StatusDef
+from sogla.documents.models import Document
 from sogla.documents.services import document_fields_set
 from sogla.engine import effects as fx
 from sogla.engine.definition import Remind
@@ -234,18 +234,22 @@ class EffectApplier:
         )
 
     def set_status(self, key: str | None, meaning: str | None) -> None:
-        statuses = StatusDef.objects.filter(doc_type_id=self.document.doc_type_id)
-        if key:
-            status = statuses.filter(key=key).first()
-        else:
-            status = statuses.filter(meaning=meaning).order_by("order", "id").first()
+        """The document's status: the type's status ``key``, else its first status
+        of that ``meaning`` (in the type's order)."""
+        status = next(
+            (
+                s
+                for s in tenant.statuses(self.document.doc_type_id)
+                if (s.key == key if key else s.meaning == meaning)
+            ),
+            None,
+        )
         if status is None or status.pk == self.document.status_id:
             return
         Document.objects.filter(pk=self.document.pk).update(
             status=status, updated_at=timezone.now()
         )
         self.document.status = status
-        tenant.remember(self.document)  # the next command reads the new status
 
     def set_fields(self, values: Mapping[str, Any]) -> None:
         values = {k: v for k, v in values.items() if k not in self.file_fields}

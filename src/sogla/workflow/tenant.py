@@ -64,7 +64,7 @@ class _Cache(Generic[V]):
 _calendars: _Cache[WorkCalendar] = _Cache()
 _organisations: _Cache[Organisation] = _Cache()
 _doc_types: _Cache[DocumentType] = _Cache()
-_statuses: _Cache[StatusDef] = _Cache()
+_statuses: _Cache[tuple[StatusDef, ...]] = _Cache()  # by document type
 
 
 def organisation_calendar(organisation: Organisation) -> WorkCalendar:
@@ -91,6 +91,14 @@ def organisation(organisation_id: int) -> Organisation:
     )
 
 
+def statuses(doc_type_id: int) -> tuple[StatusDef, ...]:
+    """The statuses of a document type, in their order."""
+    return _statuses.get(
+        doc_type_id,
+        lambda: tuple(StatusDef.objects.filter(doc_type_id=doc_type_id)),
+    )
+
+
 def attach(document: Document) -> Document:
     """Give a document read on its own its type, status and organisation from the
     cache, as ``select_related`` would (they are shared: read them, never change
@@ -99,9 +107,10 @@ def attach(document: Document) -> Document:
         document.doc_type_id,
         lambda: DocumentType.objects.get(pk=document.doc_type_id),
     )
-    status = _statuses.get(
-        document.status_id, lambda: StatusDef.objects.get(pk=document.status_id)
-    )
+    status = next(
+        (s for s in statuses(document.doc_type_id) if s.pk == document.status_id),
+        None,
+    ) or StatusDef.objects.get(pk=document.status_id)
     meta = Document._meta
     meta.get_field("doc_type").set_cached_value(document, doc_type)
     meta.get_field("status").set_cached_value(document, status)
@@ -112,10 +121,9 @@ def attach(document: Document) -> Document:
 
 
 def remember(document: Document) -> None:
-    """Keep the type, status and organisation of a document just read with them
+    """Keep the type and organisation of a document just read with them
     (``select_related``), fresher than what the cache holds."""
     _doc_types.put(document.doc_type_id, document.doc_type)
-    _statuses.put(document.status_id, document.status)
     _organisations.put(document.organisation_id, document.organisation)
 
 
@@ -123,6 +131,11 @@ def cache_clear() -> None:
     """Forget everything this module keeps (tests; a changed calendar at once)."""
     for cache in (_calendars, _organisations, _doc_types, _statuses):
         cache.clear()
+
+
+def _key(instance: Model) -> int:
+    # A status is kept with the other statuses of its document type.
+    return instance.doc_type_id if isinstance(instance, StatusDef) else instance.pk
 
 
 _CACHES: dict[type[Model], _Cache[Any]] = {
@@ -139,7 +152,7 @@ _CACHES: dict[type[Model], _Cache[Any]] = {
 @receiver(post_delete, sender=DocumentType)
 @receiver(post_delete, sender=StatusDef)
 def _changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
-    cache, key = _CACHES[sender], instance.pk
+    cache, key = _CACHES[sender], _key(instance)
     cache.drop(key)
     # A thread reading the old row before this transaction commits may put it back.
     transaction.on_commit(lambda: cache.drop(key))

@@ -76,7 +76,7 @@ def task_reassign(
         return Step(
             loaded,
             command,
-            command_context(loaded.document, with_files=False),
+            command_context(loaded, with_files=False),
             answer=lambda done: Task.objects.get(
                 pk=new_pk(done.result.state.tasks) or row.pk
             ),
@@ -135,7 +135,7 @@ def step_resolve(
         return Step(
             loaded,
             command,
-            command_context(loaded.document),
+            command_context(loaded),
             answer=the_process,
             event=event,
             template=template,

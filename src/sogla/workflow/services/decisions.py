@@ -110,7 +110,7 @@ class _Decision:
         step = loaded.definition.step(task.stage, task.step)
         values = clean_decision_fields(document, step, self.fields)
         attached = step_files(document, step)
-        ctx = command_context(document, moment=moment, answers=values)
+        ctx = command_context(loaded, moment=moment, answers=values)
         extra = {
             "channel": self.channel,
             "ip": meta.ip[:45],

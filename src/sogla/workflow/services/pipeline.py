@@ -190,7 +190,7 @@ def files_sha256(document: Document) -> str:
 
 
 def command_context(
-    document: Document,
+    loaded: Loaded,
     *,
     moment: datetime | None = None,
     with_files: bool = True,
@@ -199,8 +199,14 @@ def command_context(
     """The engine's context at ``moment`` (default: the clock) in the organisation's
     zone; ``answers`` are the decision's cleaned fields, which the facts and the
     resolver read before they are written to the document."""
+    document = loaded.document
     now = local_now(document.organisation, moment)
-    resolver = Resolver(document, now.date(), answers=answers)
+    resolver = Resolver(
+        document,
+        now.date(),
+        answers=answers,
+        definition=loaded.definition,
+    )
     return Context(
         now=now,
         facts=document_facts(document, answers),

@@ -77,7 +77,7 @@ def process_start(
 
     def prepare() -> Step[Process]:
         locked, version = _startable(actor, document, template)
-        ctx = command_context(locked, moment=now)
+        moment = tenant.local_now(locked.organisation, now)
         try:
             with transaction.atomic():
                 process = Process.objects.create(
@@ -86,10 +86,12 @@ def process_start(
                     route_version=version,
                     status=ProcessStatus.RUNNING,
                     initiator_id=locked.initiator_id,
-                    started_at=ctx.now,
+                    started_at=moment,
                 )
         except IntegrityError:
             raise _already_running() from None
+        loaded = repository.new(process, locked)
+        ctx = command_context(loaded, moment=moment)
         payload = {
             "route": template.key,
             "version": version.number,
@@ -97,7 +99,7 @@ def process_start(
             "files_sha256": ctx.files_sha256,
         }
         return Step(
-            repository.new(process, locked),
+            loaded,
             Start(Participant.user(locked.initiator_id)),
             ctx,
             answer=the_process,
@@ -207,7 +209,7 @@ def process_resubmit(
         loaded = lock_and_load(process_id, org_id, command)
         if loaded.process.initiator_id != actor.pk:
             raise PermissionDenied(_("Only the initiator may resubmit the document."))
-        ctx = command_context(loaded.document)
+        ctx = command_context(loaded)
         return Step(
             loaded,
             command,
@@ -293,7 +295,7 @@ def process_cancel(
         return Step(
             loaded,
             command,
-            command_context(loaded.document, with_files=False),
+            command_context(loaded, with_files=False),
             answer=the_process,
             event=Event("process.cancelled", {"reason": reason.strip()}),
         )

@@ -105,7 +105,7 @@ def timer_fire(*, timer_id: int, now: datetime | None = None) -> bool:
         return Step(
             loaded,
             command,
-            command_context(loaded.document, moment=now, with_files=False),
+            command_context(loaded, moment=now, with_files=False),
             answer=lambda _done: True,
             event=lambda result: _timer_event(claimed, loaded, result),
             fired_timer=claimed.engine_id,
