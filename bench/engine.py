@@ -8,17 +8,21 @@ PostgreSQL (``SOGLA_BENCH_POSTGRES_URL``, default
 ``postgres://postgres@127.0.0.1:5432/postgres``; a fresh database ``sogla_bench`` is
 created and dropped at the end). Each database runs in a subprocess of this script.
 
-Printed per database: decisions per second, median and p95 latency per decision; the
-database's own ceiling for a comparable write transaction (one UPDATE and two INSERTs)
-through the raw driver and through the Django ORM, and our rate as a ratio of each;
-the last decision of a 100-stage sequential route against the first decision of a
-5-stage one; a decision with many finished processes in the database (inserted in
-bulk with raw SQL) against one with few.
+Printed per database: decisions per second, median and p95 latency per decision, the
+CPU time of this process per decision (steadier than the rate on a busy machine); the
+SQL statements of each of the six decisions of one reference process (the numbers
+``tests/workflow/services/test_pipeline.py`` pins); the database's own ceiling for a
+comparable write transaction (one UPDATE and two INSERTs) through the raw driver and
+through the Django ORM, and our rate as a ratio of each; the last decision of a
+100-stage sequential route against the first decision of a 5-stage one; a decision
+with many finished processes in the database (inserted in bulk with raw SQL) against
+one with few.
 
 Options: ``--processes N`` (default 200), ``--only sqlite|postgres``,
 ``--history-small``/``--history-large`` (finished processes; defaults 10,000 and
 1,000,000 on PostgreSQL, 10,000 and 200,000 on SQLite), ``--profile`` (cProfile of
-the decisions, top entries). Loopback only; bounded by ``--timeout`` seconds per
+the decisions, top entries), ``--database NAME`` (the PostgreSQL database created and
+dropped, default ``sogla_bench``). Loopback only; bounded by ``--timeout`` seconds per
 database.
 """
 
@@ -40,10 +44,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from harness import (  # bench/harness: the shared child runner
-    contract_type,
-    run_databases,
+from harness import (  # bench/harness: the shared child runner and organisation
+    build_world as harness_world,
 )
+from harness import run_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "sogla_bench"
@@ -69,6 +73,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--long-route-runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument(
+        "--database", default=BENCH_DATABASE, help="the PostgreSQL database to create"
+    )
     parser.add_argument("--child", choices=["sqlite", "postgresql"], default=None)
     add_scaling_args(parser)
     return parser.parse_args(argv)
@@ -100,7 +107,7 @@ def parent(args: argparse.Namespace) -> int:
         only=args.only,
         timeout=args.timeout,
         prefix="sogla-bench-",
-        database=BENCH_DATABASE,
+        database=args.database,
     )
 
 
@@ -116,6 +123,7 @@ class World:
     reference: Any  # RouteTemplate
     meta: Any  # RequestMeta
     extra: dict[str, Any] = field(default_factory=dict)
+    cpu: float = 0.0  # CPU seconds of this process spent in task_decide so far
 
 
 def setup_django() -> None:
@@ -172,37 +180,17 @@ def sequential_route(key: str, stages: int) -> dict[str, Any]:
 
 def build_world() -> World:
     from sogla.core.request_meta import RequestMeta
-    from sogla.documents.models import (
-        FieldKind,
+    from sogla.documents.models import FieldKind
+
+    base = harness_world(
+        ("approver1", "approver2", "approver3", "deputy", "ceo"),
+        (("subject", FieldKind.STRING), ("amount", FieldKind.MONEY)),
     )
-    from sogla.orgs.models import Department, Organisation, User
-
-    org = Organisation.objects.create(name="Bench", slug="bench")
-    department = Department.objects.create(organisation=org, name="Sales", code="sales")
-
-    def user(username: str, **extra: Any) -> User:
-        return User.objects.create(
-            organisation=org,
-            username=username,
-            first_name=username.capitalize(),
-            last_name="Bench",
-            email=f"{username}@example.test",
-            **extra,
-        )
-
-    admin = user("admin", is_staff=True)
-    manager = user("manager", department=department)
-    initiator = user("initiator", department=department, manager=manager)
-    people = [user(n) for n in ("approver1", "approver2", "approver3", "deputy", "ceo")]
-    doc_type = contract_type(
-        org, (("subject", FieldKind.STRING), ("amount", FieldKind.MONEY))
-    )
-    everyone = [admin, manager, initiator, *people]
     world = World(
-        admin=admin,
-        initiator=initiator,
-        doc_type=doc_type,
-        users={u.pk: u for u in everyone},
+        admin=base.admin,
+        initiator=base.initiator,
+        doc_type=base.doc_type,
+        users={u.pk: u for u in base.people.values()},
         reference=None,
         meta=RequestMeta(ip="127.0.0.1", user_agent="sogla-bench/1"),
     )
@@ -254,7 +242,7 @@ def decide(world: World, task_id: int, assignee_id: int) -> float:
     """One decision through the service; returns its latency in seconds."""
     from sogla.workflow import services
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     services.task_decide(
         actor=world.users[assignee_id],
         task_id=task_id,
@@ -263,6 +251,7 @@ def decide(world: World, task_id: int, assignee_id: int) -> float:
         channel="api",
         meta=world.meta,
     )
+    world.cpu += time.process_time() - cpu
     return time.perf_counter() - began
 
 
@@ -279,6 +268,34 @@ def run_to_end(world: World, process: Any) -> list[float]:
 
 # --- measurements --------------------------------------------------------------------------
 
+# The six decisions of a reference process with the CEO stage, in the order they come.
+REFERENCE_DECISIONS = (
+    "manager",
+    "approver 1",
+    "approver 2",
+    "approver 3",
+    "deputy",
+    "CEO",
+)
+
+
+def statements_per_decision(world: World) -> list[int]:
+    """The SQL statements each decision of one reference process runs (CEO stage
+    included), as ``CaptureQueriesContext`` counts them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    process = start(world, world.reference, Decimal("2500000"))
+    counts: list[int] = []
+    while tasks := open_tasks(process):
+        for task_id, assignee_id in tasks:
+            with CaptureQueriesContext(connection) as captured:
+                decide(world, task_id, assignee_id)
+            counts.append(len(captured.captured_queries))
+    if len(counts) != len(REFERENCE_DECISIONS):
+        raise RuntimeError(f"the reference process took {len(counts)} decisions")
+    return counts
+
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
@@ -294,6 +311,7 @@ class Throughput:
     median: float
     p95: float
     starts_median: float
+    cpu: float  # CPU seconds of this process in the decisions
 
     @property
     def rate(self) -> float:
@@ -303,6 +321,7 @@ class Throughput:
 def throughput(world: World, processes: int) -> Throughput:
     latencies: list[float] = []
     starts: list[float] = []
+    cpu = world.cpu
     for index in range(processes):
         amount = Decimal("2500000") if index % 2 else Decimal("500000")
         began = time.perf_counter()
@@ -319,6 +338,7 @@ def throughput(world: World, processes: int) -> Throughput:
         median=statistics.median(latencies),
         p95=percentile(latencies, 0.95),
         starts_median=statistics.median(starts),
+        cpu=world.cpu - cpu,
     )
 
 
@@ -679,6 +699,8 @@ def child(args: argparse.Namespace) -> int:
         result = throughput(world, args.processes)
         if profiler is not None:
             profiler.disable()
+    with step("statements per decision of one reference process"):
+        statements = statements_per_decision(world)
     with step(f"route length ({args.long_route_runs} runs of 5 and 100 stages)"):
         lengths = route_length(world, args.long_route_runs)
     samples = max(10, min(40, args.processes // 5))
@@ -693,7 +715,19 @@ def child(args: argparse.Namespace) -> int:
     print(f"\n  decisions        {result.decisions} in {result.processes} processes")
     print(f"  decisions/s      {result.rate:.1f}")
     print(f"  latency median   {ms(result.median)}   p95 {ms(result.p95)}")
+    print(
+        f"  CPU per decision {ms(result.cpu / result.decisions)} (this process: "
+        "Python, and SQLite's work on SQLite; steadier than the rate on a busy machine)"
+    )
     print(f"  start median     {ms(result.starts_median)} (process_start, not counted)")
+    print(
+        "  statements       "
+        + ", ".join(
+            f"{who} {count}"
+            for who, count in zip(REFERENCE_DECISIONS, statements, strict=True)
+        )
+        + f" = {sum(statements)}"
+    )
     print(f"  raw ceiling      {raw:.1f} tx/s (1 UPDATE + 2 INSERT, driver)")
     raw_ratio = result.rate / raw
     line = f"  ours / raw       {raw_ratio:.3f}"

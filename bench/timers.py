@@ -76,10 +76,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import (  # bench/harness: the shared child runner
-    contract_type,
-    run_databases,
+from harness import (  # bench/harness: the shared child runner and organisation
+    build_world as harness_world,
 )
+from harness import run_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "sogla_bench_timers"
@@ -166,13 +166,12 @@ def worker(args: argparse.Namespace) -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from sogla.workflow import services
     from sogla.workflow.models import Timer, TimerState
-    from sogla.workflow.services import timers_fire_due
+    from sogla.workflow.services import timers, timers_fire_due
 
     # Count the timers the sweep tried (the one it lost to the other worker too):
     # a wrapper around the real timer_fire, which still does all the work.
-    real_fire = services.timer_fire
+    real_fire = timers.timer_fire
     attempts = 0
 
     latencies: list[float] = []  # of the timers this worker fired
@@ -186,7 +185,7 @@ def worker(args: argparse.Namespace) -> int:
             latencies.append(time.perf_counter() - began)
         return fired
 
-    services.timer_fire = counting_fire  # type: ignore[assignment]
+    timers.timer_fire = counting_fire  # type: ignore[assignment]
     connection.ensure_connection()
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
@@ -352,34 +351,15 @@ class World:
 
 def build_world(vendor: str) -> World:
     from sogla.core.request_meta import RequestMeta
-    from sogla.documents.models import (
-        FieldKind,
-    )
+    from sogla.documents.models import FieldKind
     from sogla.documents.services import document_create
-    from sogla.orgs.models import Department, Organisation, User
     from sogla.workflow import services
     from sogla.workflow.models import Task, Timer
 
-    org = Organisation.objects.create(name="Bench", slug="bench")
-    department = Department.objects.create(organisation=org, name="Sales", code="sales")
-
-    def user(username: str, **extra: Any) -> User:
-        return User.objects.create(
-            organisation=org,
-            username=username,
-            first_name=username.capitalize(),
-            last_name="Bench",
-            email=f"{username}@example.test",
-            **extra,
-        )
-
-    admin = user("admin", is_staff=True)
-    manager = user("manager", department=department)
-    initiator = user("initiator", department=department, manager=manager)
-    user("approver", department=department, manager=manager)
-    doc_type = contract_type(org, (("subject", FieldKind.STRING),))
+    base = harness_world(("approver",), (("subject", FieldKind.STRING),), in_sales=True)
+    admin, initiator = base.admin, base.initiator
     template = services.route_template_create(
-        actor=admin, doc_type=doc_type, key="deadline", name_ru="deadline"
+        actor=admin, doc_type=base.doc_type, key="deadline", name_ru="deadline"
     )
     definition = {
         "key": "deadline",
@@ -402,7 +382,7 @@ def build_world(vendor: str) -> World:
     )
     services.route_version_publish(actor=admin, version=draft)
     document = document_create(
-        actor=initiator, doc_type=doc_type, values={"subject": "Supply"}
+        actor=initiator, doc_type=base.doc_type, values={"subject": "Supply"}
     )
     process = services.process_start(
         actor=initiator,
@@ -415,7 +395,7 @@ def build_world(vendor: str) -> World:
     if kinds != ["due", "reminder"] or tasks != 1:
         raise RuntimeError(f"template process: timers {kinds}, open tasks {tasks}")
     return World(
-        organisation_id=org.pk,
+        organisation_id=base.organisation.pk,
         template_process=process.pk,
         template_document=document.pk,
         vendor=vendor,

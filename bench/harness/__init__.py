@@ -15,7 +15,8 @@ import signal
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -147,3 +148,53 @@ def contract_type(org: Any, fields: tuple[tuple[str, str], ...]) -> Any:
             order=order,
         )
     return doc_type
+
+
+@dataclass
+class Tenant:
+    """The organisation both benchmarks start from (see ``build_world``)."""
+
+    organisation: Any
+    admin: Any
+    initiator: Any
+    doc_type: Any
+    people: dict[str, Any]  # every user above, by username
+
+
+def build_world(
+    usernames: Sequence[str],
+    fields: tuple[tuple[str, str], ...],
+    *,
+    in_sales: bool = False,
+) -> Tenant:
+    """One organisation "Bench": an administrator, a manager, an initiator in the
+    sales department reporting to the manager, one user per name in ``usernames``
+    (also in sales under the manager with ``in_sales``) and a contract type with
+    ``fields`` (``contract_type``); call after ``django.setup()``."""
+    from sogla.orgs.models import Department, Organisation, User
+
+    org = Organisation.objects.create(name="Bench", slug="bench")
+    department = Department.objects.create(organisation=org, name="Sales", code="sales")
+
+    def user(username: str, **extra: Any) -> User:
+        return User.objects.create(
+            organisation=org,
+            username=username,
+            first_name=username.capitalize(),
+            last_name="Bench",
+            email=f"{username}@example.test",
+            **extra,
+        )
+
+    admin = user("admin", is_staff=True)
+    manager = user("manager", department=department)
+    initiator = user("initiator", department=department, manager=manager)
+    sales = {"department": department, "manager": manager} if in_sales else {}
+    others = [user(name, **sales) for name in usernames]
+    return Tenant(
+        organisation=org,
+        admin=admin,
+        initiator=initiator,
+        doc_type=contract_type(org, fields),
+        people={u.username: u for u in (admin, manager, initiator, *others)},
+    )

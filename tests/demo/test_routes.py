@@ -21,18 +21,11 @@ from sogla.engine import effects as fx
 from sogla.engine.calendar import WorkCalendar
 from sogla.engine.commands import Decide, Resubmit, Start, TimerFired
 from sogla.engine.conditions import parse_condition, referenced_fields
-from sogla.engine.definition import (
-    DERIVED_FACTS,
-    Action,
-    Assignee,
-    OrgFacts,
-    RouteDefinition,
-    parse_route,
-    validate_route,
-)
+from sogla.engine.definition import Action, Assignee, RouteDefinition
 from sogla.engine.errors import FieldsRequired
 from sogla.engine.run import Context, Unresolved, handle
 from sogla.engine.states import Participant, ProcessState, ProcessStatus, TaskRun
+from sogla.engine.validation import DERIVED_FACTS, OrgFacts, parse_route, validate_route
 
 ORG_DIR = DATA_DIR / "argo"
 ROUTES_DIR = ORG_DIR / "routes"

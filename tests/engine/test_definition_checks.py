@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sogla.engine.definition import OrgFacts, validate_route
+from sogla.engine.validation import OrgFacts, validate_route
 
 FACTS = OrgFacts(roles=frozenset({"lawyer"}))
 
@@ -45,7 +45,7 @@ def test_a_valid_step_has_no_problems() -> None:
 
 
 def test_impossible_deadline_settings_are_refused_with_their_paths() -> None:
-    from sogla.engine.definition import OrgFacts, validate_route
+    from sogla.engine.validation import OrgFacts, validate_route
 
     data = {
         "key": "r",

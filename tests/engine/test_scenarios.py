@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from sogla.engine import effects as fx
-from sogla.engine.definition import Action, parse_route
+from sogla.engine.definition import Action
 from sogla.engine.states import Participant, ProcessStatus, TaskState
+from sogla.engine.validation import parse_route
 from tests.engine.builders import Directory, Harness
 
 FULL = {"field": "approval_type", "op": "eq", "value": "full"}

@@ -1,4 +1,5 @@
-"""Helpers for workflow tests: publish a route, make a document, act as people."""
+"""Helpers for workflow tests: publish a route, make a document, act as people, and
+the processes several test modules start from."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from sogla.documents.models import Document
 from sogla.documents.services import document_create
 from sogla.orgs.models import User
 from sogla.workflow import services
-from sogla.workflow.models import Process, RouteTemplate, Task, TaskState
+from sogla.workflow.models import (
+    Process,
+    RouteTemplate,
+    Task,
+    TaskState,
+)
 from tests.conftest import Tenant
 from tests.factories import UserFactory
 
@@ -103,3 +109,78 @@ def people(tenant_a: Tenant) -> dict[str, User]:
         "cfo": person(tenant_a, "cfo"),
         "ceo": person(tenant_a, "ceo"),
     }
+
+
+def checks(people: dict[str, User]) -> dict[str, Any]:
+    """A stage where the lawyer and the CFO approve side by side."""
+    return stage(
+        "checks",
+        approve("lawyer", {"user": people["lawyer"].username}),
+        approve("cfo", {"user": people["cfo"].username}),
+    )
+
+
+def three_stages(people: dict[str, User]) -> dict:
+    return route(
+        stage("manager", approve("m", {"manager_of": "initiator"})),
+        checks(people),
+        stage("ceo", approve("ceo", {"user": people["ceo"].username})),
+    )
+
+
+def lawyer_alone(
+    tenant: Tenant, people: dict[str, User], *, owner: User | None = None
+) -> Process:
+    """Started: one stage, one step, the lawyer's."""
+    template = publish(
+        tenant,
+        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
+        owner=owner,
+    )
+    return start(tenant, template, make_document(tenant))
+
+
+@pytest.fixture
+def running(tenant_a: Tenant, people: dict[str, User]) -> Process:
+    """Just started: the lawyer and the CFO, then the CEO."""
+    template = publish(
+        tenant_a,
+        route(
+            checks(people),
+            stage("ceo", approve("ceo", {"user": people["ceo"].username})),
+        ),
+    )
+    return start(tenant_a, template, make_document(tenant_a))
+
+
+def begin(tenant: Tenant, definition: dict[str, Any], **values: Any) -> Process:
+    """Publish ``definition`` and start it on a new contract with ``values``."""
+    template = publish(tenant, definition)
+    document = document_create(
+        actor=tenant.initiator,
+        doc_type=tenant.contract,
+        values={"subject": "Supply", "amount": "1000.00", **values},
+    )
+    return services.process_start(
+        actor=tenant.initiator, document=document, template=template, meta=META
+    )
+
+
+@pytest.fixture
+def returned(tenant_a: Tenant, people: dict[str, User]) -> Process:
+    """A one-step approval the lawyer returned for revision (owner: the admin)."""
+    process = lawyer_alone(tenant_a, people, owner=tenant_a.admin)
+    decide(
+        people["lawyer"], open_task(process, people["lawyer"]), "return", comment="x"
+    )
+    process.refresh_from_db()
+    return process
+
+
+@pytest.fixture
+def half_decided(tenant_a: Tenant, people: dict[str, User]) -> Process:
+    """The lawyer and the CFO in one stage; the CFO has decided, the lawyer not."""
+    template = publish(tenant_a, route(checks(people)))
+    process = start(tenant_a, template, make_document(tenant_a))
+    decide(people["cfo"], open_task(process, people["cfo"]))
+    return process

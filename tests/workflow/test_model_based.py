@@ -26,8 +26,10 @@ from sogla.engine.run import Context, handle
 from sogla.engine.states import Participant, ProcessState
 from sogla.orgs.models import Role, User
 from sogla.workflow import repository, services
+from sogla.workflow.definitions import definition_for
 from sogla.workflow.models import Process, StepRun, Task, Timer
 from sogla.workflow.resolver import Resolver, document_facts
+from sogla.workflow.state_rows import task_run
 from tests.conftest import Tenant
 from tests.workflow.conftest import approve, make_document, publish, route, stage, start
 
@@ -43,8 +45,7 @@ def reference_start(process: Process) -> ProcessState:
     loaded = repository.load(process)
     state = loaded.state
     state.tasks = {
-        t.engine_id: repository._task_run(t)
-        for t in Task.objects.filter(process=process)
+        t.engine_id: task_run(t) for t in Task.objects.filter(process=process)
     }
     state.open_tasks = [i for i, t in state.tasks.items() if t.state.value == "open"]
     return state
@@ -84,7 +85,7 @@ def test_t09_random_sequences_match_the_engine_on_the_whole_state(
             on_return={"restart": "first_stage", "reask": "not_approved"},
         ),
     )
-    definition = repository.definition_for(template.versions.get(status="published"))
+    definition = definition_for(template.versions.get(status="published"))
     users = {u.pk: u for u in User.objects.filter(organisation=tenant_a.org)}
     steps = violations = accepted = 0
     for seed in range(SEQUENCES):

@@ -10,18 +10,11 @@ found them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sogla.engine.conditions import Condition
-
-if TYPE_CHECKING:
-    from sogla.engine.validation import DERIVED_FACTS as DERIVED_FACTS
-    from sogla.engine.validation import OrgFacts as OrgFacts
-    from sogla.engine.validation import Problem as Problem
-    from sogla.engine.validation import parse_route as parse_route
-    from sogla.engine.validation import validate_route as validate_route
 
 
 class StepKind(StrEnum):
@@ -250,19 +243,3 @@ class RouteDefinition(_Frozen):
             if stage_def.key == stage:
                 return stage_def.step(step)
         return None
-
-
-_IN_VALIDATION = frozenset(
-    {"DERIVED_FACTS", "OrgFacts", "Problem", "parse_route", "validate_route"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The checks moved to ``validation``, which imports this module: they are
-    looked up there on first use (PEP 562), so neither import order can fail."""
-    if name in _IN_VALIDATION:
-        from sogla.engine import validation
-
-        return getattr(validation, name)
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from sogla.core.errors import ApplicationError, NotFound, ValidationFailed
 from sogla.core.request_meta import RequestMeta
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.models import Task, TaskState
 from sogla.workflow.services import files_sha256, task_decide
 
@@ -34,7 +34,7 @@ def bulk_outcome(task: Task) -> str | None:
         return None
     outcome = BULK_KINDS.get(task.kind)
     if outcome == "approve":
-        definition = repository.definition_for(task.process.route_version)
+        definition = definitions.definition_for(task.process.route_version)
         return outcome if definition.bulk_allowed else None
     return outcome
 

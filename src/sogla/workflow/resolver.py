@@ -16,14 +16,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from sogla.core.prepared import Prepared
 from sogla.documents.models import Contact, Document
-from sogla.engine.definition import Assignee
+from sogla.engine.definition import Assignee, RouteDefinition
 from sogla.engine.run import Unresolved
 from sogla.engine.states import Participant
 from sogla.orgs.access import manager_of
 from sogla.orgs.models import Delegation, Department, User
 from sogla.orgs.selectors import active_delegate, delegations_in_force, role_holders
+from sogla.workflow.definitions import stage_usernames
 
 
 def document_facts(
@@ -46,20 +46,13 @@ def document_facts(
     return facts
 
 
-_user_by_name = Prepared(
-    lambda org_id, username: User.objects.filter(
-        organisation_id=org_id, username=username
-    ).order_by("pk")[:1],
-    args=(int, str),
-)
-
-
 class Resolver:
     """``ctx.resolve`` for one document at one moment.
 
     ``answers`` (the cleaned fields of the decision being handled) override the
     document's stored values, so a step that names "the designer" picked in the same
-    decision is assigned to that designer.
+    decision is assigned to that designer. ``definition`` (the route) lets it read
+    the people a stage names by username together.
     """
 
     def __init__(
@@ -68,6 +61,7 @@ class Resolver:
         today: date | None = None,
         *,
         answers: Mapping[str, Any] | None = None,
+        definition: RouteDefinition | None = None,
     ) -> None:
         self.document = document
         self.org_id = document.organisation_id
@@ -77,6 +71,9 @@ class Resolver:
         self._in_force: dict[int, Delegation] | None = None
         # The active users of this organisation the resolver assigned, by id.
         self.users: dict[int, User] = {}
+        self.definition = definition
+        self._together: dict[str, frozenset[str]] | None = None
+        self._by_name: dict[str, User | None] = {}
 
     def __call__(self, assignee: Assignee) -> Sequence[Participant] | Unresolved:
         try:
@@ -140,6 +137,24 @@ class Resolver:
                 raise _Nobody(f'the field "{key}" does not name a person') from None
         return ids
 
+    def _named(self, username: str) -> User | None:
+        """The organisation's user with this username, read together with the other
+        people its stage names (``definitions.stage_usernames``): a stage of several
+        named approvers costs one statement."""
+        if self._together is None:
+            self._together = (
+                stage_usernames(self.definition) if self.definition is not None else {}
+            )
+        if username not in self._by_name:
+            stage = self._together.get(username, frozenset())
+            wanted = {username, *stage} - self._by_name.keys()
+            found = User.objects.filter(
+                organisation_id=self.org_id, username__in=wanted
+            )
+            by_name = {user.username: user for user in found}
+            self._by_name.update({name: by_name.get(name) for name in wanted})
+        return self._by_name[username]
+
     def _users_by_ids(self, ids: list[int]) -> list[User]:
         by_id = {
             u.pk: u
@@ -149,8 +164,7 @@ class Resolver:
 
     def _find(self, a: Assignee) -> list[Participant] | Unresolved:
         if a.user:
-            named = _user_by_name.all(self.org_id, a.user)
-            user = named[0] if named else None
+            user = self._named(a.user)
             if user is None:
                 raise _Nobody(f'no user "{a.user}" in this organisation')
             return self._users([user], f'user "{a.user}"')

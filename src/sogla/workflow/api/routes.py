@@ -16,7 +16,7 @@ from sogla.api.schemas import responses as _ok
 from sogla.core.errors import ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as document_selectors
-from sogla.engine.definition import Problem, validate_route
+from sogla.engine.validation import Problem, validate_route
 from sogla.orgs.models import User
 from sogla.workflow import selectors, services
 from sogla.workflow.models import RouteTemplate

@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from sogla.api.schemas import MAX_ID
-from sogla.engine.definition import Problem
+from sogla.engine.validation import Problem
 from sogla.workflow.models import RouteVersion
 from sogla.workflow.schemas.common import In, RefOut, user_ref
 from sogla.workflow.selectors import RouteTemplateDetail

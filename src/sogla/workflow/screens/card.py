@@ -17,7 +17,7 @@ from sogla.core.access import is_org_admin
 from sogla.documents.access import is_draft
 from sogla.documents.selectors import DocumentCard
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.condition_words import words_for
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import Process, ProcessStatus, Task
@@ -194,7 +194,7 @@ def _round_edits(process: Process | None) -> tuple[bool, list[tuple[str, str]]]:
     the steps they may change ("stage.step", "Stage · Step")."""
     if process is None or process.status != ProcessStatus.REVISION:
         return False, []
-    definition = repository.definition_for(process.route_version)
+    definition = definitions.definition_for(process.route_version)
     if not definition.on_return.initiator_may_edit:
         return False, []
     return True, [

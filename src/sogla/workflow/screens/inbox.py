@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.bulk import bulk_outcome
 from sogla.workflow.labels import kind_icon, kind_label, name_in_language
 from sogla.workflow.models import Task
@@ -111,7 +111,7 @@ def _stage_name(task: Task) -> tuple[str, str]:
     """The stage's name and "3/5" from the (cached) route definition."""
     if task.kind == "revision":
         return kind_label("revision"), ""
-    definition = repository.definition_for(task.process.route_version)
+    definition = definitions.definition_for(task.process.route_version)
     for index, stage in enumerate(definition.stages):
         if stage.key == task.stage_key:
             name = name_in_language(stage.name) or stage.key

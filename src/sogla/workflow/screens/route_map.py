@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import Words
 from sogla.orgs.models import Role, User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.condition_words import skip_reason
 from sogla.workflow.models import Process, Timer, TimerState
 from sogla.workflow.screens.durations import WorkingTime, working_time
@@ -106,7 +106,7 @@ def step_names(rmap: RouteMap) -> dict[tuple[str, str], str]:
 
 def reasons_in_words(rmap: RouteMap, words: Words) -> None:
     """Skip reasons of the route map said from the route's conditions."""
-    definition = repository.definition_for(rmap.process.route_version)
+    definition = definitions.definition_for(rmap.process.route_version)
     for stage in rmap.stages:
         stage_def = definition.stage(stage.key)
         stage.reason = skip_reason(stage.reason, stage_def.when, words)
@@ -202,7 +202,7 @@ def approves(process: Process | None) -> bool:
     """The route has approve or sign steps (else it is tasks only)."""
     if process is None:
         return True
-    definition = repository.definition_for(process.route_version)
+    definition = definitions.definition_for(process.route_version)
     return any(
         step.kind in ("approve", "sign")
         for stage in definition.stages

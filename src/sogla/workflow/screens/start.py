@@ -11,7 +11,7 @@ from sogla.engine.conditions import ENGLISH, Words
 from sogla.engine.run import PreviewStep
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.condition_words import skip_reason
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import RouteTemplate
@@ -71,7 +71,7 @@ def preview_view(
     preview: ProcessPreview, words: Words | None = None
 ) -> list[PreviewStageView]:
     """A ``selectors.ProcessPreview`` with people's names, for the start section."""
-    definition = repository.definition_for(preview.version)
+    definition = definitions.definition_for(preview.version)
     words = words or ENGLISH
     stages = []
     for stage in preview.stages:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from sogla.core.access import organisation_id_of
 from sogla.engine.definition import StageDef
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.labels import Colour, colour_word, look, name_in_language
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
@@ -132,7 +132,7 @@ def _summary(
     now: datetime,
     timing: WorkingTime | None,
 ) -> StageSummary:
-    definition = repository.definition_for(process.route_version)
+    definition = definitions.definition_for(process.route_version)
     late_stages = {
         t.stage_key
         for t in tasks

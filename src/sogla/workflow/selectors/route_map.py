@@ -20,7 +20,7 @@ from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
 from sogla.engine.definition import StepDef
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.labels import Colour, name_in_language
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
@@ -215,7 +215,7 @@ def _map_stages(
     process: Process, by_step: dict[tuple[str, str], list[MapTask]]
 ) -> list[MapStage]:
     """The route's stages and steps with the current round's runs and tasks."""
-    definition = repository.definition_for(process.route_version)
+    definition = definitions.definition_for(process.route_version)
     stage_runs = {
         r.stage_key: r
         for r in StageRun.objects.filter(process=process, round=process.round)

@@ -10,7 +10,7 @@ from sogla.documents.models import Document
 from sogla.engine.conditions import evaluate, parse_condition
 from sogla.engine.run import PreviewStage, preview
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.models import RouteTemplate, RouteVersion, RouteVersionStatus
 from sogla.workflow.resolver import Resolver, document_facts
 
@@ -72,7 +72,7 @@ def process_preview(
     )
     if version is None:
         raise NotFound()
-    definition = repository.definition_for(version)
+    definition = definitions.definition_for(version)
     stages = preview(definition, document_facts(document), Resolver(document))
     ids: set[int] = set()
     for stage in stages:

@@ -10,7 +10,7 @@ from sogla.core.errors import NotFound
 from sogla.documents.models import Document, FieldDef
 from sogla.engine.definition import COMMENT_REQUIRED, StepDef
 from sogla.orgs.models import User
-from sogla.workflow import repository
+from sogla.workflow import definitions
 from sogla.workflow.models import Process, Task
 from sogla.workflow.selectors.inbox import inbox_rows
 
@@ -47,7 +47,7 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
         raise NotFound() from None
     if user.pk not in (task.assignee_id, task.on_behalf_of_id):
         raise NotFound()
-    definition = repository.definition_for(task.process.route_version)
+    definition = definitions.definition_for(task.process.route_version)
     step = definition.step(task.stage_key, task.step_key)
     outcomes = [str(o) for o in step.allowed_outcomes()] if step else []
     return DecisionPanel(

@@ -1,4 +1,6 @@
-"""task_decide: evidence, idempotency, refusals that change nothing, delegation."""
+"""task_decide: evidence, idempotency, refusals that change nothing, delegation, the
+answers the next stage sees; task_file_add: a task's result files (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,19 +10,25 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
-from sogla.documents.models import FieldKind
+from sogla.documents.models import DocumentFile, FieldKind
+from sogla.documents.uploads import bytes_upload
 from sogla.orgs.models import Delegation, User
-from sogla.workflow.errors import TaskClosed, WorkflowError
-from sogla.workflow.models import Process, StepRun, Task, TaskState
-from tests.conftest import Tenant
+from sogla.workflow import services
+from sogla.workflow.errors import TaskClosed
+from sogla.workflow.models import Process, Task, TaskState
+from tests.conftest import MINIMAL_PDF, Tenant
 from tests.factories import add_field
 from tests.workflow.conftest import (
+    META,
     approve,
+    begin,
     decide,
+    lawyer_alone,
     make_document,
     open_task,
+    person,
     publish,
     route,
     stage,
@@ -40,22 +48,6 @@ def snapshot(process: Process) -> tuple[Any, ...]:
         .exclude(verb="task.decision_refused")
         .count(),
     )
-
-
-@pytest.fixture
-def running(tenant_a: Tenant, people: dict[str, User]) -> Process:
-    template = publish(
-        tenant_a,
-        route(
-            stage(
-                "checks",
-                approve("lawyer", {"user": people["lawyer"].username}),
-                approve("cfo", {"user": people["cfo"].username}),
-            ),
-            stage("ceo", approve("ceo", {"user": people["ceo"].username})),
-        ),
-    )
-    return start(tenant_a, template, make_document(tenant_a))
 
 
 def test_decision_records_evidence_and_audit(
@@ -164,7 +156,7 @@ def test_other_peoples_and_other_tenants_tasks_are_not_found(
 
 
 def test_late_decision_after_the_process_finished_is_refused(
-    tenant_a: Tenant, running: Process, people: dict[str, User]
+    running: Process, people: dict[str, User]
 ) -> None:
     lawyer_task = open_task(running, people["lawyer"])
     decide(people["cfo"], open_task(running, people["cfo"]), "reject", comment="No")
@@ -238,11 +230,7 @@ def test_delegation_gives_the_task_to_the_stand_in(
         starts_on=today - timedelta(days=1),
         ends_on=today + timedelta(days=5),
     )
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
+    process = lawyer_alone(tenant_a, people)
     task = Task.objects.get(process=process, state=TaskState.OPEN)
     assert (task.assignee, task.on_behalf_of) == (tenant_a.colleague, people["lawyer"])
     decided = decide(tenant_a.colleague, task)
@@ -251,93 +239,177 @@ def test_delegation_gives_the_task_to_the_stand_in(
     assert event.payload["on_behalf_of"] == str(people["lawyer"].pk)
 
 
-def test_unresolved_assignee_is_reported_not_skipped_and_can_be_resolved(
-    tenant_a: Tenant, people: dict[str, User]
-) -> None:
-    from sogla.notifications.models import Notification
-    from sogla.orgs.models import Role
-    from sogla.workflow import services
+def pdf(name: str = "act.pdf", extra: bytes = b"") -> Any:
+    return bytes_upload("act", name, MINIMAL_PDF + extra)
 
-    Role.objects.create(
-        organisation=tenant_a.org, key="auditor", name_ru="Аудитор", name_en="Auditor"
+
+def act_route(kind: str = "task") -> dict[str, Any]:
+    return route(
+        stage(
+            "act",
+            {
+                "key": "provide",
+                "kind": kind,
+                "assignee": {"initiator": True},
+                "fields": ["act", "note"],
+                "required_fields": ["act"],
+            },
+        ),
+        stage("check", approve("ceo", {"user": "alpha-colleague"})),
     )
-    owner = people["cfo"]
-    template = publish(
+
+
+@pytest.fixture
+def act_type(tenant_a: Tenant) -> Tenant:
+    add_field(tenant_a.contract, "act", FieldKind.FILE)
+    add_field(tenant_a.contract, "note", FieldKind.STRING)
+    return tenant_a
+
+
+@pytest.mark.parametrize("kind", ["task", "request_info"])
+def test_the_assignee_attaches_the_required_file_and_then_completes(
+    act_type: Tenant, kind: str
+) -> None:
+    tenant = act_type
+    process = begin(tenant, act_route(kind))
+    task = open_task(process, tenant.initiator)
+    # Without the act, "done" is refused and names the field.
+    with pytest.raises(ValidationFailed) as refused:
+        decide(tenant.initiator, task, "done")
+    assert [p.field for p in refused.value.problems] == ["act"]
+    # The document is running (not a draft): the plain file_add refuses it,
+    # the task's service accepts it.
+    version = services.task_file_add(
+        actor=tenant.initiator,
+        task_id=task.pk,
+        upload=pdf(),
+        field_key="act",
+        meta=META,
+    )
+    assert version.file.field_key == "act"
+    assert version.author_id == tenant.initiator.pk
+    event = AuditEvent.objects.get(verb="document.file_version_added")
+    assert event.payload["task"] == task.pk
+    assert event.payload["field"] == "act"
+    assert event.ip == META.ip
+    decide(tenant.initiator, task, "done", fields={"note": "signed"})
+    process.refresh_from_db()
+    assert process.stage_index == 1
+    decided = AuditEvent.objects.get(verb="task.decided")
+    assert decided.payload["files"] == {"act": version.sha256}
+    assert decided.payload["fields"] == {"note": "signed"}
+    document = process.document
+    document.refresh_from_db()
+    assert document.fields["note"] == "signed"
+    assert "act" not in document.fields  # files live in DocumentFile rows
+
+
+def test_a_colleagues_stand_in_may_attach_but_nobody_else(
+    act_type: Tenant, tenant_b: Tenant
+) -> None:
+    tenant = act_type
+    process = begin(tenant, act_route())
+    task = open_task(process, tenant.initiator)
+    for stranger in (tenant.colleague, tenant.admin, tenant_b.initiator):
+        with pytest.raises(NotFound):
+            services.task_file_add(
+                actor=stranger, task_id=task.pk, upload=pdf(), field_key="act"
+            )
+    # the seat's stand-in holds the task with on_behalf_of = the seat
+    stand_in = person(tenant, "stand-in")
+    Task.objects.filter(pk=task.pk).update(
+        assignee=stand_in, on_behalf_of=tenant.initiator
+    )
+    for actor in (stand_in, tenant.initiator):
+        services.task_file_add(
+            actor=actor, task_id=task.pk, upload=pdf(extra=b"%x"), field_key="act"
+        )
+    assert DocumentFile.objects.get(field_key="act").versions.count() == 2
+
+
+def test_result_files_only_for_open_task_steps_and_their_fields(
+    act_type: Tenant,
+) -> None:
+    tenant = act_type
+    process = begin(tenant, act_route())
+    task = open_task(process, tenant.initiator)
+    with pytest.raises(ValidationFailed) as wrong:
+        services.task_file_add(
+            actor=tenant.initiator,
+            task_id=task.pk,
+            upload=pdf(),
+            field_key="contract_file",  # a file field of the type, not of the step
+        )
+    assert wrong.value.problems[0].field == "contract_file"
+    services.task_file_add(
+        actor=tenant.initiator, task_id=task.pk, upload=pdf(), field_key="act"
+    )
+    decide(tenant.initiator, task, "done")
+    with pytest.raises(TaskClosed):
+        services.task_file_add(
+            actor=tenant.initiator, task_id=task.pk, upload=pdf(), field_key="act"
+        )
+    approval = open_task(process, tenant.colleague)  # an approve step
+    with pytest.raises(PermissionDenied):
+        services.task_file_add(
+            actor=tenant.colleague, task_id=approval.pk, upload=pdf(), field_key="act"
+        )
+    assert DocumentFile.objects.get(field_key="act").versions.count() == 1
+
+
+def test_the_next_stage_goes_to_the_person_picked_in_the_decision(
+    tenant_a: Tenant,
+) -> None:
+    add_field(tenant_a.contract, "designer", FieldKind.USER)
+    add_field(tenant_a.contract, "co_executors", FieldKind.USERS)
+    designer = person(tenant_a, "designer")
+    helper = person(tenant_a, "helper")
+    process = begin(
         tenant_a,
         route(
-            stage("audit", approve("a", {"role": "auditor"})),
-            stage("ceo", approve("ceo", {"user": people["ceo"].username})),
+            stage(
+                "pick",
+                {
+                    "key": "pick",
+                    "kind": "request_info",
+                    "assignee": {"user": "alpha-head"},
+                    "fields": ["designer", "co_executors"],
+                    "required_fields": ["designer"],
+                },
+            ),
+            stage(
+                "design",
+                {
+                    "key": "draw",
+                    "kind": "task",
+                    "assignee": {"user_field": "designer"},
+                },
+                {
+                    "key": "help",
+                    "kind": "task",
+                    "assignee": {"users_field": "co_executors"},
+                    "quorum": "all",
+                },
+            ),
         ),
-        owner=owner,
     )
-    process = start(tenant_a, template, make_document(tenant_a))
-    run = StepRun.objects.get(process=process, step_key="a")
-    assert run.state == "failed"
-    assert "auditor" in run.reason
+    head = User.objects.get(username="alpha-head")
+    decide(
+        head,
+        open_task(process, head),
+        "done",
+        fields={"designer": designer.pk, "co_executors": [helper.pk, designer.pk]},
+    )
     process.refresh_from_db()
-    assert (process.status, process.stage_index) == ("running", 0)
-    assert AuditEvent.objects.filter(verb="process.step_unresolved").count() == 1
-    assert Notification.objects.filter(
-        kind="workflow.step_unresolved", recipient_user=owner
-    ).exists()
-    with pytest.raises(NotFound):
-        services.step_resolve(
-            actor=tenant_a.colleague,
-            process=process,
-            stage="audit",
-            step="a",
-            users=[people["lawyer"]],
-        )
-    services.step_resolve(
-        actor=owner, process=process, stage="audit", step="a", users=[people["lawyer"]]
-    )
-    decide(people["lawyer"], open_task(process, people["lawyer"]))
-    assert open_task(process, people["ceo"])
-
-
-def test_reassign_by_the_route_owner(tenant_a: Tenant, people: dict[str, User]) -> None:
-    from sogla.workflow import services
-
-    template = publish(
-        tenant_a,
-        route(stage("legal", approve("l", {"user": people["lawyer"].username}))),
-        owner=people["cfo"],
-    )
-    process = start(tenant_a, template, make_document(tenant_a))
-    task = open_task(process, people["lawyer"])
-    with pytest.raises(NotFound):
-        services.task_reassign(
-            actor=tenant_a.colleague, task_id=task.pk, to_user=people["ceo"]
-        )
-    new = services.task_reassign(
-        actor=people["cfo"], task_id=task.pk, to_user=people["ceo"]
-    )
-    assert new.assignee == people["ceo"]
-    task.refresh_from_db()
-    assert (task.state, task.closed_reason) == ("cancelled", "reassigned")
-    with pytest.raises(TaskClosed):
-        decide(people["lawyer"], task)
-    decide(people["ceo"], new)
-    process.refresh_from_db()
-    assert process.status == "approved"
-
-
-def test_cancel_needs_a_reason_and_the_initiator_or_an_admin(
-    tenant_a: Tenant, running: Process, people: dict[str, User]
-) -> None:
-    from sogla.core.errors import PermissionDenied
-    from sogla.workflow import services
-
-    with pytest.raises(ValidationFailed) as caught:
-        services.process_cancel(actor=tenant_a.initiator, process=running, reason=" ")
-    assert caught.value.problems[0].field == "reason"
-    with pytest.raises(PermissionDenied):
-        services.process_cancel(actor=people["lawyer"], process=running, reason="x")
-    services.process_cancel(actor=tenant_a.admin, process=running, reason="Wrong type")
-    running.refresh_from_db()
-    assert running.status == "cancelled"
-    assert not Task.objects.filter(process=running, state="open").exists()
-    running.document.refresh_from_db()
-    assert running.document.status.meaning == "draft"
-    with pytest.raises(WorkflowError):
-        services.process_cancel(actor=tenant_a.admin, process=running, reason="again")
+    assert process.status == "running"
+    assert process.stage_index == 1
+    open_people = {
+        (t.step_key, t.assignee_id)
+        for t in Task.objects.filter(process=process, state=TaskState.OPEN)
+    }
+    assert open_people == {
+        ("draw", designer.pk),
+        ("help", helper.pk),
+        ("help", designer.pk),
+    }
+    assert not AuditEvent.objects.filter(verb="process.step_unresolved").exists()

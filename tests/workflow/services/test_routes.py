@@ -1,86 +1,22 @@
-"""Happy paths of the workflow services, through the same calls the UI and API use."""
+"""Route templates and versions: validation with a path for every problem,
+publication, who may change them, the routes offered for a document."""
 
 from __future__ import annotations
 
 import pytest
 
-from sogla.core.models import AuditEvent
-from sogla.notifications.models import Notification
 from sogla.orgs.models import User
-from sogla.workflow.models import Process, StageRun, Task, TaskState, Timer
 from tests.conftest import Tenant
 from tests.workflow.conftest import (
     approve,
-    decide,
     make_document,
-    open_task,
     publish,
     route,
     stage,
-    start,
+    three_stages,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def three_stages(people: dict[str, User]) -> dict:
-    return route(
-        stage("manager", approve("m", {"manager_of": "initiator"})),
-        stage(
-            "checks",
-            approve("lawyer", {"user": people["lawyer"].username}),
-            approve("cfo", {"user": people["cfo"].username}),
-        ),
-        stage("ceo", approve("ceo", {"user": people["ceo"].username})),
-    )
-
-
-def test_route_runs_to_approved(tenant_a: Tenant, people: dict[str, User]) -> None:
-    template = publish(tenant_a, three_stages(people))
-    document = make_document(tenant_a)
-    process = start(tenant_a, template, document)
-    document.refresh_from_db()
-    assert document.status.key == "on_approval"
-    assert process.status == "running"
-
-    decide(people["head"], open_task(process, people["head"]))
-    decide(people["lawyer"], open_task(process, people["lawyer"]))
-    decide(
-        people["cfo"],
-        open_task(process, people["cfo"]),
-        "approve_with_remarks",
-        comment="ok",
-    )
-    task = decide(people["ceo"], open_task(process, people["ceo"]))
-
-    process.refresh_from_db()
-    document.refresh_from_db()
-    assert process.status == "approved"
-    assert process.finished_at is not None
-    assert document.status.key == "approved"
-    assert task.state == TaskState.DONE
-    assert task.files_sha256
-    assert task.channel == "web"
-    assert task.ip == "203.0.113.7"
-    assert task.user_agent == "pytest-browser/1.0"
-    assert not Task.objects.filter(process=process, state=TaskState.OPEN).exists()
-    assert StageRun.objects.filter(process=process, state="done").count() == 3
-    assert process.version == 5
-    verbs = list(
-        AuditEvent.objects.filter(document_id=document.pk).values_list(
-            "verb", flat=True
-        )
-    )
-    assert verbs.count("task.decided") == 4
-    verbs = [v for v in verbs if v.startswith(("process.", "task."))]
-    assert verbs[0] == "process.started"
-    assert verbs[-1] == "process.finished"
-    assert Notification.objects.filter(kind="workflow.approved").count() == 1
-    assert not Timer.objects.filter(process=process, state="pending").exists()
-    assert Process.objects.get(pk=process.pk).version == 5
-
-
-# --- routes -------------------------------------------------------------------------
 
 
 def test_invalid_route_cannot_be_published_and_every_problem_has_a_path(
@@ -171,30 +107,3 @@ def test_routes_for_document_fit_the_values_and_the_first_is_suggested(
     assert [s.key for s in shown.stages] == ["manager", "checks", "ceo"]
     manager = shown.stages[0].steps[0].participants[0]
     assert shown.users[int(manager.id)] == people["head"]
-
-
-# --- starting -----------------------------------------------------------------------
-
-
-def test_start_refusals(
-    tenant_a: Tenant, tenant_b: Tenant, people: dict[str, User]
-) -> None:
-    from sogla.core.errors import NotFound, PermissionDenied
-    from sogla.workflow import services
-    from sogla.workflow.errors import WorkflowError
-
-    template = publish(tenant_a, three_stages(people))
-    document = make_document(tenant_a)
-    with pytest.raises(PermissionDenied):
-        services.process_start(
-            actor=tenant_a.colleague, document=document, template=template
-        )
-    with pytest.raises(NotFound):
-        services.process_start(
-            actor=tenant_b.initiator, document=document, template=template
-        )
-    start(tenant_a, template, document)
-    with pytest.raises(WorkflowError) as again:
-        start(tenant_a, template, document)
-    assert again.value.code == "already_running"
-    assert Process.objects.filter(document=document).count() == 1

@@ -4,7 +4,8 @@ The worker's sweep (``Worker.sweep``) fires what is due at the travelled moment:
 reminders, overdue notices (assignee and initiator), escalations to the manager,
 stage stall alerts, wait steps, and field-date reminders that outlive the process.
 Working-day arithmetic crosses weekends and holidays in the organisation's time
-zone and ends at the assignee's working day in their own time zone.
+zone and ends at the assignee's working day in their own time zone. A timer fires
+once.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from sogla.core.models import AuditEvent
 from sogla.notifications.models import Notification
 from sogla.orgs.models import CalendarDay, User, WorkingCalendar
 from sogla.site.worker import Worker
+from sogla.workflow import services
 from sogla.workflow.models import (
     Process,
     RouteTemplate,
@@ -43,6 +46,7 @@ from tests.workflow.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
+
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -301,8 +305,8 @@ def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
     tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """T46: a timer whose firing keeps failing does not stop the others."""
-    from sogla.workflow import services
     from sogla.workflow.incidents import MAX_ATTEMPTS, timers_retry
+    from sogla.workflow.services import timers
 
     definition = route(
         stage("s", approve("m", {"user": tenant_a.colleague.username})),
@@ -320,10 +324,10 @@ def test_a_poison_timer_backs_off_becomes_an_incident_and_is_retried(
         at(2026, 3, 2, 10, 0),
     )
 
-    def broken(*args: object) -> bool:
+    def broken(*_args: object) -> bool:
         raise RuntimeError("a bug in the reminder")
 
-    monkeypatch.setattr(services, "_field_reminder_fire", broken)
+    monkeypatch.setattr(timers, "_field_reminder_fire", broken)
     moment = at(2026, 3, 3, 9, 0)
     for _attempt in range(MAX_ATTEMPTS):
         sweep(moment)
@@ -365,3 +369,39 @@ def test_deadlines_across_a_dst_change_end_at_local_working_hours(
     assert sent("overdue") == []
     sweep(datetime(2026, 3, 30, 16, 0, tzinfo=UTC))
     assert lawyer.username in sent("overdue")
+
+
+def test_timers_fire_once_and_mark_tasks_overdue(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    template = publish(
+        tenant_a,
+        route(
+            stage(
+                "legal",
+                approve("l", {"user": people["lawyer"].username}, due={"hours": 4}),
+            )
+        ),
+    )
+    process = start(tenant_a, template, make_document(tenant_a))
+    kinds = set(Timer.objects.filter(process=process).values_list("kind", flat=True))
+    assert kinds == {"due", "reminder"}
+    later = timezone.now() + timedelta(days=30)  # past the 4 working hours, at any hour
+    # the deadline and its reminder are both due: the deadline's firing cancels the
+    # reminder when it comes first, else the late reminder fires silently
+    assert services.timers_fire_due(now=later, limit=10) in (1, 2)
+    assert services.timers_fire_due(now=later, limit=10) == 0
+    task = open_task(process, people["lawyer"])
+    assert task.overdue
+    # the overdue notice goes to the assignee and to the initiator
+    assert set(
+        Notification.objects.filter(kind="workflow.overdue").values_list(
+            "recipient_user", flat=True
+        )
+    ) == {people["lawyer"].pk, tenant_a.initiator.pk}
+    # both were due at the sweep: the late reminder stays silent, the overdue speaks
+    assert Notification.objects.filter(kind="workflow.reminder").count() == 0
+    fired = Timer.objects.filter(process=process, kind="due").get()
+    assert not services.timer_fire(timer_id=fired.pk, now=later)
+    decide(people["lawyer"], task)
+    assert not Timer.objects.filter(state="pending").exists()

@@ -1,0 +1,158 @@
+"""What every command reads about its tenant, kept per process: the organisation,
+its working calendar, its document types and their statuses; and its local time.
+
+These rows change rarely and are read on every command, so each process keeps them
+for ``TTL`` seconds (like the parsed route definitions in ``definitions``, which
+never change). A document type, status or organisation saved or deleted through
+the ORM is dropped from this process's cache at once and again when the transaction
+commits (the signal receivers below), so the process that made a change sees it
+at once; another process sees it within ``TTL``, as it sees a changed working
+calendar. Screens may read the calendar and the local time from here too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zoneinfo
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from sogla.documents.models import Document, DocumentType, StatusDef
+from sogla.engine.calendar import WorkCalendar
+from sogla.orgs.calendars import work_calendar
+from sogla.orgs.models import Organisation
+
+TTL = 300.0
+V = TypeVar("V")
+
+
+class _Cache(Generic[V]):
+    """Values by row id, each kept for ``TTL`` seconds; safe across threads."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: int, load: Callable[[], V]) -> V:
+        found = self._entries.get(key)
+        if found is not None and time.monotonic() - found[0] < TTL:
+            return found[1]
+        return self.put(key, load())
+
+    def put(self, key: int, value: V) -> V:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), value)
+        return value
+
+    def drop(self, key: int) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_calendars: _Cache[WorkCalendar] = _Cache()
+_organisations: _Cache[Organisation] = _Cache()
+_doc_types: _Cache[DocumentType] = _Cache()
+_statuses: _Cache[tuple[StatusDef, ...]] = _Cache()  # by document type
+
+
+def organisation_calendar(organisation: Organisation) -> WorkCalendar:
+    """The working calendar, cached for a few minutes per organisation."""
+    return _calendars.get(organisation.pk, lambda: work_calendar(organisation))
+
+
+def calendar_cache_clear() -> None:
+    _calendars.clear()
+
+
+def local_now(organisation: Organisation, now: datetime | None = None) -> datetime:
+    """``now`` (default: the clock) in the organisation's time zone."""
+    try:
+        zone = zoneinfo.ZoneInfo(organisation.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return (now or timezone.now()).astimezone(zone)
+
+
+def organisation(organisation_id: int) -> Organisation:
+    return _organisations.get(
+        organisation_id, lambda: Organisation.objects.get(pk=organisation_id)
+    )
+
+
+def statuses(doc_type_id: int) -> tuple[StatusDef, ...]:
+    """The statuses of a document type, in their order."""
+    return _statuses.get(
+        doc_type_id,
+        lambda: tuple(StatusDef.objects.filter(doc_type_id=doc_type_id)),
+    )
+
+
+def attach(document: Document) -> Document:
+    """Give a document read on its own its type, status and organisation from the
+    cache, as ``select_related`` would (they are shared: read them, never change
+    them in place)."""
+    doc_type = _doc_types.get(
+        document.doc_type_id,
+        lambda: DocumentType.objects.get(pk=document.doc_type_id),
+    )
+    status = next(
+        (s for s in statuses(document.doc_type_id) if s.pk == document.status_id),
+        None,
+    ) or StatusDef.objects.get(pk=document.status_id)
+    meta = Document._meta
+    meta.get_field("doc_type").set_cached_value(document, doc_type)
+    meta.get_field("status").set_cached_value(document, status)
+    meta.get_field("organisation").set_cached_value(
+        document, organisation(document.organisation_id)
+    )
+    return document
+
+
+def remember(document: Document) -> None:
+    """Keep the type and organisation of a document just read with them
+    (``select_related``), fresher than what the cache holds."""
+    _doc_types.put(document.doc_type_id, document.doc_type)
+    _organisations.put(document.organisation_id, document.organisation)
+
+
+def cache_clear() -> None:
+    """Forget everything this module keeps (tests; a changed calendar at once)."""
+    for cache in (_calendars, _organisations, _doc_types, _statuses):
+        cache.clear()
+
+
+def _key(instance: Model) -> int:
+    # A status is kept with the other statuses of its document type.
+    return instance.doc_type_id if isinstance(instance, StatusDef) else instance.pk
+
+
+_CACHES: dict[type[Model], _Cache[Any]] = {
+    Organisation: _organisations,
+    DocumentType: _doc_types,
+    StatusDef: _statuses,
+}
+
+
+@receiver(post_save, sender=Organisation)
+@receiver(post_save, sender=DocumentType)
+@receiver(post_save, sender=StatusDef)
+@receiver(post_delete, sender=Organisation)
+@receiver(post_delete, sender=DocumentType)
+@receiver(post_delete, sender=StatusDef)
+def _changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
+    cache, key = _CACHES[sender], _key(instance)
+    cache.drop(key)
+    # A thread reading the old row before this transaction commits may put it back.
+    transaction.on_commit(lambda: cache.drop(key))

@@ -1,0 +1,96 @@
+"""Read models that must not grow with the data: the inbox and the route map."""
+
+from __future__ import annotations
+
+import pytest
+
+from sogla.orgs.models import User
+from sogla.workflow import selectors
+from sogla.workflow.models import Process
+from tests.conftest import Tenant
+from tests.workflow.conftest import (
+    approve,
+    decide,
+    make_document,
+    open_task,
+    person,
+    publish,
+    route,
+    stage,
+    start,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def make_tasks(tenant: Tenant, user: User, count: int) -> None:
+    template = publish(
+        tenant,
+        route(stage("s", approve("a", {"user": user.username}, due={"hours": 8}))),
+        key=f"r-{count}",
+    )
+    for _ in range(count):
+        start(tenant, template, make_document(tenant))
+
+
+def test_inbox_is_one_query_whatever_the_number_of_tasks(
+    tenant_a: Tenant, django_assert_num_queries
+) -> None:
+    small = person(tenant_a, "small")
+    large = person(tenant_a, "large")
+    make_tasks(tenant_a, small, 5)
+    make_tasks(tenant_a, large, 30)
+    for user, expected in ((small, 5), (large, 25)):
+        with django_assert_num_queries(1):
+            page = selectors.task_list_for_user(user=user, tab="mine")
+        assert len(page.items) == expected
+        with django_assert_num_queries(1):
+            counts = selectors.task_counts_for_user(user=user)
+        assert counts.mine == (5 if user == small else 30)
+    page = selectors.task_list_for_user(user=large, tab="mine")
+    rest = selectors.task_list_for_user(
+        user=large, tab="mine", cursor=page.next_cursor or ""
+    )
+    assert len(rest.items) == 5
+    assert rest.next_cursor is None
+    ids = [t.pk for t in page.items + rest.items]
+    assert len(set(ids)) == 30
+    dues = [t.due_at for t in page.items + rest.items]
+    assert dues == sorted(dues)
+    started = selectors.task_list_for_user(user=tenant_a.initiator, tab="started")
+    assert len(started.items) == 25
+
+
+def test_route_map_queries_do_not_grow_with_participants(tenant_a: Tenant) -> None:
+    def build(count: int) -> tuple[Process, int]:
+        members = [person(tenant_a, f"p{count}-{i}") for i in range(count)]
+        steps = [approve(f"s{i}", {"user": u.username}) for i, u in enumerate(members)]
+        template = publish(
+            tenant_a,
+            route(
+                stage("all", *steps), stage("end", approve("e", {"initiator": True}))
+            ),
+            key=f"map-{count}",
+        )
+        process = start(tenant_a, template, make_document(tenant_a))
+        decide(members[0], open_task(process, members[0]))
+        return process, count
+
+    counts = []
+    for n in (3, 15):
+        process, _n = build(n)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            amap = selectors.route_map(
+                user=tenant_a.initiator, document=process.document
+            )
+        assert amap is not None
+        assert sum(len(s.tasks) for s in amap.stages[0].steps) == n
+        assert [t.colour for t in amap.stages[0].steps[0].tasks] == ["done"]
+        assert amap.stages[0].colour == "waiting"
+        assert amap.stages[1].colour == "not_started"
+        assert len(amap.waiting) == n - 1
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= 5
