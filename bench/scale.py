@@ -95,8 +95,11 @@ def parent(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def setup_django() -> None:
+    from harness.pages import shared_static_root
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sogla.settings.base")
     sys.path.insert(0, str(ROOT / "src"))
+    shared_static_root()
     import django
 
     django.setup()

@@ -243,8 +243,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def child(args: argparse.Namespace) -> int:
+    from harness.pages import shared_static_root
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sogla.settings.base")
     sys.path.insert(0, str(ROOT / "src"))
+    shared_static_root()
     import django
 
     django.setup()

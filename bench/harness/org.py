@@ -285,7 +285,7 @@ def _people(org: Any, total: int) -> Organisation:
         built.pools[demo_id] = [demo_id, *share]
     lawyer = by_name.get("lawyer")
     if lawyer is not None:
-        built.pools[lawyer.pk] = [*built.pools[lawyer.pk][:9], measured.pk]
+        built.pools[lawyer.pk] = [*built.pools[lawyer.pk][:-1], measured.pk]
     # Copies of approvals that waited on the measured user wait on other heads.
     built.pools[measured.pk] = [u.pk for u in people[30::30]] or [u.pk for u in people]
     return built
@@ -378,13 +378,19 @@ def _templates(built: Organisation) -> None:
     _decide_all(process, start, rounds=1)
     make("absence_waiting", "absence/absence", manager, "absence")
     make("draft", "contract/contract-full", manager, None)
-    # The measured card: returned by the lawyer in round 1, now in round 2 at the
-    # department stage, where the measured user (head of the initiator's department)
-    # holds the mentor's task.
+    # The measured card: returned by the lawyer in round 1 and sent again; in round
+    # 2 the manager's approval carries over, the department stage is skipped (no step
+    # for the initiator's department), and at the deputy's stage (5 of 6) the
+    # administrator gave the deputy's task to the measured user.
+    from sogla.workflow.models import Task, TaskState
+    from sogla.workflow.services import task_reassign
+
     process = make("card", "contract/contract-full", report, "contract-full")
     _decide_all(process, start, rounds=1)
     _decide_all(process, start, first_outcome="return", resubmit_by=report, rounds=1)
-    _decide_all(process, start + timedelta(days=5), keep_step="mentor")
+    _decide_all(process, start + timedelta(days=5), keep_step="deputy")
+    deputy = Task.objects.get(process=process, step_key="deputy", state=TaskState.OPEN)
+    task_reassign(actor=people["admin"], task_id=deputy.pk, to_user=built.measured)
     built.card_id = built.shapes.pop("card").document_id
     for shape in built.shapes.values():
         _count_tasks(shape)
@@ -541,11 +547,15 @@ def _count_tasks(shape: Shape) -> None:
 def _open_plan(
     built: Organisation, total: int, mine: int
 ) -> list[tuple[Shape, int, int | None]]:
-    """Copies of the waiting shapes: ``mine`` wait on the measured user, the rest on
-    pools of people, ``total`` open tasks in all."""
+    """Copies of the waiting shapes: the measured user ends with ``mine`` open
+    tasks (the templates and the card hold some), the rest wait on pools of people,
+    about ``total`` open tasks in all."""
+    from sogla.workflow.models import Task, TaskState
+
     shapes = built.shapes
+    held = Task.objects.filter(assignee=built.measured, state=TaskState.OPEN).count()
     plan: list[tuple[Shape, int, int | None]] = [
-        (shapes["contract_waiting"], min(mine, total), built.measured.pk)
+        (shapes["contract_waiting"], max(0, min(mine, total) - held), built.measured.pk)
     ]
     rest = max(0, total - mine)
     waiting = [
@@ -683,6 +693,8 @@ class Copier:
             built.next_process += 1
         if open_to is not None:
             initiator = rng.choice(built.reports).pk
+        elif rng.random() < 0.002:  # the measured user starts a few documents too
+            initiator = built.measured.pk
         else:
             initiator = rng.choice(built.users)
         # A few counterparties have many documents: the first gets ~1/sqrt(n) of them.

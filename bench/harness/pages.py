@@ -9,15 +9,20 @@ line (inbox ≤ 8 statements and ≤ 40 KB, registry ≤ 10, card ≤ 20 and ≤
 
 from __future__ import annotations
 
+import hashlib
+import os
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,31 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def shared_static_root() -> None:
+    """Call before ``django.setup()``: collected static files are kept between runs
+    (one directory per checkout under the system's temporary directory)."""
+    key = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"sogla-bench-static-{key}"
+    os.environ["SOGLA_STATIC_ROOT"] = str(root)
+
+
 def collect_static() -> None:
-    """What ``make run`` does before serving: the pages name hashed static files."""
+    """What ``make run`` does before serving (the pages name hashed static files),
+    again only when a source file is newer than the last collection."""
+    import fcntl
+
+    from django.conf import settings
     from django.core.management import call_command
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    root = Path(settings.STATIC_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = root / "staticfiles.json"
+    sources = (ROOT / "src" / "sogla").glob("*/static/**/*")
+    newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs at once collect once
+        if not manifest.exists() or manifest.stat().st_mtime < newest:
+            call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def client_for(user: Any = None, token: str = "") -> Any:
