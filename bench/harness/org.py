@@ -285,7 +285,7 @@ def _people(org: Any, total: int) -> Organisation:
         built.pools[demo_id] = [demo_id, *share]
     lawyer = by_name.get("lawyer")
     if lawyer is not None:
-        built.pools[lawyer.pk] = [*built.pools[lawyer.pk][:-1], measured.pk]
+        built.pools[lawyer.pk].append(measured.pk)
     # Copies of approvals that waited on the measured user wait on other heads.
     built.pools[measured.pk] = [u.pk for u in people[30::30]] or [u.pk for u in people]
     return built

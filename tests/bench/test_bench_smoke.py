@@ -79,7 +79,7 @@ def test_web_drives_every_page_through_sogla_serve() -> None:
         "web.py",
         *TOY,
         "--documents", "300",
-        "--seconds", "2",
+        "--seconds", "1",
         "--warm", "0",
         "--rounds", "1",
     )  # fmt: skip
