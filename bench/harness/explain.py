@@ -14,6 +14,7 @@ from typing import Any
 
 BIG_ROWS = 10_000
 _SQLITE_SCAN = re.compile(r"^SCAN (\w+)(?: AS (\w+))?")
+_SQLITE_SEARCH = re.compile(r"^SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(([^)]*)\)")
 _PG_SCAN = re.compile(r"(?:Parallel )?Seq Scan on (\w+)")
 _PG_TIME = re.compile(r"Execution Time: ([\d.]+) ms")
 
@@ -86,8 +87,24 @@ def _flag(plan: Plan, rows: dict[str, int], vendor: str) -> None:
             match = _SQLITE_SCAN.match(text)
             if "TEMP B-TREE" in text:
                 plan.sorts += 1
+            _sqlite_loops(plan, text, rows)
         if match and rows.get(match.group(1), 0) >= BIG_ROWS:
             plan.scans.append(f"{match.group(1)} ({rows[match.group(1)]:,} rows)")
+
+
+def _sqlite_loops(plan: Plan, text: str, rows: dict[str, int]) -> None:
+    """SQLite's plan has no row counts; two shapes read a big table whole anyway: a
+    search by the organisation alone (every row of the tenant, unless a LIMIT stops
+    the walk early), and a search driven by a full scan of another table."""
+    search = _SQLITE_SEARCH.match(text)
+    if search is None or rows.get(search.group(1), 0) < BIG_ROWS:
+        return
+    table, terms = search.group(1), search.group(2)
+    size = f"{table} ({rows[table]:,} rows)"
+    if terms.replace(" ", "") == "organisation_id=?":
+        plan.scans.append(f"{size}: the whole organisation, unless a LIMIT stops early")
+    elif any(line.lstrip(" |`-").startswith("SCAN ") for line in plan.lines[:1]):
+        plan.scans.append(f"{size}: once per row of a full scan before it")
 
 
 def print_plans(label: str, plans: list[Plan]) -> None:
@@ -103,4 +120,4 @@ def print_plans(label: str, plans: list[Plan]) -> None:
         for line in plan.lines:
             print(f"         {line}")
         for scan in plan.scans:
-            print(f"       !! full scan of {scan}")
+            print(f"       !! reads a big table whole: {scan}")
