@@ -9,8 +9,8 @@ multi-round approvals) at 10,000 documents, measures, grows it to 100,000 docume
 
 Measured for a typical user (not an administrator; head of a department, 50 open
 tasks), in-process through Django's test client (middleware, views, templates; no
-HTTP): statements and SQL time of one request, then the server time p50/p95 of up to
-``--requests`` requests (at most ``--seconds`` per page) of: the inbox's first page,
+HTTP): statements and SQL time of one request, then the server time p50/p95 (and the median
+CPU time of this process, steadier on a busy machine) of up to ``--requests`` requests (at most ``--seconds`` per page) of: the inbox's first page,
 the card of a six-stage document in its second round, the registry's first page, and
 registry searches by counterparty name and by number. Printed beside the targets of
 issue 14 (≤ 25 statements; p95 ≤ 50 ms for inbox and card, ≤ 100 ms for searches;
@@ -184,14 +184,15 @@ def print_size(results: dict[str, Any], label: str) -> None:
 
     print(f"\n  at {label}")
     print(
-        "  page                        statements   SQL ms   p50 ms   p95 ms   "
-        "KB   (UI.md budget: statements, KB)"
+        "  page                        statements   SQL ms   p50 ms   p95 ms  CPU ms"
+        "     KB   (UI.md budget: statements, KB)"
     )
     for measured in results.values():
         page = measured.page
         print(
             f"  {page.label:<28}{measured.statements:>7}   {ms(measured.sql_seconds):>7}"
-            f"  {ms(measured.p50):>7}  {ms(measured.p95):>7}  {measured.size / 1024:5.1f}"
+            f"  {ms(measured.p50):>7}  {ms(measured.p95):>7}  {ms(measured.cpu50):>6}"
+            f"  {measured.size / 1024:5.1f}"
             f"   ({page.statements}, {page.kilobytes})"
             + ("   CAPPED: a statement ran over the cap" if measured.capped else "")
         )
@@ -223,6 +224,7 @@ def print_targets(
             ("p95", little.p95, big.p95),
             ("p50", little.p50, big.p50),
             ("SQL", little.sql_seconds, big.sql_seconds),
+            ("CPU", little.cpu50, big.cpu50),
         ):
             ratio = b / a if a else float("inf")
             print(
