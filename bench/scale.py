@@ -9,8 +9,9 @@ multi-round approvals) at 10,000 documents, measures, grows it to 100,000 docume
 
 Measured for a typical user (not an administrator; head of a department, 50 open
 tasks), in-process through Django's test client (middleware, views, templates; no
-HTTP): statements and SQL time of one request, then the server time p50/p95 (and the median
-CPU time of this process, steadier on a busy machine) of up to ``--requests`` requests (at most ``--seconds`` per page) of: the inbox's first page,
+HTTP): the statements of one request, then the server time p50/p95, the SQL time
+(median) and the median CPU time of this process (steadier on a busy machine) of up to
+``--requests`` requests (at most ``--seconds`` per page) of: the inbox's first page,
 the card of a six-stage document in its second round, the registry's first page, and
 registry searches by counterparty name and by number. Printed beside the targets of
 issue 14 (≤ 25 statements; p95 ≤ 50 ms for inbox and card, ≤ 100 ms for searches;
@@ -18,8 +19,8 @@ each figure at the large size ≤ 1.3× the small one) and UI.md's budgets.
 
 ``--explain`` prints EXPLAIN (PostgreSQL: ANALYZE, BUFFERS; SQLite: QUERY PLAN) of every
 statement of these pages at the largest size and flags full scans of tables over
-10,000 rows; ``--profile`` splits the inbox's and the card's server time into SQL,
-template rendering and other Python, with cProfile's top functions.
+10,000 rows; ``--profile`` splits the inbox's and the card's server time into SQL, ORM,
+template rendering and the rest, with cProfile's top functions.
 
 SQLite in a temporary directory, ``ANALYZE``d after loading. Sogla itself never runs
 ``ANALYZE`` on SQLite, and without planner statistics SQLite picks a plan for the
@@ -184,7 +185,7 @@ def print_size(results: dict[str, Any], label: str) -> None:
 
     print(f"\n  at {label}")
     print(
-        "  page                        statements   SQL ms   p50 ms   p95 ms  CPU ms"
+        "  page                        statements  SQL p50   p50 ms   p95 ms  CPU ms"
         "     KB   (UI.md budget: statements, KB)"
     )
     for measured in results.values():

@@ -185,10 +185,11 @@ def measure(
     warm: int = 2,
     cap: float = 60.0,
 ) -> Measured:
-    """Statements of one request (timed: SQL as ``breakdown`` splits it), then the
-    server time of up to ``requests`` requests for at most ``seconds`` seconds (at
-    least one), after ``warm`` unmeasured ones. A statement over ``cap`` seconds is
-    interrupted and the page reported as capped."""
+    """Statements of one request, then the server time of up to ``requests``
+    requests for at most ``seconds`` seconds (at least one), after ``warm``
+    unmeasured ones; SQL time is the median over all measured requests (as
+    ``breakdown`` times it). A statement over ``cap`` seconds is interrupted and the
+    page reported as capped."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -212,20 +213,24 @@ def measure(
         sql_seconds=split.sql,
         captured=captured,
     )
+    sql = [split.sql]
     began = time.perf_counter()
     while len(result.times) < requests:
         start = time.perf_counter()
         cpu = time.thread_time()
         try:
-            fetch(client, page, cap)
+            with breakdown() as split:
+                fetch(client, page, cap)
         except Capped:
             result.capped = True
             result.times.append(cap)
             break
         result.times.append(time.perf_counter() - start)
         result.cpu.append(time.thread_time() - cpu)
+        sql.append(split.sql)
         if time.perf_counter() - began > seconds:
             break
+    result.sql_seconds = statistics.median(sql)
     return result
 
 
