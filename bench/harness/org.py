@@ -6,7 +6,7 @@ the real services, one *template* document per shape is created and moved along 
 route (a finished six-stage contract, a one-stage contract decided in two rounds, a
 confidential absence request, an incoming letter, contracts waiting at their first or
 second stage, a draft ...), and the measured user's card: a six-stage contract in its
-second round, waiting on them at the fourth stage.
+second round, waiting on them at the deputy's stage (5 of 6).
 
 Everything else is copied from the templates in bulk: each template's rows
 (document, process, stage runs, step runs, tasks, timers, audit events) are read
