@@ -18,9 +18,8 @@ bulk with raw SQL) against one with few.
 Options: ``--processes N`` (default 200), ``--only sqlite|postgres``,
 ``--history-small``/``--history-large`` (finished processes; defaults 10,000 and
 200,000 on both databases; ``--history-large 1000000`` on PostgreSQL adds about three
-minutes), ``--profile`` (cProfile of
-the decisions, top entries). Loopback only; bounded by ``--timeout`` seconds per
-database.
+minutes), ``--profile`` (cProfile of the decisions, top entries). Loopback only;
+bounded by ``--timeout`` seconds per database.
 """
 
 from __future__ import annotations
