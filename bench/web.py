@@ -110,6 +110,7 @@ class Target:
     headers: dict[str, str]
     statements: int = 0
     size: int = 0
+    seconds: float = 0.0  # per run: long enough for a slow page to finish requests
     loads: list[Load] = field(default_factory=list)
 
     def median(self, attribute: str) -> float:
@@ -299,8 +300,12 @@ def child(args: argparse.Namespace) -> int:
             None if target.page.api or target.page.key == "login" else built.measured,
             raw_token if target.page.api else "",
         )
-        measured = pages.measure(client, target.page, requests=1, seconds=0, warm=1)
+        measured = pages.measure(client, target.page, requests=3, seconds=0, warm=1)
         target.statements = measured.statements
+        # wrk counts only finished requests: a run lasts several times what the
+        # page takes with all connections waiting on it (at most 30 s)
+        busy = args.connections * measured.p50 / 2  # two cores
+        target.seconds = min(30.0, max(args.seconds, 3 * busy))
     connection.close()  # the server's processes use the database now
     log = Path(os.environ["SOGLA_DATA_DIR"]) / "serve.log"
     with server(args.workers, log) as base:
@@ -308,8 +313,8 @@ def child(args: argparse.Namespace) -> int:
             preflight(base, target)
         print(
             f"  sogla serve --no-worker: gunicorn {args.workers} workers x 4 threads at "
-            f"{base}; wrk {args.connections} connections, {args.seconds:g} s per page "
-            f"and round, {args.rounds} rounds"
+            f"{base}; wrk {args.connections} connections, at least {args.seconds:g} s "
+            f"per page and round, {args.rounds} rounds"
         )
         for _round in range(args.rounds):
             for target in targets:
@@ -318,7 +323,7 @@ def child(args: argparse.Namespace) -> int:
                     wrk(url, target.headers, args.connections, args.warm, warm=True)
                     preflight(base, target)  # drained: what wrk left queued is done
                 target.loads.append(
-                    wrk(url, target.headers, args.connections, args.seconds)
+                    wrk(url, target.headers, args.connections, target.seconds)
                 )
                 preflight(base, target)
     report(targets)
@@ -359,7 +364,7 @@ def report(targets: list[Target]) -> None:
         rounds = ", ".join(f"{x.rate:.1f}" for x in target.loads)
         print(
             f"  {target.page.label:<24}{spread:5.2f} {verdict:<7}"
-            f"(req/s by round: {rounds})"
+            f"(req/s by round: {rounds}; {target.seconds:.0f} s each)"
         )
 
 
