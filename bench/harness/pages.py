@@ -2,9 +2,10 @@
 in-process (Django's test client on the real middleware, views and templates).
 
 Pages are named by their paths (what a browser asks for), not by URL names, so the
-benchmarks follow views that move between modules. Budgets: ../shared UI.md §0 "Perf
-defaults" (≤ 12 statements, HTML ≤ 60 KB, TTFB p95 ≤ 300 ms) and each screen's "Perf"
-line (inbox ≤ 8 statements and ≤ 40 KB, registry ≤ 10, card ≤ 20 and ≤ 60 KB).
+benchmarks follow views that move between modules. Budgets: the UI specification's
+§0 "Perf defaults" (≤ 12 statements, HTML ≤ 60 KB, TTFB p95 ≤ 300 ms) and each
+screen's "Perf" line (inbox ≤ 8 statements and ≤ 40 KB, registry ≤ 10, card ≤ 20
+and ≤ 60 KB).
 """
 
 from __future__ import annotations
