@@ -17,7 +17,7 @@ What it measures, per database (each in a subprocess of this script):
    and initiator) sit in the outbox.
 2. The cost per timer as the table grows: 10,000, 100,000 and 1,000,000 pending
    timers that are not due (``--sizes``), a fixed number of due ones
-   (``--growth-timers``, default 2,000) fired by one worker at each size; the
+   (``--growth-timers``, default 1,000) fired by one worker at each size; the
    ratio largest/smallest against the target (firing cost must not grow with rows
    that are not due). The sweep's own query (``SELECT ... WHERE state = 'pending'
    AND due_at <= now ORDER BY due_at, id LIMIT 100``) is timed apart.
@@ -99,11 +99,11 @@ def sizes(text: str) -> list[int]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--timers", type=int, default=10_000)
-    parser.add_argument("--sqlite-timers", type=int, default=10_000)
+    parser.add_argument("--timers", type=int, default=2_000)
+    parser.add_argument("--sqlite-timers", type=int, default=2_000)
     parser.add_argument("--sizes", type=sizes, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--sqlite-sizes", type=sizes, default=[10_000, 100_000])
-    parser.add_argument("--growth-timers", type=int, default=2_000)
+    parser.add_argument("--growth-timers", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
     parser.add_argument("--profile", action="store_true")

@@ -60,11 +60,20 @@ def run_sqlite(child: ChildCommand, timeout: float, prefix: str) -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def database_name(name: str) -> str:
+    """``name`` with its leading ``sogla_bench`` replaced by
+    ``SOGLA_BENCH_DATABASE_PREFIX`` when set, so that two people (or a test) running
+    benchmarks against one PostgreSQL server use databases of their own."""
+    prefix = os.environ.get("SOGLA_BENCH_DATABASE_PREFIX") or "sogla_bench"
+    return prefix + name.removeprefix("sogla_bench")
+
+
 def run_postgres(
     child: ChildCommand, timeout: float, prefix: str, database: str
 ) -> int:
     import psycopg
 
+    database = database_name(database)
     url = os.environ.get("SOGLA_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES
     parts = urlsplit(url)
     if (parts.hostname or "") not in LOOPBACK:

@@ -307,7 +307,11 @@ class Counterparty(TenantModel, TimeStampedModel):
                 name="counterparty_name_unique",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "normalized_name"])]
+        indexes = [
+            models.Index(fields=["organisation", "normalized_name"]),
+            # lists and pickers sorted by name read the first rows in order
+            models.Index(fields=["organisation", "name"]),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -307,6 +307,15 @@ class Task(TenantModel):
             models.Index(fields=["organisation", "decided_at"]),
             models.Index(fields=["organisation", "state", "due_at"]),
             models.Index(fields=["process", "round", "stage_key"]),
+            # "mine" is assignee OR on_behalf_of: with this (small) index SQLite reads
+            # a user's tasks through both indexes instead of every open task of the
+            # organisation (the FK index on on_behalf_of, mostly NULLs, looks useless
+            # to its planner)
+            models.Index(
+                fields=["on_behalf_of", "state"],
+                condition=Q(on_behalf_of__isnull=False),
+                name="task_on_behalf_of_state",
+            ),
         ]
 
     def __str__(self) -> str:
