@@ -220,6 +220,15 @@ class Delegation(TenantModel):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("to"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("set by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delegation")

@@ -27,7 +27,12 @@ def active_delegate(
         else:
             delegation = (
                 Delegation.objects.for_org(user.organisation_id or 0)
-                .filter(from_user=current, starts_on__lte=day, ends_on__gte=day)
+                .filter(
+                    from_user=current,
+                    starts_on__lte=day,
+                    ends_on__gte=day,
+                    cancelled_at=None,
+                )
                 .select_related("to_user")
                 .order_by("-starts_on", "-id")
                 .first()
@@ -46,7 +51,7 @@ def delegations_in_force(organisation_id: int, day: date) -> dict[int, Delegatio
     found: dict[int, Delegation] = {}
     rows = (
         Delegation.objects.for_org(organisation_id)
-        .filter(starts_on__lte=day, ends_on__gte=day)
+        .filter(starts_on__lte=day, ends_on__gte=day, cancelled_at=None)
         .select_related("to_user")
         .order_by("-starts_on", "-id")
     )
