@@ -347,7 +347,7 @@ def _b_document(w: World) -> int:
 WEB: dict[str, Entry] = {
     "home": get("/"),
     "favicon": get("/favicon.ico"),
-    "set_language": lambda w: [
+    "set_language": lambda _w: [
         Probe("post", "/i18n/setlang/", NO_DATA, {"language": "en"})
     ],
     "accounts:login": lambda w: [
@@ -359,11 +359,11 @@ WEB: dict[str, Entry] = {
             {"username": w.a.initiator.username, "password": "wrong"},
         ),
     ],
-    "accounts:logout": lambda w: [Probe("post", "/accounts/logout/", NO_DATA)],
+    "accounts:logout": lambda _w: [Probe("post", "/accounts/logout/", NO_DATA)],
     "accounts:password_change": get("/accounts/password/"),
     "accounts:password_change_done": get("/accounts/password/done/"),
     "accounts:profile": get("/accounts/profile/"),
-    "accounts:language": lambda w: [
+    "accounts:language": lambda _w: [
         Probe("post", "/accounts/language/", NO_DATA, {"language": "en"})
     ],
     "accounts:tokens": get("/accounts/tokens/"),
@@ -402,12 +402,12 @@ WEB: dict[str, Entry] = {
         ),
     ],
     "documents:download": get("/files/{w.version.pk}/download/", NOT_FOUND),
-    "documents:counterparty_list": lambda w: [
+    "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/?q=7711111111", NO_DATA),
         Probe("get", "/counterparties/", NO_DATA),
     ],
-    "documents:counterparty_create": lambda w: [
+    "documents:counterparty_create": lambda _w: [
         Probe("get", "/counterparties/new/", NO_DATA),
         Probe(
             "post",
@@ -416,11 +416,11 @@ WEB: dict[str, Entry] = {
             {"name": "Beta web", "tax_id": "7711111111", "category": "customer"},
         ),
     ],
-    "documents:counterparty_search": lambda w: [
+    "documents:counterparty_search": lambda _w: [
         Probe("get", f"/counterparties/search/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/search/?q=7711", NO_DATA),
     ],
-    "documents:counterparty_quick_create": lambda w: [
+    "documents:counterparty_quick_create": lambda _w: [
         Probe(
             "post",
             "/counterparties/quick-create/",
@@ -429,7 +429,7 @@ WEB: dict[str, Entry] = {
         )
     ],
     "documents:counterparty_detail": get("/counterparties/{w.party.pk}/", NOT_FOUND),
-    "workflow:inbox": lambda w: [
+    "workflow:inbox": lambda _w: [
         Probe("get", "/inbox/", NO_DATA),
         Probe("get", f"/inbox/?tab=started&q={SEARCH}", NO_DATA),
         Probe("get", "/inbox/?tab=done&type=contract", NO_DATA),
@@ -441,7 +441,7 @@ WEB: dict[str, Entry] = {
     "notifications:read": lambda w: [
         Probe("post", f"/notifications/{_a_notice(w)}/read/", NOT_FOUND)
     ],
-    "notifications:read_all": lambda w: [
+    "notifications:read_all": lambda _w: [
         Probe("post", "/notifications/read-all/", NO_DATA)
     ],
     "workflow:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
@@ -541,7 +541,7 @@ WEB: dict[str, Entry] = {
 API_OPS: dict[str, Entry] = {
     "me_get": get(f"{API}/me"),
     "me_tokens_list": get(f"{API}/me/tokens"),
-    "me_token_create": lambda w: [
+    "me_token_create": lambda _w: [
         Probe("post", f"{API}/me/tokens", NO_DATA, {"name": "b2"}, True)
     ],
     "me_token_revoke": lambda w: [
@@ -610,12 +610,12 @@ API_OPS: dict[str, Entry] = {
         ),
     ],
     "file_download": get(f"{API}/files/{{w.version.pk}}/download", NOT_FOUND),
-    "counterparties_list": lambda w: [
+    "counterparties_list": lambda _w: [
         Probe("get", f"{API}/counterparties?q={SEARCH}", NO_DATA),
         Probe("get", f"{API}/counterparties?q=7711111111", NO_DATA),
         Probe("get", f"{API}/counterparties?limit=100", NO_DATA),
     ],
-    "counterparty_create": lambda w: [
+    "counterparty_create": lambda _w: [
         Probe(
             "post",
             f"{API}/counterparties",
@@ -671,7 +671,7 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "tasks_list": lambda w: [
+    "tasks_list": lambda _w: [
         Probe("get", f"{API}/tasks", NO_DATA),
         Probe("get", f"{API}/tasks?tab=started", NO_DATA),
         Probe("get", f"{API}/tasks?tab=done", NO_DATA),
@@ -761,7 +761,7 @@ API_OPS: dict[str, Entry] = {
             True,
         ),
     ],
-    "route_draft_save": lambda w: [
+    "route_draft_save": lambda _w: [
         Probe(
             "put",
             f"{API}/routes/alpha-route/draft",
@@ -770,7 +770,7 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "route_publish": lambda w: [
+    "route_publish": lambda _w: [
         Probe("post", f"{API}/routes/alpha-route/publish", NOT_FOUND)
     ],
 }
@@ -796,8 +796,8 @@ ADMIN_MODELS: dict[str, Callable[[World], int | None]] = {
     "notifications.notification": _a_notice,
     "workflow.timer": _a_timer,
     # Platform-only models: organisation admins have no access at all.
-    "auth.group": lambda w: None,
-    "django_tasks_database.dbtaskresult": lambda w: None,
+    "auth.group": lambda _w: None,
+    "django_tasks_database.dbtaskresult": lambda _w: None,
 }
 
 # Extra admin POST bodies that try to pull A's objects into B's rows.
@@ -827,11 +827,11 @@ def _admin_entries() -> dict[str, Entry]:
     entries: dict[str, Entry] = {
         "admin:index": get("/admin/"),
         "admin:login": get("/admin/login/"),
-        "admin:logout": lambda w: [Probe("post", "/admin/logout/", NO_DATA)],
+        "admin:logout": lambda _w: [Probe("post", "/admin/logout/", NO_DATA)],
         "admin:password_change": get("/admin/password_change/"),
         "admin:password_change_done": get("/admin/password_change/done/"),
         "admin:jsi18n": get("/admin/jsi18n/"),
-        "admin:autocomplete": lambda w: [
+        "admin:autocomplete": lambda _w: [
             Probe(
                 "get",
                 f"/admin/autocomplete/?app_label=orgs&model_name=department&field_name=head&term={SEARCH}",
@@ -855,7 +855,7 @@ def _admin_entries() -> dict[str, Entry]:
                 ADMIN_MISS,
             ),
         ],
-        "admin:app_list": lambda w: [
+        "admin:app_list": lambda _w: [
             Probe("get", "/admin/orgs/", NO_DATA),
             Probe("get", "/admin/documents/", NO_DATA),
         ],
@@ -890,7 +890,7 @@ def _admin_entries() -> dict[str, Entry]:
                 {"name": "taken", "key": "taken"},
             )
 
-        entries[f"admin:{app}_{model}_changelist"] = lambda w, base=base: [
+        entries[f"admin:{app}_{model}_changelist"] = lambda _w, base=base: [
             Probe("get", base, NO_DATA),
             Probe("get", f"{base}?q={SEARCH}", NO_DATA),
         ]

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from typing_extensions import override
 
 from sogla.notifications.kinds import (
     NoticeKind,
@@ -335,6 +336,7 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
             return [(label, plain_date(said.ctx.get("date")))]
         return []
 
+    @override
     def decisions(
         self, row: Notification, zone: zoneinfo.ZoneInfo, facts: TaskFacts | None
     ) -> list[tuple[str, str, str, str]]:

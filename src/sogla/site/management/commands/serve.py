@@ -42,7 +42,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Sogla is at http://{bind}/ (Ctrl+C stops)")
         )
 
-        def stop(signum: int, frame: object) -> None:
+        def stop(_signum: int, _frame: object) -> None:
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGINT)
