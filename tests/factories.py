@@ -99,7 +99,9 @@ class DocumentTypeFactory(ModelFactory[DocumentType]):
     title_template = "{type} {number} {subject}"
 
     @factory.post_generation
-    def statuses(self, create: bool, _extracted: Any, **kwargs: Any) -> None:
+    def statuses(
+        obj: DocumentType, create: bool, _extracted: Any, **kwargs: Any
+    ) -> None:  # factory_boy passes the built model
         if not create:
             return
         for order, (key, meaning, token) in enumerate(
@@ -110,8 +112,8 @@ class DocumentTypeFactory(ModelFactory[DocumentType]):
             ]
         ):
             StatusDef.objects.create(
-                organisation=self.organisation,
-                doc_type=self,
+                organisation=obj.organisation,
+                doc_type=obj,
                 key=key,
                 name_ru=key,
                 name_en=key.replace("_", " ").capitalize(),

@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from sogla.core.audit import (
     ANCHOR_MISMATCH,
-    ANCHOR_VERB,
     DIGEST_MISMATCH,
     audit_record,
     audit_verify,
@@ -43,7 +42,7 @@ from sogla.core.audit_digest import (
     parse_digest,
     read_digest,
 )
-from sogla.core.audit_hash import GENESIS_HASH, event_body, event_hash
+from sogla.core.audit_hash import ANCHOR_VERB, GENESIS_HASH, event_body, event_hash
 from sogla.core.models import AuditChainHead, AuditEvent
 from sogla.documents.models import Document
 from sogla.documents.services import document_create

@@ -124,7 +124,7 @@ def start_approval(tenant: Tenant, **values: Any) -> Approval:
 def body(message: EmailMessage, subtype: str) -> str:
     part = message.get_body(preferencelist=(subtype,))
     assert part is not None, f"no text/{subtype} part"
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def subject(message: EmailMessage) -> str:

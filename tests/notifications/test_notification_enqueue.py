@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
@@ -78,7 +79,7 @@ def test_a_guest_is_reached_by_email(tenant_a: Tenant) -> None:
     ],
 )
 def test_refuses_incomplete_notifications(
-    tenant_a: Tenant, change: dict[str, object], message: str
+    tenant_a: Tenant, change: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         _enqueue(tenant_a, **change)

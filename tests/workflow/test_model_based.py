@@ -150,6 +150,7 @@ def test_t09_random_sequences_match_the_engine_on_the_whole_state(
                 )
             elif open_rows and choice < 0.75:
                 row = rng.choice(open_rows)
+                assert row.assignee_id is not None
                 actor = users[row.assignee_id]
                 outcome = rng.choice(OUTCOMES)
                 comment = "" if outcome == "approve" else "because"

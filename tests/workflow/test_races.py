@@ -153,8 +153,8 @@ def t01() -> None:
 
         def work(
             index: int,
-            tasks: dict = tasks,
-            shared: dict = shared,
+            tasks: dict[int | None, int] = tasks,
+            shared: dict[str, str] = shared,
         ) -> Any:
             who = "x" if index % 2 == 0 else "y"
             user = people[who]
