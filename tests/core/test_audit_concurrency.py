@@ -11,6 +11,9 @@ from sogla.core.audit import audit_record, audit_verify
 from sogla.core.models import AuditChainHead, AuditEvent
 from tests.conftest import Tenant, make_tenant
 
+# A stress test (concurrent writers): `make test-fast` and `-m "not slow"` leave it out.
+pytestmark = pytest.mark.slow
+
 THREADS = 8
 PER_THREAD = 25
 

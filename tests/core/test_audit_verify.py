@@ -405,6 +405,7 @@ class Tamperer:
         self._set_head(rows[0]["chain"], rows[-1]["seq"], prev)
 
 
+@pytest.mark.slow  # a stress test (random tampering)
 def test_t24_every_tampering_is_detected(
     tenant_a: Tenant,
     tenant_b: Tenant,

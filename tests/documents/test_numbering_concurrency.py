@@ -13,6 +13,9 @@ from sogla.documents.models import Document
 from sogla.documents.services import document_create
 from tests.conftest import Tenant, make_tenant
 
+# A stress test (concurrent writers): `make test-fast` and `-m "not slow"` leave it out.
+pytestmark = pytest.mark.slow
+
 THREADS = 8
 PER_THREAD = 6
 

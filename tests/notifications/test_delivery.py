@@ -391,6 +391,7 @@ def test_queries_per_batch_do_not_grow_with_rows(tenant_a: Tenant, smtp: Smtp) -
 # --- two workers on PostgreSQL -------------------------------------------------------------
 
 
+@pytest.mark.slow  # a stress test (threads)
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_send_each_row_once(smtp: Smtp) -> None:

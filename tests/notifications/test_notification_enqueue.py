@@ -105,6 +105,7 @@ def test_rolled_back_command_leaves_no_notification(tenant_a: Tenant) -> None:
     assert _enqueue(tenant_a).pk  # the key is free again
 
 
+@pytest.mark.slow  # a stress test (threads)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_enqueues_with_one_key_give_one_row() -> None:
     if connection.vendor != "postgresql":

@@ -64,6 +64,7 @@ def _unlock_in_admin(tenant: Tenant, user_pk: int) -> int:
     return response.status_code
 
 
+@pytest.mark.slow  # a stress test (threads)
 @pytest.mark.django_db(transaction=True)
 def test_hundred_wrong_tries_from_threads(capsys: pytest.CaptureFixture[str]) -> None:
     tenant = make_tenant("Locksmith")

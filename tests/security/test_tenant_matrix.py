@@ -1061,6 +1061,7 @@ def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
         print(f"\n{line}")
 
 
+@pytest.mark.slow  # a stress test (every URL for every role)
 @pytest.mark.django_db
 def test_t28_cross_tenant_matrix(
     tenant_a: Tenant, tenant_b: Tenant, capsys: pytest.CaptureFixture[str]

@@ -33,7 +33,7 @@ from sogla.workflow.state_rows import task_run
 from tests.conftest import Tenant
 from tests.workflow.conftest import approve, make_document, publish, route, stage, start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 SEQUENCES = 20
 STEPS = 25

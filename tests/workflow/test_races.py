@@ -36,6 +36,9 @@ from tests.workflow.conftest import (
     start,
 )
 
+# A stress test (races with real threads): `make test-fast` and `-m "not slow"` leave it out.
+pytestmark = pytest.mark.slow
+
 RUNS = 30
 THREADS = 8
 

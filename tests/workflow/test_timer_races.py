@@ -35,6 +35,9 @@ from tests.workflow.conftest import (
 )
 from tests.workflow.test_races import on_race_database
 
+# A stress test (races with real threads): `make test-fast` and `-m "not slow"` leave it out.
+pytestmark = pytest.mark.slow
+
 PROCESSES = 40
 
 
