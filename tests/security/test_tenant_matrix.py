@@ -1090,6 +1090,44 @@ def test_t28_cross_tenant_matrix(
 # --- T29: within one organisation -----------------------------------------------------------
 
 
+def _t29_check(
+    policy: dict[str, tuple[User | None, int]],
+    surfaces: dict[str, str],
+    doc: Document,
+    exceptions: dict[tuple[str, str], int],
+    details: list[str],
+) -> tuple[int, int]:
+    """Every person of ``policy`` on every surface and in the list: the cells
+    checked and the mismatches (described into ``details``)."""
+    cells = mismatches = 0
+    for who, (user, expected) in policy.items():
+        assert user is not None
+        _token, raw = api_token_create(actor=user, name="t29")
+        for surface, path in surfaces.items():
+            for via in ("session", "token") if path.startswith(API) else ("session",):
+                client = Client()
+                headers = {}
+                if via == "session":
+                    client.force_login(user)
+                else:
+                    headers = {"Authorization": f"Bearer {raw}"}
+                status = client.get(path, headers=headers).status_code
+                wanted = exceptions.get((who, surface), expected)
+                cells += 1
+                if status != wanted:
+                    mismatches += 1
+                    details.append(f"{who} {surface} ({via}): {status} != {wanted}")
+        # Lists never show the document to those who may not open it.
+        listed = Client()
+        listed.force_login(user)
+        found = listed.get(f"{API}/documents").json()["items"]
+        cells += 1
+        if (doc.pk in [d["id"] for d in found]) != (expected == 200):
+            mismatches += 1
+            details.append(f"{who} list: {'shown' if expected != 200 else 'missing'}")
+    return cells, mismatches
+
+
 @pytest.mark.django_db
 def test_t29_confidential_document_within_tenant(
     tenant_a: Tenant, tenant_b: Tenant, capsys: pytest.CaptureFixture[str]
@@ -1119,47 +1157,8 @@ def test_t29_confidential_document_within_tenant(
     }
     # The manager may read the document but not edit it (only the initiator or an admin).
     exceptions = {("department head (manager)", "edit"): 403}
-    cells = mismatches = 0
-    details = []
-
-    def check(
-        policy: dict[str, tuple[User | None, int]],
-        surfaces: dict[str, str],
-        doc: Document,
-        exceptions: dict[tuple[str, str], int],
-    ) -> None:
-        nonlocal cells, mismatches
-        for who, (user, expected) in policy.items():
-            assert user is not None
-            _token, raw = api_token_create(actor=user, name="t29")
-            for surface, path in surfaces.items():
-                for via in (
-                    ("session", "token") if path.startswith(API) else ("session",)
-                ):
-                    client = Client()
-                    headers = {}
-                    if via == "session":
-                        client.force_login(user)
-                    else:
-                        headers = {"Authorization": f"Bearer {raw}"}
-                    status = client.get(path, headers=headers).status_code
-                    wanted = exceptions.get((who, surface), expected)
-                    cells += 1
-                    if status != wanted:
-                        mismatches += 1
-                        details.append(f"{who} {surface} ({via}): {status} != {wanted}")
-            # Lists never show the document to those who may not open it.
-            listed = Client()
-            listed.force_login(user)
-            found = listed.get(f"{API}/documents").json()["items"]
-            cells += 1
-            if (doc.pk in [d["id"] for d in found]) != (expected == 200):
-                mismatches += 1
-                details.append(
-                    f"{who} list: {'shown' if expected != 200 else 'missing'}"
-                )
-
-    check(policy, surfaces, doc, exceptions)
+    details: list[str] = []
+    cells, mismatches = _t29_check(policy, surfaces, doc, exceptions, details)
 
     # Approvers: the one holding the current stage's task opens the confidential
     # document (read only); the approver of a stage not yet active does not, and
@@ -1217,7 +1216,7 @@ def test_t29_confidential_document_within_tenant(
         }
 
     secret_doc, secret_version = in_approval(secret)
-    check(
+    more = _t29_check(
         {
             "approver of the current stage": (current, 200),
             "approver of a stage not yet active": (later, 404),
@@ -1225,14 +1224,41 @@ def test_t29_confidential_document_within_tenant(
         surfaces_of(secret_doc, secret_version),
         secret_doc,
         {("approver of the current stage", "edit"): 403},
+        details,
     )
+    cells, mismatches = cells + more[0], mismatches + more[1]
+    # The e-mailed task link redirects only someone who may open the document: task
+    # ids must not map to the existence and ids of confidential documents (I7).
+    secret_task = Task.objects.get(process__document=secret_doc, assignee=current)
+    link = f"/t/{secret_task.pk}/"
+    for who, user, wanted in (
+        ("holder of the task", current, 302),
+        ("organisation admin", a.admin, 302),
+        ("unrelated colleague", a.colleague, 404),
+        ("approver of a stage not yet active", later, 404),
+        ("other organisation's admin", tenant_b.admin, 404),
+    ):
+        client = Client()
+        client.force_login(user)
+        response = client.get(link)
+        cells += 1
+        if response.status_code != wanted:
+            mismatches += 1
+            details.append(f"{who} task link: {response.status_code} != {wanted}")
+        elif wanted == 302 and not response["Location"].startswith(
+            f"/documents/{secret_doc.pk}/"
+        ):
+            mismatches += 1
+            details.append(f"{who} task link: redirected to {response['Location']}")
     public_doc, public_version = in_approval(public)
-    check(
+    more = _t29_check(
         {"approver of a stage not yet active (non-confidential type)": (later, 200)},
         surfaces_of(public_doc, public_version),
         public_doc,
         {("approver of a stage not yet active (non-confidential type)", "edit"): 403},
+        details,
     )
+    cells, mismatches = cells + more[0], mismatches + more[1]
     # Writes by the unrelated colleague change nothing.
     colleague = Client()
     colleague.force_login(a.colleague)
