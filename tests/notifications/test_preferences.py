@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.test import Client
 
@@ -19,7 +20,7 @@ from tests.workflow.conftest import decide
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
 
 
-def _settings(client: Client, **modes: str) -> object:
+def _settings(client: Client, **modes: str) -> Any:
     return client.post("/notifications/settings/", modes)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,14 +31,14 @@ def admin_client(tenant: Tenant) -> Client:
     return client
 
 
-def upload(client: Client, name: str, data: bytes) -> object:
+def upload(client: Client, name: str, data: bytes) -> Any:
     return client.post(
         "/accounts/people/import/", {"file": SimpleUploadedFile(name, data)}
     )
 
 
-def confirm(client: Client, response: object) -> object:
-    token = response.context["token"]  # type: ignore[attr-defined]
+def confirm(client: Client, response: Any) -> Any:
+    token = response.context["token"]
     return client.post("/accounts/people/import/", {"token": token})
 
 
@@ -55,7 +56,7 @@ def test_departments_then_people_in_cp1251_preview_then_import_then_again(
 
     preview = upload(client, "people.csv", ("\ufeff" + PEOPLE).encode("utf-8"))
     assert preview.status_code == 200
-    assert preview.context["preview"].to_create == 2  # type: ignore[attr-defined]
+    assert preview.context["preview"].to_create == 2
     assert confirm(client, preview).status_code == 302
     ivanova = User.objects.get(email="ivanova@alpha.test")
     petrov = User.objects.get(email="petrov@alpha.test")
@@ -70,7 +71,7 @@ def test_departments_then_people_in_cp1251_preview_then_import_then_again(
 
     # the same file again: nothing changes
     again = upload(client, "people.csv", PEOPLE.encode("cp1251"))
-    counted = again.context["preview"]  # type: ignore[attr-defined]
+    counted = again.context["preview"]
     assert (counted.to_create, counted.to_update, counted.unchanged) == (0, 0, 2)
     assert confirm(client, again).status_code == 302
     assert (
@@ -97,13 +98,13 @@ def test_bad_rows_are_reported_and_nothing_is_saved(
     client = admin_client(tenant_a)
     response = upload(client, "bad.csv", data)
     assert response.status_code == 400
-    preview = response.context["preview"]  # type: ignore[attr-defined]
+    preview = response.context["preview"]
     found = {(p.row, p.column) for p in preview.problems}
     assert found == {
         (3, "email"), (4, "email"), (5, "email"), (6, "department"),
         (7, "last_name"), (8, "manager"), (8, "admin"),
     }  # fmt: skip
-    assert "token" not in response.context  # type: ignore[operator]
+    assert "token" not in response.context
     assert not User.objects.filter(email="ok@alpha.test").exists()
     with pytest.raises(ImportRefused):
         import_apply(actor=tenant_a.admin, name="bad.csv", data=data)
@@ -162,7 +163,7 @@ def test_import_is_for_administrators_of_their_own_organisation(
     assert upload(member, "p.csv", PEOPLE.encode()).status_code == 404
     client_a = admin_client(tenant_a)
     preview = upload(client_a, "p.csv", b"code,name\nlegal,Legal\n")
-    token = preview.context["token"]  # type: ignore[attr-defined]
+    token = preview.context["token"]
     client_b = admin_client(tenant_b)
     # B cannot use A's uploaded file
     response = client_b.post("/accounts/people/import/", {"token": token})
