@@ -23,9 +23,9 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from sogla.core.models import AuditEvent
 from sogla.documents.models import (
@@ -386,7 +386,7 @@ WEB: dict[str, Entry] = {
         )
     ],
     "accounts:password_reset_complete": get("/accounts/password/reset/done/"),
-    "accounts:setup": lambda w: [
+    "accounts:setup": lambda _w: [
         Probe("get", "/accounts/setup/", NO_DATA),
         Probe(
             "post", "/accounts/setup/", NO_DATA, {"code": "000000", "organisation": "x"}
@@ -394,7 +394,7 @@ WEB: dict[str, Entry] = {
     ],
     "accounts:signup": get("/accounts/signup/"),
     "accounts:signup_confirm": get("/accounts/signup/not-a-token/"),
-    "accounts:invitation": lambda w: [
+    "accounts:invitation": lambda _w: [
         Probe("get", "/accounts/invitation/not-a-token/", NO_DATA),
         Probe("post", "/accounts/invitation/not-a-token/", NO_DATA, {"password1": "x"}),
     ],
