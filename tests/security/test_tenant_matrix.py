@@ -503,6 +503,18 @@ WEB: dict[str, Entry] = {
     "notifications:read_all": lambda _w: [
         Probe("post", "/notifications/read-all/", NO_DATA)
     ],
+    # Settings are the signed-in person's own; an import token of A's upload is
+    # refused to B (the stored file is under A's organisation).
+    "notifications:settings": lambda _w: [
+        Probe("get", "/notifications/settings/", NO_DATA),
+        Probe(
+            "post", "/notifications/settings/", NO_DATA, {"workflow.reminder": "off"}
+        ),
+    ],
+    "accounts:people_import": lambda _w: [
+        Probe("get", "/accounts/people/import/", NO_DATA),
+        Probe("post", "/accounts/people/import/", NO_DATA, {"token": "abc123"}),
+    ],
     "workflow:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
     "workflow:start": lambda w: [
         Probe(
