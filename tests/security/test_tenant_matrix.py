@@ -1224,6 +1224,29 @@ def test_t29_confidential_document_within_tenant(
         secret_doc,
         {("approver of the current stage", "edit"): 403},
     )
+    # The e-mailed task link redirects only someone who may open the document: task
+    # ids must not map to the existence and ids of confidential documents (I7).
+    secret_task = Task.objects.get(process__document=secret_doc, assignee=current)
+    link = f"/t/{secret_task.pk}/"
+    for who, user, wanted in (
+        ("holder of the task", current, 302),
+        ("organisation admin", a.admin, 302),
+        ("unrelated colleague", a.colleague, 404),
+        ("approver of a stage not yet active", later, 404),
+        ("other organisation's admin", tenant_b.admin, 404),
+    ):
+        client = Client()
+        client.force_login(user)
+        response = client.get(link)
+        cells += 1
+        if response.status_code != wanted:
+            mismatches += 1
+            details.append(f"{who} task link: {response.status_code} != {wanted}")
+        elif wanted == 302 and not response["Location"].startswith(
+            f"/documents/{secret_doc.pk}/"
+        ):
+            mismatches += 1
+            details.append(f"{who} task link: redirected to {response['Location']}")
     public_doc, public_version = in_approval(public)
     check(
         {"approver of a stage not yet active (non-confidential type)": (later, 200)},

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sogla.documents.access import visible_documents
 from sogla.notifications.kinds import (
     NoticeKind,
     context_of,
@@ -381,13 +382,14 @@ def register_notices() -> None:
 
 
 def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
-    """(document id, task id) of a task of the user's organisation, else None: the
-    target of the e-mailed task link. The card decides what the user may see."""
+    """(document id, task id) of a task of a document the user may open, else None:
+    the target of the e-mailed task link. Other tasks answer as if they did not
+    exist, so task ids reveal nothing about confidential documents (rule I7)."""
     if user.organisation_id is None:
         return None
     found = (
         Task.objects.for_org(user.organisation_id)
-        .filter(pk=task_id)
+        .filter(pk=task_id, process__document__in=visible_documents(user))
         .values_list("process__document_id", "pk")
         .first()
     )

@@ -33,6 +33,9 @@ class Command(BaseCommand):
                 "--workers", str(options["workers"]),
                 "--threads", "4",
                 "--access-logfile", "-",
+                # gunicorn's control socket would live in ~/.gunicorn/, outside
+                # the project; Sogla does not use it.
+                "--no-control-socket",
             ],
         ]  # fmt: skip
         if not options["no_worker"]:
@@ -43,9 +46,10 @@ class Command(BaseCommand):
         )
 
         def stop(signum: int, frame: object) -> None:
+            # SIGTERM: gunicorn finishes the requests in flight, the worker its sweep.
             for child in children:
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                    child.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, stop)
         try:
@@ -54,7 +58,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            stop(signal.SIGINT, None)
+            stop(signal.SIGTERM, None)
             for child in children:
                 try:
                     child.wait(timeout=10)
