@@ -126,7 +126,7 @@ def positions_of(organisation_id: int) -> list[Position]:
     return list(Position.objects.for_org(organisation_id).order_by("name"))
 
 
-def people_of(organisation_id: int) -> list[User]:
+def active_people(organisation_id: int) -> list[User]:
     """Active people of the organisation, by name."""
     return list(
         User.objects.filter(organisation_id=organisation_id, is_active=True).order_by(

@@ -68,7 +68,7 @@ def _person(org_id: int, value: str) -> User | None:
 def departments(request: HttpRequest) -> HttpResponse:
     user, org_id = _admin(request)
     tree = selectors.departments_of(org_id)
-    people = selectors.people_of(org_id)
+    people = selectors.active_people(org_id)
     form = DepartmentForm(request.POST or None, departments=tree, people=people)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -110,7 +110,7 @@ def department_edit(request: HttpRequest, code: str) -> HttpResponse:
         request.POST or None,
         initial=initial,
         departments=[d for d in tree if d.pk != department.pk],
-        people=selectors.people_of(org_id),
+        people=selectors.active_people(org_id),
         editing=True,
     )
     if request.method == "POST" and form.is_valid():
@@ -147,7 +147,7 @@ def department_edit(request: HttpRequest, code: str) -> HttpResponse:
 @app_errors
 def roles(request: HttpRequest) -> HttpResponse:
     user, org_id = _admin(request)
-    people = selectors.people_of(org_id)
+    people = selectors.active_people(org_id)
     form = RoleForm(request.POST or None, people=people)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -185,7 +185,7 @@ def role_edit(request: HttpRequest, key: str) -> HttpResponse:
     form = RoleForm(
         request.POST or None,
         initial=initial,
-        people=selectors.people_of(org_id),
+        people=selectors.active_people(org_id),
         editing=True,
     )
     if request.method == "POST" and form.is_valid():

@@ -66,9 +66,14 @@ class InstallForm(BootstrapForm):
                 initial=f"{template.document_type.key}_2",
                 help_text=_("Lowercase latin letters, digits and _."),
             )
-        # the radio buttons are not form-select
-        if "on_clash" in self.fields:
-            self.fields["on_clash"].widget.attrs["class"] = "form-check-input"
+        # added after BootstrapForm styled the declared fields: style them here
+        for name, added in self.fields.items():
+            if name == "on_clash":
+                added.widget.attrs["class"] = "form-check-input"
+            elif isinstance(added, forms.ChoiceField):
+                added.widget.attrs["class"] = "form-select"
+            else:
+                added.widget.attrs["class"] = "form-control"
 
     def role_fields(self) -> list[forms.BoundField]:
         return [self[role_field(r.key)] for r in self.template.roles]

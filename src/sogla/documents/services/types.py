@@ -389,9 +389,10 @@ def document_type_create(
         _field_row(org_id, doc_type, f, index) for index, f in enumerate(spec.fields)
     )
     statuses = spec.statuses or DEFAULT_STATUSES
-    StatusDef.objects.bulk_create(
-        _status_row(org_id, doc_type, s, index) for index, s in enumerate(statuses)
-    )
+    # One by one, not in bulk: saving a status tells the caches that keep a type's
+    # statuses (workflow's tenant cache) to forget what they hold for this type id.
+    for index, s in enumerate(statuses):
+        _status_row(org_id, doc_type, s, index).save()
     audit_record(
         organisation_id=org_id,
         verb="doctype.created",
