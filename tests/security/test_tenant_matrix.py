@@ -24,6 +24,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from sogla.core.models import AuditEvent
 from sogla.documents.models import (
@@ -147,6 +149,12 @@ def build_world(a: Tenant, b: Tenant) -> World:
     )
     role.members.add(a.initiator)
     position = Position.objects.create(organisation=a.org, name=f"{CANARY} position")
+    Department.objects.create(
+        organisation=a.org,
+        code="alpha-dept",
+        name=f"{CANARY} dept",
+        parent=a.department,
+    )
     delegation = Delegation.objects.create(
         organisation=a.org,
         from_user=a.initiator,
@@ -344,6 +352,11 @@ def _b_document(w: World) -> int:
     return Document.objects.filter(organisation=w.b.org).values_list("pk", flat=True)[0]
 
 
+def _a_department(_w: World) -> str:
+    """The code of a department only tenant A has (made in ``build_world``)."""
+    return "alpha-dept"
+
+
 WEB: dict[str, Entry] = {
     "home": get("/"),
     "favicon": get("/favicon.ico"),
@@ -367,6 +380,63 @@ WEB: dict[str, Entry] = {
         Probe("post", "/accounts/language/", NO_DATA, {"language": "en"})
     ],
     "accounts:tokens": get("/accounts/tokens/"),
+    # Sign-up, first-run setup, invitations and password reset: public forms that
+    # must show nothing of A, whatever A's ids or people are put in.
+    "accounts:password_reset": lambda w: [
+        Probe("get", "/accounts/password/reset/", NO_DATA),
+        Probe(
+            "post", "/accounts/password/reset/", NO_DATA, {"email": w.a.initiator.email}
+        ),
+    ],
+    "accounts:password_reset_done": get("/accounts/password/reset/sent/"),
+    "accounts:password_reset_confirm": lambda w: [
+        Probe(
+            "get",
+            f"/accounts/password/reset/{urlsafe_base64_encode(force_bytes(w.a.initiator.pk))}/x-y/",
+            NO_DATA,
+        )
+    ],
+    "accounts:password_reset_complete": get("/accounts/password/reset/done/"),
+    "accounts:setup": lambda w: [
+        Probe("get", "/accounts/setup/", NO_DATA),
+        Probe(
+            "post", "/accounts/setup/", NO_DATA, {"code": "000000", "organisation": "x"}
+        ),
+    ],
+    "accounts:signup": get("/accounts/signup/"),
+    "accounts:signup_confirm": get("/accounts/signup/not-a-token/"),
+    "accounts:invitation": lambda w: [
+        Probe("get", "/accounts/invitation/not-a-token/", NO_DATA),
+        Probe("post", "/accounts/invitation/not-a-token/", NO_DATA, {"password1": "x"}),
+    ],
+    # The people screen of B's administrator lists B's people only; A's people are 404.
+    "accounts:people": get("/accounts/people/"),
+    "accounts:invite": lambda w: [
+        Probe(
+            "post", "/accounts/people/invite/", NO_DATA, {"email": w.a.colleague.email}
+        )
+    ],
+    "accounts:reinvite": lambda w: [
+        Probe("post", f"/accounts/people/{w.ids['orgs.user']}/invite/", NOT_FOUND)
+    ],
+    "accounts:deactivate": lambda w: [
+        Probe("post", f"/accounts/people/{w.ids['orgs.user']}/deactivate/", NOT_FOUND)
+    ],
+    "accounts:reactivate": lambda w: [
+        Probe("post", f"/accounts/people/{w.ids['orgs.user']}/reactivate/", NOT_FOUND)
+    ],
+    "workflow:away": lambda w: [
+        Probe("get", "/away/", NO_DATA),
+        Probe(
+            "post",
+            "/away/",
+            NO_DATA,
+            {"from_user": w.ids["orgs.user"], "to_user": w.ids["orgs.user"]},
+        ),
+    ],
+    "workflow:away_end": lambda w: [
+        Probe("post", f"/away/{w.ids['orgs.delegation']}/end/", NOT_FOUND)
+    ],
     "accounts:token_revoke": lambda w: [
         Probe("post", f"/accounts/tokens/{w.token.pk}/revoke/", NOT_FOUND)
     ],
@@ -534,6 +604,89 @@ WEB: dict[str, Entry] = {
             NO_DATA,
         ),
         Probe("get", "/reports/export/stages.xlsx", NO_DATA),
+    ],
+    # The settings screens (administrators): A's department, role, type and exception
+    # day are 404 for B's administrator and 403 for B's other people.
+    "settings:home": get("/settings/"),
+    "settings:types": lambda w: [
+        Probe("get", "/settings/types/", NO_DATA),
+        Probe(
+            "post", "/settings/types/", NO_DATA, {"key": "alpha-only", "name_ru": "x"}
+        ),
+    ],
+    "settings:type_edit": lambda w: [
+        Probe("get", "/settings/types/alpha-only/", ADMIN_MISS),
+        Probe(
+            "post",
+            "/settings/types/alpha-only/",
+            ADMIN_MISS,
+            {"form": "field", "key": "x", "label_ru": "x", "kind": "string"},
+        ),
+    ],
+    "settings:status_remove": lambda w: [
+        Probe("post", "/settings/types/alpha-only/statuses/draft/remove/", ADMIN_MISS)
+    ],
+    "settings:departments": lambda w: [
+        Probe("get", "/settings/departments/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/departments/",
+            NO_DATA,
+            {
+                "name": "x",
+                "code": "x",
+                "parent": _a_department(w),
+                "head": str(w.ids["orgs.user"]),
+            },
+        ),
+    ],
+    "settings:department_edit": lambda w: [
+        Probe("get", f"/settings/departments/{_a_department(w)}/", ADMIN_MISS),
+        Probe(
+            "post",
+            f"/settings/departments/{_a_department(w)}/",
+            ADMIN_MISS,
+            {"name": "taken"},
+        ),
+    ],
+    "settings:roles": lambda w: [
+        Probe("get", "/settings/roles/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/roles/",
+            NO_DATA,
+            {"key": "x", "name_ru": "x", "members": [str(w.ids["orgs.user"])]},
+        ),
+    ],
+    "settings:role_edit": lambda w: [
+        Probe("get", "/settings/roles/alpha-role/", ADMIN_MISS),
+        Probe("post", "/settings/roles/alpha-role/", ADMIN_MISS, {"name_ru": "taken"}),
+    ],
+    "settings:positions": lambda w: [
+        Probe("get", "/settings/positions/", NO_DATA),
+        Probe("post", "/settings/positions/", NO_DATA, {"name": "b position"}),
+    ],
+    "settings:calendar": lambda w: [
+        Probe("get", "/settings/calendar/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/calendar/",
+            NO_DATA,
+            {"form": "day", "day": "2025-03-09", "name": "b"},
+        ),
+    ],
+    "settings:calendar_day_remove": lambda w: [
+        Probe("post", "/settings/calendar/2025-03-08/remove/", ADMIN_MISS)
+    ],
+    "starter:library": get("/settings/templates/"),
+    "starter:install": lambda w: [
+        Probe("get", "/settings/templates/approval/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/templates/approval/",
+            NO_DATA,
+            {"role_first_approver": str(w.ids["orgs.user"])},
+        ),
     ],
 }
 
@@ -772,6 +925,103 @@ API_OPS: dict[str, Entry] = {
     ],
     "route_publish": lambda w: [
         Probe("post", f"{API}/routes/alpha-route/publish", NOT_FOUND)
+    ],
+    # Writing the settings: A's type, department and role are 404 for anyone of B.
+    "document_type_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/document-types",
+            NO_DATA,
+            {"key": "alpha-only", "name_ru": "x"},
+            True,
+        )
+    ],
+    "document_type_update": lambda w: [
+        Probe(
+            "patch",
+            f"{API}/document-types/alpha-only",
+            NOT_FOUND,
+            {"name_en": "taken"},
+            True,
+        )
+    ],
+    "document_type_field_add": lambda w: [
+        Probe(
+            "post",
+            f"{API}/document-types/alpha-only/fields",
+            NOT_FOUND,
+            {"key": "x", "label_ru": "x", "kind": "string"},
+            True,
+        )
+    ],
+    "document_type_status_add": lambda w: [
+        Probe(
+            "post",
+            f"{API}/document-types/alpha-only/statuses",
+            NOT_FOUND,
+            {"key": "x", "name_ru": "x", "meaning": "active", "token": "active"},
+            True,
+        )
+    ],
+    "document_type_status_remove": lambda w: [
+        Probe("delete", f"{API}/document-types/alpha-only/statuses/draft", NOT_FOUND)
+    ],
+    "departments_list": get(f"{API}/departments"),
+    "department_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/departments",
+            NO_DATA,
+            {
+                "code": "x",
+                "name": "x",
+                "parent": _a_department(w),
+                "head": w.ids["orgs.user"],
+            },
+            True,
+        )
+    ],
+    "department_update": lambda w: [
+        Probe(
+            "patch",
+            f"{API}/departments/{_a_department(w)}",
+            NOT_FOUND,
+            {"name": "taken"},
+            True,
+        )
+    ],
+    "roles_list": get(f"{API}/roles"),
+    "role_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/roles",
+            NO_DATA,
+            {"key": "x", "name_ru": "x", "members": [w.ids["orgs.user"]]},
+            True,
+        )
+    ],
+    "role_update": lambda w: [
+        Probe("patch", f"{API}/roles/alpha-role", NOT_FOUND, {"name_ru": "x"}, True)
+    ],
+    "positions_list": get(f"{API}/positions"),
+    "position_create": lambda w: [
+        Probe("post", f"{API}/positions", NO_DATA, {"name": "x"}, True)
+    ],
+    "calendar_get": get(f"{API}/calendar"),
+    "calendar_update": lambda w: [
+        Probe(
+            "put",
+            f"{API}/calendar",
+            NO_DATA,
+            {"working_weekdays": [0], "day_starts": "09:00", "day_ends": "18:00"},
+            True,
+        )
+    ],
+    "calendar_day_set": lambda w: [
+        Probe("put", f"{API}/calendar/days/2025-03-09", NO_DATA, {"name": "b"}, True)
+    ],
+    "calendar_day_remove": lambda w: [
+        Probe("delete", f"{API}/calendar/days/2025-03-08", ADMIN_MISS)
     ],
 }
 

@@ -13,6 +13,11 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError
+
+from sogla.demo.schema import DATA_DIR, read_bundles
+from sogla.orgs.models import Organisation
+from sogla.orgs.setup import setup_code_issue
 
 
 class Command(BaseCommand):
@@ -44,6 +49,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Sogla is at http://{bind}/ (Ctrl+C stops)")
         )
+        self._setup_code(bind)
 
         def stop(signum: int, frame: object) -> None:
             # SIGTERM: gunicorn finishes the requests in flight, the worker its sweep.
@@ -64,3 +70,21 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def _setup_code(self, bind: str) -> None:
+        """No organisation of one's own yet (only the demo's, or none): print a
+        one-time code for first-run setup, so whoever reaches the server first
+        cannot take it."""
+        try:
+            demo_slugs = {b.organisation.slug for b in read_bundles(DATA_DIR)}
+            if Organisation.objects.exclude(slug__in=demo_slugs).exists():
+                return
+            code = setup_code_issue()
+        except DatabaseError:
+            return  # not migrated yet; the server itself says so
+        self.stdout.write(
+            self.style.WARNING(
+                f"First-run setup: open http://{bind}/accounts/setup/ and enter the "
+                f"setup code {code} to create your organisation (valid 24 hours)."
+            )
+        )
