@@ -608,13 +608,13 @@ WEB: dict[str, Entry] = {
     # The settings screens (administrators): A's department, role, type and exception
     # day are 404 for B's administrator and 403 for B's other people.
     "settings:home": get("/settings/"),
-    "settings:types": lambda w: [
+    "settings:types": lambda _w: [
         Probe("get", "/settings/types/", NO_DATA),
         Probe(
             "post", "/settings/types/", NO_DATA, {"key": "alpha-only", "name_ru": "x"}
         ),
     ],
-    "settings:type_edit": lambda w: [
+    "settings:type_edit": lambda _w: [
         Probe("get", "/settings/types/alpha-only/", ADMIN_MISS),
         Probe(
             "post",
@@ -623,7 +623,7 @@ WEB: dict[str, Entry] = {
             {"form": "field", "key": "x", "label_ru": "x", "kind": "string"},
         ),
     ],
-    "settings:status_remove": lambda w: [
+    "settings:status_remove": lambda _w: [
         Probe("post", "/settings/types/alpha-only/statuses/draft/remove/", ADMIN_MISS)
     ],
     "settings:departments": lambda w: [
@@ -658,15 +658,15 @@ WEB: dict[str, Entry] = {
             {"key": "x", "name_ru": "x", "members": [str(w.ids["orgs.user"])]},
         ),
     ],
-    "settings:role_edit": lambda w: [
+    "settings:role_edit": lambda _w: [
         Probe("get", "/settings/roles/alpha-role/", ADMIN_MISS),
         Probe("post", "/settings/roles/alpha-role/", ADMIN_MISS, {"name_ru": "taken"}),
     ],
-    "settings:positions": lambda w: [
+    "settings:positions": lambda _w: [
         Probe("get", "/settings/positions/", NO_DATA),
         Probe("post", "/settings/positions/", NO_DATA, {"name": "b position"}),
     ],
-    "settings:calendar": lambda w: [
+    "settings:calendar": lambda _w: [
         Probe("get", "/settings/calendar/", NO_DATA),
         Probe(
             "post",
@@ -675,7 +675,7 @@ WEB: dict[str, Entry] = {
             {"form": "day", "day": "2025-03-09", "name": "b"},
         ),
     ],
-    "settings:calendar_day_remove": lambda w: [
+    "settings:calendar_day_remove": lambda _w: [
         Probe("post", "/settings/calendar/2025-03-08/remove/", ADMIN_MISS)
     ],
     "starter:library": get("/settings/templates/"),
@@ -927,7 +927,7 @@ API_OPS: dict[str, Entry] = {
         Probe("post", f"{API}/routes/alpha-route/publish", NOT_FOUND)
     ],
     # Writing the settings: A's type, department and role are 404 for anyone of B.
-    "document_type_create": lambda w: [
+    "document_type_create": lambda _w: [
         Probe(
             "post",
             f"{API}/document-types",
@@ -936,7 +936,7 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "document_type_update": lambda w: [
+    "document_type_update": lambda _w: [
         Probe(
             "patch",
             f"{API}/document-types/alpha-only",
@@ -945,7 +945,7 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "document_type_field_add": lambda w: [
+    "document_type_field_add": lambda _w: [
         Probe(
             "post",
             f"{API}/document-types/alpha-only/fields",
@@ -954,7 +954,7 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "document_type_status_add": lambda w: [
+    "document_type_status_add": lambda _w: [
         Probe(
             "post",
             f"{API}/document-types/alpha-only/statuses",
@@ -963,7 +963,7 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "document_type_status_remove": lambda w: [
+    "document_type_status_remove": lambda _w: [
         Probe("delete", f"{API}/document-types/alpha-only/statuses/draft", NOT_FOUND)
     ],
     "departments_list": get(f"{API}/departments"),
@@ -1000,15 +1000,15 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "role_update": lambda w: [
+    "role_update": lambda _w: [
         Probe("patch", f"{API}/roles/alpha-role", NOT_FOUND, {"name_ru": "x"}, True)
     ],
     "positions_list": get(f"{API}/positions"),
-    "position_create": lambda w: [
+    "position_create": lambda _w: [
         Probe("post", f"{API}/positions", NO_DATA, {"name": "x"}, True)
     ],
     "calendar_get": get(f"{API}/calendar"),
-    "calendar_update": lambda w: [
+    "calendar_update": lambda _w: [
         Probe(
             "put",
             f"{API}/calendar",
@@ -1017,10 +1017,10 @@ API_OPS: dict[str, Entry] = {
             True,
         )
     ],
-    "calendar_day_set": lambda w: [
+    "calendar_day_set": lambda _w: [
         Probe("put", f"{API}/calendar/days/2025-03-09", NO_DATA, {"name": "b"}, True)
     ],
-    "calendar_day_remove": lambda w: [
+    "calendar_day_remove": lambda _w: [
         Probe("delete", f"{API}/calendar/days/2025-03-08", ADMIN_MISS)
     ],
 }
