@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sogla.reports",
     "sogla.web",
     "sogla.api",
+    "sogla.starter",
     "sogla.demo",
     "sogla.site",
 ]

@@ -28,12 +28,28 @@ from sogla.documents.services.files import (
     file_add_for_step,
 )
 from sogla.documents.services.numbering import folder_ensure, naming_values, next_number
+from sogla.documents.services.types import (
+    DEFAULT_STATUSES,
+    FieldSpec,
+    StatusSpec,
+    TypeSpec,
+    document_type_create,
+    document_type_field_add,
+    document_type_status_add,
+    document_type_status_remove,
+    document_type_update,
+    type_problems,
+)
 
 __all__ = [
+    "DEFAULT_STATUSES",
     "GENERAL_FILES",
     "ContactData",
     "CounterpartyData",
+    "FieldSpec",
     "NewFile",
+    "StatusSpec",
+    "TypeSpec",
     "counterparty_create",
     "counterparty_update",
     "document_archive",
@@ -41,6 +57,11 @@ __all__ = [
     "document_fields_set",
     "document_files_sha256",
     "document_missing_required",
+    "document_type_create",
+    "document_type_field_add",
+    "document_type_status_add",
+    "document_type_status_remove",
+    "document_type_update",
     "document_update_fields",
     "file_add",
     "file_add_for_step",
@@ -48,4 +69,5 @@ __all__ = [
     "naming_values",
     "next_number",
     "normalize_name",
+    "type_problems",
 ]
