@@ -21,7 +21,10 @@ from sogla.core.errors import ValidationFailed
 from sogla.engine.definition import StepDef
 from sogla.workflow.models import Channel, ConfirmationMethod, Task
 
-CODE_METHODS = frozenset({ConfirmationMethod.EMAIL_CODE, ConfirmationMethod.SMS_CODE})
+
+PLAIN_METHODS = frozenset(
+    {ConfirmationMethod.SESSION, ConfirmationMethod.TOKEN, ConfirmationMethod.LINK}
+)
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,30 @@ class Redeeming:
 
 
 Redeemer = Callable[[Redeeming], Confirmation]
+# verify(task, participant ref, challenge id, code): the code checked (and counted)
+# in its own transaction, before the decision's; raises ValidationFailed on "code".
+Verifier = Callable[[Task, str, str, str], None]
 _redeemer: list[Redeemer] = []
+_verifier: list[Verifier] = []
 
 
-def register_redeemer(redeemer: Redeemer) -> None:
+def register_redeemer(redeemer: Redeemer, verifier: Verifier) -> None:
     """Called once by the app that owns the codes (``sogla.external``)."""
     _redeemer[:] = [redeemer]
+    _verifier[:] = [verifier]
+
+
+def code_verify(task: Task, participant_ref: str, challenge: str, code: str) -> None:
+    """Check a one-time code before deciding (the API and the card call this with
+    the code the person typed); refuses when no app owns codes."""
+    if not _verifier:
+        raise code_required()
+    _verifier[0](task, participant_ref, challenge, code)
+
+
+def by_code(challenge: str) -> Confirmation:
+    """A confirmation naming a challenge whose code was verified."""
+    return Confirmation("code", ref=challenge)
 
 
 def needs_code(step: StepDef | None) -> bool:
@@ -92,9 +113,9 @@ def confirmed(
     from the redeemer (which refuses with ``ValidationFailed`` on ``code``)."""
     given = redeeming.confirmation
     if not needs_code(step):
-        if given.method in CODE_METHODS:
+        if given.ref or given.method not in PLAIN_METHODS:
             return default_for(channel)  # a code nobody asked for proves nothing
         return given
-    if given.method not in CODE_METHODS or not given.ref or not _redeemer:
+    if not given.ref or not _redeemer:
         raise code_required()
     return _redeemer[0](redeeming)
