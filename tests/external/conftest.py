@@ -12,11 +12,11 @@ from django.test import Client
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.workflow.models import Process, Task, TaskState
 from tests.conftest import Tenant
-from tests.workflow.conftest import (  # noqa: F401 - people is a fixture
+from tests.workflow.conftest import (
     approve,
     decide,
     make_document,
-    people,
+    person,
     publish,
     route,
     stage,
@@ -27,6 +27,16 @@ GUEST = "partner@example.com"
 LINK = re.compile(r"https?://[^\s\"<>]+/g/([A-Za-z0-9_\-]{40,})/")
 
 
+@pytest.fixture
+def staff(tenant_a: Tenant) -> dict[str, Any]:
+    from sogla.orgs.models import User
+
+    return {
+        "head": User.objects.get(username="alpha-head"),
+        "ceo": person(tenant_a, "ceo"),
+    }
+
+
 @pytest.fixture(autouse=True)
 def _english(request: pytest.FixtureRequest) -> None:
     if "tenant_a" in request.fixturenames:
@@ -35,7 +45,9 @@ def _english(request: pytest.FixtureRequest) -> None:
         tenant.org.save(update_fields=["language"])
 
 
-def guest_route(people: dict[str, Any], *, otp: bool = False, **extra: Any) -> dict[str, Any]:
+def guest_route(
+    people: dict[str, Any], *, otp: bool = False, **extra: Any
+) -> dict[str, Any]:
     step = approve(
         "partner",
         {"guests": [GUEST]},
@@ -65,11 +77,15 @@ def links_in(messages: list[Any]) -> list[str]:
     return found
 
 
-def to_guest_stage(tenant: Tenant, people: dict[str, Any], **kw: Any) -> tuple[Process, Task, str]:
+def to_guest_stage(
+    tenant: Tenant, people: dict[str, Any], **kw: Any
+) -> tuple[Process, Task, str]:
     template = publish(tenant, guest_route(people, **kw))
     document = make_document(tenant)
     process = start(tenant, template, document)
-    head_task = Task.objects.get(process=process, assignee=people["head"], state=TaskState.OPEN)
+    head_task = Task.objects.get(
+        process=process, assignee=people["head"], state=TaskState.OPEN
+    )
     decide(people["head"], head_task)
     sent = [m for m in deliver() if GUEST in m.to]
     assert sent, "the guest got no mail"

@@ -15,40 +15,49 @@ from tests.external.conftest import GUEST, deliver, open_link, to_guest_stage
 pytestmark = pytest.mark.django_db
 
 
-def test_guest_approves_from_the_link(tenant_a, people) -> None:
-    process, task, token = to_guest_stage(tenant_a, people)
+def test_guest_approves_from_the_link(tenant_a, staff) -> None:
+    process, task, token = to_guest_stage(tenant_a, staff)
     client = Client()
     opened = open_link(client, token)
-    assert opened.status_code == 302 and opened["Location"] == "/g/"
+    assert opened.status_code == 302
+    assert opened["Location"] == "/g/"
     assert opened["Referrer-Policy"] == "no-referrer"
     cookie = opened.cookies["sogla_guest"]
-    assert cookie["httponly"] and token not in cookie.value
+    assert cookie["httponly"]
+    assert token not in cookie.value
     page = client.get("/g/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Supply" in html and process.document.number in html
-    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert "Supply" in html
+    assert process.document.number in html
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in page["Cache-Control"]
     request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', html).group(1)
     done = client.post("/g/decide/", {"outcome": "approve", "request_id": request_id})
     assert done.status_code == 302
     task.refresh_from_db()
-    assert task.state == TaskState.DONE and task.outcome == "approve"
+    assert task.state == TaskState.DONE
+    assert task.outcome == "approve"
     assert task.channel == Channel.GUEST
     assert task.confirmation == ConfirmationMethod.LINK
     assert task.decided_by_ref == f"guest:{GUEST}"
     after = client.get("/g/").content.decode()
     assert "Your decision is recorded" in after
     # the ceo stage opened
-    assert Task.objects.filter(process=process, assignee=people["ceo"], state=TaskState.OPEN).exists()
+    assert Task.objects.filter(
+        process=process, assignee=staff["ceo"], state=TaskState.OPEN
+    ).exists()
 
 
-def test_guest_signs_with_an_email_code(tenant_a, people) -> None:
-    process, task, token = to_guest_stage(tenant_a, people, otp=True)
+def test_guest_signs_with_an_email_code(tenant_a, staff) -> None:
+    _process, task, token = to_guest_stage(tenant_a, staff, otp=True)
     client = Client()
     open_link(client, token)
     html = client.get("/g/").content.decode()
     request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', html).group(1)
-    refused = client.post("/g/decide/", {"outcome": "approve", "request_id": request_id})
+    refused = client.post(
+        "/g/decide/", {"outcome": "approve", "request_id": request_id}
+    )
     assert refused.status_code == 422  # the agreement first
     before = len(mail.outbox)
     asked = client.post(
@@ -57,13 +66,33 @@ def test_guest_signs_with_an_email_code(tenant_a, people) -> None:
     )
     assert asked.status_code == 200
     code_mail = mail.outbox[before:]
-    assert len(code_mail) == 1 and code_mail[0].to == [GUEST]
+    assert len(code_mail) == 1
+    assert code_mail[0].to == [GUEST]
     code = re.search(r"\b(\d{6})\b", code_mail[0].body).group(1)
-    challenge = re.search(r'name="challenge" value="(\d+)"', asked.content.decode()).group(1)
+    challenge = re.search(
+        r'name="challenge" value="(\d+)"', asked.content.decode()
+    ).group(1)
     wrong = "000000" if code != "000000" else "111111"
-    bad = client.post("/g/confirm/", {"outcome": "approve", "request_id": request_id, "challenge": challenge, "code": wrong})
-    assert bad.status_code == 422 and "4 attempts left" in bad.content.decode()
-    good = client.post("/g/confirm/", {"outcome": "approve", "request_id": request_id, "challenge": challenge, "code": code})
+    bad = client.post(
+        "/g/confirm/",
+        {
+            "outcome": "approve",
+            "request_id": request_id,
+            "challenge": challenge,
+            "code": wrong,
+        },
+    )
+    assert bad.status_code == 422
+    assert "4 attempts left" in bad.content.decode()
+    good = client.post(
+        "/g/confirm/",
+        {
+            "outcome": "approve",
+            "request_id": request_id,
+            "challenge": challenge,
+            "code": code,
+        },
+    )
     assert good.status_code == 302
     task.refresh_from_db()
     assert task.state == TaskState.DONE
@@ -73,17 +102,18 @@ def test_guest_signs_with_an_email_code(tenant_a, people) -> None:
     assert code not in str(list(GuestLink.objects.values()))
 
 
-def test_resend_revokes_the_old_link(tenant_a, people) -> None:
+def test_resend_revokes_the_old_link(tenant_a, staff) -> None:
     from sogla.core.request_meta import RequestMeta
     from sogla.external.services.links import link_resend
 
-    process, task, token = to_guest_stage(tenant_a, people)
+    _process, task, token = to_guest_stage(tenant_a, staff)
     task = Task.objects.select_related("process__document").get(pk=task.pk)
     link_resend(actor=tenant_a.initiator, task=task, meta=RequestMeta())
     new = [m for m in deliver() if GUEST in m.to]
     from tests.external.conftest import links_in
 
     fresh = links_in(new)
-    assert fresh and fresh[0] != token
+    assert fresh
+    assert fresh[0] != token
     assert open_link(Client(), token).status_code == 410
     assert open_link(Client(), fresh[0]).status_code == 302

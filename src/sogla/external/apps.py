@@ -8,8 +8,8 @@ class ExternalConfig(AppConfig):
     verbose_name = _("External participants")
 
     def ready(self) -> None:
-        from sogla.external.notices import register_notices
         from sogla.external.services.codes import register
+        from sogla.external.services.notices import register_notices
 
         register_notices()
         register()

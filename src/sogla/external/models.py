@@ -63,7 +63,9 @@ class GuestLink(TenantModel):
 class GuestSession(TenantModel):
     """What a link is exchanged for: a short session behind an HttpOnly cookie."""
 
-    link = models.ForeignKey(GuestLink, on_delete=models.CASCADE, related_name="sessions")
+    link = models.ForeignKey(
+        GuestLink, on_delete=models.CASCADE, related_name="sessions"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -18,9 +18,7 @@ from sogla.core.errors import NotFound
 from sogla.documents.fields import display_value
 from sogla.documents.models import Document, FieldDef, FieldKind, FileVersion
 from sogla.engine.definition import RouteDefinition, StepDef, Text
-from sogla.external.models import GuestSession
-from sogla.external.services.codes import is_locked
-from sogla.external.services.links import current_task_for
+from sogla.external.models import Challenge, GuestSession
 from sogla.workflow.confirmations import needs_code
 from sogla.workflow.definitions import definition_for
 from sogla.workflow.labels import outcome_label
@@ -31,6 +29,44 @@ from sogla.workflow.models import (
     Task,
     TaskState,
 )
+
+MAX_CHECKS = 5  # checks of one code
+LOCK_AFTER = 3  # dead challenges before a person must act
+
+
+def dead_challenges(participant_ref: str, task_id: int) -> Q:
+    return Q(
+        participant_ref=participant_ref,
+        task_id=task_id,
+        verified_at=None,
+        forgiven=False,
+        attempts__gte=MAX_CHECKS,
+    )
+
+
+def is_locked(participant_ref: str, task_id: int) -> bool:
+    """Locked out of codes for the task: ``LOCK_AFTER`` challenges died."""
+    return (
+        Challenge.objects.filter(dead_challenges(participant_ref, task_id)).count()
+        >= LOCK_AFTER
+    )
+
+
+def current_task_for(task: Task) -> Task | None:
+    """The guest's open task of the process's current round (the same task, or
+    the one a new round opened for them)."""
+    if task.is_open:
+        return task
+    return (
+        Task.objects.select_related("process__route_version__template")
+        .filter(
+            process_id=task.process_id,
+            guest_email=task.guest_email,
+            state=TaskState.OPEN,
+        )
+        .order_by("-round", "-pk")
+        .first()
+    )
 
 
 class PageState:
@@ -159,19 +195,28 @@ def document_files(document: Document) -> list[FileLine]:
         latest[version.file_id] = version
     return [
         FileLine(
-            v.pk, v.original_name, v.version, v.size, v.sha256, v.mime_type == "application/pdf"
+            v.pk,
+            v.original_name,
+            v.version,
+            v.size,
+            v.sha256,
+            v.mime_type == "application/pdf",
         )
         for v in latest.values()
     ]
 
 
-def _stages(process: Process, definition: RouteDefinition, show_names: bool, me: Task) -> list[StageLine]:
+def _stages(
+    process: Process, definition: RouteDefinition, show_names: bool, me: Task
+) -> list[StageLine]:
     runs = {
         r.stage_key: r
         for r in StageRun.objects.filter(process=process, round=process.round)
     }
     tasks = list(
-        Task.objects.filter(process=process, round=process.round).select_related("assignee")
+        Task.objects.filter(process=process, round=process.round).select_related(
+            "assignee"
+        )
     )
     lines = []
     for index, stage in enumerate(definition.stages):
@@ -183,19 +228,27 @@ def _stages(process: Process, definition: RouteDefinition, show_names: bool, me:
             state = "stopped"
         who_parts = []
         for step in stage.steps:
-            mine = [t for t in tasks if t.stage_key == stage.key and t.step_key == step.key]
-            if any(t.pk == me.pk or (t.guest_email and t.guest_email == me.guest_email) for t in mine):
+            mine = [
+                t for t in tasks if t.stage_key == stage.key and t.step_key == step.key
+            ]
+            if any(
+                t.pk == me.pk or (t.guest_email and t.guest_email == me.guest_email)
+                for t in mine
+            ):
                 who_parts.append(_("You"))
             elif show_names and mine:
                 who_parts.append(
                     ", ".join(
-                        t.assignee.short_name if t.assignee else t.guest_email for t in mine
+                        t.assignee.short_name if t.assignee else t.guest_email
+                        for t in mine
                     )
                 )
             else:
                 who_parts.append(_text(step.name) or step.key)
         lines.append(
-            StageLine(index + 1, _text(stage.name) or stage.key, state, " · ".join(who_parts))
+            StageLine(
+                index + 1, _text(stage.name) or stage.key, state, " · ".join(who_parts)
+            )
         )
     return lines
 
@@ -233,7 +286,9 @@ def guest_page(session: GuestSession) -> GuestPage:
         result=_result(process, definition),
     )
     if step is not None:
-        page.outcomes = [(str(o), str(outcome_label(str(o)))) for o in step.allowed_outcomes()]
+        page.outcomes = [
+            (str(o), str(outcome_label(str(o)))) for o in step.allowed_outcomes()
+        ]
     if task.state == TaskState.DONE:
         page.decided_at = task.decided_at
         page.outcome_text = str(outcome_label(task.outcome))
@@ -253,6 +308,6 @@ def guest_file(session: GuestSession, version_id: int) -> FileVersion:
     }
     if version_id not in allowed:
         raise NotFound()
-    return FileVersion.objects.get(pk=version_id, organisation_id=session.organisation_id)
-
-
+    return FileVersion.objects.get(
+        pk=version_id, organisation_id=session.organisation_id
+    )

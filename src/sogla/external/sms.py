@@ -1,9 +1,8 @@
 """Sending SMS through a provider interface.
 
-``SOGLA_SMS_BACKEND``: ``""`` (no SMS: codes go by e-mail), ``file`` (development:
-each message a file under ``<data dir>/sms/``, as mails are under ``var/``), or
-``smsru`` (SMS.ru's HTTP API, ``SOGLA_SMS_URL``/``SOGLA_SMS_API_ID``/
-``SOGLA_SMS_SENDER``).
+``SOGLA_SMS_BACKEND``: ``""`` (no SMS: codes go by e-mail) or ``file``
+(development: each message a JSON file under ``<data dir>/sms/``, as mails are
+under ``var/``). A real provider implements ``SmsBackend``.
 """
 
 from __future__ import annotations
@@ -62,12 +61,6 @@ def sms_backend() -> SmsBackend | None:
     name = getattr(settings, "SMS_BACKEND", "")
     if name == "file":
         return FileBackend(Path(settings.SMS_FILE_DIR))
-    if name == "smsru":
-        from sogla.external.sms_smsru import SmsRuBackend
-
-        return SmsRuBackend(
-            url=settings.SMS_URL, api_id=settings.SMS_API_ID, sender=settings.SMS_SENDER
-        )
     return None
 
 

@@ -63,7 +63,9 @@ def _language(request: HttpRequest, fallback: str = "") -> str:
     return fallback if fallback in LANGUAGES else settings.LANGUAGE_CODE
 
 
-def guest_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+def guest_view(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """The guest's language for the answer, and the headers every guest page has."""
 
     @wraps(view)
@@ -85,17 +87,25 @@ def _session(request: HttpRequest) -> GuestSession | None:
     return request._guest_session  # type: ignore[attr-defined,no-any-return]
 
 
-def _closed(request: HttpRequest, state: str, token: str = "", status: int = 410) -> HttpResponse:
+def _closed(
+    request: HttpRequest, state: str, token: str = "", status: int = 410
+) -> HttpResponse:
     return render(
         request,
         "external/closed.html",
-        {"state": state, "token": token, "renewable": state in (LinkState.EXPIRED, LinkState.USED_UP)},
+        {
+            "state": state,
+            "token": token,
+            "renewable": state in (LinkState.EXPIRED, LinkState.USED_UP),
+        },
         status=status,
     )
 
 
 def _rate_limited(request: HttpRequest, retry_after: int) -> HttpResponse:
-    response = render(request, "external/closed.html", {"state": "rate_limited"}, status=429)
+    response = render(
+        request, "external/closed.html", {"state": "rate_limited"}, status=429
+    )
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -137,7 +147,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponseBase:
 @require_POST
 @guest_view
 def renew(request: HttpRequest, token: str) -> HttpResponseBase:
-    """"Send me a new link" on an expired or used-up link: the page says the same
+    """ "Send me a new link" on an expired or used-up link: the page says the same
     whether or not a mail went out (nothing to learn about addresses)."""
     link_renew(token, meta=request_meta(request))
     return render(request, "external/closed.html", {"state": "renewed"})
@@ -167,11 +177,17 @@ def _render_page(
         "challenge": challenge,
         "agreement": agreement,
         "agreement_text": (
-            (agreement.text_en if translation.get_language() == "en" and agreement.text_en else agreement.text_ru)
+            (
+                agreement.text_en
+                if translation.get_language() == "en" and agreement.text_en
+                else agreement.text_ru
+            )
             if agreement
             else ""
         ),
-        "agreement_done": bool(agreement and agreement_accepted(agreement, session.link.email)),
+        "agreement_done": bool(
+            agreement and agreement_accepted(agreement, session.link.email)
+        ),
         "language": translation.get_language(),
     }
     return render(request, "external/page.html", context, status=status)
@@ -218,7 +234,9 @@ def decide(request: HttpRequest) -> HttpResponseBase:
                     meta=meta,
                     language=translation.get_language() or "",
                 )
-                return _headers(_render_page(request, session, form=form, challenge=challenge))
+                return _headers(
+                    _render_page(request, session, form=form, challenge=challenge)
+                )
             guest_decide(
                 session=session,
                 outcome=form["outcome"],
@@ -286,7 +304,11 @@ def _refused(
         status = 409
     else:
         form["errors"] = {"general": [str(error.message)]}
-    if challenge is not None and "code" in form["errors"] and error.code in ("code_dead", "code_expired", "code_replaced"):
+    if (
+        challenge is not None
+        and "code" in form["errors"]
+        and error.code in ("code_dead", "code_expired", "code_replaced")
+    ):
         challenge = None  # ask for a new code
     return _render_page(request, session, status=status, form=form, challenge=challenge)
 
@@ -297,8 +319,13 @@ def language(request: HttpRequest) -> HttpResponseBase:
     response = redirect(reverse("external:page"))
     if chosen in LANGUAGES:
         response.set_cookie(
-            LANG_COOKIE, chosen, max_age=365 * 24 * 3600, path="/g/",
-            secure=secure_cookie(), httponly=True, samesite="Lax",
+            LANG_COOKIE,
+            chosen,
+            max_age=365 * 24 * 3600,
+            path="/g/",
+            secure=secure_cookie(),
+            httponly=True,
+            samesite="Lax",
         )
     return _headers(response)
 

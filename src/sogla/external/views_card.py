@@ -39,7 +39,8 @@ def resend(request: HttpRequest, pk: int) -> HttpResponseBase:
         messages.error(request, str(error.message) or _("Nothing was sent."))
     else:
         messages.success(
-            request, _("A new link was sent to %(email)s.") % {"email": task.guest_email}
+            request,
+            _("A new link was sent to %(email)s.") % {"email": task.guest_email},
         )
     return redirect(_card(task.process.document_id))
 

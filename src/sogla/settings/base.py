@@ -212,13 +212,10 @@ EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 
 # Guests (sogla.external): the cookie a link is exchanged for lives at most this long
 # (and ends after 30 idle minutes); SMS for one-time codes: "" (codes by e-mail),
-# "file" (development: JSON files under SMS_FILE_DIR) or "smsru" (SMS.ru's HTTP API).
+# "file" (development: JSON files under SMS_FILE_DIR).
 GUEST_SESSION_SECONDS = env_int("GUEST_SESSION_SECONDS", 8 * 3600)
 SMS_BACKEND = env_str("SMS_BACKEND", "")
 SMS_FILE_DIR = env_path("SMS_FILE_DIR", DATA_DIR / "sms")
-SMS_URL = env_str("SMS_URL", "https://sms.ru/sms/send")
-SMS_API_ID = env_str("SMS_API_ID", "")
-SMS_SENDER = env_str("SMS_SENDER", "")
 # Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
 NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # A worker's claim on a notification it is sending; after it, another worker may

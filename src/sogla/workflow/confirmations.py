@@ -21,7 +21,6 @@ from sogla.core.errors import ValidationFailed
 from sogla.engine.definition import StepDef
 from sogla.workflow.models import Channel, ConfirmationMethod, Task
 
-
 PLAIN_METHODS = frozenset(
     {ConfirmationMethod.SESSION, ConfirmationMethod.TOKEN, ConfirmationMethod.LINK}
 )
@@ -106,9 +105,7 @@ def code_required() -> ValidationFailed:
     )
 
 
-def confirmed(
-    step: StepDef | None, redeeming: Redeeming, channel: str
-) -> Confirmation:
+def confirmed(step: StepDef | None, redeeming: Redeeming, channel: str) -> Confirmation:
     """The evidence to record with the decision; a step that needs a code gets it
     from the redeemer (which refuses with ``ValidationFailed`` on ``code``)."""
     given = redeeming.confirmation

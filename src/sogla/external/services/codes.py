@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,6 +34,11 @@ from sogla.core.request_meta import RequestMeta
 from sogla.external import throttle
 from sogla.external.models import Challenge, CodeChannel
 from sogla.external.recipients import Recipient
+from sogla.external.selectors import (
+    MAX_CHECKS,
+    dead_challenges,
+    is_locked,
+)
 from sogla.orgs.models import User
 from sogla.workflow.confirmations import (
     Confirmation,
@@ -43,8 +48,6 @@ from sogla.workflow.confirmations import (
 from sogla.workflow.models import ConfirmationMethod, Task
 
 CODE_TTL = timedelta(minutes=10)
-MAX_CHECKS = 5
-LOCK_AFTER = 3  # dead challenges before a person acts
 SENDS_PER_15_MIN = 3
 SENDS_PER_DAY = 10
 SENDS_PER_IP_HOUR = 30
@@ -74,25 +77,14 @@ def new_code() -> str:
 # --- lock-out --------------------------------------------------------------------------
 
 
-def _dead(participant_ref: str, task_id: int) -> Q:
-    return Q(
-        participant_ref=participant_ref,
-        task_id=task_id,
-        verified_at=None,
-        forgiven=False,
-        attempts__gte=MAX_CHECKS,
-    )
-
-
-def is_locked(participant_ref: str, task_id: int) -> bool:
-    return Challenge.objects.filter(_dead(participant_ref, task_id)).count() >= LOCK_AFTER
-
-
-def codes_unlock(*, actor: User, task: Task, participant_ref: str, meta: RequestMeta) -> int:
+def codes_unlock(
+    *, actor: User, task: Task, participant_ref: str, meta: RequestMeta
+) -> int:
     """The initiator or an administrator lets a locked-out person try again."""
     with transaction.atomic():
         count = Challenge.objects.filter(
-            _dead(participant_ref, task.pk), organisation_id=actor.organisation_id
+            dead_challenges(participant_ref, task.pk),
+            organisation_id=actor.organisation_id or 0,
         ).update(forgiven=True)
         audit_record(
             organisation_id=task.organisation_id,
@@ -111,7 +103,10 @@ def codes_unlock(*, actor: User, task: Task, participant_ref: str, meta: Request
 
 def _send_limits(recipient: Recipient, ip: str, now: datetime) -> None:
     mine = Challenge.objects.filter(participant_ref=recipient.participant_ref)
-    if mine.filter(created_at__gt=now - timedelta(minutes=15)).count() >= SENDS_PER_15_MIN:
+    if (
+        mine.filter(created_at__gt=now - timedelta(minutes=15)).count()
+        >= SENDS_PER_15_MIN
+    ):
         raise RateLimited(
             _("Too many codes were sent. Try again in 15 minutes."), retry_after=900
         )
@@ -120,7 +115,10 @@ def _send_limits(recipient: Recipient, ip: str, now: datetime) -> None:
             _("Too many codes were sent today. Try again tomorrow."),
             retry_after=86400,
         )
-    if ip and throttle.hits(f"code-ip:{ip}", timedelta(hours=1), now) >= SENDS_PER_IP_HOUR:
+    if (
+        ip
+        and throttle.hits(f"code-ip:{ip}", timedelta(hours=1), now) >= SENDS_PER_IP_HOUR
+    ):
         raise RateLimited(
             _("Too many codes were sent from this address. Try again in an hour."),
             retry_after=3600,
@@ -206,7 +204,9 @@ def locked_message() -> str:
 def _wrong(left: int) -> ValidationFailed:
     if left <= 0:
         return ValidationFailed.single(
-            "code", "code_dead", _("Wrong code. This code no longer works; ask for a new one.")
+            "code",
+            "code_dead",
+            _("Wrong code. This code no longer works; ask for a new one."),
         )
     return ValidationFailed.single(
         "code",
@@ -234,12 +234,16 @@ def challenge_verify(
     try:
         pk = int(challenge_id)
     except (TypeError, ValueError):
-        raise ValidationFailed.single("code", "code_unknown", _("Ask for a code first.")) from None
+        raise ValidationFailed.single(
+            "code", "code_unknown", _("Ask for a code first.")
+        ) from None
     found = Challenge.objects.filter(
         pk=pk, task_id=task.pk, participant_ref=participant_ref
     ).first()
     if found is None:
-        raise ValidationFailed.single("code", "code_unknown", _("Ask for a code first."))
+        raise ValidationFailed.single(
+            "code", "code_unknown", _("Ask for a code first.")
+        )
     if is_locked(participant_ref, task.pk):
         raise CodeLocked(locked_message())
     if found.verified_at is not None:
@@ -260,12 +264,17 @@ def challenge_verify(
         _maybe_locked(found, now)
         raise _wrong(0)
     clean = "".join(ch for ch in (code or "") if ch.isdigit())
-    if len(clean) == 6 and hmac.compare_digest(found.code_hash, _digest(found.salt, clean)):
+    if len(clean) == 6 and hmac.compare_digest(
+        found.code_hash, _digest(found.salt, clean)
+    ):
         with transaction.atomic():
             Challenge.objects.filter(pk=pk, verified_at=None).update(verified_at=now)
         found.refresh_from_db()
         return found
-    attempts = Challenge.objects.filter(pk=pk).values_list("attempts", flat=True).first() or MAX_CHECKS
+    attempts = (
+        Challenge.objects.filter(pk=pk).values_list("attempts", flat=True).first()
+        or MAX_CHECKS
+    )
     if attempts >= MAX_CHECKS:
         _maybe_locked(found, now)
     raise _wrong(MAX_CHECKS - attempts)
@@ -279,11 +288,15 @@ def _maybe_locked(challenge: Challenge, now: datetime) -> None:
     from sogla.external.sending import tell_initiator_locked
 
     with transaction.atomic():
-        key = f"code-lock:{challenge.task_id}:{challenge.participant_ref}:{challenge.pk}"
+        key = (
+            f"code-lock:{challenge.task_id}:{challenge.participant_ref}:{challenge.pk}"
+        )
         if throttle.hits(key, timedelta(days=1), now):
             return
         throttle.hit(key, now)
-        task = Task.objects.select_related("process__document").get(pk=challenge.task_id)
+        task = Task.objects.select_related("process__document").get(
+            pk=challenge.task_id
+        )
         audit_record(
             organisation_id=task.organisation_id,
             verb="code.locked_out",
@@ -304,21 +317,25 @@ def redeem(redeeming: Redeeming) -> Confirmation:
     try:
         pk = int(given.ref)
     except (TypeError, ValueError):
-        raise ValidationFailed.single("code", "code_unknown", _("Ask for a code first.")) from None
+        raise ValidationFailed.single(
+            "code", "code_unknown", _("Ask for a code first.")
+        ) from None
     challenge = (
         Challenge.objects.select_for_update()
         .filter(pk=pk, task_id=task.pk, participant_ref=redeeming.participant_ref)
         .first()
     )
     if challenge is None or challenge.verified_at is None:
-        raise ValidationFailed.single("code", "code_unknown", _("Ask for a code first."))
+        raise ValidationFailed.single(
+            "code", "code_unknown", _("Ask for a code first.")
+        )
     if challenge.used_at is not None:
         raise ValidationFailed.single(
             "code", "code_used", _("This code was already used. Ask for a new one.")
         )
-    if challenge.outcome != redeeming.outcome or (
-        challenge.files_sha256 or ""
-    ) != (redeeming.files_sha256 or ""):
+    if challenge.outcome != redeeming.outcome or (challenge.files_sha256 or "") != (
+        redeeming.files_sha256 or ""
+    ):
         raise ValidationFailed.single(
             "code",
             "code_mismatch",
@@ -340,9 +357,10 @@ def redeem(redeeming: Redeeming) -> Confirmation:
 
 
 def _verify_hook(task: Task, participant_ref: str, challenge: str, code: str) -> None:
-    challenge_verify(task=task, participant_ref=participant_ref, challenge_id=challenge, code=code)
+    challenge_verify(
+        task=task, participant_ref=participant_ref, challenge_id=challenge, code=code
+    )
 
 
 def register() -> None:
     register_redeemer(redeem, _verify_hook)
-

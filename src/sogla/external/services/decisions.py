@@ -37,7 +37,9 @@ def _task(session: GuestSession) -> tuple[Task, StepDef | None]:
     )
     if task is None or task.guest_email != link.email:
         raise NotFound()
-    step = definition_for(task.process.route_version).step(task.stage_key, task.step_key)
+    step = definition_for(task.process.route_version).step(
+        task.stage_key, task.step_key
+    )
     return task, step
 
 
@@ -51,10 +53,13 @@ def check_answer(step: StepDef | None, outcome: str, comment: str) -> None:
         raise ValidationFailed.single(
             "comment",
             "too_long",
-            _("The comment is too long (at most %(max)d characters).") % {"max": COMMENT_MAX},
+            _("The comment is too long (at most %(max)d characters).")
+            % {"max": COMMENT_MAX},
         )
     if outcome in NEEDS_COMMENT and not comment.strip():
-        raise ValidationFailed.single("comment", "required", _("A comment is required."))
+        raise ValidationFailed.single(
+            "comment", "required", _("A comment is required.")
+        )
 
 
 def _agreement_version(
@@ -120,12 +125,16 @@ def guest_decide(
     if needs_code(step):
         version = _agreement_version(session, task, accept_agreement, meta)
         if not challenge_id:
-            raise ValidationFailed.single("code", "code_required", _("Ask for a code first."))
+            raise ValidationFailed.single(
+                "code", "code_required", _("Ask for a code first.")
+            )
         challenge_verify(
             task=task, participant_ref=participant, challenge_id=challenge_id, code=code
         )
         proof = by_code(challenge_id)
-        confirmation = Confirmation(proof.method, ref=proof.ref, agreement_version=version)
+        confirmation = Confirmation(
+            proof.method, ref=proof.ref, agreement_version=version
+        )
     else:
         confirmation = Confirmation(ConfirmationMethod.LINK)
     return workflow.guest_task_decide(

@@ -27,12 +27,13 @@ from sogla.core.errors import NotFound, PermissionDenied, RateLimited
 from sogla.core.request_meta import RequestMeta
 from sogla.external import throttle
 from sogla.external.models import GuestLink, GuestSession
+from sogla.external.selectors import current_task_for
 from sogla.notifications.kinds import site_url
 from sogla.notifications.models import Notification
 from sogla.notifications.services import notification_enqueue
 from sogla.orgs.models import User
 from sogla.workflow.definitions import definition_for
-from sogla.workflow.models import Task, TaskState
+from sogla.workflow.models import Task
 
 TOKEN_BYTES = 32  # 256 bits
 MAX_USES = 5  # times a link may be exchanged for a session (T12)
@@ -179,14 +180,12 @@ def link_open(
         return Opened(LinkState.SCANNER, link)
     key = secrets.token_urlsafe(32)
     with transaction.atomic():
-        counted = (
-            GuestLink.objects.filter(
-                pk=link.pk, uses__lt=MAX_USES, revoked_at=None, expires_at__gt=now
-            ).update(
-                uses=F("uses") + 1,
-                last_used_at=now,
-                first_used_at=Coalesce(F("first_used_at"), Value(now)),
-            )
+        counted = GuestLink.objects.filter(
+            pk=link.pk, uses__lt=MAX_USES, revoked_at=None, expires_at__gt=now
+        ).update(
+            uses=F("uses") + 1,
+            last_used_at=now,
+            first_used_at=Coalesce(F("first_used_at"), Value(now)),
         )
         if not counted:
             return Opened(LinkState.USED_UP, link)
@@ -249,7 +248,7 @@ def guest_task_for(actor: User, task_id: int) -> Task:
     try:
         task = Task.objects.select_related(
             "process__route_version__template", "process__document"
-        ).get(pk=int(task_id), organisation_id=actor.organisation_id)
+        ).get(pk=int(task_id), organisation_id=actor.organisation_id or 0)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     if not task.guest_email or not may_manage(actor, task):
@@ -265,13 +264,17 @@ def link_revoke(
     with transaction.atomic():
         try:
             link = GuestLink.objects.select_for_update().get(
-                pk=int(link_id), organisation_id=actor.organisation_id
+                pk=int(link_id), organisation_id=actor.organisation_id or 0
             )
         except (GuestLink.DoesNotExist, ValueError, TypeError):
             raise NotFound() from None
         guest_task_for(actor, link.task_id)
         if link.revoked_at is None:
-            link.revoked_at, link.revoked_by, link.revoked_reason = now, actor, "revoked"
+            link.revoked_at, link.revoked_by, link.revoked_reason = (
+                now,
+                actor,
+                "revoked",
+            )
             link.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
             link.sessions.filter(ended_at=None).update(ended_at=now)
             _audit(link, "guest_link.revoked", meta, actor=actor)
@@ -312,7 +315,9 @@ def link_resend(
     The new link is minted when the mail is delivered (``notices``), so nobody,
     the sender included, ever sees the token outside the guest's mail."""
     if not task.is_open:
-        raise PermissionDenied(_("The guest's task is closed; there is nothing to send."))
+        raise PermissionDenied(
+            _("The guest's task is closed; there is nothing to send.")
+        )
     now = timezone.now()
     process = task.process
     document = process.document
@@ -355,7 +360,7 @@ def link_renew(raw: str, *, meta: RequestMeta) -> bool:
     if link is None or link.revoked_at is not None:
         return False
     task = link.task
-    current = _current_task(task)
+    current = current_task_for(task)
     if current is None:
         return False
     key = f"link-renew:{current.pk}"
@@ -365,27 +370,6 @@ def link_renew(raw: str, *, meta: RequestMeta) -> bool:
     current = Task.objects.select_related("process__document").get(pk=current.pk)
     link_resend(actor=None, task=current, meta=meta, reason="renewed")
     return True
-
-
-def _current_task(task: Task) -> Task | None:
-    """The guest's open task of the process's current round (the same task, or
-    the one a new round opened for them)."""
-    if task.is_open:
-        return task
-    return (
-        Task.objects.select_related("process__route_version__template")
-        .filter(
-            process_id=task.process_id,
-            guest_email=task.guest_email,
-            state=TaskState.OPEN,
-        )
-        .order_by("-round", "-pk")
-        .first()
-    )
-
-
-def current_task_for(task: Task) -> Task | None:
-    return _current_task(task)
 
 
 def _audit(

@@ -153,7 +153,9 @@ class _Decision:
         if self.actor is not None:
             return task_locked_for(self.actor, self.task_id)
         try:
-            row = repository.lock_task(int(self.task_id), int(self.organisation_id or 0))
+            row = repository.lock_task(
+                int(self.task_id), int(self.organisation_id or 0)
+            )
         except (Task.DoesNotExist, ValueError, TypeError):
             raise NotFound() from None
         if row.assignee_id is not None or row.guest_email != self.participant.id:
