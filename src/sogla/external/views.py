@@ -3,7 +3,8 @@
 ``/g/<token>/`` exchanges the link for a session cookie and redirects to the clean
 ``/g/``; every other guest URL reads only that cookie. A GET never acts: decisions,
 codes, the language switch and "send me a new link" are POSTs with a CSRF token.
-Every answer carries ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``.
+Every answer carries ``Cache-Control: no-store`` and ``Referrer-Policy:
+no-referrer`` (``same-origin`` on pages with a form, see ``_headers``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ LANGUAGES = ("ru", "en")
 
 
 def _headers(response: HttpResponseBase) -> HttpResponseBase:
-    response["Referrer-Policy"] = "no-referrer"
+    # No Referer ever leaves a guest page. A page with a form says "same-origin"
+    # (still none to other sites): with "no-referrer" browsers send
+    # "Origin: null" on the POST and Django's CSRF check refuses it.
+    has_form = isinstance(response, HttpResponse) and b"<form" in response.content
+    response["Referrer-Policy"] = "same-origin" if has_form else "no-referrer"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
