@@ -208,6 +208,10 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "step_unresolved": lambda s: _("Nobody to assign: %(doc)s") % {"doc": s.doc},
     "field_reminder": _field_reminder,
     "route_notice": _route_notice,
+    "assignee_deactivated": lambda s: (
+        _("Reassign: %(doc)s — %(person)s was deactivated")
+        % {"doc": s.doc, "person": s.ctx.get("person", "")}
+    ),
 }
 
 
@@ -263,6 +267,10 @@ FIXED_LEADS = {
         "A step of the route has nobody to assign; please choose someone."
     ),
     "field_reminder": gettext_lazy("A date of this document is coming up."),
+    "assignee_deactivated": gettext_lazy(
+        "The person holding a task of this document was deactivated. Open the "
+        "document and give the task to someone else."
+    ),
 }
 
 
