@@ -57,7 +57,9 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             page.screenshot(path=str(shots / "guest-1280-open.png"), full_page=True)
             for width in (360, 1920):
                 page.set_viewport_size({"width": width, "height": 900})
-                page.screenshot(path=str(shots / f"guest-{width}-open.png"), full_page=True)
+                page.screenshot(
+                    path=str(shots / f"guest-{width}-open.png"), full_page=True
+                )
             page.set_viewport_size({"width": 1280, "height": 900})
             page.check("#o-approve")
             page.check("#accept")
