@@ -23,6 +23,7 @@ from sogla.external.services.links import (
     guest_task_for,
     link_resend,
     link_revoke,
+    managed_task_for,
 )
 from sogla.workflow import selectors as workflow_selectors
 from sogla.workflow import services as workflow
@@ -191,17 +192,8 @@ class UnlockIn(InSchema):
 def task_codes_unlock(
     request: HttpRequest, task_id: Id, payload: UnlockIn
 ) -> dict[str, Any]:
-    from sogla.external.services.links import may_manage
-    from sogla.workflow.models import Task
-
     user = _user(request)
-    task = (
-        Task.objects.select_related("process__route_version__template")
-        .filter(pk=task_id, organisation_id=user.organisation_id or 0)
-        .first()
-    )
-    if task is None or not may_manage(user, task):
-        raise NotFound()
+    task = managed_task_for(user, task_id)
     count = codes_unlock(
         actor=user,
         task=task,

@@ -244,6 +244,18 @@ def may_manage(actor: User, task: Task) -> bool:
     return owner is not None and owner == actor.pk
 
 
+def managed_task_for(actor: User, task_id: int) -> Task:
+    """A task of a process the actor manages (initiator, route owner, admin)."""
+    task = (
+        Task.objects.select_related("process__route_version__template")
+        .filter(pk=int(task_id), organisation_id=actor.organisation_id or 0)
+        .first()
+    )
+    if task is None or not may_manage(actor, task):
+        raise NotFound()
+    return task
+
+
 def guest_task_for(actor: User, task_id: int) -> Task:
     try:
         task = Task.objects.select_related(
