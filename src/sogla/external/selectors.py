@@ -227,7 +227,10 @@ def _stages(
         elif state == "closed":
             state = "stopped"
         who_parts = []
+        ran = {(t.stage_key, t.step_key) for t in tasks}
         for step in stage.steps:
+            if run is not None and (stage.key, step.key) not in ran:
+                continue  # a step skipped by its condition
             mine = [
                 t for t in tasks if t.stage_key == stage.key and t.step_key == step.key
             ]

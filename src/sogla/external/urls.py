@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sogla.external import views, views_card
+from sogla.external import views, views_card, views_sign
 
 app_name = "external"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("g/<str:token>/", views.open_link, name="open"),
     path("tasks/<int:pk>/guest-link/", views_card.resend, name="resend"),
     path("tasks/<int:pk>/guest-link/revoke/", views_card.revoke, name="revoke"),
+    path("tasks/<int:pk>/sign/", views_sign.task_sign, name="task_sign"),
 ]
