@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sogla.workflow.confirmations import needs_code
 from sogla.documents.fields import PERSON_KINDS
 from sogla.documents.forms import FieldWidget, build_widgets
 from sogla.documents.selectors import org_users
 from sogla.orgs.models import User
+from sogla.workflow.confirmations import needs_code
 from sogla.workflow.models import Task
 from sogla.workflow.selectors import DecisionPanel, RouteMap, task_get_for_decision
 
