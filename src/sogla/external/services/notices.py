@@ -8,6 +8,8 @@ that matters to a guest: a mail to the guest of an open task leads to ``/g/<toke
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.utils.translation import gettext as _
 
 from sogla.external.services.links import link_mint, link_url
@@ -36,6 +38,14 @@ class GuestAwareNotices(WorkflowNotices):
         if task is not None:
             return link_url(link_mint(task=task, notification_id=row.pk))
         return super().link(row, facts)
+
+    def decisions(
+        self, row: Notification, zone: zoneinfo.ZoneInfo, facts: TaskFacts | None
+    ) -> list[tuple[str, str, str, str]]:
+        """A guest's mail names no internal people (the guest page shows roles)."""
+        if row.recipient_user_id is None:
+            return []
+        return super().decisions(row, zone, facts)
 
     def action_label(self, row: Notification, facts: TaskFacts | None) -> str:
         if _guest_task(row, facts) is not None:
