@@ -117,3 +117,48 @@ def test_resend_revokes_the_old_link(tenant_a, staff) -> None:
     assert fresh[0] != token
     assert open_link(Client(), token).status_code == 410
     assert open_link(Client(), fresh[0]).status_code == 302
+
+
+def test_a_round_1_link_after_round_2_started(tenant_a, staff) -> None:
+    from sogla.workflow import services
+    from tests.workflow.conftest import META
+
+    process, _task, token = to_guest_stage(tenant_a, staff)
+    client = Client()
+    open_link(client, token)
+    rid = re.search(
+        r'name="request_id" value="([0-9a-f]+)"', client.get("/g/").content.decode()
+    ).group(1)
+    returned = client.post(
+        "/g/decide/", {"outcome": "return", "comment": "fix §4", "request_id": rid}
+    )
+    assert returned.status_code == 302
+    process.refresh_from_db()
+    services.process_resubmit(
+        actor=tenant_a.initiator, process=process, comment="fixed", meta=META
+    )
+    process.refresh_from_db()
+    assert process.round == 2
+    page = open_link(Client(), token)
+    assert page.status_code == 302  # the old link still opens (read-only)
+    fresh = Client()
+    open_link(fresh, token)
+    html = fresh.get("/g/").content.decode()
+    assert "Your decision is recorded" in html  # round 1's vote, shown as recorded
+    again = fresh.post("/g/decide/", {"outcome": "approve", "request_id": "r2"})
+    assert again.status_code in (404, 409, 422)
+    assert Task.objects.filter(process=process, guest_email=GUEST).count() == 1
+
+
+def test_the_guest_mail_names_no_internal_people(tenant_a, staff) -> None:
+    from tests.external.conftest import guest_route
+    from tests.workflow.conftest import decide, make_document, publish, start
+
+    staff["head"].first_name, staff["head"].last_name = "Anna", "Sidorova"
+    staff["head"].save()
+    template = publish(tenant_a, guest_route(staff))
+    process = start(tenant_a, template, make_document(tenant_a))
+    decide(staff["head"], Task.objects.get(process=process, assignee=staff["head"]))
+    sent = [m for m in deliver() if GUEST in m.to]
+    assert sent
+    assert "Sidorova" not in sent[0].body

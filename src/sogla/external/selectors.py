@@ -135,8 +135,7 @@ def _state(task: Task, process: Process, link_revoked: bool) -> str:
     if task.state == TaskState.DONE:
         return PageState.VOTED
     if task.round < process.round:
-        newer = current_task_for(task)
-        return PageState.NEW_ROUND if newer is not None else PageState.FINISHED
+        return PageState.NEW_ROUND if process.is_active else PageState.FINISHED
     if task.state == TaskState.CLOSED_BY_QUORUM:
         return PageState.BY_COLLEAGUE
     if task.is_open and process.is_active:
