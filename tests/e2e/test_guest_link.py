@@ -15,6 +15,7 @@ from django.test import override_settings
 from sogla.demo.services import demo_load
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.workflow.models import Channel, ConfirmationMethod, Task, TaskState
+from tests.external.conftest import found
 from tests.notifications.conftest import Smtp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +49,7 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             invitations = [m for m in server.sink.messages if GUEST in str(m["To"])]
             assert len(invitations) == 1
             invitation = _text(invitations[0])
-            link = LINK.search(invitation).group(1)
+            link = found(LINK.pattern, invitation)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             page.goto(link)
@@ -68,7 +69,7 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             page.wait_for_selector("#code")
             codes = [m for m in server.sink.messages[before:] if GUEST in str(m["To"])]
             assert len(codes) == 1
-            code = re.search(r"\b(\d{6})\b", _text(codes[0])).group(1)
+            code = found(r"\b(\d{6})\b", _text(codes[0]))
             page.fill("#code", code)
             page.screenshot(path=str(shots / "guest-1280-code.png"), full_page=True)
             page.click("#decision form button[type=submit]")

@@ -64,6 +64,13 @@ def guest_route(
     )
 
 
+def found(pattern: str, text: Any) -> str:
+    """The first group of ``pattern`` in ``text`` (which must match)."""
+    match = re.search(pattern, str(text))
+    assert match is not None, f"{pattern!r} not found"
+    return match.group(1)
+
+
 def deliver() -> list[Any]:
     before = len(mail.outbox)
     notifications_deliver_due()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core import mail
 from django.test import Client
 
 from sogla.external.models import GuestLink
 from sogla.workflow.models import Channel, ConfirmationMethod, Task, TaskState
-from tests.external.conftest import GUEST, deliver, open_link, to_guest_stage
+from tests.external.conftest import GUEST, deliver, found, open_link, to_guest_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +30,7 @@ def test_guest_approves_from_the_link(tenant_a, staff) -> None:
     assert process.document.number in html
     assert page["Referrer-Policy"] in ("no-referrer", "same-origin")
     assert "no-store" in page["Cache-Control"]
-    request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', html).group(1)
+    request_id = found(r'name="request_id" value="([0-9a-f]+)"', html)
     done = client.post("/g/decide/", {"outcome": "approve", "request_id": request_id})
     assert done.status_code == 302
     task.refresh_from_db()
@@ -54,7 +52,7 @@ def test_guest_signs_with_an_email_code(tenant_a, staff) -> None:
     client = Client()
     open_link(client, token)
     html = client.get("/g/").content.decode()
-    request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', html).group(1)
+    request_id = found(r'name="request_id" value="([0-9a-f]+)"', html)
     refused = client.post(
         "/g/decide/", {"outcome": "approve", "request_id": request_id}
     )
@@ -68,10 +66,8 @@ def test_guest_signs_with_an_email_code(tenant_a, staff) -> None:
     code_mail = mail.outbox[before:]
     assert len(code_mail) == 1
     assert code_mail[0].to == [GUEST]
-    code = re.search(r"\b(\d{6})\b", code_mail[0].body).group(1)
-    challenge = re.search(
-        r'name="challenge" value="(\d+)"', asked.content.decode()
-    ).group(1)
+    code = found(r"\b(\d{6})\b", code_mail[0].body)
+    challenge = found(r'name="challenge" value="(\d+)"', asked.content.decode())
     wrong = "000000" if code != "000000" else "111111"
     bad = client.post(
         "/g/confirm/",
@@ -126,9 +122,9 @@ def test_a_round_1_link_after_round_2_started(tenant_a, staff) -> None:
     process, _task, token = to_guest_stage(tenant_a, staff)
     client = Client()
     open_link(client, token)
-    rid = re.search(
+    rid = found(
         r'name="request_id" value="([0-9a-f]+)"', client.get("/g/").content.decode()
-    ).group(1)
+    )
     returned = client.post(
         "/g/decide/", {"outcome": "return", "comment": "fix §4", "request_id": rid}
     )

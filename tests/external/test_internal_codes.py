@@ -3,7 +3,6 @@ the initiator re-sends and revokes a guest's link from the card."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
@@ -13,7 +12,14 @@ from django.test import Client
 from sogla.external.models import GuestLink
 from sogla.workflow.models import Channel, ConfirmationMethod, Task, TaskState
 from tests.api.conftest import token_client
-from tests.external.conftest import GUEST, deliver, links_in, open_link, to_guest_stage
+from tests.external.conftest import (
+    GUEST,
+    deliver,
+    found,
+    links_in,
+    open_link,
+    to_guest_stage,
+)
 from tests.workflow.conftest import approve, make_document, publish, route, stage, start
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +36,7 @@ def _signing(tenant, staff) -> Task:
 
 
 def _code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    return found(r"\b(\d{6})\b", mail.outbox[-1].body)
 
 
 def test_a_sign_step_refuses_a_decision_without_a_code(tenant_a, staff) -> None:
@@ -80,9 +86,7 @@ def test_web_sign_sends_a_code_then_records(tenant_a, staff) -> None:
         f"/tasks/{task.pk}/sign/", {"outcome": "approve", "request_id": rid}
     )
     assert first.status_code == 200
-    challenge = re.search(
-        r'name="challenge" value="(\d+)"', first.content.decode()
-    ).group(1)
+    challenge = found(r'name="challenge" value="(\d+)"', first.content.decode())
     done = client.post(
         f"/tasks/{task.pk}/sign/",
         {
@@ -141,9 +145,9 @@ def test_html_in_a_guest_comment_is_inert(tenant_a, staff) -> None:
     process, _task, token = to_guest_stage(tenant_a, staff)
     client = Client()
     open_link(client, token)
-    rid = re.search(
+    rid = found(
         r'name="request_id" value="([0-9a-f]+)"', client.get("/g/").content.decode()
-    ).group(1)
+    )
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     client.post(
         "/g/decide/",

@@ -3,7 +3,6 @@ Each test prints its figure."""
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.utils import timezone
 
@@ -19,19 +18,19 @@ from sogla.core.errors import ValidationFailed
 from sogla.core.request_meta import RequestMeta
 from sogla.external.models import Challenge, GuestLink, GuestSession
 from sogla.external.recipients import recipient_of_guest
-from sogla.external.services import codes
+from sogla.external.selectors import MAX_CHECKS
 from sogla.external.services.codes import CodeLocked, challenge_create, challenge_verify
 from sogla.external.services.links import MAX_USES, link_mint, token_hash
 from sogla.workflow.models import Task, TaskState
 from sogla.workflow.services import files_sha256
-from tests.external.conftest import GUEST, open_link, to_guest_stage
+from tests.external.conftest import GUEST, found, open_link, to_guest_stage
 
 pytestmark = pytest.mark.django_db
 REF = f"guest:{GUEST}"
 
 
 def _request_id(html: str) -> str:
-    return re.search(r'name="request_id" value="([0-9a-f]+)"', html).group(1)
+    return found(r'name="request_id" value="([0-9a-f]+)"', html)
 
 
 def test_t10_token_strength_and_storage(tenant_a, staff) -> None:
@@ -197,7 +196,7 @@ def _challenge(task: Task) -> tuple[Challenge, str]:
         files_sha256=files_sha256(task.process.document),
         meta=RequestMeta(ip="203.0.113.5"),
     )
-    code = re.search(r"\b(\d{6})\b", mail.outbox[before].body).group(1)
+    code = found(r"\b(\d{6})\b", mail.outbox[before].body)
     return challenge, code
 
 
@@ -265,7 +264,7 @@ def test_t19_parallel_guesses(tenant_a, staff) -> None:
             )
         except (ValidationFailed, CodeLocked):
             return
-        except Exception:  # a busy SQLite: the guess was not checked
+        except OperationalError:  # a busy SQLite: the guess was not checked
             return
         finally:
             connection.close()
@@ -275,7 +274,7 @@ def test_t19_parallel_guesses(tenant_a, staff) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(guess, [*wrong, code]))
     checked = Challenge.objects.get(pk=challenge.pk).attempts
-    assert checked <= codes.MAX_CHECKS
+    assert checked <= MAX_CHECKS
     after = 0
     try:
         challenge_verify(

@@ -74,7 +74,7 @@ def link_days(task: Task) -> int:
     """The route's link lifetime (``guest_link_days``, default 14, at most 30)."""
     try:
         definition = definition_for(task.process.route_version)
-    except Exception:  # a broken route still gets the default
+    except ValueError:  # a broken route still gets the default
         return 14
     return min(definition.guest_link_days, MAX_DAYS)
 
