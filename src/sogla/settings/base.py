@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "sogla.notifications",
     "sogla.workflow",
     "sogla.reports",
+    "sogla.evidence",
     "sogla.web",
     "sogla.api",
     "sogla.demo",
@@ -186,6 +187,10 @@ STORAGES = {
 # Uploads above the limit are refused with a message naming the field.
 SOGLA_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# The public verification page /v/<code>: requests per client address and minute,
+# and the largest file it compares (MB).
+SOGLA_VERIFY_PER_MINUTE = env_int("VERIFY_PER_MINUTE", 30)
+SOGLA_VERIFY_MAX_MB = env_int("VERIFY_MAX_MB", SOGLA_MAX_UPLOAD_MB)
 # Office documents are ZIP containers; one that declares more members, a larger
 # directory (1 KiB per allowed member), a member inflating more than MAX_RATIO
 # times (above 1 MiB) or more in total than MAX_UNCOMPRESSED_MB is refused before

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("sogla.workflow.urls")),
     path("", include("sogla.notifications.urls")),
     path("", include("sogla.reports.urls")),
+    path("", include("sogla.evidence.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
