@@ -3,8 +3,6 @@ verification page ``/v/<code>`` (no sign-in, rate-limited)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -15,45 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sogla.core.errors import NotFound
 from sogla.core.request_meta import request_meta
 from sogla.evidence import pdfs, selectors, services
 from sogla.evidence.models import ProcessEvidence
+from sogla.evidence.responses import sheet_response, stamped_evidence
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user
-
-PDF_CSP = "default-src 'none'; sandbox"
-
-
-def pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = PDF_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def sheet_response(user_process: Any, language: str) -> HttpResponse:
-    evidence = selectors.evidence_of(user_process)
-    code = evidence.code if evidence and evidence.approved_version_id else ""
-    data = services.sheet_pdf(user_process, language=language, code=code)
-    number = user_process.document.number
-    ascii_number = number.encode("ascii", "replace").decode("ascii").replace('"', "")
-    name = f"approval-sheet-{ascii_number}-{language}.pdf"
-    return pdf_response(data, name)
-
-
-def stamped_evidence(process: Any) -> ProcessEvidence:
-    """The evidence with a stamped copy, made now if the worker has not yet."""
-    if process.status != "approved":
-        raise NotFound(
-            _("There is no stamped copy: the approval has not ended approved.")
-        )
-    evidence = selectors.evidence_of(process) or services.evidence_make(process)
-    if evidence.stamped_version_id is None:
-        raise NotFound(_("There is no stamped copy: the document had no PDF file."))
-    return evidence
 
 
 @login_required

@@ -169,7 +169,7 @@ if STORAGE_BACKEND == "s3":
             "addressing_style": "path",
             "signature_version": "s3v4",
             "querystring_auth": True,
-            "querystring_expire": 300,
+            "querystring_expire": 120,
             "file_overwrite": False,
         },
     }
@@ -178,6 +178,8 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "file_permissions_mode": 0o640},
     }
+# Download links (file system: signed; S3: presigned) live this long, at most 300 s.
+SOGLA_DOWNLOAD_LINK_SECONDS = env_int("DOWNLOAD_LINK_SECONDS", 120)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
