@@ -45,8 +45,8 @@ def link_seconds() -> int:
 
 
 def uses_s3() -> bool:
-    backend = str(settings.STORAGES["default"]["BACKEND"])
-    return backend.startswith("storages.backends.s3")
+    storages: Any = settings.STORAGES
+    return str(storages["default"]["BACKEND"]).startswith("storages.backends.s3")
 
 
 def download_link(version: FileVersion, *, user_id: int | None) -> str:
@@ -60,8 +60,9 @@ def download_link(version: FileVersion, *, user_id: int | None) -> str:
             "ResponseContentType": version.mime_type,
             "ResponseCacheControl": "no-store",
         }
+        storage: Any = default_storage  # django-storages' S3Storage.url
         return str(
-            default_storage.url(
+            storage.url(
                 version.storage_key, parameters=parameters, expire=link_seconds()
             )
         )
