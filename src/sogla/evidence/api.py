@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from ninja import Query, Router, Schema
 
@@ -56,7 +56,7 @@ def approval_sheet(
 
 @router.get(
     "/documents/{document_id}/stamped-copy",
-    response={200: None, **ERRORS},
+    response={302: None, **ERRORS},
     operation_id="stamped_copy",
     url_name="stamped_copy",
     summary="The stamped copy of the approved main PDF",
@@ -72,8 +72,6 @@ def approval_sheet(
 def stamped_copy(request: HttpRequest, document_id: Id) -> HttpResponse:
     process = selectors.process_for_user(_user(request), document_id)
     evidence = stamped_evidence(process)
-    response = HttpResponse(status=302)
-    response["Location"] = reverse(
-        "api:file_download", args=[evidence.stamped_version_id]
+    return HttpResponseRedirect(
+        reverse("api:file_download", args=[evidence.stamped_version_id])
     )
-    return response
