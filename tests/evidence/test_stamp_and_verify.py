@@ -110,7 +110,7 @@ def test_verification_page_without_login(approval: Approval) -> None:
     assert "Юрьева А." in html
     assert "Главный И." in html
     assert "intact" in html or "не нарушен" in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     # a typed code with dashes and lower case leads to the same page
     typed = client.get(f"/v/{code_display(evidence.code).lower()}/")
     assert typed.status_code == 302

@@ -8,12 +8,16 @@ so text from users (titles, names, comments) is only ever text.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import segno
 from django.template.loader import render_to_string
 from pypdf import PdfReader, PdfWriter, Transformation
+
+# WeasyPrint tells every step of every PDF at INFO: keep the logs for problems.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class NotAPdf(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import NotFound
@@ -16,7 +17,7 @@ PDF_CSP = "default-src 'none'; sandbox"
 
 def pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = PDF_CSP
     response["Cache-Control"] = "private, no-store"
@@ -27,9 +28,7 @@ def sheet_response(user_process: Any, language: str) -> HttpResponse:
     evidence = selectors.evidence_of(user_process)
     code = evidence.code if evidence and evidence.approved_version_id else ""
     data = services.sheet_pdf(user_process, language=language, code=code)
-    number = user_process.document.number
-    ascii_number = number.encode("ascii", "replace").decode("ascii").replace('"', "")
-    name = f"approval-sheet-{ascii_number}-{language}.pdf"
+    name = services.sheet_file_name(user_process.document, language)
     return pdf_response(data, name)
 
 

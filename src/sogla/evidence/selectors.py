@@ -105,12 +105,26 @@ def decided_tasks(process: Process) -> list[Task]:
     )
 
 
-def files_at(document: Document, moment: datetime) -> list[FileRow]:
+def generated_file_ids(document: Document) -> set[int]:
+    """The document's files Sogla made (sheets, stamped copies)."""
+    pairs = (
+        ProcessEvidence.objects.for_org(document.organisation_id)
+        .filter(document_id=document.pk)
+        .values_list("sheet_version__file_id", "stamped_version__file_id")
+    )
+    return {pk for pair in pairs for pk in pair if pk}
+
+
+def files_at(
+    document: Document, moment: datetime, *, without: set[int] | None = None
+) -> list[FileRow]:
     """The document's current file versions at ``moment`` (the latest version of
-    each file not archived by then), in file order."""
+    each file not archived by then), in file order; ``without`` file ids."""
     files = DocumentFile.objects.for_org(document.organisation_id).filter(
         Q(archived_at=None) | Q(archived_at__gt=moment), document=document
     )
+    if without:
+        files = files.exclude(pk__in=without)
     versions = (
         FileVersion.objects.for_org(document.organisation_id)
         .filter(file__in=files, created_at__lte=moment)
@@ -128,6 +142,25 @@ def combined_sha256(files: list[FileRow]) -> str:
     """The hash a decision records over its files (documents' files_sha256)."""
     joined = "\n".join(sorted(f.sha256 for f in files))
     return hashlib.sha256(joined.encode("ascii")).hexdigest()
+
+
+def decision_files(document: Document, task: Task) -> list[FileRow]:
+    """The file versions ``task``'s decision was made on: those current when it
+    was decided, checked against the hash the decision recorded. When they do not
+    match (rows written with another clock, e.g. the demo's past, or files Sogla
+    generated since) the first set that does match is taken: without generated
+    files, then the current files."""
+    moment = task.decided_at or timezone.now()
+    files = files_at(document, moment)
+    if not task.files_sha256 or combined_sha256(files) == task.files_sha256:
+        return files
+    generated = generated_file_ids(document)
+    now = timezone.now()
+    for at, without in ((moment, generated), (now, set()), (now, generated)):
+        found = files_at(document, at, without=without)
+        if combined_sha256(found) == task.files_sha256:
+            return found
+    return files
 
 
 def _column(task: Task, names: tuple[str, ...]) -> str:
@@ -200,7 +233,7 @@ def sheet_data(process: Process, *, now: datetime | None = None) -> SheetData:
     for task in decided_tasks(process):
         if task.decided_at is None:  # the query asked for decided ones
             continue
-        files = files_at(document, task.decided_at)
+        files = decision_files(document, task)
         for row in files:
             seen.setdefault(f"{row.sha256}:{row.name}:{row.version}", row)
         who = task.decided_by or task.assignee

@@ -30,9 +30,11 @@ from sogla.documents.services import file_add_generated
 from sogla.evidence import pdfs
 from sogla.evidence.models import ProcessEvidence, VerifyHit
 from sogla.evidence.selectors import (
+    decided_tasks,
+    decision_files,
     evidence_of,
-    files_at,
     finished_without_evidence,
+    generated_file_ids,
     organisation_zone,
     sheet_data,
 )
@@ -129,20 +131,15 @@ def stamp_bytes(process: Process, version: FileVersion, code: str) -> bytes:
 
 
 def main_pdf(process: Process) -> FileVersion | None:
-    """The approved main PDF: the first PDF among the files current when the
-    process finished, not counting files Sogla generated."""
-    if process.finished_at is None:
+    """The approved main PDF: the first PDF among the files the last decision
+    was made on, not counting files Sogla generated."""
+    tasks = decided_tasks(process)
+    if not tasks:
         return None
-    generated = set(
-        ProcessEvidence.objects.for_org(process.organisation_id)
-        .filter(document_id=process.document_id)
-        .values_list("sheet_version__file_id", "stamped_version__file_id")
-        .distinct()
-    )
-    generated_files = {pk for pair in generated for pk in pair if pk}
+    generated_files = generated_file_ids(process.document)
     document = process.document
-    for row in files_at(document, process.finished_at):
-        candidates = (
+    for row in decision_files(document, tasks[-1]):
+        version = (
             FileVersion.objects.for_org(process.organisation_id)
             .filter(
                 file__document_id=document.pk,
@@ -152,8 +149,8 @@ def main_pdf(process: Process) -> FileVersion | None:
             )
             .exclude(file_id__in=generated_files)
             .order_by("file_id")
+            .first()
         )
-        version = candidates.first()
         if version is not None and version.mime_type == PDF:
             return version
     return None

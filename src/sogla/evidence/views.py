@@ -57,7 +57,9 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _public_headers(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer the browser sends
+    # "Origin: null" on the form's POST and the CSRF check refuses it.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
