@@ -79,7 +79,7 @@ def use_s3(settings: Any, server: S3Server) -> None:
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[S3Server]:
     try:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
         from moto.server import ThreadedMotoServer
     except ImportError:  # pragma: no cover - moto[server] is a dev dependency
         skip_or_fail("moto[server] is not installed")

@@ -56,7 +56,7 @@ def _fetch(client: Client, url: str) -> tuple[bytes, dict[str, str]]:
             return answer.read(), {k.lower(): v for k, v in answer.headers.items()}
     response = client.get(url)
     assert response.status_code == 200
-    body = b"".join(response.streaming_content)
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     return body, {k.lower(): v for k, v in response.items()}
 
 

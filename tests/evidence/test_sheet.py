@@ -9,6 +9,7 @@ import pytest
 
 from sogla.evidence.services import sheet_pdf
 from sogla.workflow.models import Task, TaskState
+from tests.conftest import Tenant
 from tests.evidence.conftest import HOSTILE, Approval, page_texts, run_approval
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def test_sheet_lists_every_decision_of_every_round(approval: Approval) -> None:
     assert "Раунд 1" in text
     assert "Раунд 2" in text
     for task in decisions:
+        assert task.decided_at is not None
         local = task.decided_at.astimezone(ZoneInfo(approval.tenant.org.time_zone))
         assert local.strftime("%d.%m.%Y %H:%M:%S") in text
         if task.comment:
@@ -63,7 +65,7 @@ def test_sheet_in_english(approval: Approval) -> None:
     assert "+03" in text or "+0300" in text  # the time zone of every decision
 
 
-def test_html_in_comments_and_names_is_text_in_the_pdf(tenant_a) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_comments_and_names_is_text_in_the_pdf(tenant_a: Tenant) -> None:
     tenant_a.initiator.first_name = HOSTILE
     tenant_a.initiator.save()
     approval = run_approval(tenant_a, comment=HOSTILE)

@@ -26,7 +26,7 @@ from sogla.evidence.services import (
     verify_url,
 )
 from sogla.workflow import services
-from tests.conftest import skip_or_fail
+from tests.conftest import Tenant, skip_or_fail
 from tests.evidence.conftest import Approval, contract_pdf, page_texts
 from tests.workflow.conftest import approve, make_document, publish, route, stage
 
@@ -36,11 +36,12 @@ pytestmark = pytest.mark.django_db
 def _bytes(version: FileVersion | None) -> bytes:
     assert version is not None
     with default_storage.open(version.storage_key, "rb") as stream:
-        return stream.read()
+        data: bytes = stream.read()
+    return data
 
 
 def _decode_qr(pdf: bytes) -> str:
-    import pypdfium2
+    import pypdfium2  # type: ignore[import-untyped]
 
     if shutil.which("zbarimg") is None:
         skip_or_fail("zbarimg (apt zbar-tools) decodes the QR code")
@@ -215,7 +216,7 @@ def test_verification_page_is_rate_limited(approval: Approval) -> None:
     )
 
 
-def test_unstampable_pdf_leaves_no_stamp_but_a_sheet(tenant_a) -> None:  # type: ignore[no-untyped-def]
+def test_unstampable_pdf_leaves_no_stamp_but_a_sheet(tenant_a: Tenant) -> None:
     from tests.evidence.conftest import run_approval
 
     approval = run_approval(tenant_a)

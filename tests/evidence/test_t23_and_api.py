@@ -104,8 +104,9 @@ def test_t23_every_decision_has_complete_evidence_and_the_sheet_says_how(
             and task.decided_at is not None
             and task.decided_at.utcoffset() is not None
         )
-        ok = ok and (task.decided_by_id or task.guest_email)
+        ok = ok and bool(task.decided_by_id or task.guest_email)
         complete += bool(ok)
+        assert task.decided_by is not None
         if task.channel != used[task.decided_by.username]:
             mismatches += 1
         spoofed += task.ip == SPOOFED

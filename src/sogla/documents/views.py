@@ -295,7 +295,7 @@ def download(request: HttpRequest, version_pk: int) -> HttpResponseBase:
 
 @require_GET
 @app_errors
-def signed_download(request: HttpRequest, token: str) -> HttpResponseBase:
+def signed_download(_request: HttpRequest, token: str) -> HttpResponseBase:
     """The bytes behind a link ``download`` minted (no session needed: the
     signature and its age are the permission)."""
     response = file_response(version_for_link(token))

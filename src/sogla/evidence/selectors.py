@@ -209,6 +209,15 @@ def role_label(definition: RouteDefinition | None, task: Task) -> str:
     return task.step_key
 
 
+def _definition(process: Process) -> RouteDefinition | None:
+    """The process's route, or None when its stored version no longer reads
+    (its decisions still go on the sheet)."""
+    try:
+        return definition_for(process.route_version)
+    except (ValueError, KeyError, TypeError):  # pydantic's errors are ValueErrors
+        return None
+
+
 def _person(user: User | None) -> str:
     if user is None:
         return ""
@@ -222,10 +231,7 @@ def sheet_data(process: Process, *, now: datetime | None = None) -> SheetData:
     )
     organisation = document.organisation
     zone = organisation_zone(organisation)
-    try:
-        definition: RouteDefinition | None = definition_for(process.route_version)
-    except Exception:
-        definition = None
+    definition = _definition(process)
     template = process.route_version.template
     route_name = template.name_en if _english() else template.name_ru
     decisions: list[DecisionRow] = []
@@ -313,10 +319,7 @@ def signers(evidence: ProcessEvidence) -> list[dict[str, Any]]:
     """Who approved, by role and time, for the public page: short names for
     people of the organisation, masked addresses for guests."""
     process = evidence.process
-    try:
-        definition: RouteDefinition | None = definition_for(process.route_version)
-    except Exception:
-        definition = None
+    definition = _definition(process)
     zone = organisation_zone(evidence.organisation)
     rows = []
     for task in decided_tasks(process):
