@@ -472,6 +472,10 @@ WEB: dict[str, Entry] = {
         ),
     ],
     "documents:download": get("/files/{w.version.pk}/download/", NOT_FOUND),
+    "documents:signed_download": get("/files/s/eyJ2IjoxfQ:1xZ6hB:forged/", NOT_FOUND),
+    "evidence:sheet": get("/documents/{w.doc.pk}/approval-sheet/", NOT_FOUND),
+    "evidence:stamped": get("/documents/{w.doc.pk}/stamped/", NOT_FOUND),
+    "evidence:verify": get("/v/00000000000000000000/", NOT_FOUND),
     "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/?q=7711111111", NO_DATA),
@@ -775,6 +779,8 @@ API_OPS: dict[str, Entry] = {
         ),
     ],
     "file_download": get(f"{API}/files/{{w.version.pk}}/download", NOT_FOUND),
+    "approval_sheet": get(f"{API}/documents/{{w.doc.pk}}/approval-sheet", NOT_FOUND),
+    "stamped_copy": get(f"{API}/documents/{{w.doc.pk}}/stamped-copy", NOT_FOUND),
     "counterparties_list": lambda _w: [
         Probe("get", f"{API}/counterparties?q={SEARCH}", NO_DATA),
         Probe("get", f"{API}/counterparties?q=7711111111", NO_DATA),
@@ -1373,7 +1379,8 @@ def _t29_check(
                     client.force_login(user)
                 else:
                     headers = {"Authorization": f"Bearer {raw}"}
-                status = client.get(path, headers=headers).status_code
+                # downloads redirect to a short-lived link (T37): follow it
+                status = client.get(path, headers=headers, follow=True).status_code
                 wanted = exceptions.get((who, surface), expected)
                 cells += 1
                 if status != wanted:
@@ -1558,12 +1565,12 @@ def test_matrix_positive_control(tenant_a: Tenant, tenant_b: Tenant) -> None:
     token = {"Authorization": f"Bearer {raw}"}
     shown = {
         "card": user.get(f"/documents/{world.doc.pk}/"),
-        "download": user.get(f"/files/{world.version.pk}/download/"),
+        "download": user.get(f"/files/{world.version.pk}/download/", follow=True),
         "counterparty": user.get(f"/counterparties/{world.party.pk}/"),
         "registry search": user.get(f"/documents/?q={SEARCH}"),
         "api document": Client().get(f"{API}/documents/{world.doc.pk}", headers=token),
         "api download": Client().get(
-            f"{API}/files/{world.version.pk}/download", headers=token
+            f"{API}/files/{world.version.pk}/download", headers=token, follow=True
         ),
         "api counterparties": Client().get(
             f"{API}/counterparties?q={SEARCH}", headers=token

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
@@ -20,7 +20,7 @@ from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors, services
 from sogla.documents.access import access_document, can_edit
-from sogla.documents.downloads import file_response
+from sogla.documents.downloads import download_link
 from sogla.documents.schemas import (
     CounterpartyIn,
     CounterpartyOut,
@@ -372,17 +372,25 @@ def document_file_upload(
 
 @router.get(
     "/files/{version_id}/download",
-    response={200: None, **ERRORS},
+    response={302: None, **ERRORS},
     operation_id="file_download",
     url_name="file_download",
-    summary="Download one file version (always as an attachment)",
+    summary="Download one file version: a redirect to a short-lived link",
+    description=(
+        "Checks that you may see the version, then answers 302 with `Location`: a "
+        "link minted now, valid for `SOGLA_DOWNLOAD_LINK_SECONDS` (at most 300 s), "
+        "that needs no authentication and serves the bytes as an attachment "
+        "(on S3 a presigned URL). Follow redirects (`curl -L`); never store the link."
+    ),
     openapi_extra={
         "responses": {
-            200: {
-                "description": "The file's bytes",
-                "content": {
-                    "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary"}
+            302: {
+                "description": "Redirect to the file's short-lived download link",
+                "headers": {
+                    "Location": {
+                        "description": "The link (relative on the file system, "
+                        "absolute on S3)",
+                        "schema": {"type": "string"},
                     }
                 },
             }
@@ -390,8 +398,13 @@ def document_file_upload(
     },
 )
 def file_download(request: HttpRequest, version_id: Id) -> HttpResponse:
-    version = selectors.file_version_get(user=_user(request), pk=version_id)
-    return file_response(version)  # type: ignore[return-value]
+    """Access checked, then a redirect to a link living at most 300 s (T37)."""
+    user = _user(request)
+    version = selectors.file_version_get(user=user, pk=version_id)
+    response = HttpResponseRedirect(download_link(version, user_id=user.pk))
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 # --- counterparties ----------------------------------------------------------------------

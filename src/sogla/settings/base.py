@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sogla.workflow",
     "sogla.external",
     "sogla.reports",
+    "sogla.evidence",
     "sogla.web",
     "sogla.api",
     "sogla.starter",
@@ -170,7 +171,7 @@ if STORAGE_BACKEND == "s3":
             "addressing_style": "path",
             "signature_version": "s3v4",
             "querystring_auth": True,
-            "querystring_expire": 300,
+            "querystring_expire": 120,
             "file_overwrite": False,
         },
     }
@@ -179,6 +180,8 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "file_permissions_mode": 0o640},
     }
+# Download links (file system: signed; S3: presigned) live this long, at most 300 s.
+SOGLA_DOWNLOAD_LINK_SECONDS = env_int("DOWNLOAD_LINK_SECONDS", 120)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -188,6 +191,10 @@ STORAGES = {
 # Uploads above the limit are refused with a message naming the field.
 SOGLA_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# The public verification page /v/<code>: requests per client address and minute,
+# and the largest file it compares (MB).
+SOGLA_VERIFY_PER_MINUTE = env_int("VERIFY_PER_MINUTE", 30)
+SOGLA_VERIFY_MAX_MB = env_int("VERIFY_MAX_MB", SOGLA_MAX_UPLOAD_MB)
 # Office documents are ZIP containers; one that declares more members, a larger
 # directory (1 KiB per allowed member), a member inflating more than MAX_RATIO
 # times (above 1 MiB) or more in total than MAX_UNCOMPRESSED_MB is refused before

@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("sogla.starter.urls")),
     path("", include((settings_pages, "settings"))),
     path("", include("sogla.external.urls")),
+    path("", include("sogla.evidence.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -26,6 +26,7 @@ from sogla.documents.services.files import (
     document_files_sha256,
     file_add,
     file_add_for_step,
+    file_add_generated,
 )
 from sogla.documents.services.numbering import folder_ensure, naming_values, next_number
 from sogla.documents.services.types import (
@@ -65,6 +66,7 @@ __all__ = [
     "document_update_fields",
     "file_add",
     "file_add_for_step",
+    "file_add_generated",
     "folder_ensure",
     "naming_values",
     "next_number",
