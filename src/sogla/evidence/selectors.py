@@ -29,12 +29,6 @@ from sogla.workflow.labels import name_in_language, outcome_label
 from sogla.workflow.models import Channel, Process, ProcessStatus, Task, TaskState
 from sogla.workflow.selectors import process_for_document
 
-# What the decision record says about how a decision was confirmed. The guest
-# links add these columns to the task; until then (and for older rows) the sheet
-# shows what the channel implies.
-CONFIRMATION_COLUMNS = ("confirmation", "confirmation_method", "auth_method")
-DESTINATION_COLUMNS = ("confirmation_to", "otp_destination", "confirmation_destination")
-
 
 @dataclass(frozen=True)
 class FileRow:
@@ -163,15 +157,6 @@ def decision_files(document: Document, task: Task) -> list[FileRow]:
     return files
 
 
-def _column(task: Task, names: tuple[str, ...]) -> str:
-    for name in names:
-        value = getattr(task, name, None)
-        if value:
-            display = getattr(task, f"get_{name}_display", None)
-            return str(display() if callable(display) else value)
-    return ""
-
-
 def channel_label(task: Task) -> str:
     labels: dict[str, str] = {
         Channel.WEB: _("web"),
@@ -185,10 +170,13 @@ def channel_label(task: Task) -> str:
 def confirmation_label(task: Task) -> str:
     """How the person proved who they were: the record's own words when it has
     them (with the masked destination of a code), else what the channel implies."""
-    method = _column(task, CONFIRMATION_COLUMNS)
-    destination = _column(task, DESTINATION_COLUMNS)
-    if method:
-        return f"{method} {destination}".strip()
+    if task.confirmation:
+        said = f"{task.get_confirmation_display()} {task.confirmation_to}".strip()
+        if task.agreement_version:
+            said += " · " + _("agreement v%(version)s") % {
+                "version": task.agreement_version
+            }
+        return said
     if task.channel == Channel.API:
         return _("API token or session")
     if task.channel in (Channel.GUEST, Channel.EMAIL):
