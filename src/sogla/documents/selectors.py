@@ -23,6 +23,7 @@ from sogla.documents.models import (
     DocumentType,
     FieldDef,
     FieldKind,
+    FilePreview,
     FileVersion,
     StatusDef,
     fold,
@@ -385,3 +386,57 @@ def _field_row(
     else:
         row.text = display_value(f, value)
     return row
+
+
+def file_preview(version: FileVersion) -> FilePreview | None:
+    """The preview row of a version's content (None before it was requested)."""
+    return FilePreview.objects.filter(
+        organisation_id=version.organisation_id, sha256=version.sha256
+    ).first()
+
+
+def file_version_with_preview(
+    *, user: User, pk: int | str
+) -> tuple[FileVersion, FilePreview | None]:
+    """A version the user may see (NotFound otherwise) and its preview row."""
+    version = file_version_get(user=user, pk=pk)
+    return version, file_preview(version)
+
+
+def first_page_thumbnails(*, document_ids: list[int]) -> dict[int, int]:
+    """Document id -> the version whose thumbnail the registry shows: the current
+    version of the document's first live file that has one (two queries). The ids
+    come from a list the user may already see."""
+    if not document_ids:
+        return {}
+    rows = (
+        FileVersion.objects.filter(
+            file__document_id__in=document_ids, file__archived_at=None
+        )
+        .order_by("file__document_id", "file_id", "-version")
+        .values_list("file__document_id", "file_id", "pk", "sha256", "organisation_id")
+    )
+    current: dict[int, list[tuple[int, tuple[int, str]]]] = {}
+    seen_files: set[int] = set()
+    for document_id, file_id, pk, sha, org in rows:
+        if file_id in seen_files:
+            continue
+        seen_files.add(file_id)
+        current.setdefault(document_id, []).append((pk, (org, sha)))
+    contents = {content for versions in current.values() for _pk, content in versions}
+    with_thumb = set(
+        FilePreview.objects.filter(
+            organisation_id__in={org for org, _sha in contents},
+            sha256__in={sha for _org, sha in contents},
+            state=FilePreview.State.READY,
+        )
+        .exclude(thumb_key="")
+        .values_list("organisation_id", "sha256")
+    )
+    thumbs: dict[int, int] = {}
+    for document_id, versions in current.items():
+        for pk, content in versions:
+            if content in with_thumb:
+                thumbs[document_id] = pk
+                break
+    return thumbs

@@ -6,6 +6,7 @@ from django.urls import path
 
 from sogla.documents import views
 from sogla.documents import views_counterparties as parties
+from sogla.documents import views_previews as previews
 
 app_name = "documents"
 urlpatterns = [
@@ -15,6 +16,20 @@ urlpatterns = [
     path("documents/<int:pk>/archive/", views.archive, name="archive"),
     path("documents/<int:pk>/files/", views.file_upload, name="file_upload"),
     path("files/<int:version_pk>/download/", views.download, name="download"),
+    path("files/<int:version_pk>/preview/", previews.preview_part, name="preview"),
+    path(
+        "files/<int:version_pk>/preview.pdf",
+        previews.preview_pdf,
+        name="preview_pdf",
+    ),
+    path(
+        "files/<int:version_pk>/thumbnail.png",
+        previews.preview_thumbnail,
+        name="preview_thumbnail",
+    ),
+    path(
+        "files/<int:version_pk>/image/", previews.preview_image, name="preview_image"
+    ),
     path("counterparties/", parties.counterparty_list, name="counterparty_list"),
     path(
         "counterparties/new/",

@@ -1,4 +1,5 @@
-"""The background worker: fires due timers, delivers the outbox, sends digests.
+"""The background worker: fires due timers, delivers the outbox, sends digests,
+builds file previews.
 
 Everything the worker does is driven by rows in the database (design rules I2, I3):
 timers and notifications are written in the same transaction as the decision that
@@ -31,6 +32,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from sogla.core.audit_anchor import audit_housekeeping
+from sogla.documents.services import previews_build_due
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
@@ -50,10 +52,13 @@ class Sweep:
     sent: int = 0
     digests: int = 0
     tasks: int = 0
+    previews: int = 0
 
     @property
     def busy(self) -> bool:
-        return bool(self.timers or self.sent or self.digests or self.tasks)
+        return bool(
+            self.timers or self.sent or self.digests or self.tasks or self.previews
+        )
 
 
 def crash_after_send_hook() -> Callable[[Notification], None] | None:
@@ -107,6 +112,9 @@ class Worker:
             done.digests = notifications_send_digests(now=now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
+        # Last and few at a time: a conversion takes seconds (at most the preview
+        # time limit), and timers and mail must not wait behind a queue of them.
+        done.previews = previews_build_due(now=now, limit=2)
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
 
@@ -132,11 +140,13 @@ class Worker:
             failures = 0
             if done.busy:
                 logger.info(
-                    "fired %d timers, sent %d notifications, %d digests, %d tasks",
+                    "fired %d timers, sent %d notifications, %d digests, %d tasks, "
+                    "%d previews",
                     done.timers,
                     done.sent,
                     done.digests,
                     done.tasks,
+                    done.previews,
                 )
             else:
                 _sleep_while(self, self.poll)

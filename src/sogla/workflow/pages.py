@@ -19,6 +19,8 @@ from sogla.core.audit import audit_chain_intact
 from sogla.documents import selectors
 from sogla.documents.access import can_edit
 from sogla.documents.forms import RegistryFilterForm
+from sogla.documents.selectors import DocumentCard
+from sogla.documents.viewer import viewer_state
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
@@ -56,6 +58,9 @@ def registry(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "lights": stage_summaries(user=user, document_ids=[d.pk for d in page.items]),
+        "thumbs": selectors.first_page_thumbnails(
+            document_ids=[d.pk for d in page.items]
+        ),
         "filters": filters,
         "active_filters": form.active_filters(),
         "has_types": bool(types),
@@ -68,6 +73,25 @@ def registry(request: HttpRequest) -> HttpResponse:
         target="results",
     )
     return render(request, template, context)
+
+
+def card_viewer(found: DocumentCard, tab: str, version_param: str) -> dict[str, Any]:
+    """The version the decision panel names (the newest current version) and, on the
+    Files tab, the viewer: of ``?version=`` if it is one of this document's, else
+    of that one (one query for its preview)."""
+    current = [versions[0] for f in found.files if (versions := list(f.versions.all()))]
+    decision_version = max(current, key=lambda v: v.version, default=None)
+    context: dict[str, Any] = {"decision_version": decision_version, "viewer": None}
+    if tab != "files" or decision_version is None:
+        return context
+    shown = decision_version
+    if version_param.isdigit():
+        wanted = int(version_param)
+        shown = next(
+            (v for f in found.files for v in f.versions.all() if v.pk == wanted), shown
+        )
+    context["viewer"] = viewer_state(shown, selectors.file_preview(shown))
+    return context
 
 
 @login_required
@@ -113,6 +137,7 @@ def render_card(
         "chain_intact": None,
         "is_admin": admin,
     }
+    context.update(card_viewer(found, tab, request.GET.get("version", "")))
     if tab == "history":
         context["history"] = history_days(
             events=selectors.document_history(user=user, document=document),

@@ -3,7 +3,8 @@
 Each public function is one transaction: it either does everything or, raising an
 ApplicationError, leaves the database as it was. The modules: ``documents``
 (create, change fields, archive), ``files`` (files and their versions),
-``numbering`` (numbers, titles, folders), ``counterparties``.
+``numbering`` (numbers, titles, folders), ``counterparties``, ``previews``
+(previews of file versions, built by the worker).
 """
 
 from sogla.documents.counterparties import normalize_name
@@ -28,6 +29,11 @@ from sogla.documents.services.files import (
     file_add_for_step,
 )
 from sogla.documents.services.numbering import folder_ensure, naming_values, next_number
+from sogla.documents.services.previews import (
+    preview_request,
+    preview_retry,
+    previews_build_due,
+)
 
 __all__ = [
     "GENERAL_FILES",
@@ -48,4 +54,7 @@ __all__ = [
     "naming_values",
     "next_number",
     "normalize_name",
+    "preview_request",
+    "preview_retry",
+    "previews_build_due",
 ]

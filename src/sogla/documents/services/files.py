@@ -26,6 +26,7 @@ from sogla.documents.models import (
     FileVersion,
 )
 from sogla.documents.services._shared import locked
+from sogla.documents.services.previews import preview_request
 from sogla.documents.uploads import CheckedUpload, storage_key
 from sogla.orgs.models import User
 
@@ -141,6 +142,7 @@ def add_version(
         storage_key=key,
         author=actor,
     )
+    preview_request(version)
     if file.name != new.upload.name:
         file.name = new.upload.name
         file.save(update_fields=["name"])
