@@ -207,7 +207,7 @@ class Viewer {
       const top = this.pagesBox.scrollTop + this.pagesBox.clientHeight / 3;
       let number = 1;
       for (const slot of this.slots) {
-        if (slot.offsetTop - this.pagesBox.offsetTop <= top) number = Number(slot.dataset.page);
+        if (slot.offsetTop <= top) number = Number(slot.dataset.page);
         else break;
       }
       if (number !== this.currentPage) {
@@ -222,7 +222,7 @@ class Viewer {
     const target = Math.min(this.count, Math.max(1, Math.round(number) || 1));
     const slot = this.slots[target - 1];
     this.pagesBox.scrollTo({
-      top: slot.offsetTop - this.pagesBox.offsetTop - 8,
+      top: slot.offsetTop - 8,
       behavior: smooth ? "smooth" : "auto",
     });
     this.currentPage = target;
