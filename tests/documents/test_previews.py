@@ -100,7 +100,8 @@ def test_docx_made_by_python_docx_converts_with_its_text(tenant_a: Tenant) -> No
     build_all()
     preview = preview_of(version)
     assert (preview.state, preview.kind, preview.pages) == (READY, "pdf", 1)
-    assert preview.pdf_key and preview.thumb_key
+    assert preview.pdf_key
+    assert preview.thumb_key
     assert "Неустойка составляет" in preview.text
     from django.core.files.storage import default_storage
 
@@ -127,7 +128,7 @@ def test_odt_saved_by_libreoffice_itself_converts(
     binary = soffice()
     source = tmp_path / "memo.docx"
     source.write_bytes(make_docx(["Служебная записка", "Прошу согласовать отпуск."]))
-    subprocess.run(  # noqa: S603 - fixed arguments
+    subprocess.run(
         [binary, f"-env:UserInstallation={(tmp_path / 'p').as_uri()}", "--headless",
          "--convert-to", "odt", "--outdir", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=120,
@@ -215,7 +216,7 @@ def test_password_protected_pdf_has_no_preview(
         'pdf:writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true"},'
         '"DocumentOpenPassword":{"type":"string","value":"secret"}}'
     )
-    subprocess.run(  # noqa: S603 - fixed arguments
+    subprocess.run(
         [binary, f"-env:UserInstallation={(tmp_path / 'p').as_uri()}", "--headless",
          "--convert-to", options, "--outdir", str(tmp_path), str(tmp_path / "secret.txt")],
         check=True, capture_output=True, timeout=120,
@@ -391,7 +392,9 @@ def test_preview_endpoints_headers(tenant_a: Tenant) -> None:
 def test_preview_part_polls_until_ready(tenant_a: Tenant) -> None:
     version = with_file(tenant_a, "scan.pdf", MINIMAL_PDF)
     client = client_for(tenant_a.initiator)
-    waiting = client.get(f"/files/{version.pk}/preview/", headers={"HX-Request": "true"})
+    waiting = client.get(
+        f"/files/{version.pk}/preview/", headers={"HX-Request": "true"}
+    )
     assert waiting.status_code == 200
     assert 'hx-trigger="every 3s"' in waiting.content.decode()
     assert "Preparing preview" in waiting.content.decode()
@@ -476,8 +479,8 @@ def test_no_soffice_processes_left_behind(tenant_a: Tenant) -> None:
     soffice()
     with_file(tenant_a, "x.docx", make_docx(["Проверка", "текст"]))
     build_all()
-    mine = subprocess.run(  # noqa: S603
-        ["/usr/bin/pgrep", "-f", "sogla-preview-"],  # noqa: S607
+    mine = subprocess.run(
+        ["/usr/bin/pgrep", "-f", "sogla-preview-"],
         capture_output=True,
         text=True,
         check=False,
@@ -492,7 +495,11 @@ def _is_child_of_me(pid: int) -> bool:
     except FileNotFoundError:
         return False
     ppid = next(
-        (int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid")),
+        (
+            int(line.split()[1])
+            for line in status.splitlines()
+            if line.startswith("PPid")
+        ),
         0,
     )
     return ppid == os.getpid()

@@ -4,6 +4,7 @@ by non-blank pixels, not pixel by pixel."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,7 @@ def test_viewer_shows_page_one_of_a_converted_docx(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, live_server, tenant_a.initiator)
-    page.goto(
-        f"{live_server.url}/documents/{version.file.document_id}/?tab=files"
-    )
+    page.goto(f"{live_server.url}/documents/{version.file.document_id}/?tab=files")
     page.wait_for_selector("#viewer[data-viewer-ready]", timeout=20_000)
     first = page.locator('.viewer-page[data-page="1"]')
     page.wait_for_selector('.viewer-page[data-page="1"] canvas', timeout=20_000)
@@ -71,11 +70,11 @@ def test_viewer_shows_page_one_of_a_converted_docx(
     share = ink_share(png)
     assert 0.005 < share < 0.5, share  # text drawn, not a blank or black page
     # Lazy: the last page is not drawn before it is scrolled to.
-    assert page.locator(f'.viewer-page[data-page="{preview.pages}"] canvas').count() == 0
-    # The page count and the thumbnail strip.
-    assert page.locator("[data-viewer-page]").get_attribute("max") == str(
-        preview.pages
+    assert (
+        page.locator(f'.viewer-page[data-page="{preview.pages}"] canvas').count() == 0
     )
+    # The page count and the thumbnail strip.
+    assert page.locator("[data-viewer-page]").get_attribute("max") == str(preview.pages)
     assert page.locator(".viewer-thumb").count() == preview.pages
     # Search in the text: found, counted, the page shown with a highlight.
     page.fill("#viewer-q", "оборудования")
@@ -107,10 +106,8 @@ def test_preview_address_opened_directly_is_a_download_not_a_page(
     build_all()
     page = browser.new_page()
     sign_in(page, live_server, tenant_a.initiator)
-    with page.expect_download() as download:
-        try:
-            page.goto(f"{live_server.url}/files/{version.pk}/preview.pdf")
-        except Exception:  # noqa: S110 - Chromium aborts navigation for downloads
-            pass
+    # Chromium aborts the navigation when it turns into a download.
+    with page.expect_download() as download, contextlib.suppress(Exception):
+        page.goto(f"{live_server.url}/files/{version.pk}/preview.pdf")
     assert download.value.suggested_filename.endswith(".pdf")
     page.close()

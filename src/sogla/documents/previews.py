@@ -16,6 +16,7 @@ and the card says "no preview" while the file still downloads.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -48,7 +49,7 @@ _SUFFIX = {DOCX: ".docx", XLSX: ".xlsx", PPTX: ".pptx", ODT: ".odt", ODS: ".ods"
            RTF: ".rtf", "text/plain": ".txt"}  # fmt: skip
 
 
-class NoPreview(Exception):  # noqa: N818 - a state, not a programming error
+class NoPreview(Exception):
     """No preview can be made; ``reason`` is a short code kept on the row."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
@@ -275,10 +276,8 @@ def _run_limited(command: list[str], *, cwd: Path, timeout: float) -> None:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap

@@ -27,9 +27,7 @@ urlpatterns = [
         previews.preview_thumbnail,
         name="preview_thumbnail",
     ),
-    path(
-        "files/<int:version_pk>/image/", previews.preview_image, name="preview_image"
-    ),
+    path("files/<int:version_pk>/image/", previews.preview_image, name="preview_image"),
     path("counterparties/", parties.counterparty_list, name="counterparty_list"),
     path(
         "counterparties/new/",

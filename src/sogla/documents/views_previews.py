@@ -35,7 +35,8 @@ def preview_part(request: HttpRequest, version_pk: int) -> HttpResponse:
         user=_user(request), pk=version_pk
     )
     state = viewer_state(version, preview)
-    status = 200 if state.preparing or not request.htmx else STOP_POLLING
+    htmx = request.headers.get("HX-Request") == "true"
+    status = 200 if state.preparing or not htmx else STOP_POLLING
     return render(
         request, "documents/partials/viewer.html", {"viewer": state}, status=status
     )

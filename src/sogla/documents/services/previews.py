@@ -136,9 +136,7 @@ def _save(key: str, data: bytes) -> str:
     return default_storage.save(key, ContentFile(data))
 
 
-def _finish(
-    row: FilePreview, lease: datetime | None, **values: object
-) -> FilePreview:
+def _finish(row: FilePreview, lease: datetime | None, **values: object) -> FilePreview:
     """Store the outcome only while the lease is still this worker's."""
     values["lease_until"] = None
     updated = FilePreview.objects.filter(
