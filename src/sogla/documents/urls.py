@@ -4,7 +4,7 @@ URLconf joins both lists under the ``documents`` namespace."""
 
 from django.urls import path
 
-from sogla.documents import views
+from sogla.documents import views, views_compare
 from sogla.documents import views_counterparties as parties
 from sogla.documents import views_previews as previews
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/<int:pk>/edit/", views.document_edit_view, name="edit"),
     path("documents/<int:pk>/archive/", views.archive, name="archive"),
     path("documents/<int:pk>/files/", views.file_upload, name="file_upload"),
+    path("documents/<int:pk>/compare/", views_compare.compare, name="compare"),
     path("files/<int:version_pk>/download/", views.download, name="download"),
     path("files/<int:version_pk>/preview/", previews.preview_part, name="preview"),
     path(
