@@ -320,3 +320,20 @@ document.addEventListener("keydown", (event) => {
   if (link) link.focus();
   event.preventDefault();
 });
+
+// Installable app (web/pwa.py): signed-in pages register the service worker, which
+// caches the app shell and static files only; signed-out pages (sign-in, after
+// sign-out) delete every cache, so the next person finds nothing of ours.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  if (document.documentElement.dataset.signedIn === "1") {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  } else {
+    navigator.serviceWorker.controller?.postMessage("sogla:clear");
+    navigator.serviceWorker
+      .getRegistrations()
+      .then((registrations) => Promise.all(registrations.map((r) => r.unregister())))
+      .then(() => (window.caches ? caches.keys() : []))
+      .then((keys) => Promise.all(keys.map((key) => caches.delete(key))))
+      .catch(() => {});
+  }
+}

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from sogla.documents import urls as documents_urls
 from sogla.site.api_urls import api
+from sogla.web import pwa
 from sogla.web.views import favicon
 from sogla.workflow import urls as workflow_urls
 
@@ -23,4 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("favicon.ico", favicon, name="favicon"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
 ]
