@@ -56,9 +56,7 @@ def test_installable_offline_page_and_cache_hygiene(
     # Pages, a preview and an API response pass through; only static files and the
     # offline page are ever stored.
     page.reload()
-    page.goto(
-        f"{live_server.url}/documents/{version.file.document_id}/?tab=files"
-    )
+    page.goto(f"{live_server.url}/documents/{version.file.document_id}/?tab=files")
     page.wait_for_selector("#viewer[data-viewer-ready]", timeout=20_000)
     page.goto(f"{live_server.url}/api/v1/me")
     page.goto(f"{live_server.url}/inbox/")
@@ -80,7 +78,9 @@ def test_installable_offline_page_and_cache_hygiene(
     page.click("button.dropdown-toggle")
     page.click("form[action='/accounts/logout/'] button")
     page.wait_for_url(f"{live_server.url}/accounts/login/*")
-    registrations = "async () => (await navigator.serviceWorker.getRegistrations()).length"
+    registrations = (
+        "async () => (await navigator.serviceWorker.getRegistrations()).length"
+    )
     for _ in range(50):
         if page.evaluate(registrations) == 0:
             break

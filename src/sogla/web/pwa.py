@@ -102,5 +102,3 @@ def offline(request: HttpRequest) -> HttpResponse:
     response = render(request, "web/offline.html", {"user": AnonymousUser()})
     response["Cache-Control"] = "no-cache"
     return response
-
-
