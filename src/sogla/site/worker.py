@@ -36,7 +36,7 @@ from sogla.documents.services import previews_build_due
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
-from sogla.workflow.services import timers_fire_due
+from sogla.workflow.services import delegations_sync_due, timers_fire_due
 
 logger = logging.getLogger("sogla.worker")
 
@@ -110,6 +110,8 @@ class Worker:
         )
         if time.monotonic() - self._last_digest >= DIGEST_EVERY:
             done.digests = notifications_send_digests(now=now)
+            # delegations start and end at midnight: tasks move with them
+            delegations_sync_due(now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
         # Last and few at a time: a conversion takes seconds (at most the preview
