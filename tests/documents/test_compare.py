@@ -4,6 +4,7 @@ diff with changed words, the page, its access rules and the "since" links."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 from django.test import Client
@@ -158,9 +159,9 @@ def test_compare_pdf_versions_through_their_text(tenant_a: Tenant) -> None:
 def test_since_picks_the_version_current_at_that_moment(tenant_a: Tenant) -> None:
     first, _second = two_docx_versions(tenant_a)
     FileVersion.objects.filter(pk=first.pk).update(
-        created_at=timezone.now() - timezone.timedelta(days=2)
+        created_at=timezone.now() - timedelta(days=2)
     )
-    moment = (timezone.now() - timezone.timedelta(days=1)).timestamp()
+    moment = (timezone.now() - timedelta(days=1)).timestamp()
     page = (
         client_for(tenant_a.initiator)
         .get(f"/documents/{first.file.document_id}/compare/?since={moment}")

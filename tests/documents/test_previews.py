@@ -375,7 +375,7 @@ def test_preview_endpoints_headers(tenant_a: Tenant) -> None:
     client = client_for(tenant_a.initiator)
     pdf = client.get(f"/files/{version.pk}/preview.pdf")
     assert pdf.status_code == 200
-    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
     # Bytes for pdf.js, never a document the browser renders on our origin.
     assert pdf["Content-Type"] == "application/octet-stream"
     assert pdf["Content-Disposition"].startswith("attachment")

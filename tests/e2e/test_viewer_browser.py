@@ -82,10 +82,10 @@ def test_viewer_shows_page_one_of_a_converted_docx(
     page.wait_for_selector(".viewer-hit", timeout=10_000)
     assert "1" in page.locator("[data-viewer-found]").inner_text()
     # Zoom in: the page grows.
-    before = first.bounding_box()["width"]  # type: ignore[index]
+    before = first.bounding_box()["width"]
     page.click('[data-viewer-action="zoom-in"]')
     page.wait_for_timeout(300)
-    assert first.bounding_box()["width"] > before * 1.2  # type: ignore[index]
+    assert first.bounding_box()["width"] > before * 1.2
     # Next page.
     page.click('[data-viewer-action="next"]')
     page.wait_for_selector('.viewer-page[data-page="2"] canvas', timeout=10_000)

@@ -8,6 +8,7 @@ is the card's (``selectors.document_get``); versions of other documents are igno
 
 from __future__ import annotations
 
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from lxml.etree import XMLSyntaxError
 
 from sogla.documents import selectors
 from sogla.documents.compare import (
@@ -45,8 +47,8 @@ def version_paragraphs(version: FileVersion) -> list[Paragraph]:
         try:
             with default_storage.open(version.storage_key, "rb") as source:
                 return docx_paragraphs(source)
-        except Exception:  # noqa: S110 - a broken DOCX: fall back to the preview's text
-            pass
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, XMLSyntaxError):
+            pass  # a broken DOCX: fall back to the preview's text
     preview = selectors.file_preview(version)
     if preview is None or preview.state in (
         FilePreview.State.PENDING,

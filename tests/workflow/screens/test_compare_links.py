@@ -61,6 +61,7 @@ def test_revision_and_new_round_link_to_what_changed(flow: Flow) -> None:
         .get()
         .decided_at
     )
+    assert first_decision is not None
     assert abs(since - first_decision.timestamp()) < 0.01
     build_all()  # the PDFs' text comes from their previews
     compare = head.get(url.group(1))
