@@ -250,6 +250,7 @@ def test_docx_bomb_is_refused_before_libreoffice_sees_it(
     assert (preview.state, preview.reason) == (FAILED, "too_large")
 
 
+@pytest.mark.slow
 def test_300_page_spreadsheet_ends_in_a_clear_state_and_the_queue_moves_on(
     tenant_a: Tenant, settings: Any
 ) -> None:

@@ -349,6 +349,9 @@ def _b_document(w: World) -> int:
 WEB: dict[str, Entry] = {
     "home": get("/"),
     "favicon": get("/favicon.ico"),
+    "manifest": get("/manifest.webmanifest"),
+    "service_worker": get("/sw.js"),
+    "offline": get("/offline/"),
     "set_language": lambda _w: [
         Probe("post", "/i18n/setlang/", NO_DATA, {"language": "en"})
     ],
@@ -461,6 +464,13 @@ WEB: dict[str, Entry] = {
         ),
     ],
     "documents:download": get("/files/{w.version.pk}/download/", NOT_FOUND),
+    "documents:preview": get("/files/{w.version.pk}/preview/", NOT_FOUND),
+    "documents:preview_pdf": get("/files/{w.version.pk}/preview.pdf", NOT_FOUND),
+    "documents:preview_thumbnail": get(
+        "/files/{w.version.pk}/thumbnail.png", NOT_FOUND
+    ),
+    "documents:preview_image": get("/files/{w.version.pk}/image/", NOT_FOUND),
+    "documents:compare": doc_404("compare/"),
     "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/?q=7711111111", NO_DATA),
@@ -1203,6 +1213,8 @@ def test_t29_confidential_document_within_tenant(
         "card": f"/documents/{doc.pk}/",
         "edit": f"/documents/{doc.pk}/edit/",
         "download": f"/files/{version.pk}/download/",
+        "preview": f"/files/{version.pk}/preview/",
+        "compare": f"/documents/{doc.pk}/compare/",
         "api document": f"{API}/documents/{doc.pk}",
         "api files": f"{API}/documents/{doc.pk}/files",
         "api download": f"{API}/files/{version.pk}/download",
