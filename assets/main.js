@@ -360,7 +360,8 @@ document.addEventListener("keydown", (event) => {
 // caches the app shell and static files only; signed-out pages (sign-in, after
 // sign-out) delete every cache, so the next person finds nothing of ours.
 if ("serviceWorker" in navigator && window.isSecureContext) {
-  if (document.documentElement.dataset.signedIn === "1") {
+  const session = document.querySelector('meta[name="sogla-session"]');
+  if (session && session.getAttribute("content") === "signed-in") {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   } else {
     navigator.serviceWorker.controller?.postMessage("sogla:clear");

@@ -116,6 +116,8 @@ def two_docx_versions(tenant: Tenant) -> tuple[FileVersion, FileVersion]:
 
 
 def client_for(user: Any) -> Client:
+    user.language = "en"
+    user.save(update_fields=["language"])
     client = Client()
     client.force_login(user)
     return client

@@ -198,8 +198,7 @@ def test_corrupt_pdf_has_no_preview_and_still_downloads(tenant_a: Tenant) -> Non
     build_all()
     preview = preview_of(version)
     assert (preview.state, preview.reason) == (FAILED, "corrupt")
-    client = Client()
-    client.force_login(tenant_a.initiator)
+    client = client_for(tenant_a.initiator)
     part = client.get(f"/files/{version.pk}/preview/")
     assert "No preview" in part.content.decode()
     assert "damaged" in part.content.decode()
@@ -365,6 +364,8 @@ def test_the_worker_sweep_builds_previews(tenant_a: Tenant) -> None:
 
 
 def client_for(user: User) -> Client:
+    user.language = "en"
+    user.save(update_fields=["language"])
     client = Client()
     client.force_login(user)
     return client

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def sign_in(page: Any, live_server: Any, user: Any) -> None:
     user.set_password("secret-pass-123")
+    user.language = "en"
     user.save()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", user.username)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -405,38 +405,29 @@ def file_version_with_preview(
 
 def first_page_thumbnails(*, document_ids: list[int]) -> dict[int, int]:
     """Document id -> the version whose thumbnail the registry shows: the current
-    version of the document's first live file that has one (two queries). The ids
+    version of the document's first live file that has one (one query). The ids
     come from a list the user may already see."""
     if not document_ids:
         return {}
+    ready = FilePreview.objects.filter(
+        organisation_id=OuterRef("organisation_id"),
+        sha256=OuterRef("sha256"),
+        state=FilePreview.State.READY,
+    ).exclude(thumb_key="")
     rows = (
         FileVersion.objects.filter(
             file__document_id__in=document_ids, file__archived_at=None
         )
+        .annotate(has_thumb=Exists(ready))
         .order_by("file__document_id", "file_id", "-version")
-        .values_list("file__document_id", "file_id", "pk", "sha256", "organisation_id")
-    )
-    current: dict[int, list[tuple[int, tuple[int, str]]]] = {}
-    seen_files: set[int] = set()
-    for document_id, file_id, pk, sha, org in rows:
-        if file_id in seen_files:
-            continue
-        seen_files.add(file_id)
-        current.setdefault(document_id, []).append((pk, (org, sha)))
-    contents = {content for versions in current.values() for _pk, content in versions}
-    with_thumb = set(
-        FilePreview.objects.filter(
-            organisation_id__in={org for org, _sha in contents},
-            sha256__in={sha for _org, sha in contents},
-            state=FilePreview.State.READY,
-        )
-        .exclude(thumb_key="")
-        .values_list("organisation_id", "sha256")
+        .values_list("file__document_id", "file_id", "pk", "has_thumb")
     )
     thumbs: dict[int, int] = {}
-    for document_id, versions in current.items():
-        for pk, content in versions:
-            if content in with_thumb:
-                thumbs[document_id] = pk
-                break
+    seen_files: set[int] = set()
+    for document_id, file_id, pk, has_thumb in rows:
+        if file_id in seen_files:
+            continue
+        seen_files.add(file_id)  # only the current (newest) version counts
+        if has_thumb and document_id not in thumbs:
+            thumbs[document_id] = pk
     return thumbs
