@@ -473,8 +473,17 @@ def test_card_files_tab_shows_the_viewer_of_the_chosen_version(
 def test_registry_cards_show_first_page_thumbnails(tenant_a: Tenant) -> None:
     version = with_file(tenant_a, "scan.pdf", MINIMAL_PDF)
     build_all()
-    page = client_for(tenant_a.initiator).get("/documents/").content.decode()
-    assert f"/files/{version.pk}/thumbnail.png" in page
+    client = client_for(tenant_a.initiator)
+    page = client.get("/documents/").content.decode()
+    document_id = version.file.document_id
+    assert f"/documents/{document_id}/thumbnail.png" in page
+    thumb = client.get(f"/documents/{document_id}/thumbnail.png")
+    assert thumb["Content-Type"] == "image/png"
+    served = b"".join(thumb.streaming_content)  # type: ignore[attr-defined]
+    assert served == b"".join(
+        client.get(f"/files/{version.pk}/thumbnail.png").streaming_content  # type: ignore[attr-defined]
+    )
+    assert len(served) > 100  # the real page, not the blank pixel
 
 
 def test_no_soffice_processes_left_behind(tenant_a: Tenant) -> None:

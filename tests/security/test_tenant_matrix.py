@@ -471,6 +471,7 @@ WEB: dict[str, Entry] = {
     ),
     "documents:preview_image": get("/files/{w.version.pk}/image/", NOT_FOUND),
     "documents:compare": doc_404("compare/"),
+    "documents:document_thumbnail": doc_404("thumbnail.png"),
     "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/?q=7711111111", NO_DATA),

@@ -16,6 +16,11 @@ urlpatterns = [
     path("documents/<int:pk>/archive/", views.archive, name="archive"),
     path("documents/<int:pk>/files/", views.file_upload, name="file_upload"),
     path("documents/<int:pk>/compare/", views_compare.compare, name="compare"),
+    path(
+        "documents/<int:pk>/thumbnail.png",
+        previews.document_thumbnail,
+        name="document_thumbnail",
+    ),
     path("files/<int:version_pk>/download/", views.download, name="download"),
     path("files/<int:version_pk>/preview/", previews.preview_part, name="preview"),
     path(

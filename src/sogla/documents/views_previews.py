@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from sogla.core.errors import NotFound
 from sogla.documents import selectors
+from sogla.documents.access import access_document
 from sogla.documents.downloads import INLINE_IMAGES, preview_response
 from sogla.documents.models import FilePreview
 from sogla.documents.viewer import viewer_state
@@ -74,6 +75,40 @@ def preview_thumbnail(request: HttpRequest, version_pk: int) -> HttpResponseBase
     return preview_response(
         preview.thumb_key, content_type="image/png", name=f"page-1-{version_pk}.png"
     )
+
+
+# A transparent pixel for documents without a thumbnail (the card keeps its layout).
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
+)
+
+
+@login_required
+@require_GET
+@app_errors
+def document_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The first page of a document's first file, for the registry's cards; loaded
+    lazily by the browser so the registry page itself makes no query for it."""
+    document = access_document(_user(request), pk)
+    version_pk = selectors.first_page_thumbnails(document_ids=[document.pk]).get(
+        document.pk
+    )
+    if version_pk is not None:
+        version, preview = selectors.file_version_with_preview(
+            user=_user(request), pk=version_pk
+        )
+        if preview is not None and preview.thumb_key:
+            return preview_response(
+                preview.thumb_key,
+                content_type="image/png",
+                name=f"page-1-{version.pk}.png",
+            )
+    response = HttpResponse(BLANK_PNG, content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

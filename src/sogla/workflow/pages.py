@@ -62,9 +62,6 @@ def registry(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "lights": stage_summaries(user=user, document_ids=[d.pk for d in page.items]),
-        "thumbs": selectors.first_page_thumbnails(
-            document_ids=[d.pk for d in page.items]
-        ),
         "filters": filters,
         "active_filters": form.active_filters(),
         "has_types": bool(types),
