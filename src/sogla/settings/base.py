@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sogla.reports",
     "sogla.web",
     "sogla.api",
+    "sogla.starter",
     "sogla.demo",
     "sogla.site",
 ]
@@ -345,6 +346,8 @@ SOGLA_OPEN_SIGNUP = env_bool("OPEN_SIGNUP", default=False)
 # e-mail (further requests are answered alike and send nothing).
 SOGLA_RESET_PER_ADDRESS = env_int("RESET_PER_ADDRESS", 5)
 SOGLA_RESET_PER_EMAIL = env_int("RESET_PER_EMAIL", 3)
+# Rows in one people/departments import file (the whole file is refused above it).
+SOGLA_IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
 
 LOGGING = {
     "version": 1,

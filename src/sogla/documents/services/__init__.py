@@ -34,12 +34,28 @@ from sogla.documents.services.previews import (
     preview_retry,
     previews_build_due,
 )
+from sogla.documents.services.types import (
+    DEFAULT_STATUSES,
+    FieldSpec,
+    StatusSpec,
+    TypeSpec,
+    document_type_create,
+    document_type_field_add,
+    document_type_status_add,
+    document_type_status_remove,
+    document_type_update,
+    type_problems,
+)
 
 __all__ = [
+    "DEFAULT_STATUSES",
     "GENERAL_FILES",
     "ContactData",
     "CounterpartyData",
+    "FieldSpec",
     "NewFile",
+    "StatusSpec",
+    "TypeSpec",
     "counterparty_create",
     "counterparty_update",
     "document_archive",
@@ -47,6 +63,11 @@ __all__ = [
     "document_fields_set",
     "document_files_sha256",
     "document_missing_required",
+    "document_type_create",
+    "document_type_field_add",
+    "document_type_status_add",
+    "document_type_status_remove",
+    "document_type_update",
     "document_update_fields",
     "file_add",
     "file_add_for_step",
@@ -57,4 +78,5 @@ __all__ = [
     "preview_request",
     "preview_retry",
     "previews_build_due",
+    "type_problems",
 ]
