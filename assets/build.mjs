@@ -1,7 +1,7 @@
 // Bundles assets/main.js and assets/main.css into src/sogla/web/static/sogla/dist/.
 // Fonts referenced by the CSS (bootstrap-icons) are copied into dist/fonts/.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 
 const outdir = "src/sogla/web/static/sogla/dist";
 rmSync(outdir, { recursive: true, force: true });
@@ -22,6 +22,24 @@ await build({
   outdir,
 });
 
+// The card's viewer (loaded by the card only) and pdf.js itself, copied as shipped:
+// the library and its worker are ES modules the viewer imports at run time, with
+// the character maps, standard fonts, decoders and colour profiles next to them.
+await build({
+  ...common,
+  entryPoints: { viewer: "assets/viewer.js" },
+  format: "iife",
+  outdir,
+});
+const pdfjs = "node_modules/pdfjs-dist";
+for (const file of ["build/pdf.min.mjs", "build/pdf.worker.min.mjs"]) {
+  cpSync(`${pdfjs}/${file}`, `${outdir}/pdfjs/${file.split("/").pop()}`);
+}
+for (const dir of ["cmaps", "standard_fonts", "wasm", "iccs"]) {
+  cpSync(`${pdfjs}/${dir}`, `${outdir}/pdfjs/${dir}`, { recursive: true });
+}
+cpSync(`${pdfjs}/LICENSE`, `${outdir}/pdfjs/LICENSE`);
+
 await build({
   ...common,
   entryPoints: { app: "assets/main.css" },
@@ -40,6 +58,7 @@ const [purged] = await new PurgeCSS().purge({
     "src/sogla/**/templates/**/*.html",
     "src/sogla/**/*.py",
     "assets/main.js",
+    "assets/viewer.js",
     "node_modules/bootstrap/js/dist/{dropdown,collapse,modal,tab,base-component}.js",
   ],
   css: [{ raw: readFileSync(cssFile, "utf8") }],

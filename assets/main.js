@@ -355,3 +355,21 @@ document.addEventListener("keydown", (event) => {
   if (link) link.focus();
   event.preventDefault();
 });
+
+// Installable app (web/pwa.py): signed-in pages register the service worker, which
+// caches the app shell and static files only; signed-out pages (sign-in, after
+// sign-out) delete every cache, so the next person finds nothing of ours.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  const session = document.querySelector('meta[name="sogla-session"]');
+  if (session && session.getAttribute("content") === "signed-in") {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  } else {
+    navigator.serviceWorker.controller?.postMessage("sogla:clear");
+    navigator.serviceWorker
+      .getRegistrations()
+      .then((registrations) => Promise.all(registrations.map((r) => r.unregister())))
+      .then(() => (window.caches ? caches.keys() : []))
+      .then((keys) => Promise.all(keys.map((key) => caches.delete(key))))
+      .catch(() => {});
+  }
+}

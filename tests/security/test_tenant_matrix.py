@@ -360,6 +360,9 @@ def _a_department(_w: World) -> str:
 WEB: dict[str, Entry] = {
     "home": get("/"),
     "favicon": get("/favicon.ico"),
+    "manifest": get("/manifest.webmanifest"),
+    "service_worker": get("/sw.js"),
+    "offline": get("/offline/"),
     "set_language": lambda _w: [
         Probe("post", "/i18n/setlang/", NO_DATA, {"language": "en"})
     ],
@@ -476,6 +479,14 @@ WEB: dict[str, Entry] = {
     "evidence:sheet": get("/documents/{w.doc.pk}/approval-sheet/", NOT_FOUND),
     "evidence:stamped": get("/documents/{w.doc.pk}/stamped/", NOT_FOUND),
     "evidence:verify": get("/v/00000000000000000000/", NOT_FOUND),
+    "documents:preview": get("/files/{w.version.pk}/preview/", NOT_FOUND),
+    "documents:preview_pdf": get("/files/{w.version.pk}/preview.pdf", NOT_FOUND),
+    "documents:preview_thumbnail": get(
+        "/files/{w.version.pk}/thumbnail.png", NOT_FOUND
+    ),
+    "documents:preview_image": get("/files/{w.version.pk}/image/", NOT_FOUND),
+    "documents:compare": doc_404("compare/"),
+    "documents:document_thumbnail": doc_404("thumbnail.png"),
     "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/?q=7711111111", NO_DATA),
@@ -1413,6 +1424,8 @@ def test_t29_confidential_document_within_tenant(
         "card": f"/documents/{doc.pk}/",
         "edit": f"/documents/{doc.pk}/edit/",
         "download": f"/files/{version.pk}/download/",
+        "preview": f"/files/{version.pk}/preview/",
+        "compare": f"/documents/{doc.pk}/compare/",
         "api document": f"{API}/documents/{doc.pk}",
         "api files": f"{API}/documents/{doc.pk}/files",
         "api download": f"{API}/files/{version.pk}/download",

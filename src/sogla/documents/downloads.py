@@ -90,6 +90,9 @@ def version_for_link(token: str) -> FileVersion:
         raise NotFound("no such file") from None
 
 
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg"})
+
+
 def file_response(version: FileVersion) -> FileResponse:
     stream = default_storage.open(version.storage_key, "rb")
     response = FileResponse(
@@ -103,5 +106,29 @@ def file_response(version: FileVersion) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP
     response["Cache-Control"] = "no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def preview_response(key: str, *, content_type: str, name: str) -> FileResponse:
+    """Preview bytes (a PDF for pdf.js, a thumbnail, an inline image) with the
+    download's guards.
+
+    A PDF goes out as ``application/octet-stream`` and an attachment: pdf.js reads
+    the bytes with ``fetch``, and a person who opens the address gets a file to
+    save, never a same-origin document the browser would render with its own
+    viewer. PNG and JPEG (types read from the content) are shown inline in a
+    sandbox with ``nosniff``; nothing else is ever served inline.
+    """
+    inline = content_type in INLINE_IMAGES
+    response = FileResponse(
+        default_storage.open(key, "rb"),
+        as_attachment=not inline,
+        filename=strip_bidi(name),
+        content_type=content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
+    response["Cache-Control"] = "private, no-store"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response

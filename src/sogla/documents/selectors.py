@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from sogla.documents.models import (
     DocumentType,
     FieldDef,
     FieldKind,
+    FilePreview,
     FileVersion,
     StatusDef,
     fold,
@@ -386,6 +387,51 @@ def _field_row(
     else:
         row.text = display_value(f, value)
     return row
+
+
+def file_preview(version: FileVersion) -> FilePreview | None:
+    """The preview row of a version's content (None before it was requested)."""
+    return FilePreview.objects.filter(
+        organisation_id=version.organisation_id, sha256=version.sha256
+    ).first()
+
+
+def file_version_with_preview(
+    *, user: User, pk: int | str
+) -> tuple[FileVersion, FilePreview | None]:
+    """A version the user may see (NotFound otherwise) and its preview row."""
+    version = file_version_get(user=user, pk=pk)
+    return version, file_preview(version)
+
+
+def first_page_thumbnails(*, document_ids: list[int]) -> dict[int, int]:
+    """Document id -> the version whose thumbnail the registry shows: the current
+    version of the document's first live file that has one (one query). The ids
+    come from a list the user may already see."""
+    if not document_ids:
+        return {}
+    ready = FilePreview.objects.filter(
+        organisation_id=OuterRef("organisation_id"),
+        sha256=OuterRef("sha256"),
+        state=FilePreview.State.READY,
+    ).exclude(thumb_key="")
+    rows = (
+        FileVersion.objects.filter(
+            file__document_id__in=document_ids, file__archived_at=None
+        )
+        .annotate(has_thumb=Exists(ready))
+        .order_by("file__document_id", "file_id", "-version")
+        .values_list("file__document_id", "file_id", "pk", "has_thumb")
+    )
+    thumbs: dict[int, int] = {}
+    seen_files: set[int] = set()
+    for document_id, file_id, pk, has_thumb in rows:
+        if file_id in seen_files:
+            continue
+        seen_files.add(file_id)  # only the current (newest) version counts
+        if has_thumb and document_id not in thumbs:
+            thumbs[document_id] = pk
+    return thumbs
 
 
 def document_type_for_admin(user: User, key: str) -> DocumentType:

@@ -4,8 +4,9 @@ URLconf joins both lists under the ``documents`` namespace."""
 
 from django.urls import path
 
-from sogla.documents import views
+from sogla.documents import views, views_compare
 from sogla.documents import views_counterparties as parties
+from sogla.documents import views_previews as previews
 
 app_name = "documents"
 urlpatterns = [
@@ -14,8 +15,26 @@ urlpatterns = [
     path("documents/<int:pk>/edit/", views.document_edit_view, name="edit"),
     path("documents/<int:pk>/archive/", views.archive, name="archive"),
     path("documents/<int:pk>/files/", views.file_upload, name="file_upload"),
+    path("documents/<int:pk>/compare/", views_compare.compare, name="compare"),
+    path(
+        "documents/<int:pk>/thumbnail.png",
+        previews.document_thumbnail,
+        name="document_thumbnail",
+    ),
     path("files/<int:version_pk>/download/", views.download, name="download"),
     path("files/s/<str:token>/", views.signed_download, name="signed_download"),
+    path("files/<int:version_pk>/preview/", previews.preview_part, name="preview"),
+    path(
+        "files/<int:version_pk>/preview.pdf",
+        previews.preview_pdf,
+        name="preview_pdf",
+    ),
+    path(
+        "files/<int:version_pk>/thumbnail.png",
+        previews.preview_thumbnail,
+        name="preview_thumbnail",
+    ),
+    path("files/<int:version_pk>/image/", previews.preview_image, name="preview_image"),
     path("counterparties/", parties.counterparty_list, name="counterparty_list"),
     path(
         "counterparties/new/",

@@ -203,6 +203,18 @@ SOGLA_ZIP_MAX_ENTRIES = env_int("ZIP_MAX_ENTRIES", 5000)
 SOGLA_ZIP_MAX_RATIO = env_int("ZIP_MAX_RATIO", 200)
 SOGLA_ZIP_MAX_UNCOMPRESSED_MB = env_int("ZIP_MAX_UNCOMPRESSED_MB", 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Previews (documents/previews.py): LibreOffice converts office files in the worker,
+# one run at a time per worker, killed after PREVIEW_TIMEOUT seconds or when it uses
+# more than PREVIEW_MEMORY_MB of address space; ZIP files inflating beyond
+# PREVIEW_MAX_UNCOMPRESSED_MB (or a member more than PREVIEW_ZIP_MAX_RATIO times)
+# and PDFs over PREVIEW_MAX_PAGES pages get "no preview" (they still download).
+SOGLA_PREVIEW_SOFFICE = env_str("PREVIEW_SOFFICE", "soffice")
+SOGLA_PREVIEW_TIMEOUT = env_int("PREVIEW_TIMEOUT", 60)
+SOGLA_PREVIEW_MEMORY_MB = env_int("PREVIEW_MEMORY_MB", 4096)
+SOGLA_PREVIEW_MAX_UNCOMPRESSED_MB = env_int("PREVIEW_MAX_UNCOMPRESSED_MB", 200)
+SOGLA_PREVIEW_ZIP_MAX_RATIO = env_int("PREVIEW_ZIP_MAX_RATIO", 100)
+SOGLA_PREVIEW_MAX_PAGES = env_int("PREVIEW_MAX_PAGES", 2000)
+SOGLA_PREVIEW_MAX_PIXELS = env_int("PREVIEW_MAX_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # E-mail.

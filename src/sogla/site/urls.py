@@ -8,6 +8,7 @@ from sogla.documents import urls as documents_urls
 from sogla.documents import views_types as type_settings
 from sogla.orgs import views_settings as org_settings
 from sogla.site.api_urls import api
+from sogla.web import pwa
 from sogla.web.views import favicon
 from sogla.workflow import urls as workflow_urls
 
@@ -56,4 +57,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("favicon.ico", favicon, name="favicon"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
 ]

@@ -1,4 +1,5 @@
-"""The background worker: fires due timers, delivers the outbox, sends digests.
+"""The background worker: fires due timers, delivers the outbox, sends digests,
+builds file previews.
 
 Everything the worker does is driven by rows in the database (design rules I2, I3):
 timers and notifications are written in the same transaction as the decision that
@@ -32,6 +33,7 @@ from django.db import close_old_connections
 
 from sogla.core.audit_anchor import audit_housekeeping
 from sogla.evidence.services import evidence_sweep
+from sogla.documents.services import previews_build_due
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
@@ -52,11 +54,17 @@ class Sweep:
     digests: int = 0
     tasks: int = 0
     evidence: int = 0
+    previews: int = 0
 
     @property
     def busy(self) -> bool:
         return bool(
-            self.timers or self.sent or self.digests or self.tasks or self.evidence
+            self.timers
+            or self.sent
+            or self.digests
+            or self.tasks
+            or self.evidence
+            or self.previews
         )
 
 
@@ -116,6 +124,9 @@ class Worker:
         # Sheets and stamped copies of processes that finished (after the timers,
         # which may finish some).
         done.evidence = evidence_sweep(limit=min(self.batch, 10))
+        # Last and few at a time: a conversion takes seconds (at most the preview
+        # time limit), and timers and mail must not wait behind a queue of them.
+        done.previews = previews_build_due(now=now, limit=2)
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
 
@@ -141,11 +152,13 @@ class Worker:
             failures = 0
             if done.busy:
                 logger.info(
-                    "fired %d timers, sent %d notifications, %d digests, %d tasks",
+                    "fired %d timers, sent %d notifications, %d digests, %d tasks, "
+                    "%d previews",
                     done.timers,
                     done.sent,
                     done.digests,
                     done.tasks,
+                    done.previews,
                 )
             else:
                 _sleep_while(self, self.poll)

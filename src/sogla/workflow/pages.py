@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,9 +21,13 @@ from sogla.core.audit import audit_chain_intact
 from sogla.documents import selectors
 from sogla.documents.access import can_edit
 from sogla.documents.forms import RegistryFilterForm
+from sogla.documents.selectors import DocumentCard
+from sogla.documents.viewer import viewer_state
+from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
+from sogla.workflow.models import Task
 from sogla.workflow.screens.card import card_approval
 from sogla.workflow.screens.history import history_days
 from sogla.workflow.screens.traffic_light import stage_summaries
@@ -71,6 +76,46 @@ def registry(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def card_viewer(found: DocumentCard, tab: str, version_param: str) -> dict[str, Any]:
+    """The version the decision panel names (the newest current version) and, on the
+    Files tab, the viewer: of ``?version=`` if it is one of this document's, else
+    of that one (one query for its preview)."""
+    current = [versions[0] for f in found.files if (versions := list(f.versions.all()))]
+    decision_version = max(current, key=lambda v: v.version, default=None)
+    context: dict[str, Any] = {"decision_version": decision_version, "viewer": None}
+    if tab != "files" or decision_version is None:
+        return context
+    shown = decision_version
+    if version_param.isdigit():
+        wanted = int(version_param)
+        shown = next(
+            (v for f in found.files for v in f.versions.all() if v.pk == wanted), shown
+        )
+    context["viewer"] = viewer_state(shown, selectors.file_preview(shown))
+    return context
+
+
+def compare_since(user: User, found: DocumentCard) -> dict[str, Any]:
+    """Unix times for "what changed since": my last decision on this document (the
+    decision panel of a later round links to it) and the last return for revision
+    (the revision dialog). One query."""
+    decided = list(
+        Task.objects.filter(
+            process__document_id=found.document.pk, decided_at__isnull=False
+        )
+        .filter(Q(decided_by=user) | Q(outcome="return"))
+        .order_by("-decided_at")
+        .values_list("decided_by_id", "outcome", "round", "decided_at")[:50]
+    )
+    mine = next((row for row in decided if row[0] == user.pk and row[3]), None)
+    returned = next((row for row in decided if row[1] == "return" and row[3]), None)
+    return {
+        "since_mine": mine[3].timestamp() if mine and mine[3] else None,
+        "since_mine_round": mine[2] if mine else 0,
+        "since_return": returned[3].timestamp() if returned and returned[3] else None,
+    }
+
+
 @login_required
 @require_GET
 @app_errors
@@ -114,6 +159,8 @@ def render_card(
         "chain_intact": None,
         "is_admin": admin,
     }
+    context.update(card_viewer(found, tab, request.GET.get("version", "")))
+    context.update(compare_since(user, found))
     if tab == "history":
         context["history"] = history_days(
             events=selectors.document_history(user=user, document=document),

@@ -3,7 +3,8 @@
 Each public function is one transaction: it either does everything or, raising an
 ApplicationError, leaves the database as it was. The modules: ``documents``
 (create, change fields, archive), ``files`` (files and their versions),
-``numbering`` (numbers, titles, folders), ``counterparties``.
+``numbering`` (numbers, titles, folders), ``counterparties``, ``previews``
+(previews of file versions, built by the worker).
 """
 
 from sogla.documents.counterparties import normalize_name
@@ -29,6 +30,11 @@ from sogla.documents.services.files import (
     file_add_generated,
 )
 from sogla.documents.services.numbering import folder_ensure, naming_values, next_number
+from sogla.documents.services.previews import (
+    preview_request,
+    preview_retry,
+    previews_build_due,
+)
 from sogla.documents.services.types import (
     DEFAULT_STATUSES,
     FieldSpec,
@@ -71,5 +77,8 @@ __all__ = [
     "naming_values",
     "next_number",
     "normalize_name",
+    "preview_request",
+    "preview_retry",
+    "previews_build_due",
     "type_problems",
 ]

@@ -27,6 +27,8 @@ from sogla.documents.models import (
 )
 from sogla.documents.services._shared import locked
 from sogla.documents.uploads import CheckedUpload, bytes_upload, storage_key
+from sogla.documents.services.previews import preview_request
+from sogla.documents.uploads import CheckedUpload, storage_key
 from sogla.orgs.models import User
 
 GENERAL_FILES = "files"
@@ -166,6 +168,7 @@ def add_version(
         storage_key=key,
         author=actor,
     )
+    preview_request(version)
     if file.name != new.upload.name:
         file.name = new.upload.name
         file.save(update_fields=["name"])
