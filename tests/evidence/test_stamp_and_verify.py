@@ -41,7 +41,7 @@ def _bytes(version: FileVersion | None) -> bytes:
 
 
 def _decode_qr(pdf: bytes) -> str:
-    import pypdfium2  # type: ignore[import-untyped]
+    import pypdfium2
 
     if shutil.which("zbarimg") is None:
         skip_or_fail("zbarimg (apt zbar-tools) decodes the QR code")

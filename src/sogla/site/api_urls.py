@@ -10,8 +10,8 @@ from ninja import NinjaAPI
 from sogla.api import errors
 from sogla.api.auth import AUTH
 from sogla.documents.api import router as documents_router
-from sogla.external.api import router as external_router
 from sogla.evidence.api import router as evidence_router
+from sogla.external.api import router as external_router
 from sogla.notifications.api import router as notifications_router
 from sogla.orgs.api import router as orgs_router
 from sogla.orgs.api import settings_router as orgs_settings_router

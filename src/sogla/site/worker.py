@@ -32,8 +32,8 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from sogla.core.audit_anchor import audit_housekeeping
-from sogla.evidence.services import evidence_sweep
 from sogla.documents.services import previews_build_due
+from sogla.evidence.services import evidence_sweep
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification

@@ -26,9 +26,8 @@ from sogla.documents.models import (
     FileVersion,
 )
 from sogla.documents.services._shared import locked
-from sogla.documents.uploads import CheckedUpload, bytes_upload, storage_key
 from sogla.documents.services.previews import preview_request
-from sogla.documents.uploads import CheckedUpload, storage_key
+from sogla.documents.uploads import CheckedUpload, bytes_upload, storage_key
 from sogla.orgs.models import User
 
 GENERAL_FILES = "files"
