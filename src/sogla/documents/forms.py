@@ -42,7 +42,7 @@ CONTACT_SLOTS = 3
 
 
 class RegistryFilterForm(BootstrapForm):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(label=_("Search"), required=False, max_length=20_000)
     type = forms.ChoiceField(label=_("Type"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     counterparty = forms.TypedChoiceField(

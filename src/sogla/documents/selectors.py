@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from sogla.core.cursors import Keyset
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
+from sogla.documents import fulltext, searching
 from sogla.documents.access import access_document, visible_documents
 from sogla.documents.fields import display_value
 from sogla.documents.models import (
@@ -25,7 +26,6 @@ from sogla.documents.models import (
     FieldKind,
     FileVersion,
     StatusDef,
-    fold,
 )
 from sogla.orgs.models import User
 
@@ -76,9 +76,6 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         )
     if filters.mine:
         documents = documents.filter(initiator=user)
-    text = filters.q.replace("\x00", "").strip()
-    if text:
-        documents = documents.filter(search_text__contains=fold(text))
     return documents
 
 
@@ -91,6 +88,8 @@ def document_list(
     (types, statuses, counterparties and initiators come joined).
     """
     documents = document_queryset(user, filters)
+    if filters.q.strip():
+        return _search_list(documents, filters.q, cursor=cursor, limit=limit)
     total = documents.count()
     if cursor:
         created_at, pk = _CURSOR.decode(cursor)
@@ -105,6 +104,36 @@ def document_list(
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = _CURSOR.encode(last.created_at, last.pk) if last else None
     return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
+
+
+def _search_list(
+    documents: QuerySet[Document], text: str, *, cursor: str, limit: int
+) -> Page:
+    """One page of full-text search results, best first (documents.searching):
+    the ranked ids and the total, the rows, the snippets (four statements)."""
+    query = fulltext.Query.parse(text)
+    offset = searching.decode_offset(cursor) if cursor else 0
+    hits = searching.search_hits(documents, query, offset=offset, limit=limit)
+    by_id = (
+        {
+            d.pk: d
+            for d in Document.objects.filter(pk__in=hits.ids).select_related(
+                "doc_type", "status", "counterparty", "initiator"
+            )
+        }
+        if hits.ids
+        else {}
+    )
+    return Page(
+        items=[by_id[pk] for pk in hits.ids if pk in by_id],
+        total=hits.total,
+        next_cursor=(
+            searching.encode_offset(hits.next_offset)
+            if hits.next_offset is not None
+            else None
+        ),
+        extra={"snippets": searching.snippets(query, hits.ids)},
+    )
 
 
 @dataclass

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from sogla.core.audit_anchor import audit_housekeeping
+from sogla.documents.services import search_index_due
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
@@ -50,10 +51,13 @@ class Sweep:
     sent: int = 0
     digests: int = 0
     tasks: int = 0
+    indexed: int = 0
 
     @property
     def busy(self) -> bool:
-        return bool(self.timers or self.sent or self.digests or self.tasks)
+        return bool(
+            self.timers or self.sent or self.digests or self.tasks or self.indexed
+        )
 
 
 def crash_after_send_hook() -> Callable[[Notification], None] | None:
@@ -107,6 +111,8 @@ class Worker:
             done.digests = notifications_send_digests(now=now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
+        # file text extraction and search indexing, a few seconds at most per sweep
+        done.indexed = search_index_due(limit=self.batch, seconds=3.0)
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
 

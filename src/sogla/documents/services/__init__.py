@@ -28,6 +28,13 @@ from sogla.documents.services.files import (
     file_add_for_step,
 )
 from sogla.documents.services.numbering import folder_ensure, naming_values, next_number
+from sogla.documents.services.search import (
+    register_talk_source,
+    search_index_documents,
+    search_index_due,
+    search_mark,
+    search_rebuild,
+)
 
 __all__ = [
     "GENERAL_FILES",
@@ -48,4 +55,9 @@ __all__ = [
     "naming_values",
     "next_number",
     "normalize_name",
+    "register_talk_source",
+    "search_index_documents",
+    "search_index_due",
+    "search_mark",
+    "search_rebuild",
 ]

@@ -26,6 +26,7 @@ from sogla.documents.models import (
     FileVersion,
 )
 from sogla.documents.services._shared import locked
+from sogla.documents.services.search import search_mark
 from sogla.documents.uploads import CheckedUpload, storage_key
 from sogla.orgs.models import User
 
@@ -144,6 +145,7 @@ def add_version(
     if file.name != new.upload.name:
         file.name = new.upload.name
         file.save(update_fields=["name"])
+    search_mark([document.pk])  # the worker extracts the text and indexes it
     document.files_sha256 = document_files_sha256(document.pk)
     Document.objects.filter(pk=document.pk).update(files_sha256=document.files_sha256)
     audit_record(
