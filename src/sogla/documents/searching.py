@@ -18,6 +18,7 @@ from typing import Any
 from django.core import signing
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from sogla.core.errors import NotFound
 from sogla.documents import fulltext
@@ -47,41 +48,43 @@ def decode_offset(cursor: str) -> int:
 def search_hits(
     candidates: QuerySet[Document], query: fulltext.Query, *, offset: int, limit: int
 ) -> Hits:
-    """The ids of ``candidates`` that match ``query``, ranked (two statements)."""
+    """The ids of ``candidates`` that match ``query``, ranked, and how many there
+    are (one statement)."""
     if not query:
         return Hits([], 0, None)
-    inner, params = candidates.values("pk").query.sql_with_params()
+    # The matches first (materialised: the full-text index is read once), then the
+    # candidates' conditions checked for those ids only (the planner drives the
+    # candidates' query from the matched ids), ranked; the total comes with the rows.
+    inner, params = (
+        candidates.filter(pk__in=RawSQL("SELECT id FROM found", []))
+        .values("pk")
+        .query.sql_with_params()
+    )
     if connection.vendor == "postgresql":
-        match = (
+        found = (
+            "SELECT s.document_id AS id, ts_rank(s.vector, q) AS r "
             "FROM documents_searchentry s, to_tsquery('russian', %s) q "
-            f"WHERE s.vector @@ q AND s.document_id IN ({inner})"
+            "WHERE s.vector @@ q"
         )
-        args: list[Any] = [query.tsquery(), *params]
-        count_sql = f"SELECT count(*) {match}"
-        rows_sql = (
-            f"SELECT s.document_id {match} "
-            "ORDER BY ts_rank(s.vector, q) DESC, s.document_id DESC LIMIT %s OFFSET %s"
-        )
+        order = "r DESC, id DESC"
+        args: list[Any] = [query.tsquery()]
     else:
-        match = (
-            "FROM documents_search_fts WHERE documents_search_fts MATCH %s "
-            f"AND rowid IN ({inner})"
+        found = (
+            "SELECT rowid AS id, bm25(documents_search_fts, 10.0, 4.0, 1.0) AS r "
+            "FROM documents_search_fts WHERE documents_search_fts MATCH %s"
         )
-        args = [query.fts5(), *params]
-        count_sql = f"SELECT count(*) {match}"
-        rows_sql = (
-            f"SELECT rowid {match} "
-            "ORDER BY bm25(documents_search_fts, 10.0, 4.0, 1.0), rowid DESC "
-            "LIMIT %s OFFSET %s"
-        )
+        order = "r, id DESC"
+        args = [query.fts5()]
+    sql = (
+        f"WITH found AS MATERIALIZED ({found}) "  # noqa: S608 - our SQL, params bound
+        f"SELECT id, count(*) OVER () FROM found WHERE id IN ({inner}) "
+        f"ORDER BY {order} LIMIT %s OFFSET %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(rows_sql, [*args, limit + 1, offset])
-        ids = [row[0] for row in cursor.fetchall()]
-        if offset == 0 and len(ids) <= limit:
-            total = len(ids)
-        else:
-            cursor.execute(count_sql, args)
-            total = int(cursor.fetchone()[0])
+        cursor.execute(sql, [*args, *params, limit + 1, offset])
+        rows = cursor.fetchall()
+    ids = [row[0] for row in rows]
+    total = int(rows[0][1]) if rows else offset if offset else 0
     more = len(ids) > limit
     return Hits(ids[:limit], total, offset + limit if more else None)
 

@@ -25,6 +25,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from itertools import groupby
 
 from django.apps import apps
 from django.core.files.storage import default_storage
@@ -47,7 +48,7 @@ from sogla.orgs.models import User
 
 logger = logging.getLogger("sogla.search")
 
-BATCH = 500
+BATCH = 200
 MAX_FILE_BYTES = 60 * 1024 * 1024
 
 # Functions (document ids -> {document id: [texts]}) that add what people wrote on
@@ -125,17 +126,20 @@ def search_index_due(*, limit: int = 200, seconds: float = 5.0) -> int:
         due = list(
             SearchEntry.objects.filter(pending=True)
             .order_by("document_id")
-            .values_list("document_id", "generation")[: min(50, limit - done)]
+            .values_list("document_id", "generation")[: min(BATCH, limit - done)]
         )
         if not due:
             break
         ids = [pk for pk, _gen in due]
         _extract_missing(ids, deadline=started + seconds)
+        by_generation: dict[int, list[int]] = defaultdict(list)
+        for pk, generation in due:
+            by_generation[generation].append(pk)
         with transaction.atomic():
             search_index_documents(ids)
-            for pk, generation in due:
+            for generation, marked in by_generation.items():
                 SearchEntry.objects.filter(
-                    document_id=pk, generation=generation
+                    document_id__in=marked, generation=generation
                 ).update(pending=False)
         done += len(due)
     return done
@@ -234,19 +238,24 @@ def _index_batch(ids: list[int]) -> None:
     }
     now = timezone.now()
     entries = []
-    for document in documents:
-        head = _head(document, fields_by_type[document.doc_type_id], people)
-        files = _files_text(document, versions.get(document.pk, []), texts)
-        entries.append(
-            SearchEntry(
-                document_id=document.pk,
-                organisation_id=document.organisation_id,
-                head=head,
-                talk="\n".join(talk.get(document.pk, [])),
-                files=files,
-                indexed_at=now,
-            )
-        )
+    documents.sort(key=lambda d: d.organisation.language)
+    for language, group in groupby(documents, key=lambda d: d.organisation.language):
+        with translation.override(language):  # field values as the organisation reads
+            for document in group:
+                entries.append(
+                    SearchEntry(
+                        document_id=document.pk,
+                        organisation_id=document.organisation_id,
+                        head=_head(
+                            document, fields_by_type[document.doc_type_id], people
+                        ),
+                        talk="\n".join(talk.get(document.pk, [])),
+                        files=_files_text(
+                            document, versions.get(document.pk, []), texts
+                        ),
+                        indexed_at=now,
+                    )
+                )
     SearchEntry.objects.bulk_create(
         entries,
         update_conflicts=True,
@@ -273,34 +282,29 @@ def _people(
 
 
 def _head(document: Document, fields: list[FieldDef], people: dict[int, str]) -> str:
+    """Number, title, counterparty, field values (in the active language)."""
     parts = [document.number, document.title]
     if document.counterparty is not None:
         parts += [document.counterparty.name, document.counterparty.tax_id]
-    with translation.override(document.organisation.language):
-        for f in fields:
-            value = document.fields.get(f.key)
-            if (
-                value is None
-                or value == ""
-                or f.kind
-                in (
-                    FieldKind.FILE,
-                    FieldKind.COUNTERPARTY,
-                )
-            ):
-                continue
-            if f.kind == FieldKind.USER:
-                parts.append(people.get(value, "") if isinstance(value, int) else "")
-            elif f.kind == FieldKind.USERS:
-                parts += [people.get(v, "") for v in value if isinstance(v, int)]
-            elif f.kind in (FieldKind.NUMBER, FieldKind.MONEY):
-                parts += [display_value(f, value), str(value)]
-            else:
-                try:
-                    parts.append(display_value(f, value))
-                except (TypeError, ValueError, ArithmeticError):
-                    parts.append(str(value))
+    for f in fields:
+        value = document.fields.get(f.key)
+        if value is None or value == "" or f.kind in _NOT_IN_HEAD:
+            continue
+        if f.kind == FieldKind.USER:
+            parts.append(people.get(value, "") if isinstance(value, int) else "")
+        elif f.kind == FieldKind.USERS:
+            parts += [people.get(v, "") for v in value if isinstance(v, int)]
+        elif f.kind in (FieldKind.NUMBER, FieldKind.MONEY):
+            parts += [display_value(f, value), str(value)]
+        else:
+            try:
+                parts.append(display_value(f, value))
+            except (TypeError, ValueError, ArithmeticError):
+                parts.append(str(value))
     return "\n".join(p for p in parts if p)
+
+
+_NOT_IN_HEAD = (FieldKind.FILE, FieldKind.COUNTERPARTY)
 
 
 def _files_text(
