@@ -391,3 +391,41 @@ def test_an_unreadable_file_does_not_stop_the_queue(tenant_a: Tenant) -> None:
     assert search_index_due() == 1
     assert not SearchEntry.objects.get(document=doc).pending
     assert FileText.objects.get(sha256=broken.sha256).state == "failed"
+
+
+# --- export of the registry's current view -------------------------------------------
+
+
+def test_export_of_the_current_view_is_guarded_against_formulas(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    evil = CounterpartyFactory(organisation=tenant_a.org, name="=HYPERLINK(1)")
+    make(tenant_a, "Ремонт", party=evil.pk)
+    make(tenant_a, "Договор поставки")
+    make(tenant_a, "Аренда")
+    make(tenant_b, "Договор поставки")
+    client = Client()
+    client.force_login(tenant_a.initiator)
+
+    everything = client.get("/documents/export.csv")
+    assert everything.status_code == 200
+    assert everything["Content-Type"].startswith("text/csv")
+    text = everything.content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert text.count("\n") == 4  # header + the three of tenant A
+
+    searched = client.get("/documents/export.csv", {"q": "договоры"})
+    lines = searched.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 2
+    assert "Договор поставки" in lines[1]
+
+    xlsx = client.get("/documents/export.xlsx", {"q": "договоры"})
+    assert xlsx.status_code == 200
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert len(rows) == 2
+    assert client.get("/documents/export.pdf").status_code == 404
+    page = client.get("/documents/", {"q": "договоры"}).content.decode()
+    assert "/documents/export.csv?q=" in page

@@ -136,6 +136,30 @@ def _search_list(
     )
 
 
+EXPORT_LIMIT = 10_000
+
+
+def document_export(*, user: User, filters: DocumentFilter) -> list[Document]:
+    """The documents of the registry's current view for an export, in its order
+    (search: best first; else newest first), at most ``EXPORT_LIMIT`` (two
+    statements)."""
+    documents = document_queryset(user, filters)
+    if filters.q.strip():
+        query = fulltext.Query.parse(filters.q)
+        hits = searching.search_hits(documents, query, offset=0, limit=EXPORT_LIMIT)
+        by_id = (
+            Document.objects.filter(pk__in=hits.ids)
+            .select_related("doc_type", "status", "counterparty", "initiator")
+            .in_bulk()
+        )
+        return [by_id[pk] for pk in hits.ids if pk in by_id]
+    return list(
+        documents.select_related(
+            "doc_type", "status", "counterparty", "initiator"
+        ).order_by("-created_at", "-id")[:EXPORT_LIMIT]
+    )
+
+
 @dataclass
 class DocumentCard:
     """A document as its card and the API show it: the row, its live files (versions
