@@ -429,3 +429,26 @@ def test_export_of_the_current_view_is_guarded_against_formulas(
     assert client.get("/documents/export.pdf").status_code == 404
     page = client.get("/documents/", {"q": "договоры"}).content.decode()
     assert "/documents/export.csv?q=" in page
+
+
+def test_registry_counterparty_search_box(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    roof = CounterpartyFactory(
+        organisation=tenant_a.org, name="ООО «Кровля-Сервис»", tax_id="7812345678"
+    )
+    other = CounterpartyFactory(organisation=tenant_a.org, name="АО «Лифты»")
+    first = make(tenant_a, "Ремонт", party=roof.pk)
+    second = make(tenant_a, "Лифты", party=other.pk)
+    client = Client()
+    client.force_login(tenant_a.initiator)
+    for text in ("кровля", "КРОВЛЯ-сервис", "78123"):
+        html = client.get("/documents/", {"party": text}).content.decode()
+        assert first.number in html, text
+        assert second.number not in html, text
+    by_id = client.get("/documents/", {"counterparty": other.pk}).content.decode()
+    assert second.number in by_id
+    assert first.number not in by_id
+    assert f'name="counterparty" value="{other.pk}"' in by_id  # kept on refilter
+    outsider = Client()
+    outsider.force_login(tenant_b.initiator)
+    html = outsider.get("/documents/", {"party": "кровля"}).content.decode()
+    assert first.number not in html

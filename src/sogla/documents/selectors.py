@@ -38,6 +38,7 @@ class DocumentFilter:
     doc_type: str = ""
     status: str = ""
     counterparty: int | None = None
+    party: str = ""  # the counterparty's name or tax id, or a part of it
     created_from: date | None = None
     created_to: date | None = None
     mine: bool = False
@@ -68,6 +69,14 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         documents = documents.filter(status__key=filters.status)
     if filters.counterparty is not None:
         documents = documents.filter(counterparty_id=filters.counterparty)
+    party = filters.party.replace("\x00", "").strip()[:300]
+    if party:
+        from sogla.documents.counterparties import normalize_name
+
+        documents = documents.filter(
+            Q(counterparty__normalized_name__contains=normalize_name(party))
+            | Q(counterparty__tax_id__startswith=party)
+        )
     if filters.created_from:
         documents = documents.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to:

@@ -48,9 +48,16 @@ def _filter_form(
     statuses: dict[str, str] = {}
     for status in selectors.statuses_for(user).order_by("order", "id"):
         statuses.setdefault(status.key, status.name)
-    parties = [
-        (c.pk, c.name) for c in selectors.counterparty_search(user=user, limit=200)
-    ]
+    # only the counterparty a link names (by id); others are found by the search box
+    chosen = request.GET.get("counterparty", "")
+    parties = (
+        [
+            (c.pk, c.name)
+            for c in selectors.counterparties_by_id(user, {int(chosen)}).values()
+        ]
+        if chosen.isdigit() and len(chosen) < 12
+        else []
+    )
     return RegistryFilterForm(
         request.GET,
         types=[(t.key, t.name) for t in types],
