@@ -48,11 +48,18 @@ src/sogla/web/static/sogla/dist/.built: node_modules/.installed $(ASSET_SOURCES)
 
 setup: $(VENV)/.installed src/sogla/web/static/sogla/dist/.built
 
-run: setup
+# Static files are collected again only when one of them changed since the last run.
+STATIC_SOURCES := $(shell find src/sogla -path '*/static/*' -type f 2>/dev/null)
+var/.static-collected: src/sogla/web/static/sogla/dist/.built $(STATIC_SOURCES)
 	@mkdir -p var
-	$(SOGLA) migrate --noinput
 	$(SOGLA) collectstatic --noinput --verbosity 0
-	$(SOGLA) demo
+	@touch $@
+
+# A second run skips what has not changed (packages, assets, static files) and the
+# system checks, which serve's own start-up runs anyway.
+run: setup var/.static-collected
+	$(SOGLA) migrate --noinput --skip-checks
+	$(SOGLA) demo --skip-checks
 	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them)"
 	SOGLA_EMAIL_BACKEND=$${SOGLA_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
 		$(SOGLA) serve --host $(HOST) --port $(PORT)
@@ -86,4 +93,4 @@ messages: setup
 	cd src/sogla && ../../$(SOGLA) makemessages --locale ru --no-obsolete --ignore 'static/*' && ../../$(SOGLA) compilemessages --locale ru
 
 clean:
-	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist
+	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected

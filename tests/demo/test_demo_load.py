@@ -13,6 +13,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import models
+from django.utils import translation
 
 from sogla.core.errors import ValidationFailed
 from sogla.demo.pdf import simple_pdf
@@ -165,6 +166,24 @@ def test_loading_twice_changes_nothing() -> None:
     assert not report.created_anything
     assert report.warnings == []
     assert len(report.logins) == 24
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "role"),
+    [
+        ("ru", "Войдите под любым", "Генеральный директор"),
+        ("en", "Sign in as any", "General director"),
+    ],
+)
+def test_the_printed_listing_is_in_one_language(
+    language: str, heading: str, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with translation.override(language):
+        call_command("demo")
+    out = capsys.readouterr().out
+    director = next(line for line in out.splitlines() if " director " in line)
+    assert heading in out
+    assert role in director
 
 
 def test_a_second_load_keeps_what_people_changed() -> None:

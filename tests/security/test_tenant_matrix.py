@@ -23,6 +23,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.test import Client
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from sogla.core.models import AuditEvent
@@ -367,6 +369,63 @@ WEB: dict[str, Entry] = {
         Probe("post", "/accounts/language/", NO_DATA, {"language": "en"})
     ],
     "accounts:tokens": get("/accounts/tokens/"),
+    # Sign-up, first-run setup, invitations and password reset: public forms that
+    # must show nothing of A, whatever A's ids or people are put in.
+    "accounts:password_reset": lambda w: [
+        Probe("get", "/accounts/password/reset/", NO_DATA),
+        Probe(
+            "post", "/accounts/password/reset/", NO_DATA, {"email": w.a.initiator.email}
+        ),
+    ],
+    "accounts:password_reset_done": get("/accounts/password/reset/sent/"),
+    "accounts:password_reset_confirm": lambda w: [
+        Probe(
+            "get",
+            f"/accounts/password/reset/{urlsafe_base64_encode(force_bytes(w.a.initiator.pk))}/x-y/",
+            NO_DATA,
+        )
+    ],
+    "accounts:password_reset_complete": get("/accounts/password/reset/done/"),
+    "accounts:setup": lambda w: [
+        Probe("get", "/accounts/setup/", NO_DATA),
+        Probe(
+            "post", "/accounts/setup/", NO_DATA, {"code": "000000", "organisation": "x"}
+        ),
+    ],
+    "accounts:signup": get("/accounts/signup/"),
+    "accounts:signup_confirm": get("/accounts/signup/not-a-token/"),
+    "accounts:invitation": lambda w: [
+        Probe("get", "/accounts/invitation/not-a-token/", NO_DATA),
+        Probe("post", "/accounts/invitation/not-a-token/", NO_DATA, {"password1": "x"}),
+    ],
+    # The people screen of B's administrator lists B's people only; A's people are 404.
+    "accounts:people": get("/accounts/people/"),
+    "accounts:invite": lambda w: [
+        Probe(
+            "post", "/accounts/people/invite/", NO_DATA, {"email": w.a.colleague.email}
+        )
+    ],
+    "accounts:reinvite": lambda w: [
+        Probe("post", f"/accounts/people/{w.ids['orgs.user']}/invite/", NOT_FOUND)
+    ],
+    "accounts:deactivate": lambda w: [
+        Probe("post", f"/accounts/people/{w.ids['orgs.user']}/deactivate/", NOT_FOUND)
+    ],
+    "accounts:reactivate": lambda w: [
+        Probe("post", f"/accounts/people/{w.ids['orgs.user']}/reactivate/", NOT_FOUND)
+    ],
+    "workflow:away": lambda w: [
+        Probe("get", "/away/", NO_DATA),
+        Probe(
+            "post",
+            "/away/",
+            NO_DATA,
+            {"from_user": w.ids["orgs.user"], "to_user": w.ids["orgs.user"]},
+        ),
+    ],
+    "workflow:away_end": lambda w: [
+        Probe("post", f"/away/{w.ids['orgs.delegation']}/end/", NOT_FOUND)
+    ],
     "accounts:token_revoke": lambda w: [
         Probe("post", f"/accounts/tokens/{w.token.pk}/revoke/", NOT_FOUND)
     ],
@@ -1224,6 +1283,29 @@ def test_t29_confidential_document_within_tenant(
         secret_doc,
         {("approver of the current stage", "edit"): 403},
     )
+    # The e-mailed task link redirects only someone who may open the document: task
+    # ids must not map to the existence and ids of confidential documents (I7).
+    secret_task = Task.objects.get(process__document=secret_doc, assignee=current)
+    link = f"/t/{secret_task.pk}/"
+    for who, user, wanted in (
+        ("holder of the task", current, 302),
+        ("organisation admin", a.admin, 302),
+        ("unrelated colleague", a.colleague, 404),
+        ("approver of a stage not yet active", later, 404),
+        ("other organisation's admin", tenant_b.admin, 404),
+    ):
+        client = Client()
+        client.force_login(user)
+        response = client.get(link)
+        cells += 1
+        if response.status_code != wanted:
+            mismatches += 1
+            details.append(f"{who} task link: {response.status_code} != {wanted}")
+        elif wanted == 302 and not response["Location"].startswith(
+            f"/documents/{secret_doc.pk}/"
+        ):
+            mismatches += 1
+            details.append(f"{who} task link: redirected to {response['Location']}")
     public_doc, public_version = in_approval(public)
     check(
         {"approver of a stage not yet active (non-confidential type)": (later, 200)},

@@ -35,7 +35,7 @@ from sogla.documents.services import search_index_due
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
-from sogla.workflow.services import timers_fire_due
+from sogla.workflow.services import delegations_sync_due, timers_fire_due
 
 logger = logging.getLogger("sogla.worker")
 
@@ -109,6 +109,8 @@ class Worker:
         )
         if time.monotonic() - self._last_digest >= DIGEST_EVERY:
             done.digests = notifications_send_digests(now=now)
+            # delegations start and end at midnight: tasks move with them
+            delegations_sync_due(now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
         # file text extraction and search indexing, a few seconds at most per sweep

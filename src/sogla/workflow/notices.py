@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sogla.documents.access import visible_documents
 from sogla.notifications.kinds import (
     NoticeKind,
     context_of,
@@ -207,6 +208,10 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "step_unresolved": lambda s: _("Nobody to assign: %(doc)s") % {"doc": s.doc},
     "field_reminder": _field_reminder,
     "route_notice": _route_notice,
+    "assignee_deactivated": lambda s: (
+        _("Reassign: %(doc)s — %(person)s was deactivated")
+        % {"doc": s.doc, "person": s.ctx.get("person", "")}
+    ),
 }
 
 
@@ -262,6 +267,10 @@ FIXED_LEADS = {
         "A step of the route has nobody to assign; please choose someone."
     ),
     "field_reminder": gettext_lazy("A date of this document is coming up."),
+    "assignee_deactivated": gettext_lazy(
+        "The person holding a task of this document was deactivated. Open the "
+        "document and give the task to someone else."
+    ),
 }
 
 
@@ -381,13 +390,14 @@ def register_notices() -> None:
 
 
 def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
-    """(document id, task id) of a task of the user's organisation, else None: the
-    target of the e-mailed task link. The card decides what the user may see."""
+    """(document id, task id) of a task of a document the user may open, else None:
+    the target of the e-mailed task link. Other tasks answer as if they did not
+    exist, so task ids reveal nothing about confidential documents (rule I7)."""
     if user.organisation_id is None:
         return None
     found = (
         Task.objects.for_org(user.organisation_id)
-        .filter(pk=task_id)
+        .filter(pk=task_id, process__document__in=visible_documents(user))
         .values_list("process__document_id", "pk")
         .first()
     )

@@ -201,6 +201,25 @@ def _pdf(name: str, extra: bytes = b"") -> object:
     return SimpleUploadedFile(name, MINIMAL_PDF + extra, "application/pdf")
 
 
+def test_start_without_a_required_file_names_it_and_stays_on_the_card(
+    flow: Flow,
+) -> None:
+    tenant = flow.tenant
+    tenant.contract.fields.filter(key="contract_file").update(
+        required=True, label_en="Contract file", label_ru="Файл договора"
+    )
+    document = draft(tenant)
+    document.files.all().delete()
+    initiator = signed_in(tenant.initiator)
+    response = start(initiator, document)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Contract file: This field is required." in html
+    # htmx shows the card's address, so a reload is the card, not a GET on the command.
+    assert response["HX-Push-Url"] == card_url(document)
+    assert not Process.objects.filter(document=document).exists()
+
+
 def test_comment_required_names_the_field(flow: Flow) -> None:
     document = draft(flow.tenant)
     start(signed_in(flow.tenant.initiator), document)

@@ -9,6 +9,7 @@ from django.test import Client
 
 from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
+from sogla.documents.models import StatusDef, StatusMeaning
 from sogla.documents.services import NewFile, document_update_fields, file_add
 from sogla.documents.uploads import bytes_upload
 from sogla.notifications.models import Notification
@@ -255,6 +256,35 @@ def test_return_then_resubmit_with_carry_over_on_the_same_files(
     colours = {s.key: s.colour for s in amap.stages}
     assert colours == {"manager": "carried_over", "checks": "waiting"}
     assert AuditEvent.objects.filter(verb="process.resubmitted").count() == 1
+
+
+def test_a_returned_document_shows_its_types_returned_status(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    """A type with its own «На доработке» status shows it while in revision (not
+    «Черновик»); resubmitting puts the document back on approval."""
+    StatusDef.objects.create(
+        organisation=tenant_a.org,
+        doc_type=tenant_a.contract,
+        key="returned",
+        name_ru="На доработке",
+        name_en="Returned for revision",
+        meaning=StatusMeaning.ACTIVE,
+        token="returned",
+        order=5,
+    )
+    process = returned_process(tenant_a, people, "not_approved")
+    process.document.refresh_from_db()
+    assert process.document.status.key == "returned"
+    # Still editable by the initiator, as any document in revision.
+    document_update_fields(
+        actor=tenant_a.initiator, document=process.document, values={"subject": "New"}
+    )
+    services.process_resubmit(
+        actor=tenant_a.initiator, process=process, comment="Fixed", meta=META
+    )
+    process.document.refresh_from_db()
+    assert process.document.status.key == "on_approval"
 
 
 def test_new_files_mean_everyone_is_asked_again(
