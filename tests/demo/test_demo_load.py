@@ -7,6 +7,7 @@ import re
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -62,7 +63,7 @@ TYPE_KEYS = {
 }  # fmt: skip
 
 
-def load(**kwargs: bool) -> DemoReport:
+def load(**kwargs: Any) -> DemoReport:
     return demo_load(today=TODAY, **kwargs)
 
 

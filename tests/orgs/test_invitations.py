@@ -4,6 +4,7 @@ forged, reused, replaced or for a deactivated person; tenants apart."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -31,7 +32,7 @@ def admin_client(tenant: Tenant) -> Client:
     return client
 
 
-def invite(client: Client, email: str = "olga@alpha.test", **extra: str) -> object:
+def invite(client: Client, email: str = "olga@alpha.test", **extra: str) -> Any:
     return client.post("/accounts/people/invite/", {"email": email, **extra})
 
 

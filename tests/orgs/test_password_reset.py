@@ -3,6 +3,8 @@ no account enumeration, rate-limited per address and per e-mail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, override_settings
@@ -15,7 +17,7 @@ RESET = "/accounts/password/reset/"
 NEW = "Brand-new-pass-77"
 
 
-def ask(client: Client, email: str, ip: str = "10.0.0.1") -> object:
+def ask(client: Client, email: str, ip: str = "10.0.0.1") -> Any:
     return client.post(RESET, {"email": email}, REMOTE_ADDR=ip)
 
 

@@ -58,8 +58,8 @@ class SoglaLoginView(auth_views.LoginView):
 
 def locked_out(
     request: HttpRequest,
-    original_response: HttpResponse | None = None,
-    credentials: dict[str, Any] | None = None,
+    _original_response: HttpResponse | None = None,  # axes passes them positionally
+    _credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The answer to a refused sign-in or password check (django-axes calls it).
 

@@ -97,7 +97,7 @@ class Worker:
         self.running = True
         self._last_digest = 0.0
 
-    def stop(self, signum: int, frame: FrameType | None) -> None:
+    def stop(self, signum: int, _frame: FrameType | None) -> None:
         logger.info("stopping after the current sweep (%s)", signal.strsignal(signum))
         self.running = False
 

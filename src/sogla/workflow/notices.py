@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from typing_extensions import override
 
-from sogla.documents.access import visible_documents
 from sogla.notifications.kinds import (
     NoticeKind,
     context_of,
@@ -33,7 +33,7 @@ from sogla.workflow.labels import outcome_label
 from sogla.workflow.models import Task, TaskState
 
 if TYPE_CHECKING:
-    from sogla.orgs.models import User
+    pass
 
 PREFIX = "workflow."
 # Kinds about one open task: cancelled, not sent, once the task is decided or closed.
@@ -344,6 +344,7 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
             return [(label, plain_date(said.ctx.get("date")))]
         return []
 
+    @override
     def decisions(
         self, row: Notification, zone: zoneinfo.ZoneInfo, facts: TaskFacts | None
     ) -> list[tuple[str, str, str, str]]:
@@ -387,18 +388,3 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
 def register_notices() -> None:
     """Called from ``WorkflowConfig.ready()``."""
     register(PREFIX, WorkflowNotices())
-
-
-def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
-    """(document id, task id) of a task of a document the user may open, else None:
-    the target of the e-mailed task link. Other tasks answer as if they did not
-    exist, so task ids reveal nothing about confidential documents (rule I7)."""
-    if user.organisation_id is None:
-        return None
-    found = (
-        Task.objects.for_org(user.organisation_id)
-        .filter(pk=task_id, process__document__in=visible_documents(user))
-        .values_list("process__document_id", "pk")
-        .first()
-    )
-    return (int(found[0]), int(found[1])) if found else None

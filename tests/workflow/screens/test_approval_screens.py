@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -36,7 +37,7 @@ def decide(
     outcome: str = "approve",
     comment: str = "",
     **extra: str,
-) -> object:
+) -> Any:
     data = {
         "outcome": outcome,
         "comment": comment,
@@ -46,7 +47,7 @@ def decide(
     return client.post(reverse("workflow:decide", args=[task.pk]), data)
 
 
-def start(client: Client, document: Document, key: str = "contract-route") -> object:
+def start(client: Client, document: Document, key: str = "contract-route") -> Any:
     return client.post(reverse("workflow:start", args=[document.pk]), {"route": key})
 
 
@@ -195,7 +196,7 @@ def test_start_decide_return_resubmit_finish(flow: Flow) -> None:
     assert "IP " not in history  # only administrators see addresses
 
 
-def _pdf(name: str, extra: bytes = b"") -> object:
+def _pdf(name: str, extra: bytes = b"") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, MINIMAL_PDF + extra, "application/pdf")

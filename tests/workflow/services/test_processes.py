@@ -3,6 +3,8 @@ reminding and cancelling an approval, through the same calls the UI and API use.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import time_machine
 from django.test import Client
@@ -128,7 +130,7 @@ def test_cancel_needs_a_reason_and_the_initiator_or_an_admin(
 
 def nudged() -> list[str]:
     return sorted(
-        n.recipient_user.username
+        n.recipient_user.username  # type: ignore[union-attr]  # nudges go to users
         for n in Notification.objects.filter(kind="workflow.nudge").select_related(
             "recipient_user"
         )
@@ -197,7 +199,7 @@ def test_the_card_button_and_the_api(
     )
 
 
-def revision_route(people: dict[str, User], reask: str) -> dict:
+def revision_route(people: dict[str, User], reask: str) -> dict[str, Any]:
     return route(
         stage("manager", approve("m", {"manager_of": "initiator"})),
         checks(people),

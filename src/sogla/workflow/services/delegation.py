@@ -101,7 +101,7 @@ def _move(
             loaded,
             command,
             command_context(loaded, with_files=False),
-            answer=lambda done: True,
+            answer=lambda _done: True,
             event=lambda result: Event(
                 verb,
                 {
@@ -196,7 +196,7 @@ def delegations_sync_due(now: datetime | None = None) -> Synced:
 # --- a deactivated person's open tasks ------------------------------------------------
 
 
-def assignee_deactivated(*, user: User, actor: User | None = None) -> int:
+def assignee_deactivated(*, user: User) -> int:
     """Tell each route owner (else the administrators) which open tasks the
     deactivated person held, to give them to someone else. In the caller's
     transaction; returns the notices queued."""
@@ -245,12 +245,10 @@ def assignee_deactivated(*, user: User, actor: User | None = None) -> int:
     return queued
 
 
-def on_person_deactivated(
-    sender: object, *, user: User, actor: User, **_: object
-) -> None:
+def on_person_deactivated(*, user: User, actor: User, **_: object) -> None:
     """``orgs.people.person_deactivated``: tell the route owners now; after the
     commit, tasks the person held for someone go back to that someone."""
-    assignee_deactivated(user=user, actor=actor)
+    assignee_deactivated(user=user)
     org_id = user.organisation_id
     if org_id is not None:
         transaction.on_commit(lambda: delegations_sync(org_id, actor=actor))

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         )
         self._setup_code(bind)
 
-        def stop(signum: int, frame: object) -> None:
+        def stop(_signum: int, _frame: object) -> None:
             # SIGTERM: gunicorn finishes the requests in flight, the worker its sweep.
             for child in children:
                 if child.poll() is None:
