@@ -47,7 +47,7 @@ def extract_text(data: bytes, mime_type: str) -> Extracted:
         return Extracted("", "unsupported")
     try:
         return reader(data)
-    except Exception as error:  # a broken file must not stop the worker
+    except Exception as error:  # noqa: BLE001 - a broken file must not stop the worker
         logger.info("no text from a %s file: %r", mime_type, error)
         return Extracted("", "unreadable")
 

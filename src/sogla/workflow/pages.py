@@ -23,7 +23,6 @@ from sogla.core.audit import audit_chain_intact
 from sogla.documents import selectors
 from sogla.documents.access import can_edit
 from sogla.documents.forms import RegistryFilterForm
-from sogla.documents.models import DocumentType
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
@@ -42,7 +41,7 @@ def _without_cursor(request: HttpRequest) -> str:
 
 
 def _filter_form(
-    request: HttpRequest, user: User, types: list[DocumentType] | None = None
+    request: HttpRequest, user: User, types: list[Any] | None = None
 ) -> RegistryFilterForm:
     if types is None:
         types = list(selectors.document_types_for(user))
