@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 
-from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F
@@ -52,8 +51,8 @@ BATCH = 200
 MAX_FILE_BYTES = 60 * 1024 * 1024
 
 # Functions (document ids -> {document id: [texts]}) that add what people wrote on
-# documents to the talk part; apps above documents register theirs (workflow:
-# decision comments; the discussion: its messages).
+# documents to the talk part; apps above documents register theirs when they start
+# (workflow: decision comments, in WorkflowConfig.ready).
 TalkSource = Callable[[Sequence[int]], dict[int, list[str]]]
 _TALK_SOURCES: list[TalkSource] = []
 
@@ -61,23 +60,6 @@ _TALK_SOURCES: list[TalkSource] = []
 def register_talk_source(source: TalkSource) -> None:
     if source not in _TALK_SOURCES:
         _TALK_SOURCES.append(source)
-
-
-def _decision_comments(ids: Sequence[int]) -> dict[int, list[str]]:
-    task_model = apps.get_model("workflow", "Task")
-    found: dict[int, list[str]] = defaultdict(list)
-    rows = (
-        task_model.objects.filter(process__document_id__in=ids)
-        .exclude(comment="")
-        .values_list("process__document_id", "comment")
-        .order_by("pk")
-    )
-    for document_id, comment in rows:
-        found[document_id].append(comment)
-    return found
-
-
-register_talk_source(_decision_comments)
 
 
 # --- marks -----------------------------------------------------------------------------
