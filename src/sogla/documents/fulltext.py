@@ -131,7 +131,7 @@ class Query:
 
 SNIPPET_WORDS = 24
 _SCAN_CHARS = 400_000
-_CONTEXT_CHARS = 160
+_CONTEXT_CHARS = 120
 
 
 def snippet(query: Query, texts: list[str]) -> str:
