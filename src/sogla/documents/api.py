@@ -30,9 +30,13 @@ from sogla.documents.schemas import (
     DocumentIn,
     DocumentListOut,
     DocumentPatchIn,
+    DocumentTypeCreateIn,
     DocumentTypeOut,
+    DocumentTypePatchIn,
+    FieldDefIn,
     FileOut,
     FileVersionOut,
+    StatusDefIn,
     counterparty_out,
     document_detail_out,
     document_out,
@@ -77,6 +81,132 @@ def document_type_get(request: HttpRequest, key: Key) -> dict[str, Any]:
     found = selectors.document_type_with_fields(_user(request), key)
     statuses = list(found.doc_type.statuses.all())
     return document_type_out(found.doc_type, found.field_defs, statuses)
+
+
+def _admin_type_out(user: User, key: str) -> dict[str, Any]:
+    doc_type = selectors.document_type_for_admin(user, key)
+    return document_type_out(
+        doc_type, list(doc_type.fields.all()), list(doc_type.statuses.all())
+    )
+
+
+def _field_spec(payload: FieldDefIn) -> services.FieldSpec:
+    return services.FieldSpec(
+        **payload.model_dump(exclude={"choices"}),
+        choices=[c.model_dump() for c in payload.choices],
+    )
+
+
+def _status_spec(payload: StatusDefIn) -> services.StatusSpec:
+    return services.StatusSpec(**payload.model_dump())
+
+
+@router.post(
+    "/document-types",
+    response={201: DocumentTypeOut, **ERRORS},
+    operation_id="document_type_create",
+    url_name="document_type_create",
+    summary="Create a document type with its fields and statuses (administrators)",
+    description="Without statuses the type gets the usual set: draft (initial), "
+    "on_approval, returned, approved, rejected, cancelled. The checks are those of "
+    "the settings screen: keys, kinds, choices, conditions, one initial status, "
+    "the placeholders of the numbering pattern, title and folder rule.",
+)
+def document_type_create(
+    request: HttpRequest, payload: DocumentTypeCreateIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    spec = services.TypeSpec(
+        **payload.model_dump(exclude={"fields", "statuses"}),
+        fields=[_field_spec(f) for f in payload.fields],
+        statuses=[_status_spec(s) for s in payload.statuses],
+    )
+    doc_type = services.document_type_create(
+        actor=user, spec=spec, meta=request_meta(request)
+    )
+    return Status(201, _admin_type_out(user, doc_type.key))
+
+
+@router.patch(
+    "/document-types/{key}",
+    response=_ok(DocumentTypeOut),
+    operation_id="document_type_update",
+    url_name="document_type_update",
+    summary="Change a type's names, numbering, title, folder rule and flags "
+    "(administrators)",
+)
+def document_type_update(
+    request: HttpRequest, key: Key, payload: DocumentTypePatchIn
+) -> dict[str, Any]:
+    user = _user(request)
+    doc_type = selectors.document_type_for_admin(user, key)
+    services.document_type_update(
+        actor=user,
+        doc_type=doc_type,
+        changes=payload.model_dump(exclude_unset=True, exclude_none=True),
+        meta=request_meta(request),
+    )
+    return _admin_type_out(user, key)
+
+
+@router.post(
+    "/document-types/{key}/fields",
+    response={201: DocumentTypeOut, **ERRORS},
+    operation_id="document_type_field_add",
+    url_name="document_type_field_add",
+    summary="Add a field to a type (administrators)",
+)
+def document_type_field_add(
+    request: HttpRequest, key: Key, payload: FieldDefIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    services.document_type_field_add(
+        actor=user,
+        doc_type=selectors.document_type_for_admin(user, key),
+        spec=_field_spec(payload),
+        meta=request_meta(request),
+    )
+    return Status(201, _admin_type_out(user, key))
+
+
+@router.post(
+    "/document-types/{key}/statuses",
+    response={201: DocumentTypeOut, **ERRORS},
+    operation_id="document_type_status_add",
+    url_name="document_type_status_add",
+    summary="Add a status to a type (administrators)",
+)
+def document_type_status_add(
+    request: HttpRequest, key: Key, payload: StatusDefIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    services.document_type_status_add(
+        actor=user,
+        doc_type=selectors.document_type_for_admin(user, key),
+        spec=_status_spec(payload),
+        meta=request_meta(request),
+    )
+    return Status(201, _admin_type_out(user, key))
+
+
+@router.delete(
+    "/document-types/{key}/statuses/{status}",
+    response={204: None, **ERRORS},
+    operation_id="document_type_status_remove",
+    url_name="document_type_status_remove",
+    summary="Remove a status no document is in; never the initial one",
+)
+def document_type_status_remove(
+    request: HttpRequest, key: Key, status: Key
+) -> Status[None]:
+    user = _user(request)
+    services.document_type_status_remove(
+        actor=user,
+        doc_type=selectors.document_type_for_admin(user, key),
+        key=status,
+        meta=request_meta(request),
+    )
+    return Status(204, None)
 
 
 # --- documents -------------------------------------------------------------------------

@@ -59,9 +59,11 @@ INSTALLED_APPS = [
     "sogla.documents",
     "sogla.notifications",
     "sogla.workflow",
+    "sogla.external",
     "sogla.reports",
     "sogla.web",
     "sogla.api",
+    "sogla.starter",
     "sogla.demo",
     "sogla.site",
 ]
@@ -208,6 +210,13 @@ DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Sogla <sogla@localhost>")
 # With SOGLA_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (what
 # `make run` uses) mails are written as files here instead of being sent.
 EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
+
+# Guests (sogla.external): the cookie a link is exchanged for lives at most this long
+# (and ends after 30 idle minutes); SMS for one-time codes: "" (codes by e-mail),
+# "file" (development: JSON files under SMS_FILE_DIR).
+GUEST_SESSION_SECONDS = env_int("GUEST_SESSION_SECONDS", 8 * 3600)
+SMS_BACKEND = env_str("SMS_BACKEND", "")
+SMS_FILE_DIR = env_path("SMS_FILE_DIR", DATA_DIR / "sms")
 # Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
 NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # A worker's claim on a notification it is sending; after it, another worker may
@@ -333,6 +342,8 @@ SOGLA_OPEN_SIGNUP = env_bool("OPEN_SIGNUP", default=False)
 # e-mail (further requests are answered alike and send nothing).
 SOGLA_RESET_PER_ADDRESS = env_int("RESET_PER_ADDRESS", 5)
 SOGLA_RESET_PER_EMAIL = env_int("RESET_PER_EMAIL", 3)
+# Rows in one people/departments import file (the whole file is refused above it).
+SOGLA_IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
 
 LOGGING = {
     "version": 1,

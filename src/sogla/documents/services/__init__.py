@@ -35,12 +35,28 @@ from sogla.documents.services.search import (
     search_mark,
     search_rebuild,
 )
+from sogla.documents.services.types import (
+    DEFAULT_STATUSES,
+    FieldSpec,
+    StatusSpec,
+    TypeSpec,
+    document_type_create,
+    document_type_field_add,
+    document_type_status_add,
+    document_type_status_remove,
+    document_type_update,
+    type_problems,
+)
 
 __all__ = [
+    "DEFAULT_STATUSES",
     "GENERAL_FILES",
     "ContactData",
     "CounterpartyData",
+    "FieldSpec",
     "NewFile",
+    "StatusSpec",
+    "TypeSpec",
     "counterparty_create",
     "counterparty_update",
     "document_archive",
@@ -48,6 +64,11 @@ __all__ = [
     "document_fields_set",
     "document_files_sha256",
     "document_missing_required",
+    "document_type_create",
+    "document_type_field_add",
+    "document_type_status_add",
+    "document_type_status_remove",
+    "document_type_update",
     "document_update_fields",
     "file_add",
     "file_add_for_step",
@@ -60,4 +81,5 @@ __all__ = [
     "search_index_due",
     "search_mark",
     "search_rebuild",
+    "type_problems",
 ]
