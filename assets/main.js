@@ -116,6 +116,34 @@ document.addEventListener("input", (event) => {
   input.setAttribute("aria-expanded", "true");
 });
 
+// Arrow keys move through the options (from the input into the list and back),
+// Enter picks the focused option (a button), Escape closes the list.
+document.addEventListener("keydown", (event) => {
+  if (!["ArrowDown", "ArrowUp", "Escape"].includes(event.key)) return;
+  const box = event.target.closest("[data-combobox]");
+  if (!box || event.target.closest("[data-cp-create]")) return;
+  const input = box.querySelector("[data-cp-input]");
+  const options = [...box.querySelectorAll("[data-cp-options] [data-cp-pick]")];
+  if (event.key === "Escape") {
+    if (!options.length) return;
+    event.preventDefault();
+    box.querySelector("[data-cp-options]").replaceChildren();
+    input.setAttribute("aria-expanded", "false");
+    input.focus();
+    return;
+  }
+  if (!options.length) return;
+  event.preventDefault();
+  const at = options.indexOf(document.activeElement);
+  let next;
+  if (event.key === "ArrowDown") next = at < 0 ? 0 : Math.min(at + 1, options.length - 1);
+  else next = at <= 0 ? -1 : at - 1;
+  options.forEach((option, index) => {
+    option.closest("[role=option]")?.setAttribute("aria-selected", String(index === next));
+  });
+  (next < 0 ? input : options[next]).focus();
+});
+
 // Enter inside the mini form creates the counterparty instead of submitting the page.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Enter") return;

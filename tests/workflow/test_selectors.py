@@ -94,3 +94,30 @@ def test_route_map_queries_do_not_grow_with_participants(tenant_a: Tenant) -> No
         assert len(amap.waiting) == n - 1
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] <= 5
+
+
+def test_decision_comments_become_searchable_after_the_worker(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    from sogla.documents.selectors import DocumentFilter, document_list
+    from sogla.documents.services import search_index_due
+    from tests.workflow.conftest import decide, lawyer_alone, open_task
+
+    process = lawyer_alone(tenant_a, people)
+    lawyer = people["lawyer"]
+    decide(
+        lawyer,
+        open_task(process, lawyer),
+        "approve_with_remarks",
+        comment="Уточните гарантийные обязательства",
+    )
+
+    def found() -> list[int]:
+        page = document_list(
+            user=lawyer, filters=DocumentFilter(q="гарантийных обязательств")
+        )
+        return [d.pk for d in page.items]
+
+    assert found() == []  # the worker has not run yet
+    search_index_due()
+    assert found() == [process.document_id]

@@ -247,6 +247,7 @@ def documents_list(
         "items": [document_out(d) for d in page.items],
         "total": page.total,
         "next_cursor": page.next_cursor,
+        "snippets": page.extra.get("snippets", {}),
     }
 
 

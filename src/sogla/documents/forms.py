@@ -42,9 +42,12 @@ CONTACT_SLOTS = 3
 
 
 class RegistryFilterForm(BootstrapForm):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(label=_("Search"), required=False, max_length=20_000)
     type = forms.ChoiceField(label=_("Type"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    # A counterparty by its name or tax id (a search box; was a select of 200).
+    party = forms.CharField(label=_("Counterparty"), required=False, max_length=300)
+    # One counterparty by id: links from the counterparty's page and the API.
     counterparty = forms.TypedChoiceField(
         label=_("Counterparty"), required=False, coerce=int, empty_value=None
     )
@@ -82,6 +85,7 @@ class RegistryFilterForm(BootstrapForm):
             doc_type=clean.get("type") or "",
             status=clean.get("status") or "",
             counterparty=clean.get("counterparty"),
+            party=(clean.get("party") or "").strip(),
             created_from=clean.get("created_from"),
             created_to=clean.get("created_to"),
             mine=bool(clean.get("mine")),
@@ -95,6 +99,7 @@ class RegistryFilterForm(BootstrapForm):
             "q",
             "type",
             "status",
+            "party",
             "counterparty",
             "created_from",
             "created_to",

@@ -191,6 +191,14 @@ class DocumentDetailOut(DocumentOut):
 class DocumentListOut(Schema):
     items: list[DocumentOut]
     total: int
+    snippets: dict[int, str] = Field(
+        default_factory=dict,
+        description=(
+            "With `q`: for each found document id, an HTML piece of the text where "
+            "the words were found (escaped; found words in <mark>). Results are "
+            "then ranked by relevance."
+        ),
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
@@ -204,7 +212,14 @@ class DocumentFilterIn(In):
     created_to: date | None = None
     mine: bool = Field(False, description="Only documents I started.")
     q: str = Field(
-        "", max_length=200, description="Search in number, title, counterparty."
+        "",
+        max_length=20_000,
+        description=(
+            "Full-text search in number, title, field values, counterparty name and "
+            "tax id, comments and the text of the current file versions. Every word "
+            "must be found, as a word start, in any grammatical form (Russian and "
+            "English stemming); no operators."
+        ),
     )
     archived: bool = False
     cursor: str = Field("", max_length=500)

@@ -15,6 +15,7 @@ from sogla.core.access import is_org_admin
 from sogla.core.cursors import Keyset
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
+from sogla.documents import fulltext, searching
 from sogla.documents.access import access_document, visible_documents
 from sogla.documents.fields import display_value
 from sogla.documents.models import (
@@ -27,7 +28,6 @@ from sogla.documents.models import (
     FilePreview,
     FileVersion,
     StatusDef,
-    fold,
 )
 from sogla.orgs.models import User
 
@@ -40,6 +40,7 @@ class DocumentFilter:
     doc_type: str = ""
     status: str = ""
     counterparty: int | None = None
+    party: str = ""  # the counterparty's name or tax id, or a part of it
     created_from: date | None = None
     created_to: date | None = None
     mine: bool = False
@@ -70,6 +71,14 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         documents = documents.filter(status__key=filters.status)
     if filters.counterparty is not None:
         documents = documents.filter(counterparty_id=filters.counterparty)
+    party = filters.party.replace("\x00", "").strip()[:300]
+    if party:
+        from sogla.documents.counterparties import normalize_name
+
+        documents = documents.filter(
+            Q(counterparty__normalized_name__contains=normalize_name(party))
+            | Q(counterparty__tax_id__startswith=party)
+        )
     if filters.created_from:
         documents = documents.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to:
@@ -78,9 +87,6 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         )
     if filters.mine:
         documents = documents.filter(initiator=user)
-    text = filters.q.replace("\x00", "").strip()
-    if text:
-        documents = documents.filter(search_text__contains=fold(text))
     return documents
 
 
@@ -93,6 +99,8 @@ def document_list(
     (types, statuses, counterparties and initiators come joined).
     """
     documents = document_queryset(user, filters)
+    if filters.q.strip():
+        return _search_list(documents, filters.q, cursor=cursor, limit=limit)
     total = documents.count()
     if cursor:
         created_at, pk = _CURSOR.decode(cursor)
@@ -107,6 +115,60 @@ def document_list(
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = _CURSOR.encode(last.created_at, last.pk) if last else None
     return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
+
+
+def _search_list(
+    documents: QuerySet[Document], text: str, *, cursor: str, limit: int
+) -> Page:
+    """One page of full-text search results, best first (documents.searching):
+    the ranked ids and the total, the rows, the snippets (four statements)."""
+    query = fulltext.Query.parse(text)
+    offset = searching.decode_offset(cursor) if cursor else 0
+    hits = searching.search_hits(documents, query, offset=offset, limit=limit)
+    by_id = (
+        {
+            d.pk: d
+            for d in Document.objects.filter(pk__in=hits.ids).select_related(
+                "doc_type", "status", "counterparty", "initiator"
+            )
+        }
+        if hits.ids
+        else {}
+    )
+    return Page(
+        items=[by_id[pk] for pk in hits.ids if pk in by_id],
+        total=hits.total,
+        next_cursor=(
+            searching.encode_offset(hits.next_offset)
+            if hits.next_offset is not None
+            else None
+        ),
+        extra={"snippets": searching.snippets(query, hits.ids)},
+    )
+
+
+EXPORT_LIMIT = 10_000
+
+
+def document_export(*, user: User, filters: DocumentFilter) -> list[Document]:
+    """The documents of the registry's current view for an export, in its order
+    (search: best first; else newest first), at most ``EXPORT_LIMIT`` (two
+    statements)."""
+    documents = document_queryset(user, filters)
+    if filters.q.strip():
+        query = fulltext.Query.parse(filters.q)
+        hits = searching.search_hits(documents, query, offset=0, limit=EXPORT_LIMIT)
+        by_id = (
+            Document.objects.filter(pk__in=hits.ids)
+            .select_related("doc_type", "status", "counterparty", "initiator")
+            .in_bulk()
+        )
+        return [by_id[pk] for pk in hits.ids if pk in by_id]
+    return list(
+        documents.select_related(
+            "doc_type", "status", "counterparty", "initiator"
+        ).order_by("-created_at", "-id")[:EXPORT_LIMIT]
+    )
 
 
 @dataclass

@@ -1,34 +1,23 @@
 """CSV and XLSX of the report's person table and stage table.
 
 Durations are in days (two decimals), percentages in percent; a cell is empty where
-the page shows «—» or «Мало данных». Text cells that a spreadsheet would run as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) get a
-leading apostrophe, in both formats.
+the page shows «—» or «Мало данных». Written by ``core.spreadsheets`` (formula
+injection guarded).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
-from typing import Any
-
 from django.utils.translation import gettext as _
 
+from sogla.core import spreadsheets
 from sogla.reports.figures import DAY, Figures, Report
 
 TABLES = ("people", "stages")
 FORMATS = ("csv", "xlsx")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-Cell = str | int | float | None
-
-
-def guard(value: Cell) -> Cell:
-    """A text cell that cannot run as a spreadsheet formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+Cell = spreadsheets.Cell
+guard = spreadsheets.guard
+to_csv = spreadsheets.to_csv
+to_xlsx = spreadsheets.to_xlsx
 
 
 def _days(seconds: float | None) -> float | None:
@@ -93,37 +82,6 @@ def table(report: Report, name: str) -> tuple[list[str], list[list[Cell]]]:
         for s in report.stages
     ]
     return header, rows
-
-
-def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads the Cyrillic right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([guard(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if c is None else guard(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    bold = Font(bold=True)
-    header_cells: list[Any] = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, value=guard(text))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([guard(c) for c in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def filename(report: Report, name: str, fmt: str) -> str:

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from sogla.core.audit_anchor import audit_housekeeping
-from sogla.documents.services import previews_build_due
+from sogla.documents.services import previews_build_due, search_index_due
 from sogla.evidence.services import evidence_sweep
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
@@ -55,6 +55,7 @@ class Sweep:
     tasks: int = 0
     evidence: int = 0
     previews: int = 0
+    indexed: int = 0
 
     @property
     def busy(self) -> bool:
@@ -65,6 +66,7 @@ class Sweep:
             or self.tasks
             or self.evidence
             or self.previews
+            or self.indexed
         )
 
 
@@ -127,6 +129,8 @@ class Worker:
         # Last and few at a time: a conversion takes seconds (at most the preview
         # time limit), and timers and mail must not wait behind a queue of them.
         done.previews = previews_build_due(now=now, limit=2)
+        # file text extraction and search indexing, a few seconds at most per sweep
+        done.indexed = search_index_due(limit=self.batch, seconds=3.0)
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
 
@@ -153,12 +157,13 @@ class Worker:
             if done.busy:
                 logger.info(
                     "fired %d timers, sent %d notifications, %d digests, %d tasks, "
-                    "%d previews",
+                    "%d previews, %d indexed",
                     done.timers,
                     done.sent,
                     done.digests,
                     done.tasks,
                     done.previews,
+                    done.indexed,
                 )
             else:
                 _sleep_while(self, self.poll)

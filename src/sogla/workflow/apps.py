@@ -8,11 +8,14 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Approval routes")
 
     def ready(self) -> None:
+        from sogla.documents.services import register_talk_source
         from sogla.orgs.people import person_deactivated
         from sogla.workflow.notices import register_notices
+        from sogla.workflow.selectors.tasks import decision_comments
         from sogla.workflow.services.delegation import on_person_deactivated
 
         register_notices()
+        register_talk_source(decision_comments)
         person_deactivated.connect(
             on_person_deactivated, dispatch_uid="workflow.person_deactivated"
         )

@@ -22,5 +22,10 @@ urlpatterns = [
 # root URLconf puts these beside ``sogla.documents.urls.urlpatterns``.
 document_pages = [
     path("documents/", pages.registry, name="registry"),
+    path(
+        "documents/export.<str:fmt>",
+        pages.registry_export,
+        name="registry_export",
+    ),
     path("documents/<int:pk>/", pages.card, name="card"),
 ]

@@ -34,6 +34,12 @@ from sogla.documents.services.previews import (
     preview_request,
     preview_retry,
     previews_build_due,
+from sogla.documents.services.search import (
+    register_talk_source,
+    search_index_documents,
+    search_index_due,
+    search_mark,
+    search_rebuild,
 )
 from sogla.documents.services.types import (
     DEFAULT_STATUSES,
@@ -80,5 +86,10 @@ __all__ = [
     "preview_request",
     "preview_retry",
     "previews_build_due",
+    "register_talk_source",
+    "search_index_documents",
+    "search_index_due",
+    "search_mark",
+    "search_rebuild",
     "type_problems",
 ]

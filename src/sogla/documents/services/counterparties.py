@@ -20,6 +20,7 @@ from sogla.core.request_meta import RequestMeta
 from sogla.documents.counterparties import normalize_name
 from sogla.documents.models import Contact, Counterparty, CounterpartyCategory
 from sogla.documents.services._shared import changes_between, org_id_of
+from sogla.documents.services.search import search_mark
 from sogla.orgs.models import User
 
 
@@ -193,6 +194,8 @@ def counterparty_update(
     counterparty.note = data.note.strip()
     counterparty.save()
     changes = changes_between(before, _counterparty_state(counterparty))
+    if {"name", "tax_id"} & set(changes):
+        search_mark(counterparty.documents.values_list("pk", flat=True))
     if changes:
         audit_record(
             organisation_id=org_id,

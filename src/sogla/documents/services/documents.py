@@ -27,6 +27,7 @@ from sogla.documents.models import (
 from sogla.documents.services._shared import changes_between, locked, org_id_of
 from sogla.documents.services.files import NewFile, add_version, check_file_fields
 from sogla.documents.services.numbering import apply_naming, next_number
+from sogla.documents.services.search import search_index_documents
 from sogla.orgs.models import User
 
 
@@ -93,6 +94,7 @@ def document_create(
     )
     apply_naming(document, fields)
     document.save()
+    search_index_documents([document.pk])
     audit_record(
         organisation_id=org_id,
         verb="document.created",
@@ -179,6 +181,7 @@ def _write_fields(
     document.counterparty_id = _counterparty_from(fields, document.fields)
     apply_naming(document, fields)
     document.save()
+    search_index_documents([document.pk])
     changes = changes_between(old_fields, document.fields)
     if changes:
         payload: dict[str, Any] = {"changes": changes}

@@ -27,6 +27,7 @@ from sogla.documents.models import (
 )
 from sogla.documents.services._shared import locked
 from sogla.documents.services.previews import preview_request
+from sogla.documents.services.search import search_mark
 from sogla.documents.uploads import CheckedUpload, bytes_upload, storage_key
 from sogla.orgs.models import User
 
@@ -171,6 +172,7 @@ def add_version(
     if file.name != new.upload.name:
         file.name = new.upload.name
         file.save(update_fields=["name"])
+    search_mark([document.pk])  # the worker extracts the text and indexes it
     document.files_sha256 = document_files_sha256(document.pk)
     Document.objects.filter(pk=document.pk).update(files_sha256=document.files_sha256)
     audit_record(

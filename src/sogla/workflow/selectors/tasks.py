@@ -3,6 +3,7 @@ the rows an answer about a task names."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sogla.core.access import is_org_admin, organisation_id_of
@@ -146,3 +147,18 @@ def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | Non
         .first()
     )
     return (int(found[0]), int(found[1])) if found else None
+
+
+def decision_comments(document_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The comments of the decisions on these documents, oldest first, by document
+    (what full-text search finds them by; registered as a talk source)."""
+    found: dict[int, list[str]] = {}
+    rows = (
+        Task.objects.filter(process__document_id__in=document_ids)
+        .exclude(comment="")
+        .values_list("process__document_id", "comment")
+        .order_by("pk")
+    )
+    for document_id, comment in rows:
+        found.setdefault(document_id, []).append(comment)
+    return found

@@ -38,7 +38,7 @@ from sogla.core.audit import audit_batch
 from sogla.core.errors import NotFound
 from sogla.core.request_meta import RequestMeta
 from sogla.documents.models import Document
-from sogla.documents.services import document_files_sha256
+from sogla.documents.services import document_files_sha256, search_mark
 from sogla.engine import errors as engine_errors
 from sogla.engine.commands import Command, Start
 from sogla.engine.run import Context, Result, handle
@@ -148,6 +148,8 @@ def _carry_out(
     if event is not None:
         applier.audit(event.verb, event.payload, target=event.target)
     applier.run(result.effects)
+    if getattr(step.command, "comment", ""):
+        search_mark([loaded.document.pk])  # the comment becomes searchable
     return step.answer(Done(loaded, result, applier))
 
 
