@@ -34,6 +34,7 @@ from sogla.documents.services.previews import (
     preview_request,
     preview_retry,
     previews_build_due,
+)
 from sogla.documents.services.search import (
     register_talk_source,
     search_index_documents,
