@@ -177,7 +177,7 @@ def test_openapi_lists_every_operation_with_its_errors(db: None) -> None:
 
     schema = json.loads(response.content, object_pairs_hook=no_duplicates)
     download = schema["paths"]["/api/v1/files/{version_id}/download"]["get"]
-    assert "application/octet-stream" in download["responses"]["200"]["content"]
+    assert "application/pdf" in download["responses"]["200"]["content"]
     operations = {
         op["operationId"]: op
         for path in schema["paths"].values()

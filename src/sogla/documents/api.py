@@ -7,14 +7,14 @@ documents the caller may not see, answer 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from sogla.api.auth import api_user as _user
-from sogla.api.schemas import ERRORS, Id, Key
+from sogla.api.schemas import ERRORS, Id, Key, OptionalFormId
 from sogla.api.schemas import responses as _ok
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
@@ -40,7 +40,7 @@ from sogla.documents.schemas import (
     file_out,
     file_version_out,
 )
-from sogla.documents.uploads import check_upload
+from sogla.documents.uploads import ACCEPTED, check_upload
 from sogla.orgs.models import User
 
 router = Router(tags=["documents"])
@@ -220,7 +220,7 @@ def document_file_upload(
     document_id: Id,
     file: File[UploadedFile],
     field_key: Form[str] = "",
-    file_id: Form[Id | None] = None,
+    file_id: Form[OptionalFormId] = None,
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     card = selectors.document_get(user=user, pk=document_id)
@@ -250,10 +250,10 @@ def document_file_upload(
         "responses": {
             200: {
                 "description": "The file's bytes",
+                # The type read from the content at upload: one of those accepted.
                 "content": {
-                    "application/octet-stream": {
-                        "schema": {"type": "string", "format": "binary"}
-                    }
+                    mime: {"schema": {"type": "string", "format": "binary"}}
+                    for mime in sorted(ACCEPTED)
                 },
             }
         }
@@ -275,12 +275,14 @@ def file_download(request: HttpRequest, version_id: Id) -> HttpResponse:
     summary="Counterparties by name or tax id",
 )
 def counterparties_list(
-    request: HttpRequest, q: Query[str] = "", limit: Query[int] = 20
+    request: HttpRequest,
+    q: Query[str] = "",
+    limit: Query[Annotated[int, Field(20, ge=1, le=100)]] = 20,
 ) -> list[dict[str, Any]]:
     parties = selectors.counterparty_search(
         user=_user(request),
         q=q[:200].replace("\x00", ""),
-        limit=max(1, min(limit, 100)),
+        limit=limit,
     ).prefetch_related("contacts")
     return [counterparty_out(p) for p in parties]
 

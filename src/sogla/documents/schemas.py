@@ -15,7 +15,7 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from sogla.api.schemas import MAX_ID, InSchema
+from sogla.api.schemas import EMAIL_OR_EMPTY, MAX_ID, NON_BLANK, TAX_ID, InSchema
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -290,9 +290,9 @@ def document_detail_out(card: DocumentCard, *, can_edit: bool) -> dict[str, Any]
 
 
 class ContactIn(In):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, json_schema_extra=NON_BLANK)
     position: str = Field("", max_length=200)
-    email: str = Field("", max_length=254)
+    email: str = Field("", max_length=254, json_schema_extra=EMAIL_OR_EMPTY)
     phone: str = Field("", max_length=32)
 
 
@@ -305,8 +305,10 @@ class ContactOut(Schema):
 
 
 class CounterpartyIn(In):
-    name: str = Field(max_length=300)
-    tax_id: str = Field("", max_length=12, description="INN: 10 or 12 digits.")
+    name: str = Field(max_length=300, json_schema_extra=NON_BLANK)
+    tax_id: str = Field(
+        "", max_length=12, description="INN: 10 or 12 digits.", json_schema_extra=TAX_ID
+    )
     category: CounterpartyCategory = CounterpartyCategory.CUSTOMER
     address: str = Field("", max_length=500)
     note: str = Field("", max_length=5000)
@@ -315,7 +317,7 @@ class CounterpartyIn(In):
 
 class CounterpartyPatchIn(In):
     name: str | None = Field(None, max_length=300)
-    tax_id: str | None = Field(None, max_length=12)
+    tax_id: str | None = Field(None, max_length=12, json_schema_extra=TAX_ID)
     category: CounterpartyCategory | None = None
     address: str | None = Field(None, max_length=500)
     note: str | None = Field(None, max_length=5000)

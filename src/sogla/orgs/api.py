@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from sogla.api.auth import api_user as _user
-from sogla.api.schemas import ERRORS, ErrorsOut, Id, InSchema
+from sogla.api.schemas import ERRORS, NON_BLANK, ErrorsOut, Id, InSchema
 from sogla.core.request_meta import request_meta
 from sogla.orgs.access import is_org_admin
 from sogla.orgs.models import ApiToken
@@ -64,7 +64,7 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenIn(InSchema):
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, json_schema_extra=NON_BLANK)
 
 
 def _token_out(token: ApiToken) -> dict[str, Any]:
