@@ -58,6 +58,8 @@ EMAIL_OR_EMPTY: dict[str, Any] = {
 }
 # A Russian taxpayer number (INN): 10 digits for organisations, 12 for persons.
 TAX_ID: dict[str, Any] = {"pattern": "^([0-9]{10}|[0-9]{12})?$"}
+KPP: dict[str, Any] = {"pattern": "^([0-9]{4}[0-9A-Z]{2}[0-9]{3})?$"}
+OGRN: dict[str, Any] = {"pattern": "^([0-9]{13}|[0-9]{15})?$"}
 # An optional id sent as a form field (a form cannot send null: leave it out).
 OptionalFormId = Annotated[
     int | None,

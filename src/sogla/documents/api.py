@@ -310,6 +310,8 @@ def counterparty_create(
     data = services.CounterpartyData(
         name=payload.name,
         tax_id=payload.tax_id,
+        kpp=payload.kpp,
+        ogrn=payload.ogrn,
         category=payload.category.value,
         address=payload.address,
         note=payload.note,
@@ -353,6 +355,8 @@ def counterparty_update(
     data = services.CounterpartyData(
         name=changes.get("name", party.name),
         tax_id=changes.get("tax_id", party.tax_id),
+        kpp=changes.get("kpp", party.kpp),
+        ogrn=changes.get("ogrn", party.ogrn),
         category=getattr(category, "value", category),
         address=changes.get("address", party.address),
         note=changes.get("note", party.note),

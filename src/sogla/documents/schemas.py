@@ -15,7 +15,15 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from sogla.api.schemas import EMAIL_OR_EMPTY, MAX_ID, NON_BLANK, TAX_ID, InSchema
+from sogla.api.schemas import (
+    EMAIL_OR_EMPTY,
+    KPP,
+    MAX_ID,
+    NON_BLANK,
+    OGRN,
+    TAX_ID,
+    InSchema,
+)
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -307,7 +315,19 @@ class ContactOut(Schema):
 class CounterpartyIn(In):
     name: str = Field(max_length=300, json_schema_extra=NON_BLANK)
     tax_id: str = Field(
-        "", max_length=12, description="INN: 10 or 12 digits.", json_schema_extra=TAX_ID
+        "",
+        max_length=12,
+        description="INN: 10 or 12 digits, check digits verified (422 `checksum`).",
+        json_schema_extra=TAX_ID,
+    )
+    kpp: str = Field(
+        "", max_length=9, description="KPP: 9 characters.", json_schema_extra=KPP
+    )
+    ogrn: str = Field(
+        "",
+        max_length=15,
+        description="OGRN (13 digits) or OGRNIP (15), check digit verified.",
+        json_schema_extra=OGRN,
     )
     category: CounterpartyCategory = CounterpartyCategory.CUSTOMER
     address: str = Field("", max_length=500)
@@ -318,6 +338,8 @@ class CounterpartyIn(In):
 class CounterpartyPatchIn(In):
     name: str | None = Field(None, max_length=300)
     tax_id: str | None = Field(None, max_length=12, json_schema_extra=TAX_ID)
+    kpp: str | None = Field(None, max_length=9, json_schema_extra=KPP)
+    ogrn: str | None = Field(None, max_length=15, json_schema_extra=OGRN)
     category: CounterpartyCategory | None = None
     address: str | None = Field(None, max_length=500)
     note: str | None = Field(None, max_length=5000)
@@ -327,6 +349,8 @@ class CounterpartyOut(Schema):
     id: int
     name: str
     tax_id: str
+    kpp: str
+    ogrn: str
     category: str
     address: str
     note: str
@@ -350,6 +374,8 @@ def counterparty_out(party: Counterparty) -> dict[str, Any]:
         "id": party.pk,
         "name": party.name,
         "tax_id": party.tax_id,
+        "kpp": party.kpp,
+        "ogrn": party.ogrn,
         "category": party.category,
         "address": party.address,
         "note": party.note,

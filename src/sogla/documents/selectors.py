@@ -78,7 +78,13 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         documents = documents.filter(initiator=user)
     text = filters.q.replace("\x00", "").strip()
     if text:
-        documents = documents.filter(search_text__contains=fold(text))
+        found = Q(search_text__contains=fold(text))
+        digits = "".join(text.split())
+        if digits.isdigit() and len(digits) >= 5:  # part of a tax id (INN or OGRN)
+            found |= Q(counterparty__tax_id__startswith=digits) | Q(
+                counterparty__ogrn__startswith=digits
+            )
+        documents = documents.filter(found)
     return documents
 
 

@@ -12,6 +12,7 @@ from sogla.documents.services.counterparties import (
     CounterpartyData,
     counterparty_create,
     counterparty_update,
+    registration_problems,
 )
 from sogla.documents.services.documents import (
     document_archive,
@@ -48,4 +49,5 @@ __all__ = [
     "naming_values",
     "next_number",
     "normalize_name",
+    "registration_problems",
 ]
