@@ -321,6 +321,9 @@ AXES_SENSITIVE_PARAMETERS = [
 ]
 # Personal API tokens: at most this many created per person per hour.
 SOGLA_TOKENS_PER_HOUR = env_int("TOKENS_PER_HOUR", 10)
+# How often (seconds) a process asks the database whether the working calendar it
+# keeps is still current (one small query); 0 asks on every use.
+SOGLA_CALENDAR_CHECK_SECONDS = env_int("CALENDAR_CHECK_SECONDS", 1)
 
 LOGGING = {
     "version": 1,
