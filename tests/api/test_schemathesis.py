@@ -49,7 +49,7 @@ SEMANTIC = {
     ("name", "duplicate"),  # a counterparty that exists already
     ("tax_id", "duplicate"),
     ("tax_id", "checksum"),  # digits that fail the INN check digits
-    ("kpp", "checksum"),
+    ("kpp", "invalid"),  # a KPP beside a 12-digit INN (persons have none)
     ("ogrn", "checksum"),
 }
 # Steps and people of a resubmission are those of the process's own route.
