@@ -27,3 +27,19 @@ def test_a_role_step_in_words() -> None:
         assert _rule_words(rule, {"lawyer": "Lawyer"}, {}) == (
             'anyone with the role "Lawyer"'
         )
+
+
+def test_english_dates_in_one_unambiguous_form() -> None:
+    from datetime import date, datetime
+
+    from django.utils import formats
+
+    day, moment = date(2026, 12, 3), datetime(2026, 12, 3, 17, 1)  # noqa: DTZ001
+    with translation.override("en"):
+        assert formats.date_format(day) == "3 Dec 2026"
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "3 Dec 2026"
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == (
+            "3 Dec 2026, 17:01"
+        )
+    with translation.override("ru"):
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "03.12.2026"

@@ -149,6 +149,8 @@ LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
+# English dates read "3 Dec 2026" (sogla/web/formats/en).
+FORMAT_MODULE_PATH = ["sogla.web.formats"]
 USE_TZ = True
 
 # Static files and uploads.
