@@ -11,16 +11,20 @@ SOGLA := $(VENV)/bin/sogla
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Tests run on two processes (pytest-xdist); the browser tests stay in one (one
+# Chromium, one live server). XDIST= runs everything in one process.
+XDIST ?= -n 2
 # Where the PostgreSQL test run connects; the test database itself is created by pytest.
 SOGLA_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help prerequisites setup run serve demo test check test-sqlite test-postgres \
+.PHONY: help prerequisites setup run serve demo test check test-fast test-sqlite test-postgres \
 	bench messages clean
 
 help:
 	@echo "make run    - set everything up and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   - set everything up and run the checks and the whole test suite"
 	@echo "make check  - linters, types, import contracts, migrations check"
+	@echo "make test-fast - the engine and the workflow services on SQLite (no stress tests)"
 	@echo "make bench  - benchmarks (print figures; not part of make test)"
 	@echo "make clean  - remove the virtualenv, node_modules, built assets (keeps var/)"
 
@@ -48,11 +52,18 @@ src/sogla/web/static/sogla/dist/.built: node_modules/.installed $(ASSET_SOURCES)
 
 setup: $(VENV)/.installed src/sogla/web/static/sogla/dist/.built
 
-run: setup
+# Static files are collected again only when one of them changed since the last run.
+STATIC_SOURCES := $(shell find src/sogla -path '*/static/*' -type f 2>/dev/null)
+var/.static-collected: src/sogla/web/static/sogla/dist/.built $(STATIC_SOURCES)
 	@mkdir -p var
-	$(SOGLA) migrate --noinput
 	$(SOGLA) collectstatic --noinput --verbosity 0
-	$(SOGLA) demo
+	@touch $@
+
+# A second run skips what has not changed (packages, assets, static files) and the
+# system checks, which serve's own start-up runs anyway.
+run: setup var/.static-collected
+	$(SOGLA) migrate --noinput --skip-checks
+	$(SOGLA) demo --skip-checks
 	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them)"
 	SOGLA_EMAIL_BACKEND=$${SOGLA_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
 		$(SOGLA) serve --host $(HOST) --port $(PORT)
@@ -64,13 +75,19 @@ check: setup
 	$(VENV)/bin/lint-imports
 	$(SOGLA) makemigrations --check --dry-run --settings=sogla.settings.test
 
+# The inner loop: the engine and the workflow's commands, stress tests left out.
+test-fast: setup
+	SOGLA_DATABASE_URL= $(VENV)/bin/pytest tests/engine tests/workflow/services -q -m "not slow and not browser" $(PYTEST_ARGS)
+
 test-sqlite: setup
-	SOGLA_DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+	SOGLA_DATABASE_URL= $(VENV)/bin/pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
+	SOGLA_DATABASE_URL= $(VENV)/bin/pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none selected
 
 # Runs when PostgreSQL answers at SOGLA_TEST_POSTGRES_URL; under CI=true it must.
 test-postgres: setup
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(SOGLA_TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		SOGLA_DATABASE_URL='$(SOGLA_TEST_POSTGRES_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS); \
+		SOGLA_DATABASE_URL='$(SOGLA_TEST_POSTGRES_URL)' $(VENV)/bin/pytest $(XDIST) -m "not browser" $(PYTEST_ARGS) && \
+		{ SOGLA_DATABASE_URL='$(SOGLA_TEST_POSTGRES_URL)' $(VENV)/bin/pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]; }; \
 	elif [ "$${CI:-}" = "true" ]; then \
 		echo "PostgreSQL is not reachable at $(SOGLA_TEST_POSTGRES_URL), and CI needs it."; exit 1; \
 	else \
@@ -86,4 +103,4 @@ messages: setup
 	cd src/sogla && ../../$(SOGLA) makemessages --locale ru --no-obsolete --ignore 'static/*' && ../../$(SOGLA) compilemessages --locale ru
 
 clean:
-	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist
+	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected

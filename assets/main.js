@@ -155,12 +155,47 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// A decision that needs a comment says so before anything else (before the reject
+// dialog): the server checks it too, this only saves a round trip.
+function commentMissing(form) {
+  const choice = form.querySelector("input[name=outcome]:checked");
+  const comment = form.querySelector("textarea[name=comment][data-required-message]");
+  if (!choice || !choice.hasAttribute("data-needs-comment") || !comment) return false;
+  if (comment.value.trim()) return false;
+  let error = comment.parentElement.querySelector("[data-comment-error]");
+  if (!error) {
+    error = document.createElement("div");
+    error.className = "invalid-feedback d-block";
+    error.id = comment.id.replace("comment-", "comment-error-");
+    error.setAttribute("data-comment-error", "");
+    comment.after(error);
+  }
+  error.textContent = comment.getAttribute("data-required-message");
+  comment.classList.add("is-invalid");
+  comment.setAttribute("aria-invalid", "true");
+  comment.setAttribute("aria-describedby", error.id);
+  comment.focus();
+  return true;
+}
+
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target.closest("form[data-decision-form]");
+    if (form && commentMissing(form)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
+
 // Reject asks first, in a <dialog> that returns focus to the form.
 document.addEventListener(
   "submit",
   (event) => {
     const form = event.target.closest("form[data-reject-confirm]");
-    if (!form) return;
+    if (!form || event.defaultPrevented) return;
     const choice = form.querySelector("input[name=outcome]:checked");
     if (!choice || choice.value !== "reject") return;
     if (form.dataset.confirmed === "1") {

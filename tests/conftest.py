@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
+from hypothesis import settings as hypothesis_settings
 
 from sogla.documents.models import DocumentType, FieldKind
 from sogla.orgs.models import Department, Organisation, User
@@ -26,6 +27,14 @@ from tests.factories import (
 )
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis: the full count under CI, fewer examples on a laptop (the property tests
+# leave max_examples to the profile). HYPOTHESIS_PROFILE=ci runs the full count here.
+hypothesis_settings.register_profile("ci", max_examples=200)
+hypothesis_settings.register_profile("dev", max_examples=50)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev")
+)
 
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"

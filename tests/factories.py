@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from factory.django import DjangoModelFactory
@@ -18,8 +18,25 @@ from sogla.documents.models import (
 from sogla.documents.services import normalize_name
 from sogla.orgs.models import Department, Organisation, Role, User
 
+M = TypeVar("M")
 
-class OrganisationFactory(DjangoModelFactory[Organisation]):
+
+class ModelFactory(DjangoModelFactory[M]):
+    """A factory whose call is typed as the model it builds (``UserFactory()`` is a User).
+
+    factory_boy types ``create()`` but not the class call, which mypy would otherwise
+    read as an instance of the factory.
+    """
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # mypy wants __new__ to return the class; the factory returns the model.
+        def __new__(cls, *args: Any, **kwargs: Any) -> M: ...  # type: ignore[misc]
+
+
+class OrganisationFactory(ModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -27,7 +44,7 @@ class OrganisationFactory(DjangoModelFactory[Organisation]):
     slug = factory.Sequence(lambda n: f"org-{n}")
 
 
-class DepartmentFactory(DjangoModelFactory[Department]):
+class DepartmentFactory(ModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -36,7 +53,7 @@ class DepartmentFactory(DjangoModelFactory[Department]):
     code = factory.Sequence(lambda n: f"dep-{n}")
 
 
-class UserFactory(DjangoModelFactory[User]):
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -49,7 +66,7 @@ class UserFactory(DjangoModelFactory[User]):
     password = factory.django.Password("secret-pass-123")
 
 
-class RoleFactory(DjangoModelFactory[Role]):
+class RoleFactory(ModelFactory[Role]):
     class Meta:
         model = Role
 
@@ -59,7 +76,7 @@ class RoleFactory(DjangoModelFactory[Role]):
     name_en = factory.Sequence(lambda n: f"Role {n}")
 
 
-class CounterpartyFactory(DjangoModelFactory[Counterparty]):
+class CounterpartyFactory(ModelFactory[Counterparty]):
     class Meta:
         model = Counterparty
 
@@ -69,7 +86,7 @@ class CounterpartyFactory(DjangoModelFactory[Counterparty]):
     tax_id = factory.Sequence(lambda n: f"{7700000000 + n}")
 
 
-class DocumentTypeFactory(DjangoModelFactory[DocumentType]):
+class DocumentTypeFactory(ModelFactory[DocumentType]):
     class Meta:
         model = DocumentType
         skip_postgeneration_save = True
@@ -82,7 +99,9 @@ class DocumentTypeFactory(DjangoModelFactory[DocumentType]):
     title_template = "{type} {number} {subject}"
 
     @factory.post_generation
-    def statuses(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def statuses(
+        obj: DocumentType, create: bool, _extracted: Any, **kwargs: Any
+    ) -> None:  # factory_boy passes the built model
         if not create:
             return
         for order, (key, meaning, token) in enumerate(
@@ -93,8 +112,8 @@ class DocumentTypeFactory(DjangoModelFactory[DocumentType]):
             ]
         ):
             StatusDef.objects.create(
-                organisation=self.organisation,
-                doc_type=self,
+                organisation=obj.organisation,
+                doc_type=obj,
                 key=key,
                 name_ru=key,
                 name_en=key.replace("_", " ").capitalize(),

@@ -17,7 +17,7 @@ SANCTIONED = {("documents/access.py", "get_model", ("workflow", "Task"))}
 
 
 def _lookups_by_name() -> set[tuple[str, str, tuple[object, ...]]]:
-    found = set()
+    found: set[tuple[str, str, tuple[object, ...]]] = set()
     for path in PACKAGE.rglob("*.py"):
         if "migrations" in path.parts:  # data migrations use the historical models
             continue

@@ -128,7 +128,7 @@ def build(
     open_tasks: int = 5000,
     mine: int = 50,
     tasks_per_document: float = 3.0,
-    progress: Callable[[str], None] = lambda text: None,
+    progress: Callable[[str], None] = lambda _text: None,
 ) -> Organisation:
     """The organisation at ``documents`` documents (see the module docstring)."""
     from django.db import connection

@@ -58,6 +58,7 @@ def _check(response: Any, op: dict[str, Any], what: str) -> None:
             assert error["message"], what
 
 
+@pytest.mark.slow  # a stress test (malformed input to every operation)
 @pytest.mark.django_db
 def test_malformed_input_never_breaks_an_operation(tenant_a: Tenant) -> None:
     api = token_client(tenant_a.initiator)

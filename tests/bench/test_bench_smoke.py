@@ -92,6 +92,9 @@ def test_web_drives_every_page_through_sogla_serve() -> None:
     assert float(trivial.group(1)) > 0, out
 
 
-pytestmark = pytest.mark.skipif(
-    not (ROOT / "bench" / "scale.py").exists(), reason="no bench/ in this checkout"
-)
+pytestmark = [
+    pytest.mark.slow,  # a load test: runs the benchmarks small
+    pytest.mark.skipif(
+        not (ROOT / "bench" / "scale.py").exists(), reason="no bench/ in this checkout"
+    ),
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import RestrictedError
@@ -12,7 +14,7 @@ from sogla.documents.services import document_create
 from tests.conftest import Tenant
 
 
-def _sql(sql: str, params: list[object]) -> None:
+def _sql(sql: str, params: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -407,7 +407,7 @@ def test_web_upload_and_counterparty_record_the_request(tenant_a: Tenant) -> Non
     client.force_login(tenant_a.initiator)
     doc = _create(tenant_a)
     upload = bytes_upload("files", "a.pdf", MINIMAL_PDF).content
-    upload.name = "a.pdf"  # type: ignore[attr-defined]
+    upload.name = "a.pdf"  # type: ignore[misc]
     client.post(reverse("documents:file_upload", args=[doc.pk]), {"file": upload})
     client.post(
         reverse("documents:counterparty_create"),

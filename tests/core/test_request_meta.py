@@ -9,7 +9,7 @@ from sogla.core.request_meta import RequestMeta, request_meta
 
 
 def _meta(**headers: str) -> RequestMeta:
-    return request_meta(RequestFactory().get("/", **headers))
+    return request_meta(RequestFactory().get("/", **headers))  # type: ignore[arg-type]  # WSGI environ keys
 
 
 def test_remote_addr_and_user_agent() -> None:

@@ -49,7 +49,7 @@ PAYLOAD_KEYS = {
 
 def _run_commands(tenant: Tenant) -> None:
     """Documents and counterparties made through the API, the web and services."""
-    request = {
+    request: dict[str, Any] = {
         "REMOTE_ADDR": CLIENT_IP,
         "headers": {"User-Agent": USER_AGENT, "X-Forwarded-For": SPOOFED_IP},
     }

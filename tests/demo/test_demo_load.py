@@ -7,12 +7,14 @@ import re
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import models
+from django.utils import translation
 
 from sogla.core.errors import ValidationFailed
 from sogla.demo.pdf import simple_pdf
@@ -61,7 +63,7 @@ TYPE_KEYS = {
 }  # fmt: skip
 
 
-def load(**kwargs: bool) -> DemoReport:
+def load(**kwargs: Any) -> DemoReport:
     return demo_load(today=TODAY, **kwargs)
 
 
@@ -165,6 +167,24 @@ def test_loading_twice_changes_nothing() -> None:
     assert not report.created_anything
     assert report.warnings == []
     assert len(report.logins) == 24
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "role"),
+    [
+        ("ru", "Войдите под любым", "Генеральный директор"),
+        ("en", "Sign in as any", "General director"),
+    ],
+)
+def test_the_printed_listing_is_in_one_language(
+    language: str, heading: str, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with translation.override(language):
+        call_command("demo")
+    out = capsys.readouterr().out
+    director = next(line for line in out.splitlines() if " director " in line)
+    assert heading in out
+    assert role in director
 
 
 def test_a_second_load_keeps_what_people_changed() -> None:

@@ -44,11 +44,12 @@ def test_check_digits() -> None:
     assert tax_ids.kpp_problem("77360100") == "length"
 
 
-def _refused(tenant: Tenant, **values: str) -> dict[str, tuple[str, str]]:
+def _refused(
+    tenant: Tenant, tax_id: str = "", kpp: str = "", ogrn: str = ""
+) -> dict[str, tuple[str, str]]:
+    data = CounterpartyData(name="Vector", tax_id=tax_id, kpp=kpp, ogrn=ogrn)
     with pytest.raises(ValidationFailed) as caught:
-        counterparty_create(
-            actor=tenant.initiator, data=CounterpartyData(name="Vector", **values)
-        )
+        counterparty_create(actor=tenant.initiator, data=data)
     return {p.field: (p.code, str(p.message)) for p in caught.value.problems}
 
 

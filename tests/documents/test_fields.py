@@ -12,7 +12,7 @@ from tests.factories import DocumentTypeFactory, add_field
 
 
 @pytest.fixture
-def absence(tenant_a: Tenant):  # type: ignore[no-untyped-def]
+def absence(tenant_a: Tenant):
     doc_type = DocumentTypeFactory(organisation=tenant_a.org, key="absence")
     choices = [
         {"value": "vacation", "ru": "Отпуск", "en": "Vacation"},
@@ -34,13 +34,13 @@ def absence(tenant_a: Tenant):  # type: ignore[no-untyped-def]
     return doc_type
 
 
-def _clean(tenant: Tenant, doc_type, raw):  # type: ignore[no-untyped-def]
+def _clean(tenant: Tenant, doc_type, raw):
     return clean_values(
         organisation_id=tenant.org.pk, fields=list(doc_type.fields.all()), raw=raw
     )
 
 
-def test_required_when_names_the_reason(tenant_a: Tenant, absence) -> None:  # type: ignore[no-untyped-def]
+def test_required_when_names_the_reason(tenant_a: Tenant, absence) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _clean(tenant_a, absence, {"reason": "remote"})
     assert caught.value.by_field() == {
@@ -49,7 +49,7 @@ def test_required_when_names_the_reason(tenant_a: Tenant, absence) -> None:  # t
     assert _clean(tenant_a, absence, {"reason": "vacation"}) == {"reason": "vacation"}
 
 
-def test_parses_every_kind(tenant_a: Tenant, absence) -> None:  # type: ignore[no-untyped-def]
+def test_parses_every_kind(tenant_a: Tenant, absence) -> None:
     values = _clean(
         tenant_a,
         absence,
@@ -86,7 +86,7 @@ def test_parses_every_kind(tenant_a: Tenant, absence) -> None:  # type: ignore[n
 )
 def test_bad_values_are_named(
     tenant_a: Tenant, absence, key: str, value: str, code: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _clean(tenant_a, absence, {"reason": "vacation", key: value})
     assert [(p.field, p.code) for p in caught.value.problems] == [(key, code)]
@@ -95,7 +95,7 @@ def test_bad_values_are_named(
 def test_users_of_another_organisation_are_unknown(
     tenant_a: Tenant,
     tenant_b: Tenant,
-    absence,  # type: ignore[no-untyped-def]
+    absence,
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _clean(

@@ -187,8 +187,17 @@ def test_s1_contract_approval_round_trip(
         page.goto(base + card)
         assert "Decision on version v2" in page.inner_text(".decision-panel")
         if key == "ceo":
-            # Reject opens the confirmation dialog; cancel it and approve instead.
+            # Reject without the required comment says so first, without asking
+            # "reject?" (nothing is sent).
             page.check("input[name=outcome][value=reject]")
+            page.click("[data-decision-form] button[type=submit]")
+            page.wait_for_selector("textarea[name=comment].is-invalid")
+            assert page.locator("dialog[open]").count() == 0
+            assert "A comment is required for this decision." in page.inner_text(
+                ".decision-panel"
+            )
+            # With the comment, reject opens the confirmation dialog; cancel it and
+            # approve instead.
             page.fill("textarea[name=comment]", "No")
             page.click("[data-decision-form] button[type=submit]")
             page.wait_for_selector("dialog[open]")

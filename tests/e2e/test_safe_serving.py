@@ -47,7 +47,12 @@ def test_stored_files_never_execute(
     page = context.new_page()
     dialogs: list[str] = []
     page_errors: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", tenant.initiator.username)

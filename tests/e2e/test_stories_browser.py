@@ -661,14 +661,11 @@ def test_s7_government_letter_resolution_lawyer_and_executors(
     story.start()
     assert story.status_word() == "In work"
 
-    story.decide(
-        "director",
-        "done",
-        fill=lambda page, panel: (
-            page.fill(f"{panel} [name='f-resolution']", "Подготовить ответ"),
-            choose_people(page, f"{panel} [name='f-co_executors']", ["technician"]),
-        ),
-    )
+    def resolution(page: Any, panel: str) -> None:
+        page.fill(f"{panel} [name='f-resolution']", "Подготовить ответ")
+        choose_people(page, f"{panel} [name='f-co_executors']", ["technician"])
+
+    story.decide("director", "done", fill=resolution)
     story.decide("lawyer", "done")
     # the responsible person and the co-executor the director added, due on the
     # control date

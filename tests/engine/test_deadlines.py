@@ -67,6 +67,7 @@ def test_remind_before_and_no_reminder_are_configurable() -> None:
     )
     h.start()
     a, b = (t for t in h.s.tasks.values())
+    assert a.due_at is not None
     assert h.s.timers[f"remind:{a.id}"].at == a.due_at - timedelta(hours=2)
     assert f"remind:{b.id}" not in h.s.timers
     assert f"due:{b.id}" in h.s.timers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sogla.engine.validation import OrgFacts, validate_route
 
 FACTS = OrgFacts(roles=frozenset({"lawyer"}))
@@ -47,7 +49,7 @@ def test_a_valid_step_has_no_problems() -> None:
 def test_impossible_deadline_settings_are_refused_with_their_paths() -> None:
     from sogla.engine.validation import OrgFacts, validate_route
 
-    data = {
+    data: dict[str, Any] = {
         "key": "r",
         "stages": [
             {

@@ -80,8 +80,8 @@ def same(h: Harness) -> Harness:
 Case = tuple[str, Callable[[Harness], Harness], Callable[[Harness], object], str]
 
 CASES: list[Case] = [
-    ("start twice", same, lambda h: Start(INITIATOR), "process_already_started"),
-    ("unknown task", same, lambda h: Decide("nope", ADM, "approve"), "task_not_found"),
+    ("start twice", same, lambda _h: Start(INITIATOR), "process_already_started"),
+    ("unknown task", same, lambda _h: Decide("nope", ADM, "approve"), "task_not_found"),
     (
         "outcome of another kind",
         same,
@@ -133,19 +133,19 @@ CASES: list[Case] = [
     (
         "second vote on a decided task",
         decided,
-        lambda h: Decide("r1:s:a:1", ADM, "reject", "x", "other"),
+        lambda _h: Decide("r1:s:a:1", ADM, "reject", "x", "other"),
         "task_not_open",
     ),
     (
         "same request id, other outcome",
         decided,
-        lambda h: Decide("r1:s:a:1", ADM, "reject", "x", "first"),
+        lambda _h: Decide("r1:s:a:1", ADM, "reject", "x", "first"),
         "request_id_reused",
     ),
     (
         "vote while in revision",
         returned,
-        lambda h: Decide("r1:s:ack:3", ADM, "acknowledge"),
+        lambda _h: Decide("r1:s:ack:3", ADM, "acknowledge"),
         "process_not_running",
     ),
     (
@@ -157,31 +157,31 @@ CASES: list[Case] = [
     (
         "vote after reject",
         rejected,
-        lambda h: Decide("r1:s:ack:3", ADM, "acknowledge"),
+        lambda _h: Decide("r1:s:ack:3", ADM, "acknowledge"),
         "process_not_running",
     ),
     (
         "vote after cancel",
         cancelled,
-        lambda h: Decide("r1:s:ack:3", ADM, "acknowledge"),
+        lambda _h: Decide("r1:s:ack:3", ADM, "acknowledge"),
         "process_not_running",
     ),
     (
         "resubmit while running",
         same,
-        lambda h: Resubmit(INITIATOR),
+        lambda _h: Resubmit(INITIATOR),
         "process_not_in_revision",
     ),
     (
         "resubmit after reject",
         rejected,
-        lambda h: Resubmit(INITIATOR),
+        lambda _h: Resubmit(INITIATOR),
         "process_not_in_revision",
     ),
     (
         "cancel after reject",
         rejected,
-        lambda h: Cancel(INITIATOR),
+        lambda _h: Cancel(INITIATOR),
         "process_not_running",
     ),
     (
@@ -193,31 +193,31 @@ CASES: list[Case] = [
     (
         "reassign a decided task",
         decided,
-        lambda h: Reassign("r1:s:a:1", ADM, ADM),
+        lambda _h: Reassign("r1:s:a:1", ADM, ADM),
         "task_not_open",
     ),
     (
         "reassign after cancel",
         cancelled,
-        lambda h: Reassign("r1:s:ack:3", ADM, ADM),
+        lambda _h: Reassign("r1:s:ack:3", ADM, ADM),
         "process_not_running",
     ),
     (
         "resolve a step that did not fail",
         same,
-        lambda h: ResolveStep("s", "a", ADM, [ADM]),
+        lambda _h: ResolveStep("s", "a", ADM, [ADM]),
         "step_not_failed",
     ),
     (
         "resolve a step of another stage",
         same,
-        lambda h: ResolveStep("b", "b", ADM, [ADM]),
+        lambda _h: ResolveStep("b", "b", ADM, [ADM]),
         "step_not_found",
     ),
     (
         "resolve after cancel",
         cancelled,
-        lambda h: ResolveStep("s", "a", ADM, [ADM]),
+        lambda _h: ResolveStep("s", "a", ADM, [ADM]),
         "process_not_running",
     ),
 ]

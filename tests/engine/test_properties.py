@@ -21,7 +21,9 @@ from sogla.engine.states import (
     REVISION_STEP,
     Participant,
     ProcessStatus,
+    StepRun,
     StepState,
+    TaskRun,
     TaskState,
 )
 from tests.engine.builders import COMMENTS, Directory, Harness, route
@@ -160,8 +162,11 @@ def check_invariants(h: Harness) -> None:
     assert max(decided.values(), default=0) <= 1, "a task was decided twice"
 
 
-@settings(
-    max_examples=200,
+# What the drawn actions pick from: open human tasks, decided, closed, failed steps.
+_Choices = tuple[list[TaskRun], list[TaskRun], list[TaskRun], list[StepRun]]
+
+
+@settings(  # max_examples: the Hypothesis profile (tests/conftest.py)
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -210,49 +215,7 @@ def test_random_routes_keep_the_invariants(
         action = data.draw(st.sampled_from(options), label="action")
         event(action)
         try:
-            if action == "decide":
-                t = data.draw(st.sampled_from(human), label="task")
-                step = h.definition.stage(t.stage)
-                outcomes = next(
-                    x for x in step.steps if x.key == t.step
-                ).allowed_outcomes()
-                weight = {"return": 2, "reject": 1}
-                weighted = [o for o in outcomes for _ in range(weight.get(o, 5))]
-                outcome = str(data.draw(st.sampled_from(weighted), label="outcome"))
-                h.decide(t, outcome, comment="c" if outcome in COMMENTS else "")
-            elif action == "repeat":
-                t = data.draw(st.sampled_from(decided), label="task")
-                assert t.outcome is not None
-                assert t.request_id is not None
-                result = h.decide(t, t.outcome, comment="c", request_id=t.request_id)
-                assert result.effects == ()
-                assert h.s.to_dict() == before
-            elif action == "late":
-                t = data.draw(st.sampled_from(closed), label="task")
-                with pytest.raises(EngineError) as late:
-                    h.decide(t, "approve", request_id="late")
-                assert late.value.code in {"task_not_open", "process_not_running"}
-                assert h.s.to_dict() == before
-            elif action == "reassign":
-                t = data.draw(st.sampled_from(human), label="task")
-                h.reassign(t, data.draw(st.sampled_from(["a", "b", "z"]), label="to"))
-            elif action == "fire":
-                h.fire(data.draw(st.sampled_from(sorted(s.timers)), label="timer"))
-            elif action == "resolve":
-                run = data.draw(st.sampled_from(failed), label="step")
-                kind = run.kind
-                people = None if kind == "wait" else [Participant.user("fixer")]
-                if kind == "wait":
-                    h.facts["nodate"] = "2025-04-01"
-                h.resolve(
-                    run.stage, run.step, *([p.id for p in people] if people else [])
-                )
-            elif action == "resubmit":
-                if data.draw(st.integers(0, 3), label="new files") == 0:
-                    h.files = f"v{h.s.round + 1}"
-                h.resubmit()
-            else:
-                h.cancel()
+            _act(h, data, action, (human, decided, closed, failed), before)
         except EngineError as error:
             refused = error.code
             assert h.s.to_dict() == before, f"refused {action} changed the state"
@@ -267,3 +230,54 @@ def test_random_routes_keep_the_invariants(
     event(f"final status {h.s.status}")
     if any(t.state is TaskState.CARRIED_OVER for t in h.s.tasks.values()):
         event("carried over")
+
+
+def _act(
+    h: Harness,
+    data: st.DataObject,
+    action: str,
+    choices: _Choices,
+    before: dict[str, Any],
+) -> None:
+    """Run one drawn ``action`` on the harness (the property test's step)."""
+    s = h.s
+    human, decided, closed, failed = choices
+    if action == "decide":
+        t = data.draw(st.sampled_from(human), label="task")
+        step = h.definition.stage(t.stage)
+        outcomes = next(x for x in step.steps if x.key == t.step).allowed_outcomes()
+        weight = {"return": 2, "reject": 1}
+        weighted = [o for o in outcomes for _ in range(weight.get(o, 5))]
+        outcome = str(data.draw(st.sampled_from(weighted), label="outcome"))
+        h.decide(t, outcome, comment="c" if outcome in COMMENTS else "")
+    elif action == "repeat":
+        t = data.draw(st.sampled_from(decided), label="task")
+        assert t.outcome is not None
+        assert t.request_id is not None
+        result = h.decide(t, t.outcome, comment="c", request_id=t.request_id)
+        assert result.effects == ()
+        assert h.s.to_dict() == before
+    elif action == "late":
+        t = data.draw(st.sampled_from(closed), label="task")
+        with pytest.raises(EngineError) as late:
+            h.decide(t, "approve", request_id="late")
+        assert late.value.code in {"task_not_open", "process_not_running"}
+        assert h.s.to_dict() == before
+    elif action == "reassign":
+        t = data.draw(st.sampled_from(human), label="task")
+        h.reassign(t, data.draw(st.sampled_from(["a", "b", "z"]), label="to"))
+    elif action == "fire":
+        h.fire(data.draw(st.sampled_from(sorted(s.timers)), label="timer"))
+    elif action == "resolve":
+        run = data.draw(st.sampled_from(failed), label="step")
+        kind = run.kind
+        people = None if kind == "wait" else [Participant.user("fixer")]
+        if kind == "wait":
+            h.facts["nodate"] = "2025-04-01"
+        h.resolve(run.stage, run.step, *([p.id for p in people] if people else []))
+    elif action == "resubmit":
+        if data.draw(st.integers(0, 3), label="new files") == 0:
+            h.files = f"v{h.s.round + 1}"
+        h.resubmit()
+    else:
+        h.cancel()

@@ -52,7 +52,7 @@ def test_return_puts_the_process_in_revision_with_a_task_for_the_initiator() -> 
     assert revision.participant == INITIATOR
     assert revision.step == "revision"
     assert fx.ProcessReturned(1, "s", "a", returned.id, "wrong amount") in h.effects
-    assert fx.SetStatus(meaning="draft") in h.effects
+    assert fx.SetStatus(key="returned", meaning="draft") in h.effects
     assert h.s.stages["1:s"].state is StageState.CLOSED
     assert h.s.steps["1:s:b"].state is StepState.CLOSED
 

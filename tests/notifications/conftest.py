@@ -36,7 +36,7 @@ class Sink:
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: bool = False
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         if self.refuse:
             return "554 5.7.1 refused by the test"
         parsed = email.message_from_bytes(envelope.content, policy=default_policy)
@@ -124,7 +124,7 @@ def start_approval(tenant: Tenant, **values: Any) -> Approval:
 def body(message: EmailMessage, subtype: str) -> str:
     part = message.get_body(preferencelist=(subtype,))
     assert part is not None, f"no text/{subtype} part"
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def subject(message: EmailMessage) -> str:

@@ -6,6 +6,7 @@ import zoneinfo
 
 import pytest
 from django.utils import translation
+from typing_extensions import override
 
 from sogla.notifications import kinds
 from sogla.notifications.digests import DigestNotice
@@ -24,6 +25,7 @@ def test_the_apps_register_their_kinds_when_django_starts() -> None:
 
 def test_the_longest_registered_prefix_speaks(monkeypatch: pytest.MonkeyPatch) -> None:
     class Special(kinds.NoticeKind[None]):
+        @override
         def headline(
             self, row: Notification, zone: zoneinfo.ZoneInfo, facts: None
         ) -> str:

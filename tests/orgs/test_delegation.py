@@ -13,7 +13,7 @@ from tests.conftest import Tenant
 from tests.factories import UserFactory
 
 
-def _delegate(tenant: Tenant, a, b, start: date, end: date) -> Delegation:  # type: ignore[no-untyped-def]
+def _delegate(tenant: Tenant, a, b, start: date, end: date) -> Delegation:
     return Delegation.objects.create(
         organisation=tenant.org, from_user=a, to_user=b, starts_on=start, ends_on=end
     )

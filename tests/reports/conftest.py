@@ -81,7 +81,7 @@ def _clear_cache() -> Iterator[None]:
 
 
 def msk(*args: int) -> datetime:
-    return datetime(*args, tzinfo=MSK)  # type: ignore[misc]
+    return datetime(*args, tzinfo=MSK)  # type: ignore[arg-type,misc]  # *args are the date parts
 
 
 @dataclass

@@ -176,7 +176,7 @@ def test_tenant_isolation(world: World, tenant_b: Tenant) -> None:
         {"route_id": world.route.pk},
         {"doc_type_id": world.t.contract.pk},
     ):
-        f = ReportFilters(APRIL.date_from, APRIL.date_to, **kwargs)  # type: ignore[arg-type]
+        f = ReportFilters(APRIL.date_from, APRIL.date_to, **kwargs)
         r = build_report(organisation=tenant_b.org, filters=f, now=NOW)
         assert r.totals.decided == 0
         assert r.cycle.count == 0

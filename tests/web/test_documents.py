@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
 
 from sogla.documents.models import Counterparty, Document, DocumentFile, FileVersion
 from tests.conftest import MINIMAL_PDF, Tenant
@@ -54,7 +55,7 @@ def test_registry_filters_by_counterparty_and_mine(
     mine = make_document("Mine")
     client = signed_in(tenant_a.colleague)
     html = client.get(
-        reverse("documents:registry"), {"counterparty": mine.counterparty_id}
+        reverse("documents:registry"), {"counterparty": str(mine.counterparty_id)}
     ).content.decode()
     assert mine.number in html
     html = client.get(reverse("documents:registry"), {"mine": "on"}).content.decode()
@@ -103,12 +104,12 @@ def test_registry_keyset_pagination(
 def test_registry_query_count_is_constant(
     client_a: Client,
     make_document: Callable[..., Document],
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
     count: int,
 ) -> None:
     for i in range(count):
         make_document(f"Doc {i}", with_file=False)
-    with django_assert_max_num_queries(12):  # type: ignore[operator]
+    with django_assert_max_num_queries(12):
         response = client_a.get(reverse("documents:registry"))
     assert response.status_code == 200
 
@@ -317,11 +318,11 @@ def test_card_shows_header_fields_and_files(
 def test_card_query_count(
     client_a: Client,
     make_document: Callable[..., Document],
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     document = make_document()
     for tab in ("fields", "files"):
-        with django_assert_max_num_queries(20):  # type: ignore[operator]
+        with django_assert_max_num_queries(20):
             assert (
                 client_a.get(
                     reverse("documents:card", args=[document.pk]), {"tab": tab}

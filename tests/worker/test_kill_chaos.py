@@ -36,6 +36,9 @@ from tests.notifications.conftest import Smtp
 from tests.workflow.conftest import approve, make_document, publish, route, stage, start
 from tests.workflow.test_races import on_race_database
 
+# A stress test (kill -9 chaos): `make test-fast` and `-m "not slow"` leave it out.
+pytestmark = pytest.mark.slow
+
 TENANTS = 3
 PROCESSES = 12  # per organisation
 KILLS = 6

@@ -120,7 +120,7 @@ def checks(people: dict[str, User]) -> dict[str, Any]:
     )
 
 
-def three_stages(people: dict[str, User]) -> dict:
+def three_stages(people: dict[str, User]) -> dict[str, Any]:
     return route(
         stage("manager", approve("m", {"manager_of": "initiator"})),
         checks(people),

@@ -131,7 +131,7 @@ def install(api: NinjaAPI) -> None:
         body = error_body(p.as_dict() for p in exc.problems)
         return api.create_response(request, body, status=422)
 
-    def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:
+    def on_not_found(request: HttpRequest, _exc: Any) -> HttpResponse:
         return respond(api, request, 404, "", "not_found", str(NOT_FOUND_MESSAGE))
 
     def on_permission_denied(request: HttpRequest, exc: Any) -> HttpResponse:
@@ -149,7 +149,7 @@ def install(api: NinjaAPI) -> None:
         body = error_body(validation_problems(exc.errors))
         return api.create_response(request, body, status=422)
 
-    def on_authentication(request: HttpRequest, exc: Any) -> HttpResponse:
+    def on_authentication(request: HttpRequest, _exc: Any) -> HttpResponse:
         return respond(
             api,
             request,

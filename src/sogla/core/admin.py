@@ -19,6 +19,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from typing_extensions import override
 
 from sogla.core.access import is_org_admin
 
@@ -205,6 +206,7 @@ class OrgScopedAdmin(OrgScopedMixin, admin.ModelAdmin):  # type: ignore[type-arg
             obj.organisation_id = org_id
         super().save_model(request, obj, form, change)
 
+    @override
     def save_formset(
         self,
         request: HttpRequest,
@@ -244,14 +246,18 @@ class OrgLogAdmin(OrgScopedAdmin):
     """A read-only log of rows only the services and the worker write (the delivery
     log, timers): administrators look, filter and run the admin's actions."""
 
+    @override
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.fields or ()
 
+    @override
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

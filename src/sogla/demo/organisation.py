@@ -8,6 +8,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from sogla.demo.loading import DemoDataError, DemoLogin, Loading
 from sogla.demo.schema import CounterpartyIn, UserData
@@ -239,9 +240,10 @@ def logins(loading: Loading) -> list[DemoLogin]:
     by_user: dict[int, list[str]] = {}
     memberships = Role.members.through.objects.filter(
         role__organisation=loading.org, user__in=list(loading.users.values())
-    ).values_list("user_id", "role__name_en")
-    for user_id, role_name in memberships.order_by("role_id"):
-        by_user.setdefault(user_id, []).append(role_name)
+    ).values_list("user_id", "role__name_ru", "role__name_en")
+    english = get_language() == "en"  # the listing is in one language
+    for user_id, name_ru, name_en in memberships.order_by("role_id"):
+        by_user.setdefault(user_id, []).append(name_en if english else name_ru)
     return [
         DemoLogin(
             organisation=loading.org.slug,

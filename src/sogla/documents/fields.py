@@ -123,16 +123,16 @@ def _id_list(raw: Any) -> list[int]:
 
 
 _PARSERS: dict[str, Callable[[FieldDef, Any], Any]] = {
-    FieldKind.STRING: lambda f, raw: _text(raw, MAX_STRING),
-    FieldKind.TEXT: lambda f, raw: _text(raw, MAX_TEXT),
-    FieldKind.NUMBER: lambda f, raw: _decimal(raw, None),
-    FieldKind.MONEY: lambda f, raw: _decimal(raw, 2),
-    FieldKind.DATE: lambda f, raw: _date(raw),
-    FieldKind.BOOL: lambda f, raw: _bool(raw),
-    FieldKind.USER: lambda f, raw: _int_id(raw),
-    FieldKind.USERS: lambda f, raw: _id_list(raw),
-    FieldKind.COUNTERPARTY: lambda f, raw: _int_id(raw),
-    FieldKind.URL: lambda f, raw: _url(raw),
+    FieldKind.STRING: lambda _f, raw: _text(raw, MAX_STRING),
+    FieldKind.TEXT: lambda _f, raw: _text(raw, MAX_TEXT),
+    FieldKind.NUMBER: lambda _f, raw: _decimal(raw, None),
+    FieldKind.MONEY: lambda _f, raw: _decimal(raw, 2),
+    FieldKind.DATE: lambda _f, raw: _date(raw),
+    FieldKind.BOOL: lambda _f, raw: _bool(raw),
+    FieldKind.USER: lambda _f, raw: _int_id(raw),
+    FieldKind.USERS: lambda _f, raw: _id_list(raw),
+    FieldKind.COUNTERPARTY: lambda _f, raw: _int_id(raw),
+    FieldKind.URL: lambda _f, raw: _url(raw),
     FieldKind.CHOICE: lambda f, raw: _choice(f, raw),
 }
 

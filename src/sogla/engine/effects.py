@@ -87,9 +87,15 @@ class Notify:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+# The key of a type's own "returned for revision" status; types without it show
+# their draft status while the document is in revision.
+RETURNED_STATUS_KEY = "returned"
+
+
 @dataclass(frozen=True)
 class SetStatus:
-    """Set the document status: by ``key`` or by ``meaning`` (the type's first such)."""
+    """Set the document status: the type's status ``key``; when the type has none of
+    that key (or no key is given), its first status of that ``meaning``."""
 
     meaning: str | None = None
     key: str | None = None

@@ -155,6 +155,8 @@ def _check_reassign(state: ProcessState, command: Reassign) -> None:
     step = state.steps[f"{task.round}:{task.stage}:{task.step}"]
     for task_id in step.task_ids:
         other = state.tasks[task_id]
+        if task_id == command.task_id and other.participant.ref != command.to.ref:
+            continue  # the same seat, another person: delegation moving the task
         if other.state is TaskState.OPEN and other.seat == command.to.seat:
             raise errors.AlreadyAssigned("this person already has a task in the step")
 

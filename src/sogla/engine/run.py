@@ -436,7 +436,7 @@ class _Run(WorkingCopy):
         )
         self.open_task(task.stage, None, self.s.initiator, None)
         self.emit(
-            fx.SetStatus(meaning="draft"),
+            fx.SetStatus(key=fx.RETURNED_STATUS_KEY, meaning="draft"),
             fx.Notify("returned", ("initiator",), task_id=task.id),
         )
 

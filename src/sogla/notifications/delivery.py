@@ -270,14 +270,17 @@ def deliver(
                 continue
             try:
                 mailer.open()
-            except Exception as error:
+            # Blind on purpose: any failure of the mail server (SMTP, socket, TLS, a
+            # backend's own error) is one failed attempt with a backoff, not a crash.
+            except Exception as error:  # noqa: BLE001
                 # One attempt for this row; the rest wait as long, untried.
                 _failed(row, error, now)
                 _release(rows[index + 1 :], now + backoff(row.attempts + 1))
                 break
             try:
                 mailer.send(row, row_facts)
-            except Exception as error:
+            # Blind on purpose: one row that cannot be sent must not stop the batch.
+            except Exception as error:  # noqa: BLE001
                 _failed(row, error, now)
                 continue
             if after_send is not None:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from typing_extensions import override
 
 from sogla.notifications.delivery import claim, db_retry, deliver
 from sogla.notifications.kinds import (
@@ -47,6 +48,7 @@ class DigestNotice(NoticeKind[list[Notification]]):
             items[item.digest_id or 0].append(item)
         return items
 
+    @override
     def headline(
         self,
         row: Notification,
@@ -60,6 +62,7 @@ class DigestNotice(NoticeKind[list[Notification]]):
             count,
         ) % {"count": count}
 
+    @override
     def lead(
         self,
         row: Notification,
@@ -68,6 +71,7 @@ class DigestNotice(NoticeKind[list[Notification]]):
     ) -> str:
         return ""
 
+    @override
     def items(
         self,
         row: Notification,
@@ -85,9 +89,11 @@ class DigestNotice(NoticeKind[list[Notification]]):
             for item in facts or []
         ]
 
+    @override
     def link(self, row: Notification, facts: list[Notification] | None) -> str:
         return site_url(reverse("notifications:list"))
 
+    @override
     def action_label(self, row: Notification, facts: list[Notification] | None) -> str:
         return _("Open notifications")
 

@@ -48,7 +48,11 @@ def site_url(path: str) -> str:
 
 
 class NoticeKind(Generic[F]):
-    """The generic notice (a kind nobody registered); apps subclass it for theirs."""
+    """The generic notice (a kind nobody registered); apps subclass it for theirs.
+
+    Each method is a hook with the signature every kind implements; the generic
+    defaults ignore what they do not need (ARG002 is off for this file).
+    """
 
     def load_facts(self, rows: Sequence[Notification]) -> Mapping[int, F]:
         """What the e-mails of ``rows`` show besides their context, by row id."""

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from typing_extensions import override
 
 from sogla.core.admin import (
     OrgScopedAdmin,
@@ -53,9 +54,11 @@ class OrganisationAdmin(OrgScopedMixin, admin.ModelAdmin):  # type: ignore[type-
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return is_platform(request)
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_platform(request)
 
+    @override
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if is_platform(request) else ["slug"]
 
@@ -128,9 +131,11 @@ class SignInLockedFilter(admin.SimpleListFilter):
     title = gettext_lazy("sign-in")
     parameter_name = "sign_in"
 
+    @override
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
         return [("locked", gettext_lazy("Locked out"))]
 
+    @override
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         if self.value() == "locked":
             return queryset.filter(username__in=locked_usernames())

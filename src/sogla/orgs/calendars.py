@@ -78,7 +78,7 @@ def calendar_version(organisation_id: int) -> int:
 @receiver(post_save, sender=WorkingCalendar)
 @receiver(post_save, sender=CalendarDay)
 @receiver(post_delete, sender=CalendarDay)
-def _calendar_changed(sender: type, instance: object, **_kwargs: object) -> None:
+def _calendar_changed(instance: object, **_kwargs: object) -> None:
     """Every change, through the admin or code, raises the calendar's version."""
     organisation_id = getattr(instance, "organisation_id", None)
     if organisation_id is not None:

@@ -16,7 +16,7 @@ from sogla.web.forms import BootstrapForm
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Username"),
+        label=_("E-mail or username"),
         max_length=150,
         widget=forms.TextInput(
             attrs={
@@ -33,6 +33,11 @@ class LoginForm(AuthenticationForm):
             attrs={"autocomplete": "current-password", "class": "form-control"}
         ),
     )
+
+    def clean_username(self) -> str:
+        """E-mails are usernames in lower case; type them in any case."""
+        value: str = self.cleaned_data.get("username") or ""
+        return value.strip().lower() if "@" in value else value
 
 
 class ProfileForm(BootstrapForm):
@@ -96,3 +101,76 @@ class SoglaPasswordChangeForm(PasswordChangeForm):
                 self.error_messages["password_incorrect"], code="password_incorrect"
             )
         return old_password
+
+
+def _password_field(label: Any = None) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Password"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not only digits, not a common word."),
+    )
+
+
+class SetupForm(BootstrapForm):
+    setup_code = forms.CharField(
+        label=_("Setup code"),
+        max_length=40,
+        help_text=_("The code the server printed to its console when it started."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    name = forms.CharField(label=_("Organisation name"), max_length=200)
+    first_name = forms.CharField(label=_("Your first name"), max_length=150)
+    last_name = forms.CharField(
+        label=_("Your last name"), max_length=150, required=False
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        help_text=_("You sign in with it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = _password_field()
+
+
+class SignupForm(BootstrapForm):
+    name = forms.CharField(label=_("Organisation name"), max_length=200)
+    first_name = forms.CharField(label=_("Your first name"), max_length=150)
+    last_name = forms.CharField(
+        label=_("Your last name"), max_length=150, required=False
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        help_text=_("We send a confirmation link to it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PasswordOnlyForm(BootstrapForm):
+    password = _password_field()
+
+
+class JoinForm(BootstrapForm):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    password = _password_field()
+
+
+class InviteForm(BootstrapForm):
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    is_admin = forms.BooleanField(
+        label=_("Administrator (manages people and settings)"), required=False
+    )

@@ -220,6 +220,15 @@ class Delegation(TenantModel):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("to"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("set by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delegation")
@@ -310,3 +319,72 @@ class ApiToken(TenantModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SetupCode(TimeStampedModel):
+    """The one-time code that guards first-run setup (``sogla serve`` prints it).
+
+    Only its SHA-256 is stored. A code is live until it is used, replaced by a new
+    one, expires, or has been guessed at too often (``failures``).
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("setup code")
+        verbose_name_plural = _("setup codes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"setup code {self.pk}"
+
+
+class Invitation(TenantModel, TimeStampedModel):
+    """An e-mailed, single-use, expiring link with which a person joins.
+
+    The person's account exists from the invitation on (so routes and roles can
+    name them at once) without a usable password; accepting sets name and password.
+    Only the token's SHA-256 is stored.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    invited_by = models.ForeignKey(
+        User,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class PasswordResetRequest(models.Model):
+    """One asked-for password reset, kept an hour or so to limit how often
+    (per address and per e-mail); the e-mail only as a SHA-256."""
+
+    ip = models.CharField(max_length=45, blank=True, db_index=True)
+    email_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+
+    def __str__(self) -> str:
+        return f"reset {self.created_at:%Y-%m-%d %H:%M}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sogla.orgs.models import Delegation, User
+from django.db.models import Exists, OuterRef
+
+from sogla.orgs.models import Delegation, Invitation, User
 
 
 def active_delegate(
@@ -25,7 +27,12 @@ def active_delegate(
         else:
             delegation = (
                 Delegation.objects.for_org(user.organisation_id or 0)
-                .filter(from_user=current, starts_on__lte=day, ends_on__gte=day)
+                .filter(
+                    from_user=current,
+                    starts_on__lte=day,
+                    ends_on__gte=day,
+                    cancelled_at=None,
+                )
                 .select_related("to_user")
                 .order_by("-starts_on", "-id")
                 .first()
@@ -44,7 +51,7 @@ def delegations_in_force(organisation_id: int, day: date) -> dict[int, Delegatio
     found: dict[int, Delegation] = {}
     rows = (
         Delegation.objects.for_org(organisation_id)
-        .filter(starts_on__lte=day, ends_on__gte=day)
+        .filter(starts_on__lte=day, ends_on__gte=day, cancelled_at=None)
         .select_related("to_user")
         .order_by("-starts_on", "-id")
     )
@@ -62,3 +69,28 @@ def role_holders(organisation_id: int, role_key: str) -> list[User]:
             roles__organisation_id=organisation_id,
         ).order_by("last_name", "first_name")
     )
+
+
+def people_of(organisation_id: int | None) -> list[User]:
+    """The organisation's people for the people screen, with ``joined`` and
+    ``pending_invitation`` (the latest open one, or None) set on each."""
+    if organisation_id is None:
+        return []
+    accepted = Invitation.objects.filter(user=OuterRef("pk"), accepted_at__isnull=False)
+    people: list[User] = list(
+        User.objects.filter(organisation_id=organisation_id)
+        .select_related("department")
+        .annotate(accepted=Exists(accepted))
+        .order_by("-is_active", "last_name", "first_name", "email")
+    )
+    open_invitations: dict[int, Invitation] = {}
+    for invitation in (
+        Invitation.objects.for_org(organisation_id)
+        .filter(accepted_at=None, revoked_at=None)
+        .order_by("created_at")
+    ):
+        open_invitations[invitation.user_id] = invitation
+    for person in people:
+        person.joined = person.accepted or person.has_usable_password()  # type: ignore[attr-defined]
+        person.pending_invitation = open_invitations.get(person.pk)  # type: ignore[attr-defined]
+    return people

@@ -30,22 +30,7 @@ def user_preferences_update(
     notification e-mails come (None = keep)."""
     problems: list[FieldProblem] = []
     changed: dict[str, str] = {}
-    for key, value, limit in (
-        ("first_name", first_name, 150),
-        ("last_name", last_name, 150),
-    ):
-        if value is None:
-            continue
-        clean = " ".join(value.split())
-        if len(clean) > limit:
-            problems.append(
-                FieldProblem(
-                    key,
-                    "too_long",
-                    _("At most %(limit)d characters.") % {"limit": limit},
-                )
-            )
-        changed[key] = clean
+    _clean_names({"first_name": first_name, "last_name": last_name}, problems, changed)
     if email is not None:
         clean_email = email.strip()
         if clean_email:
@@ -87,3 +72,23 @@ def user_preferences_update(
     if changed:
         actor.save(update_fields=list(changed))
     return actor
+
+
+def _clean_names(
+    names: dict[str, str | None], problems: list[FieldProblem], changed: dict[str, str]
+) -> None:
+    """Names with their spaces collapsed into ``changed``; too long ones as problems."""
+    limit = 150
+    for key, value in names.items():
+        if value is None:
+            continue
+        clean = " ".join(value.split())
+        if len(clean) > limit:
+            problems.append(
+                FieldProblem(
+                    key,
+                    "too_long",
+                    _("At most %(limit)d characters.") % {"limit": limit},
+                )
+            )
+        changed[key] = clean

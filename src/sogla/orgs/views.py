@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -23,8 +24,9 @@ from sogla.orgs.forms import (
     TokenForm,
 )
 from sogla.orgs.lockout import cool_off
-from sogla.orgs.models import LANGUAGE_CHOICES
+from sogla.orgs.models import LANGUAGE_CHOICES, Organisation
 from sogla.orgs.services import user_preferences_update
+from sogla.orgs.setup import setup_pending
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user as _user
@@ -35,11 +37,29 @@ class SoglaLoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A fresh server (no organisation yet, a setup code printed) starts with
+        first-run setup."""
+        if (
+            not request.user.is_authenticated
+            and setup_pending()
+            and not Organisation.objects.exists()
+        ):
+            return redirect("accounts:setup")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "setup_pending": setup_pending(),
+            "open_signup": bool(settings.SOGLA_OPEN_SIGNUP),
+        }
+
 
 def locked_out(
     request: HttpRequest,
-    original_response: HttpResponse | None = None,
-    credentials: dict[str, Any] | None = None,
+    _original_response: HttpResponse | None = None,  # axes passes them positionally
+    _credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The answer to a refused sign-in or password check (django-axes calls it).
 

@@ -326,6 +326,18 @@ SOGLA_TOKENS_PER_HOUR = env_int("TOKENS_PER_HOUR", 10)
 # How often (seconds) a process asks the database whether the working calendar it
 # keeps is still current (one small query); 0 asks on every use.
 SOGLA_CALENDAR_CHECK_SECONDS = env_int("CALENDAR_CHECK_SECONDS", 1)
+# Joining (docs/admin-guide.md): first-run setup codes are burnt after this many
+# wrong tries; invitation links live this many days; an administrator sends at most
+# this many invitations an hour; SOGLA_OPEN_SIGNUP=1 lets anyone create an
+# organisation after confirming their e-mail.
+SOGLA_SETUP_CODE_FAILURES = env_int("SETUP_CODE_FAILURES", 10)
+SOGLA_INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+SOGLA_INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
+SOGLA_OPEN_SIGNUP = env_bool("OPEN_SIGNUP", default=False)
+# Password reset requests an hour: from one address (then 429), and mails to one
+# e-mail (further requests are answered alike and send nothing).
+SOGLA_RESET_PER_ADDRESS = env_int("RESET_PER_ADDRESS", 5)
+SOGLA_RESET_PER_EMAIL = env_int("RESET_PER_EMAIL", 3)
 
 LOGGING = {
     "version": 1,

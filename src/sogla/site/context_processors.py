@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from sogla.core.access import is_org_admin
 from sogla.notifications.selectors import notification_unread_count
+from sogla.orgs.delegations import standing_in_for
 from sogla.workflow.selectors import TaskCounts, task_counts_for_user
 
 
@@ -26,7 +27,22 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav_section": _section(match.view_name if match else ""),
         "task_counts": _LazyCounts(user),
         "notification_counts": _LazyUnread(user),
+        "standing_in": _LazyStandingIn(user),
     }
+
+
+class _LazyStandingIn:
+    """Whose work the user does today (the deputy's banner): one query, when shown."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+        self._periods: list[Any] | None = None
+
+    @property
+    def periods(self) -> list[Any]:
+        if self._periods is None:
+            self._periods = standing_in_for(self._user)
+        return self._periods
 
 
 class _LazyUnread:

@@ -34,7 +34,7 @@ from sogla.core.audit_anchor import audit_housekeeping
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
-from sogla.workflow.services import timers_fire_due
+from sogla.workflow.services import delegations_sync_due, timers_fire_due
 
 logger = logging.getLogger("sogla.worker")
 
@@ -93,7 +93,7 @@ class Worker:
         self.running = True
         self._last_digest = 0.0
 
-    def stop(self, signum: int, frame: FrameType | None) -> None:
+    def stop(self, signum: int, _frame: FrameType | None) -> None:
         logger.info("stopping after the current sweep (%s)", signal.strsignal(signum))
         self.running = False
 
@@ -105,6 +105,8 @@ class Worker:
         )
         if time.monotonic() - self._last_digest >= DIGEST_EVERY:
             done.digests = notifications_send_digests(now=now)
+            # delegations start and end at midnight: tasks move with them
+            delegations_sync_due(now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest

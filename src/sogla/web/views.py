@@ -8,6 +8,6 @@ from django.views.decorators.http import require_GET
 
 
 @require_GET
-def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+def favicon(_request: HttpRequest) -> HttpResponsePermanentRedirect:
     """``/favicon.ico`` for pages without our icon link (the Django admin)."""
     return HttpResponsePermanentRedirect(static("sogla/favicon.svg"))

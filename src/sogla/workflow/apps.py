@@ -8,6 +8,11 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Approval routes")
 
     def ready(self) -> None:
+        from sogla.orgs.people import person_deactivated
         from sogla.workflow.notices import register_notices
+        from sogla.workflow.services.delegation import on_person_deactivated
 
         register_notices()
+        person_deactivated.connect(
+            on_person_deactivated, dispatch_uid="workflow.person_deactivated"
+        )

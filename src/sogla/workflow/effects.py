@@ -234,15 +234,11 @@ class EffectApplier:
         )
 
     def set_status(self, key: str | None, meaning: str | None) -> None:
-        """The document's status: the type's status ``key``, else its first status
-        of that ``meaning`` (in the type's order)."""
-        status = next(
-            (
-                s
-                for s in tenant.statuses(self.document.doc_type_id)
-                if (s.key == key if key else s.meaning == meaning)
-            ),
-            None,
+        """The document's status: the type's status ``key``; failing that, its first
+        status of that ``meaning`` (in the type's order)."""
+        statuses = tenant.statuses(self.document.doc_type_id)
+        status = next((s for s in statuses if key and s.key == key), None) or next(
+            (s for s in statuses if meaning and s.meaning == meaning), None
         )
         if status is None or status.pk == self.document.status_id:
             return

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from typing_extensions import override
 
 from sogla.notifications.kinds import (
     NoticeKind,
@@ -32,7 +33,7 @@ from sogla.workflow.labels import outcome_label
 from sogla.workflow.models import Task, TaskState
 
 if TYPE_CHECKING:
-    from sogla.orgs.models import User
+    pass
 
 PREFIX = "workflow."
 # Kinds about one open task: cancelled, not sent, once the task is decided or closed.
@@ -207,6 +208,10 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "step_unresolved": lambda s: _("Nobody to assign: %(doc)s") % {"doc": s.doc},
     "field_reminder": _field_reminder,
     "route_notice": _route_notice,
+    "assignee_deactivated": lambda s: (
+        _("Reassign: %(doc)s — %(person)s was deactivated")
+        % {"doc": s.doc, "person": s.ctx.get("person", "")}
+    ),
 }
 
 
@@ -262,6 +267,10 @@ FIXED_LEADS = {
         "A step of the route has nobody to assign; please choose someone."
     ),
     "field_reminder": gettext_lazy("A date of this document is coming up."),
+    "assignee_deactivated": gettext_lazy(
+        "The person holding a task of this document was deactivated. Open the "
+        "document and give the task to someone else."
+    ),
 }
 
 
@@ -335,6 +344,7 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
             return [(label, plain_date(said.ctx.get("date")))]
         return []
 
+    @override
     def decisions(
         self, row: Notification, zone: zoneinfo.ZoneInfo, facts: TaskFacts | None
     ) -> list[tuple[str, str, str, str]]:
@@ -378,17 +388,3 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
 def register_notices() -> None:
     """Called from ``WorkflowConfig.ready()``."""
     register(PREFIX, WorkflowNotices())
-
-
-def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
-    """(document id, task id) of a task of the user's organisation, else None: the
-    target of the e-mailed task link. The card decides what the user may see."""
-    if user.organisation_id is None:
-        return None
-    found = (
-        Task.objects.for_org(user.organisation_id)
-        .filter(pk=task_id)
-        .values_list("process__document_id", "pk")
-        .first()
-    )
-    return (int(found[0]), int(found[1])) if found else None

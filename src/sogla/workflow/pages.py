@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from sogla.core.access import is_org_admin
@@ -120,4 +121,9 @@ def render_card(
         )
         if admin and document.organisation_id is not None:
             context["chain_intact"] = audit_chain_intact(document.organisation_id)
-    return render(request, "workflow/card.html", context, status=status)
+    response = render(request, "workflow/card.html", context, status=status)
+    if request.method == "POST":
+        # A command re-rendering the card with its errors: the address bar shows the
+        # card, not the command's URL (whose reload would be a GET it does not take).
+        response["HX-Push-Url"] = reverse("documents:card", args=[pk])
+    return response

@@ -186,7 +186,7 @@ def _changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
 @receiver(post_save, sender=WorkingCalendar)
 @receiver(post_save, sender=CalendarDay)
 @receiver(post_delete, sender=CalendarDay)
-def _calendar_changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
+def _calendar_changed(instance: Model, **_kwargs: Any) -> None:
     """This process sees its own change at once (others by the version)."""
     key = int(getattr(instance, "organisation_id", 0) or 0)
     _calendars.drop(key)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sogla.workflow import pages, views, views_inbox
+from sogla.workflow import pages, views, views_away, views_inbox
 
 app_name = "workflow"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),
     path("tasks/<int:pk>/decide/", views.decide, name="decide"),
     path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("away/", views_away.away, name="away"),
+    path("away/<int:pk>/end/", views_away.away_end, name="away_end"),
 ]
 
 # The registry and the card keep their names in the ``documents`` namespace: the

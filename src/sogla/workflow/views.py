@@ -32,7 +32,6 @@ from sogla.web.requests import signed_in_user as _user
 from sogla.workflow import selectors, services
 from sogla.workflow.errors import WorkflowError
 from sogla.workflow.models import Process, RouteTemplate
-from sogla.workflow.notices import task_document_for_user
 from sogla.workflow.pages import render_card
 
 
@@ -353,7 +352,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponseBase:
 @require_GET
 def task_link(request: HttpRequest, pk: int) -> HttpResponse:
     """``/t/<task>/`` from e-mails: the document card with the decision panel."""
-    found = task_document_for_user(user=_user(request), task_id=pk)
+    found = selectors.task_document_for_user(user=_user(request), task_id=pk)
     if found is None:
         raise Http404
     document_id, task_id = found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -36,7 +37,7 @@ def decide(
     outcome: str = "approve",
     comment: str = "",
     **extra: str,
-) -> object:
+) -> Any:
     data = {
         "outcome": outcome,
         "comment": comment,
@@ -46,7 +47,7 @@ def decide(
     return client.post(reverse("workflow:decide", args=[task.pk]), data)
 
 
-def start(client: Client, document: Document, key: str = "contract-route") -> object:
+def start(client: Client, document: Document, key: str = "contract-route") -> Any:
     return client.post(reverse("workflow:start", args=[document.pk]), {"route": key})
 
 
@@ -195,10 +196,29 @@ def test_start_decide_return_resubmit_finish(flow: Flow) -> None:
     assert "IP " not in history  # only administrators see addresses
 
 
-def _pdf(name: str, extra: bytes = b"") -> object:
+def _pdf(name: str, extra: bytes = b"") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, MINIMAL_PDF + extra, "application/pdf")
+
+
+def test_start_without_a_required_file_names_it_and_stays_on_the_card(
+    flow: Flow,
+) -> None:
+    tenant = flow.tenant
+    tenant.contract.fields.filter(key="contract_file").update(
+        required=True, label_en="Contract file", label_ru="Файл договора"
+    )
+    document = draft(tenant)
+    document.files.all().delete()
+    initiator = signed_in(tenant.initiator)
+    response = start(initiator, document)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Contract file: This field is required." in html
+    # htmx shows the card's address, so a reload is the card, not a GET on the command.
+    assert response["HX-Push-Url"] == card_url(document)
+    assert not Process.objects.filter(document=document).exists()
 
 
 def test_comment_required_names_the_field(flow: Flow) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,9 @@ from tests.workflow.screens.conftest import draft, signed_in
 pytestmark = pytest.mark.django_db
 
 
-def _started(tenant: Tenant, key: str, definition: dict, n: int) -> list[Process]:
+def _started(
+    tenant: Tenant, key: str, definition: dict[str, Any], n: int
+) -> list[Process]:
     template = publish(tenant, definition, key=key)
     return [start(tenant, template, draft(tenant, f"{key} {i}")) for i in range(n)]
 

@@ -128,7 +128,7 @@ def test_refusals_name_the_field_and_change_nothing(
 ) -> None:
     task = open_task(running, people["lawyer"])
     before = snapshot(running)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"outcome": "opinion"}, "outcome"),
         ({"outcome": "reject"}, "comment"),
         ({"outcome": "return", "comment": "  "}, "comment"),

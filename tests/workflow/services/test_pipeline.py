@@ -150,7 +150,8 @@ def test_the_six_reference_decisions_cost_what_the_benchmark_says(
         order = []
         while tasks := open_tasks(process):
             for task in tasks:
-                key = steps.get(task.assignee_id, "manager")
+                assert task.assignee is not None  # loaded with the task
+                key = steps.get(task.assignee.pk, "manager")
                 order.append(key)
                 if counted:
                     with django_assert_num_queries(REFERENCE[key]):

@@ -3,12 +3,15 @@ reminding and cancelling an approval, through the same calls the UI and API use.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import time_machine
 from django.test import Client
 
 from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
+from sogla.documents.models import StatusDef, StatusMeaning
 from sogla.documents.services import NewFile, document_update_fields, file_add
 from sogla.documents.uploads import bytes_upload
 from sogla.notifications.models import Notification
@@ -127,7 +130,7 @@ def test_cancel_needs_a_reason_and_the_initiator_or_an_admin(
 
 def nudged() -> list[str]:
     return sorted(
-        n.recipient_user.username
+        n.recipient_user.username  # type: ignore[union-attr]  # nudges go to users
         for n in Notification.objects.filter(kind="workflow.nudge").select_related(
             "recipient_user"
         )
@@ -196,7 +199,7 @@ def test_the_card_button_and_the_api(
     )
 
 
-def revision_route(people: dict[str, User], reask: str) -> dict:
+def revision_route(people: dict[str, User], reask: str) -> dict[str, Any]:
     return route(
         stage("manager", approve("m", {"manager_of": "initiator"})),
         checks(people),
@@ -255,6 +258,35 @@ def test_return_then_resubmit_with_carry_over_on_the_same_files(
     colours = {s.key: s.colour for s in amap.stages}
     assert colours == {"manager": "carried_over", "checks": "waiting"}
     assert AuditEvent.objects.filter(verb="process.resubmitted").count() == 1
+
+
+def test_a_returned_document_shows_its_types_returned_status(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    """A type with its own «На доработке» status shows it while in revision (not
+    «Черновик»); resubmitting puts the document back on approval."""
+    StatusDef.objects.create(
+        organisation=tenant_a.org,
+        doc_type=tenant_a.contract,
+        key="returned",
+        name_ru="На доработке",
+        name_en="Returned for revision",
+        meaning=StatusMeaning.ACTIVE,
+        token="returned",
+        order=5,
+    )
+    process = returned_process(tenant_a, people, "not_approved")
+    process.document.refresh_from_db()
+    assert process.document.status.key == "returned"
+    # Still editable by the initiator, as any document in revision.
+    document_update_fields(
+        actor=tenant_a.initiator, document=process.document, values={"subject": "New"}
+    )
+    services.process_resubmit(
+        actor=tenant_a.initiator, process=process, comment="Fixed", meta=META
+    )
+    process.document.refresh_from_db()
+    assert process.document.status.key == "on_approval"
 
 
 def test_new_files_mean_everyone_is_asked_again(

@@ -3,6 +3,8 @@ when, from where, and why it was refused; nothing else changes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -63,7 +65,7 @@ def test_a_refused_decision_leaves_one_audit_event_and_nothing_else(
     assert [e.payload["code"] for e in late] == ["invalid", "task_closed"]
 
 
-def refusals() -> list[dict]:
+def refusals() -> list[dict[str, Any]]:
     return [
         {**e.payload, "actor": e.actor_id, "ip": e.ip}
         for e in AuditEvent.objects.filter(verb="process.command_refused").order_by(
@@ -136,4 +138,4 @@ def test_a_refused_resolve_is_recorded_as_the_other_commands_are(
     )
     assert recorded["code"] == "step_not_failed"
     assert recorded["ip"] == META.ip
-    assert open_task(process, people["lawyer"])
+    assert open_task(process, people["lawyer"]) is not None

@@ -244,5 +244,15 @@ def document_missing_required(document: Document) -> list[FieldProblem]:
             existing=document.fields,
         )
     except ValidationFailed as error:
-        return error.problems
+        labels = {f.key: f.label for f in fields}
+        # Said away from the form (on the card's start panel): each names its field.
+        return [
+            FieldProblem(
+                p.field,
+                p.code,
+                _("%(field)s: %(problem)s")
+                % {"field": labels.get(p.field, p.field), "problem": p.message},
+            )
+            for p in error.problems
+        ]
     return []

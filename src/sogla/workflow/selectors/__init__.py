@@ -2,7 +2,8 @@
 
 - ``inbox``: the tasks of an inbox tab, a page of them, the navigation's counts;
 - ``start``: the routes that fit a document and who would approve along them;
-- ``tasks``: one task's decision panel, the route owner's view, its references;
+- ``tasks``: one task's decision panel, the route owner's view, its references,
+  where the e-mailed task link leads;
 - ``route_map``: a document's approval and its route map with colours;
 - ``routes``: route templates for administrators.
 
@@ -42,6 +43,7 @@ from sogla.workflow.selectors.tasks import (
     DecisionPanel,
     can_manage_process,
     colleagues_by_id,
+    task_document_for_user,
     task_for_manager,
     task_get_for_decision,
     task_with_references,
@@ -69,6 +71,7 @@ __all__ = [
     "routes_for_document",
     "tab_rows",
     "task_counts_for_user",
+    "task_document_for_user",
     "task_for_manager",
     "task_get_for_decision",
     "task_list_for_user",

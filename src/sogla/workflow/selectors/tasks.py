@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sogla.core.access import is_org_admin, organisation_id_of
 from sogla.core.errors import NotFound
+from sogla.documents.access import visible_documents
 from sogla.documents.models import Document, FieldDef
 from sogla.engine.definition import COMMENT_REQUIRED, StepDef
 from sogla.orgs.models import User
@@ -130,3 +131,18 @@ def colleagues_by_id(*, user: User, ids: list[int]) -> dict[int, User]:
             organisation_id=org_id, is_active=True, pk__in=list(set(ids))
         )
     }
+
+
+def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
+    """(document id, task id) of a task of a document the user may open, else None:
+    the target of the e-mailed task link. Other tasks answer as if they did not
+    exist, so task ids reveal nothing about confidential documents (rule I7)."""
+    if user.organisation_id is None:
+        return None
+    found = (
+        Task.objects.for_org(user.organisation_id)
+        .filter(pk=task_id, process__document__in=visible_documents(user))
+        .values_list("process__document_id", "pk")
+        .first()
+    )
+    return (int(found[0]), int(found[1])) if found else None

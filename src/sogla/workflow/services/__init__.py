@@ -8,6 +8,8 @@
 - ``processes``: ``process_start``, ``process_resubmit``, ``process_remind``,
   ``process_cancel``;
 - ``assignments``: ``task_reassign``, ``step_resolve``;
+- ``delegation``: ``delegations_sync`` (open tasks follow delegations, and come
+  back), ``delegations_sync_due`` (the worker's sweep);
 - ``timers``: ``timers_fire_due`` (the worker's sweep), ``timer_fire``;
 - ``routes``: route templates and versions (administrators);
 - ``refusals``: what a refusal says and the evidence it leaves.
@@ -21,6 +23,10 @@ document, ``workflow.field_reminders`` schedules field-date reminders, and
 from sogla.workflow.field_reminders import field_reminder_at
 from sogla.workflow.services.assignments import step_resolve, task_reassign
 from sogla.workflow.services.decisions import task_decide, task_file_add
+from sogla.workflow.services.delegation import (
+    delegations_sync,
+    delegations_sync_due,
+)
 from sogla.workflow.services.pipeline import files_sha256
 from sogla.workflow.services.processes import (
     RoundEdits,
@@ -42,6 +48,8 @@ from sogla.workflow.tenant import calendar_cache_clear, organisation_calendar
 __all__ = [
     "RoundEdits",
     "calendar_cache_clear",
+    "delegations_sync",
+    "delegations_sync_due",
     "field_reminder_at",
     "files_sha256",
     "org_facts",

@@ -13,6 +13,11 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError
+
+from sogla.demo.schema import DATA_DIR, read_bundles
+from sogla.orgs.models import Organisation
+from sogla.orgs.setup import setup_code_issue
 
 
 class Command(BaseCommand):
@@ -33,6 +38,9 @@ class Command(BaseCommand):
                 "--workers", str(options["workers"]),
                 "--threads", "4",
                 "--access-logfile", "-",
+                # gunicorn's control socket would live in ~/.gunicorn/, outside
+                # the project; Sogla does not use it.
+                "--no-control-socket",
             ],
         ]  # fmt: skip
         if not options["no_worker"]:
@@ -41,11 +49,13 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Sogla is at http://{bind}/ (Ctrl+C stops)")
         )
+        self._setup_code(bind)
 
-        def stop(signum: int, frame: object) -> None:
+        def stop(_signum: int, _frame: object) -> None:
+            # SIGTERM: gunicorn finishes the requests in flight, the worker its sweep.
             for child in children:
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                    child.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, stop)
         try:
@@ -54,9 +64,27 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            stop(signal.SIGINT, None)
+            stop(signal.SIGTERM, None)
             for child in children:
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def _setup_code(self, bind: str) -> None:
+        """No organisation of one's own yet (only the demo's, or none): print a
+        one-time code for first-run setup, so whoever reaches the server first
+        cannot take it."""
+        try:
+            demo_slugs = {b.organisation.slug for b in read_bundles(DATA_DIR)}
+            if Organisation.objects.exclude(slug__in=demo_slugs).exists():
+                return
+            code = setup_code_issue()
+        except DatabaseError:
+            return  # not migrated yet; the server itself says so
+        self.stdout.write(
+            self.style.WARNING(
+                f"First-run setup: open http://{bind}/accounts/setup/ and enter the "
+                f"setup code {code} to create your organisation (valid 24 hours)."
+            )
+        )

@@ -14,8 +14,8 @@ from sogla.workflow.models import Process, RouteTemplate, RouteVersion, Task, Ta
 from sogla.workflow.schemas.tasks import task_out
 from tests.api.conftest import API, session_client, token_client
 from tests.conftest import Tenant
+from tests.workflow.api.conftest import Flow
 from tests.workflow.conftest import approve, make_document, publish, route, stage
-from tests.workflow_api.conftest import Flow
 
 pytestmark = pytest.mark.django_db
 

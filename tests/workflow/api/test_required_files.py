@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from sogla.documents.models import FieldDef
 from tests.api.conftest import API
 from tests.conftest import MINIMAL_PDF
-from tests.workflow_api.conftest import Flow
+from tests.workflow.api.conftest import Flow
 
 
 def test_a_draft_without_its_required_file_is_sent_only_after_the_upload(

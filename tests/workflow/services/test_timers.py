@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,7 +64,7 @@ def _moscow_calendar(tenant_a: Tenant) -> Iterator[None]:
 
 
 def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=MOSCOW)  # type: ignore[misc]
+    return datetime(*args, tzinfo=MOSCOW)  # type: ignore[arg-type,misc]  # *args are the date parts
 
 
 def sweep(moment: datetime) -> None:
@@ -81,7 +82,7 @@ def sent(kind: str) -> list[str]:
 
 
 def started(
-    tenant: Tenant, definition: dict, moment: datetime, **values: object
+    tenant: Tenant, definition: dict[str, Any], moment: datetime, **values: object
 ) -> Process:
     template = publish(tenant, definition, key=f"route-{RouteTemplate.objects.count()}")
     with time_machine.travel(moment, tick=False):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0002_user_email_mode'),
+        ('orgs', '0004_delegation_cancel_and_author'),
     ]
 
     operations = [
