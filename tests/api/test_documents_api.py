@@ -272,7 +272,7 @@ def test_upload_list_versions_and_download(tenant_a: Tenant, api_a: ApiClient) -
     assert listed["field_key"] == "contract_file"
     assert [v["version"] for v in listed["versions"]] == [2, 1]
 
-    download = api_a.get(f"/files/{first['id']}/download")
+    download = api_a.get(f"/files/{first['id']}/download", follow=True)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == MINIMAL_PDF
     assert download["Content-Type"] == "application/pdf"
@@ -280,7 +280,7 @@ def test_upload_list_versions_and_download(tenant_a: Tenant, api_a: ApiClient) -
     assert "%D0%B4%D0%BE%D0%B3" in download["Content-Disposition"]
     assert download["X-Content-Type-Options"] == "nosniff"
     assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert download["Cache-Control"] == "no-store"
+    assert download["Cache-Control"] == "private, no-store"
     assert first["download_url"] == f"{API}/files/{first['id']}/download"
 
 
@@ -363,7 +363,7 @@ def test_confidential_document_hidden_from_colleague(tenant_a: Tenant) -> None:
     assert colleague.get("/documents").json()["total"] == 0
     admin = token_client(tenant_a.admin)
     assert admin.get(f"/documents/{doc['id']}").status_code == 200
-    assert admin.get(f"/files/{version['id']}/download").status_code == 200
+    assert admin.get(f"/files/{version['id']}/download").status_code == 302
 
 
 def test_unauthenticated_is_401(db: None) -> None:

@@ -238,8 +238,20 @@ def test_problems_of_one_step_come_in_the_order_of_its_parts() -> None:
     ]
 
 
-def test_a_status_is_not_checked_when_the_type_has_none_yet() -> None:
+def test_a_status_is_not_checked_when_the_statuses_are_not_known() -> None:
     data = route_with(
         {"key": "a", "kind": "system", "actions": [{"set_status": "any"}]}
     )
     assert [str(p) for p in validate_route(data, OrgFacts())] == []
+
+
+def test_a_status_is_checked_when_the_type_has_none() -> None:
+    """Known to have no statuses (an empty set) is not the same as not known (None):
+    publishing a route over a type without statuses names every ``set_status``."""
+    data = route_with(
+        {"key": "a", "kind": "system", "actions": [{"set_status": "approved"}]}
+    )
+    problems = [str(p) for p in validate_route(data, OrgFacts(statuses=frozenset()))]
+    assert problems == [
+        f'{P}.actions[0].set_status: no status "approved" in this document type'
+    ]

@@ -163,3 +163,21 @@ def test_open_signup_is_off_by_default_and_confirms_the_email(smtp: Smtp) -> Non
         assert len(smtp.sink.messages) == 1
         forged = Client().get(link[:-3] + "xyz/")
         assert forged.status_code == 404
+
+
+@pytest.mark.django_db
+def test_serve_prints_a_setup_code_until_an_own_organisation_exists() -> None:
+    from sogla.site.management.commands.serve import Command
+
+    out = io.StringIO()
+    command = Command(stdout=out)
+    command._setup_code("127.0.0.1:8000")
+    printed = out.getvalue()
+    assert "/accounts/setup/" in printed
+    code = printed.split("setup code ")[1].split()[0]
+    # the demo organisations do not count as one's own
+    Organisation.objects.create(name="Argo", slug="argo")
+    assert Client().post(SETUP, _form(code)).status_code == 302
+    out = io.StringIO()
+    Command(stdout=out)._setup_code("127.0.0.1:8000")
+    assert out.getvalue() == ""

@@ -82,7 +82,7 @@ def test_download_header_has_no_controls_even_for_an_old_row(
         if via == "web"
         else f"/api/v1/files/{version.pk}/download"
     )
-    response = client_a.get(url)
+    response = client_a.get(url, follow=True)
     assert response.status_code == 200
     header = unquote(response["Content-Disposition"])
     assert not set(header) & BIDI_CONTROLS

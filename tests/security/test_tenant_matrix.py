@@ -149,6 +149,12 @@ def build_world(a: Tenant, b: Tenant) -> World:
     )
     role.members.add(a.initiator)
     position = Position.objects.create(organisation=a.org, name=f"{CANARY} position")
+    Department.objects.create(
+        organisation=a.org,
+        code="alpha-dept",
+        name=f"{CANARY} dept",
+        parent=a.department,
+    )
     delegation = Delegation.objects.create(
         organisation=a.org,
         from_user=a.initiator,
@@ -346,6 +352,11 @@ def _b_document(w: World) -> int:
     return Document.objects.filter(organisation=w.b.org).values_list("pk", flat=True)[0]
 
 
+def _a_department(_w: World) -> str:
+    """The code of a department only tenant A has (made in ``build_world``)."""
+    return "alpha-dept"
+
+
 WEB: dict[str, Entry] = {
     "home": get("/"),
     "favicon": get("/favicon.ico"),
@@ -461,6 +472,10 @@ WEB: dict[str, Entry] = {
         ),
     ],
     "documents:download": get("/files/{w.version.pk}/download/", NOT_FOUND),
+    "documents:signed_download": get("/files/s/eyJ2IjoxfQ:1xZ6hB:forged/", NOT_FOUND),
+    "evidence:sheet": get("/documents/{w.doc.pk}/approval-sheet/", NOT_FOUND),
+    "evidence:stamped": get("/documents/{w.doc.pk}/stamped/", NOT_FOUND),
+    "evidence:verify": get("/v/00000000000000000000/", NOT_FOUND),
     "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
         Probe("get", "/counterparties/?q=7711111127", NO_DATA),
@@ -502,6 +517,18 @@ WEB: dict[str, Entry] = {
     ],
     "notifications:read_all": lambda _w: [
         Probe("post", "/notifications/read-all/", NO_DATA)
+    ],
+    # Settings are the signed-in person's own; an import token of A's upload is
+    # refused to B (the stored file is under A's organisation).
+    "notifications:settings": lambda _w: [
+        Probe("get", "/notifications/settings/", NO_DATA),
+        Probe(
+            "post", "/notifications/settings/", NO_DATA, {"workflow.reminder": "off"}
+        ),
+    ],
+    "accounts:people_import": lambda _w: [
+        Probe("get", "/accounts/people/import/", NO_DATA),
+        Probe("post", "/accounts/people/import/", NO_DATA, {"token": "abc123"}),
     ],
     "workflow:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
     "workflow:start": lambda w: [
@@ -594,6 +621,89 @@ WEB: dict[str, Entry] = {
         ),
         Probe("get", "/reports/export/stages.xlsx", NO_DATA),
     ],
+    # The settings screens (administrators): A's department, role, type and exception
+    # day are 404 for B's administrator and 403 for B's other people.
+    "settings:home": get("/settings/"),
+    "settings:types": lambda _w: [
+        Probe("get", "/settings/types/", NO_DATA),
+        Probe(
+            "post", "/settings/types/", NO_DATA, {"key": "alpha-only", "name_ru": "x"}
+        ),
+    ],
+    "settings:type_edit": lambda _w: [
+        Probe("get", "/settings/types/alpha-only/", ADMIN_MISS),
+        Probe(
+            "post",
+            "/settings/types/alpha-only/",
+            ADMIN_MISS,
+            {"form": "field", "key": "x", "label_ru": "x", "kind": "string"},
+        ),
+    ],
+    "settings:status_remove": lambda _w: [
+        Probe("post", "/settings/types/alpha-only/statuses/draft/remove/", ADMIN_MISS)
+    ],
+    "settings:departments": lambda w: [
+        Probe("get", "/settings/departments/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/departments/",
+            NO_DATA,
+            {
+                "name": "x",
+                "code": "x",
+                "parent": _a_department(w),
+                "head": str(w.ids["orgs.user"]),
+            },
+        ),
+    ],
+    "settings:department_edit": lambda w: [
+        Probe("get", f"/settings/departments/{_a_department(w)}/", ADMIN_MISS),
+        Probe(
+            "post",
+            f"/settings/departments/{_a_department(w)}/",
+            ADMIN_MISS,
+            {"name": "taken"},
+        ),
+    ],
+    "settings:roles": lambda w: [
+        Probe("get", "/settings/roles/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/roles/",
+            NO_DATA,
+            {"key": "x", "name_ru": "x", "members": [str(w.ids["orgs.user"])]},
+        ),
+    ],
+    "settings:role_edit": lambda _w: [
+        Probe("get", "/settings/roles/alpha-role/", ADMIN_MISS),
+        Probe("post", "/settings/roles/alpha-role/", ADMIN_MISS, {"name_ru": "taken"}),
+    ],
+    "settings:positions": lambda _w: [
+        Probe("get", "/settings/positions/", NO_DATA),
+        Probe("post", "/settings/positions/", NO_DATA, {"name": "b position"}),
+    ],
+    "settings:calendar": lambda _w: [
+        Probe("get", "/settings/calendar/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/calendar/",
+            NO_DATA,
+            {"form": "day", "day": "2025-03-09", "name": "b"},
+        ),
+    ],
+    "settings:calendar_day_remove": lambda _w: [
+        Probe("post", "/settings/calendar/2025-03-08/remove/", ADMIN_MISS)
+    ],
+    "starter:library": get("/settings/templates/"),
+    "starter:install": lambda w: [
+        Probe("get", "/settings/templates/approval/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/templates/approval/",
+            NO_DATA,
+            {"role_first_approver": str(w.ids["orgs.user"])},
+        ),
+    ],
 }
 
 # API operations by operationId (the Django pattern of each has the same name).
@@ -669,6 +779,8 @@ API_OPS: dict[str, Entry] = {
         ),
     ],
     "file_download": get(f"{API}/files/{{w.version.pk}}/download", NOT_FOUND),
+    "approval_sheet": get(f"{API}/documents/{{w.doc.pk}}/approval-sheet", NOT_FOUND),
+    "stamped_copy": get(f"{API}/documents/{{w.doc.pk}}/stamped-copy", NOT_FOUND),
     "counterparties_list": lambda _w: [
         Probe("get", f"{API}/counterparties?q={SEARCH}", NO_DATA),
         Probe("get", f"{API}/counterparties?q=7711111127", NO_DATA),
@@ -831,6 +943,103 @@ API_OPS: dict[str, Entry] = {
     ],
     "route_publish": lambda _w: [
         Probe("post", f"{API}/routes/alpha-route/publish", NOT_FOUND)
+    ],
+    # Writing the settings: A's type, department and role are 404 for anyone of B.
+    "document_type_create": lambda _w: [
+        Probe(
+            "post",
+            f"{API}/document-types",
+            NO_DATA,
+            {"key": "alpha-only", "name_ru": "x"},
+            True,
+        )
+    ],
+    "document_type_update": lambda _w: [
+        Probe(
+            "patch",
+            f"{API}/document-types/alpha-only",
+            NOT_FOUND,
+            {"name_en": "taken"},
+            True,
+        )
+    ],
+    "document_type_field_add": lambda _w: [
+        Probe(
+            "post",
+            f"{API}/document-types/alpha-only/fields",
+            NOT_FOUND,
+            {"key": "x", "label_ru": "x", "kind": "string"},
+            True,
+        )
+    ],
+    "document_type_status_add": lambda _w: [
+        Probe(
+            "post",
+            f"{API}/document-types/alpha-only/statuses",
+            NOT_FOUND,
+            {"key": "x", "name_ru": "x", "meaning": "active", "token": "active"},
+            True,
+        )
+    ],
+    "document_type_status_remove": lambda _w: [
+        Probe("delete", f"{API}/document-types/alpha-only/statuses/draft", NOT_FOUND)
+    ],
+    "departments_list": get(f"{API}/departments"),
+    "department_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/departments",
+            NO_DATA,
+            {
+                "code": "x",
+                "name": "x",
+                "parent": _a_department(w),
+                "head": w.ids["orgs.user"],
+            },
+            True,
+        )
+    ],
+    "department_update": lambda w: [
+        Probe(
+            "patch",
+            f"{API}/departments/{_a_department(w)}",
+            NOT_FOUND,
+            {"name": "taken"},
+            True,
+        )
+    ],
+    "roles_list": get(f"{API}/roles"),
+    "role_create": lambda w: [
+        Probe(
+            "post",
+            f"{API}/roles",
+            NO_DATA,
+            {"key": "x", "name_ru": "x", "members": [w.ids["orgs.user"]]},
+            True,
+        )
+    ],
+    "role_update": lambda _w: [
+        Probe("patch", f"{API}/roles/alpha-role", NOT_FOUND, {"name_ru": "x"}, True)
+    ],
+    "positions_list": get(f"{API}/positions"),
+    "position_create": lambda _w: [
+        Probe("post", f"{API}/positions", NO_DATA, {"name": "x"}, True)
+    ],
+    "calendar_get": get(f"{API}/calendar"),
+    "calendar_update": lambda _w: [
+        Probe(
+            "put",
+            f"{API}/calendar",
+            NO_DATA,
+            {"working_weekdays": [0], "day_starts": "09:00", "day_ends": "18:00"},
+            True,
+        )
+    ],
+    "calendar_day_set": lambda _w: [
+        Probe("put", f"{API}/calendar/days/2025-03-09", NO_DATA, {"name": "b"}, True)
+    ],
+    "calendar_day_remove": lambda _w: [
+        Probe("delete", f"{API}/calendar/days/2025-03-08", ADMIN_MISS)
     ],
 }
 
@@ -1170,7 +1379,8 @@ def _t29_check(
                     client.force_login(user)
                 else:
                     headers = {"Authorization": f"Bearer {raw}"}
-                status = client.get(path, headers=headers).status_code
+                # downloads redirect to a short-lived link (T37): follow it
+                status = client.get(path, headers=headers, follow=True).status_code
                 wanted = exceptions.get((who, surface), expected)
                 cells += 1
                 if status != wanted:
@@ -1355,12 +1565,12 @@ def test_matrix_positive_control(tenant_a: Tenant, tenant_b: Tenant) -> None:
     token = {"Authorization": f"Bearer {raw}"}
     shown = {
         "card": user.get(f"/documents/{world.doc.pk}/"),
-        "download": user.get(f"/files/{world.version.pk}/download/"),
+        "download": user.get(f"/files/{world.version.pk}/download/", follow=True),
         "counterparty": user.get(f"/counterparties/{world.party.pk}/"),
         "registry search": user.get(f"/documents/?q={SEARCH}"),
         "api document": Client().get(f"{API}/documents/{world.doc.pk}", headers=token),
         "api download": Client().get(
-            f"{API}/files/{world.version.pk}/download", headers=token
+            f"{API}/files/{world.version.pk}/download", headers=token, follow=True
         ),
         "api counterparties": Client().get(
             f"{API}/counterparties?q={SEARCH}", headers=token

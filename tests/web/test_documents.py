@@ -370,7 +370,9 @@ def test_download_headers(
     version = FileVersion.objects.get(file__document=document)
     version.original_name = "Договор №1.pdf"
     version.save()
-    response = client_a.get(reverse("documents:download", args=[version.pk]))
+    response = client_a.get(
+        reverse("documents:download", args=[version.pk]), follow=True
+    )
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == MINIMAL_PDF  # type: ignore[attr-defined]
     assert response["Content-Type"] == "application/pdf"

@@ -48,7 +48,10 @@ def test_every_screen_renders(
         assert " onclick=" not in html
         assert 'style="' not in html
     assert (
-        client.get(reverse("documents:download", args=[version.pk])).status_code == 200
+        client.get(
+            reverse("documents:download", args=[version.pk]), follow=True
+        ).status_code
+        == 200
     )
 
 

@@ -252,6 +252,8 @@ def test_deactivation_ends_sessions_tokens_and_tells_the_route_owner(
     [notice] = Notification.objects.filter(kind="workflow.assignee_deactivated")
     assert notice.recipient_user == tenant_a.colleague  # the route's owner
     assert notice.context["task"] == _open(process)[0].pk
+    tenant_a.colleague.language = "en"
+    tenant_a.colleague.save(update_fields=["language"])
     owner = Client()
     owner.force_login(tenant_a.colleague)
     assert "was deactivated" in owner.get("/notifications/").content.decode()

@@ -460,6 +460,31 @@ def audit_verify(
     return report
 
 
+def audit_verify_document(organisation_id: int, document_id: int) -> ChainReport:
+    """Recompute one document's chain: hashes, links, seq continuity and its head
+    (what the public verification page shows; anchors are checked by
+    ``audit_verify``)."""
+    chain = chain_of(document_id)
+    report = ChainReport(organisation_id=organisation_id, organisation_name="")
+    head = (
+        AuditChainHead.objects.filter(organisation_id=organisation_id, chain=chain)
+        .values_list("last_seq", "last_hash")
+        .first()
+    )
+    walk = _Walk(report, chain, None, ANCHOR_MISMATCH)
+    rows = (
+        AuditEvent.objects.for_org(organisation_id)
+        .filter(chain=chain)
+        .order_by("seq")
+        .values(*_COLUMNS)
+    )
+    for row in rows.iterator(chunk_size=VERIFY_BATCH):
+        walk.step(row)
+    walk.finish(head)
+    report.chains = 1
+    return report
+
+
 def organisation_names(ids: Iterable[int]) -> dict[int, str]:
     """Organisation names for reports, through the chain heads' foreign key (the
     shared kernel does not import the tenant app)."""

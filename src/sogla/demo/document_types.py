@@ -7,7 +7,6 @@ from __future__ import annotations
 from pydantic import ValidationError as PydanticValidationError
 
 from sogla.demo.loading import DemoDataError, Loading
-from sogla.demo.schema import DocumentTypeIn
 from sogla.documents import naming
 from sogla.documents.models import (
     DocumentType,
@@ -18,11 +17,14 @@ from sogla.documents.models import (
     StatusToken,
 )
 from sogla.engine.conditions import parse_condition, referenced_fields
+from sogla.starter.library import DocumentTypeIn
 
 
 def load_document_types(loading: Loading) -> None:
+    """The organisation's own types (the library's come with their templates)."""
     for doc_type in loading.data.document_types:
-        _document_type(loading, doc_type)
+        if loading.data.own_type(doc_type.key):
+            _document_type(loading, doc_type)
 
 
 def _document_type(loading: Loading, data: DocumentTypeIn) -> None:

@@ -21,7 +21,8 @@ def load_routes(loading: Loading) -> None:
     admin = loading.users.get(loading.data.organisation.actor)
     if admin is not None and is_org_admin(admin):
         for route in sorted(loading.data.routes, key=lambda r: r.template.order):
-            _route(loading, admin, route)
+            if loading.data.own_type(route.template.doc_type):
+                _route(loading, admin, route)
     elif loading.data.routes:
         loading.warn(
             "no administrator to publish the routes; routes and processes skipped"

@@ -1,8 +1,11 @@
 """The shape of the demo data files, checked when they are read.
 
 Each folder under ``data/`` is one organisation: ``organisation.json`` (calendar,
-departments, roles, people), ``counterparties.json``, ``document_types.json`` and
-``documents.json``, and one file per route template under ``routes/`` (``template``:
+departments, roles, people), ``counterparties.json``, ``templates.json`` (the
+templates of the library, ``sogla.starter``, it installs: their document types and
+routes are read from the library, as the installer makes them for the
+organisation), its own ``document_types.json`` and ``documents.json``, and one file
+per route template of its own under ``routes/`` (``template``:
 key, names, document type, suggestion condition, owner, order; ``definition``: the
 route JSON of ``sogla.engine.definition``). People, departments, roles and
 counterparties are referred to by their stable keys (username, code, role key, tax
@@ -17,6 +20,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sogla.starter.library import (
+    DocumentTypeIn,
+    expand_definition,
+    library_template,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -95,51 +104,6 @@ class CounterpartyIn(_Data):
     contacts: list[ContactIn] = []
 
 
-class ChoiceIn(_Data):
-    value: str
-    ru: str
-    en: str
-
-
-class FieldIn(_Data):
-    key: Slug
-    label_ru: str
-    label_en: str
-    kind: str
-    required: bool = False
-    required_when: dict[str, Any] | None = None
-    choices: list[ChoiceIn] = []
-    choices_from: Literal["departments"] | None = None
-    help_ru: str = ""
-    help_en: str = ""
-    show_in_registry: bool = False
-
-
-class StatusIn(_Data):
-    key: Slug
-    name_ru: str
-    name_en: str
-    meaning: str
-    token: str
-    initial: bool = False
-
-
-class DocumentTypeIn(_Data):
-    key: Slug
-    name_ru: str
-    name_en: str
-    prefix: str
-    numbering_pattern: str
-    title_template: str
-    folder_rule: str = ""
-    has_files: bool = True
-    confidential: bool = False
-    description_ru: str = ""
-    description_en: str = ""
-    fields: list[FieldIn]
-    statuses: list[StatusIn]
-
-
 class FileIn(_Data):
     field: str = ""
     name: str
@@ -197,12 +161,72 @@ class RouteFileIn(_Data):
     definition: dict[str, Any]
 
 
+class TemplatesIn(_Data):
+    """The library templates the organisation installs (``templates.json``), and the
+    demo user who owns each of their routes (by route key)."""
+
+    install: list[Slug] = []
+    route_owners: dict[str, str] = {}
+
+
 class OrganisationBundle(_Data):
     organisation: OrganisationData
     counterparties: list[CounterpartyIn] = []
+    templates: TemplatesIn = TemplatesIn()
     document_types: list[DocumentTypeIn] = []
     documents: list[DocumentIn] = []
     routes: list[RouteFileIn] = []
+
+    def own_type(self, key: str) -> bool:
+        """Whether the type ``key`` is the organisation's own (not a template's)."""
+        return key not in self.library_types
+
+    @property
+    def library_types(self) -> frozenset[str]:
+        return frozenset(
+            t.document_type.key
+            for key in self.templates.install
+            if (t := library_template(key)) is not None
+        )
+
+
+def _library_parts(
+    templates: TemplatesIn, organisation: OrganisationData
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The document types and routes (as route files) of the installed templates,
+    as the installer makes them for this organisation's departments."""
+    departments = [(d.code, d.name) for d in organisation.departments if d.head]
+    choices = [
+        {"value": d.code, "ru": d.name, "en": d.name} for d in organisation.departments
+    ]
+    types: list[dict[str, Any]] = []
+    routes: list[dict[str, Any]] = []
+    for key in templates.install:
+        template = library_template(key)
+        if template is None:
+            msg = f"no library template {key}"
+            raise ValueError(msg)
+        data = template.document_type.model_dump()
+        for f in data["fields"]:
+            if f.pop("choices_from", None) == "departments":
+                f["choices"] = choices
+        types.append(data)
+        for route in template.routes:
+            routes.append(
+                {
+                    "template": {
+                        "key": route.key,
+                        "name_ru": route.name_ru,
+                        "name_en": route.name_en,
+                        "doc_type": template.document_type.key,
+                        "suggest_when": route.suggest_when,
+                        "owner": templates.route_owners.get(route.key),
+                        "order": route.order,
+                    },
+                    "definition": expand_definition(route.definition, departments),
+                }
+            )
+    return types, routes
 
 
 def _read(path: Path) -> Any:
@@ -211,13 +235,18 @@ def _read(path: Path) -> Any:
 
 def read_bundle(folder: Path) -> OrganisationBundle:
     """One organisation's data; raises pydantic.ValidationError on a malformed file."""
+    organisation = OrganisationData.model_validate(_read(folder / "organisation.json"))
+    templates = TemplatesIn.model_validate(_read(folder / "templates.json") or {})
+    types, routes = _library_parts(templates, organisation)
     return OrganisationBundle.model_validate(
         {
-            "organisation": _read(folder / "organisation.json"),
+            "organisation": organisation,
             "counterparties": _read(folder / "counterparties.json"),
-            "document_types": _read(folder / "document_types.json"),
+            "templates": templates,
+            "document_types": types + _read(folder / "document_types.json"),
             "documents": _read(folder / "documents.json"),
-            "routes": [_read(path) for path in sorted(folder.glob("routes/*.json"))],
+            "routes": routes
+            + [_read(path) for path in sorted(folder.glob("routes/*.json"))],
         }
     )
 

@@ -15,7 +15,9 @@ services, so the inbox, the route map and the history have something to show.
 
 The phases, in order, each in its module: ``organisation`` (the organisation, its
 people, roles, folders and counterparties), ``document_types``, ``routes``,
-``samples`` (documents and processes); ``loading`` holds what they share.
+``templates`` (the library templates it installs, ``sogla.starter``), its own
+``document_types`` and ``routes``, ``samples`` (documents and processes);
+``loading`` holds what they share.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sogla.demo.organisation import load_counterparties, load_organisation, logi
 from sogla.demo.routes import load_routes
 from sogla.demo.samples import load_documents
 from sogla.demo.schema import DATA_DIR, read_bundles
+from sogla.demo.templates import load_templates
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -79,6 +82,7 @@ def _load(loading: Loading, today: date | None) -> None:
     """One organisation, phase by phase (each phase reads what the earlier made)."""
     load_organisation(loading, today)
     load_counterparties(loading)
+    load_templates(loading)
     load_document_types(loading)
     load_routes(loading)
     load_documents(loading)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
@@ -20,7 +20,7 @@ from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors, services
 from sogla.documents.access import access_document, can_edit
-from sogla.documents.downloads import file_response
+from sogla.documents.downloads import download_link
 from sogla.documents.schemas import (
     CounterpartyIn,
     CounterpartyOut,
@@ -30,9 +30,13 @@ from sogla.documents.schemas import (
     DocumentIn,
     DocumentListOut,
     DocumentPatchIn,
+    DocumentTypeCreateIn,
     DocumentTypeOut,
+    DocumentTypePatchIn,
+    FieldDefIn,
     FileOut,
     FileVersionOut,
+    StatusDefIn,
     counterparty_out,
     document_detail_out,
     document_out,
@@ -40,7 +44,7 @@ from sogla.documents.schemas import (
     file_out,
     file_version_out,
 )
-from sogla.documents.uploads import ACCEPTED, check_upload
+from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 
 router = Router(tags=["documents"])
@@ -77,6 +81,132 @@ def document_type_get(request: HttpRequest, key: Key) -> dict[str, Any]:
     found = selectors.document_type_with_fields(_user(request), key)
     statuses = list(found.doc_type.statuses.all())
     return document_type_out(found.doc_type, found.field_defs, statuses)
+
+
+def _admin_type_out(user: User, key: str) -> dict[str, Any]:
+    doc_type = selectors.document_type_for_admin(user, key)
+    return document_type_out(
+        doc_type, list(doc_type.fields.all()), list(doc_type.statuses.all())
+    )
+
+
+def _field_spec(payload: FieldDefIn) -> services.FieldSpec:
+    return services.FieldSpec(
+        **payload.model_dump(exclude={"choices"}),
+        choices=[c.model_dump() for c in payload.choices],
+    )
+
+
+def _status_spec(payload: StatusDefIn) -> services.StatusSpec:
+    return services.StatusSpec(**payload.model_dump())
+
+
+@router.post(
+    "/document-types",
+    response={201: DocumentTypeOut, **ERRORS},
+    operation_id="document_type_create",
+    url_name="document_type_create",
+    summary="Create a document type with its fields and statuses (administrators)",
+    description="Without statuses the type gets the usual set: draft (initial), "
+    "on_approval, returned, approved, rejected, cancelled. The checks are those of "
+    "the settings screen: keys, kinds, choices, conditions, one initial status, "
+    "the placeholders of the numbering pattern, title and folder rule.",
+)
+def document_type_create(
+    request: HttpRequest, payload: DocumentTypeCreateIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    spec = services.TypeSpec(
+        **payload.model_dump(exclude={"fields", "statuses"}),
+        fields=[_field_spec(f) for f in payload.fields],
+        statuses=[_status_spec(s) for s in payload.statuses],
+    )
+    doc_type = services.document_type_create(
+        actor=user, spec=spec, meta=request_meta(request)
+    )
+    return Status(201, _admin_type_out(user, doc_type.key))
+
+
+@router.patch(
+    "/document-types/{key}",
+    response=_ok(DocumentTypeOut),
+    operation_id="document_type_update",
+    url_name="document_type_update",
+    summary="Change a type's names, numbering, title, folder rule and flags "
+    "(administrators)",
+)
+def document_type_update(
+    request: HttpRequest, key: Key, payload: DocumentTypePatchIn
+) -> dict[str, Any]:
+    user = _user(request)
+    doc_type = selectors.document_type_for_admin(user, key)
+    services.document_type_update(
+        actor=user,
+        doc_type=doc_type,
+        changes=payload.model_dump(exclude_unset=True, exclude_none=True),
+        meta=request_meta(request),
+    )
+    return _admin_type_out(user, key)
+
+
+@router.post(
+    "/document-types/{key}/fields",
+    response={201: DocumentTypeOut, **ERRORS},
+    operation_id="document_type_field_add",
+    url_name="document_type_field_add",
+    summary="Add a field to a type (administrators)",
+)
+def document_type_field_add(
+    request: HttpRequest, key: Key, payload: FieldDefIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    services.document_type_field_add(
+        actor=user,
+        doc_type=selectors.document_type_for_admin(user, key),
+        spec=_field_spec(payload),
+        meta=request_meta(request),
+    )
+    return Status(201, _admin_type_out(user, key))
+
+
+@router.post(
+    "/document-types/{key}/statuses",
+    response={201: DocumentTypeOut, **ERRORS},
+    operation_id="document_type_status_add",
+    url_name="document_type_status_add",
+    summary="Add a status to a type (administrators)",
+)
+def document_type_status_add(
+    request: HttpRequest, key: Key, payload: StatusDefIn
+) -> Status[dict[str, Any]]:
+    user = _user(request)
+    services.document_type_status_add(
+        actor=user,
+        doc_type=selectors.document_type_for_admin(user, key),
+        spec=_status_spec(payload),
+        meta=request_meta(request),
+    )
+    return Status(201, _admin_type_out(user, key))
+
+
+@router.delete(
+    "/document-types/{key}/statuses/{status}",
+    response={204: None, **ERRORS},
+    operation_id="document_type_status_remove",
+    url_name="document_type_status_remove",
+    summary="Remove a status no document is in; never the initial one",
+)
+def document_type_status_remove(
+    request: HttpRequest, key: Key, status: Key
+) -> Status[None]:
+    user = _user(request)
+    services.document_type_status_remove(
+        actor=user,
+        doc_type=selectors.document_type_for_admin(user, key),
+        key=status,
+        meta=request_meta(request),
+    )
+    return Status(204, None)
 
 
 # --- documents -------------------------------------------------------------------------
@@ -242,26 +372,39 @@ def document_file_upload(
 
 @router.get(
     "/files/{version_id}/download",
-    response={200: None, **ERRORS},
+    response={302: None, **ERRORS},
     operation_id="file_download",
     url_name="file_download",
-    summary="Download one file version (always as an attachment)",
+    summary="Download one file version: a redirect to a short-lived link",
+    description=(
+        "Checks that you may see the version, then answers 302 with `Location`: a "
+        "link minted now, valid for `SOGLA_DOWNLOAD_LINK_SECONDS` (at most 300 s), "
+        "that needs no authentication and serves the bytes as an attachment "
+        "(on S3 a presigned URL). Follow redirects (`curl -L`); never store the link."
+    ),
     openapi_extra={
         "responses": {
-            200: {
-                "description": "The file's bytes",
-                # The type read from the content at upload: one of those accepted.
-                "content": {
-                    mime: {"schema": {"type": "string", "format": "binary"}}
-                    for mime in sorted(ACCEPTED)
+            302: {
+                "description": "Redirect to the file's short-lived download link",
+                "headers": {
+                    "Location": {
+                        "description": "The link (relative on the file system, "
+                        "absolute on S3)",
+                        "schema": {"type": "string"},
+                    }
                 },
             }
         }
     },
 )
 def file_download(request: HttpRequest, version_id: Id) -> HttpResponse:
-    version = selectors.file_version_get(user=_user(request), pk=version_id)
-    return file_response(version)  # type: ignore[return-value]
+    """Access checked, then a redirect to a link living at most 300 s (T37)."""
+    user = _user(request)
+    version = selectors.file_version_get(user=user, pk=version_id)
+    response = HttpResponseRedirect(download_link(version, user_id=user.pk))
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 # --- counterparties ----------------------------------------------------------------------

@@ -383,3 +383,74 @@ def counterparty_out(party: Counterparty) -> dict[str, Any]:
         "contacts": [contact_out(c) for c in party.contacts.all()],
         "created_at": party.created_at,
     }
+
+
+# --- setting up document types (administrators) ----------------------------------------
+
+
+class ChoiceIn(InSchema):
+    value: str = Field(min_length=1, max_length=100)
+    ru: str = Field(default="", max_length=200)
+    en: str = Field(default="", max_length=200)
+
+
+class FieldDefIn(InSchema):
+    key: str = Field(min_length=1, max_length=60)
+    label_ru: str = Field(default="", max_length=200)
+    label_en: str = Field(default="", max_length=200)
+    kind: str = Field(
+        description="string, text, number, money, date, choice, bool, user, users, "
+        "counterparty, file or url"
+    )
+    required: bool = False
+    required_when: dict[str, Any] | None = None
+    choices: list[ChoiceIn] = []
+    help_ru: str = Field(default="", max_length=300)
+    help_en: str = Field(default="", max_length=300)
+    show_in_registry: bool = False
+
+
+class StatusDefIn(InSchema):
+    key: str = Field(min_length=1, max_length=60)
+    name_ru: str = Field(default="", max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    meaning: str = Field(description="draft, active, success, failure or archived")
+    token: str = Field(
+        description="neutral, active, waiting, overdue, returned, rejected, approved, "
+        "signed, guest or cancelled"
+    )
+    initial: bool = False
+
+
+class DocumentTypeCreateIn(InSchema):
+    key: str = Field(min_length=1, max_length=60)
+    name_ru: str = Field(default="", max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    prefix: str = Field(default="", max_length=20)
+    numbering_pattern: str = Field(default="{prefix}-{yyyy}-{seq:05}", max_length=100)
+    title_template: str = Field(default="{type} {number}", max_length=300)
+    folder_rule: str = Field(default="", max_length=300)
+    has_files: bool = True
+    confidential: bool = False
+    description_ru: str = Field(default="", max_length=5000)
+    description_en: str = Field(default="", max_length=5000)
+    fields: list[FieldDefIn] = []
+    statuses: list[StatusDefIn] = Field(
+        default=[],
+        description="Empty: the usual set (draft, on_approval, returned, approved, "
+        "rejected, cancelled).",
+    )
+
+
+class DocumentTypePatchIn(InSchema):
+    name_ru: str | None = Field(default=None, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    prefix: str | None = Field(default=None, max_length=20)
+    numbering_pattern: str | None = Field(default=None, max_length=100)
+    title_template: str | None = Field(default=None, max_length=300)
+    folder_rule: str | None = Field(default=None, max_length=300)
+    has_files: bool | None = None
+    confidential: bool | None = None
+    description_ru: str | None = Field(default=None, max_length=5000)
+    description_en: str | None = Field(default=None, max_length=5000)
+    is_active: bool | None = None

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sogla.core.access import is_org_admin
 from sogla.core.cursors import Keyset
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
@@ -391,3 +392,20 @@ def _field_row(
     else:
         row.text = display_value(f, value)
     return row
+
+
+def document_type_for_admin(user: User, key: str) -> DocumentType:
+    """Any type of the administrator's organisation (also one closed for new
+    documents); NotFound for anyone else and for other organisations' types."""
+    if not is_org_admin(user):
+        raise NotFound("no such type")
+    try:
+        return DocumentType.objects.for_org(user.organisation_id or 0).get(key=key)
+    except DocumentType.DoesNotExist:
+        raise NotFound("no such type") from None
+
+
+def document_types_for_admin(user: User) -> QuerySet[DocumentType]:
+    return DocumentType.objects.for_org(user.organisation_id or 0).order_by(
+        "order", "key"
+    )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/<int:pk>/archive/", views.archive, name="archive"),
     path("documents/<int:pk>/files/", views.file_upload, name="file_upload"),
     path("files/<int:version_pk>/download/", views.download, name="download"),
+    path("files/s/<str:token>/", views.signed_download, name="signed_download"),
     path("counterparties/", parties.counterparty_list, name="counterparty_list"),
     path(
         "counterparties/new/",

@@ -19,7 +19,7 @@ from sogla.core.errors import FieldProblem, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors
 from sogla.documents.access import access_document
-from sogla.documents.downloads import file_response
+from sogla.documents.downloads import download_link, file_response, version_for_link
 from sogla.documents.fields import clean_values
 from sogla.documents.forms import (
     FieldWidget,
@@ -294,7 +294,21 @@ def document_url(document: Document) -> str:
 @require_GET
 @app_errors
 def download(request: HttpRequest, version_pk: int) -> HttpResponseBase:
-    version = selectors.file_version_get(user=_user(request), pk=version_pk)
-    response = file_response(version)
+    """Check access, then send the browser to a short-lived link (T37)."""
+    user = _user(request)
+    version = selectors.file_version_get(user=user, pk=version_pk)
+    response = redirect(download_link(version, user_id=user.pk))
     response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+@app_errors
+def signed_download(_request: HttpRequest, token: str) -> HttpResponseBase:
+    """The bytes behind a link ``download`` minted (no session needed: the
+    signature and its age are the permission)."""
+    response = file_response(version_for_link(token))
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -189,6 +189,8 @@ class StepDef(_Frozen):
     wait_for: Span | None = None  # wait: this long from when the step opens
     actions: list[Action] = []  # system
     confirm: Literal["otp"] | None = None
+    # The document fields a guest of this step sees on the guest page (nothing else).
+    guest_fields: list[str] = []
 
     def allowed_outcomes(self) -> tuple[Outcome, ...]:
         return tuple(self.outcomes) if self.outcomes else KIND_OUTCOMES[self.kind]
@@ -227,6 +229,8 @@ class RouteDefinition(_Frozen):
     stall_alert: StallAlert | None = None
     escalate_after: Span | None = None  # default for steps with a deadline
     bulk_allowed: bool = False  # approve steps may be approved from the inbox in bulk
+    guest_link_days: int = Field(default=14, ge=1, le=30)  # a guest link's lifetime
+    guests_see_names: bool = False  # the guest page names internal people
     on_return: OnReturn = OnReturn()
     stages: list[StageDef] = Field(min_length=1)
     on_finish: list[Action] = []

@@ -52,7 +52,9 @@ class OrgFacts:
     roles: frozenset[str] = frozenset()
     usernames: frozenset[str] = frozenset()
     departments: frozenset[str] = frozenset()
-    statuses: frozenset[str] = frozenset()
+    # None: the statuses are not known (a pure check); an empty set: the type has none,
+    # so every ``set_status`` is a mistake.
+    statuses: frozenset[str] | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -244,7 +246,11 @@ class _Checks:
 
     def action(self, action: Action, path: str) -> None:
         statuses = self.facts.statuses
-        if action.set_status and statuses and action.set_status not in statuses:
+        if (
+            action.set_status
+            and statuses is not None
+            and action.set_status not in statuses
+        ):
             self.add(
                 f"{path}.set_status",
                 f'no status "{action.set_status}" in this document type',

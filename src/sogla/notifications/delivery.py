@@ -23,19 +23,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from sogla.notifications.kinds import kind_for, load_facts
 from sogla.notifications.messages import build_email, recipient_address
 from sogla.notifications.models import DIGEST_KIND, Notification, NotificationState
+from sogla.orgs.models import NotificationMode, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +100,39 @@ def _due(now: datetime) -> Q:
     )
 
 
-def _waiting_for_digest() -> Q:
-    """Rows of users who chose the daily digest wait for it (the digest itself not)."""
-    return Q(recipient_user__email_mode="digest") & ~Q(kind=DIGEST_KIND)
+def _preference(*modes: str) -> Exists:
+    """The row's recipient chose one of ``modes`` for the row's kind."""
+    return Exists(
+        NotificationPreference.objects.filter(
+            user_id=OuterRef("recipient_user_id"), kind=OuterRef("kind"), mode__in=modes
+        )
+    )
+
+
+def waiting_for_digest() -> Q:
+    """Rows that wait for their recipient's daily digest (the digest itself not):
+    the kind set to the digest, or the digest chosen for e-mails in general and
+    nothing else for this kind."""
+    digest = NotificationMode.DIGEST
+    chosen = _preference(digest) | (
+        Q(recipient_user__email_mode=digest)
+        & ~_preference(NotificationMode.IMMEDIATE, NotificationMode.OFF)
+    )
+    return chosen & ~Q(kind=DIGEST_KIND)
+
+
+def _turned_off(rows: Sequence[Notification]) -> set[tuple[int, str]]:
+    """(user, kind) pairs of ``rows`` whose recipient turned that kind's e-mail off."""
+    users = {row.recipient_user_id for row in rows if row.recipient_user_id}
+    if not users:
+        return set()
+    return set(
+        NotificationPreference.objects.filter(
+            user_id__in=users,
+            kind__in={row.kind for row in rows},
+            mode=NotificationMode.OFF,
+        ).values_list("user_id", "kind")
+    )
 
 
 def claim(
@@ -116,7 +147,7 @@ def claim(
             if only is not None:
                 queue = queue.filter(pk__in=list(only))
             else:
-                queue = queue.exclude(_waiting_for_digest())
+                queue = queue.exclude(waiting_for_digest())
             queue = queue.order_by("next_attempt_at", "pk")
             if connection.features.has_select_for_update_skip_locked:
                 queue = queue.select_for_update(skip_locked=True, of=("self",))
@@ -202,11 +233,15 @@ def _release(rows: Iterable[Notification], at: datetime) -> None:
         _finish(row, state=_State.PENDING, lease_until=None, next_attempt_at=at)
 
 
-def _why_not_send(row: Notification, facts: Any) -> tuple[str, str] | None:
+def _why_not_send(
+    row: Notification, facts: Any, off: set[tuple[int, str]] | None = None
+) -> tuple[str, str] | None:
     """(state, reason) when the row must not be mailed, else None."""
     stale = kind_for(row.kind).why_stale(row, facts)
     if stale is not None:
         return _State.CANCELLED, stale
+    if off and (row.recipient_user_id, row.kind) in off:
+        return _State.SKIPPED, "the recipient turned this kind of e-mail off"
     user = row.recipient_user
     if user is not None and not user.is_active:
         return _State.SKIPPED, "the recipient is no longer active"
@@ -252,6 +287,7 @@ def deliver(
     after_send: Callable[[Notification], None] | None,
 ) -> int:
     facts = load_facts(rows)
+    off = _turned_off(rows)
     started = time.monotonic()
     budget = _lease().total_seconds() / 2
     mailer = _Mailer()
@@ -263,7 +299,7 @@ def deliver(
                 _release(rows[index:], now)
                 break
             row_facts = facts.get(row.pk)
-            skip = _why_not_send(row, row_facts)
+            skip = _why_not_send(row, row_facts, off)
             if skip is not None:
                 state, reason = skip
                 _finish(row, state=state, lease_until=None, last_error=reason)

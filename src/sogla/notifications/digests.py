@@ -1,6 +1,7 @@
 """The daily digest: one e-mail per user and local day with everything waiting.
 
-A user who chose the digest (``email_mode``) gets no mail per notification: their
+A user who chose the digest (``email_mode``, or per kind of notice a
+``NotificationPreference``) gets no mail per notification of those kinds: the
 rows wait until their local clock passes ``NOTIFICATION_DIGEST_HOUR``, then go into
 one digest row (an outbox row of its own, kind ``notifications.digest``) that the
 normal delivery sends. The digest is a notice kind like the others: its words and
@@ -21,7 +22,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from typing_extensions import override
 
-from sogla.notifications.delivery import claim, db_retry, deliver
+from sogla.notifications.delivery import (
+    claim,
+    db_retry,
+    deliver,
+    waiting_for_digest,
+)
 from sogla.notifications.kinds import (
     NoticeKind,
     context_of,
@@ -31,7 +37,7 @@ from sogla.notifications.kinds import (
 )
 from sogla.notifications.messages import headline, long_when
 from sogla.notifications.models import DIGEST_KIND, Notification, NotificationState
-from sogla.orgs.models import EmailMode, User
+from sogla.orgs.models import User
 
 _State = NotificationState
 
@@ -140,7 +146,7 @@ def _make_digest(user: Any, day: str, now: datetime) -> int | None:
                 recipient_user=user,
                 state=_State.PENDING,
                 created_at__lte=now,
-            ).exclude(kind=DIGEST_KIND)
+            ).filter(waiting_for_digest())
             if connection.features.has_select_for_update_skip_locked:
                 pending = pending.select_for_update(skip_locked=True)
             items = list(pending.order_by("pk"))
@@ -180,10 +186,8 @@ def notifications_send_digests(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     hour = settings.NOTIFICATION_DIGEST_HOUR
     waiting = (
-        Notification.objects.filter(
-            state=_State.PENDING, recipient_user__email_mode=EmailMode.DIGEST
-        )
-        .exclude(kind=DIGEST_KIND)
+        Notification.objects.filter(state=_State.PENDING)
+        .filter(waiting_for_digest())
         .values("recipient_user_id")
     )
     users = User.objects.filter(

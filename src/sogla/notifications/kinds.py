@@ -58,6 +58,12 @@ class NoticeKind(Generic[F]):
         """What the e-mails of ``rows`` show besides their context, by row id."""
         return {}
 
+    def preference_kinds(self) -> Sequence[tuple[str, Any, bool]]:
+        """(kind, label, essential) for the notification settings: each kind a
+        person may have e-mailed at once, in the digest, or (unless essential)
+        not at all."""
+        return ()
+
     def headline(
         self, row: Notification, zone: zoneinfo.ZoneInfo, facts: F | None
     ) -> str:
@@ -105,6 +111,18 @@ class NoticeKind(Generic[F]):
 
 _GENERIC: NoticeKind[Any] = NoticeKind()
 _KINDS: dict[str, NoticeKind[Any]] = {}
+
+
+def preference_kinds() -> list[tuple[str, str, bool]]:
+    """(kind, label, essential) of every kind a person may set e-mails for, from
+    the registered kinds (``NoticeKind.preference_kinds``); labels translated."""
+    found: list[tuple[str, str, bool]] = []
+    for registered in _KINDS.values():
+        found.extend(
+            (kind, str(label), essential)
+            for kind, label, essential in registered.preference_kinds()
+        )
+    return found
 
 
 def register(prefix: str, kind: NoticeKind[Any]) -> None:

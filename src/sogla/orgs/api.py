@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date as date_type
+from datetime import datetime, time
+from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from sogla.api.auth import api_user as _user
 from sogla.api.schemas import ERRORS, NON_BLANK, ErrorsOut, Id, InSchema
+from sogla.api.schemas import responses as _ok
+from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
+from sogla.orgs import selectors, structure
 from sogla.orgs.access import is_org_admin
-from sogla.orgs.models import ApiToken
+from sogla.orgs.models import ApiToken, Department, Role, User
 from sogla.orgs.tokens import api_token_create, api_token_revoke, api_tokens_of
 
 router = Router(tags=["me"])
@@ -146,4 +151,384 @@ def me_token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, 
 )
 def me_token_revoke(request: HttpRequest, token_id: Id) -> Status[None]:
     api_token_revoke(actor=_user(request), token_id=token_id)
+    return Status(204, None)
+
+
+# --- the organisation's structure (administrators write; everyone reads) -----------------
+
+settings_router = Router(tags=["organisation"])
+
+Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-a-z0-9_]+$")]
+
+
+class PersonOut(Schema):
+    id: int
+    username: str
+    name: str
+
+
+class DepartmentOut(Schema):
+    code: str
+    name: str
+    parent: str | None = Field(description="The parent department's code.")
+    head: PersonOut | None
+    depth: int
+
+
+class DepartmentIn(InSchema):
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    parent: Code | None = None
+    head: Id | None = Field(default=None, description="The head's user id.")
+
+
+class DepartmentPatchIn(InSchema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    parent: Code | None = Field(
+        default=None, description="The new parent's code; send null for the top."
+    )
+    head: Id | None = Field(default=None, description="User id; null: no head.")
+
+
+class RoleDetailOut(Schema):
+    key: str
+    name: str
+    name_ru: str
+    name_en: str
+    members: list[PersonOut]
+
+
+class RoleIn(InSchema):
+    key: Code
+    name_ru: str = Field(default="", max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    members: list[Id] = Field(default=[], max_length=1000)
+
+
+class RolePatchIn(InSchema):
+    name_ru: str | None = Field(default=None, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    members: list[Id] | None = Field(
+        default=None, max_length=1000, description="Who holds the role (user ids)."
+    )
+
+
+class PositionOut(Schema):
+    id: int
+    name: str
+
+
+class PositionIn(InSchema):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CalendarDayOut(Schema):
+    date: date_type
+    is_working: bool
+    name: str
+
+
+class CalendarOut(Schema):
+    working_weekdays: list[int] = Field(description="Monday is 0.")
+    day_starts: time
+    day_ends: time
+    use_public_holidays: bool
+    country: str
+    days: list[CalendarDayOut] = Field(description="Exceptions to the weekly pattern.")
+
+
+class CalendarIn(InSchema):
+    working_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(max_length=7)
+    day_starts: time
+    day_ends: time
+    use_public_holidays: bool = True
+
+
+class CalendarDayIn(InSchema):
+    is_working: bool = False
+    name: str = Field(default="", max_length=200)
+
+
+def _admin_org_id(request: HttpRequest) -> tuple[User, int]:
+    user = _user(request)
+    if user.organisation_id is None:
+        raise NotFound()
+    return user, user.organisation_id
+
+
+def _person_out(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+    }
+
+
+def _department_out(department: Department) -> dict[str, Any]:
+    return {
+        "code": department.code,
+        "name": department.name,
+        "parent": department.parent.code if department.parent else None,
+        "head": _person_out(department.head),
+        "depth": getattr(department, "depth", 0),
+    }
+
+
+def _role_out(role: Role) -> dict[str, Any]:
+    return {
+        "key": role.key,
+        "name": role.name,
+        "name_ru": role.name_ru,
+        "name_en": role.name_en,
+        "members": [_person_out(u) for u in role.members.all() if u.is_active],
+    }
+
+
+def _one_person(org_id: int, user_id: int | None, field: str) -> User | None:
+    if user_id is None:
+        return None
+    return selectors.people_by_ids(org_id, [user_id], field)[0]
+
+
+@settings_router.get(
+    "/departments",
+    response=_ok(list[DepartmentOut]),
+    operation_id="departments_list",
+    url_name="departments_list",
+    summary="The departments as a tree (depth first), with their heads",
+)
+def departments_list(request: HttpRequest) -> list[dict[str, Any]]:
+    _admin, org_id = _admin_org_id(request)
+    return [_department_out(d) for d in selectors.departments_of(org_id)]
+
+
+@settings_router.post(
+    "/departments",
+    response={201: DepartmentOut, **ERRORS},
+    operation_id="department_create",
+    url_name="department_create",
+    summary="Create a department (administrators)",
+)
+def department_create(
+    request: HttpRequest, payload: DepartmentIn
+) -> Status[dict[str, Any]]:
+    user, org_id = _admin_org_id(request)
+    parent = _department_or_problem(org_id, payload.parent) if payload.parent else None
+    department = structure.department_create(
+        actor=user,
+        name=payload.name,
+        code=payload.code,
+        parent=parent,
+        head=_one_person(org_id, payload.head, "head"),
+        meta=request_meta(request),
+    )
+    return Status(201, _department_out(department))
+
+
+def _department_or_problem(org_id: int, code: str) -> Department:
+    try:
+        return selectors.department_by_code(org_id, code)
+    except NotFound:
+        raise ValidationFailed.single(
+            "parent", "invalid", _("No such department.")
+        ) from None
+
+
+@settings_router.patch(
+    "/departments/{code}",
+    response=_ok(DepartmentOut),
+    operation_id="department_update",
+    url_name="department_update",
+    summary="Rename a department, move it in the tree or change its head "
+    "(administrators)",
+)
+def department_update(
+    request: HttpRequest, code: Code, payload: DepartmentPatchIn
+) -> dict[str, Any]:
+    user, org_id = _admin_org_id(request)
+    department = selectors.department_by_code(org_id, code)
+    sent = payload.model_fields_set
+    changes: dict[str, Any] = {}
+    if "name" in sent and payload.name is not None:
+        changes["name"] = payload.name
+    if "parent" in sent:
+        changes["parent"] = (
+            _department_or_problem(org_id, payload.parent) if payload.parent else None
+        )
+    if "head" in sent:
+        changes["head"] = _one_person(org_id, payload.head, "head")
+    department = structure.department_update(
+        actor=user, department=department, changes=changes, meta=request_meta(request)
+    )
+    return _department_out(selectors.department_by_code(org_id, department.code))
+
+
+@settings_router.get(
+    "/roles",
+    response=_ok(list[RoleDetailOut]),
+    operation_id="roles_list",
+    url_name="roles_list",
+    summary="The roles and who holds them",
+)
+def roles_list(request: HttpRequest) -> list[dict[str, Any]]:
+    _admin, org_id = _admin_org_id(request)
+    return [_role_out(r) for r in selectors.roles_of(org_id)]
+
+
+@settings_router.post(
+    "/roles",
+    response={201: RoleDetailOut, **ERRORS},
+    operation_id="role_create",
+    url_name="role_create",
+    summary="Create a role and name who holds it (administrators)",
+)
+def role_create(request: HttpRequest, payload: RoleIn) -> Status[dict[str, Any]]:
+    user, org_id = _admin_org_id(request)
+    role = structure.role_create(
+        actor=user,
+        key=payload.key,
+        name_ru=payload.name_ru,
+        name_en=payload.name_en,
+        members=selectors.people_by_ids(org_id, payload.members, "members"),
+        meta=request_meta(request),
+    )
+    return Status(201, _role_out(selectors.role_by_key(org_id, role.key)))
+
+
+@settings_router.patch(
+    "/roles/{key}",
+    response=_ok(RoleDetailOut),
+    operation_id="role_update",
+    url_name="role_update",
+    summary="Rename a role or set who holds it (administrators)",
+)
+def role_update(
+    request: HttpRequest, key: Code, payload: RolePatchIn
+) -> dict[str, Any]:
+    user, org_id = _admin_org_id(request)
+    role = selectors.role_by_key(org_id, key)
+    structure.role_update(
+        actor=user,
+        role=role,
+        name_ru=payload.name_ru,
+        name_en=payload.name_en,
+        members=(
+            selectors.people_by_ids(org_id, payload.members, "members")
+            if payload.members is not None
+            else None
+        ),
+        meta=request_meta(request),
+    )
+    return _role_out(selectors.role_by_key(org_id, key))
+
+
+@settings_router.get(
+    "/positions",
+    response=_ok(list[PositionOut]),
+    operation_id="positions_list",
+    url_name="positions_list",
+    summary="The positions (job titles)",
+)
+def positions_list(request: HttpRequest) -> list[dict[str, Any]]:
+    _admin, org_id = _admin_org_id(request)
+    return [{"id": p.pk, "name": p.name} for p in selectors.positions_of(org_id)]
+
+
+@settings_router.post(
+    "/positions",
+    response={201: PositionOut, **ERRORS},
+    operation_id="position_create",
+    url_name="position_create",
+    summary="Create a position (administrators)",
+)
+def position_create(
+    request: HttpRequest, payload: PositionIn
+) -> Status[dict[str, Any]]:
+    user, _org_id = _admin_org_id(request)
+    position = structure.position_create(
+        actor=user, name=payload.name, meta=request_meta(request)
+    )
+    return Status(201, {"id": position.pk, "name": position.name})
+
+
+def _calendar_out(org_id: int, country: str) -> dict[str, Any]:
+    calendar, days = selectors.calendar_settings(org_id)
+    weekdays = calendar.working_weekdays if calendar else "0,1,2,3,4"
+    return {
+        "working_weekdays": [int(d) for d in weekdays.split(",") if d.strip()],
+        "day_starts": calendar.day_starts if calendar else time(9),
+        "day_ends": calendar.day_ends if calendar else time(18),
+        "use_public_holidays": calendar.use_public_holidays if calendar else True,
+        "country": country,
+        "days": [
+            {"date": d.date, "is_working": d.is_working, "name": d.name} for d in days
+        ],
+    }
+
+
+@settings_router.get(
+    "/calendar",
+    response=_ok(CalendarOut),
+    operation_id="calendar_get",
+    url_name="calendar_get",
+    summary="The working calendar: weekly pattern, hours, holidays, exceptions",
+)
+def calendar_get(request: HttpRequest) -> dict[str, Any]:
+    user, org_id = _admin_org_id(request)
+    return _calendar_out(org_id, user.organisation.country if user.organisation else "")
+
+
+@settings_router.put(
+    "/calendar",
+    response=_ok(CalendarOut),
+    operation_id="calendar_update",
+    url_name="calendar_update",
+    summary="Set the working days, hours and public holidays (administrators)",
+)
+def calendar_update(request: HttpRequest, payload: CalendarIn) -> dict[str, Any]:
+    user, org_id = _admin_org_id(request)
+    structure.calendar_update(
+        actor=user,
+        working_weekdays=payload.working_weekdays,
+        day_starts=payload.day_starts,
+        day_ends=payload.day_ends,
+        use_public_holidays=payload.use_public_holidays,
+        meta=request_meta(request),
+    )
+    return _calendar_out(org_id, user.organisation.country if user.organisation else "")
+
+
+@settings_router.put(
+    "/calendar/days/{day}",
+    response=_ok(CalendarOut),
+    operation_id="calendar_day_set",
+    url_name="calendar_day_set",
+    summary="Make a date an exception: a day off, or a working day (administrators)",
+)
+def calendar_day_set(
+    request: HttpRequest, day: date_type, payload: CalendarDayIn
+) -> dict[str, Any]:
+    user, org_id = _admin_org_id(request)
+    structure.calendar_day_set(
+        actor=user,
+        day=day,
+        is_working=payload.is_working,
+        name=payload.name,
+        meta=request_meta(request),
+    )
+    return _calendar_out(org_id, user.organisation.country if user.organisation else "")
+
+
+@settings_router.delete(
+    "/calendar/days/{day}",
+    response={204: None, **ERRORS},
+    operation_id="calendar_day_remove",
+    url_name="calendar_day_remove",
+    summary="Remove an exception day (administrators)",
+)
+def calendar_day_remove(request: HttpRequest, day: date_type) -> Status[None]:
+    user, _org_id = _admin_org_id(request)
+    structure.calendar_day_remove(actor=user, day=day, meta=request_meta(request))
     return Status(204, None)

@@ -388,3 +388,36 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"reset {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationMode(models.TextChoices):
+    """How e-mails of one kind of event come (the bell shows every notice anyway)."""
+
+    IMMEDIATE = "immediate", _("Immediately")
+    DIGEST = "digest", _("In the daily digest")
+    OFF = "off", _("No e-mail")
+
+
+class NotificationPreference(TenantModel):
+    """A person's choice for one kind of notice; without a row their
+    ``email_mode`` applies. Essential kinds cannot be ``off``."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=100)
+    mode = models.CharField(
+        _("e-mails"), max_length=10, choices=NotificationMode.choices
+    )
+
+    class Meta:
+        verbose_name = _("notification setting")
+        verbose_name_plural = _("notification settings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="notification_preference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.mode}"

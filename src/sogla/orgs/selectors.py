@@ -6,8 +6,19 @@ from collections.abc import Mapping
 from datetime import date
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
-from sogla.orgs.models import Delegation, Invitation, User
+from sogla.core.errors import NotFound, ValidationFailed
+from sogla.orgs.models import (
+    CalendarDay,
+    Delegation,
+    Department,
+    Invitation,
+    Position,
+    Role,
+    User,
+    WorkingCalendar,
+)
 
 
 def active_delegate(
@@ -69,6 +80,87 @@ def role_holders(organisation_id: int, role_key: str) -> list[User]:
             roles__organisation_id=organisation_id,
         ).order_by("last_name", "first_name")
     )
+
+
+# --- the organisation's structure, as the settings screens and the API show it --------
+
+
+def departments_of(organisation_id: int) -> list[Department]:
+    """The departments as a tree, depth first, each with ``depth`` set."""
+    rows = list(
+        Department.objects.for_org(organisation_id)
+        .select_related("head", "parent")
+        .order_by("name")
+    )
+    children: dict[int | None, list[Department]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    ordered: list[Department] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for row in children.get(parent, []):
+            row.depth = depth  # type: ignore[attr-defined]
+            ordered.append(row)
+            walk(row.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def department_by_code(organisation_id: int, code: str) -> Department:
+    department = Department.objects.for_org(organisation_id).filter(code=code).first()
+    if department is None:
+        raise NotFound()
+    return department
+
+
+def roles_of(organisation_id: int) -> list[Role]:
+    return list(
+        Role.objects.for_org(organisation_id)
+        .prefetch_related("members")
+        .order_by("key")
+    )
+
+
+def role_by_key(organisation_id: int, key: str) -> Role:
+    role = Role.objects.for_org(organisation_id).filter(key=key).first()
+    if role is None:
+        raise NotFound()
+    return role
+
+
+def positions_of(organisation_id: int) -> list[Position]:
+    return list(Position.objects.for_org(organisation_id).order_by("name"))
+
+
+def active_people(organisation_id: int) -> list[User]:
+    """Active people of the organisation, by name."""
+    return list(
+        User.objects.filter(organisation_id=organisation_id, is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
+    )
+
+
+def people_by_ids(organisation_id: int, ids: list[int], field: str) -> list[User]:
+    """The active people ``ids`` of the organisation; a problem on ``field`` for any
+    other id (another organisation's person answers the same as a missing one)."""
+    found = list(
+        User.objects.filter(organisation_id=organisation_id, is_active=True, pk__in=ids)
+    )
+    if len(found) != len(set(ids)):
+        raise ValidationFailed.single(field, "invalid", _("No such person."))
+    return found
+
+
+def calendar_settings(
+    organisation_id: int,
+) -> tuple[WorkingCalendar | None, list[CalendarDay]]:
+    calendar = WorkingCalendar.objects.filter(organisation_id=organisation_id).first()
+    days = list(
+        CalendarDay.objects.filter(organisation_id=organisation_id).order_by("date")
+    )
+    return calendar, days
 
 
 def people_of(organisation_id: int | None) -> list[User]:

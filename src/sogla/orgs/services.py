@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -10,7 +11,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import FieldProblem, ValidationFailed
-from sogla.orgs.models import LANGUAGE_CHOICES, EmailMode, User
+from sogla.orgs.models import (
+    LANGUAGE_CHOICES,
+    EmailMode,
+    NotificationMode,
+    NotificationPreference,
+    User,
+)
 
 _LANGUAGES = {code for code, _name in LANGUAGE_CHOICES}
 
@@ -72,6 +79,48 @@ def user_preferences_update(
     if changed:
         actor.save(update_fields=list(changed))
     return actor
+
+
+@transaction.atomic
+def notification_preferences_set(
+    *,
+    actor: User,
+    modes: Mapping[str, str],
+    kinds: Sequence[tuple[str, str, bool]],
+) -> None:
+    """The actor's e-mail choice per kind of notice (``kinds``: the offered kinds,
+    (kind, label, essential)); "" = as the general setting. Essential kinds
+    cannot be turned off."""
+    essential = {kind: is_essential for kind, _label, is_essential in kinds}
+    problems: list[FieldProblem] = []
+    for kind, mode in modes.items():
+        if kind not in essential or (mode and mode not in NotificationMode.values):
+            problems.append(
+                FieldProblem(kind, "invalid", _("Choose one of the offered values."))
+            )
+        elif mode == NotificationMode.OFF and essential[kind]:
+            problems.append(
+                FieldProblem(
+                    kind,
+                    "essential",
+                    _("This notice asks you to act; it cannot be turned off."),
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    org_id = actor.organisation_id
+    if org_id is None:
+        raise ValidationFailed([FieldProblem("user", "invalid", _("No organisation."))])
+    NotificationPreference.objects.filter(user=actor, kind__in=list(modes)).delete()
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(
+                organisation_id=org_id, user=actor, kind=kind, mode=mode
+            )
+            for kind, mode in modes.items()
+            if mode
+        ]
+    )
 
 
 def _clean_names(

@@ -41,6 +41,7 @@ urlpatterns = [
     path("signup/<str:token>/", views_people.signup_confirm, name="signup_confirm"),
     path("invitation/<str:token>/", views_people.invitation, name="invitation"),
     path("people/", views_people.people, name="people"),
+    path("people/import/", views_people.people_import, name="people_import"),
     path("people/invite/", views_people.invite, name="invite"),
     path("people/<int:pk>/invite/", views_people.reinvite, name="reinvite"),
     path("people/<int:pk>/deactivate/", views_people.deactivate, name="deactivate"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +29,13 @@ from sogla.orgs.forms import (
     PasswordOnlyForm,
     SetupForm,
     SignupForm,
+)
+from sogla.orgs.imports import (
+    IMPORT_HELP,
+    ImportRefused,
+    import_apply,
+    import_preview,
+    max_rows,
 )
 from sogla.orgs.mail import (
     absolute,
@@ -404,3 +414,74 @@ def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
         % {"name": person.get_full_name() or person.email},
     )
     return redirect("accounts:people")
+
+
+# --- import --------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _import_path(actor: User, token: str) -> str:
+    return f"imports/{actor.organisation_id}/{token}.bin"
+
+
+@login_required
+def people_import(request: HttpRequest) -> HttpResponse:
+    """Upload: a preview with every row's problems; nothing saved. Confirm: all
+    rows in one transaction, or nothing."""
+    actor = _admin_or_404(request)
+    context: dict[str, Any] = {"help": IMPORT_HELP, "max_rows": max_rows()}
+    status = 200
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        name = request.session.get(f"import:{token}", "")
+        path = _import_path(actor, token)
+        if not name or not token.isalnum() or not default_storage.exists(path):
+            messages.error(
+                request, _("The uploaded file has expired; upload it again.")
+            )
+            return redirect("accounts:people_import")
+        with default_storage.open(path, "rb") as stored:
+            data = stored.read()
+        try:
+            done = import_apply(
+                actor=actor, name=name, data=data, request_meta=request_meta(request)
+            )
+        except ImportRefused as refused:
+            context.update(preview=refused.preview, token=token, name=name)
+            status = 400
+        else:
+            default_storage.delete(path)
+            request.session.pop(f"import:{token}", None)
+            messages.success(
+                request,
+                _(
+                    "Imported: %(created)d new, %(updated)d changed, %(unchanged)d unchanged."
+                )
+                % {
+                    "created": done.to_create,
+                    "updated": done.to_update,
+                    "unchanged": done.unchanged,
+                },
+            )
+            return redirect("accounts:people")
+    elif request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["upload_error"] = _("Choose a CSV or XLSX file.")
+            status = 400
+        elif upload.size is not None and upload.size > IMPORT_MAX_BYTES:
+            context["upload_error"] = _("The file is larger than 20 MB.")
+            status = 400
+        else:
+            data = upload.read()
+            preview = import_preview(actor=actor, name=upload.name or "", data=data)
+            context.update(preview=preview, name=upload.name)
+            if preview.ok:
+                token = secrets.token_hex(16)
+                default_storage.save(_import_path(actor, token), ContentFile(data))
+                request.session[f"import:{token}"] = upload.name or "import"
+                context["token"] = token
+            else:
+                status = 400
+    return render(request, "orgs/import.html", context, status=status)

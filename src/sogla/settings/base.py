@@ -59,9 +59,12 @@ INSTALLED_APPS = [
     "sogla.documents",
     "sogla.notifications",
     "sogla.workflow",
+    "sogla.external",
     "sogla.reports",
+    "sogla.evidence",
     "sogla.web",
     "sogla.api",
+    "sogla.starter",
     "sogla.demo",
     "sogla.site",
 ]
@@ -170,7 +173,7 @@ if STORAGE_BACKEND == "s3":
             "addressing_style": "path",
             "signature_version": "s3v4",
             "querystring_auth": True,
-            "querystring_expire": 300,
+            "querystring_expire": 120,
             "file_overwrite": False,
         },
     }
@@ -179,6 +182,8 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "file_permissions_mode": 0o640},
     }
+# Download links (file system: signed; S3: presigned) live this long, at most 300 s.
+SOGLA_DOWNLOAD_LINK_SECONDS = env_int("DOWNLOAD_LINK_SECONDS", 120)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -188,6 +193,10 @@ STORAGES = {
 # Uploads above the limit are refused with a message naming the field.
 SOGLA_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# The public verification page /v/<code>: requests per client address and minute,
+# and the largest file it compares (MB).
+SOGLA_VERIFY_PER_MINUTE = env_int("VERIFY_PER_MINUTE", 30)
+SOGLA_VERIFY_MAX_MB = env_int("VERIFY_MAX_MB", SOGLA_MAX_UPLOAD_MB)
 # Office documents are ZIP containers; one that declares more members, a larger
 # directory (1 KiB per allowed member), a member inflating more than MAX_RATIO
 # times (above 1 MiB) or more in total than MAX_UNCOMPRESSED_MB is refused before
@@ -210,6 +219,13 @@ DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Sogla <sogla@localhost>")
 # With SOGLA_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (what
 # `make run` uses) mails are written as files here instead of being sent.
 EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
+
+# Guests (sogla.external): the cookie a link is exchanged for lives at most this long
+# (and ends after 30 idle minutes); SMS for one-time codes: "" (codes by e-mail),
+# "file" (development: JSON files under SMS_FILE_DIR).
+GUEST_SESSION_SECONDS = env_int("GUEST_SESSION_SECONDS", 8 * 3600)
+SMS_BACKEND = env_str("SMS_BACKEND", "")
+SMS_FILE_DIR = env_path("SMS_FILE_DIR", DATA_DIR / "sms")
 # Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
 NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # A worker's claim on a notification it is sending; after it, another worker may
@@ -338,6 +354,8 @@ SOGLA_OPEN_SIGNUP = env_bool("OPEN_SIGNUP", default=False)
 # e-mail (further requests are answered alike and send nothing).
 SOGLA_RESET_PER_ADDRESS = env_int("RESET_PER_ADDRESS", 5)
 SOGLA_RESET_PER_EMAIL = env_int("RESET_PER_EMAIL", 3)
+# Rows in one people/departments import file (the whole file is refused above it).
+SOGLA_IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from sogla.core.audit_anchor import audit_housekeeping
+from sogla.evidence.services import evidence_sweep
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.notifications.digests import notifications_send_digests
 from sogla.notifications.models import Notification
@@ -50,10 +51,13 @@ class Sweep:
     sent: int = 0
     digests: int = 0
     tasks: int = 0
+    evidence: int = 0
 
     @property
     def busy(self) -> bool:
-        return bool(self.timers or self.sent or self.digests or self.tasks)
+        return bool(
+            self.timers or self.sent or self.digests or self.tasks or self.evidence
+        )
 
 
 def crash_after_send_hook() -> Callable[[Notification], None] | None:
@@ -109,6 +113,9 @@ class Worker:
             delegations_sync_due(now)
             self._last_digest = time.monotonic()
         done.tasks = _run_queued_tasks(self.batch)
+        # Sheets and stamped copies of processes that finished (after the timers,
+        # which may finish some).
+        done.evidence = evidence_sweep(limit=min(self.batch, 10))
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
 

@@ -50,6 +50,7 @@ class EffectApplier:
     meta: RequestMeta
     template: RouteTemplate | None = None
     file_fields: frozenset[str] = frozenset()  # present files the engine was shown
+    actor_label: str = ""  # a guest's e-mail when there is no actor
     outbox: list[Notification] = field(default_factory=list)  # see flush()
     recipients: Recipients = field(init=False)
 
@@ -79,6 +80,7 @@ class EffectApplier:
             organisation_id=self.org_id,
             verb=verb,
             actor=self.actor,
+            actor_label=self.actor_label,
             target_type="process",
             target_id=target or str(self.process.pk),
             document_id=self.document.pk,

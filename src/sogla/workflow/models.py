@@ -241,7 +241,17 @@ class Channel(models.TextChoices):
     WEB = "web", _("Web")
     API = "api", _("API")
     EMAIL = "email", _("E-mail link")
-    GUEST = "guest", _("Guest page")
+    GUEST = "guest", _("Guest link")
+
+
+class ConfirmationMethod(models.TextChoices):
+    """How the person who decided was confirmed: the evidence of a decision."""
+
+    SESSION = "session", _("Password session")
+    TOKEN = "token", _("API token")
+    LINK = "link", _("Guest link session")
+    EMAIL_CODE = "email_code", _("E-mail code")
+    SMS_CODE = "sms_code", _("SMS code")
 
 
 class Task(TenantModel):
@@ -284,6 +294,15 @@ class Task(TenantModel):
     files_sha256 = models.CharField(max_length=64, blank=True)
     request_id = models.CharField(max_length=100, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    # The evidence of who decided (read by the approval sheet): how they were
+    # confirmed, where a code went (masked: "m***@example.com", "+7 *** ** 12"),
+    # the one-time code challenge and the e-signature agreement version accepted.
+    confirmation = models.CharField(
+        max_length=20, choices=ConfirmationMethod.choices, blank=True
+    )
+    confirmation_to = models.CharField(max_length=100, blank=True)
+    confirmation_ref = models.CharField(max_length=40, blank=True)
+    agreement_version = models.CharField(max_length=20, blank=True)
     closed_reason = models.CharField(max_length=200, blank=True)
     carried_from = models.CharField(max_length=200, blank=True)
     overdue = models.BooleanField(default=False)

@@ -277,8 +277,35 @@ FIXED_LEADS = {
 # --- the kind --------------------------------------------------------------------------
 
 
+# The notification settings: (kind, label, essential). Essential kinds ask the
+# person to act and cannot be turned off (only moved to the digest).
+PREFERENCE_KINDS = (
+    ("workflow.task_assigned", gettext_lazy("A document waits for my decision"), True),
+    ("workflow.returned", gettext_lazy("My document was returned for revision"), True),
+    ("workflow.step_unresolved", gettext_lazy("A step of my route has nobody"), True),
+    (
+        "workflow.assignee_deactivated",
+        gettext_lazy("A task of my route is held by a deactivated person"),
+        True,
+    ),
+    ("workflow.reminder", gettext_lazy("Reminders before a deadline"), False),
+    ("workflow.nudge", gettext_lazy("The initiator asks me to look"), False),
+    ("workflow.overdue", gettext_lazy("A task is overdue"), False),
+    ("workflow.escalated", gettext_lazy("A task of my team is overdue"), False),
+    ("workflow.stage_stalled", gettext_lazy("A stage takes too long"), False),
+    ("workflow.approved", gettext_lazy("My document was approved"), False),
+    ("workflow.rejected", gettext_lazy("My document was rejected"), False),
+    ("workflow.cancelled", gettext_lazy("An approval was cancelled"), False),
+    ("workflow.field_reminder", gettext_lazy("A date of a document comes up"), False),
+    ("workflow.route_notice", gettext_lazy("Notices sent by routes"), False),
+)
+
+
 class WorkflowNotices(NoticeKind[TaskFacts]):
     """The ``workflow.*`` kinds: tasks, deadlines, outcomes, date reminders."""
+
+    def preference_kinds(self) -> Sequence[tuple[str, Any, bool]]:
+        return PREFERENCE_KINDS
 
     def load_facts(self, rows: Sequence[Notification]) -> dict[int, TaskFacts]:
         task_ids = {t for row in rows if (t := _task_id(row)) is not None}

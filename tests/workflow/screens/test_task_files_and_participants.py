@@ -171,7 +171,7 @@ def test_approvers_open_a_confidential_document_others_do_not(
     def statuses(user: User) -> list[int]:
         client = Client()
         client.force_login(user)
-        return [client.get(p).status_code for p in paths]
+        return [client.get(p, follow=True).status_code for p in paths]
 
     def listed(user: User) -> bool:
         _token, raw = api_token_create(actor=user, name="t")

@@ -26,7 +26,7 @@ from sogla.documents.models import (
     FileVersion,
 )
 from sogla.documents.services._shared import locked
-from sogla.documents.uploads import CheckedUpload, storage_key
+from sogla.documents.uploads import CheckedUpload, bytes_upload, storage_key
 from sogla.orgs.models import User
 
 GENERAL_FILES = "files"
@@ -101,6 +101,31 @@ def file_add_for_step(
         raise ValidationFailed(problems)
     return add_version(
         actor=actor, document=document, new=new, file=None, meta=meta, context=context
+    )
+
+
+@transaction.atomic
+def file_add_generated(
+    *,
+    author: User,
+    document: Document,
+    name: str,
+    data: bytes,
+    context: Mapping[str, Any] | None = None,
+) -> FileVersion:
+    """Attach a file Sogla made (the approval sheet, the stamped copy) to the
+    document as a general file of its own; no draft or type check (nobody uploads
+    it). ``author`` is whom the file is shown as added by (the process's
+    initiator); ``context`` says what made it, in the audit event."""
+    document = locked(document)
+    new = NewFile(upload=bytes_upload(GENERAL_FILES, name, data))
+    return add_version(
+        actor=author,
+        document=document,
+        new=new,
+        file=None,
+        meta=None,
+        context={"generated": True, **(context or {})},
     )
 
 

@@ -22,6 +22,7 @@ from sogla.documents.schemas import FileVersionOut, file_version_out
 from sogla.documents.uploads import check_upload
 from sogla.orgs.models import User
 from sogla.workflow import selectors, services
+from sogla.workflow.confirmations import by_code, code_verify
 from sogla.workflow.models import Channel
 from sogla.workflow.schemas.processes import (
     CancelIn,
@@ -278,6 +279,12 @@ def task_decide(
     request: HttpRequest, task_id: Id, payload: DecisionIn
 ) -> dict[str, Any]:
     user = _user(request)
+    confirmation = None
+    if payload.challenge_id:
+        # the code is checked (and counted) before the decision's transaction
+        panel = selectors.task_get_for_decision(user=user, task_id=task_id)
+        code_verify(panel.task, f"user:{user.pk}", payload.challenge_id, payload.code)
+        confirmation = by_code(payload.challenge_id)
     task = services.task_decide(
         actor=user,
         task_id=task_id,
@@ -286,6 +293,7 @@ def task_decide(
         request_id=payload.request_id,
         fields=payload.fields,
         channel=Channel.API,
+        confirmation=confirmation,
         meta=request_meta(request),
     )
     # The row as the service wrote it: only the names the answer shows are read.

@@ -135,6 +135,13 @@ class DecisionIn(In):
         max_length=100,
         description="Your id for this decision: repeating it is harmless.",
     )
+    challenge_id: str = Field(
+        "",
+        max_length=20,
+        description="For a step that needs a one-time code (sign, confirm: otp): "
+        "the id from POST /tasks/{id}/challenge.",
+    )
+    code: str = Field("", max_length=20, description="The code that was sent.")
 
 
 class ReassignIn(In):

@@ -12,6 +12,7 @@ from sogla.documents.fields import PERSON_KINDS
 from sogla.documents.forms import FieldWidget, build_widgets
 from sogla.documents.selectors import org_users
 from sogla.orgs.models import User
+from sogla.workflow.confirmations import needs_code
 from sogla.workflow.models import Task
 from sogla.workflow.selectors import DecisionPanel, RouteMap, task_get_for_decision
 
@@ -33,6 +34,11 @@ class PanelView:
     @property
     def task(self) -> Task:
         return self.panel.task
+
+    @property
+    def needs_code(self) -> bool:
+        """A sign step or ``confirm: otp``: the form asks for a one-time code."""
+        return needs_code(self.panel.step)
 
 
 def my_panels(

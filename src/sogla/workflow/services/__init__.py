@@ -4,7 +4,7 @@
 
 - ``pipeline``: ``execute``, the one way a process command runs (lock, load,
   context, engine, save, audit, effects; one retry on a concurrent update);
-- ``decisions``: ``task_decide``, ``task_file_add``;
+- ``decisions``: ``task_decide``, ``guest_task_decide``, ``task_file_add``;
 - ``processes``: ``process_start``, ``process_resubmit``, ``process_remind``,
   ``process_cancel``;
 - ``assignments``: ``task_reassign``, ``step_resolve``;
@@ -22,7 +22,11 @@ document, ``workflow.field_reminders`` schedules field-date reminders, and
 
 from sogla.workflow.field_reminders import field_reminder_at
 from sogla.workflow.services.assignments import step_resolve, task_reassign
-from sogla.workflow.services.decisions import task_decide, task_file_add
+from sogla.workflow.services.decisions import (
+    guest_task_decide,
+    task_decide,
+    task_file_add,
+)
 from sogla.workflow.services.delegation import (
     delegations_sync,
     delegations_sync_due,
@@ -52,6 +56,7 @@ __all__ = [
     "delegations_sync_due",
     "field_reminder_at",
     "files_sha256",
+    "guest_task_decide",
     "org_facts",
     "organisation_calendar",
     "process_cancel",

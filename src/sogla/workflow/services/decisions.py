@@ -29,6 +29,7 @@ from sogla.engine.states import Participant, TaskRun
 from sogla.engine.states import TaskState as EngineTaskState
 from sogla.orgs.models import User
 from sogla.workflow import repository
+from sogla.workflow.confirmations import Confirmation, Redeeming, confirmed, default_for
 from sogla.workflow.definitions import definition_for
 from sogla.workflow.errors import TaskClosed
 from sogla.workflow.models import Channel, Process, Task, TaskState
@@ -56,20 +57,32 @@ def task_decide(
     request_id: str,
     fields: Mapping[str, Any] | None = None,
     channel: str = Channel.WEB,
+    confirmation: Confirmation | None = None,
     meta: RequestMeta = NO_META,
     now: datetime | None = None,
 ) -> Task:
     """Record the actor's decision on their task; the same request id again is harmless.
 
     ``now`` (default: the clock) is the moment the engine sees (see process_start).
+    ``confirmation`` is how the actor was confirmed (default: by the channel, a
+    password session or an API token); a step that needs a one-time code takes
+    only a code's confirmation naming a verified challenge (``confirmations``).
 
     Refusals change nothing: NotFound (not the actor's task, another organisation),
     TaskClosed ("Task already closed", naming who decided), ValidationFailed naming
-    ``outcome``, ``comment``, ``request_id`` or a field key.
+    ``outcome``, ``comment``, ``request_id``, ``code`` or a field key.
     """
     request_id = (request_id or "").strip()[:100]
     decision = _Decision(
-        actor, task_id, outcome, comment.strip(), request_id, fields or {}, channel
+        actor,
+        Participant.user(actor.pk),
+        task_id,
+        outcome,
+        comment.strip(),
+        request_id,
+        fields or {},
+        channel,
+        confirmation or default_for(channel),
     )
     return execute(
         lambda: decision.prepare(meta, now),
@@ -81,22 +94,80 @@ def task_decide(
     )
 
 
+def guest_task_decide(
+    *,
+    organisation_id: int,
+    email: str,
+    task_id: int,
+    outcome: str,
+    comment: str = "",
+    request_id: str,
+    confirmation: Confirmation,
+    meta: RequestMeta = NO_META,
+    now: datetime | None = None,
+) -> Task:
+    """A guest's decision on their task (the guest page, channel "guest link"),
+    through the same pipeline as ``task_decide``: the task must be the guest's
+    (its ``guest_email``) in the organisation, else NotFound. The audit events
+    name the guest by e-mail."""
+    request_id = (request_id or "").strip()[:100]
+    guest = Participant.guest(email)
+    decision = _Decision(
+        None,
+        guest,
+        task_id,
+        outcome,
+        comment.strip(),
+        request_id,
+        {},
+        Channel.GUEST,
+        confirmation,
+        organisation_id=organisation_id,
+    )
+    return execute(
+        lambda: decision.prepare(meta, now),
+        actor=None,
+        actor_label=guest.id,
+        meta=meta,
+        refusal=refused_decision(
+            task_id,
+            {"outcome": outcome, "request_id": request_id, "channel": Channel.GUEST},
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class _Decision:
-    actor: User
+    actor: User | None
+    participant: Participant
     task_id: int | str
     outcome: str
     comment: str
     request_id: str
     fields: Mapping[str, Any]
     channel: str
+    confirmation: Confirmation
+    organisation_id: int | None = None  # a guest's: the organisation of the link
+
+    def locked(self) -> Task:
+        if self.actor is not None:
+            return task_locked_for(self.actor, self.task_id)
+        try:
+            row = repository.lock_task(
+                int(self.task_id), int(self.organisation_id or 0)
+            )
+        except (Task.DoesNotExist, ValueError, TypeError):
+            raise NotFound() from None
+        if row.assignee_id is not None or row.guest_email != self.participant.id:
+            raise NotFound()
+        return row
 
     def prepare(
         self, meta: RequestMeta, moment: datetime | None
     ) -> Step[Task] | Answered[Task]:
         if self.channel not in Channel.values:
             raise ValidationFailed.single("channel", "invalid", _("Unknown channel."))
-        row = task_locked_for(self.actor, self.task_id)
+        row = self.locked()
         loaded = repository.load(row.process, task_id=row.engine_id)
         task = loaded.state.tasks[row.engine_id]
         if self.request_id and (task.request_id, task.outcome) == (
@@ -111,16 +182,28 @@ class _Decision:
         values = clean_decision_fields(document, step, self.fields)
         attached = step_files(document, step)
         ctx = command_context(loaded, moment=moment, answers=values)
+        proof = confirmed(
+            step,
+            Redeeming(
+                task=row,
+                participant_ref=self.participant.ref,
+                outcome=self.outcome,
+                files_sha256=ctx.files_sha256,
+                confirmation=self.confirmation,
+            ),
+            self.channel,
+        )
         extra = {
             "channel": self.channel,
             "ip": meta.ip[:45],
             "user_agent": meta.user_agent[:500],
+            **proof.columns(),
         }
         return Step(
             loaded,
             Decide(
                 task.id,
-                Participant.user(self.actor.pk),
+                self.participant,
                 self.outcome,
                 comment=self.comment,
                 request_id=self.request_id,
@@ -131,7 +214,7 @@ class _Decision:
             ),
             ctx,
             answer=lambda done: task_as_written(row, done, task.id, extra),
-            event=self.event(row, task, ctx, values, attached),
+            event=self.event(row, task, ctx, values, attached, proof),
             file_fields=frozenset(attached),
             task_extra={task.id: extra},
         )
@@ -143,6 +226,7 @@ class _Decision:
         ctx: Context,
         values: Mapping[str, Any],
         attached: Mapping[str, str],
+        proof: Confirmation,
     ) -> Event:
         payload = {
             "task": row.pk,
@@ -155,6 +239,7 @@ class _Decision:
             "files_sha256": ctx.files_sha256,
             "request_id": self.request_id,
             "channel": self.channel,
+            "confirmation": proof.columns(),
             "on_behalf_of": task.on_behalf_of.id if task.on_behalf_of else None,
             "fields": dict(values),
             "files": attached,

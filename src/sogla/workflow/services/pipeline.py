@@ -103,21 +103,25 @@ def execute(
     actor: User | None,
     meta: RequestMeta,
     refusal: Refusal | None = None,
+    actor_label: str = "",
 ) -> T:
-    """Run a command (see the module docstring); returns its answer."""
+    """Run a command (see the module docstring); returns its answer. A guest's
+    command has no ``actor`` and names the guest in ``actor_label``."""
 
     def attempt() -> T:
         step = prepare()
         if isinstance(step, Answered):
             return step.value
-        return _carry_out(step, actor, meta)
+        return _carry_out(step, actor, meta, actor_label)
 
     return refusals_audited(
         lambda: with_retry(attempt), actor=actor, meta=meta, refusal=refusal
     )
 
 
-def _carry_out(step: Step[T], actor: User | None, meta: RequestMeta) -> T:
+def _carry_out(
+    step: Step[T], actor: User | None, meta: RequestMeta, actor_label: str = ""
+) -> T:
     loaded, ctx = step.loaded, step.ctx
     state = None if isinstance(step.command, Start) else loaded.state
     try:
@@ -132,7 +136,12 @@ def _carry_out(step: Step[T], actor: User | None, meta: RequestMeta) -> T:
         now=ctx.now,
     )
     applier = EffectApplier(
-        loaded, actor, meta, template=step.template, file_fields=step.file_fields
+        loaded,
+        actor,
+        meta,
+        template=step.template,
+        file_fields=step.file_fields,
+        actor_label=actor_label,
     )
     applier.know(ctx)
     event = step.event(result) if callable(step.event) else step.event

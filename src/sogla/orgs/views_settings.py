@@ -1,0 +1,324 @@
+"""The organisation settings screens for administrators: departments, roles,
+positions and the working calendar. Thin: the forms shape the input, the
+``structure`` services check and write, the selectors read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sogla.core.access import is_org_admin
+from sogla.core.errors import PermissionDenied, ValidationFailed
+from sogla.core.request_meta import request_meta
+from sogla.orgs import selectors, structure
+from sogla.orgs.forms_settings import (
+    CalendarDayForm,
+    CalendarForm,
+    DepartmentForm,
+    PositionForm,
+    RoleForm,
+)
+from sogla.orgs.models import User
+from sogla.web.errors import app_errors
+from sogla.web.forms import BootstrapForm
+from sogla.web.requests import signed_in_user
+
+
+def _admin(request: HttpRequest) -> tuple[User, int]:
+    user = signed_in_user(request)
+    if not is_org_admin(user) or user.organisation_id is None:
+        raise PermissionDenied(
+            _("Only an administrator can change the organisation's settings.")
+        )
+    return user, user.organisation_id
+
+
+def _attempt(form: BootstrapForm, command: Callable[[], Any]) -> bool:
+    """Run ``command``; its problems go back on the form's fields."""
+    try:
+        command()
+    except ValidationFailed as error:
+        for field, texts in error.by_field().items():
+            for text in texts:
+                form.add_error(field if field in form.fields else None, text)
+        return False
+    return True
+
+
+def _people(org_id: int, ids: list[str]) -> list[User]:
+    return selectors.people_by_ids(org_id, [int(i) for i in ids], "members")
+
+
+def _person(org_id: int, value: str) -> User | None:
+    return selectors.people_by_ids(org_id, [int(value)], "head")[0] if value else None
+
+
+# --- departments ------------------------------------------------------------------------
+
+
+@login_required
+@app_errors
+def departments(request: HttpRequest) -> HttpResponse:
+    user, org_id = _admin(request)
+    tree = selectors.departments_of(org_id)
+    people = selectors.active_people(org_id)
+    form = DepartmentForm(request.POST or None, departments=tree, people=people)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _attempt(
+            form,
+            lambda: structure.department_create(
+                actor=user,
+                name=data["name"],
+                code=data["code"],
+                parent=selectors.department_by_code(org_id, data["parent"])
+                if data["parent"]
+                else None,
+                head=_person(org_id, data["head"]),
+                meta=request_meta(request),
+            ),
+        ):
+            messages.success(request, _("Department added."))
+            return redirect("settings:departments")
+    return render(
+        request,
+        "orgs/settings/departments.html",
+        {"tab": "departments", "departments": tree, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@app_errors
+def department_edit(request: HttpRequest, code: str) -> HttpResponse:
+    user, org_id = _admin(request)
+    department = selectors.department_by_code(org_id, code)
+    tree = selectors.departments_of(org_id)
+    initial = {
+        "name": department.name,
+        "parent": department.parent.code if department.parent else "",
+        "head": str(department.head_id or ""),
+    }
+    form = DepartmentForm(
+        request.POST or None,
+        initial=initial,
+        departments=[d for d in tree if d.pk != department.pk],
+        people=selectors.active_people(org_id),
+        editing=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _attempt(
+            form,
+            lambda: structure.department_update(
+                actor=user,
+                department=department,
+                changes={
+                    "name": data["name"],
+                    "parent": selectors.department_by_code(org_id, data["parent"])
+                    if data["parent"]
+                    else None,
+                    "head": _person(org_id, data["head"]),
+                },
+                meta=request_meta(request),
+            ),
+        ):
+            messages.success(request, _("Department saved."))
+            return redirect("settings:departments")
+    return render(
+        request,
+        "orgs/settings/department_edit.html",
+        {"tab": "departments", "department": department, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- roles ------------------------------------------------------------------------------
+
+
+@login_required
+@app_errors
+def roles(request: HttpRequest) -> HttpResponse:
+    user, org_id = _admin(request)
+    people = selectors.active_people(org_id)
+    form = RoleForm(request.POST or None, people=people)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _attempt(
+            form,
+            lambda: structure.role_create(
+                actor=user,
+                key=data["key"],
+                name_ru=data["name_ru"],
+                name_en=data["name_en"],
+                members=_people(org_id, data["members"]),
+                meta=request_meta(request),
+            ),
+        ):
+            messages.success(request, _("Role added."))
+            return redirect("settings:roles")
+    return render(
+        request,
+        "orgs/settings/roles.html",
+        {"tab": "roles", "roles": selectors.roles_of(org_id), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@app_errors
+def role_edit(request: HttpRequest, key: str) -> HttpResponse:
+    user, org_id = _admin(request)
+    role = selectors.role_by_key(org_id, key)
+    initial = {
+        "name_ru": role.name_ru,
+        "name_en": role.name_en,
+        "members": [str(u.pk) for u in role.members.all()],
+    }
+    form = RoleForm(
+        request.POST or None,
+        initial=initial,
+        people=selectors.active_people(org_id),
+        editing=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _attempt(
+            form,
+            lambda: structure.role_update(
+                actor=user,
+                role=role,
+                name_ru=data["name_ru"],
+                name_en=data["name_en"],
+                members=_people(org_id, data["members"]),
+                meta=request_meta(request),
+            ),
+        ):
+            messages.success(request, _("Role saved."))
+            return redirect("settings:roles")
+    return render(
+        request,
+        "orgs/settings/role_edit.html",
+        {"tab": "roles", "role": role, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- positions --------------------------------------------------------------------------
+
+
+@login_required
+@app_errors
+def positions(request: HttpRequest) -> HttpResponse:
+    user, org_id = _admin(request)
+    form = PositionForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(
+            form,
+            lambda: structure.position_create(
+                actor=user, name=form.cleaned_data["name"], meta=request_meta(request)
+            ),
+        )
+    ):
+        messages.success(request, _("Position added."))
+        return redirect("settings:positions")
+    return render(
+        request,
+        "orgs/settings/positions.html",
+        {
+            "tab": "positions",
+            "positions": selectors.positions_of(org_id),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- the calendar -----------------------------------------------------------------------
+
+
+@login_required
+@app_errors
+def calendar(request: HttpRequest) -> HttpResponse:
+    user, org_id = _admin(request)
+    current, days = selectors.calendar_settings(org_id)
+    initial = {
+        "working_weekdays": (
+            current.working_weekdays if current else "0,1,2,3,4"
+        ).split(","),
+        "day_starts": current.day_starts if current else "09:00",
+        "day_ends": current.day_ends if current else "18:00",
+        "use_public_holidays": current.use_public_holidays if current else True,
+    }
+    posted = request.POST if request.POST.get("form") == "calendar" else None
+    form = CalendarForm(posted, initial=initial)
+    day_posted = request.POST if request.POST.get("form") == "day" else None
+    day_form = CalendarDayForm(day_posted)
+    meta = request_meta(request)
+    if posted is not None and form.is_valid():
+        data = form.cleaned_data
+        if _attempt(
+            form,
+            lambda: structure.calendar_update(
+                actor=user,
+                working_weekdays=[int(d) for d in data["working_weekdays"]],
+                day_starts=data["day_starts"],
+                day_ends=data["day_ends"],
+                use_public_holidays=data["use_public_holidays"],
+                meta=meta,
+            ),
+        ):
+            messages.success(request, _("Calendar saved."))
+            return redirect("settings:calendar")
+    if day_posted is not None and day_form.is_valid():
+        data = day_form.cleaned_data
+        if _attempt(
+            day_form,
+            lambda: structure.calendar_day_set(
+                actor=user,
+                day=data["day"],
+                is_working=data["is_working"],
+                name=data["name"],
+                meta=meta,
+            ),
+        ):
+            messages.success(request, _("Exception added."))
+            return redirect("settings:calendar")
+    organisation = user.organisation
+    return render(
+        request,
+        "orgs/settings/calendar.html",
+        {
+            "tab": "calendar",
+            "form": form,
+            "day_form": day_form,
+            "days": days,
+            "country": organisation.country if organisation else "",
+        },
+        status=400 if (form.errors or day_form.errors) else 200,
+    )
+
+
+@login_required
+@require_POST
+@app_errors
+def calendar_day_remove(request: HttpRequest, day: str) -> HttpResponse:
+    user, _org_id = _admin(request)
+    from datetime import date
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        return redirect("settings:calendar")
+    structure.calendar_day_remove(actor=user, day=when, meta=request_meta(request))
+    messages.success(request, _("Exception removed."))
+    return redirect("settings:calendar")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StarterConfig(AppConfig):
+    name = "sogla.starter"
+    label = "starter"
