@@ -313,8 +313,8 @@ def test_document_type_validation(
 def test_counterparty_admin_checks_duplicates_and_sets_org(
     tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
-    CounterpartyFactory(organisation=tenant_a.org, name="Romashka", tax_id="7700000001")
-    CounterpartyFactory(organisation=tenant_b.org, name="Lyutik", tax_id="7700000002")
+    CounterpartyFactory(organisation=tenant_a.org, name="Romashka", tax_id="7700000016")
+    CounterpartyFactory(organisation=tenant_b.org, name="Lyutik", tax_id="7700000023")
     client = admin_client(tenant_a.admin)
     base = {
         "category": "customer",
@@ -323,17 +323,17 @@ def test_counterparty_admin_checks_duplicates_and_sets_org(
     }
     dup = client.post(
         f"{ADMIN}/documents/counterparty/add/",
-        {**base, "name": "Other", "tax_id": "7700000001"},
+        {**base, "name": "Other", "tax_id": "7700000016"},
     )
     assert dup.status_code == 200
     assert "already exists: Romashka" in dup.content.decode()
     # Another organisation's tax id is no duplicate here, and nothing about it shows.
     ok = client.post(
         f"{ADMIN}/documents/counterparty/add/",
-        {**base, "name": "ООО «Лютик»", "tax_id": "7700000002"},
+        {**base, "name": "ООО «Лютик»", "tax_id": "7700000023"},
     )
     assert ok.status_code == 302, ok.content.decode()[:2000]
-    party = Counterparty.objects.get(organisation=tenant_a.org, tax_id="7700000002")
+    party = Counterparty.objects.get(organisation=tenant_a.org, tax_id="7700000023")
     assert party.normalized_name == "лютик"
     assert [(c.name, c.organisation_id) for c in party.contacts.all()] == [
         ("Ivan", tenant_a.org.pk)

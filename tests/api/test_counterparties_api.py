@@ -9,7 +9,7 @@ from tests.factories import CounterpartyFactory
 
 ROMASHKA = {
     "name": "ООО «Ромашка»",
-    "tax_id": "7701234567",
+    "tax_id": "7701234578",
     "category": "supplier",
     "contacts": [
         {"name": "Иван Петров", "email": "ivan@romashka.test", "phone": "+7 900"}
@@ -29,7 +29,7 @@ def test_create_get_search_update(tenant_a: Tenant, api_a: ApiClient) -> None:
 
     got = api_a.get(f"/counterparties/{party.pk}")
     assert got.status_code == 200
-    assert got.json()["tax_id"] == "7701234567"
+    assert got.json()["tax_id"] == "7701234578"
 
     found = api_a.get("/counterparties", data={"q": "ромашк"})
     assert [p["id"] for p in found.json()] == [party.pk]
@@ -102,13 +102,13 @@ def test_mass_assignment_refused(
 
 
 def test_update_duplicate_refused(tenant_a: Tenant, api_a: ApiClient) -> None:
-    first = CounterpartyFactory(organisation=tenant_a.org, tax_id="7700000001")
-    second = CounterpartyFactory(organisation=tenant_a.org, tax_id="7700000002")
+    first = CounterpartyFactory(organisation=tenant_a.org, tax_id="7700000016")
+    second = CounterpartyFactory(organisation=tenant_a.org, tax_id="7700000023")
     response = api_a.patch(f"/counterparties/{second.pk}", {"tax_id": first.tax_id})
     assert response.status_code == 422
     assert errors_by_field(response) == {"tax_id": "duplicate"}
     second.refresh_from_db()
-    assert second.tax_id == "7700000002"
+    assert second.tax_id == "7700000023"
 
 
 def test_other_tenant_counterparty_is_404(tenant_b: Tenant, api_a: ApiClient) -> None:

@@ -240,14 +240,14 @@ def test_file_add_records_the_new_versions_hash(tenant_a: Tenant) -> None:
 def test_counterparty_create_and_update(tenant_a: Tenant) -> None:
     party = counterparty_create(
         actor=tenant_a.admin,
-        data=CounterpartyData(name="ООО «Ромашка»", tax_id="7701234567"),
+        data=CounterpartyData(name="ООО «Ромашка»", tax_id="7701234578"),
         meta=META,
     )
     counterparty_update(
         actor=tenant_a.admin,
         counterparty=party,
         data=CounterpartyData(
-            name="ООО «Ромашка»", tax_id="7701234567", note="Ключевой клиент"
+            name="ООО «Ромашка»", tax_id="7701234578", note="Ключевой клиент"
         ),
         meta=META,
     )
@@ -255,7 +255,7 @@ def test_counterparty_create_and_update(tenant_a: Tenant) -> None:
         actor=tenant_a.admin,
         counterparty=party,
         data=CounterpartyData(
-            name="ООО «Ромашка»", tax_id="7701234567", note="Ключевой клиент"
+            name="ООО «Ромашка»", tax_id="7701234578", note="Ключевой клиент"
         ),
     )
 
@@ -268,7 +268,9 @@ def test_counterparty_create_and_update(tenant_a: Tenant) -> None:
     assert created.document_id is None
     assert created.payload == {
         "name": "ООО «Ромашка»",
-        "tax_id": "7701234567",
+        "tax_id": "7701234578",
+        "kpp": "",
+        "ogrn": "",
         "category": "customer",
         "address": "",
         "note": "",
@@ -286,7 +288,7 @@ def test_counterparty_create_and_update(tenant_a: Tenant) -> None:
 def test_refused_commands_record_nothing(tenant_a: Tenant, tenant_b: Tenant) -> None:
     doc = _create(tenant_a)
     party = counterparty_create(
-        actor=tenant_a.admin, data=CounterpartyData(name="Альфа", tax_id="7701234567")
+        actor=tenant_a.admin, data=CounterpartyData(name="Альфа", tax_id="7701234578")
     )
     before = _events()
 
@@ -307,7 +309,7 @@ def test_refused_commands_record_nothing(tenant_a: Tenant, tenant_b: Tenant) -> 
     with pytest.raises(ValidationFailed):
         counterparty_create(
             actor=tenant_a.admin,
-            data=CounterpartyData(name="Бета", tax_id="7701234567"),
+            data=CounterpartyData(name="Бета", tax_id="7701234578"),
         )
     with pytest.raises(PermissionDenied):
         counterparty_update(
@@ -357,14 +359,14 @@ def test_api_records_client_ip_and_user_agent_ignoring_spoofed_forwarding(
     assert response.status_code == 200
     party = api.post(
         "/counterparties",
-        {"name": "Гамма", "tax_id": "7702234567"},
+        {"name": "Гамма", "tax_id": "7702234570"},
         REMOTE_ADDR="203.0.113.9",
     )
     assert party.status_code == 201, party.content
     assert (
         api.patch(
             f"/counterparties/{party.json()['id']}",
-            {"name": "Гамма-2", "tax_id": "7702234567"},
+            {"name": "Гамма-2", "tax_id": "7702234570"},
             REMOTE_ADDR="203.0.113.9",
         ).status_code
         == 200

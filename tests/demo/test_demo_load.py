@@ -227,7 +227,7 @@ def test_missing_records_are_created_again() -> None:
     # someone with no task in the sample processes (tasks keep their assignee)
     User.objects.filter(username="author").delete()
     Counterparty.objects.filter(tax_id="7825030827", organisation=argo()).update(
-        tax_id="7825030828"
+        tax_id="7825030834"
     )
 
     report = load()

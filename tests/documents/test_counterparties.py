@@ -28,7 +28,7 @@ def test_creates_with_contacts(tenant_a: Tenant) -> None:
         actor=tenant_a.initiator,
         data=CounterpartyData(
             name="ООО «Ромашка»",
-            tax_id="7701234567",
+            tax_id="7701234578",
             category="supplier",
             contacts=[ContactData(name="Иван", email="ivan@romashka.test")],
         ),
@@ -42,12 +42,12 @@ def test_creates_with_contacts(tenant_a: Tenant) -> None:
 
 def test_duplicate_tax_id_is_refused_naming_the_field(tenant_a: Tenant) -> None:
     counterparty_create(
-        actor=tenant_a.initiator, data=CounterpartyData(name="A", tax_id="7701234567")
+        actor=tenant_a.initiator, data=CounterpartyData(name="A", tax_id="7701234578")
     )
     with pytest.raises(ValidationFailed) as caught:
         counterparty_create(
             actor=tenant_a.initiator,
-            data=CounterpartyData(name="B", tax_id="7701234567"),
+            data=CounterpartyData(name="B", tax_id="7701234578"),
         )
     assert caught.value.problems[0].field == "tax_id"
     assert caught.value.problems[0].code == "duplicate"
@@ -71,7 +71,7 @@ def test_duplicate_name_without_tax_id_is_refused(tenant_a: Tenant) -> None:
 def test_same_tax_id_in_another_organisation_is_allowed(
     tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
-    data = CounterpartyData(name="Ромашка", tax_id="7701234567")
+    data = CounterpartyData(name="Ромашка", tax_id="7701234578")
     counterparty_create(actor=tenant_a.initiator, data=data)
     counterparty_create(actor=tenant_b.initiator, data=data)
     assert Counterparty.objects.count() == 2
@@ -96,16 +96,16 @@ def test_bad_input_lists_every_problem_and_saves_nothing(tenant_a: Tenant) -> No
 
 def test_update_rechecks_duplicates(tenant_a: Tenant) -> None:
     counterparty_create(
-        actor=tenant_a.initiator, data=CounterpartyData(name="A", tax_id="7701234567")
+        actor=tenant_a.initiator, data=CounterpartyData(name="A", tax_id="7701234578")
     )
     other = counterparty_create(
-        actor=tenant_a.initiator, data=CounterpartyData(name="B", tax_id="7701234568")
+        actor=tenant_a.initiator, data=CounterpartyData(name="B", tax_id="7701234585")
     )
     with pytest.raises(ValidationFailed):
         counterparty_update(
             actor=tenant_a.initiator,
             counterparty=other,
-            data=CounterpartyData(name="B", tax_id="7701234567"),
+            data=CounterpartyData(name="B", tax_id="7701234578"),
         )
     other.refresh_from_db()
-    assert other.tax_id == "7701234568"
+    assert other.tax_id == "7701234585"

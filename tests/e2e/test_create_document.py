@@ -54,7 +54,7 @@ def test_create_contract_with_file_and_inline_counterparty(
     # The counterparty does not exist yet: create it inline from the combobox.
     page.fill("#id_f-counterparty-search", "Romashka")
     page.click("text=Create «Romashka»")
-    page.fill("#id_f-counterparty-cp-tax", "7701234567")
+    page.fill("#id_f-counterparty-cp-tax", "7701234578")
     page.click("[data-cp-submit]")
     page.wait_for_selector("text=Chosen: Romashka")
     party = Counterparty.objects.get(organisation=tenant.org)

@@ -114,7 +114,7 @@ def _mark_tenant_a(a: Tenant) -> None:
 def build_world(a: Tenant, b: Tenant) -> World:
     _mark_tenant_a(a)
     party = CounterpartyFactory(
-        organisation=a.org, name=f"{CANARY} Party", tax_id="7711111111"
+        organisation=a.org, name=f"{CANARY} Party", tax_id="7711111127"
     )
     Contact.objects.create(
         organisation=a.org, counterparty=party, name=f"{CANARY} Contact"
@@ -170,7 +170,7 @@ def build_world(a: Tenant, b: Tenant) -> World:
     token, _raw = api_token_create(actor=a.initiator, name=f"{CANARY} token")
     # B has data of its own, so that its lists are not trivially empty.
     b_party = CounterpartyFactory(
-        organisation=b.org, name="Beta Party", tax_id="7722222222"
+        organisation=b.org, name="Beta Party", tax_id="7722222238"
     )
     document_create(
         actor=b.initiator,
@@ -489,7 +489,7 @@ WEB: dict[str, Entry] = {
     "documents:document_thumbnail": doc_404("thumbnail.png"),
     "documents:counterparty_list": lambda _w: [
         Probe("get", f"/counterparties/?q={SEARCH}", NO_DATA),
-        Probe("get", "/counterparties/?q=7711111111", NO_DATA),
+        Probe("get", "/counterparties/?q=7711111127", NO_DATA),
         Probe("get", "/counterparties/", NO_DATA),
     ],
     "documents:counterparty_create": lambda _w: [
@@ -498,7 +498,7 @@ WEB: dict[str, Entry] = {
             "post",
             "/counterparties/new/",
             NO_DATA,
-            {"name": "Beta web", "tax_id": "7711111111", "category": "customer"},
+            {"name": "Beta web", "tax_id": "7711111127", "category": "customer"},
         ),
     ],
     "documents:counterparty_search": lambda _w: [
@@ -510,7 +510,7 @@ WEB: dict[str, Entry] = {
             "post",
             "/counterparties/quick-create/",
             NO_DATA,
-            {"name": "Beta quick", "tax_id": "771111111100"[:10]},
+            {"name": "Beta quick", "tax_id": "771111111128"[:10]},
         )
     ],
     "documents:counterparty_detail": get("/counterparties/{w.party.pk}/", NOT_FOUND),
@@ -794,7 +794,7 @@ API_OPS: dict[str, Entry] = {
     "stamped_copy": get(f"{API}/documents/{{w.doc.pk}}/stamped-copy", NOT_FOUND),
     "counterparties_list": lambda _w: [
         Probe("get", f"{API}/counterparties?q={SEARCH}", NO_DATA),
-        Probe("get", f"{API}/counterparties?q=7711111111", NO_DATA),
+        Probe("get", f"{API}/counterparties?q=7711111127", NO_DATA),
         Probe("get", f"{API}/counterparties?limit=100", NO_DATA),
     ],
     "counterparty_create": lambda _w: [
@@ -802,7 +802,7 @@ API_OPS: dict[str, Entry] = {
             "post",
             f"{API}/counterparties",
             NO_DATA,
-            {"name": "Beta api", "tax_id": "7711111111"},
+            {"name": "Beta api", "tax_id": "7711111127"},
             True,
         )
     ],

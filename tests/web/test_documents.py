@@ -251,13 +251,13 @@ def test_counterparty_quick_create_selects_new_and_reports_duplicates(
 ) -> None:
     url = reverse("documents:counterparty_quick_create")
     response = client_a.post(
-        url, {"cp_name": "Vector", "cp_tax_id": "7701234567", "field": "counterparty"}
+        url, {"cp_name": "Vector", "cp_tax_id": "7701234578", "field": "counterparty"}
     )
     party = Counterparty.objects.get(name="Vector")
     html = response.content.decode()
     assert f'name="f-counterparty" id="id_f-counterparty" value="{party.pk}"' in html
     response = client_a.post(
-        url, {"cp_name": "Vector 2", "cp_tax_id": "7701234567", "field": "counterparty"}
+        url, {"cp_name": "Vector 2", "cp_tax_id": "7701234578", "field": "counterparty"}
     )
     html = response.content.decode()
     assert "already exists: Vector" in html
@@ -271,7 +271,7 @@ def test_counterparty_full_form_with_contacts(
         reverse("documents:counterparty_create"),
         {
             "name": "Romashka",
-            "tax_id": "7701234567",
+            "tax_id": "7701234578",
             "category": "supplier",
             "contact_1_name": "Anna",
             "contact_1_email": "anna@romashka.test",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 # Ids are positive 64-bit integers; larger numbers are refused before any query.
 MAX_ID = 2**63 - 1
@@ -42,11 +42,59 @@ def responses(
     return {status: schema, (CONFLICT_CODES if conflict else ERROR_CODES): ErrorsOut}
 
 
+# Text without NUL characters, as the OpenAPI schema tells clients.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Schema of text that must say something (the server strips it and refuses it blank):
+# ``Field(..., json_schema_extra=NON_BLANK)``.
+# (Python's whitespace, which the server strips, includes \x1c-\x1f and \x85.)
+_SPACE = "\\s\\u001c-\\u001f\\u0085"
+NON_BLANK: dict[str, Any] = {
+    "pattern": f"^[{_SPACE}]*[^{_SPACE}\\u0000][^\\u0000]*$",
+    "minLength": 1,
+}
+# An e-mail address, empty allowed.
+EMAIL_OR_EMPTY: dict[str, Any] = {
+    "anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]
+}
+# A Russian taxpayer number (INN): 10 digits for organisations, 12 for persons.
+TAX_ID: dict[str, Any] = {"pattern": "^([0-9]{10}|[0-9]{12})?$"}
+KPP: dict[str, Any] = {"pattern": "^([0-9]{4}[0-9A-Z]{2}[0-9]{3})?$"}
+OGRN: dict[str, Any] = {"pattern": "^([0-9]{13}|[0-9]{15})?$"}
+# An optional id sent as a form field (a form cannot send null: leave it out).
+OptionalFormId = Annotated[
+    int | None,
+    Field(None, ge=1, le=MAX_ID),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+]
+
+
+def _declare_no_nul(schema: dict[str, Any]) -> None:
+    """Give every plain text property of ``schema`` the NUL-free pattern."""
+
+    def visit(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        if node.get("type") == "string" and not (
+            {"pattern", "format", "enum", "const"} & node.keys()
+        ):
+            node["pattern"] = NO_NUL_PATTERN
+        for key in ("anyOf", "oneOf", "allOf"):
+            for option in node.get(key, ()):
+                visit(option)
+
+    for prop in schema.get("properties", {}).values():
+        visit(prop)
+
+
 class InSchema(Schema):
     """Base of every input schema: unknown keys are refused (422 ``unknown_field``),
-    and no text may contain a NUL character (PostgreSQL cannot store it)."""
+    and no text may contain a NUL character (PostgreSQL cannot store it); the
+    OpenAPI schema says so with a pattern on each text property."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=lambda schema, _model: _declare_no_nul(schema),
+    )
 
     @field_validator("*", mode="after")
     @classmethod

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from sogla.core.admin import OrgScopedAdmin, OrgScopedInline, ScopedModelForm
-from sogla.documents import naming
+from sogla.documents import naming, tax_ids
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -28,7 +28,7 @@ from sogla.documents.models import (
     Folder,
     StatusDef,
 )
-from sogla.documents.services import normalize_name
+from sogla.documents.services import normalize_name, registration_problems
 from sogla.engine.conditions import parse_condition, referenced_fields
 
 _FIELD_KEY = re.compile(r"^fields-(\d+)-key$")
@@ -281,13 +281,21 @@ class CounterpartyForm(ScopedModelForm):
         fields = "__all__"
 
     def clean_tax_id(self) -> str:
-        tax_id = re.sub(r"\s+", "", self.cleaned_data.get("tax_id") or "")
-        if tax_id and (not tax_id.isdigit() or len(tax_id) not in (10, 12)):
-            raise forms.ValidationError(_("A tax id (INN) has 10 or 12 digits."))
-        return tax_id
+        return tax_ids.compact(self.cleaned_data.get("tax_id") or "")
+
+    def clean_kpp(self) -> str:
+        return tax_ids.compact(self.cleaned_data.get("kpp") or "").upper()
+
+    def clean_ogrn(self) -> str:
+        return tax_ids.compact(self.cleaned_data.get("ogrn") or "")
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
+        for problem in registration_problems(
+            data.get("tax_id") or "", data.get("kpp") or "", data.get("ogrn") or ""
+        ):
+            if problem.field in data:
+                self.add_error(problem.field, str(problem.message))
         name = " ".join(str(data.get("name") or "").split())
         normalized = normalize_name(name)
         self.instance.normalized_name = normalized
@@ -318,7 +326,7 @@ class CounterpartyForm(ScopedModelForm):
 @admin.register(Counterparty)
 class CounterpartyAdmin(OrgScopedAdmin):
     form = CounterpartyForm
-    list_display = ["name", "tax_id", "category"]
+    list_display = ["name", "tax_id", "kpp", "category"]
     list_filter = ["category"]
-    search_fields = ["name", "tax_id"]
+    search_fields = ["name", "tax_id", "ogrn"]
     inlines = [ContactInline]

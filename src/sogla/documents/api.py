@@ -7,14 +7,14 @@ documents the caller may not see, answer 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from sogla.api.auth import api_user as _user
-from sogla.api.schemas import ERRORS, Id, Key
+from sogla.api.schemas import ERRORS, Id, Key, OptionalFormId
 from sogla.api.schemas import responses as _ok
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
@@ -351,7 +351,7 @@ def document_file_upload(
     document_id: Id,
     file: File[UploadedFile],
     field_key: Form[str] = "",
-    file_id: Form[Id | None] = None,
+    file_id: Form[OptionalFormId] = None,
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     card = selectors.document_get(user=user, pk=document_id)
@@ -419,12 +419,14 @@ def file_download(request: HttpRequest, version_id: Id) -> HttpResponse:
     summary="Counterparties by name or tax id",
 )
 def counterparties_list(
-    request: HttpRequest, q: Query[str] = "", limit: Query[int] = 20
+    request: HttpRequest,
+    q: Query[str] = "",
+    limit: Query[Annotated[int, Field(20, ge=1, le=100)]] = 20,
 ) -> list[dict[str, Any]]:
     parties = selectors.counterparty_search(
         user=_user(request),
         q=q[:200].replace("\x00", ""),
-        limit=max(1, min(limit, 100)),
+        limit=limit,
     ).prefetch_related("contacts")
     return [counterparty_out(p) for p in parties]
 
@@ -452,6 +454,8 @@ def counterparty_create(
     data = services.CounterpartyData(
         name=payload.name,
         tax_id=payload.tax_id,
+        kpp=payload.kpp,
+        ogrn=payload.ogrn,
         category=payload.category.value,
         address=payload.address,
         note=payload.note,
@@ -495,6 +499,8 @@ def counterparty_update(
     data = services.CounterpartyData(
         name=changes.get("name", party.name),
         tax_id=changes.get("tax_id", party.tax_id),
+        kpp=changes.get("kpp", party.kpp),
+        ogrn=changes.get("ogrn", party.ogrn),
         category=getattr(category, "value", category),
         address=changes.get("address", party.address),
         note=changes.get("note", party.note),

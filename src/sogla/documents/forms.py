@@ -168,10 +168,16 @@ class FieldWidget:
     required_help: str = ""
     options: list[tuple[str, str]] = field(default_factory=list)
     selected_party: Counterparty | None = None
+    # The category a counterparty created here gets unless the person picks another.
+    party_category: str = CounterpartyCategory.CUSTOMER
 
     @property
     def key(self) -> str:
         return self.definition.key
+
+    @property
+    def category_choices(self) -> list[tuple[str, str]]:
+        return [(str(v), str(label)) for v, label in CounterpartyCategory.choices]
 
     @property
     def kind(self) -> str:
@@ -209,6 +215,7 @@ def build_widgets(
     *,
     users: Sequence[User] = (),
     parties: Mapping[int, Counterparty] | None = None,
+    party_category: str = "",
 ) -> list[FieldWidget]:
     by_key = {f.key: f for f in fields}
     user_options = [(str(u.pk), u.get_full_name() or u.username) for u in users]
@@ -242,6 +249,7 @@ def build_widgets(
                 required_help=required_help,
                 options=options,
                 selected_party=party,
+                party_category=party_category or CounterpartyCategory.CUSTOMER,
             )
         )
     return widgets
@@ -274,6 +282,19 @@ class CounterpartyForm(BootstrapForm):
         max_length=20,
         required=False,
         help_text=_("10 digits for a company, 12 for a person."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    kpp = forms.CharField(
+        label=_("KPP"),
+        max_length=12,
+        required=False,
+        help_text=_("9 characters; organisations only."),
+    )
+    ogrn = forms.CharField(
+        label=_("OGRN"),
+        max_length=20,
+        required=False,
+        help_text=_("13 digits; 15 for a sole trader (OGRNIP)."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     category = forms.ChoiceField(
@@ -333,6 +354,8 @@ class CounterpartyForm(BootstrapForm):
         return CounterpartyData(
             name=data["name"],
             tax_id=data.get("tax_id") or "",
+            kpp=data.get("kpp") or "",
+            ogrn=data.get("ogrn") or "",
             category=data["category"],
             address=data.get("address") or "",
             note=data.get("note") or "",

@@ -92,6 +92,17 @@ class Folder(TenantModel):
         return self.path
 
 
+class CounterpartyCategory(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    SUPPLIER = "supplier", _("Supplier")
+    CONTRACTOR = "contractor", _("Contractor")
+    TENANT = "tenant", _("Tenant")
+    GOVERNMENT = "government", _("Government body")
+    PARTNER = "partner", _("Partner")
+    PERSON = "person", _("Private person")
+    OTHER = "other", _("Other")
+
+
 class DocumentType(TenantModel, Bilingual):
     """What kind of document: its fields, numbering, title, statuses and folder."""
 
@@ -130,6 +141,16 @@ class DocumentType(TenantModel, Bilingual):
         ),
     )
     is_active = models.BooleanField(_("available for new documents"), default=True)
+    counterparty_category = models.CharField(
+        _("category of new counterparties"),
+        max_length=20,
+        choices=CounterpartyCategory.choices,
+        default=CounterpartyCategory.CUSTOMER,
+        blank=True,
+        help_text=_(
+            "Offered first when a counterparty is created from a document of this type."
+        ),
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
     description_ru = models.TextField(_("description (Russian)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -256,23 +277,14 @@ class NumberSequence(TenantModel):
         ]
 
 
-class CounterpartyCategory(models.TextChoices):
-    CUSTOMER = "customer", _("Customer")
-    SUPPLIER = "supplier", _("Supplier")
-    CONTRACTOR = "contractor", _("Contractor")
-    TENANT = "tenant", _("Tenant")
-    GOVERNMENT = "government", _("Government body")
-    PARTNER = "partner", _("Partner")
-    PERSON = "person", _("Private person")
-    OTHER = "other", _("Other")
-
-
 class Counterparty(TenantModel, TimeStampedModel):
     """An outside organisation or person; unique by tax id, else by normalised name."""
 
     name = models.CharField(_("name"), max_length=300)
     normalized_name = models.CharField(max_length=300, editable=False)
     tax_id = models.CharField(_("tax id (INN)"), max_length=12, blank=True)
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True)
     category = models.CharField(
         _("category"),
         max_length=20,

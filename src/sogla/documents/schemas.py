@@ -15,7 +15,15 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from sogla.api.schemas import MAX_ID, InSchema
+from sogla.api.schemas import (
+    EMAIL_OR_EMPTY,
+    KPP,
+    MAX_ID,
+    NON_BLANK,
+    OGRN,
+    TAX_ID,
+    InSchema,
+)
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -305,9 +313,9 @@ def document_detail_out(card: DocumentCard, *, can_edit: bool) -> dict[str, Any]
 
 
 class ContactIn(In):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, json_schema_extra=NON_BLANK)
     position: str = Field("", max_length=200)
-    email: str = Field("", max_length=254)
+    email: str = Field("", max_length=254, json_schema_extra=EMAIL_OR_EMPTY)
     phone: str = Field("", max_length=32)
 
 
@@ -320,8 +328,22 @@ class ContactOut(Schema):
 
 
 class CounterpartyIn(In):
-    name: str = Field(max_length=300)
-    tax_id: str = Field("", max_length=12, description="INN: 10 or 12 digits.")
+    name: str = Field(max_length=300, json_schema_extra=NON_BLANK)
+    tax_id: str = Field(
+        "",
+        max_length=12,
+        description="INN: 10 or 12 digits, check digits verified (422 `checksum`).",
+        json_schema_extra=TAX_ID,
+    )
+    kpp: str = Field(
+        "", max_length=9, description="KPP: 9 characters.", json_schema_extra=KPP
+    )
+    ogrn: str = Field(
+        "",
+        max_length=15,
+        description="OGRN (13 digits) or OGRNIP (15), check digit verified.",
+        json_schema_extra=OGRN,
+    )
     category: CounterpartyCategory = CounterpartyCategory.CUSTOMER
     address: str = Field("", max_length=500)
     note: str = Field("", max_length=5000)
@@ -330,7 +352,9 @@ class CounterpartyIn(In):
 
 class CounterpartyPatchIn(In):
     name: str | None = Field(None, max_length=300)
-    tax_id: str | None = Field(None, max_length=12)
+    tax_id: str | None = Field(None, max_length=12, json_schema_extra=TAX_ID)
+    kpp: str | None = Field(None, max_length=9, json_schema_extra=KPP)
+    ogrn: str | None = Field(None, max_length=15, json_schema_extra=OGRN)
     category: CounterpartyCategory | None = None
     address: str | None = Field(None, max_length=500)
     note: str | None = Field(None, max_length=5000)
@@ -340,6 +364,8 @@ class CounterpartyOut(Schema):
     id: int
     name: str
     tax_id: str
+    kpp: str
+    ogrn: str
     category: str
     address: str
     note: str
@@ -363,6 +389,8 @@ def counterparty_out(party: Counterparty) -> dict[str, Any]:
         "id": party.pk,
         "name": party.name,
         "tax_id": party.tax_id,
+        "kpp": party.kpp,
+        "ogrn": party.ogrn,
         "category": party.category,
         "address": party.address,
         "note": party.note,

@@ -57,6 +57,7 @@ def _widgets(
     fields: list[FieldDef],
     values: dict[str, Any],
     problems: dict[str, list[str]],
+    party_category: str = "",
 ) -> list[FieldWidget]:
     kinds = {f.kind for f in fields}
     users: list[User] = []
@@ -70,7 +71,14 @@ def _widgets(
             except (TypeError, ValueError):
                 continue
     parties = selectors.counterparties_by_id(user, party_ids - {0})
-    return build_widgets(fields, values, problems, users=users, parties=parties)
+    return build_widgets(
+        fields,
+        values,
+        problems,
+        users=users,
+        parties=parties,
+        party_category=party_category,
+    )
 
 
 def _summary(
@@ -105,7 +113,9 @@ def _form_context(
     problems: dict[str, list[str]],
     document: Document | None = None,
 ) -> dict[str, Any]:
-    widgets = _widgets(_user(request), fields, values, problems)
+    widgets = _widgets(
+        _user(request), fields, values, problems, doc_type.counterparty_category
+    )
     summary = _summary(problems, widgets)
     return {
         "doc_type": doc_type,

@@ -14,7 +14,7 @@ from sogla.core.errors import ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors
 from sogla.documents.forms import CounterpartyForm
-from sogla.documents.models import Counterparty
+from sogla.documents.models import Counterparty, CounterpartyCategory
 from sogla.documents.services import CounterpartyData, counterparty_create
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
@@ -81,6 +81,7 @@ def _combobox(
     create_open: bool = False,
     create_values: dict[str, str] | None = None,
     create_errors: dict[str, list[str]] | None = None,
+    category: str = CounterpartyCategory.CUSTOMER,
 ) -> HttpResponse:
     name = f"f-{field_key}"
     return render(
@@ -93,6 +94,8 @@ def _combobox(
             "create_open": create_open,
             "create_values": create_values or {},
             "create_errors": create_errors or {},
+            "category": category,
+            "categories": CounterpartyCategory.choices,
         },
     )
 
@@ -124,10 +127,15 @@ def counterparty_quick_create(request: HttpRequest) -> HttpResponse:
         "name": request.POST.get("cp_name", ""),
         "tax_id": request.POST.get("cp_tax_id", ""),
     }
+    category = request.POST.get("cp_category", "")
+    if category not in CounterpartyCategory.values:
+        category = CounterpartyCategory.CUSTOMER
     try:
         party = counterparty_create(
             actor=_user(request),
-            data=CounterpartyData(name=values["name"], tax_id=values["tax_id"]),
+            data=CounterpartyData(
+                name=values["name"], tax_id=values["tax_id"], category=category
+            ),
             meta=request_meta(request),
         )
     except ValidationFailed as error:
@@ -138,5 +146,6 @@ def counterparty_quick_create(request: HttpRequest) -> HttpResponse:
             create_open=True,
             create_values=values,
             create_errors=error.by_field(),
+            category=category,
         )
     return _combobox(request, field_key=field_key, selected=party)

@@ -23,6 +23,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from sogla.core.text import strip_bidi
 from sogla.notifications.kinds import kind_for, site_url
 from sogla.notifications.models import Notification
 
@@ -116,7 +117,7 @@ def headline(
     row: Notification, zone: zoneinfo.ZoneInfo, facts: Any | None = None
 ) -> str:
     """The subject of the mail and the line in the bell (active language)."""
-    return kind_for(row.kind).headline(row, zone, facts)
+    return strip_bidi(kind_for(row.kind).headline(row, zone, facts))
 
 
 def mail_host() -> str:
@@ -191,7 +192,8 @@ def build_email(
         headers["In-Reply-To"] = thread_id(row)
         headers["References"] = thread_id(row)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+        # No bidirectional controls: a title could make "…exe" read as "…pdf".
+        subject=" ".join(strip_bidi(subject).split()),
         body=text,
         from_email=sender or settings.DEFAULT_FROM_EMAIL,
         to=[recipient_address(row)],

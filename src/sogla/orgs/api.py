@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from sogla.api.auth import api_user as _user
-from sogla.api.schemas import ERRORS, ErrorsOut, Id, InSchema
+from sogla.api.schemas import ERRORS, NON_BLANK, ErrorsOut, Id, InSchema
 from sogla.api.schemas import responses as _ok
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
@@ -69,7 +69,7 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenIn(InSchema):
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, json_schema_extra=NON_BLANK)
 
 
 def _token_out(token: ApiToken) -> dict[str, Any]:

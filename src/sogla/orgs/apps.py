@@ -6,3 +6,6 @@ class OrgsConfig(AppConfig):
     name = "sogla.orgs"
     label = "orgs"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from sogla.orgs import calendars  # noqa: F401 (the calendar's version signals)

@@ -6,6 +6,9 @@ import zoneinfo
 from datetime import UTC, date, tzinfo
 
 import holidays
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from sogla.engine.calendar import WorkCalendar
 from sogla.orgs.models import CalendarDay, Organisation, WorkingCalendar
@@ -60,3 +63,25 @@ def organisation_zone(organisation: Organisation) -> tzinfo:
         return zoneinfo.ZoneInfo(organisation.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def calendar_version(organisation_id: int) -> int:
+    """The version of the organisation's saved calendar (0 when none is saved)."""
+    found = (
+        WorkingCalendar.objects.filter(organisation_id=organisation_id)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return int(found or 0)
+
+
+@receiver(post_save, sender=WorkingCalendar)
+@receiver(post_save, sender=CalendarDay)
+@receiver(post_delete, sender=CalendarDay)
+def _calendar_changed(instance: object, **_kwargs: object) -> None:
+    """Every change, through the admin or code, raises the calendar's version."""
+    organisation_id = getattr(instance, "organisation_id", None)
+    if organisation_id is not None:
+        WorkingCalendar.objects.filter(organisation_id=organisation_id).update(
+            version=F("version") + 1
+        )

@@ -261,6 +261,9 @@ class WorkingCalendar(TenantModel):
     day_starts = models.TimeField(_("working day starts"), default="09:00")
     day_ends = models.TimeField(_("working day ends"), default="18:00")
     use_public_holidays = models.BooleanField(_("use public holidays"), default=True)
+    # Raised by every change of the calendar or its days (orgs.calendars), so that
+    # each process notices a change made by another one with one small query.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("working calendar")

@@ -152,6 +152,8 @@ LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
+# English dates read "3 Dec 2026" (sogla/web/formats/en).
+FORMAT_MODULE_PATH = ["sogla.web.formats"]
 USE_TZ = True
 
 # Static files and uploads.
@@ -349,6 +351,9 @@ AXES_SENSITIVE_PARAMETERS = [
 ]
 # Personal API tokens: at most this many created per person per hour.
 SOGLA_TOKENS_PER_HOUR = env_int("TOKENS_PER_HOUR", 10)
+# How often (seconds) a process asks the database whether the working calendar it
+# keeps is still current (one small query); 0 asks on every use.
+SOGLA_CALENDAR_CHECK_SECONDS = env_int("CALENDAR_CHECK_SECONDS", 1)
 # Joining (docs/admin-guide.md): first-run setup codes are burnt after this many
 # wrong tries; invitation links live this many days; an administrator sends at most
 # this many invitations an hour; SOGLA_OPEN_SIGNUP=1 lets anyone create an

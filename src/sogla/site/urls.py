@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from sogla.documents import urls as documents_urls
@@ -11,6 +12,11 @@ from sogla.site.api_urls import api
 from sogla.web import pwa
 from sogla.web.views import favicon
 from sogla.workflow import urls as workflow_urls
+
+# The administration is Sogla's, in both languages (not «Администрирование Django»).
+admin.site.site_header = "Sogla"
+admin.site.site_title = "Sogla"
+admin.site.index_title = _("Administration")
 
 # The registry and the card (workflow's pages) share the documents namespace.
 documents_namespace = workflow_urls.document_pages + documents_urls.urlpatterns

@@ -8,6 +8,12 @@ the ORM is dropped from this process's cache at once and again when the transact
 commits (the signal receivers below), so the process that made a change sees it
 at once; another process sees it within ``TTL``, as it sees a changed working
 calendar. Screens may read the calendar and the local time from here too.
+
+The working calendar is the exception: a holiday added now must count now, in
+every process. Its row carries a version raised by every change
+(``orgs.calendars``); a process compares the version of the calendar it keeps
+with the database's at most every ``SOGLA_CALENDAR_CHECK_SECONDS`` (one small
+query) and reads the calendar again when it changed.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -27,8 +34,8 @@ from django.utils import timezone
 
 from sogla.documents.models import Document, DocumentType, StatusDef
 from sogla.engine.calendar import WorkCalendar
-from sogla.orgs.calendars import work_calendar
-from sogla.orgs.models import Organisation
+from sogla.orgs.calendars import calendar_version, work_calendar
+from sogla.orgs.models import CalendarDay, Organisation, WorkingCalendar
 
 TTL = 300.0
 V = TypeVar("V")
@@ -61,15 +68,33 @@ class _Cache(Generic[V]):
             self._entries.clear()
 
 
-_calendars: _Cache[WorkCalendar] = _Cache()
+# By organisation: (the calendar's version, when it was last compared, the calendar).
+_calendars: _Cache[tuple[int, float, WorkCalendar]] = _Cache()
 _organisations: _Cache[Organisation] = _Cache()
 _doc_types: _Cache[DocumentType] = _Cache()
 _statuses: _Cache[tuple[StatusDef, ...]] = _Cache()  # by document type
 
 
+def _load_calendar(organisation: Organisation) -> tuple[int, float, WorkCalendar]:
+    version = calendar_version(organisation.pk)
+    return version, time.monotonic(), work_calendar(organisation)
+
+
 def organisation_calendar(organisation: Organisation) -> WorkCalendar:
-    """The working calendar, cached for a few minutes per organisation."""
-    return _calendars.get(organisation.pk, lambda: work_calendar(organisation))
+    """The working calendar, kept per organisation while its version is unchanged."""
+    version, checked, calendar = _calendars.get(
+        organisation.pk, lambda: _load_calendar(organisation)
+    )
+    now = time.monotonic()
+    if now - checked >= float(settings.SOGLA_CALENDAR_CHECK_SECONDS):
+        current = calendar_version(organisation.pk)
+        if current != version:
+            version, checked, calendar = _calendars.put(
+                organisation.pk, _load_calendar(organisation)
+            )
+        else:
+            _calendars.put(organisation.pk, (version, now, calendar))
+    return calendar
 
 
 def calendar_cache_clear() -> None:
@@ -156,3 +181,13 @@ def _changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
     cache.drop(key)
     # A thread reading the old row before this transaction commits may put it back.
     transaction.on_commit(lambda: cache.drop(key))
+
+
+@receiver(post_save, sender=WorkingCalendar)
+@receiver(post_save, sender=CalendarDay)
+@receiver(post_delete, sender=CalendarDay)
+def _calendar_changed(instance: Model, **_kwargs: Any) -> None:
+    """This process sees its own change at once (others by the version)."""
+    key = int(getattr(instance, "organisation_id", 0) or 0)
+    _calendars.drop(key)
+    transaction.on_commit(lambda: _calendars.drop(key))

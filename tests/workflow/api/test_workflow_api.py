@@ -377,6 +377,22 @@ def test_return_then_resubmit_starts_round_two(flow: Flow) -> None:
     assert [w["assignee"]["id"] for w in body["waiting"]] == [flow.head.pk]
 
 
+def test_resubmit_refuses_ids_beyond_int64(flow: Flow) -> None:
+    """Ids above 2**63-1 in changes were an OverflowError (HTTP 500)."""
+    process = flow.start()
+    task = flow.open_task(flow.head)
+    flow.head_api.post(
+        f"/tasks/{task.pk}/decision", decision("return", comment="Fix the amount")
+    )
+    path = f"/processes/{process.pk}/resubmit"
+    for key in ("add", "remove"):
+        response = flow.initiator.post(
+            path, {"changes": {key: {"legal.lawyer": [2**64]}}}
+        )
+        assert response.status_code == 422, response.content
+        assert codes(response) == [(f"changes.{key}.legal.lawyer[0]", "too_large")]
+
+
 def test_cancel_needs_a_reason_and_the_initiator(flow: Flow, tenant_b: Tenant) -> None:
     process = flow.start()
     path = f"/processes/{process.pk}/cancel"

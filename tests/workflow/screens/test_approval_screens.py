@@ -472,9 +472,9 @@ def test_a_waiting_route_says_until_when(flow: Flow) -> None:
     assert start(initiator, document, "waiting").status_code == 302
     page = initiator.get(card_url(document)).content.decode()
     holder = page[page.index('id="holder"') : page.index('id="route-map"')]
-    assert "the route waits until 05/20/2031 6 p.m." in " ".join(holder.split())
+    assert "the route waits until 20 May 2031, 18:00" in " ".join(holder.split())
     route_map = page[page.index('id="route-map"') :]
-    assert "until 05/20/2031 6 p.m." in " ".join(route_map.split())
+    assert "until 20 May 2031, 18:00" in " ".join(route_map.split())
 
 
 def test_skip_reasons_are_said_with_labels_in_the_readers_language(flow: Flow) -> None:

@@ -13,6 +13,7 @@ from sogla.documents.services.counterparties import (
     CounterpartyData,
     counterparty_create,
     counterparty_update,
+    registration_problems,
 )
 from sogla.documents.services.documents import (
     document_archive,
@@ -88,6 +89,7 @@ __all__ = [
     "preview_retry",
     "previews_build_due",
     "register_talk_source",
+    "registration_problems",
     "search_index_documents",
     "search_index_due",
     "search_mark",

@@ -17,6 +17,7 @@ from sogla.core.errors import (
     ValidationFailed,
 )
 from sogla.core.request_meta import RequestMeta
+from sogla.documents import tax_ids
 from sogla.documents.counterparties import normalize_name
 from sogla.documents.models import Contact, Counterparty, CounterpartyCategory
 from sogla.documents.services._shared import changes_between, org_id_of
@@ -37,6 +38,8 @@ class CounterpartyData:
     name: str
     tax_id: str = ""
     category: str = CounterpartyCategory.CUSTOMER
+    kpp: str = ""
+    ogrn: str = ""
     address: str = ""
     note: str = ""
     contacts: list[ContactData] = field(default_factory=list)
@@ -51,11 +54,8 @@ def _clean_counterparty(
         problems.append(FieldProblem("name", "required", _("This field is required.")))
     elif len(name) > 300:
         problems.append(FieldProblem("name", "too_long", _("At most 300 characters.")))
-    tax_id = re.sub(r"\s+", "", data.tax_id or "")
-    if tax_id and (not tax_id.isdigit() or len(tax_id) not in (10, 12)):
-        problems.append(
-            FieldProblem("tax_id", "invalid", _("A tax id (INN) has 10 or 12 digits."))
-        )
+    tax_id = tax_ids.compact(data.tax_id)
+    problems += _registration_problems(tax_id, data)
     if data.category not in CounterpartyCategory.values:
         problems.append(FieldProblem("category", "invalid", _("Choose a category.")))
     for index, contact in enumerate(data.contacts):
@@ -74,6 +74,77 @@ def _clean_counterparty(
                 )
             )
     return name, tax_id, normalize_name(name), problems
+
+
+def _registration_problems(tax_id: str, data: CounterpartyData) -> list[FieldProblem]:
+    return registration_problems(tax_id, data.kpp, data.ogrn)
+
+
+def registration_problems(tax_id: str, kpp: str, ogrn: str) -> list[FieldProblem]:
+    """INN, KPP and OGRN: their form and check digits, each with what to do."""
+    problems: list[FieldProblem] = []
+    tax_id = tax_ids.compact(tax_id)
+    kpp, ogrn = tax_ids.compact(kpp).upper(), tax_ids.compact(ogrn)
+    inn = tax_ids.inn_problem(tax_id) if tax_id else ""
+    if inn == "length":
+        problems.append(
+            FieldProblem(
+                "tax_id",
+                "invalid",
+                _("A tax id (INN) has 10 digits for a company or 12 for a person."),
+            )
+        )
+    elif inn == "checksum":
+        problems.append(
+            FieldProblem(
+                "tax_id",
+                "checksum",
+                _(
+                    "The check digit of this tax id (INN) does not match: one of the "
+                    "digits is mistyped. Copy it from the counterparty's documents."
+                ),
+            )
+        )
+    if kpp and tax_ids.kpp_problem(kpp):
+        problems.append(
+            FieldProblem(
+                "kpp",
+                "invalid",
+                _(
+                    "A KPP has 9 characters: 4 digits, 2 digits or capital Latin "
+                    "letters, 3 digits."
+                ),
+            )
+        )
+    elif kpp and len(tax_id) == 12:
+        problems.append(
+            FieldProblem(
+                "kpp",
+                "invalid",
+                _("A KPP is issued only to organisations (a 10-digit INN)."),
+            )
+        )
+    ogrn_state = tax_ids.ogrn_problem(ogrn) if ogrn else ""
+    if ogrn_state == "length":
+        problems.append(
+            FieldProblem(
+                "ogrn",
+                "invalid",
+                _("An OGRN has 13 digits (an OGRNIP of a sole trader has 15)."),
+            )
+        )
+    elif ogrn_state == "checksum":
+        problems.append(
+            FieldProblem(
+                "ogrn",
+                "checksum",
+                _(
+                    "The check digit of this OGRN does not match: one of the digits "
+                    "is mistyped. Copy it from the counterparty's documents."
+                ),
+            )
+        )
+    return problems
 
 
 def _duplicate_problems(
@@ -111,6 +182,8 @@ def _counterparty_state(party: Counterparty) -> dict[str, str]:
     return {
         "name": party.name,
         "tax_id": party.tax_id,
+        "kpp": party.kpp,
+        "ogrn": party.ogrn,
         "category": party.category,
         "address": party.address,
         "note": party.note,
@@ -134,6 +207,8 @@ def counterparty_create(
                 name=name,
                 normalized_name=normalized,
                 tax_id=tax_id,
+                kpp=tax_ids.compact(data.kpp).upper(),
+                ogrn=tax_ids.compact(data.ogrn),
                 category=data.category,
                 address=data.address.strip()[:500],
                 note=data.note.strip(),
@@ -182,12 +257,22 @@ def counterparty_update(
     if counterparty.organisation_id != org_id:
         raise PermissionDenied(NOT_FOUND_MESSAGE)
     name, tax_id, normalized, problems = _clean_counterparty(data)
+    # A number stored before check digits were checked may stay while other
+    # details change; a new one must be right.
+    kept = {
+        "tax_id": tax_id == counterparty.tax_id,
+        "kpp": tax_ids.compact(data.kpp).upper() == counterparty.kpp,
+        "ogrn": tax_ids.compact(data.ogrn) == counterparty.ogrn,
+    }
+    problems = [p for p in problems if not (p.code == "checksum" and kept[p.field])]
     problems += _duplicate_problems(org_id, tax_id, normalized, counterparty.pk)
     if problems:
         raise ValidationFailed(problems)
     before = _counterparty_state(counterparty)
     counterparty.name = name
     counterparty.tax_id = tax_id
+    counterparty.kpp = tax_ids.compact(data.kpp).upper()
+    counterparty.ogrn = tax_ids.compact(data.ogrn)
     counterparty.normalized_name = normalized
     counterparty.category = data.category
     counterparty.address = data.address.strip()[:500]

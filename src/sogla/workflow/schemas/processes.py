@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from ninja import Field, Schema
 
+from sogla.api.schemas import NON_BLANK, Id
 from sogla.engine.run import PreviewStage
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
@@ -261,11 +262,11 @@ def process_out(route_map: RouteMap) -> dict[str, Any]:
 
 
 class RoundChangesIn(In):
-    add: dict[StepKey, list[int]] = Field(
+    add: dict[StepKey, list[Id]] = Field(
         default_factory=dict,
         description='People to add by "stage.step" (user ids), if the route allows.',
     )
-    remove: dict[StepKey, list[int]] = Field(
+    remove: dict[StepKey, list[Id]] = Field(
         default_factory=dict, description='People to remove by "stage.step".'
     )
     due: dict[StepKey, datetime] = Field(
@@ -279,7 +280,11 @@ class ResubmitIn(In):
 
 
 class CancelIn(In):
-    reason: str = Field(max_length=2000, description="Required: why it is cancelled.")
+    reason: str = Field(
+        max_length=2000,
+        description="Required: why it is cancelled.",
+        json_schema_extra=NON_BLANK,
+    )
 
 
 # --- history -------------------------------------------------------------------------------

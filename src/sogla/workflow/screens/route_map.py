@@ -152,7 +152,7 @@ def _rule_words(
         return ""
     if assignee.get("role"):
         role = str(assignee["role"])
-        return _("any holder of the role «%(role)s»") % {
+        return _('anyone with the role "%(role)s"') % {
             "role": role_names.get(role, role)
         }
     if assignee.get("manager_of"):
