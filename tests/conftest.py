@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone, translation
 from hypothesis import settings as hypothesis_settings
 
 from sogla.documents.models import DocumentType, FieldKind
 from sogla.orgs.models import Department, Organisation, User
+from sogla.workflow.tenant import cache_clear as tenant_cache_clear
 from tests.factories import (
     DepartmentFactory,
     DocumentTypeFactory,
@@ -97,6 +99,17 @@ def tenant_a(db: None) -> Tenant:
 @pytest.fixture
 def tenant_b(db: None) -> Tenant:
     return make_tenant("Beta")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tenant_cache() -> Iterator[None]:
+    """A rolled-back test leaves rows' ids free for the next one (SQLite reuses
+    them), so the per-process tenant cache must not carry one test's types,
+    statuses or calendars into another."""
+    tenant_cache_clear()
+    cache.clear()
+    yield
+    tenant_cache_clear()
 
 
 @pytest.fixture(autouse=True)

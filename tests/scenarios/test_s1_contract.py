@@ -100,7 +100,8 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
     assert story.new_tasks() == [("lawyer", "lawyer", "lawyer")]
     story.decide("lawyer", "return", comment="Уточните сроки поставки")
     assert story.process.status == "revision"
-    assert story.status() == "draft"  # editable by the initiator again
+    # The contract's own «На доработке» status; editable by the initiator again.
+    assert story.status() == "returned"
     assert story.new_tasks() == [("lawyer", "revision", "manager")]
     old_hash = Task.objects.get(
         process=story.process, round=1, stage_key="manager"

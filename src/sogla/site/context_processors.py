@@ -32,7 +32,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 
 
 class _LazyStandingIn:
-    """Whose work the user does today (the deputy's banner): one query, when shown."""
+    """Whose work the user does today (the deputy's banner): one query, asked only
+    when the navigation's counts say the user holds tasks for someone."""
 
     def __init__(self, user: Any) -> None:
         self._user = user
@@ -89,6 +90,10 @@ class _LazyCounts:
     @property
     def started(self) -> int:
         return self._get().started
+
+    @property
+    def acting(self) -> int:
+        return self._get().acting
 
 
 def _section(view_name: str) -> str:

@@ -34,6 +34,7 @@ class TaskCounts:
     mine: int
     overdue: int
     started: int
+    acting: int = 0  # open tasks the user holds for someone away (the deputy's banner)
 
 
 def inbox_rows(user: User) -> QuerySet[Task]:
@@ -128,6 +129,11 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
             mine=Count("pk", filter=mine),
             overdue=Count("pk", filter=mine & (Q(due_at__lt=now) | Q(overdue=True))),
             started=Count("pk", filter=started),
+            acting=Count(
+                "pk", filter=open_ & Q(assignee=user, on_behalf_of__isnull=False)
+            ),
         )
     )
-    return TaskCounts(counts["mine"], counts["overdue"], counts["started"])
+    return TaskCounts(
+        counts["mine"], counts["overdue"], counts["started"], counts["acting"]
+    )
