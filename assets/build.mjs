@@ -66,7 +66,7 @@ const [purged] = await new PurgeCSS().purge({
   keyframes: false,
   variables: false,
   safelist: {
-    standard: [/^status-/, /^token-/, /^btn-/, /^alert-/, /^text-bg-/, /^htmx-/, /^is-/,
+    standard: [/^status-/, /^token-/, /^tree-depth-/, /^btn-/, /^alert-/, /^text-bg-/, /^htmx-/, /^is-/,
       "show", "fade", "collapsing", "collapse", "active", "disabled", "modal-open",
       "modal-backdrop", "dropdown-menu-end", "was-validated", "visually-hidden-focusable"],
     deep: [/^dropdown/, /^modal/, /^offcanvas/, /^tooltip/],
