@@ -202,7 +202,7 @@ def test_corrupt_pdf_has_no_preview_and_still_downloads(tenant_a: Tenant) -> Non
     part = client.get(f"/files/{version.pk}/preview/")
     assert "No preview" in part.content.decode()
     assert "damaged" in part.content.decode()
-    assert client.get(f"/files/{version.pk}/download/").status_code == 200
+    assert client.get(f"/files/{version.pk}/download/", follow=True).status_code == 200
     assert client.get(f"/files/{version.pk}/preview.pdf").status_code == 404
 
 

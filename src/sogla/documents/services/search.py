@@ -267,7 +267,8 @@ def _head(document: Document, fields: list[FieldDef], people: dict[int, str]) ->
     """Number, title, counterparty, field values (in the active language)."""
     parts = [document.number, document.title]
     if document.counterparty is not None:
-        parts += [document.counterparty.name, document.counterparty.tax_id]
+        party = document.counterparty
+        parts += [party.name, party.tax_id, party.ogrn]
     for f in fields:
         value = document.fields.get(f.key)
         if value is None or value == "" or f.kind in _NOT_IN_HEAD:
