@@ -44,6 +44,7 @@ SEMANTIC = {
     ("route", "invalid"),  # a route not offered for this document
     ("cursor", "invalid"),  # a page link that was not issued by the server
     ("file", "file_type_not_accepted"),  # the type is read from the bytes
+    ("file", "file_type_mismatch"),  # bytes that are not what the name says
     ("file", "empty_file"),
     ("file_id", "unknown_file"),  # a file of this document, by its id
     ("name", "duplicate"),  # a counterparty that exists already
@@ -126,6 +127,14 @@ def _known_ids(tenant: Tenant) -> dict[str, Any]:
     }
 
 
+def _keep_the_test_connection() -> None:
+    """The handler's end-of-request clean-up would close the test's database
+    connection (on PostgreSQL); Django's test client reconnects it after each of its
+    own requests, so it is taken off again before every case."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+
+
 @pytest.fixture
 def wsgi_app(settings: Any) -> Any:
     settings.ALLOWED_HOSTS = ["*"]
@@ -149,6 +158,7 @@ def _run_cases(run: _Run, label: str, cases: Any, count: int) -> None:
     def check(case: Any) -> None:
         run.cases += 1
         headers = {"Authorization": f"Bearer {run.token()}"}
+        _keep_the_test_connection()
         response = case.call(headers=headers)
         if response.status_code >= 500:
             run.server_errors.append(f"{label}: {response.status_code}")
