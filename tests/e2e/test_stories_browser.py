@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from sogla.demo.services import demo_load
@@ -190,10 +191,18 @@ class Story:
             fill(page, panel)
         if comment:
             page.fill(f"#comment-{task.pk}", comment)
+        sent = len(mail.outbox)
         page.click(f"{panel} button[type=submit]")
         if outcome == "reject":
             page.click("dialog[open] [data-dialog-confirm]")
-        page.wait_for_selector(".decided-panel")
+        page.wait_for_selector(".decided-panel, input#code")
+        if page.locator("input#code").count():
+            # A signing step: the one-time code from the mail, then the decision.
+            code = re.search(r"\b(\d{6})\b", str(mail.outbox[sent].body))
+            assert code is not None
+            page.fill("input#code", code[1])
+            page.click("form:has(input#code) button[type=submit]:not([name])")
+            page.wait_for_selector(".decided-panel")
         task.refresh_from_db()
         assert (task.state, task.outcome) == ("done", outcome), (username, task.state)
         return task
