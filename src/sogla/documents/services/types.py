@@ -1,12 +1,10 @@
 """Commands that set up document types: create a type with its fields and statuses,
 change its settings, add a field or a status, remove a status.
 
-The checks are the ones an administrator's screen, the API and the template library
-share: field keys and kinds, choice lists, ``required_when`` conditions that read
-known fields, one initial status, the placeholders of the numbering pattern, title
-and folder rule. A type created without statuses gets the usual set (draft, on
-approval, returned, approved, rejected, cancelled); its initial status cannot be
-removed, so a type never stands without one.
+The checks the settings screen, the API and the template library share: field keys
+and kinds, choice lists, ``required_when`` over known fields, one initial status, the
+placeholders of numbering, title and folder rule. A type created without statuses
+gets the usual six (draft … cancelled); its initial status cannot be removed.
 """
 
 from __future__ import annotations
