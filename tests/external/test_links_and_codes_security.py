@@ -378,7 +378,7 @@ def test_t22_code_secrecy(tenant_a, staff) -> None:
     plaintext = dump.count(f"'{code}'")
     assert plaintext == 0
     assert challenge.sent_to == "p***@example.com"
-    from sogla.external.masking import mask_phone
+    from sogla.core.masking import mask_phone
 
     assert mask_phone("+7 912 345-12-34") == "+7 *** ***-12-34"
     print(

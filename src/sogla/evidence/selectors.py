@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from sogla.core.audit import audit_verify_document
 from sogla.core.errors import NotFound
+from sogla.core.masking import mask_email
 from sogla.documents.access import access_document
 from sogla.documents.models import Document, DocumentFile, FileVersion
 from sogla.engine.definition import RouteDefinition
@@ -86,14 +87,6 @@ def organisation_zone(organisation: Organisation) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(organisation.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
-
-
-def mask_email(address: str) -> str:
-    """``m***@example.com``: enough to recognise, not to harvest."""
-    local, _at, domain = address.partition("@")
-    if not domain:
-        return address[:1] + "***"
-    return f"{local[:1]}***@{domain}"
 
 
 def decided_tasks(process: Process) -> list[Task]:

@@ -183,7 +183,7 @@ def challenge_create(
 def sending_channel(recipient: Recipient) -> tuple[str, str]:
     """SMS when the person has a phone and an SMS provider is set, else e-mail;
     the address masked as the page shows it."""
-    from sogla.external.masking import mask_email, mask_phone
+    from sogla.core.masking import mask_email, mask_phone
     from sogla.external.sms import sms_enabled
 
     if recipient.phone and sms_enabled():
