@@ -33,6 +33,7 @@ from sogla.workflow.schemas.processes import (
     ResubmitIn,
     RoundChangesIn,
     RouteOptionOut,
+    behalf_ids,
     history_event_out,
     process_out,
     route_option_out,
@@ -138,7 +139,8 @@ def document_history(request: HttpRequest, document_id: Id) -> list[dict[str, An
     user = _user(request)
     document = access_document(user, document_id)
     events = document_selectors.document_history(user=user, document=document)
-    return [history_event_out(e) for e in events]
+    people = document_selectors.users_by_id(user, behalf_ids(events))
+    return [history_event_out(e, people) for e in events]
 
 
 # --- processes ---------------------------------------------------------------------------
