@@ -1062,6 +1062,11 @@ API_OPS: dict[str, Entry] = {
         Probe("delete", f"{API}/document-types/alpha-only/statuses/draft", NOT_FOUND)
     ],
     "departments_list": get(f"{API}/departments"),
+    "people_list": lambda _w: [
+        Probe("get", f"{API}/people", NO_DATA),
+        Probe("get", f"{API}/people?q={SEARCH}", NO_DATA),
+        Probe("get", f"{API}/people?q=alpha", NO_DATA),
+    ],
     "department_create": lambda w: [
         Probe(
             "post",

@@ -10,6 +10,8 @@ from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 # Ids are positive 64-bit integers; larger numbers are refused before any query.
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A person's username (Django's rule: letters, digits and @.+-_, at most 150).
+Username = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")]
 # Keys of document types, statuses, fields: slugs.
 Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-a-zA-Z0-9_]+$")]
 

@@ -182,6 +182,20 @@ class MapStageOut(Schema):
     steps: list[MapStepOut]
 
 
+class RoundTaskOut(MapTaskOut):
+    stage: str = Field(description="The stage's key.")
+    step: str = Field(description="The step's key.")
+    step_name: str = Field(description='"Stage · Step" in words.')
+
+
+class RoundOut(Schema):
+    round: int
+    tasks: list[RoundTaskOut] = Field(
+        description="Its tasks in order: who decided what, with their comments "
+        "(`outcome` empty for tasks the round closed undecided)."
+    )
+
+
 class RouteRefOut(Schema):
     key: str
     name: str
@@ -204,6 +218,10 @@ class ProcessOut(Schema):
     revision_task: MapTaskOut | None = Field(
         description="The initiator's task while the document is returned."
     )
+    earlier_rounds: list[RoundOut] = Field(
+        description="The rounds before the current one, oldest first, with their "
+        "decisions; they no longer count unless carried over (`carried_over`)."
+    )
 
 
 def map_task_out(item: MapTask) -> dict[str, Any]:
@@ -225,6 +243,27 @@ def map_task_out(item: MapTask) -> dict[str, Any]:
         "decided_by": user_ref(task.decided_by),
         "carried_over": item.carried_over,
     }
+
+
+def rounds_out(route_map: RouteMap) -> list[dict[str, Any]]:
+    names = route_map.step_names()
+    return [
+        {
+            "round": earlier.round,
+            "tasks": [
+                {
+                    **map_task_out(item),
+                    "stage": item.task.stage_key,
+                    "step": item.task.step_key,
+                    "step_name": names.get(
+                        (item.task.stage_key, item.task.step_key), item.task.step_key
+                    ),
+                }
+                for item in earlier.tasks
+            ],
+        }
+        for earlier in route_map.earlier_rounds
+    ]
 
 
 def process_out(route_map: RouteMap) -> dict[str, Any]:
@@ -273,6 +312,7 @@ def process_out(route_map: RouteMap) -> dict[str, Any]:
         "revision_task": map_task_out(route_map.revision_task)
         if route_map.revision_task
         else None,
+        "earlier_rounds": rounds_out(route_map),
     }
 
 

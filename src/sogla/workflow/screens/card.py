@@ -105,7 +105,7 @@ def card_approval(
     people = card_people(
         user, loaded, people, wanted=can_manage or (may_edit and is_initiator)
     )
-    rounds, shown, old_tasks = _rounds(process, round_param)
+    rounds, shown, old_tasks = _rounds(process, round_param, rmap)
     decided, next_task = _decided(user, card, decided_id)
     files_sha, files_version = card.files_state()
     may_start = _may_start(process, card, is_initiator or admin)
@@ -153,21 +153,18 @@ def _may_start(process: Process | None, card: DocumentCard, allowed: bool) -> bo
 
 
 def _rounds(
-    process: Process | None, round_param: str
+    process: Process | None, round_param: str, rmap: RouteMap | None
 ) -> tuple[list[int], int, list[Task]]:
-    """The rounds newest first, the one shown, and an earlier shown round's tasks."""
+    """The rounds newest first, the one shown, and an earlier shown round's tasks
+    (from the route map's earlier rounds: no query of its own)."""
     if process is None:
         return [], 0, []
     rounds = list(range(process.round, 0, -1))
     if not (round_param.isdigit() and 0 < int(round_param) < process.round):
         return rounds, process.round, []
     shown = int(round_param)
-    tasks = list(
-        Task.objects.filter(process=process, round=shown)
-        .exclude(kind="revision")
-        .select_related("assignee", "on_behalf_of", "decided_by")
-        .order_by("id")
-    )
+    earlier = rmap.earlier_rounds if rmap is not None else []
+    tasks = [item.task for r in earlier if r.round == shown for item in r.tasks]
     return rounds, shown, tasks
 
 

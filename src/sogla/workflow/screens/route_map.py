@@ -94,14 +94,7 @@ def holder_line(
 
 def step_names(rmap: RouteMap) -> dict[tuple[str, str], str]:
     """ "Stage · Step", or the stage's name alone when the step's says nothing more."""
-    names = {}
-    for stage in rmap.stages:
-        for step in stage.steps:
-            redundant = step.name in (step.key, stage.name)
-            names[(stage.key, step.key)] = (
-                stage.name if redundant else f"{stage.name} · {step.name}"
-            )
-    return names
+    return rmap.step_names()
 
 
 def reasons_in_words(rmap: RouteMap, words: Words) -> None:

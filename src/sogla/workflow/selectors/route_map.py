@@ -96,6 +96,14 @@ class MapStage:
 
 
 @dataclass
+class MapRound:
+    """An earlier round: its tasks (decided, or closed undecided) in order."""
+
+    round: int
+    tasks: list[MapTask]
+
+
+@dataclass
 class RouteMap:
     process: Process
     round: int
@@ -103,6 +111,17 @@ class RouteMap:
     waiting: list[MapTask]  # open tasks: who holds the document, since when
     my_tasks: list[MapTask]
     revision_task: MapTask | None
+    earlier_rounds: list[MapRound] = field(default_factory=list)  # oldest first
+
+    def step_names(self) -> dict[tuple[str, str], str]:
+        """ "Stage · Step", or the stage's name alone when the step's says no more."""
+        return {
+            (stage.key, step.key): stage.name
+            if step.name in (step.key, stage.name)
+            else f"{stage.name} · {step.name}"
+            for stage in self.stages
+            for step in stage.steps
+        }
 
 
 def _task_colour(task: Task, now: datetime) -> Colour:
@@ -167,7 +186,8 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     """The traffic light of the document's process (None before the first start).
 
     Four queries whatever the number of stages, steps or participants: the process,
-    the stage runs, the step runs and the tasks of the current round (people joined).
+    the stage runs, the step runs and the tasks of the current round (people joined);
+    a fifth for the tasks of the earlier rounds, from the second round on.
     """
     org_id = organisation_id_of(user)
     if document.organisation_id != org_id:
@@ -191,7 +211,24 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     waiting = [i for i in items if i.task.state == TaskState.OPEN]
     mine = [i for i in waiting if i.mine]
     stages = _map_stages(process, by_step)
-    return RouteMap(process, process.round, stages, waiting, mine, revision)
+    earlier = _earlier_rounds(process, user, now)
+    return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
+
+
+def _earlier_rounds(process: Process, user: User, now: datetime) -> list[MapRound]:
+    """The tasks of the rounds before the current one (not the initiator's revision
+    tasks), by round, oldest first; one query, none in the first round."""
+    if process.round <= 1:
+        return []
+    rounds: dict[int, list[MapTask]] = {}
+    for row in (
+        Task.objects.filter(process=process, round__lt=process.round)
+        .exclude(kind="revision")
+        .select_related("assignee", "on_behalf_of", "decided_by")
+        .order_by("round", "id")
+    ):
+        rounds.setdefault(row.round, []).append(_map_task(row, user, now))
+    return [MapRound(n, rounds.get(n, [])) for n in range(1, process.round)]
 
 
 def _is_revision(task: Task) -> bool:

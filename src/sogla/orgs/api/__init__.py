@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import WithJsonSchema
 
 from sogla.api.auth import api_user as _user
+from sogla.api.errors import refused_as
 from sogla.api.schemas import (
     ERRORS,
     LOCAL_TIME_SCHEMA,
@@ -24,7 +25,7 @@ from sogla.api.schemas import (
     person_ref,
 )
 from sogla.api.schemas import responses as _ok
-from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.errors import NotFound
 from sogla.core.request_meta import request_meta
 from sogla.orgs import selectors, structure
 from sogla.orgs.access import is_org_admin
@@ -321,12 +322,8 @@ def department_create(
 
 
 def _department_or_problem(org_id: int, code: str) -> Department:
-    try:
+    with refused_as("parent", "invalid", _("No such department.")):
         return selectors.department_by_code(org_id, code)
-    except NotFound:
-        raise ValidationFailed.single(
-            "parent", "invalid", _("No such department.")
-        ) from None
 
 
 @settings_router.patch(
