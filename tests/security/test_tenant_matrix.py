@@ -572,6 +572,9 @@ WEB: dict[str, Entry] = {
     "external:revoke": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/guest-link/revoke/", NOT_FOUND)
     ],
+    "external:unlock": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/codes/unlock/", NOT_FOUND, {"person": "x"})
+    ],
     "external:task_sign": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/sign/", NOT_FOUND, {"outcome": "approve"}),
     ],

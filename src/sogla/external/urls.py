@@ -28,5 +28,6 @@ urlpatterns = [
     path("g/<str:token>/", views.open_link, name="open"),
     path("tasks/<int:pk>/guest-link/", views_card.resend, name="resend"),
     path("tasks/<int:pk>/guest-link/revoke/", views_card.revoke, name="revoke"),
+    path("tasks/<int:pk>/codes/unlock/", views_card.unlock, name="unlock"),
     path("tasks/<int:pk>/sign/", views_sign.task_sign, name="task_sign"),
 ]

@@ -92,6 +92,7 @@ def codes_unlock(
             actor=actor,
             target_type="task",
             target_id=task.pk,
+            document_id=task.process.document_id,
             payload={"task": task.pk, "person": participant_ref, "challenges": count},
             request_meta=meta,
         )
