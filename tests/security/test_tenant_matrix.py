@@ -559,6 +559,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:leave": lambda _w: [Probe("post", "/g/leave/", NO_DATA)],
     "external:file": get("/g/files/{w.version.pk}/"),  # no guest session: 401
+    "external:file_viewer": get("/g/files/{w.version.pk}/viewer/"),
+    "external:file_preview_pdf": get("/g/files/{w.version.pk}/preview.pdf"),
+    "external:file_preview_image": get("/g/files/{w.version.pk}/image/"),
     "external:renew": lambda _w: [
         Probe("post", "/g/forged-token-0000/renew/", NO_DATA)
     ],
@@ -568,6 +571,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:revoke": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/guest-link/revoke/", NOT_FOUND)
+    ],
+    "external:unlock": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/codes/unlock/", NOT_FOUND, {"person": "x"})
     ],
     "external:task_sign": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/sign/", NOT_FOUND, {"outcome": "approve"}),

@@ -43,6 +43,7 @@ from sogla.workflow.selectors import (
     route_map,
     task_list_for_user,
 )
+from sogla.workflow.task_marks import TaskMarks, task_marks
 
 
 @dataclass
@@ -71,6 +72,8 @@ class CardApproval:
     step_names: dict[tuple[str, str], str]
     assignee_words: dict[str, str] = field(default_factory=dict)
     approves: bool = True  # the route has approve or sign steps (else: tasks only)
+    # task id -> guest link opened / invitation undelivered / locked out of codes
+    marks: dict[int, TaskMarks] = field(default_factory=dict)
 
 
 def card_approval(
@@ -136,7 +139,19 @@ def card_approval(
         step_names=names,
         assignee_words=who_will,
         approves=approves(process),
+        marks=task_marks(_map_tasks(rmap)) if can_manage or is_initiator else {},
     )
+
+
+def _map_tasks(rmap: RouteMap | None) -> list[Task]:
+    if rmap is None:
+        return []
+    return [
+        item.task
+        for stage in rmap.stages
+        for step in stage.steps
+        for item in step.tasks
+    ]
 
 
 # --- start, rounds, the decision just made, the revision form, the files ------------
