@@ -52,6 +52,10 @@ SEMANTIC = {
     ("tax_id", "checksum"),  # digits that fail the INN check digits
     ("kpp", "invalid"),  # a KPP beside a 12-digit INN (persons have none)
     ("ogrn", "checksum"),
+    ("text", "mention_refused"),  # "@name" of someone who may not see the document
+    ("text", "too_many_mentions"),
+    ("text", "required"),  # blank once the server strips it
+    ("parent", "unknown_message"),  # a message of this document, by its id
 }
 SEMANTIC |= {
     ("parent", "invalid"),  # a parent department the organisation does not have
@@ -112,11 +116,14 @@ def _known_ids(tenant: Tenant) -> dict[str, Any]:
     started = api.post(f"/documents/{document.pk}/process", {"route": "contract-route"})
     assert started.status_code == 201, started.content
     counterparty = CounterpartyFactory(organisation=tenant.org)
+    posted = api.post(f"/documents/{document.pk}/messages", {"text": "Hello"})
+    assert posted.status_code == 201, posted.content
     return {
         "document_id": document.pk,
         "counterparty_id": counterparty.pk,
         "version_id": uploaded.json()["id"],
         "process_id": started.json()["id"],
+        "message_id": posted.json()["id"],
         "key": "contract-route",
     }
 

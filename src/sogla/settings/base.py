@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "sogla.orgs",
     "sogla.documents",
     "sogla.notifications",
+    "sogla.discussion",
     "sogla.workflow",
     "sogla.external",
     "sogla.reports",

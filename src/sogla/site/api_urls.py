@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 
 from sogla.api import errors
 from sogla.api.auth import AUTH
+from sogla.discussion.api import router as discussion_router
 from sogla.documents.api import router as documents_router
 from sogla.evidence.api import router as evidence_router
 from sogla.external.api import router as external_router
@@ -41,4 +42,5 @@ api.add_router("", workflow_router)
 api.add_router("", notifications_router)
 api.add_router("", external_router)
 api.add_router("", evidence_router)
+api.add_router("", discussion_router)
 workflow_errors(api)

@@ -43,6 +43,40 @@ def process_for_document(document: Document) -> Process | None:
     return processes.order_by("-started_at", "-id").first()
 
 
+def current_step_tag(document: Document) -> dict[str, Any]:
+    """The stage the document's active approval is at, in both languages, for the
+    discussion's messages ({} without an active approval; registered in
+    ``WorkflowConfig.ready``). Two queries: the process, its route version."""
+    process = (
+        Process.objects.filter(
+            document_id=document.pk,
+            organisation_id=document.organisation_id,
+            status__in=ACTIVE_PROCESS_STATUSES,
+        )
+        .select_related("route_version")
+        .first()
+    )
+    if process is None:
+        return {}
+    if process.status == "revision":
+        return {
+            "key": "revision",
+            "ru": "На доработке",
+            "en": "Returned for revision",
+            "round": process.round,
+        }
+    stages = definitions.definition_for(process.route_version).stages
+    if not 0 <= process.stage_index < len(stages):
+        return {}
+    stage = stages[process.stage_index]
+    return {
+        "key": stage.key,
+        "ru": stage.name.ru or stage.name.en or stage.key,
+        "en": stage.name.en or stage.name.ru or stage.key,
+        "round": process.round,
+    }
+
+
 def process_get(*, user: User, process_id: int) -> Process:
     """A process of a document the user may see; NotFound otherwise."""
     org_id = organisation_id_of(user)
