@@ -12,6 +12,7 @@ class WorkflowConfig(AppConfig):
         from sogla.orgs.people import person_deactivated
         from sogla.workflow.notices import register_notices
         from sogla.workflow.selectors.tasks import decision_comments
+        from sogla.workflow.services import rescheduling  # noqa: F401 (receivers)
         from sogla.workflow.services.delegation import on_person_deactivated
 
         register_notices()
