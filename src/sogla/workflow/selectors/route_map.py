@@ -18,7 +18,9 @@ from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
-from sogla.engine.definition import StepDef
+from sogla.engine.definition import Assignee, StepDef
+from sogla.engine.run import PreviewStage, preview
+from sogla.engine.states import Participant
 from sogla.orgs.models import User
 from sogla.workflow import definitions
 from sogla.workflow.labels import Colour, name_in_language
@@ -30,6 +32,7 @@ from sogla.workflow.models import (
     Task,
     TaskState,
 )
+from sogla.workflow.resolver import document_facts
 
 
 def process_for_document(document: Document) -> Process | None:
@@ -116,6 +119,11 @@ class MapStep:
     quorum: str
     assignee: dict[str, Any]  # the definition's assignee, for not-yet-started steps
     tasks: list[MapTask] = field(default_factory=list)
+    # Not started yet: the engine's preview says it will be skipped for the values
+    # the document has now (``reason`` says why); ``tentative``: its condition reads
+    # answers given later in the route.
+    will_skip: bool = False
+    tentative: bool = False
 
 
 @dataclass
@@ -127,6 +135,8 @@ class MapStage:
     reason: str
     current: bool
     steps: list[MapStep] = field(default_factory=list)
+    will_skip: bool = False  # as MapStep's, for a stage that has not opened
+    tentative: bool = False
 
 
 @dataclass
@@ -245,6 +255,8 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     waiting = [i for i in items if i.task.state == TaskState.OPEN]
     mine = [i for i in waiting if i.mine]
     stages = _map_stages(process, by_step)
+    if process.is_active:
+        foresee_skips(process, document, stages)
     earlier = _earlier_rounds(process, user, now)
     return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
 
@@ -334,3 +346,36 @@ def _map_step(step_def: StepDef, run: StepRun | None, tasks: list[MapTask]) -> M
         else {},
         tasks=tasks,
     )
+
+
+def foresee_skips(process: Process, document: Document, stages: list[MapStage]) -> None:
+    """Mark the stages and steps that have not opened yet and that the engine's
+    preview (the start form's) says will be skipped for the document's values now.
+    Nobody is resolved: only the conditions are read."""
+    waiting = [stage for stage in stages if stage.colour == "not_started"]
+    if not waiting:
+        return
+    definition = definitions.definition_for(process.route_version)
+    foreseen: dict[str, PreviewStage] = {
+        stage.key: stage
+        for stage in preview(definition, document_facts(document), _nobody)
+    }
+    for stage in waiting:
+        found = foreseen.get(stage.key)
+        if found is None:
+            continue
+        stage.tentative = found.tentative
+        if not found.runs:
+            stage.will_skip, stage.reason = True, found.reason
+        by_key = {step.key: step for step in found.steps}
+        for step in stage.steps:
+            seen = by_key.get(step.key)
+            if step.colour == "not_started" and seen is not None and not seen.runs:
+                step.will_skip, step.reason = True, seen.reason
+                step.tentative = seen.tentative
+            elif step.colour == "not_started" and stage.will_skip and not by_key:
+                step.will_skip = True  # the stage's own condition skips it whole
+
+
+def _nobody(_assignee: Assignee) -> list[Participant]:
+    return []
