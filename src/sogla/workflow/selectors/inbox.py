@@ -136,8 +136,9 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
     now = timezone.now()
     tasks = Task.objects.for_org(organisation_id_of(user)).filter(state=TaskState.OPEN)
     mine = tasks.filter(Q(assignee=user) | Q(on_behalf_of=user))
-    counts = (
+    rows = list(
         User.objects.filter(pk=user.pk)
+        .order_by()
         .annotate(
             n_mine=_count(mine),
             n_overdue=_count(mine.filter(Q(due_at__lt=now) | Q(overdue=True))),
@@ -145,8 +146,7 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
             n_acting=_count(tasks.filter(assignee=user, on_behalf_of__isnull=False)),
         )
         .values_list("n_mine", "n_overdue", "n_started", "n_acting")
-        .first()
     )
-    if counts is None:
+    if not rows:
         return TaskCounts(0, 0, 0)
-    return TaskCounts(*(int(n or 0) for n in counts))
+    return TaskCounts(*(int(n or 0) for n in rows[0]))
