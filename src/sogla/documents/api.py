@@ -242,6 +242,7 @@ def documents_list(
     return {
         "items": [document_out(d) for d in page.items],
         "total": page.total,
+        "total_approximate": page.approximate,
         "next_cursor": page.next_cursor,
         "snippets": page.extra.get("snippets", {}),
     }

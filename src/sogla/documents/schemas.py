@@ -198,6 +198,10 @@ class DocumentDetailOut(DocumentOut):
 class DocumentListOut(Schema):
     items: list[DocumentOut]
     total: int
+    total_approximate: bool = Field(
+        False,
+        description="The total is a floor: more documents match than were counted.",
+    )
     snippets: dict[int, str] = Field(
         default_factory=dict,
         description=(
