@@ -443,7 +443,7 @@
     const userFields = fields.filter((f) => f.kind === "user");
     function refresh() {
       const k = kindSel.value;
-      const v = k === current ? a[k] : "";
+      const v = a && k === current ? a[k] : "";
       detail.replaceChildren();
       const pick = (list) => field(W.value, select("assignee_value", [["", W.choose], ...list.map((x) => [x.key, x.label])], v));
       if (k === "user") detail.append(pick(S.facts.users));
@@ -769,6 +769,7 @@
   });
   simForm.addEventListener("submit", async (e) => {
     e.preventDefault();
+    simResult.replaceChildren();
     const values = {};
     simForm.querySelectorAll("[data-field]").forEach((el) => {
       if (el.value === "") return;
