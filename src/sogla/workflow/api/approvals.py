@@ -15,7 +15,7 @@ from sogla.api.auth import api_user as _user
 from sogla.api.errors import found, no_such_person, people_or_refused, stale_cursor
 from sogla.api.schemas import Id
 from sogla.api.schemas import responses as _ok
-from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.errors import NotFound
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as document_selectors
 from sogla.documents.access import access_document
@@ -97,18 +97,12 @@ def process_start(
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     document = access_document(user, document_id)
-    template = next(
-        (
-            t
-            for t in selectors.routes_for_document(user=user, document=document)
-            if t.key == payload.route
-        ),
-        None,
+    fitting = selectors.routes_for_document(user=user, document=document)
+    template = found(
+        next((t for t in fitting if t.key == payload.route), None),
+        "route",
+        _("This route is not available for the document."),
     )
-    if template is None:
-        raise ValidationFailed.single(
-            "route", "invalid", _("This route is not available for the document.")
-        )
     services.process_start(
         actor=user, document=document, template=template, meta=request_meta(request)
     )
