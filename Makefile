@@ -45,7 +45,9 @@ node_modules/.installed: package.json package-lock.json | prerequisites
 	npm ci --no-audit --no-fund
 	@touch $@
 
-ASSET_SOURCES := $(wildcard assets/*) package-lock.json
+# The CSS is purged against the templates: a template using a new class rebuilds it.
+ASSET_SOURCES := $(wildcard assets/*) package-lock.json \
+	$(shell find src/sogla -path '*/templates/*' -name '*.html' 2>/dev/null)
 src/sogla/web/static/sogla/dist/.built: node_modules/.installed $(ASSET_SOURCES)
 	npm run --silent build
 	@touch $@
