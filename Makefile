@@ -66,8 +66,9 @@ var/.static-collected: src/sogla/web/static/sogla/dist/.built $(STATIC_SOURCES)
 run: setup var/.static-collected
 	$(SOGLA) migrate --noinput --skip-checks
 	$(SOGLA) demo --skip-checks
-	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them)"
+	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them), SMS to var/sms/ (SOGLA_SMS_BACKEND)"
 	SOGLA_EMAIL_BACKEND=$${SOGLA_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	SOGLA_SMS_BACKEND=$${SOGLA_SMS_BACKEND-file} \
 		$(SOGLA) serve --host $(HOST) --port $(PORT)
 
 check: setup
