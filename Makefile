@@ -45,7 +45,9 @@ node_modules/.installed: package.json package-lock.json | prerequisites
 	npm ci --no-audit --no-fund
 	@touch $@
 
-ASSET_SOURCES := $(wildcard assets/*) package-lock.json
+# The CSS is purged against the templates: a template using a new class rebuilds it.
+ASSET_SOURCES := $(wildcard assets/*) package-lock.json \
+	$(shell find src/sogla -path '*/templates/*' -name '*.html' 2>/dev/null)
 src/sogla/web/static/sogla/dist/.built: node_modules/.installed $(ASSET_SOURCES)
 	npm run --silent build
 	@touch $@
@@ -64,8 +66,9 @@ var/.static-collected: src/sogla/web/static/sogla/dist/.built $(STATIC_SOURCES)
 run: setup var/.static-collected
 	$(SOGLA) migrate --noinput --skip-checks
 	$(SOGLA) demo --skip-checks
-	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them)"
+	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them), SMS to var/sms/ (SOGLA_SMS_BACKEND)"
 	SOGLA_EMAIL_BACKEND=$${SOGLA_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	SOGLA_SMS_BACKEND=$${SOGLA_SMS_BACKEND-file} \
 		$(SOGLA) serve --host $(HOST) --port $(PORT)
 
 check: setup

@@ -15,6 +15,7 @@ from django.test import override_settings
 from sogla.demo.services import demo_load
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.workflow.models import Channel, ConfirmationMethod, Task, TaskState
+from tests.documents.test_previews import build_all
 from tests.external.conftest import found
 from tests.notifications.conftest import Smtp
 
@@ -44,6 +45,7 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             SITE_URL=live_server.url,
         ):
             demo_load()
+            build_all()  # the previews the worker would make
             task = Task.objects.get(guest_email=GUEST, state=TaskState.OPEN)
             notifications_deliver_due(limit=500)
             invitations = [m for m in server.sink.messages if GUEST in str(m["To"])]
@@ -60,6 +62,9 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             page.goto(link)
             assert page.url == f"{live_server.url}/g/"
             assert task.process.document.number in page.content()
+            # the card's pdf.js viewer draws the contract on the guest page
+            page.wait_for_selector("[data-viewer-ready='1']", timeout=30_000)
+            page.wait_for_selector(".viewer-page[data-rendered='1'] canvas")
             page.screenshot(path=str(shots / "guest-1280-open.png"), full_page=True)
             for width in (360, 1920):
                 page.set_viewport_size({"width": width, "height": 900})

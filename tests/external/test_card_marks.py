@@ -125,6 +125,8 @@ def test_the_initiator_unlocks_a_locked_guest_from_the_card(tenant_a, staff) -> 
     assert event.actor_id == tenant_a.initiator.pk
     assert event.payload["person"] == ref
     assert event.document_id == process.document_id
+    history = client.get(f"/documents/{process.document_id}/?tab=history")
+    assert "unlocked a person&#x27;s confirmation codes" in history.content.decode()
     print(
         "Unlock from the card: colleague 404, initiator unlocks, audited code.unlocked"
     )

@@ -228,6 +228,8 @@ def test_guest_signs_with_an_smsru_code(tenant_a, staff, smsru, settings) -> Non
     task, token = _with_phone(tenant_a, staff)
     client = Client()
     open_link(client, token)
+    before = client.get("/g/").content.decode()
+    assert "one-time code by SMS to +7 *** ***-12-34" in before  # said before sending
     asked, rid = _ask_code(client)
     assert asked.status_code == 200
     assert "+7 *** ***-12-34" in asked.content.decode()

@@ -53,11 +53,11 @@ def page_viewer(
     organisation_id: int, files: list[FileLine], wanted: str
 ) -> GuestViewerState | None:
     """The guest page's viewer: ``files`` are the guest's own (``GuestPage.files``),
-    so choosing among them is the permission check (two queries)."""
+    so choosing among them is the permission check (one query: the preview)."""
     shown = chosen_file(files, wanted)
     if shown is None:
         return None
-    version = FileVersion.objects.get(
+    version = shown.row or FileVersion.objects.get(
         pk=shown.version_id, organisation_id=organisation_id
     )
     return guest_viewer(version)

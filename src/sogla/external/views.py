@@ -34,7 +34,11 @@ from sogla.external import selectors
 from sogla.external.models import Challenge, GuestSession
 from sogla.external.services.agreement import agreement_accepted, agreement_current
 from sogla.external.services.codes import CodeLocked, CodeNotSent
-from sogla.external.services.decisions import guest_code_send, guest_decide
+from sogla.external.services.decisions import (
+    guest_code_channel,
+    guest_code_send,
+    guest_decide,
+)
 from sogla.external.services.links import (
     LinkState,
     link_open,
@@ -180,6 +184,11 @@ def _render_page(
 ) -> HttpResponse:
     page = selectors.guest_page(session)
     agreement = agreement_current(session.organisation_id) if page.needs_code else None
+    code_channel, code_to = (
+        guest_code_channel(session, page.document.counterparty_id)
+        if page.needs_code and page.state == selectors.PageState.OPEN
+        else ("", "")
+    )
     context = {
         "page": page,
         "viewer": page_viewer(
@@ -188,6 +197,8 @@ def _render_page(
         "form": {"outcome": "", "comment": "", "errors": {}, **(form or {})},
         "request_id": (form or {}).get("request_id") or uuid.uuid4().hex,
         "challenge": challenge,
+        "code_channel": code_channel,
+        "code_to": code_to,
         "agreement": agreement,
         "agreement_text": (
             (
