@@ -269,7 +269,9 @@
 
   function addStage() {
     const key = uniqueKey("stage", def.stages.map((s) => s.key));
-    def.stages.push({ key, name: { ru: "", en: "" }, steps: [] });
+    const name = { ru: "", en: "" };
+    name[lang] = `${W.stage} ${def.stages.length + 1}`;
+    def.stages.push({ key, name, steps: [] });
     changed(`[data-add-step="${def.stages.length - 1}"]`);
   }
 
@@ -319,11 +321,11 @@
   });
 
   let uid = 0;
-  function field(label, control, hint) {
+  function field(label, control, hint, hidden) {
     uid += 1;
     const id = `rb-f-${uid}`;
     control.id = id;
-    return h("div", { class: "mb-2" }, h("label", { class: "form-label", for: id }, label), control,
+    return h("div", { class: "mb-2" }, h("label", { class: hidden ? "visually-hidden" : "form-label", for: id }, label), control,
       hint ? h("div", { class: "form-text" }, hint) : null);
   }
   function check(label, checked, attrs) {
@@ -426,7 +428,7 @@
     list.addEventListener("input", update);
     modeSel.addEventListener("change", update);
     rows.forEach(addRow);
-    wrap.append(field(W.conditions, modeSel), list,
+    wrap.append(field(W.conditions, modeSel, null, true), list,
       h("button", { type: "button", class: "btn btn-sm btn-outline-secondary mb-2", "data-add-condition": "", onclick: () => { addRow({}); list.lastChild.querySelector("select").focus(); } },
         h("i", { class: "bi bi-plus-lg", "aria-hidden": "true" }), ` ${W.addCondition}`),
       sentence);
@@ -458,7 +460,7 @@
       else if (k === "guests") detail.append(field(W.emails, h("textarea", { class: "form-control", name: "assignee_emails", rows: 2 }, (v || []).join("\n"))));
     }
     kindSel.addEventListener("change", refresh);
-    box.append(field(W.assignee, kindSel), detail);
+    box.append(field(W.assignee, kindSel, null, true), detail);
     refresh();
     box.read = () => {
       const k = kindSel.value;
@@ -517,7 +519,7 @@
       h("div", { class: "row g-2" }, h("div", { class: "col-7" }, field(W.kind, kindSel)), h("div", { class: "col-5" }, field(W.key, keyIn))),
       assignee, quorum, cond,
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.due),
-        h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel)), h("div", { class: "col-6" }, field(W.value, dueVal))),
+        h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel, null, true)), h("div", { class: "col-6" }, field(W.value, dueVal, null, true))),
         remind, field(W.remindBefore, remindBefore), field(W.escalate, escalate)),
       outcomesBox, otp, field(W.setStatus, sysStatus),
     );
@@ -740,7 +742,9 @@
     S.publishedNumber = data.publishedNumber;
     S.published = JSON.parse(JSON.stringify(def));
     dirty = false;
-    saveState.textContent = `${W.published}: v${data.publishedNumber}`;
+    saveState.textContent = "";
+    const versions = document.getElementById("rb-versions");
+    versions.replaceChildren(h("span", { class: "badge text-bg-light border" }, `${W.published}: v${data.publishedNumber}`), saveState);
     showAlert(data.message, "success");
   });
 

@@ -346,13 +346,31 @@ def _lang() -> str:
 
 
 def route_outline(
-    template: RouteTemplate, definition: Mapping[str, Any]
+    definition: Mapping[str, Any], fields: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Stages and their steps in words, as the phone shows them (read-only)."""
+    """Stages and their steps in words, as the phone shows them (read-only).
+
+    ``fields`` are ``builder_facts``' fields (no query here).
+    """
     route, _problems = parse_route(definition)
     if route is None:
         return []
-    words = words_for(FieldDef.objects.filter(doc_type_id=template.doc_type_id))
+    words = words_for(
+        [
+            FieldDef(
+                key=f["key"],
+                label_ru=f["label"],
+                label_en=f["label"],
+                kind=f["kind"],
+                choices=[
+                    {"value": c["value"], "ru": c["label"], "en": c["label"]}
+                    for c in f["choices"]
+                ],
+            )
+            for f in fields
+            if "." not in f["key"]
+        ]
+    )
     lang = _lang()
     out = []
     for index, stage in enumerate(route.stages, start=1):
