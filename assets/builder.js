@@ -718,8 +718,8 @@
       pubConfirm.classList.add("d-none");
     } else {
       pubBody.append(
-        lastCheck.diff.length ? h("ul", { class: "rb-diff" }, lastCheck.diff.map((d) => h("li", { class: `rb-diff-${d.kind}` }, d.text))) : h("p", {}, W.publishNoDiff),
-        S.publishedNumber ? h("p", { class: "fw-semibold" }, fmt(W.publishRunning, { n: lastCheck.running, v: S.publishedNumber })) : null,
+        ...[lastCheck.diff.length ? h("ul", { class: "rb-diff" }, lastCheck.diff.map((d) => h("li", { class: `rb-diff-${d.kind}` }, d.text))) : h("p", {}, W.publishNoDiff),
+        S.publishedNumber ? h("p", { class: "fw-semibold" }, fmt(W.publishRunning, { n: lastCheck.running, v: S.publishedNumber })) : null].filter(Boolean),
       );
       pubConfirm.classList.remove("d-none");
       pubConfirm.textContent = fmt(W.publishConfirm, { v: next });
