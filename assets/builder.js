@@ -662,6 +662,11 @@
     }
   }
 
+  function placeOf(path) {
+    const m = /^stages\[(\d+)\](?:\.steps\[(\d+)\])?/.exec(path || "");
+    if (!m) return "";
+    return `${W.stage} ${Number(m[1]) + 1}${m[2] !== undefined ? ` · ${W.step} ${Number(m[2]) + 1}` : ""}`;
+  }
   const checksList = document.getElementById("rb-checks-list");
   function showChecks() {
     document.getElementById("rb-checks-count").textContent = problems.length;
@@ -804,7 +809,7 @@
     const { ok, data } = await post(S.urls.import, body);
     if (!ok) {
       impReport.replaceChildren(h("div", { class: "alert alert-danger" }, h("p", { class: "mb-1" }, W.importFailed),
-        h("ul", { class: "mb-0" }, (data.problems && data.problems.length ? data.problems : [data]).map((p) => h("li", {}, p.path && p.path !== "file" ? `${p.path}: ${p.message}` : p.message)))));
+        h("ul", { class: "mb-0" }, (data.problems && data.problems.length ? data.problems : [data]).map((p) => h("li", {}, placeOf(p.path) ? `${placeOf(p.path)}: ${p.message}` : p.message)))));
       return;
     }
     def = data.definition;

