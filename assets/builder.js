@@ -514,6 +514,24 @@
     const statusAction = (step.actions || []).find((x) => x.set_status);
     const sysStatus = select("sys_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], statusAction ? statusAction.set_status : "");
     const cond = conditionEditor(step.when);
+    // request_info / task: the fields the assignee fills (and which are required);
+    // wait: until a date field (plus days) or for a number of working days.
+    const fillable = fields.filter((f) => !f.key.includes(".") && f.kind !== "file");
+    const askBox = h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.askFields),
+      fillable.map((f) => h("div", { class: "d-flex gap-3" },
+        check(f.label, (step.fields || []).includes(f.key), { name: "ask_field", value: f.key }),
+        check(W.required, (step.required_fields || []).includes(f.key), { name: "ask_required", value: f.key }))));
+    const waitField = select("wait_until", [["", W.choose], ...fields.filter((f) => f.kind === "date").map((f) => [f.key, f.label])], step.wait_until || "");
+    const waitOffset = input("wait_offset_days", step.wait_offset_days || "", { type: "number" });
+    const waitFor = input("wait_for", step.wait_for ? step.wait_for.working_days || "" : "", { type: "number", min: 1 });
+    const waitBox = h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, WORDS.kinds.wait),
+      field(W.waitUntil, waitField), field(W.waitOffset, waitOffset), field(W.waitFor, waitFor));
+    function refreshKindBoxes() {
+      askBox.classList.toggle("d-none", !["request_info", "task"].includes(kindSel.value));
+      waitBox.classList.toggle("d-none", kindSel.value !== "wait");
+    }
+    kindSel.addEventListener("change", refreshKindBoxes);
+    refreshKindBoxes();
     form.append(
       ...namesFields(step),
       h("div", { class: "row g-2" }, h("div", { class: "col-7" }, field(W.kind, kindSel)), h("div", { class: "col-5" }, field(W.key, keyIn))),
@@ -521,7 +539,7 @@
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.due),
         h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel, null, true)), h("div", { class: "col-6" }, field(W.value, dueVal, null, true))),
         remind, field(W.remindBefore, remindBefore), field(W.escalate, escalate)),
-      outcomesBox, otp, field(W.setStatus, sysStatus),
+      askBox, waitBox, outcomesBox, otp, field(W.setStatus, sysStatus),
     );
     openDrawer(`${W.step}: ${textOf(step.name, step.key)}`, form, () => {
       const next = { key: keyIn.value.trim() || step.key, kind: kindSel.value };
@@ -548,8 +566,17 @@
       if (allowed.length && chosen.length !== allowed.length) next.outcomes = chosen;
       if (next.kind === "sign" && form.querySelector("[name=confirm_otp]").checked) next.confirm = "otp";
       if (next.kind === "system" && sysStatus.value) next.actions = [{ set_status: sysStatus.value }];
-      for (const keep of ["fields", "required_fields", "wait_until", "wait_offset_days", "wait_for", "guest_fields"]) {
-        if (step[keep] !== undefined) next[keep] = step[keep];
+      if (step.guest_fields !== undefined) next.guest_fields = step.guest_fields;
+      if (["request_info", "task"].includes(next.kind)) {
+        const asked = [...form.querySelectorAll("[name=ask_field]:checked")].map((x) => x.value);
+        if (asked.length) next.fields = asked;
+        const required = [...form.querySelectorAll("[name=ask_required]:checked")].map((x) => x.value).filter((k) => asked.includes(k));
+        if (required.length) next.required_fields = required;
+      }
+      if (next.kind === "wait") {
+        if (waitField.value) next.wait_until = waitField.value;
+        if (waitOffset.value && Number(waitOffset.value)) next.wait_offset_days = Number(waitOffset.value);
+        if (waitFor.value) next.wait_for = { working_days: Number(waitFor.value) };
       }
       if (next.kind === "system" && !next.actions && step.actions) next.actions = step.actions;
       def.stages[si].steps[ti] = next;

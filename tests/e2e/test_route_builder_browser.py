@@ -367,3 +367,56 @@ def test_build_with_the_keyboard_only(live_server: Any, browser: Any) -> None:
     _start_through_api(base, page, tenant, "s3-keys")
     context.close()
     assert errors == []
+
+
+def test_drawer_keeps_and_edits_request_info_and_wait_steps(
+    live_server: Any, browser: Any
+) -> None:
+    from sogla.workflow.services import route_template_create
+
+    tenant = _setup()
+    template = route_template_create(
+        actor=tenant.admin, doc_type=tenant.contract, key="kinds", name_ru="Виды"
+    )
+    definition = {
+        "key": "kinds",
+        "stages": [
+            {
+                "key": "ask",
+                "steps": [
+                    {
+                        "key": "info",
+                        "kind": "request_info",
+                        "assignee": {"initiator": True},
+                        "fields": ["subject"],
+                        "required_fields": ["subject"],
+                    },
+                    {"key": "pause", "kind": "wait", "wait_until": "end_date"},
+                ],
+            }
+        ],
+    }
+    commands.route_builder_save(
+        actor=tenant.admin, template=template, definition=definition, base="p0"
+    )
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = _watch(page)
+    _sign_in(page, base, tenant.admin.username)
+    page.goto(f"{base}/settings/routes/{template.pk}/")
+    page.click("#rb-step-0-0")
+    page.check("#rb-drawer input[name=ask_field][value=amount]")
+    page.click("#rb-drawer-apply")
+    page.click("#rb-step-0-1")
+    page.fill("#rb-drawer input[name=wait_offset_days]", "-3")
+    page.click("#rb-drawer-apply")
+    page.click("#rb-save")
+    page.wait_for_selector("#rb-save-state:has-text('Saved')")
+    saved = RouteVersion.objects.get(template=template).definition["stages"][0]["steps"]
+    assert saved[0]["fields"] == ["subject", "amount"]
+    assert saved[0]["required_fields"] == ["subject"]
+    assert (saved[1]["wait_until"], saved[1]["wait_offset_days"]) == ("end_date", -3)
+    assert "assignee" not in saved[1]
+    context.close()
+    assert errors == []
