@@ -38,7 +38,7 @@ prerequisites:
 $(VENV)/.installed: pyproject.toml | prerequisites
 	@test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,rq]"
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json | prerequisites

@@ -52,6 +52,11 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             link = found(LINK.pattern, invitation)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
+            posts: list[dict[str, str]] = []
+            page.on(
+                "request",
+                lambda r: posts.append(r.headers) if r.method == "POST" else None,
+            )
             page.goto(link)
             assert page.url == f"{live_server.url}/g/"
             assert task.process.document.number in page.content()
@@ -75,6 +80,11 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             page.click("#decision form button[type=submit]")
             page.wait_for_selector("text=Ваше решение учтено")
             page.screenshot(path=str(shots / "guest-1280-voted.png"), full_page=True)
+            # no-referrer: Chromium posted every form with "Origin: null" and no
+            # Referer, and the CSRF check (sogla.core.csrf) let them through
+            assert posts
+            assert all(h.get("origin") == "null" for h in posts)
+            assert not any("referer" in h for h in posts)
             task.refresh_from_db()
             assert task.state == TaskState.DONE
             assert task.outcome == "approve"

@@ -28,6 +28,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from sogla.core.models import AuditEvent
+from sogla.discussion.models import Message, MessageFile, ReadMark
+from sogla.discussion.services import message_post
 from sogla.documents.models import (
     Contact,
     Counterparty,
@@ -179,6 +181,12 @@ def build_world(a: Tenant, b: Tenant) -> World:
     )
     _b_token, b_raw = api_token_create(actor=b.initiator, name="b")
     process, task = _start_approval(a)
+    message = message_post(
+        actor=a.initiator,
+        document=doc,
+        text=f"{CANARY} message",
+        files=[bytes_upload("files", f"{CANARY}-note.pdf", MINIMAL_PDF)],
+    )
     world = World(
         a,
         b,
@@ -204,6 +212,8 @@ def build_world(a: Tenant, b: Tenant) -> World:
         "documents.folder": folder.pk,
         "documents.counterparty": party.pk,
         "b_party": b_party.pk,
+        "discussion.message": message.pk,
+        "discussion.messagefile": message.files.get().pk,
     }
     return world
 
@@ -264,7 +274,7 @@ TENANT_MODELS: list[type[models.Model]] = [
     DocumentType, FieldDef, StatusDef, NumberSequence, Folder, Counterparty, Contact,
     Document, DocumentFile, FileVersion,
     RouteTemplate, RouteVersion, Process, StageRun, StepRun, Task, Timer, AuditEvent,
-    Notification,
+    Notification, Message, MessageFile, ReadMark,
 ]  # fmt: skip
 
 
@@ -480,6 +490,27 @@ WEB: dict[str, Entry] = {
     ],
     "documents:download": get("/files/{w.version.pk}/download/", NOT_FOUND),
     "documents:signed_download": get("/files/s/eyJ2IjoxfQ:1xZ6hB:forged/", NOT_FOUND),
+    "discussion:page": doc_404("discussion/"),
+    "discussion:people": doc_404("discussion/people/?q=alpha"),
+    "discussion:post": doc_404("discussion/post/", "post", {"text": "b"}),
+    "discussion:edit": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.doc.pk}/discussion/{w.ids['discussion.message']}/edit/",
+            NOT_FOUND,
+            {"text": "b"},
+        )
+    ],
+    "discussion:delete": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.doc.pk}/discussion/{w.ids['discussion.message']}/delete/",
+            NOT_FOUND,
+        )
+    ],
+    "discussion:file": get(
+        "/discussion/files/{ids[discussion.messagefile]}/", NOT_FOUND
+    ),
     "evidence:sheet": get("/documents/{w.doc.pk}/approval-sheet/", NOT_FOUND),
     "evidence:stamped": get("/documents/{w.doc.pk}/stamped/", NOT_FOUND),
     "evidence:verify": get("/v/00000000000000000000/", NOT_FOUND),
@@ -563,6 +594,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:leave": lambda _w: [Probe("post", "/g/leave/", NO_DATA)],
     "external:file": get("/g/files/{w.version.pk}/"),  # no guest session: 401
+    "external:file_viewer": get("/g/files/{w.version.pk}/viewer/"),
+    "external:file_preview_pdf": get("/g/files/{w.version.pk}/preview.pdf"),
+    "external:file_preview_image": get("/g/files/{w.version.pk}/image/"),
     "external:renew": lambda _w: [
         Probe("post", "/g/forged-token-0000/renew/", NO_DATA)
     ],
@@ -572,6 +606,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:revoke": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/guest-link/revoke/", NOT_FOUND)
+    ],
+    "external:unlock": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/codes/unlock/", NOT_FOUND, {"person": "x"})
     ],
     "external:task_sign": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/sign/", NOT_FOUND, {"outcome": "approve"}),
@@ -883,6 +920,35 @@ API_OPS: dict[str, Entry] = {
         ),
     ],
     "file_download": get(f"{API}/files/{{w.version.pk}}/download", NOT_FOUND),
+    "document_messages_list": get(f"{API}/documents/{{w.doc.pk}}/messages", NOT_FOUND),
+    "document_message_post": lambda w: [
+        Probe(
+            "post",
+            f"{API}/documents/{w.doc.pk}/messages",
+            NOT_FOUND,
+            {"text": "b"},
+            True,
+        )
+    ],
+    "document_message_edit": lambda w: [
+        Probe(
+            "patch",
+            f"{API}/documents/{w.doc.pk}/messages/{w.ids['discussion.message']}",
+            NOT_FOUND,
+            {"text": "b"},
+            True,
+        )
+    ],
+    "document_message_delete": lambda w: [
+        Probe(
+            "delete",
+            f"{API}/documents/{w.doc.pk}/messages/{w.ids['discussion.message']}",
+            NOT_FOUND,
+        )
+    ],
+    "message_file_download": get(
+        f"{API}/message-files/{{ids[discussion.messagefile]}}/download", NOT_FOUND
+    ),
     "approval_sheet": get(f"{API}/documents/{{w.doc.pk}}/approval-sheet", NOT_FOUND),
     "stamped_copy": get(f"{API}/documents/{{w.doc.pk}}/stamped-copy", NOT_FOUND),
     "counterparties_list": lambda _w: [
@@ -1125,6 +1191,11 @@ API_OPS: dict[str, Entry] = {
         Probe("delete", f"{API}/document-types/alpha-only/statuses/draft", NOT_FOUND)
     ],
     "departments_list": get(f"{API}/departments"),
+    "people_list": lambda _w: [
+        Probe("get", f"{API}/people", NO_DATA),
+        Probe("get", f"{API}/people?q={SEARCH}", NO_DATA),
+        Probe("get", f"{API}/people?q=alpha", NO_DATA),
+    ],
     "department_create": lambda w: [
         Probe(
             "post",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import NotFound, ValidationFailed
@@ -186,3 +187,41 @@ def people_of(organisation_id: int | None) -> list[User]:
         person.joined = person.accepted or person.has_usable_password()  # type: ignore[attr-defined]
         person.pending_invitation = open_invitations.get(person.pk)  # type: ignore[attr-defined]
     return people
+
+
+@dataclass
+class PeoplePage:
+    items: list[User]
+    total: int
+
+
+def people_directory(
+    organisation_id: int, *, q: str = "", offset: int = 0, limit: int = 50
+) -> PeoplePage:
+    """Active people of the organisation by name, whose name or username holds every
+    word of ``q`` (any case, Cyrillic too), with their department and roles; three
+    queries whatever the page. Words are matched here, not in SQL: SQLite's LIKE
+    folds only ASCII letters."""
+    people = User.objects.filter(organisation_id=organisation_id, is_active=True)
+    words = q.replace("\x00", "").casefold().split()
+    rows = people.order_by("last_name", "first_name", "username", "pk").values_list(
+        "pk", "last_name", "first_name", "middle_name", "username"
+    )
+    ids = [
+        pk
+        for pk, *names in rows
+        if all(any(w in n.casefold() for n in names) for w in words)
+    ]
+    page = ids[offset : offset + limit]
+    found = {
+        u.pk: u
+        for u in people.filter(pk__in=page)
+        .select_related("department")
+        .prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=Role.objects.for_org(organisation_id).order_by("key"),
+            )
+        )
+    }
+    return PeoplePage([found[pk] for pk in page if pk in found], len(ids))

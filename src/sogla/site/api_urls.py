@@ -9,12 +9,14 @@ from ninja import NinjaAPI
 
 from sogla.api import errors
 from sogla.api.auth import AUTH
+from sogla.discussion.api import router as discussion_router
 from sogla.documents.api import router as documents_router
 from sogla.evidence.api import router as evidence_router
 from sogla.external.api import router as external_router
 from sogla.notifications.api import router as notifications_router
 from sogla.orgs.api import router as orgs_router
 from sogla.orgs.api import settings_router as orgs_settings_router
+from sogla.orgs.api.people import router as people_router
 from sogla.workflow.api import install_errors as workflow_errors
 from sogla.workflow.api import router as workflow_router
 
@@ -34,9 +36,11 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("", orgs_router)
 api.add_router("", orgs_settings_router)
+api.add_router("", people_router)
 api.add_router("", documents_router)
 api.add_router("", workflow_router)
 api.add_router("", notifications_router)
 api.add_router("", external_router)
 api.add_router("", evidence_router)
+api.add_router("", discussion_router)
 workflow_errors(api)

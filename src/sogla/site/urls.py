@@ -92,6 +92,7 @@ urlpatterns = [
     path("", include((settings_pages, "settings"))),
     path("", include("sogla.external.urls")),
     path("", include("sogla.evidence.urls")),
+    path("", include("sogla.discussion.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

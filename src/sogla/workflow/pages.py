@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET
 from sogla.core import spreadsheets
 from sogla.core.access import is_org_admin
 from sogla.core.audit import audit_chain_intact
+from sogla.discussion.reading import thread_context
+from sogla.discussion.selectors import card_counts
 from sogla.documents import selectors
 from sogla.documents.access import can_edit
 from sogla.documents.forms import RegistryFilterForm
@@ -35,7 +37,7 @@ from sogla.workflow.screens.card import card_approval
 from sogla.workflow.screens.history import history_days
 from sogla.workflow.screens.traffic_light import stage_summaries
 
-CARD_TABS = ("fields", "files", "history")
+CARD_TABS = ("fields", "files", "discussion", "history")
 
 
 def _without_cursor(request: HttpRequest) -> str:
@@ -235,6 +237,11 @@ def render_card(
     }
     context.update(card_viewer(found, tab, request.GET.get("version", "")))
     context.update(compare_since(user, found))
+    context["discussion_total"], context["discussion_unread"] = card_counts(
+        user=user, document=document
+    )
+    if tab == "discussion":
+        context.update(thread_context(user, document))
     if tab == "history":
         context["history"] = history_days(
             events=selectors.document_history(user=user, document=document),

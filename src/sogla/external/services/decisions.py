@@ -10,7 +10,7 @@ from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.request_meta import RequestMeta
 from sogla.engine.definition import StepDef
 from sogla.external.models import Challenge, GuestSession
-from sogla.external.recipients import recipient_of_guest
+from sogla.external.recipients import guest_phone, recipient_of_guest
 from sogla.external.services.agreement import (
     agreement_accept,
     agreement_accepted,
@@ -99,7 +99,15 @@ def guest_code_send(
     _agreement_version(session, task, accept_agreement, meta)
     return challenge_create(
         task=task,
-        recipient=recipient_of_guest(session.link.email, language),
+        recipient=recipient_of_guest(
+            session.link.email,
+            language,
+            guest_phone(
+                task.organisation_id,
+                task.process.document.counterparty_id,
+                session.link.email,
+            ),
+        ),
         outcome=outcome,
         files_sha256=workflow.files_sha256(task.process.document),
         meta=meta,

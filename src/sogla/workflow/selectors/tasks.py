@@ -134,6 +134,13 @@ def colleagues_by_id(*, user: User, ids: list[int]) -> dict[int, User]:
     }
 
 
+def colleague_by_username(*, user: User, username: str) -> User | None:
+    """The active person of the user's organisation with this username, or None."""
+    return User.objects.filter(
+        organisation_id=organisation_id_of(user), is_active=True, username=username
+    ).first()
+
+
 def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:
     """(document id, task id) of a task of a document the user may open, else None:
     the target of the e-mailed task link. Other tasks answer as if they did not

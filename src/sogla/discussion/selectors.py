@@ -1,0 +1,232 @@
+"""Reading the discussion: a card's thread, the guests' messages, unread counts,
+the people one may mention. The caller has already checked that the reader may see
+the document (``documents.access``); every query is scoped to its organisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from sogla.core.errors import NotFound
+from sogla.discussion.models import Message, MessageFile, ReadMark
+from sogla.documents.access import visible_documents
+from sogla.documents.models import Document
+from sogla.orgs.models import User
+
+EDIT_WINDOW = timedelta(minutes=15)
+MENTION_CHOICES = 10
+
+
+@dataclass
+class MessageView:
+    message: Message
+    replies: list[MessageView] = field(default_factory=list)
+    can_edit: bool = False
+    can_delete: bool = False
+    unread: bool = False
+
+    @property
+    def deleted(self) -> bool:
+        return self.message.deleted_at is not None
+
+
+@dataclass
+class Thread:
+    messages: list[MessageView]
+    total: int
+    unread: int
+    last_id: int
+
+
+def editable_until(message: Message) -> datetime:
+    return message.created_at + EDIT_WINDOW
+
+
+def may_edit(user: User, message: Message, now: datetime | None = None) -> bool:
+    return (
+        message.author_id == user.pk
+        and message.deleted_at is None
+        and (now or timezone.now()) < editable_until(message)
+    )
+
+
+def _messages(document: Document) -> QuerySet[Message]:
+    return (
+        Message.objects.for_org(document.organisation_id)
+        .filter(document_id=document.pk)
+        .select_related("author", "file_version")
+        .prefetch_related("files")
+        .order_by("id")
+    )
+
+
+def _last_seen(user: User, document: Document) -> int:
+    mark = (
+        ReadMark.objects.for_org(document.organisation_id)
+        .filter(user=user, document_id=document.pk)
+        .values_list("last_seen_id", flat=True)
+        .first()
+    )
+    return int(mark or 0)
+
+
+def thread_for_card(*, user: User, document: Document) -> Thread:
+    """The document's messages, replies under their message, newest thread last
+    (three queries: the read mark, the messages with their people, their files)."""
+    seen = _last_seen(user, document)
+    now = timezone.now()
+    views: dict[int, MessageView] = {}
+    top: list[MessageView] = []
+    unread = 0
+    rows = list(_messages(document))
+    for message in rows:
+        fresh = (
+            message.pk > seen
+            and message.author_id != user.pk
+            and message.deleted_at is None
+        )
+        unread += fresh
+        view = MessageView(
+            message=message,
+            can_edit=may_edit(user, message, now),
+            can_delete=message.author_id == user.pk and message.deleted_at is None,
+            unread=fresh,
+        )
+        views[message.pk] = view
+        parent = views.get(message.parent_id) if message.parent_id else None
+        (parent.replies if parent else top).append(view)
+    alive = sum(1 for m in rows if m.deleted_at is None)
+    return Thread(top, alive, unread, rows[-1].pk if rows else 0)
+
+
+def guest_messages(document: Document) -> list[Message]:
+    """The messages the document's guests may read (never the internal ones)."""
+    return list(
+        Message.objects.for_org(document.organisation_id)
+        .filter(document_id=document.pk, for_guests=True, deleted_at=None)
+        .select_related("author")
+        .order_by("id")
+    )
+
+
+def _unread_filter(user: User) -> Q:
+    seen = Subquery(
+        ReadMark.objects.filter(user=user, document_id=OuterRef("document_id")).values(
+            "last_seen_id"
+        )[:1]
+    )
+    return (
+        Q(deleted_at=None)
+        & ~Q(author=user)
+        & Q(id__gt=Coalesce(seen, Value(0), output_field=IntegerField()))
+    )
+
+
+def unread_counts(*, user: User, document_ids: Sequence[int]) -> dict[int, int]:
+    """Unread messages per document for ``user`` (one aggregate query)."""
+    if not document_ids or user.organisation_id is None:
+        return {}
+    rows = (
+        Message.objects.for_org(user.organisation_id)
+        .filter(document_id__in=list(document_ids))
+        .filter(_unread_filter(user))
+        .values("document_id")
+        .annotate(n=Count("id"))
+        .values_list("document_id", "n")
+    )
+    return dict(rows)
+
+
+def card_counts(*, user: User, document: Document) -> tuple[int, int]:
+    """(messages, unread ones) of the document for the card's tab (one query)."""
+    found = (
+        Message.objects.for_org(document.organisation_id)
+        .filter(document_id=document.pk)
+        .aggregate(
+            total=Count("id", filter=Q(deleted_at=None)),
+            unread=Count("id", filter=_unread_filter(user)),
+        )
+    )
+    return int(found["total"] or 0), int(found["unread"] or 0)
+
+
+def message_get(*, document: Document, pk: int) -> Message:
+    """A message of this document; NotFound otherwise."""
+    found = (
+        Message.objects.for_org(document.organisation_id)
+        .filter(document_id=document.pk, pk=pk)
+        .select_related("author", "file_version")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def message_list(*, document: Document) -> list[Message]:
+    return list(_messages(document))
+
+
+def attachment_get(*, user: User, pk: int) -> MessageFile:
+    """An attached file of a message on a document the user may see."""
+    found = (
+        MessageFile.objects.for_org(user.organisation_id or 0)
+        .filter(
+            pk=pk,
+            message__deleted_at=None,
+            message__document__in=visible_documents(user),
+        )
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def can_see(person: User, document: Document) -> bool:
+    """Whether ``person`` may open the document (same rules as the card)."""
+    return (
+        person.organisation_id == document.organisation_id
+        and person.is_active
+        and visible_documents(person).filter(pk=document.pk).exists()
+    )
+
+
+def mention_candidates(*, user: User, document: Document, query: str) -> list[User]:
+    """Up to ten active colleagues who may see the document, by name or username."""
+    words = query.strip().lstrip("@")[:60]
+    people = User.objects.filter(
+        organisation_id=document.organisation_id, is_active=True
+    ).exclude(pk=user.pk)
+    if words:
+        people = people.filter(
+            Q(username__istartswith=words)
+            | Q(last_name__istartswith=words)
+            | Q(first_name__istartswith=words)
+        )
+    found: list[User] = []
+    for person in people.order_by("last_name", "first_name", "id")[:50]:
+        if can_see(person, document):
+            found.append(person)
+        if len(found) >= MENTION_CHOICES:
+            break
+    return found
+
+
+def message_talk(document_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The messages' text by document (full-text search's talk source)."""
+    found: dict[int, list[str]] = {}
+    rows = (
+        Message.objects.filter(document_id__in=document_ids, deleted_at=None)
+        .values_list("document_id", "text")
+        .order_by("pk")
+    )
+    for document_id, text in rows:
+        found.setdefault(document_id, []).append(text)
+    return found
