@@ -269,7 +269,9 @@
 
   function addStage() {
     const key = uniqueKey("stage", def.stages.map((s) => s.key));
-    def.stages.push({ key, name: { ru: "", en: "" }, steps: [] });
+    const name = { ru: "", en: "" };
+    name[lang] = `${W.stage} ${def.stages.length + 1}`;
+    def.stages.push({ key, name, steps: [] });
     changed(`[data-add-step="${def.stages.length - 1}"]`);
   }
 
@@ -319,11 +321,11 @@
   });
 
   let uid = 0;
-  function field(label, control, hint) {
+  function field(label, control, hint, hidden) {
     uid += 1;
     const id = `rb-f-${uid}`;
     control.id = id;
-    return h("div", { class: "mb-2" }, h("label", { class: "form-label", for: id }, label), control,
+    return h("div", { class: "mb-2" }, h("label", { class: hidden ? "visually-hidden" : "form-label", for: id }, label), control,
       hint ? h("div", { class: "form-text" }, hint) : null);
   }
   function check(label, checked, attrs) {
@@ -426,7 +428,7 @@
     list.addEventListener("input", update);
     modeSel.addEventListener("change", update);
     rows.forEach(addRow);
-    wrap.append(field(W.conditions, modeSel), list,
+    wrap.append(field(W.conditions, modeSel, null, true), list,
       h("button", { type: "button", class: "btn btn-sm btn-outline-secondary mb-2", "data-add-condition": "", onclick: () => { addRow({}); list.lastChild.querySelector("select").focus(); } },
         h("i", { class: "bi bi-plus-lg", "aria-hidden": "true" }), ` ${W.addCondition}`),
       sentence);
@@ -458,7 +460,7 @@
       else if (k === "guests") detail.append(field(W.emails, h("textarea", { class: "form-control", name: "assignee_emails", rows: 2 }, (v || []).join("\n"))));
     }
     kindSel.addEventListener("change", refresh);
-    box.append(field(W.assignee, kindSel), detail);
+    box.append(field(W.assignee, kindSel, null, true), detail);
     refresh();
     box.read = () => {
       const k = kindSel.value;
@@ -512,14 +514,32 @@
     const statusAction = (step.actions || []).find((x) => x.set_status);
     const sysStatus = select("sys_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], statusAction ? statusAction.set_status : "");
     const cond = conditionEditor(step.when);
+    // request_info / task: the fields the assignee fills (and which are required);
+    // wait: until a date field (plus days) or for a number of working days.
+    const fillable = fields.filter((f) => !f.key.includes(".") && f.kind !== "file");
+    const askBox = h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.askFields),
+      fillable.map((f) => h("div", { class: "d-flex gap-3" },
+        check(f.label, (step.fields || []).includes(f.key), { name: "ask_field", value: f.key }),
+        check(W.required, (step.required_fields || []).includes(f.key), { name: "ask_required", value: f.key }))));
+    const waitField = select("wait_until", [["", W.choose], ...fields.filter((f) => f.kind === "date").map((f) => [f.key, f.label])], step.wait_until || "");
+    const waitOffset = input("wait_offset_days", step.wait_offset_days || "", { type: "number" });
+    const waitFor = input("wait_for", step.wait_for ? step.wait_for.working_days || "" : "", { type: "number", min: 1 });
+    const waitBox = h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, WORDS.kinds.wait),
+      field(W.waitUntil, waitField), field(W.waitOffset, waitOffset), field(W.waitFor, waitFor));
+    function refreshKindBoxes() {
+      askBox.classList.toggle("d-none", !["request_info", "task"].includes(kindSel.value));
+      waitBox.classList.toggle("d-none", kindSel.value !== "wait");
+    }
+    kindSel.addEventListener("change", refreshKindBoxes);
+    refreshKindBoxes();
     form.append(
       ...namesFields(step),
       h("div", { class: "row g-2" }, h("div", { class: "col-7" }, field(W.kind, kindSel)), h("div", { class: "col-5" }, field(W.key, keyIn))),
       assignee, quorum, cond,
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.due),
-        h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel)), h("div", { class: "col-6" }, field(W.value, dueVal))),
+        h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel, null, true)), h("div", { class: "col-6" }, field(W.value, dueVal, null, true))),
         remind, field(W.remindBefore, remindBefore), field(W.escalate, escalate)),
-      outcomesBox, otp, field(W.setStatus, sysStatus),
+      askBox, waitBox, outcomesBox, otp, field(W.setStatus, sysStatus),
     );
     openDrawer(`${W.step}: ${textOf(step.name, step.key)}`, form, () => {
       const next = { key: keyIn.value.trim() || step.key, kind: kindSel.value };
@@ -546,8 +566,17 @@
       if (allowed.length && chosen.length !== allowed.length) next.outcomes = chosen;
       if (next.kind === "sign" && form.querySelector("[name=confirm_otp]").checked) next.confirm = "otp";
       if (next.kind === "system" && sysStatus.value) next.actions = [{ set_status: sysStatus.value }];
-      for (const keep of ["fields", "required_fields", "wait_until", "wait_offset_days", "wait_for", "guest_fields"]) {
-        if (step[keep] !== undefined) next[keep] = step[keep];
+      if (step.guest_fields !== undefined) next.guest_fields = step.guest_fields;
+      if (["request_info", "task"].includes(next.kind)) {
+        const asked = [...form.querySelectorAll("[name=ask_field]:checked")].map((x) => x.value);
+        if (asked.length) next.fields = asked;
+        const required = [...form.querySelectorAll("[name=ask_required]:checked")].map((x) => x.value).filter((k) => asked.includes(k));
+        if (required.length) next.required_fields = required;
+      }
+      if (next.kind === "wait") {
+        if (waitField.value) next.wait_until = waitField.value;
+        if (waitOffset.value && Number(waitOffset.value)) next.wait_offset_days = Number(waitOffset.value);
+        if (waitFor.value) next.wait_for = { working_days: Number(waitFor.value) };
       }
       if (next.kind === "system" && !next.actions && step.actions) next.actions = step.actions;
       def.stages[si].steps[ti] = next;
@@ -660,6 +689,11 @@
     }
   }
 
+  function placeOf(path) {
+    const m = /^stages\[(\d+)\](?:\.steps\[(\d+)\])?/.exec(path || "");
+    if (!m) return "";
+    return `${W.stage} ${Number(m[1]) + 1}${m[2] !== undefined ? ` · ${W.step} ${Number(m[2]) + 1}` : ""}`;
+  }
   const checksList = document.getElementById("rb-checks-list");
   function showChecks() {
     document.getElementById("rb-checks-count").textContent = problems.length;
@@ -716,8 +750,8 @@
       pubConfirm.classList.add("d-none");
     } else {
       pubBody.append(
-        lastCheck.diff.length ? h("ul", { class: "rb-diff" }, lastCheck.diff.map((d) => h("li", { class: `rb-diff-${d.kind}` }, d.text))) : h("p", {}, W.publishNoDiff),
-        S.publishedNumber ? h("p", { class: "fw-semibold" }, fmt(W.publishRunning, { n: lastCheck.running, v: S.publishedNumber })) : null,
+        ...[lastCheck.diff.length ? h("ul", { class: "rb-diff" }, lastCheck.diff.map((d) => h("li", { class: `rb-diff-${d.kind}` }, d.text))) : h("p", {}, W.publishNoDiff),
+        S.publishedNumber ? h("p", { class: "fw-semibold" }, fmt(W.publishRunning, { n: lastCheck.running, v: S.publishedNumber })) : null].filter(Boolean),
       );
       pubConfirm.classList.remove("d-none");
       pubConfirm.textContent = fmt(W.publishConfirm, { v: next });
@@ -740,7 +774,9 @@
     S.publishedNumber = data.publishedNumber;
     S.published = JSON.parse(JSON.stringify(def));
     dirty = false;
-    saveState.textContent = `${W.published}: v${data.publishedNumber}`;
+    saveState.textContent = "";
+    const versions = document.getElementById("rb-versions");
+    versions.replaceChildren(h("span", { class: "badge text-bg-light border" }, `${W.published}: v${data.publishedNumber}`), saveState);
     showAlert(data.message, "success");
   });
 
@@ -800,7 +836,7 @@
     const { ok, data } = await post(S.urls.import, body);
     if (!ok) {
       impReport.replaceChildren(h("div", { class: "alert alert-danger" }, h("p", { class: "mb-1" }, W.importFailed),
-        h("ul", { class: "mb-0" }, (data.problems && data.problems.length ? data.problems : [data]).map((p) => h("li", {}, p.path && p.path !== "file" ? `${p.path}: ${p.message}` : p.message)))));
+        h("ul", { class: "mb-0" }, (data.problems && data.problems.length ? data.problems : [data]).map((p) => h("li", {}, placeOf(p.path) ? `${placeOf(p.path)}: ${p.message}` : p.message)))));
       return;
     }
     def = data.definition;

@@ -5,6 +5,7 @@ import refused whole, the read-only outline, the admin's read-only JSON."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -24,9 +25,7 @@ def _admin(tenant: Tenant, language: str = "en") -> Client:
     return client
 
 
-def _post(
-    client: Client, url: str, body: dict[str, object]
-) -> tuple[int, dict[str, object]]:
+def _post(client: Client, url: str, body: dict[str, Any]) -> tuple[int, Any]:
     response = client.post(url, json.dumps(body), content_type="application/json")
     return response.status_code, response.json()
 
@@ -130,3 +129,31 @@ def test_plain_user_cannot_open_the_builder(tenant_a: Tenant) -> None:
     client = Client()
     client.force_login(tenant_a.initiator)
     assert client.get("/settings/routes/").status_code == 403
+
+
+def test_builder_page_and_list_take_constant_queries(
+    tenant_a: Tenant, django_assert_max_num_queries: Any
+) -> None:
+    from sogla.workflow.services import route_template_create
+
+    template = route_template_create(
+        actor=tenant_a.admin, doc_type=tenant_a.contract, key="q", name_ru="Q"
+    )
+    client = _admin(tenant_a)
+    client.post(
+        f"/settings/routes/{template.pk}/save/",
+        json.dumps(
+            {
+                "definition": route(
+                    stage("s", approve("a", {"initiator": True})),
+                    stage("t", approve("b", {"role": "ghost"})),
+                ),
+                "token": "p0",
+            }
+        ),
+        content_type="application/json",
+    )
+    with django_assert_max_num_queries(14):
+        assert client.get(f"/settings/routes/{template.pk}/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get("/settings/routes/").status_code == 200

@@ -155,5 +155,10 @@ def builder_words() -> dict[str, object]:
             "stageProblems": _("Problems of this stage"),
             "onFinishHint": _("These actions run when the last stage is approved."),
             "withCondition": _("with a condition"),
+            "askFields": _("Fields the assignee fills in"),
+            "required": _("required"),
+            "waitUntil": _("Wait until the date in a field"),
+            "waitOffset": _("Plus this many days (may be negative)"),
+            "waitFor": _("Or wait this many working days"),
         },
     }

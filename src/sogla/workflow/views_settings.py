@@ -112,14 +112,15 @@ def route_builder(request: HttpRequest, pk: int) -> HttpResponse:
             "stages": [],
         }
     )
-    state = {
+    facts = reads.builder_facts(template)
+    state: dict[str, Any] = {
         "definition": definition,
         "token": commands.token_of(route.draft, route.published),
         "published": route.published.definition if route.published else None,
         "publishedNumber": route.published.number if route.published else 0,
         "draftNumber": route.draft.number if route.draft else 0,
         "running": route.running_on_published,
-        "facts": reads.builder_facts(template),
+        "facts": facts,
         "urls": {
             "check": request.path + "check/",
             "save": request.path + "save/",
@@ -129,16 +130,9 @@ def route_builder(request: HttpRequest, pk: int) -> HttpResponse:
         },
     }
     words = builder_words()
-    outline = reads.route_outline(template, definition)
-    kinds: dict[str, str] = words["kinds"]  # type: ignore[assignment]
-    who: dict[str, str] = words["assignees"]  # type: ignore[assignment]
-    for stage in outline:
-        for step in stage["steps"]:
-            step["kind"] = kinds.get(step["kind"], step["kind"])
-            step["who"] = [
-                f"{who.get(k, k)}: {v}" if v is not True else who.get(k, k)
-                for k, v in step.pop("assignee").items()
-            ]
+    outline = _outline_in_words(
+        reads.route_outline(definition, facts["fields"]), words, facts
+    )
     return render(
         request,
         "workflow/routes/builder.html",
@@ -149,9 +143,49 @@ def route_builder(request: HttpRequest, pk: int) -> HttpResponse:
             "state": state,
             "words": words,
             "outline": outline,
-            "problems": commands.route_check(template, definition) if current else [],
+            # The script asks for the checks as soon as it starts (one place to
+            # keep them current); the page itself does not run them.
+            "problems": [],
         },
     )
+
+
+def _outline_in_words(
+    outline: list[dict[str, Any]], words: dict[str, Any], facts: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The phone's outline with kinds and people named as the builder names them."""
+    names: dict[str, dict[str, str]] = {
+        "user": {x["key"]: x["label"] for x in facts["users"]},
+        "role": {x["key"]: x["label"] for x in facts["roles"]},
+        "department_head": {x["key"]: x["label"] for x in facts["departments"]},
+    }
+    fields = {x["key"]: x["label"] for x in facts["fields"]}
+    for name in ("manager_of", "user_field", "users_field", "guest_field"):
+        names[name] = fields
+    names["manager_of"] = {**fields, "initiator": words["w"]["ofInitiator"]}
+    names["department_head"] = {
+        **names["department_head"],
+        "initiator": words["w"]["initiatorDept"],
+    }
+    for stage in outline:
+        for step in stage["steps"]:
+            step["kind"] = words["kinds"].get(step["kind"], step["kind"])
+            assignee = step.pop("assignee")
+            levels = assignee.pop("levels", 1)
+            who = []
+            for key, value in assignee.items():
+                label = words["assignees"].get(key, key)
+                if value is True:
+                    who.append(label)
+                elif isinstance(value, list):
+                    who.append(f"{label}: {', '.join(value)}")
+                else:
+                    shown = names.get(key, {}).get(value, value)
+                    who.append(
+                        f"{label}: {shown}" + (f" +{levels - 1}" if levels > 1 else "")
+                    )
+            step["who"] = who
+    return outline
 
 
 def _endpoint(request: HttpRequest, pk: int) -> tuple[Any, Any]:

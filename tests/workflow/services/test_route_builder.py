@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import translation
 
 from sogla.core.errors import ValidationFailed
 from sogla.orgs.models import Role, User
@@ -140,8 +141,6 @@ def test_publish_refused_with_every_problem_by_path_and_nothing_saved(
 
 
 def test_problems_are_said_in_the_readers_language(tenant_a: Tenant) -> None:
-    from django.utils import translation
-
     template = _template(tenant_a)
     definition = route(stage("a", approve("r", {"role": "nobody"})))
     with translation.override("ru"):
@@ -239,6 +238,11 @@ def test_diff_and_running_count(tenant_a: Tenant) -> None:
     assert ("added", "Stage «sign» added") in kinds
     assert ("removed", "Stage «checks» removed") in kinds
     assert ("changed", "Step «m» in «manager» changed") in kinds
+    named = dict(v2)
+    named["stages"] = [{**v2["stages"][0], "name": {"ru": "Начальник", "en": "Boss"}}]
+    with translation.override("en"):
+        lines = reads.route_diff(v1.definition, named)
+    assert {"kind": "changed", "text": "Stage «Boss» changed"} in lines
 
 
 def test_a_v1_process_finishes_on_v1_after_v2_is_published(tenant_a: Tenant) -> None:

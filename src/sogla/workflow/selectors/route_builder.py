@@ -161,80 +161,109 @@ def builder_facts(template: RouteTemplate) -> dict[str, Any]:
 # --- the diff of two versions ---------------------------------------------------------
 
 
+def _stages(definition: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {
+        str(s.get("key")): s
+        for s in definition.get("stages") or []
+        if isinstance(s, Mapping)
+    }
+
+
 def _steps(definition: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
-    for stage in definition.get("stages") or []:
-        if not isinstance(stage, Mapping):
-            continue
+    for key, stage in _stages(definition).items():
         for step in stage.get("steps") or []:
             if isinstance(step, Mapping):
-                found[(str(stage.get("key")), str(step.get("key")))] = step
+                found[(key, str(step.get("key")))] = step
     return found
 
 
-def _stage_keys(definition: Mapping[str, Any]) -> list[str]:
-    return [
-        str(s.get("key"))
-        for s in definition.get("stages") or []
-        if isinstance(s, Mapping)
-    ]
+def _label(item: Mapping[str, Any], key: str) -> str:
+    name = item.get("name")
+    if isinstance(name, Mapping):
+        return str(name.get(_lang()) or name.get("ru") or name.get("en") or key)
+    return key
 
 
 def route_diff(
     old: Mapping[str, Any] | None, new: Mapping[str, Any]
 ) -> list[dict[str, str]]:
-    """What the new definition changes, one line per stage or step: added, removed,
-    changed, moved; route-wide settings as one line each."""
+    """What the new definition changes, one line per stage or step (added, removed,
+    changed), the order of the stages, route-wide settings one line each; stages and
+    steps are matched by key and named by their names."""
     old = old or {}
-    lines: list[dict[str, str]] = []
-    old_stages, new_stages = _stage_keys(old), _stage_keys(new)
-    for key in new_stages:
-        if key not in old_stages:
-            lines.append(
-                {"kind": "added", "text": _("Stage «%(k)s» added") % {"k": key}}
-            )
-    for key in old_stages:
-        if key not in new_stages:
-            lines.append(
-                {"kind": "removed", "text": _("Stage «%(k)s» removed") % {"k": key}}
-            )
-    common = [k for k in new_stages if k in old_stages]
-    if common != [k for k in old_stages if k in new_stages]:
-        lines.append({"kind": "changed", "text": _("The order of the stages changed")})
-    old_steps, new_steps = _steps(old), _steps(new)
-    for (stage, step), body in new_steps.items():
-        names = {"s": stage, "t": step}
-        if (stage, step) not in old_steps:
-            lines.append(
-                {"kind": "added", "text": _("Step «%(t)s» added to «%(s)s»") % names}
-            )
-        elif old_steps[(stage, step)] != body:
-            lines.append(
-                {
-                    "kind": "changed",
-                    "text": _("Step «%(t)s» in «%(s)s» changed") % names,
-                }
-            )
-    for stage, step in old_steps:
-        if (stage, step) not in new_steps:
-            lines.append(
-                {
-                    "kind": "removed",
-                    "text": _("Step «%(t)s» removed from «%(s)s»")
-                    % {"s": stage, "t": step},
-                }
-            )
+    old_stages, new_stages = _stages(old), _stages(new)
+    stage_names = {k: _label(v, k) for k, v in {**old_stages, **new_stages}.items()}
+    lines = _stage_lines(old_stages, new_stages, stage_names)
+    lines += _step_lines(_steps(old), _steps(new), stage_names)
     for setting in sorted((set(old) | set(new)) - {"stages", "key", "name"}):
         if old.get(setting) != new.get(setting):
             lines.append(
-                {
-                    "kind": "changed",
-                    "text": _("Setting «%(k)s» changed") % {"k": setting},
-                }
+                _line("changed", _("Setting «%(k)s» changed") % {"k": setting})
             )
-    if old.get("name") != new.get("name") and old:
-        lines.append({"kind": "changed", "text": _("The route's name changed")})
-    return lines  # fmt: skip
+    if old and old.get("name") != new.get("name"):
+        lines.append(_line("changed", _("The route's name changed")))
+    return lines
+
+
+def _line(kind: str, text: str) -> dict[str, str]:
+    return {"kind": kind, "text": text}
+
+
+def _stage_lines(
+    old: dict[str, Mapping[str, Any]],
+    new: dict[str, Mapping[str, Any]],
+    names: dict[str, str],
+) -> list[dict[str, str]]:
+    lines = []
+
+    def own(stage: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in stage.items() if k != "steps"}
+
+    for key, stage in new.items():
+        if key not in old:
+            lines.append(_line("added", _("Stage «%(k)s» added") % {"k": names[key]}))
+        elif own(stage) != own(old[key]):
+            lines.append(
+                _line("changed", _("Stage «%(k)s» changed") % {"k": names[key]})
+            )
+    for key in old:
+        if key not in new:
+            lines.append(
+                _line("removed", _("Stage «%(k)s» removed") % {"k": names[key]})
+            )
+    common = [k for k in new if k in old]
+    if common != [k for k in old if k in new]:
+        lines.append(_line("changed", _("The order of the stages changed")))
+    return lines
+
+
+def _step_lines(
+    old: dict[tuple[str, str], Any],
+    new: dict[tuple[str, str], Any],
+    stage_names: dict[str, str],
+) -> list[dict[str, str]]:
+    lines = []
+
+    def names(where: tuple[str, str]) -> dict[str, str]:
+        body = new.get(where) or old[where]
+        return {"s": stage_names[where[0]], "t": _label(body, where[1])}
+
+    for where, body in new.items():
+        if where not in old:
+            lines.append(
+                _line("added", _("Step «%(t)s» added to «%(s)s»") % names(where))
+            )
+        elif old[where] != body:
+            lines.append(
+                _line("changed", _("Step «%(t)s» in «%(s)s» changed") % names(where))
+            )
+    for where in old:
+        if where not in new:
+            lines.append(
+                _line("removed", _("Step «%(t)s» removed from «%(s)s»") % names(where))
+            )
+    return lines
 
 
 # --- simulation ------------------------------------------------------------------------
@@ -346,13 +375,31 @@ def _lang() -> str:
 
 
 def route_outline(
-    template: RouteTemplate, definition: Mapping[str, Any]
+    definition: Mapping[str, Any], fields: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Stages and their steps in words, as the phone shows them (read-only)."""
+    """Stages and their steps in words, as the phone shows them (read-only).
+
+    ``fields`` are ``builder_facts``' fields (no query here).
+    """
     route, _problems = parse_route(definition)
     if route is None:
         return []
-    words = words_for(FieldDef.objects.filter(doc_type_id=template.doc_type_id))
+    words = words_for(
+        [
+            FieldDef(
+                key=f["key"],
+                label_ru=f["label"],
+                label_en=f["label"],
+                kind=f["kind"],
+                choices=[
+                    {"value": c["value"], "ru": c["label"], "en": c["label"]}
+                    for c in f["choices"]
+                ],
+            )
+            for f in fields
+            if "." not in f["key"]
+        ]
+    )
     lang = _lang()
     out = []
     for index, stage in enumerate(route.stages, start=1):
