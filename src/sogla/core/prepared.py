@@ -17,8 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connection, connections
-from django.db.models import Model, QuerySet
+from django.db import connection, connections, models
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Field, Model, QuerySet
+from django.db.models.constants import OnConflict
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
@@ -122,34 +124,112 @@ class Prepared(Generic[M]):
         return rows[0]
 
 
-def insert_rows(rows: Sequence[Model]) -> None:
+# Django's own field classes whose ``get_db_prep_save`` hands a plain ``str`` or
+# ``int`` (or None) to the driver unchanged, on every backend; for those values the
+# call is skipped. Exact classes: a subclass may convert (its own ``get_prep_value``).
+_PLAIN_CLASSES: frozenset[type[Field[Any, Any]]] = frozenset(
+    {
+        models.AutoField,
+        models.BigAutoField,
+        models.BigIntegerField,
+        models.CharField,
+        models.EmailField,
+        models.IntegerField,
+        models.PositiveBigIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.SlugField,
+        models.SmallAutoField,
+        models.SmallIntegerField,
+        models.TextField,
+    }
+)
+# By id(field), with the field itself (kept alive, so its id is never reused):
+# cheaper than hashing a Field.
+_plain_fields: dict[int, tuple[Field[Any, Any], bool]] = {}
+_plain_values: dict[str, tuple[type, ...]] = {}
+
+
+def _passed_as_is() -> tuple[type, ...]:
+    """The value types this database's operations hand to the driver unchanged for
+    those fields: ``str``, and ``int`` unless the backend wraps integers (psycopg's
+    ``Int4`` and friends on PostgreSQL)."""
+    kinds = _plain_values.get(connection.vendor)
+    if kinds is None:
+        adapt = type(connection.ops).adapt_integerfield_value
+        same = adapt is BaseDatabaseOperations.adapt_integerfield_value
+        kinds = _plain_values[connection.vendor] = (str, int) if same else (str,)
+    return kinds
+
+
+def _is_plain(field: Field[Any, Any]) -> bool:
+    found = _plain_fields.get(id(field))
+    if found is not None:
+        return found[1]
+    target: Any = field
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        target = field.target_field  # type: ignore[attr-defined]
+    plain = type(target) in _PLAIN_CLASSES
+    _plain_fields[id(field)] = (field, plain)
+    return plain
+
+
+def db_value(field: Field[Any, Any], value: Any) -> Any:
+    """``field.get_db_prep_save(value, connection)``, without the call for a plain
+    ``str`` or ``int`` (or None) going to a text or integer column (or a foreign
+    key to one), where it returns the value as it is (integers only where the
+    backend does not wrap them). A subclass of ``str`` or ``int`` (a choices
+    enum, a bool) still goes through the field."""
+    if (value is None or type(value) in _passed_as_is()) and _is_plain(field):
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
+def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
     """``bulk_create(rows)`` for new rows of one model, as one plain ``INSERT ...
     VALUES (..), (..) RETURNING id``: each field's ``pre_save`` and
-    ``get_db_prep_save`` give the values as the ORM's would, and the rows get their
-    ids. Falls back to ``bulk_create`` where the database cannot return them."""
+    ``get_db_prep_save`` give the values as the ORM's would (``db_value``), and
+    the rows get their ids. Falls back to ``bulk_create`` where the database cannot
+    return them. ``ignore_conflicts`` is ``bulk_create(ignore_conflicts=True)``:
+    a row that would break a unique constraint is left out, and no row gets its
+    id."""
     if not rows:
         return
     model = type(rows[0])
     if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
-        model._default_manager.bulk_create(rows)
+        model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
         return
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     sql = (
-        f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 - model names
+        f"{connection.ops.insert_statement(on_conflict=on_conflict)} "
+        f"{quote(opts.db_table)} "
         f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
-        f"VALUES {', '.join([row] * len(rows))} "
-        f"RETURNING {quote(opts.pk.column or 'id')}"
+        f"VALUES {', '.join([row] * len(rows))}"
     )
+    if ignore_conflicts:
+        sql += " " + (
+            connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or ""
+        )
+    else:
+        sql += f" RETURNING {quote(opts.pk.column or 'id')}"
+    plain = [(f, _is_plain(f)) for f in fields]
+    as_is = _passed_as_is()
     params = [
-        f.get_db_prep_save(f.pre_save(obj, True), connection)
+        value
+        if is_plain and (value is None or type(value) in as_is)
+        else f.get_db_prep_save(value, connection)
         for obj in rows
-        for f in fields
+        for f, is_plain in plain
+        for value in (f.pre_save(obj, True),)
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql.rstrip(), params)
+        if ignore_conflicts:
+            return
         ids = [found[0] for found in cursor.fetchall()]
     for obj, pk in zip(rows, ids, strict=True):
         obj.pk = pk

@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
-from sogla.core.prepared import Prepared, insert_rows
+from sogla.core.prepared import Prepared, db_value, insert_rows
 from sogla.documents.models import Document
 from sogla.engine.commands import Command, Decide, Reassign, Resubmit
 from sogla.engine.definition import RouteDefinition
@@ -152,8 +152,6 @@ def load(
             *document_where(process.document_id, process.organisation_id),
         ]
     )
-    for row in (*stage_rows, *step_rows, *task_rows, *timer_rows):
-        row.process = process  # as select_related would
     document = tenant.attach(document_of(*document_rows))
 
     tasks = {row.engine_id: task_run(row) for row in task_rows}
@@ -240,7 +238,7 @@ def update_row(
         sql = f"UPDATE {table} SET {assignments} WHERE {tests}"  # noqa: S608
         _updates[key] = sql
     params = [
-        _column_field(model, name).get_db_prep_save(value, connection)
+        db_value(_column_field(model, name), value)
         for name, value in (*columns.items(), ("pk", pk), *where.items())
     ]
     with connection.cursor() as cursor:
