@@ -18,6 +18,13 @@ through the Django ORM, and our rate as a ratio of each; the last decision of a
 with many finished processes in the database (inserted in bulk with raw SQL) against
 one with few.
 
+The reference route runs in ``--rounds`` rounds (default 5); on SQLite, SpiffWorkflow
+3.2 runs the same route persisted in SQLite after each of our rounds (issue 14.1:
+``bench/harness/spiff.py``, from the ``bench/.venv-spiff`` virtualenv ``make bench``
+creates; ``--no-spiff`` skips it), and the medians of the rounds' rates are printed
+with their ratio beside the target (>= 2), our rate beside >= 1,400/s and our median
+beside <= 0.7 ms.
+
 Options: ``--processes N`` (default 200), ``--only sqlite|postgres``,
 ``--history-small``/``--history-large`` (finished processes; defaults 10,000 and
 200,000 on both databases; ``--history-large 1000000`` on PostgreSQL adds about three

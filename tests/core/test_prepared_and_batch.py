@@ -134,3 +134,23 @@ def test_users_by_username_and_delegations_are_the_querysets(
     assert delegations_in_force(tenant_a.org.pk, date(2026, 12, 4)) == {}
     assert delegations_in_force(tenant_a.org.pk, date(2026, 11, 30)) == {}
     assert delegations_in_force(tenant_b.org.pk, day) == {}
+
+
+def test_insert_values_writes_what_the_model_would(tenant_a: Tenant) -> None:
+    from sogla.core.prepared import insert_values
+    from sogla.orgs.models import Department
+
+    ids = insert_values(
+        Department,
+        [
+            {"organisation_id": tenant_a.org.pk, "name": "Legal", "code": "legal"},
+            {"organisation_id": tenant_a.org.pk, "name": "Audit", "code": "audit"},
+        ],
+    )
+    rows = Department.objects.filter(pk__in=ids).order_by("pk")
+    assert [(d.name, d.code) for d in rows] == [("Legal", "legal"), ("Audit", "audit")]
+    expected = Department(organisation=tenant_a.org, name="x", code="x")
+    for name in ("head_id", "parent_id"):
+        assert getattr(rows[0], name) == getattr(expected, name)  # defaults
+    with pytest.raises(ValueError, match="no columns"):
+        insert_values(Department, [{"organisation_id": 1, "nope": 1}])

@@ -12,8 +12,9 @@ values; rows become model instances exactly as the queryset would build them
 from __future__ import annotations
 
 import copy
+import datetime
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +23,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field, Model, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql.compiler import SQLCompiler
+from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
 
@@ -235,3 +237,75 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """``insert_rows`` for rows given as column values by attname (``process_id``,
+    not ``process``), without building model instances: a column not given takes
+    the field's default, ``auto_now`` / ``auto_now_add`` the moment, as ``save``
+    would. One ``INSERT ... RETURNING id``; returns the new ids in order."""
+    if not rows:
+        return []
+    sql_one, layout, known = _layout(model)
+    for row in rows:
+        if not known.issuperset(row):
+            msg = f"{model.__name__} has no columns {sorted(set(row) - known)}"
+            raise ValueError(msg)
+    now = timezone.now()
+    as_is = _passed_as_is()
+    params: list[Any] = []
+    for row in rows:
+        for field, attname, plain, auto in layout:
+            if auto == "datetime":
+                value: Any = now
+            elif auto == "date":
+                value = datetime.date.today()  # noqa: DTZ011 - as DateField.pre_save
+            elif attname in row:
+                value = row[attname]
+            else:
+                value = field.get_default()
+            if not (plain and (value is None or type(value) in as_is)):
+                value = field.get_db_prep_save(value, connection)
+            params.append(value)
+    head, values, tail = sql_one
+    sql = f"{head} VALUES {', '.join([values] * len(rows))} {tail}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [found[0] for found in cursor.fetchall()]
+
+
+_Layout = tuple[
+    tuple[str, str, str],  # INSERT INTO t (columns), one row's "(%s, ...)", RETURNING
+    tuple[tuple[Field[Any, Any], str, bool, str], ...],  # field, attname, plain, auto
+    frozenset[str],  # the attnames
+]
+_layouts: dict[tuple[str, type[Model]], _Layout] = {}
+
+
+def _layout(model: type[Model]) -> _Layout:
+    key = (connection.vendor, model)
+    found = _layouts.get(key)
+    if found is not None:
+        return found
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(opts.db_table)} "
+        f"({', '.join(quote(f.column or f.attname) for f in fields)})"
+    )
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f"RETURNING {quote(opts.pk.column or 'id')}"
+
+    def auto(field: Field[Any, Any]) -> str:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            return "datetime" if isinstance(field, models.DateTimeField) else "date"
+        return ""
+
+    layout = tuple((f, f.attname, _is_plain(f), auto(f)) for f in fields)
+    found = _layouts[key] = (
+        (head, one, tail),
+        layout,
+        frozenset(f.attname for f in fields),
+    )
+    return found
