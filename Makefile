@@ -111,4 +111,4 @@ messages: setup
 	cd src/sogla && ../../$(SOGLA) makemessages --locale ru --no-obsolete --ignore 'static/*' && ../../$(SOGLA) compilemessages --locale ru
 
 clean:
-	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected
+	rm -rf $(VENV) $(SPIFF_VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected
