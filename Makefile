@@ -99,11 +99,19 @@ test-postgres: setup
 
 test: check test-sqlite test-postgres
 
-bench: setup
+# SpiffWorkflow for bench/engine.py's comparison only: a virtualenv of its own, never
+# one of Sogla's dependencies.
+SPIFF_VENV := bench/.venv-spiff
+$(SPIFF_VENV)/.stamp-spiff:
+	$(PYTHON_FOR_VENV) -m venv $(SPIFF_VENV)
+	$(SPIFF_VENV)/bin/python -m pip install --quiet spiffworkflow==3.2.0
+	touch $@
+
+bench: setup $(SPIFF_VENV)/.stamp-spiff
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(PY) $$b; done; else echo "No benchmarks yet."; fi
 
 messages: setup
 	cd src/sogla && ../../$(SOGLA) makemessages --locale ru --no-obsolete --ignore 'static/*' && ../../$(SOGLA) compilemessages --locale ru
 
 clean:
-	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected
+	rm -rf $(VENV) $(SPIFF_VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected

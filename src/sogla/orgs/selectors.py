@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.prepared import Prepared
 from sogla.orgs.models import (
     CalendarDay,
     Delegation,
@@ -57,19 +60,54 @@ def active_delegate(
         current = delegation.to_user
 
 
+def _in_force(organisation_id: int, day: Any) -> QuerySet[Delegation]:
+    # ``day`` as a plain parameter (ISO text), so that the query compiles once.
+    return (
+        Delegation.objects.for_org(organisation_id)
+        .filter(
+            starts_on__lte=RawSQL("%s", [day]),
+            ends_on__gte=RawSQL("%s", [day]),
+            cancelled_at=None,
+        )
+        .select_related("to_user")
+        .order_by("-starts_on", "-id")
+    )
+
+
+# Run on every command that opens a stage: compiled once (``core.prepared``).
+_in_force_prepared = Prepared(_in_force, args=(int, str))
+
+
 def delegations_in_force(organisation_id: int, day: date) -> dict[int, Delegation]:
     """Per person who is away on ``day``, the delegation ``active_delegate`` follows
     for them (the latest-starting one), with one query."""
     found: dict[int, Delegation] = {}
-    rows = (
-        Delegation.objects.for_org(organisation_id)
-        .filter(starts_on__lte=day, ends_on__gte=day, cancelled_at=None)
-        .select_related("to_user")
-        .order_by("-starts_on", "-id")
-    )
-    for delegation in rows:
+    for delegation in _in_force_prepared.all(organisation_id, day.isoformat()):
         found.setdefault(delegation.from_user_id, delegation)
     return found
+
+
+_by_username: dict[int, Prepared[User]] = {}
+
+
+def users_by_username(organisation_id: int, usernames: Iterable[str]) -> list[User]:
+    """The organisation's users with these usernames (active or not), with one
+    query compiled once per number of names (``core.prepared``)."""
+    names = sorted(set(usernames))
+    if not names:
+        return []
+    prepared = _by_username.get(len(names))
+    if prepared is None:
+        prepared = _by_username.setdefault(
+            len(names),
+            Prepared(
+                lambda org, *wanted: User.objects.filter(
+                    organisation_id=org, username__in=list(wanted)
+                ),
+                args=(int, *(str,) * len(names)),
+            ),
+        )
+    return prepared.all(organisation_id, *names)
 
 
 def role_holders(organisation_id: int, role_key: str) -> list[User]:
