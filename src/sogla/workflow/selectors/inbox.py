@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -126,7 +126,7 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
     not grow with the organisation (an earlier single aggregation over ``mine OR
     started`` joined every process of the organisation on PostgreSQL).
     """
-    params = {
+    params: dict[str, Any] = {
         "org": organisation_id_of(user),
         "user": user.pk,
         "open": TaskState.OPEN.value,
