@@ -295,7 +295,8 @@ AUDIT_DIGEST_MAIL = env_bool("AUDIT_DIGEST_MAIL", default=False)
 # Background tasks: the database backend needs no broker; larger installations may
 # use Redis + RQ (pip install "sogla[rq]", SOGLA_TASKS_BACKEND=rq, SOGLA_REDIS_URL,
 # and run `sogla rqworker default --job-class django_tasks_rq.Job` next to
-# `sogla worker`, which keeps firing timers and delivering mail from the database).
+# `sogla worker`, which keeps firing timers and delivering mail from the database and
+# hands file previews and search indexing to the rqworkers: sogla/site/tasks.py).
 TASKS_BACKEND = env_str("TASKS_BACKEND", "db")
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
