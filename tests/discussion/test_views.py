@@ -163,3 +163,12 @@ def test_russian_words(tenant_a: Tenant) -> None:
     html = signed_in(tenant_a.colleague).get(card(document.pk)).content.decode()
     assert "Обсуждение" in html
     assert "сообщение удалено" in html
+
+
+def test_history_tells_of_the_discussion(tenant_a: Tenant) -> None:
+    document = make_document(tenant_a)
+    services.message_post(actor=tenant_a.initiator, document=document, text="x")
+    html = signed_in(tenant_a.initiator).get(
+        reverse("documents:card", args=[document.pk]) + "?tab=history"
+    )
+    assert "wrote in the discussion" in html.content.decode()
