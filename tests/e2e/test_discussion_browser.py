@@ -66,6 +66,9 @@ def test_mention_reply_and_read(live_server: Any, browser: Any, shots: Path) -> 
     box.type("Please check **clause 4**, @alpha-col")
     option = page.locator("[role=option]", has_text="Kozlova")
     option.wait_for()
+    page.locator("#discussion").screenshot(
+        path=str(shots / "discussion-mentions-1280.png")
+    )
     box.press("Enter")
     assert box.input_value().endswith("@alpha-colleague ")
     page.click("#discussion form.discussion-composer:last-of-type button[type=submit]")
