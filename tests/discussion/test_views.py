@@ -172,3 +172,33 @@ def test_history_tells_of_the_discussion(tenant_a: Tenant) -> None:
         reverse("documents:card", args=[document.pk]) + "?tab=history"
     )
     assert "wrote in the discussion" in html.content.decode()
+
+
+def test_the_tab_queries_do_not_grow_with_messages(tenant_a: Tenant) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sogla.documents.uploads import bytes_upload
+
+    def count(n: int) -> int:
+        document = make_document(tenant_a)
+        for i in range(n):
+            first = services.message_post(
+                actor=tenant_a.colleague,
+                document=document,
+                text=f"m{i} @{tenant_a.initiator.username}",
+                files=[bytes_upload("files", "a.pdf", MINIMAL_PDF)],
+            )
+            services.message_post(
+                actor=tenant_a.initiator,
+                document=document,
+                text="r",
+                parent_id=first.pk,
+            )
+        client = signed_in(tenant_a.initiator)
+        client.get(card(document.pk))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(card(document.pk)).status_code == 200
+        return len(queries)
+
+    assert count(2) == count(8)

@@ -97,6 +97,8 @@ def test_mention_reply_and_read(live_server: Any, browser: Any, shots: Path) -> 
     page.screenshot(path=str(shots / "discussion-card-1280.png"), full_page=True)
     context.close()
 
+    tenant.initiator.language = "ru"  # the phone shot in Russian
+    tenant.initiator.save()
     context = browser.new_context(viewport={"width": 360, "height": 780})
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -104,7 +106,8 @@ def test_mention_reply_and_read(live_server: Any, browser: Any, shots: Path) -> 
     page.goto(card)
     page.locator(".discussion-replies article em", has_text="my remarks").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.screenshot(path=str(shots / "discussion-card-360.png"), full_page=True)
+    assert page.locator("#card-tabs a", has_text="Обсуждение").count() == 1
+    page.screenshot(path=str(shots / "discussion-card-360-ru.png"), full_page=True)
     context.close()
 
     reply = Message.objects.exclude(pk=first.pk).get()
