@@ -56,6 +56,7 @@ def test_post_reply_edit_delete_through_forms(tenant_a: Tenant) -> None:
     reply = client.post(url, {"text": "a reply", "parent": str(message.pk)}, headers=HX)
     assert reply.status_code == 200
     assert "a reply" in reply.content.decode()
+    assert 'id="discussion-count" hx-swap-oob="true">2<' in reply.content.decode()
     edit = reverse("discussion:edit", args=[document.pk, message.pk])
     assert client.post(edit, {"text": "changed"}).status_code == 302
     assert Message.objects.get(pk=message.pk).text == "changed"
