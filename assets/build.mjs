@@ -65,6 +65,7 @@ const [purged] = await new PurgeCSS().purge({
     "src/sogla/**/templates/**/*.html",
     "src/sogla/**/*.py",
     "assets/main.js",
+    "assets/mentions.js",
     "assets/viewer.js",
     "assets/builder.js",
     "node_modules/bootstrap/js/dist/{dropdown,collapse,modal,tab,base-component}.js",

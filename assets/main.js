@@ -4,6 +4,7 @@ import htmx from "htmx.org";
 import Collapse from "bootstrap/js/src/collapse.js";
 import Dropdown from "bootstrap/js/src/dropdown.js";
 import Offcanvas from "bootstrap/js/src/offcanvas.js";
+import "./mentions.js";
 
 window.htmx = htmx;
 void Collapse;

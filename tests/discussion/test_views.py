@@ -56,6 +56,7 @@ def test_post_reply_edit_delete_through_forms(tenant_a: Tenant) -> None:
     reply = client.post(url, {"text": "a reply", "parent": str(message.pk)}, headers=HX)
     assert reply.status_code == 200
     assert "a reply" in reply.content.decode()
+    assert 'id="discussion-count" hx-swap-oob="true">2<' in reply.content.decode()
     edit = reverse("discussion:edit", args=[document.pk, message.pk])
     assert client.post(edit, {"text": "changed"}).status_code == 302
     assert Message.objects.get(pk=message.pk).text == "changed"
@@ -119,3 +120,86 @@ def test_people_to_mention_and_other_tenants(
         outsider.post(reverse("discussion:post", args=[document.pk]), {"text": "x"})
     ).status_code == 404
     assert not Message.objects.exists()
+
+
+def test_inbox_shows_unread_messages_in_one_query(tenant_a: Tenant) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.workflow.conftest import approve, publish, route, stage, start
+
+    head = tenant_a.department.head
+    assert head is not None
+    template = publish(
+        tenant_a, route(stage("m", approve("h", {"user": head.username})))
+    )
+    documents = [make_document(tenant_a) for _ in range(3)]
+    for document in documents:
+        start(tenant_a, template, document)
+    client = signed_in(head)
+    url = reverse("workflow:inbox")
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for document in documents:
+        services.message_post(actor=tenant_a.initiator, document=document, text="hi")
+    services.message_post(actor=tenant_a.initiator, document=documents[0], text="2")
+    with CaptureQueriesContext(connection) as after:
+        html = client.get(url).content.decode()
+    assert len(after) == len(before)  # the count is one aggregate, present either way
+    assert html.count("bi-chat-dots") == 2 * 3  # the table and the phone list
+    assert '2<span class="visually-hidden"> unread messages' in html
+
+
+def test_russian_words(tenant_a: Tenant) -> None:
+    tenant_a.org.language = "ru"
+    tenant_a.org.save(update_fields=["language"])
+    document = make_document(tenant_a)
+    message = services.message_post(
+        actor=tenant_a.initiator, document=document, text="x"
+    )
+    services.message_delete(
+        actor=tenant_a.initiator, document=document, message_id=message.pk
+    )
+    html = signed_in(tenant_a.colleague).get(card(document.pk)).content.decode()
+    assert "Обсуждение" in html
+    assert "сообщение удалено" in html
+
+
+def test_history_tells_of_the_discussion(tenant_a: Tenant) -> None:
+    document = make_document(tenant_a)
+    services.message_post(actor=tenant_a.initiator, document=document, text="x")
+    html = signed_in(tenant_a.initiator).get(
+        reverse("documents:card", args=[document.pk]) + "?tab=history"
+    )
+    assert "wrote in the discussion" in html.content.decode()
+
+
+def test_the_tab_queries_do_not_grow_with_messages(tenant_a: Tenant) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sogla.documents.uploads import bytes_upload
+
+    def count(n: int) -> int:
+        document = make_document(tenant_a)
+        for i in range(n):
+            first = services.message_post(
+                actor=tenant_a.colleague,
+                document=document,
+                text=f"m{i} @{tenant_a.initiator.username}",
+                files=[bytes_upload("files", "a.pdf", MINIMAL_PDF)],
+            )
+            services.message_post(
+                actor=tenant_a.initiator,
+                document=document,
+                text="r",
+                parent_id=first.pk,
+            )
+        client = signed_in(tenant_a.initiator)
+        client.get(card(document.pk))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(card(document.pk)).status_code == 200
+        return len(queries)
+
+    assert count(2) == count(8)

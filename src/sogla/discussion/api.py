@@ -47,16 +47,16 @@ def messages_list(request: HttpRequest, document_id: Id) -> list[dict[str, Any]]
     summary="Post a message or a reply; @username mentions notify colleagues",
 )
 def message_post(
-    request: HttpRequest, document_id: Id, body: MessageIn
+    request: HttpRequest, document_id: Id, payload: MessageIn
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     document = access_document(user, document_id)
     message = services.message_post(
         actor=user,
         document=document,
-        text=body.text,
-        parent_id=body.parent_id,
-        for_guests=body.for_guests,
+        text=payload.text,
+        parent_id=payload.parent_id,
+        for_guests=payload.for_guests,
         meta=request_meta(request),
     )
     return Status(
@@ -72,7 +72,7 @@ def message_post(
     summary="Edit one's own message (within 15 minutes of posting it)",
 )
 def message_edit(
-    request: HttpRequest, document_id: Id, message_id: Id, body: MessagePatchIn
+    request: HttpRequest, document_id: Id, message_id: Id, payload: MessagePatchIn
 ) -> dict[str, Any]:
     user = _user(request)
     document = access_document(user, document_id)
@@ -80,8 +80,8 @@ def message_edit(
         actor=user,
         document=document,
         message_id=message_id,
-        text=body.text,
-        for_guests=body.for_guests,
+        text=payload.text,
+        for_guests=payload.for_guests,
         meta=request_meta(request),
     )
     return message_out(message)

@@ -37,13 +37,13 @@ class MessagePatchIn(InSchema):
     for_guests: bool | None = None
 
 
-class PersonOut(Schema):
+class MessageAuthorOut(Schema):
     id: int
     username: str
     name: str
 
 
-class StepOut(Schema):
+class MessageStepOut(Schema):
     key: str
     name: str
     round: int | None = None
@@ -61,7 +61,7 @@ class MessageFileOut(Schema):
 class MessageOut(Schema):
     id: int
     parent_id: int | None
-    author: PersonOut
+    author: MessageAuthorOut
     text: str | None = Field(description="null once the message is deleted")
     html: str | None = Field(description="The text rendered and sanitised")
     for_guests: bool
@@ -69,7 +69,9 @@ class MessageOut(Schema):
     file_version: int | None = Field(
         description="The main file's version number when the message was written"
     )
-    step: StepOut | None = Field(description="The route step current at the time")
+    step: MessageStepOut | None = Field(
+        description="The route step current at the time"
+    )
     created_at: datetime
     edited_at: datetime | None
     editable_until: datetime

@@ -191,11 +191,11 @@ def attachment_get(*, user: User, pk: int) -> MessageFile:
 
 def can_see(person: User, document: Document) -> bool:
     """Whether ``person`` may open the document (same rules as the card)."""
-    return (
-        person.organisation_id == document.organisation_id
-        and person.is_active
-        and visible_documents(person).filter(pk=document.pk).exists()
-    )
+    if person.organisation_id != document.organisation_id or not person.is_active:
+        return False
+    if not document.doc_type.confidential:
+        return True  # everyone of the organisation sees a type that is not confidential
+    return visible_documents(person).filter(pk=document.pk).exists()
 
 
 def mention_candidates(*, user: User, document: Document, query: str) -> list[User]:

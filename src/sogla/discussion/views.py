@@ -52,11 +52,10 @@ def _answer(
         errors=error.by_field() if error else None,
         posted=posted if error else None,
     )
-    template = (
-        "discussion/partials/thread.html"
-        if getattr(request, "htmx", False)
-        else "discussion/page.html"
-    )
+    htmx = bool(getattr(request, "htmx", False))
+    # the card's tab count follows the thread (an out-of-band swap)
+    context["oob_count"] = htmx
+    template = "discussion/partials/thread.html" if htmx else "discussion/page.html"
     return render(request, template, context, status=status)
 
 

@@ -29,6 +29,7 @@ from sogla.core.errors import (
     ValidationFailed,
 )
 from sogla.core.request_meta import request_meta
+from sogla.discussion.selectors import guest_messages
 from sogla.documents.downloads import file_response
 from sogla.external import selectors
 from sogla.external.models import Challenge, GuestSession
@@ -213,6 +214,8 @@ def _render_page(
             agreement and agreement_accepted(agreement, session.link.email)
         ),
         "language": translation.get_language(),
+        # the discussion's messages marked for guests (never the internal ones)
+        "guest_messages": guest_messages(page.document),
     }
     return render(request, "external/page.html", context, status=status)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sogla.discussion.selectors import unread_counts
 from sogla.orgs.models import User
 from sogla.workflow import definitions
 from sogla.workflow.bulk import bulk_outcome
@@ -41,6 +42,7 @@ class InboxRow:
     url: str = ""  # the document's card (built once: the row links to it three times)
     icon: str = ""
     kind_word: str = ""
+    unread: int = 0  # unread messages of the document's discussion
 
     @property
     def bulk_outcome(self) -> str | None:
@@ -71,7 +73,8 @@ def inbox_page(
     limit: int = PAGE_SIZE,
 ) -> InboxPage:
     """One page of an inbox tab in one query (``selectors.task_list_for_user``),
-    grouped by urgency: overdue, today, this week, later, no due date."""
+    grouped by urgency: overdue, today, this week, later, no due date; plus one
+    aggregate query for the rows' unread discussion messages."""
     page = task_list_for_user(
         user=user, tab=tab, cursor=cursor, limit=limit, doc_type=doc_type, q=q
     )
@@ -81,9 +84,13 @@ def inbox_page(
         else None
     )
     now = timezone.now()
+    unread = unread_counts(
+        user=user, document_ids=sorted({t.process.document_id for t in page.items})
+    )
     groups: dict[str, InboxGroup] = {}
     for task in page.items:
         row = _row(task, user, tab, now, timing)
+        row.unread = unread.get(task.process.document_id, 0)
         title = str(GROUP_TITLES[row.group]())
         groups.setdefault(row.group, InboxGroup(row.group, title)).rows.append(row)
     return InboxPage(list(groups.values()), page.next_cursor, len(page.items))
