@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,7 +99,10 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         documents = documents.filter(initiator=user)
     if filters.control_from or filters.control_to:
         # ISO dates as text compare as dates do, on SQLite and PostgreSQL alike.
-        documents = documents.annotate(control_date=KT(CONTROL_DATE_PATH))
+        # (cast: the JSON key lookups would parse the bound date as JSON on SQLite)
+        documents = documents.annotate(
+            control_date=Cast(KT(CONTROL_DATE_PATH), output_field=TextField())
+        )
         if filters.control_from:
             documents = documents.filter(
                 control_date__gte=filters.control_from.isoformat()
