@@ -137,3 +137,40 @@ def test_switch_to_kanban_and_save_the_view(
     for opened in (page, other):  # no column still loading when the server stops
         opened.wait_for_load_state("networkidle")
         opened.close()
+
+
+def test_counterparty_combobox_by_keyboard(
+    live_server: Any, browser: Any, argo: Organisation
+) -> None:
+    """Down/Up move the active option (aria-activedescendant, focus stays in the
+    input), Enter picks it without submitting the form, Escape closes the list."""
+    User.objects.filter(organisation=argo).update(language="en")
+    page = sign_in(browser, live_server.url, "manager")
+    page.goto(f"{live_server.url}/documents/new/contract/")
+    field = page.locator("[data-cp-input]").first
+    box = page.locator("[data-combobox]").first
+    field.click()
+    field.press_sequentially("ООО", delay=20)
+    options = box.locator("[data-cp-options] [role=option]")
+    options.first.wait_for()
+    assert options.count() >= 2
+    field.press("ArrowDown")
+    field.press("ArrowDown")
+    field.press("ArrowUp")
+    first_id = options.first.get_attribute("id")
+    assert field.get_attribute("aria-activedescendant") == first_id
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert options.nth(1).get_attribute("aria-selected") == "false"
+    assert page.evaluate("document.activeElement.hasAttribute('data-cp-input')")
+    name = options.first.locator("[data-cp-pick]").get_attribute("data-name")
+    wanted = options.first.locator("[data-cp-pick]").get_attribute("data-id")
+    field.press("Enter")
+    assert page.url.endswith("/documents/new/contract/")  # nothing submitted
+    assert box.locator("[data-cp-value]").input_value() == wanted
+    assert field.input_value() == name
+    field.press_sequentially(" ", delay=20)
+    options.first.wait_for()
+    field.press("Escape")
+    assert box.locator("[data-cp-options] [role=option]").count() == 0
+    assert field.get_attribute("aria-expanded") == "false"
+    page.close()
