@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from sogla.documents import selectors
 from sogla.documents.models import Document, FieldKind
@@ -122,12 +124,8 @@ def test_a_kanban_column_pages_by_twenty(flow: Flow) -> None:  # noqa: F811
 
 
 def test_kanban_overdue_marks(flow: Flow) -> None:  # noqa: F811
-    from django.utils import timezone
-
     document = _running(flow, "Late")
-    document.processes.get().tasks.update(
-        due_at=timezone.now() - timezone.timedelta(days=3)
-    )
+    document.processes.get().tasks.update(due_at=timezone.now() - timedelta(days=3))
     columns = kanban.kanban_columns(
         user=flow.tenant.initiator,
         doc_type=flow.tenant.contract,
@@ -205,7 +203,7 @@ def test_control_date_column_filter_and_export(flow: Flow) -> None:  # noqa: F81
     user = flow.tenant.initiator
     found = selectors.document_list(
         user=user,
-        filters=DocumentFilter(control_from=__import__("datetime").date(2026, 4, 1)),
+        filters=DocumentFilter(control_from=date(2026, 4, 1)),
     )
     assert [d.title for d in found.items] == ["Late letter"]
     ordered = selectors.document_list(
