@@ -115,34 +115,55 @@ document.addEventListener("input", (event) => {
   const box = combobox(input);
   box.querySelector("[data-cp-value]").value = "";
   input.setAttribute("aria-expanded", "true");
+  input.removeAttribute("aria-activedescendant"); // the list is about to change
 });
 
-// Arrow keys move through the options (from the input into the list and back),
-// Enter picks the focused option (a button), Escape closes the list.
+// Keyboard (WAI-ARIA combobox with a listbox): focus stays in the input; Up/Down
+// move the active option (aria-activedescendant, aria-selected), Enter picks it
+// (or opens «Create»), Escape closes the list.
+function cpOptions(box) {
+  return [...box.querySelectorAll("[data-cp-options] [role=option]")];
+}
+
 document.addEventListener("keydown", (event) => {
-  if (!["ArrowDown", "ArrowUp", "Escape"].includes(event.key)) return;
-  const box = event.target.closest("[data-combobox]");
-  if (!box || event.target.closest("[data-cp-create]")) return;
-  const input = box.querySelector("[data-cp-input]");
-  const options = [...box.querySelectorAll("[data-cp-options] [data-cp-pick]")];
+  if (!["ArrowDown", "ArrowUp", "Escape", "Enter"].includes(event.key)) return;
+  const input = event.target.closest("[data-cp-input]");
+  if (!input) return;
+  const box = combobox(input);
+  const list = box.querySelector("[data-cp-options]");
+  const options = cpOptions(box);
+  const at = options.findIndex((option) => option.getAttribute("aria-selected") === "true");
   if (event.key === "Escape") {
     if (!options.length) return;
     event.preventDefault();
-    box.querySelector("[data-cp-options]").replaceChildren();
+    list.replaceChildren();
     input.setAttribute("aria-expanded", "false");
-    input.focus();
+    input.removeAttribute("aria-activedescendant");
+    return;
+  }
+  if (event.key === "Enter") {
+    if (!options.length) return;
+    event.preventDefault(); // never submit the page from an open list
+    if (at >= 0) {
+      input.removeAttribute("aria-activedescendant");
+      options[at].querySelector("button").click();
+    }
     return;
   }
   if (!options.length) return;
   event.preventDefault();
-  const at = options.indexOf(document.activeElement);
-  let next;
-  if (event.key === "ArrowDown") next = at < 0 ? 0 : Math.min(at + 1, options.length - 1);
-  else next = at <= 0 ? -1 : at - 1;
+  input.setAttribute("aria-expanded", "true");
+  const next = event.key === "ArrowDown" ? Math.min(at + 1, options.length - 1) : at - 1;
   options.forEach((option, index) => {
-    option.closest("[role=option]")?.setAttribute("aria-selected", String(index === next));
+    if (!option.id) option.id = `${box.id}-option-${index}`;
+    option.setAttribute("aria-selected", String(index === next));
   });
-  (next < 0 ? input : options[next]).focus();
+  if (next < 0) {
+    input.removeAttribute("aria-activedescendant");
+  } else {
+    input.setAttribute("aria-activedescendant", options[next].id);
+    options[next].scrollIntoView({ block: "nearest" });
+  }
 });
 
 // Enter inside the mini form creates the counterparty instead of submitting the page.

@@ -40,6 +40,7 @@ from sogla.documents.models import (
     FileVersion,
     Folder,
     NumberSequence,
+    SavedView,
     StatusDef,
 )
 from sogla.documents.services import NewFile, document_create, file_add
@@ -170,6 +171,13 @@ def build_world(a: Tenant, b: Tenant) -> World:
         organisation=a.org, calendar=calendar, date="2025-03-08", name=CANARY
     )
     token, _raw = api_token_create(actor=a.initiator, name=f"{CANARY} token")
+    a_view = SavedView.objects.create(
+        organisation=a.org,
+        owner=a.initiator,
+        name=f"{CANARY} view",
+        shared=True,
+        query={"q": CANARY, "type": "alpha-only", "mode": "kanban"},
+    )
     # B has data of its own, so that its lists are not trivially empty.
     b_party = CounterpartyFactory(
         organisation=b.org, name="Beta Party", tax_id="7722222238"
@@ -211,6 +219,7 @@ def build_world(a: Tenant, b: Tenant) -> World:
         "documents.documenttype": a.contract.pk,
         "documents.folder": folder.pk,
         "documents.counterparty": party.pk,
+        "documents.savedview": a_view.pk,
         "b_party": b_party.pk,
         "discussion.message": message.pk,
         "discussion.messagefile": message.files.get().pk,
@@ -461,6 +470,35 @@ WEB: dict[str, Entry] = {
         Probe("get", f"/documents/?counterparty={w.party.pk}&q={SEARCH}", NO_DATA),
         Probe("get", "/documents/", NO_DATA),
         Probe("get", "/documents/?doc_type=alpha-only", NO_DATA),
+        # A's shared view by its id: B sees neither its name nor its filters
+        Probe("get", f"/documents/?view={w.ids['documents.savedview']}", NO_DATA),
+        Probe("get", "/documents/?mode=kanban&type=alpha-only", NO_DATA),
+        Probe("get", "/documents/?mode=kanban&type=contract", NO_DATA),
+        Probe(
+            "get",
+            f"/documents/?cols=amount,control_date&sort=title&q={SEARCH}",
+            NO_DATA,
+        ),
+    ],
+    "documents:kanban_column": lambda _w: [
+        Probe("get", "/documents/kanban/?type=contract&column=draft", NO_DATA),
+        Probe("get", "/documents/kanban/?type=alpha-only&column=draft", NO_DATA),
+        Probe("get", "/documents/kanban/?type=contract&column=approved", NO_DATA),
+    ],
+    "documents:view_save": lambda _w: [
+        Probe(
+            "post",
+            "/documents/views/save/",
+            NO_DATA,
+            {"name": "b view", "query": "q=beta&mode=kanban", "shared": "on"},
+        ),
+    ],
+    "documents:view_delete": lambda w: [
+        Probe(
+            "post",
+            f"/documents/views/{w.ids['documents.savedview']}/delete/",
+            NOT_FOUND,
+        ),
     ],
     "documents:new": get("/documents/new/"),
     "documents:create": lambda w: [

@@ -62,6 +62,17 @@ class RegistryFilterForm(BootstrapForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     mine = forms.BooleanField(label=_("My documents"), required=False)
+    # Correspondence: the letter's control date (its ``control_date`` field).
+    control_from = forms.DateField(
+        label=_("Control date from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    control_to = forms.DateField(
+        label=_("Control date to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def __init__(
         self,
@@ -90,6 +101,8 @@ class RegistryFilterForm(BootstrapForm):
             created_to=clean.get("created_to"),
             mine=bool(clean.get("mine")),
             q=(clean.get("q") or "").strip(),
+            control_from=clean.get("control_from"),
+            control_to=clean.get("control_to"),
         )
 
     def active_filters(self) -> list[tuple[str, str]]:
@@ -103,6 +116,8 @@ class RegistryFilterForm(BootstrapForm):
             "counterparty",
             "created_from",
             "created_to",
+            "control_from",
+            "control_to",
         ):
             value = self.cleaned_data.get(name) if self.is_bound else None
             if value in (None, "") or name in self.errors:

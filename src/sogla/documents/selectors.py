@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,8 +29,10 @@ from sogla.documents.models import (
     FieldKind,
     FilePreview,
     FileVersion,
+    SavedView,
     StatusDef,
 )
+from sogla.documents.registry_query import CONTROL_DATE_FIELD
 from sogla.orgs.models import User
 
 PAGE_SIZE = 50
@@ -48,6 +52,8 @@ class DocumentFilter:
     mine: bool = False
     q: str = ""
     archived: bool = False
+    control_from: date | None = None  # a letter's control date (correspondence)
+    control_to: date | None = None
 
     def is_empty(self) -> bool:
         return self == DocumentFilter()
@@ -60,6 +66,10 @@ class Page:
     next_cursor: str | None
     extra: dict[str, Any] = field(default_factory=dict)
     approximate: bool = False  # ``total`` is a floor (COUNTED, or a broad search)
+
+
+CONTROL_DATE_PATH = f"fields__{CONTROL_DATE_FIELD}"
+_ROWS = ("doc_type", "status", "counterparty", "initiator")
 
 
 def _day_start(day: date) -> datetime:
@@ -90,25 +100,62 @@ def document_queryset(user: User, filters: DocumentFilter) -> QuerySet[Document]
         )
     if filters.mine:
         documents = documents.filter(initiator=user)
+    if filters.control_from or filters.control_to:
+        # ISO dates as text compare as dates do, on SQLite and PostgreSQL alike.
+        # (cast: the JSON key lookups would parse the bound date as JSON on SQLite)
+        documents = documents.annotate(
+            control_date=Cast(KT(CONTROL_DATE_PATH), output_field=TextField())
+        )
+        if filters.control_from:
+            documents = documents.filter(
+                control_date__gte=filters.control_from.isoformat()
+            )
+        if filters.control_to:
+            documents = documents.filter(
+                control_date__lte=filters.control_to.isoformat()
+            )
     return documents
 
 
-def document_list(
-    *, user: User, filters: DocumentFilter, cursor: str = "", limit: int = PAGE_SIZE
-) -> Page:
-    """One page of documents, newest first, with keyset pagination on (created_at, id).
+def _sorted(documents: QuerySet[Document], sort: str) -> QuerySet[Document]:
+    """The documents in a registry sort (registry_query.SORTS), the id breaking ties;
+    documents without a control date come last either way."""
+    key = sort.lstrip("-")
+    desc = sort.startswith("-")
+    if key == "number":
+        expression: Any = F("number")
+    elif key == "title":
+        expression = F("title")
+    elif key == "control_date":
+        expression = KT(CONTROL_DATE_PATH)
+    else:
+        expression = F("created_at")
+    ordered = (
+        expression.desc(nulls_last=True) if desc else expression.asc(nulls_last=True)
+    )
+    return documents.order_by(ordered, "-id" if desc else "id")
 
-    Three queries whatever the page size: the count, the rows, and nothing else
-    (types, statuses, counterparties and initiators come joined).
+
+def document_list(
+    *,
+    user: User,
+    filters: DocumentFilter,
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+    sort: str = "-created",
+) -> Page:
+    """One page of documents, newest first (keyset pagination on (created_at, id))
+    or in another registry sort (a signed offset).
+
+    Two queries whatever the page size: the count and the rows (types, statuses,
+    counterparties and initiators come joined).
     """
     documents = document_queryset(user, filters)
     if filters.q.strip():
         return _search_list(documents, filters.q, cursor=cursor, limit=limit)
-    # Counting every visible document costs as much as the organisation is large;
-    # past COUNTED the page says "at least COUNTED".
-    total = documents.order_by()[: COUNTED + 1].count()
-    approximate = total > COUNTED
-    total = min(total, COUNTED)
+    if sort != "-created":
+        return _sorted_list(documents, sort, cursor=cursor, limit=limit)
+    total, approximate = _bounded_count(documents)
     if cursor:
         created_at, pk = _CURSOR.decode(cursor)
         documents = documents.filter(
@@ -125,6 +172,30 @@ def document_list(
         items=rows[:limit],
         total=total,
         next_cursor=next_cursor,
+        approximate=approximate,
+    )
+
+
+def _bounded_count(documents: QuerySet[Document]) -> tuple[int, bool]:
+    """Counting every visible document costs as much as the organisation is large;
+    past COUNTED the page says "at least COUNTED"."""
+    total = documents.order_by()[: COUNTED + 1].count()
+    return min(total, COUNTED), total > COUNTED
+
+
+def _sorted_list(
+    documents: QuerySet[Document], sort: str, *, cursor: str, limit: int
+) -> Page:
+    total, approximate = _bounded_count(documents)
+    offset = searching.decode_offset(cursor) if cursor else 0
+    rows = list(
+        _sorted(documents.select_related(*_ROWS), sort)[offset : offset + limit + 1]
+    )
+    more = len(rows) > limit
+    return Page(
+        items=rows[:limit],
+        total=total,
+        next_cursor=searching.encode_offset(offset + limit) if more else None,
         approximate=approximate,
     )
 
@@ -163,9 +234,55 @@ def _search_list(
 EXPORT_LIMIT = 10_000
 
 
-def document_export(*, user: User, filters: DocumentFilter) -> list[Document]:
+@dataclass(frozen=True)
+class RowValues:
+    """The registry's field columns of one document, as people read them."""
+
+    amount: str = ""
+    control_date: str = ""
+
+
+def registry_row_values(documents: list[Document]) -> dict[int, RowValues]:
+    """The amount (the first money field of the document's type that has a value)
+    and the control date (correspondence) of each document: one query for the
+    types' money fields, whatever the number of documents."""
+    if not documents:
+        return {}
+    money: dict[int, list[FieldDef]] = {}
+    for definition in FieldDef.objects.filter(
+        doc_type_id__in={d.doc_type_id for d in documents}, kind=FieldKind.MONEY
+    ).order_by("order", "id"):
+        money.setdefault(definition.doc_type_id, []).append(definition)
+    control = FieldDef(key=CONTROL_DATE_FIELD, kind=FieldKind.DATE)
+    values: dict[int, RowValues] = {}
+    for document in documents:
+        amount = next(
+            (
+                shown
+                for definition in money.get(document.doc_type_id, [])
+                if (shown := _shown(definition, document.fields.get(definition.key)))
+            ),
+            "",
+        )
+        values[document.pk] = RowValues(
+            amount=amount,
+            control_date=_shown(control, document.fields.get(CONTROL_DATE_FIELD)),
+        )
+    return values
+
+
+def _shown(definition: FieldDef, raw: Any) -> str:
+    try:
+        return display_value(definition, raw)
+    except (ValueError, TypeError, ArithmeticError):
+        return str(raw)
+
+
+def document_export(
+    *, user: User, filters: DocumentFilter, sort: str = "-created"
+) -> list[Document]:
     """The documents of the registry's current view for an export, in its order
-    (search: best first; else newest first), at most ``EXPORT_LIMIT`` (two
+    (search: best first; else the view's sort), at most ``EXPORT_LIMIT`` (two
     statements)."""
     documents = document_queryset(user, filters)
     if filters.q.strip():
@@ -179,11 +296,7 @@ def document_export(*, user: User, filters: DocumentFilter) -> list[Document]:
             .in_bulk()
         )
         return [by_id[pk] for pk in hits.ids if pk in by_id]
-    return list(
-        documents.select_related(
-            "doc_type", "status", "counterparty", "initiator"
-        ).order_by("-created_at", "-id")[:EXPORT_LIMIT]
-    )
+    return list(_sorted(documents.select_related(*_ROWS), sort)[:EXPORT_LIMIT])
 
 
 @dataclass
@@ -526,3 +639,19 @@ def document_types_for_admin(user: User) -> QuerySet[DocumentType]:
     return DocumentType.objects.for_org(user.organisation_id or 0).order_by(
         "order", "key"
     )
+
+
+def saved_views_for(user: User) -> list[SavedView]:
+    """The registry views a person may pick: their own, then the organisation's
+    shared ones (one query, owners joined)."""
+    if user.organisation_id is None:
+        return []
+    views = list(
+        SavedView.objects.filter(organisation_id=user.organisation_id)
+        .filter(Q(owner=user) | Q(shared=True))
+        .select_related("owner")
+        .order_by("position", "name", "id")
+    )
+    return [v for v in views if v.owner_id == user.pk] + [
+        v for v in views if v.owner_id != user.pk
+    ]

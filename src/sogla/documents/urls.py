@@ -4,13 +4,19 @@ URLconf joins both lists under the ``documents`` namespace."""
 
 from django.urls import path
 
-from sogla.documents import views, views_compare
+from sogla.documents import views, views_compare, views_saved
 from sogla.documents import views_counterparties as parties
 from sogla.documents import views_previews as previews
 
 app_name = "documents"
 urlpatterns = [
     path("documents/new/", views.type_picker, name="new"),
+    path("documents/views/save/", views_saved.saved_view_save_view, name="view_save"),
+    path(
+        "documents/views/<int:pk>/delete/",
+        views_saved.saved_view_delete_view,
+        name="view_delete",
+    ),
     path("documents/new/<slug:key>/", views.document_create_view, name="create"),
     path("documents/<int:pk>/edit/", views.document_edit_view, name="edit"),
     path("documents/<int:pk>/archive/", views.archive, name="archive"),

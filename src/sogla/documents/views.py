@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sogla.core.errors import FieldProblem, ValidationFailed
 from sogla.core.request_meta import request_meta
-from sogla.documents import selectors
+from sogla.documents import pending_uploads, selectors
 from sogla.documents.access import access_document
 from sogla.documents.downloads import download_link, file_response, version_for_link
 from sogla.documents.fields import clean_values
@@ -147,9 +147,8 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
     values = values_from_post(fields, request.POST)
     problems: list[FieldProblem] = []
     new_files: list[NewFile] = []
-    for field_key, upload in uploads_from_post(
-        fields, request.FILES, has_files=doc_type.has_files
-    ):
+    chosen = uploads_from_post(fields, request.FILES, has_files=doc_type.has_files)
+    for field_key, upload in chosen:
         try:
             checked = check_upload(
                 field_key or GENERAL_FILES, upload.name, upload, upload.size
@@ -158,6 +157,19 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
             problems += error.problems
         else:
             new_files.append(NewFile(upload=checked, field_key=field_key))
+    # Files kept from a refused submit (documents.pending_uploads): used unless the
+    # person removed one or chose another file for the same field.
+    dropped = set(request.POST.getlist("pending_drop"))
+    tokens = [t for t in request.POST.getlist("pending_files") if t not in dropped]
+    pending_uploads.release(user, dropped)
+    replaced = {key for key, _upload in chosen if key}
+    held: list[pending_uploads.PendingFile] = []
+    for kept, checked in pending_uploads.take(user, tokens):
+        if kept.field_key in replaced:
+            pending_uploads.release(user, [kept.token])
+            continue
+        held.append(kept)
+        new_files.append(NewFile(upload=checked, field_key=kept.field_key))
     if problems:
         # Some uploads are refused: check the values too, but save nothing.
         try:
@@ -181,10 +193,17 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
         except ValidationFailed as error:
             problems += error.problems
         else:
+            pending_uploads.release(user, [kept.token for kept in held])
             messages.success(
                 request, _("Created: %(number)s") % {"number": document.number}
             )
             return redirect("documents:card", pk=document.pk)
+    # Refused: keep the accepted new files for the next submit, with the kept ones
+    # (``new_files`` holds the new uploads first, then the kept ones).
+    kept_now = [
+        pending_uploads.hold(user, new.field_key, new.upload)
+        for new in new_files[: len(new_files) - len(held)]
+    ] + held
     context = _form_context(
         request,
         doc_type=doc_type,
@@ -192,7 +211,10 @@ def document_create_view(request: HttpRequest, key: str) -> HttpResponse:
         values=values,
         problems=merge_problems(problems),
     )
-    context["files_lost"] = bool(request.FILES)
+    labels = {f.key: f.label for f in fields}
+    context["pending_files"] = [
+        (kept, labels.get(kept.field_key, _("Files"))) for kept in kept_now
+    ]
     return render(request, "documents/form.html", context, status=422)
 
 

@@ -1,5 +1,5 @@
-"""The pages that show documents with their approvals: the registry (each document
-with its traffic light) and the card (fields, files, history and the approval).
+"""The pages that show documents with their approvals: the card (fields, files,
+history and the approval); the registry is ``registry_pages``.
 
 They sit on workflow's floor because they combine both apps; their URLs keep the
 ``documents:`` names. Approval commands re-render the card with ``render_card``.
@@ -11,96 +11,27 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from sogla.core import spreadsheets
 from sogla.core.access import is_org_admin
 from sogla.core.audit import audit_chain_intact
 from sogla.discussion.reading import thread_context
 from sogla.discussion.selectors import card_counts
 from sogla.documents import selectors
 from sogla.documents.access import can_edit
-from sogla.documents.forms import RegistryFilterForm
 from sogla.documents.selectors import DocumentCard
 from sogla.documents.viewer import viewer_state
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
-from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
 from sogla.workflow.models import Task
 from sogla.workflow.screens.card import card_approval
 from sogla.workflow.screens.history import history_days
-from sogla.workflow.screens.traffic_light import stage_summaries
 
 CARD_TABS = ("fields", "files", "discussion", "history")
-
-
-def _without_cursor(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    return query.urlencode()
-
-
-def _filter_form(
-    request: HttpRequest, user: User, types: list[Any] | None = None
-) -> RegistryFilterForm:
-    if types is None:
-        types = list(selectors.document_types_for(user))
-    statuses: dict[str, str] = {}
-    for status in selectors.statuses_for(user).order_by("order", "id"):
-        statuses.setdefault(status.key, status.name)
-    # only the counterparty a link names (by id); others are found by the search box
-    chosen = request.GET.get("counterparty", "")
-    parties = (
-        [
-            (c.pk, c.name)
-            for c in selectors.counterparties_by_id(user, {int(chosen)}).values()
-        ]
-        if chosen.isdigit() and len(chosen) < 12
-        else []
-    )
-    return RegistryFilterForm(
-        request.GET,
-        types=[(t.key, t.name) for t in types],
-        statuses=list(statuses.items()),
-        counterparties=parties,
-    )
-
-
-@login_required
-@require_GET
-@app_errors
-def registry(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    types = list(selectors.document_types_for(user))
-    form = _filter_form(request, user, types)
-    form.is_valid()
-    filters = form.to_filter()
-    page = selectors.document_list(
-        user=user, filters=filters, cursor=request.GET.get("cursor", "")
-    )
-    context: dict[str, Any] = {
-        "form": form,
-        "page": page,
-        "lights": stage_summaries(user=user, document_ids=[d.pk for d in page.items]),
-        "filters": filters,
-        "active_filters": form.active_filters(),
-        "has_types": bool(types),
-        "is_first_page": not request.GET.get("cursor"),
-        "export_query": _without_cursor(request),
-    }
-    template = page_or_part(
-        request,
-        page="workflow/registry.html",
-        part="workflow/partials/registry_results.html",
-        target="results",
-    )
-    return render(request, template, context)
 
 
 def card_viewer(found: DocumentCard, tab: str, version_param: str) -> dict[str, Any]:
@@ -141,55 +72,6 @@ def compare_since(user: User, found: DocumentCard) -> dict[str, Any]:
         "since_mine_round": mine[2] if mine else 0,
         "since_return": returned[3].timestamp() if returned and returned[3] else None,
     }
-
-
-EXPORT_FORMATS = ("csv", "xlsx")
-
-
-@login_required
-@require_GET
-@app_errors
-def registry_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The registry's current view (its filters and search) as CSV or XLSX."""
-    if fmt not in EXPORT_FORMATS:
-        raise Http404()
-    user = _user(request)
-    form = _filter_form(request, user)
-    form.is_valid()
-    documents = selectors.document_export(user=user, filters=form.to_filter())
-    header = [
-        _("Number"),
-        _("Title"),
-        _("Type"),
-        _("Status"),
-        _("Counterparty"),
-        _("Tax id (INN)"),
-        _("Initiator"),
-        _("Created"),
-    ]
-    rows = (
-        [
-            d.number,
-            d.title,
-            d.doc_type.name,
-            d.status.name,
-            d.counterparty.name if d.counterparty else "",
-            d.counterparty.tax_id if d.counterparty else "",
-            d.initiator.short_name,
-            timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
-        ]
-        for d in documents
-    )
-    if fmt == "csv":
-        body, content_type = spreadsheets.to_csv(header, rows), spreadsheets.CSV_TYPE
-    else:
-        body = spreadsheets.to_xlsx(str(_("Documents")), header, rows)
-        content_type = spreadsheets.XLSX_TYPE
-    response = HttpResponse(body, content_type=content_type)
-    name = f"sogla-documents-{timezone.localdate().isoformat()}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

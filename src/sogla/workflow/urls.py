@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sogla.workflow import pages, views, views_away, views_inbox
+from sogla.workflow import pages, registry_pages, views, views_away, views_inbox
 
 app_name = "workflow"
 urlpatterns = [
@@ -21,11 +21,12 @@ urlpatterns = [
 # The registry and the card keep their names in the ``documents`` namespace: the
 # root URLconf puts these beside ``sogla.documents.urls.urlpatterns``.
 document_pages = [
-    path("documents/", pages.registry, name="registry"),
+    path("documents/", registry_pages.registry, name="registry"),
     path(
         "documents/export.<str:fmt>",
-        pages.registry_export,
+        registry_pages.registry_export,
         name="registry_export",
     ),
+    path("documents/kanban/", registry_pages.kanban_column, name="kanban_column"),
     path("documents/<int:pk>/", pages.card, name="card"),
 ]
