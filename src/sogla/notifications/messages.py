@@ -167,7 +167,7 @@ def build_email(
     with translation.override(recipient_language(row)), timezone.override(zone):
         subject = kind.headline(row, zone, facts)
         context: dict[str, Any] = {
-            "org_name": row.organisation.name,
+            "org_name": row.organisation.display_name,
             "subject": subject,
             "lead": kind.lead(row, zone, facts),
             "facts": _document_facts(row.document) + kind.fact_rows(row, zone, facts),

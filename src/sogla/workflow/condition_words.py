@@ -15,11 +15,14 @@ from django.utils.translation import gettext as _
 
 from sogla.documents.models import FieldDef
 from sogla.engine.conditions import Condition, Op, Words, describe
+from sogla.workflow.reason_words import Names
 
 NOT_MET = "condition not met: "
 
 
-def words_for(fields: Iterable[FieldDef]) -> Words:
+def words_for(fields: Iterable[FieldDef], names: Names | None = None) -> Words:
+    """Conditions in the reader's language: fields by their labels, choices by
+    theirs, the initiator's department by its name (``names``), never its code."""
     by_key = {f.key: f for f in fields}
     derived = {
         "initiator.department": _("the initiator's department"),
@@ -40,6 +43,8 @@ def words_for(fields: Iterable[FieldDef]) -> Words:
         found = by_key.get(key)
         if found is not None and found.choices:
             return f"«{found.choice_label(raw)}»"
+        if key == "initiator.department" and names is not None:
+            return f"«{names.department(str(raw))}»"
         return f"«{raw}»" if isinstance(raw, str) else str(raw)
 
     return Words(
