@@ -101,8 +101,8 @@ def preview_text(tenant: Tenant, language: str) -> str:
     [
         (
             "en",
-            "will be skipped unless the initiator's department is «Legal department»",
-            "the department «Legal department» has no head",
+            "will be skipped unless the initiator's department is “Legal department”",
+            "the department “Legal department” has no head",
         ),
         (
             "ru",
@@ -130,6 +130,9 @@ def test_skip_and_resolver_reasons_name_the_department_in_the_readers_language(
     assert skipped in text
     assert no_head in text
     assert "«legal»" not in text
+    assert "“legal”" not in text
+    if language == "en":
+        assert "«" not in text  # no Russian guillemets in English text
     assert '"legal"' not in text
     if language == "ru":
         assert "will be skipped" not in text

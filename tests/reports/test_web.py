@@ -42,7 +42,7 @@ def test_page_admin_sees_people_and_figures(world: World) -> None:
     assert "Petrov P." in html
     assert "Sidorova A." in html
     assert "Bottleneck:" in html
-    assert "«Lawyer»" in html
+    assert "“Lawyer”" in html
     assert '<title id="dept-svg-title">' in html
     assert 'fill="url(#hatch-late)"' in html
     assert "Show as table" in html

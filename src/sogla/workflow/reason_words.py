@@ -63,11 +63,11 @@ def _who(what: str, names: Names) -> str:
     if found := re.fullmatch(r"the manager of (.+)", what):
         return _("the manager of %(who)s") % {"who": _who(found[1], names)}
     simple: list[tuple[str, Callable[[str], str], str]] = [
-        (rf"user {_Q}", str, _("the user «%(x)s»")),
-        (rf"role {_Q}", names.role, _("the role «%(x)s»")),
-        (rf"the field {_Q}", names.field, _("the field «%(x)s»")),
-        (rf"the person in {_Q}", names.field, _("the person in the field «%(x)s»")),
-        (rf"the head of {_Q}", names.department, _("the head of «%(x)s»")),
+        (rf"user {_Q}", str, _("the user “%(x)s”")),
+        (rf"role {_Q}", names.role, _("the role “%(x)s”")),
+        (rf"the field {_Q}", names.field, _("the field “%(x)s”")),
+        (rf"the person in {_Q}", names.field, _("the person in the field “%(x)s”")),
+        (rf"the head of {_Q}", names.department, _("the head of “%(x)s”")),
     ]
     for pattern, name, words in simple:
         if found := re.fullmatch(pattern, what):
@@ -93,21 +93,21 @@ _REASONS: list[tuple[str, Say]] = [
     ),
     (
         rf"the field {_Q} is empty",
-        lambda m, n: _("the field «%(field)s» is empty") % {"field": n.field(m[1])},
+        lambda m, n: _("the field “%(field)s” is empty") % {"field": n.field(m[1])},
     ),
     (
         rf"the field {_Q} does not name a person",
         lambda m, n: (
-            _("the field «%(field)s» does not name a person") % {"field": n.field(m[1])}
+            _("the field “%(field)s” does not name a person") % {"field": n.field(m[1])}
         ),
     ),
     (
         rf"no user {_Q} in this organisation",
-        lambda m, _n: _("no user «%(user)s» in this organisation") % {"user": m[1]},
+        lambda m, _n: _("no user “%(user)s” in this organisation") % {"user": m[1]},
     ),
     (
         rf"nobody holds the role {_Q}",
-        lambda m, n: _("nobody holds the role «%(role)s»") % {"role": n.role(m[1])},
+        lambda m, n: _("nobody holds the role “%(role)s”") % {"role": n.role(m[1])},
     ),
     (
         "the document has no counterparty",
@@ -120,14 +120,14 @@ _REASONS: list[tuple[str, Say]] = [
     (
         rf"no department {_Q} in this organisation",
         lambda m, n: (
-            _("no department «%(department)s» in this organisation")
+            _("no department “%(department)s” in this organisation")
             % {"department": n.department(m[1])}
         ),
     ),
     (
         rf"the department {_Q} has no head",
         lambda m, n: (
-            _("the department «%(department)s» has no head")
+            _("the department “%(department)s” has no head")
             % {"department": n.department(m[1])}
         ),
     ),
@@ -150,9 +150,9 @@ _REASONS: list[tuple[str, Say]] = [
         rf"the (date|deadline) field {_Q} (is empty|is not a date)",
         lambda m, n: (
             (
-                _("the date field «%(field)s» %(why)s")
+                _("the date field “%(field)s” %(why)s")
                 if m[1] == "date"
-                else _("the deadline field «%(field)s» %(why)s")
+                else _("the deadline field “%(field)s” %(why)s")
             )
             % {"field": n.field(m[2]), "why": _date_why(m[3])}
         ),

@@ -168,7 +168,7 @@ def _rule_words(
         return _("the head of the department")
     if assignee.get("user_field") or assignee.get("users_field"):
         key = str(assignee.get("user_field") or assignee.get("users_field"))
-        return _("the people named in the field «%(field)s»") % {
+        return _("the people named in the field “%(field)s”") % {
             "field": labels.get(key, key)
         }
     if assignee.get("initiator"):
