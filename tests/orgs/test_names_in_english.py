@@ -187,3 +187,23 @@ def test_every_engine_and_resolver_reason_is_said_in_russian(
     with translation.override("en"):
         english = reason_in_words(reason, names)
     assert "legal" not in english.replace("Legal department", "")
+
+
+def test_the_demo_and_the_ready_templates_give_english_department_names() -> None:
+    import json
+    from pathlib import Path
+
+    from sogla.starter.library import library_template, type_choices
+
+    data = Path(__file__).resolve().parents[2] / "src/sogla/demo/data"
+    for org in ("argo", "beta"):
+        organisation = json.loads((data / org / "organisation.json").read_text())
+        assert organisation["name_en"]
+        assert all(d.get("name_en") for d in organisation["departments"])
+    hiring = library_template("hiring").document_type
+    choices = type_choices(
+        hiring, [("it", "ИТ-отдел", "IT"), ("hr", "Отдел кадров", "")]
+    )
+    listed = next(c for c in choices.values() if c and c[0]["value"] == "it")
+    assert listed[0] == {"value": "it", "ru": "ИТ-отдел", "en": "IT"}
+    assert listed[1]["en"] == "Отдел кадров"  # no English name: the Russian one
