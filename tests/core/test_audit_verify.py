@@ -548,7 +548,7 @@ def test_command_exit_codes(tenant_a: Tenant, tenant_b: Tenant) -> None:
     code, out, err = _run("verify")
     assert (code, out) == (1, NO_DIGEST)
     assert (
-        f"Organisation «Alpha» (id {tenant_a.org.pk}): the audit chain is broken at "
+        f"Organisation “Alpha” (id {tenant_a.org.pk}): the audit chain is broken at "
         "event 2: the event was changed after it was written." in err
     )
     assert "1 organisation has a broken audit chain." in err

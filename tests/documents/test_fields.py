@@ -44,7 +44,7 @@ def test_required_when_names_the_reason(tenant_a: Tenant, absence) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _clean(tenant_a, absence, {"reason": "remote"})
     assert caught.value.by_field() == {
-        "justification": ["Required when «Reason» is «Remote work»."]
+        "justification": ["Required when “Reason” is “Remote work”."]
     }
     assert _clean(tenant_a, absence, {"reason": "vacation"}) == {"reason": "vacation"}
 

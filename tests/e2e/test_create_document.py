@@ -53,7 +53,7 @@ def test_create_contract_with_file_and_inline_counterparty(
     page.fill("#id_f-amount", "1 250 000,50")
     # The counterparty does not exist yet: create it inline from the combobox.
     page.fill("#id_f-counterparty-search", "Romashka")
-    page.click("text=Create «Romashka»")
+    page.click("text=Create “Romashka”")
     page.fill("#id_f-counterparty-cp-tax", "7701234578")
     page.click("[data-cp-submit]")
     page.wait_for_selector("text=Chosen: Romashka")

@@ -42,14 +42,14 @@ def test_page_admin_sees_people_and_figures(world: World) -> None:
     assert "Petrov P." in html
     assert "Sidorova A." in html
     assert "Bottleneck:" in html
-    assert "«Lawyer»" in html
+    assert "“Lawyer”" in html
     assert '<title id="dept-svg-title">' in html
     assert 'fill="url(#hatch-late)"' in html
     assert "Show as table" in html
     assert "19 pp less than the previous period" in html
     assert "6 more than the previous period" in html
     assert "2 d faster than the previous period" in html
-    assert "Few data" not in html.split("kpi-cards")[1].split("</div></div>")[0]
+    assert "Too little data" not in html.split("kpi-cards")[1].split("</div></div>")[0]
 
 
 def test_htmx_swaps_report_only(world: World) -> None:
@@ -86,7 +86,7 @@ def test_few_data_and_empty_state(tenant_a: Tenant) -> None:
     assert "No finished tasks in this period" in html
     Task.objects.filter(organisation=tenant_a.org, assignee=tenant_a.colleague).delete()
     html = admin.get(f"/reports/?{APRIL_QUERY}").content.decode()
-    assert "Few data" in html
+    assert "Too little data" in html
     assert "5 of 5 tasks on time" not in html  # 3 of 5: lawyer 3, clerk 1 -> 4 of 5
     assert "4 of 5 tasks on time; percentages from 20 tasks" in html
     assert w.lawyer.last_name in html

@@ -243,7 +243,7 @@ def test_counterparty_search_returns_options_and_create_link(
     ).content.decode()
     assert "Romashka LLC" in html
     assert "data-cp-pick" in html
-    assert "Create «Romash»" in html
+    assert "Create “Romash”" in html
 
 
 def test_counterparty_quick_create_selects_new_and_reports_duplicates(

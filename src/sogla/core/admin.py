@@ -19,6 +19,8 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from typing_extensions import override
 
 from sogla.core.access import is_org_admin
@@ -140,6 +142,8 @@ class OrgScopedMixin:
                 db_field.remote_field.model._default_manager.all(),
                 org_id,
             )
+        if db_field.name == ORG_FIELD:  # the tenant field has no verbose name
+            kwargs.setdefault("label", capfirst(gettext("organisation")))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
     def formfield_for_manytomany(

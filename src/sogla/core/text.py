@@ -7,6 +7,8 @@ text that must read the way it is stored) have them removed.
 
 from __future__ import annotations
 
+import re
+
 # Embeddings and overrides (U+202A..U+202E), isolates (U+2066..U+2069), and the
 # invisible direction marks (LRM, RLM, the Arabic letter mark).
 BIDI_CONTROLS = frozenset(
@@ -18,3 +20,15 @@ _DROP_BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
 def strip_bidi(text: str) -> str:
     """``text`` without bidirectional-text control characters."""
     return text.translate(_DROP_BIDI)
+
+
+def without_number(title: str, number: str) -> str:
+    """A title shown next to its number, the number said once: titles made from a
+    template often repeat it ("Договор Д-2026-00007 с …" beside "Д-2026-00007"
+    reads "Договор с …"; "Заявка ЗО-1: уборка" reads "Заявка: уборка")."""
+    title, number = str(title or "").strip(), str(number or "").strip()
+    if not number or number not in title:
+        return title
+    shorter = " ".join(title.replace(number, " ").split())
+    shorter = re.sub(r"\s+([:,.;])", r"\1", shorter).strip(" :,.;")
+    return shorter or title

@@ -47,7 +47,11 @@ def _document_type(loading: Loading, data: DocumentTypeIn) -> None:
         order=len(loading.new_types) + 1,
     )
     department_choices = [
-        {"value": code, "ru": department.name, "en": department.name}
+        {
+            "value": code,
+            "ru": department.name,
+            "en": department.name_en or department.name,
+        }
         for code, department in loading.departments.items()
     ]
     FieldDef.objects.bulk_create(

@@ -58,6 +58,7 @@ def _organisation(loading: Loading) -> Organisation:
         slug=data.slug,
         defaults={
             "name": data.name,
+            "name_en": data.name_en,
             "country": data.country,
             "time_zone": data.time_zone,
             "language": data.language,
@@ -94,8 +95,11 @@ def _departments(loading: Loading) -> set[str]:
         department, created = Department.objects.get_or_create(
             organisation=loading.org,
             code=data.code,
-            defaults={"name": data.name, "parent": parent},
+            defaults={"name": data.name, "name_en": data.name_en, "parent": parent},
         )
+        if not created and data.name_en and not department.name_en:
+            department.name_en = data.name_en  # a demo loaded before English names
+            department.save(update_fields=["name_en"])
         loading.departments[data.code] = department
         if created:
             new.add(data.code)

@@ -48,6 +48,7 @@ class CalendarData(_Data):
 class DepartmentData(_Data):
     code: Slug
     name: str
+    name_en: str = ""
     parent: str | None = None
     head: str | None = None
 
@@ -75,6 +76,7 @@ class UserData(_Data):
 class OrganisationData(_Data):
     slug: Slug
     name: str
+    name_en: str = ""
     country: str = "RU"
     time_zone: str = "Europe/Moscow"
     language: Literal["ru", "en"] = "ru"
@@ -197,7 +199,8 @@ def _library_parts(
     as the installer makes them for this organisation's departments."""
     departments = [(d.code, d.name) for d in organisation.departments if d.head]
     choices = [
-        {"value": d.code, "ru": d.name, "en": d.name} for d in organisation.departments
+        {"value": d.code, "ru": d.name, "en": d.name_en or d.name}
+        for d in organisation.departments
     ]
     types: list[dict[str, Any]] = []
     routes: list[dict[str, Any]] = []

@@ -155,7 +155,7 @@ def _required_reason(field: FieldDef, by_key: Mapping[str, FieldDef]) -> str:
         source = by_key.get(condition.field)
         if source is not None:
             value = source.choice_label(condition.value)
-            return _("Required when «%(field)s» is «%(value)s».") % {
+            return _("Required when “%(field)s” is “%(value)s”.") % {
                 "field": source.label,
                 "value": value,
             }

@@ -12,7 +12,6 @@ items of a digest).
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from sogla.core.text import without_number
 from sogla.notifications.models import Notification
 
 F = TypeVar("F")
@@ -36,11 +36,7 @@ def document_words(row: Notification) -> tuple[str, str]:
     (titles often repeat it: "Договор ДГ-1: X" with number "ДГ-1" -> "Договор: X")."""
     ctx = context_of(row)
     number = str(ctx.get("number") or "").strip()
-    title = str(ctx.get("title") or "").strip()
-    if number and number in title:
-        title = " ".join(title.replace(number, " ").split())
-        title = re.sub(r"\s+([:,.;])", r"\1", title)
-    return number, title
+    return number, without_number(str(ctx.get("title") or ""), number)
 
 
 def site_url(path: str) -> str:

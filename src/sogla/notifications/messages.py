@@ -23,7 +23,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from sogla.core.text import strip_bidi
+from sogla.core.text import strip_bidi, without_number
 from sogla.notifications.kinds import kind_for, site_url
 from sogla.notifications.models import Notification
 
@@ -141,7 +141,10 @@ def _document_facts(document: Document | None) -> list[tuple[str, str]]:
     if document is None:
         return []
     rows: list[tuple[str, str]] = [
-        (_("Document"), f"{document.number} {document.title}".strip())
+        (
+            _("Document"),
+            f"{document.number} {without_number(document.title, document.number)}",
+        )
     ]
     if document.doc_type_id and document.doc_type is not None:
         rows.append((_("Type"), str(document.doc_type.name)))
@@ -167,7 +170,7 @@ def build_email(
     with translation.override(recipient_language(row)), timezone.override(zone):
         subject = kind.headline(row, zone, facts)
         context: dict[str, Any] = {
-            "org_name": row.organisation.name,
+            "org_name": row.organisation.display_name,
             "subject": subject,
             "lead": kind.lead(row, zone, facts),
             "facts": _document_facts(row.document) + kind.fact_rows(row, zone, facts),

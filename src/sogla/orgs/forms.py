@@ -74,7 +74,7 @@ class TokenForm(BootstrapForm):
     name = forms.CharField(
         label=_("Token name"),
         max_length=100,
-        help_text=_("What the token is for, e.g. «1C exchange»."),
+        help_text=_("What the token is for, e.g. “1C exchange”."),
     )
 
 

@@ -28,7 +28,13 @@ def _people_choices(people: list[User]) -> list[tuple[str, str]]:
 
 
 class DepartmentForm(BootstrapForm):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name (Russian)"), max_length=200)
+    name_en = forms.CharField(
+        label=_("Name (English)"),
+        max_length=200,
+        required=False,
+        help_text=_("Shown in the English interface; empty: the Russian name."),
+    )
     code = forms.CharField(
         label=_("Code"),
         max_length=60,
@@ -53,7 +59,7 @@ class DepartmentForm(BootstrapForm):
         parent.choices = [
             ("", _("— top level —")),
             *(
-                (d.code, "\u00a0\u00a0" * getattr(d, "depth", 0) + d.name)
+                (d.code, "\u00a0\u00a0" * getattr(d, "depth", 0) + d.display_name)
                 for d in departments
             ),
         ]

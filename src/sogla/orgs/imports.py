@@ -193,9 +193,9 @@ def import_preview(*, actor: User, name: str, data: bytes) -> Preview:
         else:
             preview.file_errors.append(
                 _(
-                    "Columns not recognised. People need an «email» column (and "
-                    "last_name, first_name, department ...); departments need «code» "
-                    "and «name» (and parent, head)."
+                    "Columns not recognised. People need an “email” column (and "
+                    "last_name, first_name, department ...); departments need “code” "
+                    "and “name” (and parent, head)."
                 )
             )
             return preview
@@ -315,7 +315,7 @@ def _check_people(org_id: int, preview: Preview) -> None:
         ):
             _problem(
                 preview, record, "department",
-                _("No department «%(name)s»; import departments first.") % {"name": department},
+                _("No department “%(name)s”; import departments first.") % {"name": department},
             )  # fmt: skip
         manager = record.get("manager", "").lower()
         if (
@@ -328,7 +328,7 @@ def _check_people(org_id: int, preview: Preview) -> None:
             _problem(preview, record, "manager", _("No person with this e-mail."))
         admin = record.get("admin", "").lower()
         if admin not in YES | NO:
-            _problem(preview, record, "admin", _("Write «yes» or «no»."))
+            _problem(preview, record, "admin", _("Write “yes” or “no”."))
         if user is None:
             preview.to_create += 1
         elif _person_changes(user, record, by_code, by_name):

@@ -23,10 +23,19 @@ class EmailMode(models.TextChoices):
     DIGEST = "digest", _("Once a day, in a morning digest")
 
 
+def name_in_language(name: str, name_en: str) -> str:
+    """A name as the reader's language says it: the English one in the English
+    interface where there is one, else the (Russian) name."""
+    if name_en and (get_language() or "").split("-")[0] == "en":
+        return name_en
+    return name
+
+
 class Organisation(TimeStampedModel):
     """A tenant: one company with its people, documents and routes."""
 
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     country = models.CharField(
         _("country for public holidays"), max_length=2, default="RU"
@@ -46,13 +55,19 @@ class Organisation(TimeStampedModel):
         verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``name_en`` in English, if set)."""
+        return name_in_language(self.name, self.name_en)
 
 
 class Department(TenantModel):
     """A unit of the organisation; departments form a tree, each with a head."""
 
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     code = models.SlugField(_("code"), max_length=60)
     parent = models.ForeignKey(
         "self",
@@ -82,7 +97,12 @@ class Department(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``name_en`` in English, if set)."""
+        return name_in_language(self.name, self.name_en)
 
 
 class Position(TenantModel):

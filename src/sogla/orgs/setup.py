@@ -69,8 +69,8 @@ def setup_code_issue() -> str:
 def _refused() -> RateLimited:
     return RateLimited(
         _(
-            "Too many wrong setup codes. Restart the server (or run «sogla org "
-            "setup-code») to print a new code."
+            "Too many wrong setup codes. Restart the server (or run “sogla org "
+            "setup-code”) to print a new code."
         ),
         retry_after=60,
     )

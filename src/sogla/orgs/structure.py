@@ -78,6 +78,7 @@ def department_create(
     code: str,
     parent: Department | None = None,
     head: User | None = None,
+    name_en: str = "",
     meta: RequestMeta | None = None,
 ) -> Department:
     org_id = _admin_org(actor)
@@ -98,10 +99,15 @@ def department_create(
     if problems:
         raise ValidationFailed(problems)
     department = Department.objects.create(
-        organisation_id=org_id, name=name.strip(), code=code, parent=parent, head=head
+        organisation_id=org_id,
+        name=name.strip(),
+        name_en=name_en.strip()[:200],
+        code=code,
+        parent=parent,
+        head=head,
     )
     _audit(org_id, actor, "department.created", "department", department.pk,
-           {"code": code, "name": department.name,
+           {"code": code, "name": department.name, "name_en": department.name_en,
             "parent": parent.code if parent else None,
             "head": head.pk if head else None}, meta)  # fmt: skip
     return department
@@ -121,7 +127,7 @@ def _descendant_ids(department: Department) -> set[int]:
     return ids
 
 
-DEPARTMENT_SETTINGS = frozenset({"name", "parent", "head"})
+DEPARTMENT_SETTINGS = frozenset({"name", "name_en", "parent", "head"})
 
 
 @transaction.atomic
@@ -132,7 +138,8 @@ def department_update(
     changes: Mapping[str, Any],
     meta: RequestMeta | None = None,
 ) -> Department:
-    """Rename, move in the tree (never under itself) or change the head."""
+    """Rename (in Russian and English), move in the tree (never under itself) or
+    change the head."""
     org_id = _admin_org(actor)
     locked = (
         Department.objects.select_for_update()
@@ -166,11 +173,14 @@ def department_update(
         raise ValidationFailed(problems)
     before = {
         "name": department.name,
+        "name_en": department.name_en,
         "parent": department.parent_id,
         "head": department.head_id,
     }
     if "name" in changes:
         department.name = str(changes["name"]).strip()
+    if "name_en" in changes:
+        department.name_en = str(changes["name_en"] or "").strip()[:200]
     if "parent" in changes:
         department.parent = parent
     if "head" in changes:
@@ -178,6 +188,7 @@ def department_update(
     department.save()
     after = {
         "name": department.name,
+        "name_en": department.name_en,
         "parent": department.parent_id,
         "head": department.head_id,
     }

@@ -181,5 +181,5 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @app_errors
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = api_token_revoke(actor=_user(request), token_id=pk)
-    messages.success(request, _("Token «%(name)s» revoked.") % {"name": token.name})
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("accounts:tokens")

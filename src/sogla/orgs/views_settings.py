@@ -77,6 +77,7 @@ def departments(request: HttpRequest) -> HttpResponse:
             lambda: structure.department_create(
                 actor=user,
                 name=data["name"],
+                name_en=data["name_en"],
                 code=data["code"],
                 parent=selectors.department_by_code(org_id, data["parent"])
                 if data["parent"]
@@ -103,6 +104,7 @@ def department_edit(request: HttpRequest, code: str) -> HttpResponse:
     tree = selectors.departments_of(org_id)
     initial = {
         "name": department.name,
+        "name_en": department.name_en,
         "parent": department.parent.code if department.parent else "",
         "head": str(department.head_id or ""),
     }
@@ -122,6 +124,7 @@ def department_edit(request: HttpRequest, code: str) -> HttpResponse:
                 department=department,
                 changes={
                     "name": data["name"],
+                    "name_en": data["name_en"],
                     "parent": selectors.department_by_code(org_id, data["parent"])
                     if data["parent"]
                     else None,

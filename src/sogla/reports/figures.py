@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.translation import get_language
 
-MIN_TASKS = 20  # fewer decided tasks: "few data", no percentages
+MIN_TASKS = 20  # fewer decided tasks: "too little data", no percentages
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 # Cycle-time histogram buckets in days: [lower, upper).

@@ -305,10 +305,10 @@ def build_report(
 def _department_options(org_id: int) -> list[Option]:
     """The departments: names, the filter's subtree, the filter list."""
     return [
-        Option(pk, {"ru": name, "en": name}, parent_id, head_id)
-        for pk, name, parent_id, head_id in Department.objects.for_org(org_id)
+        Option(pk, {"ru": name, "en": name_en or name}, parent_id, head_id)
+        for pk, name, name_en, parent_id, head_id in Department.objects.for_org(org_id)
         .order_by("name", "pk")
-        .values_list("pk", "name", "parent_id", "head_id")
+        .values_list("pk", "name", "name_en", "parent_id", "head_id")
     ]
 
 

@@ -161,12 +161,16 @@ def expand_definition(
 
 
 def type_choices(
-    doc_type: DocumentTypeIn, departments: Sequence[tuple[str, str]]
+    doc_type: DocumentTypeIn, departments: Sequence[tuple[str, str, str]]
 ) -> dict[str, list[dict[str, str]]]:
-    """Each field's choices; ``choices_from: departments`` lists the organisation's."""
+    """Each field's choices; ``choices_from: departments`` lists the organisation's
+    (code, name, English name: the Russian one where there is none)."""
     return {
         f.key: (
-            [{"value": code, "ru": name, "en": name} for code, name in departments]
+            [
+                {"value": code, "ru": name, "en": name_en or name}
+                for code, name, name_en in departments
+            ]
             if f.choices_from == "departments"
             else [c.model_dump() for c in f.choices]
         )

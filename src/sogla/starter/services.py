@@ -78,9 +78,12 @@ def headed_departments(org_id: int) -> list[tuple[str, str]]:
     )
 
 
-def all_departments(org_id: int) -> list[tuple[str, str]]:
+def all_departments(org_id: int) -> list[tuple[str, str, str]]:
+    """(code, name, English name) of every department, in the order they were made."""
     return list(
-        Department.objects.for_org(org_id).order_by("pk").values_list("code", "name")
+        Department.objects.for_org(org_id)
+        .order_by("pk")
+        .values_list("code", "name", "name_en")
     )
 
 

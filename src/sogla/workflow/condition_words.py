@@ -11,15 +11,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sogla.documents.models import FieldDef
 from sogla.engine.conditions import Condition, Op, Words, describe
+from sogla.workflow.reason_words import Names
 
 NOT_MET = "condition not met: "
 
 
-def words_for(fields: Iterable[FieldDef]) -> Words:
+def quoted(text: str) -> str:
+    """``text`` in the quotation marks of the reader's language: «…» in Russian,
+    “…” in English (never Russian guillemets in English text)."""
+    if (get_language() or "").startswith("ru"):
+        return f"«{text}»"
+    return f"“{text}”"
+
+
+def words_for(fields: Iterable[FieldDef], names: Names | None = None) -> Words:
+    """Conditions in the reader's language: fields by their labels, choices by
+    theirs, the initiator's department by its name (``names``), never its code."""
     by_key = {f.key: f for f in fields}
     derived = {
         "initiator.department": _("the initiator's department"),
@@ -30,7 +42,7 @@ def words_for(fields: Iterable[FieldDef]) -> Words:
 
     def name(key: str) -> str:
         found = by_key.get(key)
-        return f"«{found.label}»" if found is not None else derived.get(key, key)
+        return quoted(found.label) if found is not None else derived.get(key, key)
 
     def value(key: str, raw: Any) -> str:
         if isinstance(raw, bool):
@@ -39,8 +51,10 @@ def words_for(fields: Iterable[FieldDef]) -> Words:
             return ", ".join(value(key, item) for item in raw)
         found = by_key.get(key)
         if found is not None and found.choices:
-            return f"«{found.choice_label(raw)}»"
-        return f"«{raw}»" if isinstance(raw, str) else str(raw)
+            return quoted(found.choice_label(raw))
+        if key == "initiator.department" and names is not None:
+            return quoted(names.department(str(raw)))
+        return quoted(raw) if isinstance(raw, str) else str(raw)
 
     return Words(
         name=name,

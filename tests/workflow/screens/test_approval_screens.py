@@ -137,7 +137,7 @@ def test_start_decide_return_resubmit_finish(flow: Flow) -> None:
     assert process.status == "revision"
     page = initiator.get(card_url(document)).content.decode()
     assert (
-        "Returned by Petrov P.: «Clarify the penalty». Waiting for a new version."
+        "Returned by Petrov P.: “Clarify the penalty”. Waiting for a new version."
         in (page)
     )
     assert "Send for approval again" in page
@@ -496,7 +496,7 @@ def test_skip_reasons_are_said_with_labels_in_the_readers_language(flow: Flow) -
     document = draft(tenant)  # amount 1 250 000
     page = signed_in(tenant.initiator).get(card_url(document, "?route=conditional"))
     text = " ".join(page.content.decode().split())
-    assert "will be skipped unless «Amount» is greater than 2000000" in text
+    assert "will be skipped unless “Amount” is greater than 2000000" in text
     assert "amount is greater than" not in text
     ru = signed_in(tenant.initiator, "ru").get(card_url(document, "?route=conditional"))
     assert "будет пропущен, если не «amount» больше 2000000" in " ".join(

@@ -65,8 +65,8 @@ def card(document: Document, language: str, flow: Flow) -> str:
     [
         (
             "en",
-            "will be skipped unless «Amount» is greater than 2000000",
-            "will be skipped unless «Amount» is at least 5000000",
+            "will be skipped unless “Amount” is greater than 2000000",
+            "will be skipped unless “Amount” is at least 5000000",
             "checked again when the stage opens",
         ),
         (

@@ -26,6 +26,7 @@ from sogla.orgs import structure
 from sogla.orgs.models import CalendarDay, User, WorkingCalendar
 from sogla.site.worker import Worker
 from sogla.workflow.models import Process, RouteTemplate, Timer, TimerState
+from sogla.workflow.screens.history import history_days
 from sogla.workflow.services import calendar_cache_clear, deadlines_reschedule
 from tests.conftest import Tenant
 from tests.workflow.conftest import (
@@ -127,6 +128,13 @@ def test_a_holiday_added_moves_an_open_deadline_and_tells_the_assignee(
     event = AuditEvent.objects.get(verb="task.deadline_moved")
     assert event.payload["task"] == task.pk
     assert datetime.fromisoformat(event.payload["was"]) == at(2026, 3, 5, 18, 0)
+    with translation.override("ru"):
+        said = [
+            entry.text
+            for day in history_days(events=[event], show_ip=False)
+            for entry in day.entries
+        ]
+    assert said == ["Рабочий календарь изменился: срок задачи перенесён на 06.03.2026"]
     notices = moved_notices(lawyer)
     assert len(notices) == 1
     row = notices[0]

@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import filesizeformat
 
+from sogla.core import text
+
 register = template.Library()
 
 # Full class names, so that the CSS purge at build time sees them.
@@ -41,6 +43,12 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def without_number(title: str, number: str) -> str:
+    """The title beside its number, the number said once (``core.text``)."""
+    return text.without_number(title, number)
 
 
 @register.filter

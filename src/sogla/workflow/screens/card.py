@@ -21,6 +21,7 @@ from sogla.workflow import definitions
 from sogla.workflow.condition_words import words_for
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import Process, ProcessStatus, Task
+from sogla.workflow.reason_words import Names
 from sogla.workflow.screens.panels import (
     PanelState,
     PanelView,
@@ -97,7 +98,7 @@ def card_approval(
     document = card.document
     process = process_for_document(document)
     rmap = route_map(user=user, document=document) if process else None
-    words = words_for(card.field_defs)
+    words = words_for(card.field_defs, Names(document.organisation_id))
     now = timezone.now()
     holder, names, who_will = map_in_words(rmap, card, words, now)
     is_initiator = document.initiator_id == user.pk

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from sogla.workflow.labels import finished_label, outcome_label
+from sogla.workflow.reason_words import Names, reason_in_words
 
 
 @dataclass
@@ -42,6 +43,7 @@ SYSTEM_VERBS = frozenset(
         "process.notify_unresolved",
         "task.overdue",
         "task.escalated",
+        "task.deadline_moved",
         "process.reminder_scheduled",
         "process.reminder_skipped",
         "process.reminder_sent",
@@ -50,11 +52,19 @@ SYSTEM_VERBS = frozenset(
 )
 
 
+# Events whose detail is a reason of the engine or the resolver.
+REASON_VERBS = frozenset(
+    {"process.step_unresolved", "process.deadline_unknown", "process.reminder_skipped"}
+)
+
+
 def history_days(*, events: Iterable[Any], show_ip: bool) -> list[HistoryDay]:
     """Events grouped by local day, newest day first; repeats in a row folded."""
     days: list[HistoryDay] = []
+    names: dict[int, Names] = {}  # by organisation, read only if a reason needs it
     for event in events:
-        entry = _entry(event, show_ip)
+        org_id = int(getattr(event, "organisation_id", 0) or 0)
+        entry = _entry(event, show_ip, names.setdefault(org_id, Names(org_id)))
         day = entry.at.date()
         if not days or days[-1].day != day:
             days.append(HistoryDay(day, []))
@@ -72,8 +82,10 @@ def history_days(*, events: Iterable[Any], show_ip: bool) -> list[HistoryDay]:
     return days
 
 
-def _entry(event: Any, show_ip: bool) -> HistoryEntry:
+def _entry(event: Any, show_ip: bool, names: Names) -> HistoryEntry:
     text, detail = _history_text(event.verb, dict(event.payload or {}))
+    if detail and event.verb in REASON_VERBS:  # the engine's words, translated
+        detail = reason_in_words(detail, names)
     if event.verb in SYSTEM_VERBS:
         actor = ""  # the route did it: a sentence of its own
     elif event.actor is not None:
@@ -107,6 +119,9 @@ def _event_texts() -> dict[str, str]:
         "task.reassigned": _("gave a task to someone else"),
         "task.overdue": _("A task became overdue"),
         "task.escalated": _("An overdue task was escalated to the assignee's manager"),
+        "task.deadline_moved": _(
+            "The working calendar changed: a task's deadline moved to %(due)s"
+        ),
         "process.reminder_scheduled": _("A date reminder is set for %(at)s"),
         "process.reminder_skipped": _("A date reminder could not be set"),
         "process.reminder_sent": _("The date reminder was sent"),
@@ -138,6 +153,7 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
             "folder": payload.get("folder", ""),
             "target": payload.get("target", ""),
             "at": _local_date(payload.get("at")),
+            "due": _local_date(payload.get("due_at")),
         }
         template = template % values
     return template, _detail(verb, payload)

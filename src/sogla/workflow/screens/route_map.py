@@ -16,6 +16,7 @@ from sogla.orgs.models import Role, User
 from sogla.workflow import definitions
 from sogla.workflow.condition_words import skip_reason, will_skip_reason
 from sogla.workflow.models import Process, Timer, TimerState
+from sogla.workflow.reason_words import Names, reason_in_words
 from sogla.workflow.screens.durations import WorkingTime, working_time
 from sogla.workflow.selectors import MapTask, RouteMap
 
@@ -45,7 +46,9 @@ def map_in_words(
     from the route's conditions (in place)."""
     if rmap is None:
         return HolderLine(), {}, {}
-    reasons_in_words(rmap, words)
+    reasons_in_words(
+        rmap, words, Names(card.document.organisation_id, card.field_labels())
+    )
     names = step_names(rmap)
     document = card.document
     timing = working_time(document.organisation)
@@ -97,18 +100,19 @@ def step_names(rmap: RouteMap) -> dict[tuple[str, str], str]:
     return rmap.step_names()
 
 
-def reasons_in_words(rmap: RouteMap, words: Words) -> None:
+def reasons_in_words(rmap: RouteMap, words: Words, names: Names) -> None:
     """Skip reasons of the route map said from the route's conditions; stages and
     steps not opened yet that will be skipped say "will be skipped unless …"."""
     definition = definitions.definition_for(rmap.process.route_version)
     for stage in rmap.stages:
         stage_def = definition.stage(stage.key)
         said = will_skip_reason if stage.will_skip else skip_reason
-        stage.reason = said(stage.reason, stage_def.when, words)
+        stage.reason = reason_in_words(said(stage.reason, stage_def.when, words), names)
         conditions = {s.key: s.when for s in stage_def.steps}
         for step in stage.steps:
             said = will_skip_reason if step.will_skip else skip_reason
-            step.reason = said(step.reason, conditions.get(step.key), words)
+            reason = said(step.reason, conditions.get(step.key), words)
+            step.reason = reason_in_words(reason, names)
 
 
 def assignee_words(rmap: RouteMap, card: DocumentCard) -> dict[str, str]:
@@ -157,7 +161,7 @@ def _rule_words(
         return _("the head of the department")
     if assignee.get("user_field") or assignee.get("users_field"):
         key = str(assignee.get("user_field") or assignee.get("users_field"))
-        return _("the people named in the field «%(field)s»") % {
+        return _("the people named in the field “%(field)s”") % {
             "field": labels.get(key, key)
         }
     if assignee.get("initiator"):

@@ -15,6 +15,7 @@ from sogla.workflow import definitions
 from sogla.workflow.condition_words import will_skip_reason
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import RouteTemplate
+from sogla.workflow.reason_words import Names, reason_in_words
 from sogla.workflow.selectors import (
     ProcessPreview,
     process_preview,
@@ -63,16 +64,19 @@ def start_form(
     stages: list[PreviewStageView] = []
     if chosen is not None:
         found = process_preview(user=user, document=document, template=chosen)
-        stages = preview_view(found, words)
+        names = Names(document.organisation_id, card.field_labels())
+        stages = preview_view(found, words, names)
     return StartView(routes, chosen, stages, problem)
 
 
 def preview_view(
-    preview: ProcessPreview, words: Words | None = None
+    preview: ProcessPreview, words: Words | None = None, names: Names | None = None
 ) -> list[PreviewStageView]:
-    """A ``selectors.ProcessPreview`` with people's names, for the start section."""
+    """A ``selectors.ProcessPreview`` with people's names, for the start section;
+    reasons in the reader's language (``names``: labels and names by key)."""
     definition = definitions.definition_for(preview.version)
     words = words or ENGLISH
+    names = names or Names(preview.template.organisation_id)
     stages = []
     for stage in preview.stages:
         stage_def = definition.stage(stage.key)
@@ -82,7 +86,10 @@ def preview_view(
                 name=name_in_language(step.name) or step.key,
                 kind=step.kind,
                 runs=step.runs,
-                reason=_reason(step.runs, step.reason, conditions.get(step.key), words),
+                reason=reason_in_words(
+                    _reason(step.runs, step.reason, conditions.get(step.key), words),
+                    names,
+                ),
                 unresolved=step.unresolved,
                 people=_names(step, preview.users),
                 tentative=step.tentative,
@@ -93,7 +100,9 @@ def preview_view(
             PreviewStageView(
                 name=name_in_language(stage.name) or stage.key,
                 runs=stage.runs,
-                reason=_reason(stage.runs, stage.reason, stage_def.when, words),
+                reason=reason_in_words(
+                    _reason(stage.runs, stage.reason, stage_def.when, words), names
+                ),
                 steps=steps,
                 tentative=stage.tentative,
             )

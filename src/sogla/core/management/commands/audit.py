@@ -123,14 +123,14 @@ class Command(BaseCommand):
         if chain.chain:
             return (
                 _(
-                    "Organisation «%(name)s» (id %(id)s): the audit chain of document "
+                    "Organisation “%(name)s” (id %(id)s): the audit chain of document "
                     "%(document)s is broken at event %(seq)s: %(problem)s."
                 )
                 % values
             )
         return (
             _(
-                "Organisation «%(name)s» (id %(id)s): the audit chain is broken "
+                "Organisation “%(name)s” (id %(id)s): the audit chain is broken "
                 "at event %(seq)s: %(problem)s."
             )
             % values
