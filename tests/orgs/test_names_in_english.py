@@ -200,7 +200,9 @@ def test_the_demo_and_the_ready_templates_give_english_department_names() -> Non
         organisation = json.loads((data / org / "organisation.json").read_text())
         assert organisation["name_en"]
         assert all(d.get("name_en") for d in organisation["departments"])
-    hiring = library_template("hiring").document_type
+    template = library_template("hiring")
+    assert template is not None
+    hiring = template.document_type
     choices = type_choices(
         hiring, [("it", "ИТ-отдел", "IT"), ("hr", "Отдел кадров", "")]
     )
