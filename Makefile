@@ -38,14 +38,16 @@ prerequisites:
 $(VENV)/.installed: pyproject.toml | prerequisites
 	@test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,rq]"
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json | prerequisites
 	npm ci --no-audit --no-fund
 	@touch $@
 
-ASSET_SOURCES := $(wildcard assets/*) package-lock.json
+# The CSS is purged against the templates: a template using a new class rebuilds it.
+ASSET_SOURCES := $(wildcard assets/*) package-lock.json \
+	$(shell find src/sogla -path '*/templates/*' -name '*.html' 2>/dev/null)
 src/sogla/web/static/sogla/dist/.built: node_modules/.installed $(ASSET_SOURCES)
 	npm run --silent build
 	@touch $@
@@ -64,8 +66,9 @@ var/.static-collected: src/sogla/web/static/sogla/dist/.built $(STATIC_SOURCES)
 run: setup var/.static-collected
 	$(SOGLA) migrate --noinput --skip-checks
 	$(SOGLA) demo --skip-checks
-	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them)"
+	@echo "E-mails are written to var/mail/ (set SOGLA_EMAIL_BACKEND and SOGLA_EMAIL_HOST to send them), SMS to var/sms/ (SOGLA_SMS_BACKEND)"
 	SOGLA_EMAIL_BACKEND=$${SOGLA_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	SOGLA_SMS_BACKEND=$${SOGLA_SMS_BACKEND-file} \
 		$(SOGLA) serve --host $(HOST) --port $(PORT)
 
 check: setup
@@ -96,11 +99,19 @@ test-postgres: setup
 
 test: check test-sqlite test-postgres
 
-bench: setup
+# SpiffWorkflow for bench/engine.py's comparison only: a virtualenv of its own, never
+# one of Sogla's dependencies.
+SPIFF_VENV := bench/.venv-spiff
+$(SPIFF_VENV)/.stamp-spiff:
+	$(PYTHON_FOR_VENV) -m venv $(SPIFF_VENV)
+	$(SPIFF_VENV)/bin/python -m pip install --quiet spiffworkflow==3.2.0
+	touch $@
+
+bench: setup $(SPIFF_VENV)/.stamp-spiff
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then for b in bench/*.py; do $(PY) $$b; done; else echo "No benchmarks yet."; fi
 
 messages: setup
 	cd src/sogla && ../../$(SOGLA) makemessages --locale ru --no-obsolete --ignore 'static/*' && ../../$(SOGLA) compilemessages --locale ru
 
 clean:
-	rm -rf $(VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected
+	rm -rf $(VENV) $(SPIFF_VENV) node_modules src/sogla/web/static/sogla/dist var/.static-collected

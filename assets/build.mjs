@@ -31,6 +31,13 @@ await build({
   format: "iife",
   outdir,
 });
+// The route builder's script, loaded by the builder page only.
+await build({
+  ...common,
+  entryPoints: { builder: "assets/builder.js" },
+  format: "iife",
+  outdir,
+});
 const pdfjs = "node_modules/pdfjs-dist";
 for (const file of ["build/pdf.min.mjs", "build/pdf.worker.min.mjs"]) {
   cpSync(`${pdfjs}/${file}`, `${outdir}/pdfjs/${file.split("/").pop()}`);
@@ -60,6 +67,7 @@ const [purged] = await new PurgeCSS().purge({
     "assets/main.js",
     "assets/mentions.js",
     "assets/viewer.js",
+    "assets/builder.js",
     "node_modules/bootstrap/js/dist/{dropdown,collapse,modal,tab,base-component}.js",
   ],
   css: [{ raw: readFileSync(cssFile, "utf8") }],

@@ -61,7 +61,9 @@ def sizes(text: str) -> list[int]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=sizes, default=[10_000, 100_000])
+    parser.add_argument(
+        "--sizes", "--docs", type=sizes, default=[10_000, 100_000], dest="sizes"
+    )
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--open-tasks", type=int, default=5000)
     parser.add_argument("--mine", type=int, default=50)
@@ -256,6 +258,7 @@ def profile_pages(built: Any, terms: tuple[str, str], requests: int) -> None:
 def child(args: argparse.Namespace) -> int:
     setup_django()
     from django.db import connection
+    from harness import index as fts_index
     from harness import org, pages
 
     pages.collect_static()
@@ -280,8 +283,10 @@ def child(args: argparse.Namespace) -> int:
         tasks_per_document=args.tasks_per_document,
         progress=lambda text: print(f"      {text}", flush=True),
     )
+    indexed = fts_index.index_missing()
     analyze(vendor, args.sqlite_as_deployed)
     print(f"      loaded in {time.perf_counter() - began:.1f} s")
+    print(f"      full-text index of {indexed[0]:,} documents in {indexed[1]:.1f} s")
     terms = searches(built)
     print(f"  searches       counterparty {terms[0]!r}, number {terms[1]!r}")
     results: dict[int, dict[str, Any]] = {}
@@ -293,8 +298,13 @@ def child(args: argparse.Namespace) -> int:
                 size,
                 finished_tasks=round(args.tasks_per_document * size),
             )
+            indexed = fts_index.index_missing()
             analyze(vendor, args.sqlite_as_deployed)
             print(f"      grown in {time.perf_counter() - began:.1f} s")
+            print(
+                f"      full-text index of {indexed[0]:,} documents "
+                f"in {indexed[1]:.1f} s"
+            )
         describe(built)
         began = step(f"measuring at {size:,} documents")
         results[size] = measure_size(built, terms, args)

@@ -92,6 +92,21 @@ def test_web_drives_every_page_through_sogla_serve() -> None:
     assert float(trivial.group(1)) > 0, out
 
 
+def test_search_times_every_query_kind() -> None:
+    out = run(
+        "search.py",
+        "--users", "60",
+        "--documents", "300",
+        "--texts", "30",
+        "--words", "50",
+        "--requests", "2",
+    )  # fmt: skip
+    for label in ("rare word in file text", "common word form", "document number"):
+        assert re.search(rf"^  {label} +\d+\+? +\d+ ", out, re.M), (label, out)
+    assert "worst p95" in out
+    assert "registry page: договоры" in out
+
+
 pytestmark = [
     pytest.mark.slow,  # a load test: runs the benchmarks small
     pytest.mark.skipif(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Field
 from django.test.utils import CaptureQueriesContext
 
 from sogla.core.audit import audit_batch, audit_record, audit_verify
@@ -79,3 +80,77 @@ def test_a_batch_that_fails_appends_nothing(tenant_a: Tenant) -> None:
     assert AuditEvent.objects.for_org(org).count() == before
     audit_record(organisation_id=org, verb="test.next")
     assert audit_verify(org).intact
+
+
+def test_db_value_is_what_the_field_gives_the_database() -> None:
+    from datetime import UTC, datetime
+
+    from sogla.core.prepared import db_value
+    from sogla.notifications.models import Notification
+    from sogla.workflow.models import Task
+
+    moment = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    cases = [
+        (Task, "engine_id", "t1"),
+        (Task, "round", 3),
+        (Task, "assignee", 7),
+        (Task, "assignee", None),
+        (Task, "overdue", True),
+        (Task, "due_at", moment),
+        (Task, "state", "open"),
+        (Notification, "context", {"a": [1, "b"]}),
+    ]
+    for model, name, value in cases:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)
+        got, want = db_value(field, value), field.get_db_prep_save(value, connection)
+        assert type(got) is type(want)
+        assert getattr(got, "obj", got) == getattr(want, "obj", want)  # Jsonb
+
+
+def test_users_by_username_and_delegations_are_the_querysets(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    from datetime import date
+
+    from sogla.orgs.models import Delegation
+    from sogla.orgs.selectors import delegations_in_force, users_by_username
+
+    a, b = tenant_a.initiator, tenant_a.colleague
+    found = users_by_username(tenant_a.org.pk, [a.username, b.username, "nobody"])
+    assert sorted(u.pk for u in found) == sorted([a.pk, b.pk])
+    assert users_by_username(tenant_b.org.pk, [a.username]) == []
+    day = date(2026, 12, 3)
+    Delegation.objects.create(
+        organisation=tenant_a.org,
+        from_user=a,
+        to_user=b,
+        starts_on=date(2026, 12, 1),
+        ends_on=date(2026, 12, 3),
+    )
+    in_force = delegations_in_force(tenant_a.org.pk, day)
+    assert list(in_force) == [a.pk]
+    assert in_force[a.pk].to_user == b
+    assert delegations_in_force(tenant_a.org.pk, date(2026, 12, 4)) == {}
+    assert delegations_in_force(tenant_a.org.pk, date(2026, 11, 30)) == {}
+    assert delegations_in_force(tenant_b.org.pk, day) == {}
+
+
+def test_insert_values_writes_what_the_model_would(tenant_a: Tenant) -> None:
+    from sogla.core.prepared import insert_values
+    from sogla.orgs.models import Department
+
+    ids = insert_values(
+        Department,
+        [
+            {"organisation_id": tenant_a.org.pk, "name": "Legal", "code": "legal"},
+            {"organisation_id": tenant_a.org.pk, "name": "Audit", "code": "audit"},
+        ],
+    )
+    rows = Department.objects.filter(pk__in=ids).order_by("pk")
+    assert [(d.name, d.code) for d in rows] == [("Legal", "legal"), ("Audit", "audit")]
+    expected = Department(organisation=tenant_a.org, name="x", code="x")
+    for name in ("head_id", "parent_id"):
+        assert getattr(rows[0], name) == getattr(expected, name)  # defaults
+    with pytest.raises(ValueError, match="no columns"):
+        insert_values(Department, [{"organisation_id": 1, "nope": 1}])

@@ -232,6 +232,43 @@ def test_paging_through_results(tenant_a: Tenant) -> None:
     assert len(seen) == len(set(seen)) == 5
 
 
+def test_a_broad_search_ranks_only_the_newest_matches_and_says_at_least(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``searching.RANKED`` matches only the newest are ranked; the total is a
+    floor, and the registry and the API say so."""
+    from sogla.documents import searching
+
+    made = [make(tenant_a, f"Поставка {index}") for index in range(5)]
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter(q="поставка"))
+    assert (page.total, page.approximate) == (5, False)
+    monkeypatch.setattr(searching, "RANKED", 3)
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter(q="поставка"))
+    assert page.approximate
+    assert page.total == 3
+    assert {d.pk for d in page.items} == {d.pk for d in made[-3:]}
+    client = Client()
+    client.force_login(tenant_a.initiator)
+    html = client.get("/documents/", {"q": "поставка"}).content.decode()
+    assert "не менее 3 документов" in html
+    answer = token_client(tenant_a.initiator).get("/documents", data={"q": "поставка"})
+    assert answer.json()["total_approximate"] is True
+
+
+def test_the_registry_counts_up_to_a_bound(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sogla.documents import selectors
+
+    for index in range(4):
+        make(tenant_a, f"Счёт {index}")
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter())
+    assert (page.total, page.approximate) == (4, False)
+    monkeypatch.setattr(selectors, "COUNTED", 3)
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter())
+    assert (page.total, page.approximate, len(page.items)) == (3, True, 4)
+
+
 def test_other_filters_still_apply(tenant_a: Tenant) -> None:
     make(tenant_a, "Поставка мебели")
     make(tenant_a, "Поставка бумаги", actor=tenant_a.colleague)

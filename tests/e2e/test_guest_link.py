@@ -15,6 +15,7 @@ from django.test import override_settings
 from sogla.demo.services import demo_load
 from sogla.notifications.delivery import notifications_deliver_due
 from sogla.workflow.models import Channel, ConfirmationMethod, Task, TaskState
+from tests.documents.test_previews import build_all
 from tests.external.conftest import found
 from tests.notifications.conftest import Smtp
 
@@ -44,6 +45,7 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             SITE_URL=live_server.url,
         ):
             demo_load()
+            build_all()  # the previews the worker would make
             task = Task.objects.get(guest_email=GUEST, state=TaskState.OPEN)
             notifications_deliver_due(limit=500)
             invitations = [m for m in server.sink.messages if GUEST in str(m["To"])]
@@ -52,9 +54,17 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             link = found(LINK.pattern, invitation)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
+            posts: list[dict[str, str]] = []
+            page.on(
+                "request",
+                lambda r: posts.append(r.headers) if r.method == "POST" else None,
+            )
             page.goto(link)
             assert page.url == f"{live_server.url}/g/"
             assert task.process.document.number in page.content()
+            # the card's pdf.js viewer draws the contract on the guest page
+            page.wait_for_selector("[data-viewer-ready='1']", timeout=30_000)
+            page.wait_for_selector(".viewer-page[data-rendered='1'] canvas")
             page.screenshot(path=str(shots / "guest-1280-open.png"), full_page=True)
             for width in (360, 1920):
                 page.set_viewport_size({"width": width, "height": 900})
@@ -75,6 +85,11 @@ def test_guest_signs_the_demo_contract_from_the_mail(
             page.click("#decision form button[type=submit]")
             page.wait_for_selector("text=Ваше решение учтено")
             page.screenshot(path=str(shots / "guest-1280-voted.png"), full_page=True)
+            # no-referrer: Chromium posted every form with "Origin: null" and no
+            # Referer, and the CSRF check (sogla.core.csrf) let them through
+            assert posts
+            assert all(h.get("origin") == "null" for h in posts)
+            assert not any("referer" in h for h in posts)
             task.refresh_from_db()
             assert task.state == TaskState.DONE
             assert task.outcome == "approve"

@@ -257,7 +257,7 @@ def test_t47_same_notice_twice_gives_one_row_and_one_mail(
     assert notifications_deliver_due() == 0  # the replay
     assert notifications_deliver_due(now=timezone.now() + timedelta(days=3)) == 0
     assert len(smtp.sink.messages) == 1
-    assert subject(smtp.sink.messages[0]) == "Approved: D-1"
+    assert subject(smtp.sink.messages[0]) == "Approved: D-1 Supply"
 
 
 def test_t47_crash_between_send_and_mark_gives_at_most_one_duplicate(
@@ -462,7 +462,8 @@ def test_a_title_that_repeats_the_number_says_it_once_without_a_stray_space() ->
     )
     with translation.override("en"):
         text = headline(row, zoneinfo.ZoneInfo("UTC"))
-    assert text == "Approved: ЗО-2026-00001"
+    # the number and the title, the number said once (issue 13, item 14)
+    assert text == "Approved: ЗО-2026-00001 Заявка: уборка"
     row.kind = "workflow.route_notice"
     with translation.override("en"):
         assert headline(row, zoneinfo.ZoneInfo("UTC")).endswith("Заявка: уборка")

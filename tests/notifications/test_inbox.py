@@ -61,7 +61,7 @@ def test_page_lists_newest_first_with_paging(tenant_a: Tenant) -> None:
     client = _client(user)
     html = client.get(reverse("notifications:list")).content.decode()
     assert html.index("Approved: D-34") < html.index("Approved: D-33")
-    assert "Approved: D-4<" not in html  # page 1 holds 30
+    assert "Approved: D-4 Doc 4<" not in html  # page 1 holds 30
     older = html.split("?before=")[1].split('"')[0]
     html2 = client.get(f"/notifications/?before={older}").content.decode()
     assert "Approved: D-4" in html2
@@ -120,7 +120,7 @@ def test_api_lists_and_marks_read(tenant_a: Tenant) -> None:
     listed = api.get("/api/v1/notifications?limit=2").json()
     assert [i["id"] for i in listed["items"]] == [ids[2], ids[1]]
     assert listed["unread"] == 3
-    assert listed["items"][0]["headline"] == "Approved: D-2"
+    assert listed["items"][0]["headline"] == "Approved: D-2 Doc 2"
     rest = api.get(f"/api/v1/notifications?before={listed['next_before']}").json()
     assert [i["id"] for i in rest["items"]] == [ids[0]]
     assert rest["next_before"] is None

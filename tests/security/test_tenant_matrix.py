@@ -358,6 +358,10 @@ def _a_timer(w: World) -> int:
     return Timer.objects.filter(organisation=w.a.org).values_list("pk", flat=True)[0]
 
 
+def _a_route(w: World) -> int:
+    return w.process.route_version.template_id
+
+
 def _b_document(w: World) -> int:
     return Document.objects.filter(organisation=w.b.org).values_list("pk", flat=True)[0]
 
@@ -590,6 +594,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:leave": lambda _w: [Probe("post", "/g/leave/", NO_DATA)],
     "external:file": get("/g/files/{w.version.pk}/"),  # no guest session: 401
+    "external:file_viewer": get("/g/files/{w.version.pk}/viewer/"),
+    "external:file_preview_pdf": get("/g/files/{w.version.pk}/preview.pdf"),
+    "external:file_preview_image": get("/g/files/{w.version.pk}/image/"),
     "external:renew": lambda _w: [
         Probe("post", "/g/forged-token-0000/renew/", NO_DATA)
     ],
@@ -599,6 +606,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:revoke": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/guest-link/revoke/", NOT_FOUND)
+    ],
+    "external:unlock": lambda w: [
+        Probe("post", f"/tasks/{w.task.pk}/codes/unlock/", NOT_FOUND, {"person": "x"})
     ],
     "external:task_sign": lambda w: [
         Probe("post", f"/tasks/{w.task.pk}/sign/", NOT_FOUND, {"outcome": "approve"}),
@@ -749,6 +759,65 @@ WEB: dict[str, Entry] = {
     "settings:role_edit": lambda _w: [
         Probe("get", "/settings/roles/alpha-role/", ADMIN_MISS),
         Probe("post", "/settings/roles/alpha-role/", ADMIN_MISS, {"name_ru": "taken"}),
+    ],
+    "settings:routes": lambda w: [
+        Probe("get", "/settings/routes/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/routes/",
+            NO_DATA,
+            {"doc_type": str(w.a.contract.pk), "key": "b-route", "name_ru": "b"},
+        ),
+    ],
+    "settings:route_builder": lambda w: [
+        Probe("get", f"/settings/routes/{_a_route(w)}/", ADMIN_MISS)
+    ],
+    "settings:route_check": lambda w: [
+        Probe(
+            "post",
+            f"/settings/routes/{_a_route(w)}/check/",
+            ADMIN_MISS,
+            {"definition": {}},
+            json_body=True,
+        )
+    ],
+    "settings:route_save": lambda w: [
+        Probe(
+            "post",
+            f"/settings/routes/{_a_route(w)}/save/",
+            ADMIN_MISS,
+            {"definition": {"stages": []}, "token": "p1"},
+            json_body=True,
+        )
+    ],
+    "settings:route_publish": lambda w: [
+        Probe(
+            "post",
+            f"/settings/routes/{_a_route(w)}/publish/",
+            ADMIN_MISS,
+            {"definition": {"stages": []}, "token": "p1"},
+            json_body=True,
+        )
+    ],
+    "settings:route_simulate": lambda w: [
+        Probe(
+            "post",
+            f"/settings/routes/{_a_route(w)}/simulate/",
+            ADMIN_MISS,
+            {"definition": {}},
+            json_body=True,
+        )
+    ],
+    "settings:route_export": lambda w: [
+        Probe("get", f"/settings/routes/{_a_route(w)}/export/", ADMIN_MISS)
+    ],
+    "settings:route_import": lambda w: [
+        Probe(
+            "post",
+            f"/settings/routes/{_a_route(w)}/import/",
+            ADMIN_MISS,
+            {"file": io.BytesIO(b'{"stages": []}')},
+        )
     ],
     "settings:positions": lambda _w: [
         Probe("get", "/settings/positions/", NO_DATA),
@@ -1122,6 +1191,11 @@ API_OPS: dict[str, Entry] = {
         Probe("delete", f"{API}/document-types/alpha-only/statuses/draft", NOT_FOUND)
     ],
     "departments_list": get(f"{API}/departments"),
+    "people_list": lambda _w: [
+        Probe("get", f"{API}/people", NO_DATA),
+        Probe("get", f"{API}/people?q={SEARCH}", NO_DATA),
+        Probe("get", f"{API}/people?q=alpha", NO_DATA),
+    ],
     "department_create": lambda w: [
         Probe(
             "post",
@@ -1200,6 +1274,7 @@ ADMIN_MODELS: dict[str, Callable[[World], int | None]] = {
     "documents.counterparty": lambda w: w.ids["documents.counterparty"],
     "notifications.notification": _a_notice,
     "workflow.timer": _a_timer,
+    "workflow.routetemplate": _a_route,
     # Platform-only models: organisation admins have no access at all.
     "auth.group": lambda _w: None,
     "django_tasks_database.dbtaskresult": lambda _w: None,

@@ -61,6 +61,36 @@ def test_inbox_is_one_query_whatever_the_number_of_tasks(
     assert len(started.items) == 25
 
 
+def test_navigation_counts_mine_overdue_started_and_acting(
+    tenant_a: Tenant, tenant_b: Tenant, django_assert_num_queries
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sogla.workflow.models import Task
+
+    user = person(tenant_a, "counted")
+    away = person(tenant_a, "away")
+    make_tasks(tenant_a, user, 4)
+    make_tasks(tenant_b, person(tenant_b, "other"), 2)  # another organisation
+    mine = list(Task.objects.filter(assignee=user).order_by("pk"))
+    Task.objects.filter(pk=mine[0].pk).update(
+        due_at=timezone.now() - timedelta(hours=1)
+    )
+    Task.objects.filter(pk=mine[1].pk).update(overdue=True)
+    Task.objects.filter(pk=mine[2].pk).update(on_behalf_of=away)  # user acts for away
+    with django_assert_num_queries(1):
+        counts = selectors.task_counts_for_user(user=user)
+    assert (counts.mine, counts.overdue, counts.started, counts.acting) == (4, 2, 0, 1)
+    held = selectors.task_counts_for_user(user=away)  # on behalf of: counted as mine
+    assert (held.mine, held.acting) == (1, 0)
+    started = selectors.task_counts_for_user(user=tenant_a.initiator)
+    assert started.started == 4
+    Task.objects.filter(pk=mine[3].pk).update(state="done")
+    assert selectors.task_counts_for_user(user=user).mine == 3
+
+
 def test_route_map_queries_do_not_grow_with_participants(tenant_a: Tenant) -> None:
     def build(count: int) -> tuple[Process, int]:
         members = [person(tenant_a, f"p{count}-{i}") for i in range(count)]

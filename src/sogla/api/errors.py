@@ -5,8 +5,9 @@ Every 4xx body is ``{"errors": [{"field": ..., "code": ..., "message": ...}]}``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -16,6 +17,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from sogla.core.errors import (
     NOT_FOUND_MESSAGE,
     ApplicationError,
+    FieldProblem,
+    Message,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -29,6 +32,56 @@ if TYPE_CHECKING:
 _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
 # Names of compound parameters in our operations (a Schema read as a whole).
 _WRAPPERS = {"payload", "filters"}
+
+
+T = TypeVar("T")
+
+
+# --- a service's refusal of something a body names: 422 on that field -------------------
+#
+# A selector or service answers NotFound for an object the caller may not see; when
+# the object was named in the body or the query (not in the path), the request as a
+# whole is fine and the answer is a 422 on the field that named it. These are the one
+# place that turns one into the other.
+
+
+@contextmanager
+def refused_as(field: str, code: str, message: Message) -> Iterator[None]:
+    """Inside, a ``NotFound`` becomes a 422 on ``field`` with ``code``/``message``."""
+    try:
+        yield
+    except NotFound:
+        raise ValidationFailed.single(field, code, message) from None
+
+
+def stale_cursor() -> Any:
+    """Inside, a page cursor the server did not issue answers 422 on ``cursor``."""
+    return refused_as("cursor", "invalid", _("This page link is no longer valid."))
+
+
+def found(value: T | None, field: str, message: Message, code: str = "invalid") -> T:
+    """``value``, or a 422 on ``field`` when a look-up found nothing."""
+    if value is None:
+        raise ValidationFailed.single(field, code, message)
+    return value
+
+
+def no_such_person() -> str:
+    return _("No such person.")
+
+
+def people_or_refused(
+    found_people: Mapping[int, T], wanted: Mapping[str, Iterable[int]]
+) -> None:
+    """A 422 naming every field (of ``wanted``: field -> ids) with an id that
+    ``found_people`` lacks."""
+    problems = [
+        FieldProblem(field, "invalid", no_such_person())
+        for field, ids in wanted.items()
+        if any(i not in found_people for i in ids)
+    ]
+    if problems:
+        raise ValidationFailed(problems)
 
 
 def error_body(

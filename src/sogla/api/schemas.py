@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
@@ -10,8 +10,56 @@ from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 # Ids are positive 64-bit integers; larger numbers are refused before any query.
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A person's username (Django's rule: letters, digits and @.+-_, at most 150).
+Username = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")]
 # Keys of document types, statuses, fields: slugs.
 Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-a-zA-Z0-9_]+$")]
+
+
+class RefOut(Schema):
+    """Another object named by its id: a counterparty, a department."""
+
+    id: int
+    name: str
+
+
+class PersonRefOut(Schema):
+    """A person named by an answer (who a delegate stands in for, a department's
+    head, a role's members): the same three keys everywhere; ``name`` is the full
+    name (the username when there is none)."""
+
+    id: int
+    username: str
+    name: str
+
+
+class _Person(Protocol):
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def username(self) -> str: ...
+    def get_full_name(self) -> str: ...
+
+
+def display_name(user: _Person) -> str:
+    """The person's full name, or their username when they have none."""
+    return user.get_full_name() or user.username
+
+
+def person_ref(user: _Person | None) -> dict[str, Any] | None:
+    """``{"id", "username", "name"}`` (the full name), or None."""
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": display_name(user)}
+
+
+# A local time of day as the API writes it ("09:00:00"): without an offset, so not
+# the OpenAPI ``format: time`` (RFC 3339 requires one).
+LOCAL_TIME_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$",
+    "description": "A local time of day, HH:MM:SS.",
+}
 
 
 class ErrorOut(Schema):

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from sogla.api.auth import api_user as _user
+from sogla.api.errors import found, stale_cursor
 from sogla.api.schemas import ERRORS, Id, Key, OptionalFormId
 from sogla.api.schemas import responses as _ok
-from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors, services
 from sogla.documents.access import access_document, can_edit
@@ -232,20 +232,17 @@ def documents_list(
         q=filters.q,
         archived=filters.archived,
     )
-    try:
+    with stale_cursor():
         page = selectors.document_list(
             user=_user(request),
             filters=wanted,
             cursor=filters.cursor,
             limit=filters.limit,
         )
-    except NotFound:
-        raise ValidationFailed.single(
-            "cursor", "invalid", _("This page link is no longer valid.")
-        ) from None
     return {
         "items": [document_out(d) for d in page.items],
         "total": page.total,
+        "total_approximate": page.approximate,
         "next_cursor": page.next_cursor,
         "snippets": page.extra.get("snippets", {}),
     }
@@ -357,9 +354,9 @@ def document_file_upload(
     card = selectors.document_get(user=user, pk=document_id)
     existing = None
     if file_id is not None:
-        existing = card.file(file_id)
-        if existing is None:
-            raise ValidationFailed.single("file_id", "unknown_file", _("No such file."))
+        existing = found(
+            card.file(file_id), "file_id", _("No such file."), "unknown_file"
+        )
     checked = check_upload("file", file.name or "", file, file.size or 0)
     version = services.file_add(
         actor=user,

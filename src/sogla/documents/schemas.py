@@ -23,6 +23,7 @@ from sogla.api.schemas import (
     OGRN,
     TAX_ID,
     InSchema,
+    RefOut,
 )
 from sogla.documents.models import (
     Contact,
@@ -137,11 +138,6 @@ def document_type_out(
 # --- documents -------------------------------------------------------------------------
 
 
-class RefOut(Schema):
-    id: int
-    name: str
-
-
 class TypeRefOut(Schema):
     key: str
     name: str
@@ -173,7 +169,10 @@ class DocumentOut(Schema):
 
 
 class FileVersionOut(Schema):
-    id: int
+    id: int = Field(description="The version's id (downloads name it).")
+    file_id: int = Field(
+        description="The file's id: send it as `file_id` to add the next version."
+    )
     version: int
     name: str
     size: int
@@ -199,6 +198,10 @@ class DocumentDetailOut(DocumentOut):
 class DocumentListOut(Schema):
     items: list[DocumentOut]
     total: int
+    total_approximate: bool = Field(
+        False,
+        description="The total is a floor: more documents match than were counted.",
+    )
     snippets: dict[int, str] = Field(
         default_factory=dict,
         description=(
@@ -281,6 +284,7 @@ def document_out(document: Document) -> dict[str, Any]:
 def file_version_out(version: FileVersion) -> dict[str, Any]:
     return {
         "id": version.pk,
+        "file_id": version.file_id,
         "version": version.version,
         "name": version.original_name,
         "size": version.size,

@@ -27,11 +27,19 @@ from sogla.documents.models import Document, SearchEntry
 _SALT = "sogla.documents.search"
 
 
+# A broad query (a common word) matches tens of thousands of documents; ranking and
+# checking every match costs seconds. Only the newest RANKED matches are ranked and
+# checked against the visibility rules (the full-text index hands them over newest
+# first without ranking the rest); the total then says "at least".
+RANKED = 2000
+
+
 @dataclass(frozen=True)
 class Hits:
     ids: list[int]  # of this page, best first
     total: int
     next_offset: int | None
+    approximate: bool = False  # more documents match than were ranked: total is a floor
 
 
 def encode_offset(offset: int) -> str:
@@ -46,12 +54,24 @@ def decode_offset(cursor: str) -> int:
 
 
 def search_hits(
-    candidates: QuerySet[Document], query: fulltext.Query, *, offset: int, limit: int
+    candidates: QuerySet[Document],
+    query: fulltext.Query,
+    *,
+    offset: int,
+    limit: int,
+    ranked: int | None = None,
 ) -> Hits:
     """The ids of ``candidates`` that match ``query``, ranked, and how many there
-    are (one statement)."""
+    are (one statement).
+
+    The newest ``ranked`` matches of the full-text index (by document id, which the
+    index yields in order on SQLite and sorts without reading the rows' texts on
+    PostgreSQL) are the only ones ranked and checked against the candidates'
+    conditions; when there were that many, the total is a floor (``approximate``).
+    """
     if not query:
         return Hits([], 0, None)
+    ranked = RANKED if ranked is None else ranked
     # The matches first (materialised: the full-text index is read once), then the
     # candidates' conditions checked for those ids only (the planner drives the
     # candidates' query from the matched ids), ranked; the total comes with the rows.
@@ -62,31 +82,39 @@ def search_hits(
     )
     if connection.vendor == "postgresql":
         found = (
-            "SELECT s.document_id AS id, ts_rank(s.vector, q) AS r "
-            "FROM documents_searchentry s, to_tsquery('russian', %s) q "
-            "WHERE s.vector @@ q"
+            "SELECT s.document_id AS id FROM documents_searchentry s "
+            "WHERE s.vector @@ to_tsquery('russian', %s) "
+            "ORDER BY s.document_id DESC LIMIT %s"
+        )
+        rank = (
+            "SELECT f.id, ts_rank(s.vector, to_tsquery('russian', %s)) AS r "
+            "FROM found f JOIN documents_searchentry s ON s.document_id = f.id"
         )
         order = "r DESC, id DESC"
-        args: list[Any] = [query.tsquery()]
+        args: list[Any] = [query.tsquery(), ranked, query.tsquery()]
     else:
         found = (
             "SELECT rowid AS id, bm25(documents_search_fts, 10.0, 4.0, 1.0) AS r "
-            "FROM documents_search_fts WHERE documents_search_fts MATCH %s"
+            "FROM documents_search_fts WHERE documents_search_fts MATCH %s "
+            "ORDER BY rowid DESC LIMIT %s"
         )
+        rank = "SELECT id, r FROM found"
         order = "r, id DESC"
-        args = [query.fts5()]
+        args = [query.fts5(), ranked]
     sql = (
-        f"WITH found AS MATERIALIZED ({found}) "  # noqa: S608 - our SQL, params bound
-        f"SELECT id, count(*) OVER () FROM found WHERE id IN ({inner}) "
-        f"ORDER BY {order} LIMIT %s OFFSET %s"
+        f"WITH found AS MATERIALIZED ({found}), "  # noqa: S608 - our SQL, params bound
+        f"ranked AS ({rank}) "
+        "SELECT id, count(*) OVER (), (SELECT count(*) FROM found) FROM ranked "
+        f"WHERE id IN ({inner}) ORDER BY {order} LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*args, *params, limit + 1, offset])
         rows = cursor.fetchall()
     ids = [row[0] for row in rows]
     total = int(rows[0][1]) if rows else offset if offset else 0
+    approximate = bool(rows) and int(rows[0][2]) >= ranked
     more = len(ids) > limit
-    return Hits(ids[:limit], total, offset + limit if more else None)
+    return Hits(ids[:limit], total, offset + limit if more else None, approximate)
 
 
 def snippets(query: fulltext.Query, ids: list[int]) -> dict[int, str]:

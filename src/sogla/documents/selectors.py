@@ -32,6 +32,8 @@ from sogla.documents.models import (
 from sogla.orgs.models import User
 
 PAGE_SIZE = 50
+# The registry counts at most this many documents (then "at least COUNTED").
+COUNTED = 1000
 _CURSOR = Keyset("sogla.documents.cursor")
 
 
@@ -57,6 +59,7 @@ class Page:
     total: int
     next_cursor: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    approximate: bool = False  # ``total`` is a floor (COUNTED, or a broad search)
 
 
 def _day_start(day: date) -> datetime:
@@ -101,7 +104,11 @@ def document_list(
     documents = document_queryset(user, filters)
     if filters.q.strip():
         return _search_list(documents, filters.q, cursor=cursor, limit=limit)
-    total = documents.count()
+    # Counting every visible document costs as much as the organisation is large;
+    # past COUNTED the page says "at least COUNTED".
+    total = documents.order_by()[: COUNTED + 1].count()
+    approximate = total > COUNTED
+    total = min(total, COUNTED)
     if cursor:
         created_at, pk = _CURSOR.decode(cursor)
         documents = documents.filter(
@@ -114,7 +121,12 @@ def document_list(
     )
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = _CURSOR.encode(last.created_at, last.pk) if last else None
-    return Page(items=rows[:limit], total=total, next_cursor=next_cursor)
+    return Page(
+        items=rows[:limit],
+        total=total,
+        next_cursor=next_cursor,
+        approximate=approximate,
+    )
 
 
 def _search_list(
@@ -144,6 +156,7 @@ def _search_list(
             else None
         ),
         extra={"snippets": searching.snippets(query, hits.ids)},
+        approximate=hits.approximate,
     )
 
 
@@ -157,7 +170,9 @@ def document_export(*, user: User, filters: DocumentFilter) -> list[Document]:
     documents = document_queryset(user, filters)
     if filters.q.strip():
         query = fulltext.Query.parse(filters.q)
-        hits = searching.search_hits(documents, query, offset=0, limit=EXPORT_LIMIT)
+        hits = searching.search_hits(
+            documents, query, offset=0, limit=EXPORT_LIMIT, ranked=EXPORT_LIMIT
+        )
         by_id = (
             Document.objects.filter(pk__in=hits.ids)
             .select_related("doc_type", "status", "counterparty", "initiator")

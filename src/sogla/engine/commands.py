@@ -97,4 +97,19 @@ class TimerFired:
     timer_id: str
 
 
-Command = Start | Decide | Resubmit | Cancel | Reassign | ResolveStep | TimerFired
+@dataclass(frozen=True)
+class Reschedule:
+    """The working calendar changed: recompute the deadlines, reminders and
+    escalations of the open tasks (the context carries the new calendar)."""
+
+
+Command = (
+    Start
+    | Decide
+    | Resubmit
+    | Cancel
+    | Reassign
+    | ResolveStep
+    | TimerFired
+    | Reschedule
+)

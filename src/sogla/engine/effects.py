@@ -185,6 +185,17 @@ class ProcessReturned:
 
 
 @dataclass(frozen=True)
+class DeadlineMoved:
+    """A changed working calendar moved an open task's deadline (``Reschedule``):
+    the task's row and timers follow from the state; the assignee is told."""
+
+    task_id: str
+    participant: Participant
+    was: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
 class ProcessFinished:
     status: str
 
@@ -209,4 +220,5 @@ Effect = (
     | StepFinished
     | ProcessReturned
     | ProcessFinished
+    | DeadlineMoved
 )

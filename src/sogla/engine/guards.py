@@ -13,6 +13,7 @@ from sogla.engine.commands import (
     Command,
     Decide,
     Reassign,
+    Reschedule,
     ResolveStep,
     Resubmit,
     TimerFired,
@@ -44,6 +45,8 @@ def check(definition: RouteDefinition, state: ProcessState, command: Command) ->
     """
     if isinstance(command, TimerFired):
         return command.timer_id not in state.timers or state.is_finished
+    if isinstance(command, Reschedule):
+        return state.is_finished or not state.open_tasks
     if isinstance(command, Decide):
         return _check_decide(definition, state, command)
     if isinstance(command, Resubmit):

@@ -32,6 +32,7 @@ from sogla.engine.commands import (
     Command,
     Decide,
     Reassign,
+    Reschedule,
     ResolveStep,
     Resubmit,
     RoundChanges,
@@ -58,6 +59,7 @@ from sogla.engine.definition import (
 from sogla.engine.effects import Effect
 from sogla.engine.preview import PreviewStage, PreviewStep, preview
 from sogla.engine.quorum import COUNTING, quorum_met, stage_complete, unreachable
+from sogla.engine.rescheduling import reschedule
 from sogla.engine.states import (
     Participant,
     ProcessState,
@@ -150,6 +152,8 @@ class _Run(WorkingCopy):
             self.resolve_step(command)
         elif isinstance(command, TimerFired):
             self.timer_fired(self.s.timers[command.timer_id])
+        elif isinstance(command, Reschedule):
+            reschedule(self)
 
     # stages and steps ---------------------------------------------------------------
 

@@ -8,8 +8,10 @@ class ExternalConfig(AppConfig):
     verbose_name = _("External participants")
 
     def ready(self) -> None:
+        from sogla.external import card_marks
         from sogla.external.services.codes import register
         from sogla.external.services.notices import register_notices
 
         register_notices()
         register()
+        card_marks.register()

@@ -94,6 +94,7 @@ class FileLine:
     size: int
     sha256: str
     is_pdf: bool
+    row: FileVersion | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -200,6 +201,7 @@ def document_files(document: Document) -> list[FileLine]:
             v.size,
             v.sha256,
             v.mime_type == "application/pdf",
+            v,
         )
         for v in latest.values()
     ]

@@ -4,7 +4,7 @@
 ``/g/``; every other guest URL reads only that cookie. A GET never acts: decisions,
 codes, the language switch and "send me a new link" are POSTs with a CSRF token.
 Every answer carries ``Cache-Control: no-store`` and ``Referrer-Policy:
-no-referrer`` (``same-origin`` on pages with a form, see ``_headers``).
+no-referrer`` (the forms still pass the CSRF check: ``sogla.core.csrf``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ from sogla.external import selectors
 from sogla.external.models import Challenge, GuestSession
 from sogla.external.services.agreement import agreement_accepted, agreement_current
 from sogla.external.services.codes import CodeLocked, CodeNotSent
-from sogla.external.services.decisions import guest_code_send, guest_decide
+from sogla.external.services.decisions import (
+    guest_code_channel,
+    guest_code_send,
+    guest_decide,
+)
 from sogla.external.services.links import (
     LinkState,
     link_open,
@@ -44,6 +48,7 @@ from sogla.external.services.links import (
     session_end,
     session_for,
 )
+from sogla.external.viewer import page_viewer
 from sogla.workflow.errors import WorkflowError
 
 COOKIE = "sogla_guest"
@@ -52,11 +57,10 @@ LANGUAGES = ("ru", "en")
 
 
 def _headers(response: HttpResponseBase) -> HttpResponseBase:
-    # No Referer ever leaves a guest page. A page with a form says "same-origin"
-    # (still none to other sites): with "no-referrer" browsers send
-    # "Origin: null" on the POST and Django's CSRF check refuses it.
-    has_form = isinstance(response, HttpResponse) and b"<form" in response.content
-    response["Referrer-Policy"] = "same-origin" if has_form else "no-referrer"
+    # No Referer ever leaves a guest page, not even to Sogla itself. Browsers then
+    # post the page's forms with "Origin: null" and no Referer: sogla.core.csrf
+    # accepts those on /g/ when the browser's Sec-Fetch-Site says same-origin.
+    response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -67,6 +71,11 @@ def _language(request: HttpRequest, fallback: str = "") -> str:
     if chosen in LANGUAGES:
         return chosen
     return fallback if fallback in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def invalid(request: HttpRequest) -> HttpResponse:
+    """The one answer to anything that is not the guest's: "invalid", no details."""
+    return _closed(request, "invalid", status=404)
 
 
 def guest_view(
@@ -83,11 +92,11 @@ def guest_view(
 
 
 def _org_language(request: HttpRequest) -> str:
-    session = getattr(request, "_guest_session", None)
+    session = guest_session(request)
     return session.organisation.language if session is not None else ""
 
 
-def _session(request: HttpRequest) -> GuestSession | None:
+def guest_session(request: HttpRequest) -> GuestSession | None:
     if not hasattr(request, "_guest_session"):
         request._guest_session = session_for(request.COOKIES.get(COOKIE, ""))  # type: ignore[attr-defined]
     return request._guest_session  # type: ignore[attr-defined,no-any-return]
@@ -162,7 +171,7 @@ def renew(request: HttpRequest, token: str) -> HttpResponseBase:
 # --- the page ------------------------------------------------------------------------------
 
 
-def _no_session(request: HttpRequest) -> HttpResponse:
+def no_session(request: HttpRequest) -> HttpResponse:
     return render(request, "external/closed.html", {"state": "no_session"}, status=401)
 
 
@@ -176,11 +185,21 @@ def _render_page(
 ) -> HttpResponse:
     page = selectors.guest_page(session)
     agreement = agreement_current(session.organisation_id) if page.needs_code else None
+    code_channel, code_to = (
+        guest_code_channel(session, page.document.counterparty_id)
+        if page.needs_code and page.state == selectors.PageState.OPEN
+        else ("", "")
+    )
     context = {
         "page": page,
+        "viewer": page_viewer(
+            session.organisation_id, page.files, request.GET.get("file", "")[:20]
+        ),
         "form": {"outcome": "", "comment": "", "errors": {}, **(form or {})},
         "request_id": (form or {}).get("request_id") or uuid.uuid4().hex,
         "challenge": challenge,
+        "code_channel": code_channel,
+        "code_to": code_to,
         "agreement": agreement,
         "agreement_text": (
             (
@@ -202,10 +221,10 @@ def _render_page(
 
 
 def page(request: HttpRequest) -> HttpResponseBase:
-    session = _session(request)
+    session = guest_session(request)
     with translation.override(_language(request, _org_language(request))):
         if session is None:
-            return _headers(_no_session(request))
+            return _headers(no_session(request))
         if session.link.revoked_at is not None:
             return _headers(_closed(request, LinkState.REVOKED))
         return _headers(_render_page(request, session))
@@ -225,10 +244,10 @@ def _form(request: HttpRequest) -> dict[str, Any]:
 def decide(request: HttpRequest) -> HttpResponseBase:
     """The decision form: records it, or (a step that needs a code) sends a code
     and shows the code form."""
-    session = _session(request)
+    session = guest_session(request)
     with translation.override(_language(request, _org_language(request))):
         if session is None:
-            return _headers(_no_session(request))
+            return _headers(no_session(request))
         form = _form(request)
         meta = request_meta(request)
         page = selectors.guest_page(session)
@@ -260,10 +279,10 @@ def decide(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponseBase:
     """The code form: verify the code, then record the decision it was sent for."""
-    session = _session(request)
+    session = guest_session(request)
     with translation.override(_language(request, _org_language(request))):
         if session is None:
-            return _headers(_no_session(request))
+            return _headers(no_session(request))
         form = _form(request)
         challenge_id = request.POST.get("challenge", "")[:20]
         challenge = Challenge.objects.filter(
@@ -348,12 +367,12 @@ def leave(request: HttpRequest) -> HttpResponseBase:
 
 def download(request: HttpRequest, version_id: int) -> HttpResponseBase:
     """A file of the guest's document, checked against the session."""
-    session = _session(request)
+    session = guest_session(request)
     with translation.override(_language(request, _org_language(request))):
         if session is None:
-            return _headers(_no_session(request))
+            return _headers(no_session(request))
         try:
             version = selectors.guest_file(session, version_id)
         except NotFound:
-            return _headers(_closed(request, "invalid", status=404))
+            return _headers(invalid(request))
         return _headers(file_response(version))

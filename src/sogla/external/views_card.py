@@ -1,4 +1,5 @@
-"""The initiator's buttons on the card: re-send a guest's link, revoke a link."""
+"""The initiator's buttons on the card: re-send a guest's link, revoke a link,
+unlock a person locked out of one-time codes."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from django.views.decorators.http import require_POST
 
 from sogla.core.errors import ApplicationError, NotFound
 from sogla.core.request_meta import request_meta
+from sogla.external.services.codes import codes_unlock
 from sogla.external.services.links import (
     guest_links_revoke,
     guest_task_for,
     link_resend,
+    managed_task_for,
 )
 from sogla.orgs.models import User
 
@@ -57,4 +60,27 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise Http404 from None
     guest_links_revoke(actor=user, task=task, meta=request_meta(request))
     messages.success(request, _("The guest's links were revoked."))
+    return redirect(_card(task.process.document_id))
+
+
+@login_required
+@require_POST
+def unlock(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Let a person locked out of codes on task ``pk`` try again (initiator, route
+    owner, administrator); audited as ``code.unlocked``."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - login_required
+    try:
+        task = managed_task_for(user, pk)
+    except NotFound:
+        raise Http404 from None
+    person = request.POST.get("person", "")[:300]
+    if codes_unlock(
+        actor=user, task=task, participant_ref=person, meta=request_meta(request)
+    ):
+        messages.success(
+            request, _("Confirmation unlocked: a new code may be asked for.")
+        )
+    else:
+        messages.info(request, _("Nobody was locked out of codes on this task."))
     return redirect(_card(task.process.document_id))

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sogla.core.audit import audit_record
+from sogla.core.prepared import insert_rows
 from sogla.notifications.models import Notification, NotificationState
 
 if TYPE_CHECKING:
@@ -87,8 +88,7 @@ def notifications_enqueue_many(rows: Sequence[Notification]) -> None:
     """Queue rows from ``notification_build`` with one INSERT, idempotently as
     ``notification_enqueue`` does (a key already queued, or repeated in ``rows``,
     inserts nothing), without reading the rows back."""
-    if rows:
-        Notification.objects.bulk_create(list(rows), ignore_conflicts=True)
+    insert_rows(list(rows), ignore_conflicts=True)  # bulk_create, compiled by hand
 
 
 @transaction.atomic(savepoint=False)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.prepared import Prepared
 from sogla.orgs.models import (
     CalendarDay,
     Delegation,
@@ -56,19 +60,54 @@ def active_delegate(
         current = delegation.to_user
 
 
+def _in_force(organisation_id: int, day: Any) -> QuerySet[Delegation]:
+    # ``day`` as a plain parameter (ISO text), so that the query compiles once.
+    return (
+        Delegation.objects.for_org(organisation_id)
+        .filter(
+            starts_on__lte=RawSQL("%s", [day]),
+            ends_on__gte=RawSQL("%s", [day]),
+            cancelled_at=None,
+        )
+        .select_related("to_user")
+        .order_by("-starts_on", "-id")
+    )
+
+
+# Run on every command that opens a stage: compiled once (``core.prepared``).
+_in_force_prepared = Prepared(_in_force, args=(int, str))
+
+
 def delegations_in_force(organisation_id: int, day: date) -> dict[int, Delegation]:
     """Per person who is away on ``day``, the delegation ``active_delegate`` follows
     for them (the latest-starting one), with one query."""
     found: dict[int, Delegation] = {}
-    rows = (
-        Delegation.objects.for_org(organisation_id)
-        .filter(starts_on__lte=day, ends_on__gte=day, cancelled_at=None)
-        .select_related("to_user")
-        .order_by("-starts_on", "-id")
-    )
-    for delegation in rows:
+    for delegation in _in_force_prepared.all(organisation_id, day.isoformat()):
         found.setdefault(delegation.from_user_id, delegation)
     return found
+
+
+_by_username: dict[int, Prepared[User]] = {}
+
+
+def users_by_username(organisation_id: int, usernames: Iterable[str]) -> list[User]:
+    """The organisation's users with these usernames (active or not), with one
+    query compiled once per number of names (``core.prepared``)."""
+    names = sorted(set(usernames))
+    if not names:
+        return []
+    prepared = _by_username.get(len(names))
+    if prepared is None:
+        prepared = _by_username.setdefault(
+            len(names),
+            Prepared(
+                lambda org, *wanted: User.objects.filter(
+                    organisation_id=org, username__in=list(wanted)
+                ),
+                args=(int, *(str,) * len(names)),
+            ),
+        )
+    return prepared.all(organisation_id, *names)
 
 
 def role_holders(organisation_id: int, role_key: str) -> list[User]:
@@ -186,3 +225,41 @@ def people_of(organisation_id: int | None) -> list[User]:
         person.joined = person.accepted or person.has_usable_password()  # type: ignore[attr-defined]
         person.pending_invitation = open_invitations.get(person.pk)  # type: ignore[attr-defined]
     return people
+
+
+@dataclass
+class PeoplePage:
+    items: list[User]
+    total: int
+
+
+def people_directory(
+    organisation_id: int, *, q: str = "", offset: int = 0, limit: int = 50
+) -> PeoplePage:
+    """Active people of the organisation by name, whose name or username holds every
+    word of ``q`` (any case, Cyrillic too), with their department and roles; three
+    queries whatever the page. Words are matched here, not in SQL: SQLite's LIKE
+    folds only ASCII letters."""
+    people = User.objects.filter(organisation_id=organisation_id, is_active=True)
+    words = q.replace("\x00", "").casefold().split()
+    rows = people.order_by("last_name", "first_name", "username", "pk").values_list(
+        "pk", "last_name", "first_name", "middle_name", "username"
+    )
+    ids = [
+        pk
+        for pk, *names in rows
+        if all(any(w in n.casefold() for n in names) for w in words)
+    ]
+    page = ids[offset : offset + limit]
+    found = {
+        u.pk: u
+        for u in people.filter(pk__in=page)
+        .select_related("department")
+        .prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=Role.objects.for_org(organisation_id).order_by("key"),
+            )
+        )
+    }
+    return PeoplePage([found[pk] for pk in page if pk in found], len(ids))

@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "sogla.core.csrf.CsrfViewMiddleware",  # Django's, and the guest pages' (/g/)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sogla.core.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -235,10 +235,21 @@ EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 
 # Guests (sogla.external): the cookie a link is exchanged for lives at most this long
 # (and ends after 30 idle minutes); SMS for one-time codes: "" (codes by e-mail),
-# "file" (development: JSON files under SMS_FILE_DIR).
+# "file" (development: JSON files under SMS_FILE_DIR), "smsru" (SMS.ru's HTTP API:
+# SOGLA_SMSRU_API_ID, optional SOGLA_SMSRU_SENDER, SOGLA_SMSRU_URL,
+# SOGLA_SMSRU_TIMEOUT seconds, SOGLA_SMSRU_TEST=1 for SMS.ru's free test mode).
 GUEST_SESSION_SECONDS = env_int("GUEST_SESSION_SECONDS", 8 * 3600)
 SMS_BACKEND = env_str("SMS_BACKEND", "")
+if SMS_BACKEND not in ("", "file", "smsru"):
+    raise ImproperlyConfigured("SOGLA_SMS_BACKEND must be empty, file or smsru")
 SMS_FILE_DIR = env_path("SMS_FILE_DIR", DATA_DIR / "sms")
+SMSRU_URL = env_str("SMSRU_URL", "https://sms.ru/sms/send")
+SMSRU_API_ID = env_str("SMSRU_API_ID", "")
+SMSRU_SENDER = env_str("SMSRU_SENDER", "")
+SMSRU_TIMEOUT = env_int("SMSRU_TIMEOUT", 10)
+SMSRU_TEST = env_bool("SMSRU_TEST", default=False)
+if SMS_BACKEND == "smsru" and not SMSRU_API_ID:
+    raise ImproperlyConfigured("SOGLA_SMS_BACKEND=smsru needs SOGLA_SMSRU_API_ID")
 # Notifications: the local hour (recipient's time zone) of the daily digest e-mail.
 NOTIFICATION_DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # A worker's claim on a notification it is sending; after it, another worker may
@@ -284,7 +295,8 @@ AUDIT_DIGEST_MAIL = env_bool("AUDIT_DIGEST_MAIL", default=False)
 # Background tasks: the database backend needs no broker; larger installations may
 # use Redis + RQ (pip install "sogla[rq]", SOGLA_TASKS_BACKEND=rq, SOGLA_REDIS_URL,
 # and run `sogla rqworker default --job-class django_tasks_rq.Job` next to
-# `sogla worker`, which keeps firing timers and delivering mail from the database).
+# `sogla worker`, which keeps firing timers and delivering mail from the database and
+# hands file previews and search indexing to the rqworkers: sogla/site/tasks.py).
 TASKS_BACKEND = env_str("TASKS_BACKEND", "db")
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]

@@ -16,6 +16,7 @@ from sogla.external.api import router as external_router
 from sogla.notifications.api import router as notifications_router
 from sogla.orgs.api import router as orgs_router
 from sogla.orgs.api import settings_router as orgs_settings_router
+from sogla.orgs.api.people import router as people_router
 from sogla.workflow.api import install_errors as workflow_errors
 from sogla.workflow.api import router as workflow_router
 
@@ -35,6 +36,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("", orgs_router)
 api.add_router("", orgs_settings_router)
+api.add_router("", people_router)
 api.add_router("", documents_router)
 api.add_router("", workflow_router)
 api.add_router("", notifications_router)

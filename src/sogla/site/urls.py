@@ -12,6 +12,7 @@ from sogla.site.api_urls import api
 from sogla.web import pwa
 from sogla.web.views import favicon
 from sogla.workflow import urls as workflow_urls
+from sogla.workflow import views_settings as route_settings
 
 # The administration is Sogla's, in both languages (not «Администрирование Django»).
 admin.site.site_header = "Sogla"
@@ -40,6 +41,38 @@ settings_pages = [
     path("settings/roles/", org_settings.roles, name="roles"),
     path("settings/roles/<slug:key>/", org_settings.role_edit, name="role_edit"),
     path("settings/positions/", org_settings.positions, name="positions"),
+    path("settings/routes/", route_settings.routes, name="routes"),
+    path(
+        "settings/routes/<int:pk>/", route_settings.route_builder, name="route_builder"
+    ),
+    path(
+        "settings/routes/<int:pk>/check/",
+        route_settings.route_check,
+        name="route_check",
+    ),
+    path(
+        "settings/routes/<int:pk>/save/", route_settings.route_save, name="route_save"
+    ),
+    path(
+        "settings/routes/<int:pk>/publish/",
+        route_settings.route_publish,
+        name="route_publish",
+    ),
+    path(
+        "settings/routes/<int:pk>/simulate/",
+        route_settings.route_simulate,
+        name="route_simulate",
+    ),
+    path(
+        "settings/routes/<int:pk>/export/",
+        route_settings.route_export,
+        name="route_export",
+    ),
+    path(
+        "settings/routes/<int:pk>/import/",
+        route_settings.route_import,
+        name="route_import",
+    ),
     path("settings/calendar/", org_settings.calendar, name="calendar"),
     path(
         "settings/calendar/<str:day>/remove/",

@@ -13,7 +13,10 @@ Several workers may run against PostgreSQL at once: timers and notifications are
 claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``. On SQLite run one.
 
 Background tasks of the django-tasks database backend (``TASKS``) run in the same
-loop between sweeps; with the Redis/RQ backend they run in ``rqworker`` instead.
+loop between sweeps. With the Redis/RQ backend they run in ``rqworker`` instead, and
+so do the slow sweeps, file previews and search indexing (``sogla.site.tasks``): the
+loop enqueues one task of each kind whenever the previous one has finished, and any
+number of ``rqworker`` processes run them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from types import FrameType
 
 from django.conf import settings
 from django.db import close_old_connections
+from django_tasks import TaskResult
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 from sogla.core.audit_anchor import audit_housekeeping
 from sogla.documents.services import previews_build_due, search_index_due
@@ -43,6 +48,7 @@ logger = logging.getLogger("sogla.worker")
 
 DIGEST_EVERY = 60.0  # seconds between digest sweeps
 DB_BACKEND = "django_tasks_db.DatabaseBackend"
+RQ_BACKEND = "django_tasks_rq.RQBackend"
 
 
 @dataclass
@@ -106,6 +112,7 @@ class Worker:
         self.after_send = after_send
         self.running = True
         self._last_digest = 0.0
+        self._handed: dict[str, TaskResult[int]] = {}
 
     def stop(self, signum: int, _frame: FrameType | None) -> None:
         logger.info("stopping after the current sweep (%s)", signal.strsignal(signum))
@@ -126,13 +133,38 @@ class Worker:
         # Sheets and stamped copies of processes that finished (after the timers,
         # which may finish some).
         done.evidence = evidence_sweep(limit=min(self.batch, 10))
-        # Last and few at a time: a conversion takes seconds (at most the preview
-        # time limit), and timers and mail must not wait behind a queue of them.
-        done.previews = previews_build_due(now=now, limit=2)
-        # file text extraction and search indexing, a few seconds at most per sweep
-        done.indexed = search_index_due(limit=self.batch, seconds=3.0)
+        if _backend() == RQ_BACKEND:
+            # Previews and indexing run in the RQ workers.
+            done.tasks += self._hand_over()
+        else:
+            # Last and few at a time: a conversion takes seconds (at most the
+            # preview time limit), and timers and mail must not wait behind them.
+            done.previews = previews_build_due(now=now, limit=2)
+            # file text extraction and search indexing, a few seconds per sweep
+            done.indexed = search_index_due(limit=self.batch, seconds=3.0)
         audit_housekeeping(now)  # anchors the audit chains; the daily signed digest
         return done
+
+    def _hand_over(self) -> int:
+        """Enqueue each slow sweep whose previous task has finished (one of each
+        kind in the queue at a time); how many were enqueued."""
+        from sogla.site.tasks import SWEEPS
+
+        queue = _queue_name()
+        handed = 0
+        for kind, sweep_task in SWEEPS.items():
+            previous = self._handed.get(kind)
+            if previous is not None:
+                try:
+                    previous.refresh()
+                except TaskResultDoesNotExist:  # expired, or Redis restarted
+                    logger.info("the %s task is gone from the queue", kind)
+                else:
+                    if not previous.is_finished:
+                        continue
+            self._handed[kind] = sweep_task.using(queue_name=queue).enqueue()
+            handed += 1
+        return handed
 
     def run(self, *, max_sweeps: int | None = None) -> None:
         signal.signal(signal.SIGTERM, self.stop)
@@ -176,10 +208,18 @@ def _sleep_while(worker: Worker, seconds: float) -> None:
         time.sleep(min(0.2, seconds))
 
 
+def _backend() -> str:
+    return str(settings.TASKS.get("default", {}).get("BACKEND", ""))
+
+
+def _queue_name() -> str:
+    queues = settings.TASKS.get("default", {}).get("QUEUES") or ["default"]
+    return str(queues[0])
+
+
 def _run_queued_tasks(limit: int) -> int:
     """Run due tasks of the django-tasks database backend, if it is the one in use."""
-    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
-    if backend != DB_BACKEND:
+    if _backend() != DB_BACKEND:
         return 0
     from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
     from django_tasks_db.models import DBTaskResult

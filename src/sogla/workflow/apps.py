@@ -14,6 +14,7 @@ class WorkflowConfig(AppConfig):
         from sogla.workflow.notices import register_notices
         from sogla.workflow.selectors.route_map import current_step_tag
         from sogla.workflow.selectors.tasks import decision_comments
+        from sogla.workflow.services import rescheduling  # noqa: F401 (receivers)
         from sogla.workflow.services.delegation import on_person_deactivated
 
         register_notices()

@@ -66,8 +66,25 @@ def words_for(fields: Iterable[FieldDef]) -> Words:
     )
 
 
+EVERY_STEP_SKIPPED = "every step is skipped"
+
+
+def will_skip_reason(reason: str, condition: Condition | None, words: Words) -> str:
+    """Why a stage or step that has not opened will be skipped, for the values the
+    document has now: «будет пропущен, если не …» (the start preview and the map)."""
+    if condition is not None and reason.startswith(NOT_MET):
+        return _("will be skipped unless %(condition)s") % {
+            "condition": describe(condition, words)
+        }
+    if reason == EVERY_STEP_SKIPPED:
+        return _("will be skipped: none of its steps applies")
+    return _("will be skipped")
+
+
 def skip_reason(reason: str, condition: Condition | None, words: Words) -> str:
     """The engine's reason, said again in words when it is an unmet condition."""
+    if reason == EVERY_STEP_SKIPPED:
+        return _("none of its steps applies")
     if condition is None or not reason.startswith(NOT_MET):
         return reason
     return _("condition not met: %(condition)s") % {

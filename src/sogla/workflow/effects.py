@@ -230,6 +230,22 @@ class EffectApplier:
             },
         )
 
+    def _deadline_moved(self, effect: fx.DeadlineMoved) -> None:
+        """The calendar moved a task's deadline: audited, and its holder told."""
+        task = self.loaded.task_pks.get(effect.task_id)
+        moved = {"was": effect.was.isoformat(), "due_at": effect.now.isoformat()}
+        self.audit(
+            "task.deadline_moved",
+            {"task": task, "assignee": effect.participant.ref, **moved},
+            target=str(task or ""),
+        )
+        self.notify(
+            "deadline_moved",
+            [effect.participant.ref],
+            f"{effect.task_id}:{effect.now.isoformat()}",
+            {"task": task, **moved},
+        )
+
     def _process_finished(self, effect: fx.ProcessFinished) -> None:
         self.audit(
             "process.finished", {"status": effect.status, "round": self.process.round}
@@ -308,6 +324,7 @@ HANDLERS: dict[type[Any], Callable[[EffectApplier, Any], None]] = {
     fx.DeadlineUnknown: EffectApplier._deadline_unknown,
     fx.ProcessReturned: EffectApplier._process_returned,
     fx.ProcessFinished: EffectApplier._process_finished,
+    fx.DeadlineMoved: EffectApplier._deadline_moved,
 }
 
 # Effect types whose rows ``repository.save`` writes from the state diff.

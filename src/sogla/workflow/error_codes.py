@@ -15,6 +15,7 @@ class WorkflowErrorCode(StrEnum):
     TASK_CLOSED = "task_closed"  # a decision on a task that is no longer open
     CONFLICT = "conflict"  # a concurrent change, twice in a row
     ALREADY_PUBLISHED = "already_published"  # a published route version never changes
+    DRAFT_CHANGED = "draft_changed"  # another administrator saved the route first
     ARCHIVED = "archived"  # the document is archived
     ALREADY_RUNNING = "already_running"  # the document is already being approved
     NOT_DRAFT = "not_draft"  # only a draft can be sent for approval

@@ -92,6 +92,17 @@ class RouteVersion(TenantModel):
         blank=True,
         related_name="+",
     )
+    # The draft's edit counter and its last editor: a save made over an older
+    # revision is refused, naming who changed the draft and when (the builder).
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -38,7 +38,13 @@ if TYPE_CHECKING:
 PREFIX = "workflow."
 # Kinds about one open task: cancelled, not sent, once the task is decided or closed.
 TASK_BOUND_KINDS = frozenset(
-    {"workflow.reminder", "workflow.overdue", "workflow.escalated", "workflow.nudge"}
+    {
+        "workflow.reminder",
+        "workflow.overdue",
+        "workflow.escalated",
+        "workflow.nudge",
+        "workflow.deadline_moved",
+    }
 )
 # Kinds whose e-mail shows the task's deadline.
 DEADLINE_KINDS = TASK_BOUND_KINDS | {"workflow.task_assigned"}
@@ -109,8 +115,9 @@ class _Said:
 
     @property
     def doc(self) -> str:
+        """The document by its number and its title (the number said once)."""
         number, title = document_words(self.row)
-        return number or title or _("a document")
+        return f"{number} {title}".strip() or _("a document")
 
     @property
     def due(self) -> datetime | None:
@@ -147,6 +154,26 @@ def _overdue(said: _Said) -> str:
         "doc": said.doc,
         "date": short_date(said.due, said.zone),
     }
+
+
+def _deadline_moved(said: _Said) -> str:
+    due = parse_when(said.ctx.get("due_at"))
+    if due is None:
+        return _("Deadline moved: %(doc)s") % {"doc": said.doc}
+    return _("Deadline moved: %(doc)s — now due %(date)s") % {
+        "doc": said.doc,
+        "date": short_date(due, said.zone),
+    }
+
+
+def _deadline_moved_lead(said: _Said) -> str:
+    was, due = parse_when(said.ctx.get("was")), parse_when(said.ctx.get("due_at"))
+    if was is None or due is None:
+        return _("The working calendar changed, and so did your deadline.")
+    return _(
+        "The working calendar changed: your decision is now due %(date)s "
+        "instead of %(was)s."
+    ) % {"date": long_when(due, said.zone), "was": long_when(was, said.zone)}
 
 
 def _stalled(said: _Said) -> str:
@@ -199,6 +226,7 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "reminder": _decision_pending,
     "nudge": _decision_pending,
     "overdue": _overdue,
+    "deadline_moved": _deadline_moved,
     "escalated": lambda s: _("Escalation: %(doc)s is overdue") % {"doc": s.doc},
     "stage_stalled": _stalled,
     "returned": _returned,
@@ -247,6 +275,7 @@ def _escalated_lead(said: _Said) -> str:
 
 LEADS: dict[str, Callable[[_Said], str]] = {
     "overdue": _overdue_lead,
+    "deadline_moved": _deadline_moved_lead,
     "escalated": _escalated_lead,
     "cancelled": _cancelled_lead,
 }
@@ -291,6 +320,11 @@ PREFERENCE_KINDS = (
     ("workflow.reminder", gettext_lazy("Reminders before a deadline"), False),
     ("workflow.nudge", gettext_lazy("The initiator asks me to look"), False),
     ("workflow.overdue", gettext_lazy("A task is overdue"), False),
+    (
+        "workflow.deadline_moved",
+        gettext_lazy("The calendar moved the deadline of my task"),
+        False,
+    ),
     ("workflow.escalated", gettext_lazy("A task of my team is overdue"), False),
     ("workflow.stage_stalled", gettext_lazy("A stage takes too long"), False),
     ("workflow.approved", gettext_lazy("My document was approved"), False),

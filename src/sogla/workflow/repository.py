@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
-from sogla.core.prepared import Prepared, insert_rows
+from sogla.core.prepared import Prepared, db_value, insert_rows, insert_values
 from sogla.documents.models import Document
 from sogla.engine.commands import Command, Decide, Reassign, Resubmit
 from sogla.engine.definition import RouteDefinition
@@ -152,8 +152,6 @@ def load(
             *document_where(process.document_id, process.organisation_id),
         ]
     )
-    for row in (*stage_rows, *step_rows, *task_rows, *timer_rows):
-        row.process = process  # as select_related would
     document = tenant.attach(document_of(*document_rows))
 
     tasks = {row.engine_id: task_run(row) for row in task_rows}
@@ -240,7 +238,7 @@ def update_row(
         sql = f"UPDATE {table} SET {assignments} WHERE {tests}"  # noqa: S608
         _updates[key] = sql
     params = [
-        _column_field(model, name).get_db_prep_save(value, connection)
+        db_value(_column_field(model, name), value)
         for name, value in (*columns.items(), ("pk", pk), *where.items())
     ]
     with connection.cursor() as cursor:
@@ -329,24 +327,25 @@ def _sync(
     """Insert the runs new in ``after`` (one INSERT), update the columns that changed
     in the others; ``pks`` (run key -> row id) learns the new rows' ids. ``extra``
     adds columns the engine does not know to the rows of the runs it names."""
-    new: dict[str, Model] = {}
+    new: dict[str, dict[str, Any]] = {}
     for key, run in after.items():
         old = before.get(key)
         more = extra.get(key, {})
         if old is None:
-            new[key] = rows.model(
-                organisation_id=process.organisation_id,
-                process=process,
-                **{**rows.columns(run), **more},
-            )
+            new[key] = {
+                "organisation_id": process.organisation_id,
+                "process_id": process.pk,
+                **rows.columns(run),
+                **more,
+            }
         elif _changed(old, run) or more:
             was = rows.columns(old)
             changes = {k: v for k, v in rows.columns(run).items() if was[k] != v}
             if changes or more:
                 update_row(rows.model, pks[key], {**changes, **more})
-    if new:
-        insert_rows(list(new.values()))
-        pks.update({key: row.pk for key, row in new.items()})
+    if new:  # one INSERT, from the columns (no model instances)
+        ids = insert_values(rows.model, list(new.values()))
+        pks.update(zip(new, ids, strict=True))
 
 
 def _write_rows(

@@ -22,7 +22,12 @@ from sogla.engine.run import Unresolved
 from sogla.engine.states import Participant
 from sogla.orgs.access import manager_of
 from sogla.orgs.models import Delegation, Department, User
-from sogla.orgs.selectors import active_delegate, delegations_in_force, role_holders
+from sogla.orgs.selectors import (
+    active_delegate,
+    delegations_in_force,
+    role_holders,
+    users_by_username,
+)
 from sogla.workflow.definitions import stage_usernames
 
 
@@ -148,9 +153,7 @@ class Resolver:
         if username not in self._by_name:
             stage = self._together.get(username, frozenset())
             wanted = {username, *stage} - self._by_name.keys()
-            found = User.objects.filter(
-                organisation_id=self.org_id, username__in=wanted
-            )
+            found = users_by_username(self.org_id, wanted)
             by_name = {user.username: user for user in found}
             self._by_name.update({name: by_name.get(name) for name in wanted})
         return self._by_name[username]

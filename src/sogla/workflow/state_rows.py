@@ -172,6 +172,7 @@ class Table:
     model: type[Model]
     fields: tuple[str, ...]
     ordering: tuple[str, ...] = ("id",)
+    light: bool = False  # rows as ``Light`` records instead of model instances
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class _Branch:
     attnames: tuple[str, ...]
     converters: tuple[tuple[Any, tuple[Any, ...]], ...]  # (column, converters)
     ordering: tuple[str, ...]
+    light: bool
 
 
 def _slot_types() -> dict[str, str]:
@@ -269,6 +271,7 @@ class Union:
                     attnames=tuple(f.attname for f in fields[table.model]),
                     converters=tuple(converters),
                     ordering=table.ordering,
+                    light=table.light,
                 )
             )
         return tuple(branches)
@@ -293,19 +296,34 @@ class Union:
         return found
 
 
-def _row(branch: _Branch, record: Sequence[Any]) -> Model:
+class Light:
+    """A row read for the engine's state only: its columns as attributes (by
+    attname: ``assignee_id``), ``pk``, and nothing of a model instance (no
+    ``save``, no relations): building one costs a dict, not ``Model.__init__``."""
+
+    pk: int
+
+    def __init__(self, attnames: Sequence[str], values: Sequence[Any]) -> None:
+        self.__dict__.update(zip(attnames, values, strict=True))
+        self.pk = self.__dict__["id"]
+
+
+def _row(branch: _Branch, record: Sequence[Any]) -> Any:
     values = []
     for slot, (col, converters) in zip(branch.slots, branch.converters, strict=True):
         value = record[slot]
         for converter in converters:
             value = converter(value, col, connection)
         values.append(value)
+    if branch.light:
+        return Light(branch.attnames, values)
     return branch.model.from_db(connection.alias, list(branch.attnames), values)
 
 
 # The stage runs, step runs, tasks and pending timers of a process, as the repository
-# reads them: the columns the engine's state is built from (the other columns stay
-# deferred), each table in its Meta.ordering. Then the process's document with its
+# reads them: the columns the engine's state is built from, as ``Light`` records
+# (only the engine's runs and the row ids are made of them), each table in its
+# Meta.ordering. Then the process's document with its
 # initiator, the initiator's department and its counterparty, whole (as
 # ``select_related`` reads them): ``document_where`` and ``document_of`` below.
 _DOCUMENT_MODELS: tuple[type[Model], ...] = (Document, User, Department, Counterparty)
@@ -321,11 +339,13 @@ STATE = Union(
             m.StageRun,
             _names("id round stage_key index state reason opened_at finished_at"),
             ordering=("round", "index"),
+            light=True,
         ),
         Table(
             m.StepRun,
             _names("id round stage_key step_key kind state reason quorum task_ids"),
             ordering=("round", "id"),
+            light=True,
         ),
         Table(
             m.Task,
@@ -334,9 +354,13 @@ STATE = Union(
                 on_behalf_of state outcome comment due_at decided_at decided_by_ref
                 files_sha256 request_id closed_reason carried_from overdue created_at"""
             ),
+            light=True,
         ),
         Table(
-            m.Timer, ("id", "engine_id", "kind", "target", "due_at"), ("due_at", "id")
+            m.Timer,
+            ("id", "engine_id", "kind", "target", "due_at"),
+            ("due_at", "id"),
+            light=True,
         ),
         *(
             Table(model, tuple(f.name for f in model._meta.concrete_fields))

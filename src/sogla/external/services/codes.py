@@ -92,6 +92,7 @@ def codes_unlock(
             actor=actor,
             target_type="task",
             target_id=task.pk,
+            document_id=task.process.document_id,
             payload={"task": task.pk, "person": participant_ref, "challenges": count},
             request_meta=meta,
         )
@@ -174,10 +175,42 @@ def challenge_create(
         send_code(task, recipient, channel, code, challenge.expires_at)
     except Exception as error:
         Challenge.objects.filter(pk=challenge.pk).update(superseded=True)
+        _record_not_sent(task, recipient, challenge, error, meta)
         raise CodeNotSent(
             _("The code could not be sent. Nothing was recorded; try again later.")
         ) from error
     return challenge
+
+
+def _record_not_sent(
+    task: Task,
+    recipient: Recipient,
+    challenge: Challenge,
+    error: Exception,
+    meta: RequestMeta,
+) -> None:
+    """A delivery failure is kept in the audit log: the channel, the masked
+    address and the provider's short reason (never the code)."""
+    from sogla.external.sms import SmsError
+
+    reason = error.code if isinstance(error, SmsError) else type(error).__name__
+    with transaction.atomic():
+        audit_record(
+            organisation_id=task.organisation_id,
+            verb="code.not_sent",
+            actor_label=recipient.participant_ref,
+            target_type="task",
+            target_id=task.pk,
+            document_id=task.process.document_id,
+            payload={
+                "task": task.pk,
+                "person": recipient.participant_ref,
+                "channel": challenge.channel,
+                "to": challenge.sent_to,
+                "reason": reason[:60],
+            },
+            request_meta=meta,
+        )
 
 
 def sending_channel(recipient: Recipient) -> tuple[str, str]:

@@ -10,13 +10,17 @@ from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.request_meta import RequestMeta
 from sogla.engine.definition import StepDef
 from sogla.external.models import Challenge, GuestSession
-from sogla.external.recipients import recipient_of_guest
+from sogla.external.recipients import Recipient, guest_phone, recipient_of_guest
 from sogla.external.services.agreement import (
     agreement_accept,
     agreement_accepted,
     agreement_current,
 )
-from sogla.external.services.codes import challenge_create, challenge_verify
+from sogla.external.services.codes import (
+    challenge_create,
+    challenge_verify,
+    sending_channel,
+)
 from sogla.workflow import services as workflow
 from sogla.workflow.confirmations import Confirmation, by_code, needs_code
 from sogla.workflow.definitions import definition_for
@@ -82,6 +86,22 @@ def _agreement_version(
     return agreement.version
 
 
+def _guest_recipient(
+    session: GuestSession, counterparty_id: int | None, language: str = ""
+) -> Recipient:
+    email = session.link.email
+    phone = guest_phone(session.organisation_id, counterparty_id, email)
+    return recipient_of_guest(email, language, phone)
+
+
+def guest_code_channel(
+    session: GuestSession, counterparty_id: int | None
+) -> tuple[str, str]:
+    """Where the guest's code will go ("sms"/"email", the masked number or address),
+    for the page to say so before it is sent."""
+    return sending_channel(_guest_recipient(session, counterparty_id))
+
+
 def guest_code_send(
     *,
     session: GuestSession,
@@ -99,7 +119,9 @@ def guest_code_send(
     _agreement_version(session, task, accept_agreement, meta)
     return challenge_create(
         task=task,
-        recipient=recipient_of_guest(session.link.email, language),
+        recipient=_guest_recipient(
+            session, task.process.document.counterparty_id, language
+        ),
         outcome=outcome,
         files_sha256=workflow.files_sha256(task.process.document),
         meta=meta,

@@ -12,9 +12,10 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from sogla.api.auth import api_user as _user
+from sogla.api.errors import found, no_such_person, people_or_refused, stale_cursor
 from sogla.api.schemas import Id
 from sogla.api.schemas import responses as _ok
-from sogla.core.errors import FieldProblem, NotFound, ValidationFailed
+from sogla.core.errors import NotFound
 from sogla.core.request_meta import request_meta
 from sogla.documents import selectors as document_selectors
 from sogla.documents.access import access_document
@@ -33,6 +34,7 @@ from sogla.workflow.schemas.processes import (
     ResubmitIn,
     RoundChangesIn,
     RouteOptionOut,
+    behalf_ids,
     history_event_out,
     process_out,
     route_option_out,
@@ -95,18 +97,12 @@ def process_start(
 ) -> Status[dict[str, Any]]:
     user = _user(request)
     document = access_document(user, document_id)
-    template = next(
-        (
-            t
-            for t in selectors.routes_for_document(user=user, document=document)
-            if t.key == payload.route
-        ),
-        None,
+    fitting = selectors.routes_for_document(user=user, document=document)
+    template = found(
+        next((t for t in fitting if t.key == payload.route), None),
+        "route",
+        _("This route is not available for the document."),
     )
-    if template is None:
-        raise ValidationFailed.single(
-            "route", "invalid", _("This route is not available for the document.")
-        )
     services.process_start(
         actor=user, document=document, template=template, meta=request_meta(request)
     )
@@ -138,7 +134,8 @@ def document_history(request: HttpRequest, document_id: Id) -> list[dict[str, An
     user = _user(request)
     document = access_document(user, document_id)
     events = document_selectors.document_history(user=user, document=document)
-    return [history_event_out(e) for e in events]
+    people = document_selectors.users_by_id(user, behalf_ids(events))
+    return [history_event_out(e, people) for e in events]
 
 
 # --- processes ---------------------------------------------------------------------------
@@ -153,14 +150,14 @@ def _round_edits(
         i for group in (changes.add, changes.remove) for v in group.values() for i in v
     ]
     people = selectors.colleagues_by_id(user=user, ids=ids)
-    problems = [
-        FieldProblem(f"changes.{part}.{key}", "invalid", _("No such person."))
-        for part, group in (("add", changes.add), ("remove", changes.remove))
-        for key, values in group.items()
-        if any(i not in people for i in values)
-    ]
-    if problems:
-        raise ValidationFailed(problems)
+    people_or_refused(
+        people,
+        {
+            f"changes.{part}.{key}": values
+            for part, group in (("add", changes.add), ("remove", changes.remove))
+            for key, values in group.items()
+        },
+    )
     return services.RoundEdits(
         add={k: [people[i] for i in v] for k, v in changes.add.items()},
         remove={k: [people[i] for i in v] for k, v in changes.remove.items()},
@@ -239,14 +236,10 @@ def process_remind(request: HttpRequest, process_id: Id) -> dict[str, Any]:
 )
 def tasks_list(request: HttpRequest, filters: Query[TaskListIn]) -> dict[str, Any]:
     user = _user(request)
-    try:
+    with stale_cursor():
         page = selectors.task_list_for_user(
             user=user, tab=filters.tab, cursor=filters.cursor, limit=filters.limit
         )
-    except NotFound:
-        raise ValidationFailed.single(
-            "cursor", "invalid", _("This page link is no longer valid.")
-        ) from None
     return {
         "items": [task_out(t) for t in page.items],
         "next_cursor": page.next_cursor,
@@ -341,9 +334,7 @@ def task_reassign(
     user = _user(request)
     selectors.task_for_manager(user=user, task_id=task_id)  # else 404 first
     people = selectors.colleagues_by_id(user=user, ids=[payload.to_user])
-    to_user = people.get(payload.to_user)
-    if to_user is None:
-        raise ValidationFailed.single("to_user", "invalid", _("No such person."))
+    to_user = found(people.get(payload.to_user), "to_user", no_such_person())
     task = services.task_reassign(
         actor=user, task_id=task_id, to_user=to_user, meta=request_meta(request)
     )

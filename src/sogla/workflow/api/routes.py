@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from sogla.api.auth import api_user as _user
+from sogla.api.errors import found, no_such_person
 from sogla.api.schemas import Key
 from sogla.api.schemas import responses as _ok
 from sogla.core.errors import ValidationFailed
@@ -80,12 +81,15 @@ def route_create(
     meta = request_meta(request)
     doc_type = document_selectors.document_type_chosen(user, payload.doc_type)
     owner = None
-    if payload.owner is not None:
-        owner = selectors.colleagues_by_id(user=user, ids=[payload.owner]).get(
-            payload.owner
+    if isinstance(payload.owner, int):
+        people = selectors.colleagues_by_id(user=user, ids=[payload.owner])
+        owner = found(people.get(payload.owner), "owner", no_such_person())
+    elif payload.owner is not None:
+        owner = found(
+            selectors.colleague_by_username(user=user, username=payload.owner),
+            "owner",
+            no_such_person(),
         )
-        if owner is None:
-            raise ValidationFailed.single("owner", "invalid", _("No such person."))
     with transaction.atomic():
         template = services.route_template_create(
             actor=user,

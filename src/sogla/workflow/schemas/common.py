@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
-
-from sogla.api.schemas import InSchema
+from sogla.api.schemas import InSchema, PersonRefOut, RefOut, person_ref
 from sogla.orgs.models import User
 
 In = InSchema
 StepKey = str  # "stage.step"
 
-
-class RefOut(Schema):
-    id: int
-    name: str
+__all__ = ["In", "PersonRefOut", "RefOut", "StepKey", "person_ref", "user_ref"]
 
 
 def user_ref(user: User | None) -> dict[str, Any] | None:

@@ -3,28 +3,39 @@ process with its route map, resubmission and cancellation, and its history."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from ninja import Field, Schema
 
-from sogla.api.schemas import NON_BLANK, Id
+from sogla.api.schemas import NON_BLANK, Id, display_name
+from sogla.core.masking import mask_email
 from sogla.engine.run import PreviewStage
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
 from sogla.workflow.labels import Colour, name_in_language
 from sogla.workflow.models import Process, RouteTemplate, RouteVersion
-from sogla.workflow.schemas.common import In, RefOut, StepKey, user_ref
+from sogla.workflow.schemas.common import (
+    In,
+    PersonRefOut,
+    RefOut,
+    StepKey,
+    person_ref,
+    user_ref,
+)
 from sogla.workflow.selectors import MapTask, ProcessPreview, RouteMap
 
 # --- routes that fit a document, with a preview ------------------------------------------
 
 
-class PersonOut(Schema):
+class ParticipantOut(Schema):
     kind: str = Field(description="user or guest")
     user: RefOut | None
     email: str = Field(description="The guest's e-mail address ('' for a user).")
-    on_behalf_of: RefOut | None = Field(description="Set when a delegate stands in.")
+    on_behalf_of: PersonRefOut | None = Field(
+        description="Whom a delegate stands in for."
+    )
 
 
 class PreviewStepOut(Schema):
@@ -40,7 +51,7 @@ class PreviewStepOut(Schema):
     tentative: bool = Field(
         description="Its condition reads answers given later in the route."
     )
-    participants: list[PersonOut]
+    participants: list[ParticipantOut]
 
 
 class PreviewStageOut(Schema):
@@ -69,11 +80,13 @@ def _person_out(person: Participant, users: dict[int, User]) -> dict[str, Any]:
         found = users.get(int(who.id))
         return user_ref(found) if found else {"id": int(who.id), "name": ""}
 
+    behalf = person.on_behalf_of
+    seat = users.get(int(behalf.id)) if behalf and behalf.kind == "user" else None
     return {
         "kind": person.kind,
         "user": user(person),
         "email": person.id if person.kind == "guest" else "",
-        "on_behalf_of": user(person.on_behalf_of),
+        "on_behalf_of": person_ref(seat),
     }
 
 
@@ -134,7 +147,9 @@ class MapTaskOut(Schema):
     colour: Colour
     assignee: RefOut | None
     guest_email: str
-    on_behalf_of: RefOut | None
+    on_behalf_of: PersonRefOut | None = Field(
+        description="Whom a delegate stands in for."
+    )
     mine: bool
     due_at: datetime | None
     waiting_since: datetime | None = Field(description="Set while the task is open.")
@@ -167,6 +182,20 @@ class MapStageOut(Schema):
     steps: list[MapStepOut]
 
 
+class RoundTaskOut(MapTaskOut):
+    stage: str = Field(description="The stage's key.")
+    step: str = Field(description="The step's key.")
+    step_name: str = Field(description='"Stage · Step" in words.')
+
+
+class RoundOut(Schema):
+    round: int
+    tasks: list[RoundTaskOut] = Field(
+        description="Its tasks in order: who decided what, with their comments "
+        "(`outcome` empty for tasks the round closed undecided)."
+    )
+
+
 class RouteRefOut(Schema):
     key: str
     name: str
@@ -189,6 +218,10 @@ class ProcessOut(Schema):
     revision_task: MapTaskOut | None = Field(
         description="The initiator's task while the document is returned."
     )
+    earlier_rounds: list[RoundOut] = Field(
+        description="The rounds before the current one, oldest first, with their "
+        "decisions; they no longer count unless carried over (`carried_over`)."
+    )
 
 
 def map_task_out(item: MapTask) -> dict[str, Any]:
@@ -200,7 +233,7 @@ def map_task_out(item: MapTask) -> dict[str, Any]:
         "colour": item.colour,
         "assignee": user_ref(item.person),
         "guest_email": item.guest_email,
-        "on_behalf_of": user_ref(item.on_behalf_of),
+        "on_behalf_of": person_ref(item.on_behalf_of),
         "mine": item.mine,
         "due_at": task.due_at,
         "waiting_since": item.waiting_since,
@@ -210,6 +243,27 @@ def map_task_out(item: MapTask) -> dict[str, Any]:
         "decided_by": user_ref(task.decided_by),
         "carried_over": item.carried_over,
     }
+
+
+def rounds_out(route_map: RouteMap) -> list[dict[str, Any]]:
+    names = route_map.step_names()
+    return [
+        {
+            "round": earlier.round,
+            "tasks": [
+                {
+                    **map_task_out(item),
+                    "stage": item.task.stage_key,
+                    "step": item.task.step_key,
+                    "step_name": names.get(
+                        (item.task.stage_key, item.task.step_key), item.task.step_key
+                    ),
+                }
+                for item in earlier.tasks
+            ],
+        }
+        for earlier in route_map.earlier_rounds
+    ]
 
 
 def process_out(route_map: RouteMap) -> dict[str, Any]:
@@ -258,6 +312,7 @@ def process_out(route_map: RouteMap) -> dict[str, Any]:
         "revision_task": map_task_out(route_map.revision_task)
         if route_map.revision_task
         else None,
+        "earlier_rounds": rounds_out(route_map),
     }
 
 
@@ -298,10 +353,16 @@ class HistoryEventOut(Schema):
     at: datetime
     verb: str = Field(description="e.g. process.started, task.decided")
     actor: RefOut | None
-    actor_label: str
+    actor_label: str = Field(
+        description="Who acted, in words: the person's full name; a guest's masked "
+        "e-mail address (m***@example.com); `system` for the route and the worker."
+    )
     target_type: str
     target_id: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] = Field(
+        description="The event's details; in `task.decided`, `on_behalf_of` is the "
+        "person object `{id, username, name}` a delegate decided for, or null."
+    )
 
 
 class AuditedEvent(Protocol):
@@ -326,16 +387,45 @@ class AuditedEvent(Protocol):
     def payload(self) -> Any: ...
 
 
-def history_event_out(event: AuditedEvent) -> dict[str, Any]:
+def behalf_ids(events: Iterable[AuditedEvent]) -> set[int]:
+    """The ids of the people that events' ``on_behalf_of`` name (stored as text)."""
+    found = set()
+    for event in events:
+        value = (event.payload or {}).get("on_behalf_of")
+        if isinstance(value, str | int) and str(value).isdigit():
+            found.add(int(value))
+    return found
+
+
+def actor_words(event: AuditedEvent) -> str:
+    """The actor's full name; a guest's masked address; else the stored label."""
+    if event.actor is not None:
+        return display_name(event.actor)
+    label = event.actor_label
+    address = label.removeprefix("guest:")
+    if "@" in address:
+        return mask_email(address)
+    return label
+
+
+def history_event_out(
+    event: AuditedEvent, people: Mapping[int, User] | None = None
+) -> dict[str, Any]:
+    """One event; ``people`` by id (``behalf_ids``) name ``on_behalf_of``."""
+    payload = dict(event.payload or {})
+    if "on_behalf_of" in payload:
+        value = payload["on_behalf_of"]
+        seat = (people or {}).get(int(value)) if str(value).isdigit() else None
+        payload["on_behalf_of"] = person_ref(seat)
     return {
         "seq": event.seq,
         "at": event.created_at,
         "verb": event.verb,
         "actor": user_ref(event.actor),
-        "actor_label": event.actor_label,
+        "actor_label": actor_words(event),
         "target_type": event.target_type,
         "target_id": event.target_id,
-        "payload": event.payload,
+        "payload": payload,
     }
 
 

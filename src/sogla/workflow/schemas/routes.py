@@ -8,7 +8,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from sogla.api.schemas import MAX_ID
+from sogla.api.schemas import Id, Username
 from sogla.engine.validation import Problem
 from sogla.workflow.models import RouteVersion
 from sogla.workflow.schemas.common import In, RefOut, user_ref
@@ -62,7 +62,11 @@ class RouteTemplateIn(In):
     doc_type: str = Field(min_length=1, max_length=60, description="A type key.")
     name_ru: str = Field("", max_length=200)
     name_en: str = Field("", max_length=200)
-    owner: int | None = Field(None, ge=1, le=MAX_ID, description="A user id.")
+    owner: Id | Username | None = Field(
+        None,
+        description="The route's owner: a user id, or a username "
+        "(`GET /people` lists both).",
+    )
     suggest_when: dict[str, Any] | None = Field(
         None, description="A condition on the document's values; null means always."
     )

@@ -11,7 +11,13 @@ from ninja import Field, Schema
 from sogla.api.schemas import MAX_ID
 from sogla.documents.schemas import FieldDefOut, field_def_out
 from sogla.workflow.models import Task
-from sogla.workflow.schemas.common import In, RefOut, user_ref
+from sogla.workflow.schemas.common import (
+    In,
+    PersonRefOut,
+    RefOut,
+    person_ref,
+    user_ref,
+)
 from sogla.workflow.selectors import DecisionPanel, TaskCounts
 
 
@@ -45,7 +51,9 @@ class TaskOut(Schema):
     kind: str
     state: str
     assignee: RefOut | None
-    on_behalf_of: RefOut | None
+    on_behalf_of: PersonRefOut | None = Field(
+        description="Whom a delegate stands in for."
+    )
     created_at: datetime
     due_at: datetime | None
     overdue: bool
@@ -95,7 +103,7 @@ def task_out(task: Task) -> dict[str, Any]:
         "kind": task.kind,
         "state": task.state,
         "assignee": user_ref(task.assignee),
-        "on_behalf_of": user_ref(task.on_behalf_of),
+        "on_behalf_of": person_ref(task.on_behalf_of),
         "created_at": task.created_at,
         "due_at": task.due_at,
         "overdue": task.overdue,

@@ -43,6 +43,7 @@ from sogla.workflow.selectors import (
     route_map,
     task_list_for_user,
 )
+from sogla.workflow.task_marks import TaskMarks, task_marks
 
 
 @dataclass
@@ -71,6 +72,8 @@ class CardApproval:
     step_names: dict[tuple[str, str], str]
     assignee_words: dict[str, str] = field(default_factory=dict)
     approves: bool = True  # the route has approve or sign steps (else: tasks only)
+    # task id -> guest link opened / invitation undelivered / locked out of codes
+    marks: dict[int, TaskMarks] = field(default_factory=dict)
 
 
 def card_approval(
@@ -105,7 +108,7 @@ def card_approval(
     people = card_people(
         user, loaded, people, wanted=can_manage or (may_edit and is_initiator)
     )
-    rounds, shown, old_tasks = _rounds(process, round_param)
+    rounds, shown, old_tasks = _rounds(process, round_param, rmap)
     decided, next_task = _decided(user, card, decided_id)
     files_sha, files_version = card.files_state()
     may_start = _may_start(process, card, is_initiator or admin)
@@ -136,7 +139,19 @@ def card_approval(
         step_names=names,
         assignee_words=who_will,
         approves=approves(process),
+        marks=task_marks(_map_tasks(rmap)) if can_manage or is_initiator else {},
     )
+
+
+def _map_tasks(rmap: RouteMap | None) -> list[Task]:
+    if rmap is None:
+        return []
+    return [
+        item.task
+        for stage in rmap.stages
+        for step in stage.steps
+        for item in step.tasks
+    ]
 
 
 # --- start, rounds, the decision just made, the revision form, the files ------------
@@ -153,21 +168,18 @@ def _may_start(process: Process | None, card: DocumentCard, allowed: bool) -> bo
 
 
 def _rounds(
-    process: Process | None, round_param: str
+    process: Process | None, round_param: str, rmap: RouteMap | None
 ) -> tuple[list[int], int, list[Task]]:
-    """The rounds newest first, the one shown, and an earlier shown round's tasks."""
+    """The rounds newest first, the one shown, and an earlier shown round's tasks
+    (from the route map's earlier rounds: no query of its own)."""
     if process is None:
         return [], 0, []
     rounds = list(range(process.round, 0, -1))
     if not (round_param.isdigit() and 0 < int(round_param) < process.round):
         return rounds, process.round, []
     shown = int(round_param)
-    tasks = list(
-        Task.objects.filter(process=process, round=shown)
-        .exclude(kind="revision")
-        .select_related("assignee", "on_behalf_of", "decided_by")
-        .order_by("id")
-    )
+    earlier = rmap.earlier_rounds if rmap is not None else []
+    tasks = [item.task for r in earlier if r.round == shown for item in r.tasks]
     return rounds, shown, tasks
 
 

@@ -45,6 +45,7 @@ SYSTEM_VERBS = frozenset(
         "process.reminder_scheduled",
         "process.reminder_skipped",
         "process.reminder_sent",
+        "code.not_sent",
     }
 )
 
@@ -111,6 +112,13 @@ def _event_texts() -> dict[str, str]:
         "process.reminder_sent": _("The date reminder was sent"),
         "timer.retried": _("restarted a failed timer"),
         "process.reminded": _("reminded the people the approval waits on"),
+        "guest_link.resent": _("sent the guest a new link"),
+        "guest_link.renewed": _("asked for a new link"),
+        "guest_link.revoked": _("revoked the guest's link"),
+        "agreement.accepted": _("accepted the electronic signature agreement"),
+        "code.locked_out": _("was locked out after wrong confirmation codes"),
+        "code.unlocked": _("unlocked a person's confirmation codes"),
+        "code.not_sent": _("A confirmation code could not be sent"),
     }
 
 
@@ -142,6 +150,11 @@ def _detail(verb: str, payload: dict[str, Any]) -> str:
     if verb == "document.file_version_added":
         name = payload.get("name") or payload.get("original_name") or ""
         return f"{name} v{payload.get('version', '')}".strip()
+    if verb.startswith("code."):
+        person = str(payload.get("person") or "").split(":", 1)[-1]
+        if verb == "code.not_sent":
+            return f"{payload.get('to', '')} ({payload.get('reason', '')})"
+        return person if "@" in person else ""
     return str(payload.get("comment") or payload.get("reason") or "")
 
 

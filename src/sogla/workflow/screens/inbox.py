@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,15 +39,10 @@ class InboxRow:
     delegated_for: User | None
     stage_name: str = ""
     stage_position: str = ""
+    url: str = ""  # the document's card (built once: the row links to it three times)
+    icon: str = ""
+    kind_word: str = ""
     unread: int = 0  # unread messages of the document's discussion
-
-    @property
-    def icon(self) -> str:
-        return kind_icon(self.task.kind)
-
-    @property
-    def kind_word(self) -> str:
-        return kind_label(self.task.kind)
 
     @property
     def bulk_outcome(self) -> str | None:
@@ -111,7 +107,17 @@ def _row(
         text = timing.overdue(task.due_at, now)
     delegated = task.on_behalf_of if task.assignee_id == user.pk else None
     name, position = _stage_name(task)
-    return InboxRow(task, group, text, delegated, name, position)
+    return InboxRow(
+        task,
+        group,
+        text,
+        delegated,
+        name,
+        position,
+        reverse("documents:card", args=[task.process.document_id]),
+        kind_icon(task.kind),
+        kind_label(task.kind),
+    )
 
 
 def _stage_name(task: Task) -> tuple[str, str]:

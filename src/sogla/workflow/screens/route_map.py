@@ -14,7 +14,7 @@ from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import Words
 from sogla.orgs.models import Role, User
 from sogla.workflow import definitions
-from sogla.workflow.condition_words import skip_reason
+from sogla.workflow.condition_words import skip_reason, will_skip_reason
 from sogla.workflow.models import Process, Timer, TimerState
 from sogla.workflow.screens.durations import WorkingTime, working_time
 from sogla.workflow.selectors import MapTask, RouteMap
@@ -94,25 +94,21 @@ def holder_line(
 
 def step_names(rmap: RouteMap) -> dict[tuple[str, str], str]:
     """ "Stage · Step", or the stage's name alone when the step's says nothing more."""
-    names = {}
-    for stage in rmap.stages:
-        for step in stage.steps:
-            redundant = step.name in (step.key, stage.name)
-            names[(stage.key, step.key)] = (
-                stage.name if redundant else f"{stage.name} · {step.name}"
-            )
-    return names
+    return rmap.step_names()
 
 
 def reasons_in_words(rmap: RouteMap, words: Words) -> None:
-    """Skip reasons of the route map said from the route's conditions."""
+    """Skip reasons of the route map said from the route's conditions; stages and
+    steps not opened yet that will be skipped say "will be skipped unless …"."""
     definition = definitions.definition_for(rmap.process.route_version)
     for stage in rmap.stages:
         stage_def = definition.stage(stage.key)
-        stage.reason = skip_reason(stage.reason, stage_def.when, words)
+        said = will_skip_reason if stage.will_skip else skip_reason
+        stage.reason = said(stage.reason, stage_def.when, words)
         conditions = {s.key: s.when for s in stage_def.steps}
         for step in stage.steps:
-            step.reason = skip_reason(step.reason, conditions.get(step.key), words)
+            said = will_skip_reason if step.will_skip else skip_reason
+            step.reason = said(step.reason, conditions.get(step.key), words)
 
 
 def assignee_words(rmap: RouteMap, card: DocumentCard) -> dict[str, str]:

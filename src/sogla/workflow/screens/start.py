@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from sogla.documents.selectors import DocumentCard
-from sogla.engine.conditions import ENGLISH, Words
+from sogla.engine.conditions import ENGLISH, Condition, Words
 from sogla.engine.run import PreviewStep
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
 from sogla.workflow import definitions
-from sogla.workflow.condition_words import skip_reason
+from sogla.workflow.condition_words import will_skip_reason
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import RouteTemplate
 from sogla.workflow.selectors import (
@@ -82,7 +82,7 @@ def preview_view(
                 name=name_in_language(step.name) or step.key,
                 kind=step.kind,
                 runs=step.runs,
-                reason=skip_reason(step.reason, conditions.get(step.key), words),
+                reason=_reason(step.runs, step.reason, conditions.get(step.key), words),
                 unresolved=step.unresolved,
                 people=_names(step, preview.users),
                 tentative=step.tentative,
@@ -93,12 +93,18 @@ def preview_view(
             PreviewStageView(
                 name=name_in_language(stage.name) or stage.key,
                 runs=stage.runs,
-                reason=skip_reason(stage.reason, stage_def.when, words),
+                reason=_reason(stage.runs, stage.reason, stage_def.when, words),
                 steps=steps,
                 tentative=stage.tentative,
             )
         )
     return stages
+
+
+def _reason(runs: bool, reason: str, condition: Condition | None, words: Words) -> str:
+    """A skip said as the running route map says it ("will be skipped unless …");
+    the reason of a step that runs (nobody found) as it is."""
+    return reason if runs else will_skip_reason(reason, condition, words)
 
 
 def _names(step: PreviewStep, users: dict[int, User]) -> list[str]:

@@ -21,6 +21,7 @@ from sogla.workflow.selectors.inbox import (
     task_list_for_user,
 )
 from sogla.workflow.selectors.route_map import (
+    MapRound,
     MapStage,
     MapStep,
     MapTask,
@@ -42,6 +43,7 @@ from sogla.workflow.selectors.start import (
 from sogla.workflow.selectors.tasks import (
     DecisionPanel,
     can_manage_process,
+    colleague_by_username,
     colleagues_by_id,
     task_document_for_user,
     task_for_manager,
@@ -52,6 +54,7 @@ from sogla.workflow.selectors.tasks import (
 __all__ = [
     "TABS",
     "DecisionPanel",
+    "MapRound",
     "MapStage",
     "MapStep",
     "MapTask",
@@ -61,6 +64,7 @@ __all__ = [
     "TaskCounts",
     "TaskPage",
     "can_manage_process",
+    "colleague_by_username",
     "colleagues_by_id",
     "process_for_document",
     "process_get",

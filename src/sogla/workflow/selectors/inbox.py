@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -38,15 +39,28 @@ class TaskCounts:
 
 
 def inbox_rows(user: User) -> QuerySet[Task]:
-    """The user's organisation's tasks with what an inbox row shows, joined."""
-    return Task.objects.for_org(organisation_id_of(user)).select_related(
-        "process__document__doc_type",
-        "process__document__status",
-        "process__document__counterparty",
-        "process__route_version",
-        "process__initiator",
-        "assignee",
-        "on_behalf_of",
+    """The user's organisation's tasks with what an inbox row shows, joined.
+
+    The route version's ``definition`` is not read (``definitions.definition_for``
+    caches published ones by id), nor the document's field values and search text:
+    decoding those JSON columns for every row was a tenth of the inbox's time.
+    """
+    return (
+        Task.objects.for_org(organisation_id_of(user))
+        .select_related(
+            "process__document__doc_type",
+            "process__document__status",
+            "process__document__counterparty",
+            "process__route_version",
+            "process__initiator",
+            "assignee",
+            "on_behalf_of",
+        )
+        .defer(
+            "process__route_version__definition",
+            "process__document__fields",
+            "process__document__search_text",
+        )
     )
 
 
@@ -117,23 +131,39 @@ def task_list_for_user(
 
 
 def task_counts_for_user(*, user: User) -> TaskCounts:
-    """The navigation's counts in one query (conditional aggregation)."""
-    now = timezone.now()
-    open_ = Q(state=TaskState.OPEN)
-    mine = open_ & (Q(assignee=user) | Q(on_behalf_of=user))
-    started = open_ & Q(process__initiator=user)
-    counts = (
-        Task.objects.for_org(organisation_id_of(user))
-        .filter(mine | started)
-        .aggregate(
-            mine=Count("pk", filter=mine),
-            overdue=Count("pk", filter=mine & (Q(due_at__lt=now) | Q(overdue=True))),
-            started=Count("pk", filter=started),
-            acting=Count(
-                "pk", filter=open_ & Q(assignee=user, on_behalf_of__isnull=False)
-            ),
-        )
-    )
-    return TaskCounts(
-        counts["mine"], counts["overdue"], counts["started"], counts["acting"]
-    )
+    """The navigation's counts in one statement of four selective counts.
+
+    Each count reads only the user's own rows through an index: mine, overdue and
+    acting through the tasks' ``assignee`` / ``on_behalf_of`` indexes, started
+    through the processes the user initiated and their open tasks. The cost does
+    not grow with the organisation (an earlier single aggregation over ``mine OR
+    started`` joined every process of the organisation on PostgreSQL).
+    """
+    params: dict[str, Any] = {
+        "org": organisation_id_of(user),
+        "user": user.pk,
+        "open": TaskState.OPEN.value,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_SQL, params)
+        row = cursor.fetchone()
+    return TaskCounts(*(int(n or 0) for n in row)) if row else TaskCounts(0, 0, 0)
+
+
+# Written out (not composed with the ORM): it runs on every page, and compiling four
+# subqueries cost more than running them.
+_MINE = (
+    "FROM workflow_task t WHERE t.organisation_id = %(org)s AND t.state = %(open)s "
+    "AND (t.assignee_id = %(user)s OR t.on_behalf_of_id = %(user)s)"
+)
+_COUNTS_SQL = (
+    f"SELECT (SELECT COUNT(*) {_MINE}), "  # noqa: S608 - constant SQL, bound params
+    f"(SELECT COUNT(*) {_MINE} AND (t.due_at < %(now)s OR t.overdue)), "
+    "(SELECT COUNT(*) FROM workflow_task t JOIN workflow_process p "
+    "ON p.id = t.process_id WHERE p.initiator_id = %(user)s "
+    "AND t.organisation_id = %(org)s AND t.state = %(open)s), "
+    "(SELECT COUNT(*) FROM workflow_task t WHERE t.organisation_id = %(org)s "
+    "AND t.state = %(open)s AND t.assignee_id = %(user)s "
+    "AND t.on_behalf_of_id IS NOT NULL)"
+)

@@ -18,7 +18,9 @@ from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
-from sogla.engine.definition import StepDef
+from sogla.engine.definition import Assignee, StepDef
+from sogla.engine.run import PreviewStage, preview
+from sogla.engine.states import Participant
 from sogla.orgs.models import User
 from sogla.workflow import definitions
 from sogla.workflow.labels import Colour, name_in_language
@@ -30,6 +32,7 @@ from sogla.workflow.models import (
     Task,
     TaskState,
 )
+from sogla.workflow.resolver import document_facts
 
 
 def process_for_document(document: Document) -> Process | None:
@@ -116,6 +119,11 @@ class MapStep:
     quorum: str
     assignee: dict[str, Any]  # the definition's assignee, for not-yet-started steps
     tasks: list[MapTask] = field(default_factory=list)
+    # Not started yet: the engine's preview says it will be skipped for the values
+    # the document has now (``reason`` says why); ``tentative``: its condition reads
+    # answers given later in the route.
+    will_skip: bool = False
+    tentative: bool = False
 
 
 @dataclass
@@ -127,6 +135,16 @@ class MapStage:
     reason: str
     current: bool
     steps: list[MapStep] = field(default_factory=list)
+    will_skip: bool = False  # as MapStep's, for a stage that has not opened
+    tentative: bool = False
+
+
+@dataclass
+class MapRound:
+    """An earlier round: its tasks (decided, or closed undecided) in order."""
+
+    round: int
+    tasks: list[MapTask]
 
 
 @dataclass
@@ -137,6 +155,17 @@ class RouteMap:
     waiting: list[MapTask]  # open tasks: who holds the document, since when
     my_tasks: list[MapTask]
     revision_task: MapTask | None
+    earlier_rounds: list[MapRound] = field(default_factory=list)  # oldest first
+
+    def step_names(self) -> dict[tuple[str, str], str]:
+        """ "Stage · Step", or the stage's name alone when the step's says no more."""
+        return {
+            (stage.key, step.key): stage.name
+            if step.name in (step.key, stage.name)
+            else f"{stage.name} · {step.name}"
+            for stage in self.stages
+            for step in stage.steps
+        }
 
 
 def _task_colour(task: Task, now: datetime) -> Colour:
@@ -201,7 +230,8 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     """The traffic light of the document's process (None before the first start).
 
     Four queries whatever the number of stages, steps or participants: the process,
-    the stage runs, the step runs and the tasks of the current round (people joined).
+    the stage runs, the step runs and the tasks of the current round (people joined);
+    a fifth for the tasks of the earlier rounds, from the second round on.
     """
     org_id = organisation_id_of(user)
     if document.organisation_id != org_id:
@@ -225,7 +255,26 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     waiting = [i for i in items if i.task.state == TaskState.OPEN]
     mine = [i for i in waiting if i.mine]
     stages = _map_stages(process, by_step)
-    return RouteMap(process, process.round, stages, waiting, mine, revision)
+    if process.is_active:
+        foresee_skips(process, document, stages)
+    earlier = _earlier_rounds(process, user, now)
+    return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
+
+
+def _earlier_rounds(process: Process, user: User, now: datetime) -> list[MapRound]:
+    """The tasks of the rounds before the current one (not the initiator's revision
+    tasks), by round, oldest first; one query, none in the first round."""
+    if process.round <= 1:
+        return []
+    rounds: dict[int, list[MapTask]] = {}
+    for row in (
+        Task.objects.filter(process=process, round__lt=process.round)
+        .exclude(kind="revision")
+        .select_related("assignee", "on_behalf_of", "decided_by")
+        .order_by("round", "id")
+    ):
+        rounds.setdefault(row.round, []).append(_map_task(row, user, now))
+    return [MapRound(n, rounds.get(n, [])) for n in range(1, process.round)]
 
 
 def _is_revision(task: Task) -> bool:
@@ -297,3 +346,36 @@ def _map_step(step_def: StepDef, run: StepRun | None, tasks: list[MapTask]) -> M
         else {},
         tasks=tasks,
     )
+
+
+def foresee_skips(process: Process, document: Document, stages: list[MapStage]) -> None:
+    """Mark the stages and steps that have not opened yet and that the engine's
+    preview (the start form's) says will be skipped for the document's values now.
+    Nobody is resolved: only the conditions are read."""
+    waiting = [stage for stage in stages if stage.colour == "not_started"]
+    if not waiting:
+        return
+    definition = definitions.definition_for(process.route_version)
+    foreseen: dict[str, PreviewStage] = {
+        stage.key: stage
+        for stage in preview(definition, document_facts(document), _nobody)
+    }
+    for stage in waiting:
+        found = foreseen.get(stage.key)
+        if found is None:
+            continue
+        stage.tentative = found.tentative
+        if not found.runs:
+            stage.will_skip, stage.reason = True, found.reason
+        by_key = {step.key: step for step in found.steps}
+        for step in stage.steps:
+            seen = by_key.get(step.key)
+            if step.colour == "not_started" and seen is not None and not seen.runs:
+                step.will_skip, step.reason = True, seen.reason
+                step.tentative = seen.tentative
+            elif step.colour == "not_started" and stage.will_skip and not by_key:
+                step.will_skip = True  # the stage's own condition skips it whole
+
+
+def _nobody(_assignee: Assignee) -> list[Participant]:
+    return []

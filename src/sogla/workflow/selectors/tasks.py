@@ -116,7 +116,11 @@ def can_manage_process(user: User, process: Process) -> bool:
 
 def task_for_manager(*, user: User, task_id: int) -> Task:
     """Any task of a process the user manages (route owner or administrator)."""
-    task = inbox_rows(user).select_related("process__route_version__template")
+    task = (
+        inbox_rows(user)
+        .select_related("process__route_version__template")
+        .defer(None)  # every column: the manager's commands use the whole rows
+    )
     found = task.filter(pk=task_id).first()
     if found is None or not can_manage_process(user, found.process):
         raise NotFound()
@@ -132,6 +136,13 @@ def colleagues_by_id(*, user: User, ids: list[int]) -> dict[int, User]:
             organisation_id=org_id, is_active=True, pk__in=list(set(ids))
         )
     }
+
+
+def colleague_by_username(*, user: User, username: str) -> User | None:
+    """The active person of the user's organisation with this username, or None."""
+    return User.objects.filter(
+        organisation_id=organisation_id_of(user), is_active=True, username=username
+    ).first()
 
 
 def task_document_for_user(*, user: User, task_id: int) -> tuple[int, int] | None:

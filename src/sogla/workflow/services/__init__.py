@@ -10,6 +10,8 @@
 - ``assignments``: ``task_reassign``, ``step_resolve``;
 - ``delegation``: ``delegations_sync`` (open tasks follow delegations, and come
   back), ``delegations_sync_due`` (the worker's sweep);
+- ``rescheduling``: ``deadlines_reschedule`` (a changed working calendar moves the
+  deadlines of open tasks; run by the calendar's save);
 - ``timers``: ``timers_fire_due`` (the worker's sweep), ``timer_fire``;
 - ``routes``: route templates and versions (administrators);
 - ``refusals``: what a refusal says and the evidence it leaves.
@@ -39,6 +41,7 @@ from sogla.workflow.services.processes import (
     process_resubmit,
     process_start,
 )
+from sogla.workflow.services.rescheduling import deadlines_reschedule
 from sogla.workflow.services.routes import (
     org_facts,
     route_problems,
@@ -52,6 +55,7 @@ from sogla.workflow.tenant import calendar_cache_clear, organisation_calendar
 __all__ = [
     "RoundEdits",
     "calendar_cache_clear",
+    "deadlines_reschedule",
     "delegations_sync",
     "delegations_sync_due",
     "field_reminder_at",

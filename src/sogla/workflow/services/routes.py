@@ -137,6 +137,9 @@ def route_version_save_draft(
             created_by=actor,
         )
     draft.definition = dict(definition)
+    draft.revision += 1
+    draft.updated_at = timezone.now()
+    draft.updated_by = actor
     draft.save()
     audit_record(
         organisation_id=org_id,

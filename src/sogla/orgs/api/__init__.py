@@ -9,11 +9,23 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from pydantic import WithJsonSchema
 
 from sogla.api.auth import api_user as _user
-from sogla.api.schemas import ERRORS, NON_BLANK, ErrorsOut, Id, InSchema
+from sogla.api.errors import refused_as
+from sogla.api.schemas import (
+    ERRORS,
+    LOCAL_TIME_SCHEMA,
+    NON_BLANK,
+    ErrorsOut,
+    Id,
+    InSchema,
+    PersonRefOut,
+    RefOut,
+    person_ref,
+)
 from sogla.api.schemas import responses as _ok
-from sogla.core.errors import NotFound, ValidationFailed
+from sogla.core.errors import NotFound
 from sogla.core.request_meta import request_meta
 from sogla.orgs import selectors, structure
 from sogla.orgs.access import is_org_admin
@@ -27,11 +39,6 @@ class OrganisationOut(Schema):
     id: int
     name: str
     slug: str
-
-
-class RefOut(Schema):
-    id: int
-    name: str
 
 
 class RoleOut(Schema):
@@ -161,17 +168,11 @@ settings_router = Router(tags=["organisation"])
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-a-z0-9_]+$")]
 
 
-class PersonOut(Schema):
-    id: int
-    username: str
-    name: str
-
-
 class DepartmentOut(Schema):
     code: str
     name: str
     parent: str | None = Field(description="The parent department's code.")
-    head: PersonOut | None
+    head: PersonRefOut | None
     depth: int
 
 
@@ -195,7 +196,7 @@ class RoleDetailOut(Schema):
     name: str
     name_ru: str
     name_en: str
-    members: list[PersonOut]
+    members: list[PersonRefOut]
 
 
 class RoleIn(InSchema):
@@ -228,10 +229,13 @@ class CalendarDayOut(Schema):
     name: str
 
 
+LocalTime = Annotated[time, WithJsonSchema(LOCAL_TIME_SCHEMA)]
+
+
 class CalendarOut(Schema):
     working_weekdays: list[int] = Field(description="Monday is 0.")
-    day_starts: time
-    day_ends: time
+    day_starts: LocalTime
+    day_ends: LocalTime
     use_public_holidays: bool
     country: str
     days: list[CalendarDayOut] = Field(description="Exceptions to the weekly pattern.")
@@ -256,22 +260,12 @@ def _admin_org_id(request: HttpRequest) -> tuple[User, int]:
     return user, user.organisation_id
 
 
-def _person_out(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {
-        "id": user.pk,
-        "username": user.username,
-        "name": user.get_full_name() or user.username,
-    }
-
-
 def _department_out(department: Department) -> dict[str, Any]:
     return {
         "code": department.code,
         "name": department.name,
         "parent": department.parent.code if department.parent else None,
-        "head": _person_out(department.head),
+        "head": person_ref(department.head),
         "depth": getattr(department, "depth", 0),
     }
 
@@ -282,7 +276,7 @@ def _role_out(role: Role) -> dict[str, Any]:
         "name": role.name,
         "name_ru": role.name_ru,
         "name_en": role.name_en,
-        "members": [_person_out(u) for u in role.members.all() if u.is_active],
+        "members": [person_ref(u) for u in role.members.all() if u.is_active],
     }
 
 
@@ -328,12 +322,8 @@ def department_create(
 
 
 def _department_or_problem(org_id: int, code: str) -> Department:
-    try:
+    with refused_as("parent", "invalid", _("No such department.")):
         return selectors.department_by_code(org_id, code)
-    except NotFound:
-        raise ValidationFailed.single(
-            "parent", "invalid", _("No such department.")
-        ) from None
 
 
 @settings_router.patch(
