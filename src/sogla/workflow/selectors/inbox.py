@@ -77,6 +77,13 @@ def tab_rows(user: User, tab: str) -> QuerySet[Task]:
     )
 
 
+_UNLISTED = (
+    "process__document__fields",
+    "process__document__search_text",
+    "process__overrides",
+)
+
+
 def task_list_for_user(
     *,
     user: User,
@@ -85,6 +92,7 @@ def task_list_for_user(
     limit: int = PAGE_SIZE,
     doc_type: str = "",
     q: str = "",
+    stages: bool = True,
 ) -> TaskPage:
     """One page of a user's inbox tab (see ``tab_rows``), in one query.
 
@@ -92,8 +100,15 @@ def task_list_for_user(
     newest first.
     ``doc_type`` (a type key) and ``q`` (words of the number, title or
     counterparty) narrow the tab. A cursor that does not verify is NotFound.
+
+    A row reads only what a list shows: not the document's field values, its search
+    text or the process's overrides (JSON decoded per row), nor, with
+    ``stages=False`` (the API, which names the stage by its key), the route's
+    definition.
     """
-    rows = tab_rows(user, tab)
+    rows = tab_rows(user, tab).defer(*_UNLISTED)
+    if not stages:
+        rows = rows.defer("process__route_version__definition")
     if doc_type:
         rows = rows.filter(process__document__doc_type__key=doc_type)
     if q.strip():
