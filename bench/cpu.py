@@ -25,6 +25,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--documents", type=int, default=5000)
     parser.add_argument("--profile", default="")
+    parser.add_argument("--page", default="")  # only login, inbox, card or api
     parser.add_argument("--save", default="")  # save the bodies into this folder
     args = parser.parse_args(argv)
     from harness.pages import shared_static_root
@@ -65,7 +66,7 @@ def main(argv: list[str]) -> int:
         ("api", pages.api_tasks(), pages.client_for(None, saved["token"])),
     ]
     for key, page, client in targets:
-        if args.profile and key != args.profile:
+        if (args.profile or args.page) and key not in (args.profile, args.page):
             continue
         response = pages.fetch(client, page)
         with CaptureQueriesContext(connection) as queries:
