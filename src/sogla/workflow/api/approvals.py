@@ -248,7 +248,6 @@ def tasks_list(request: HttpRequest, filters: Query[TaskListIn]) -> dict[str, An
             tab=filters.tab,
             cursor=filters.cursor,
             limit=filters.limit,
-            stages=False,
         )
     return {
         "items": [task_out(t) for t in page.items],

@@ -82,6 +82,8 @@ def inbox_page(
     page = task_list_for_user(
         user=user, tab=tab, cursor=cursor, limit=limit, doc_type=doc_type, q=q
     )
+    # the rows are read without the route's JSON: the parsed routes are cached
+    definitions.definitions_preload(t.process.route_version for t in page.items)
     timing = (
         working_time(user.organisation)
         if page.items and tab != "done" and user.organisation is not None

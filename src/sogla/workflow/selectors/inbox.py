@@ -81,6 +81,7 @@ _UNLISTED = (
     "process__document__fields",
     "process__document__search_text",
     "process__overrides",
+    "process__route_version__definition",
 )
 
 
@@ -92,7 +93,6 @@ def task_list_for_user(
     limit: int = PAGE_SIZE,
     doc_type: str = "",
     q: str = "",
-    stages: bool = True,
 ) -> TaskPage:
     """One page of a user's inbox tab (see ``tab_rows``), in one query.
 
@@ -102,13 +102,11 @@ def task_list_for_user(
     counterparty) narrow the tab. A cursor that does not verify is NotFound.
 
     A row reads only what a list shows: not the document's field values, its search
-    text or the process's overrides (JSON decoded per row), nor, with
-    ``stages=False`` (the API, which names the stage by its key), the route's
-    definition.
+    text, the process's overrides or the route's definition (JSON decoded per row;
+    ``definitions.definitions_preload`` fills in the definitions a screen needs and
+    has not parsed yet).
     """
     rows = tab_rows(user, tab).defer(*_UNLISTED)
-    if not stages:
-        rows = rows.defer("process__route_version__definition")
     if doc_type:
         rows = rows.filter(process__document__doc_type__key=doc_type)
     if q.strip():
