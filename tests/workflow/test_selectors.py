@@ -151,3 +151,27 @@ def test_decision_comments_become_searchable_after_the_worker(
     assert found() == []  # the worker has not run yet
     search_index_due()
     assert found() == [process.document_id]
+
+
+def test_inbox_rows_decode_no_route_once_its_routes_are_parsed(
+    tenant_a: Tenant, django_assert_num_queries
+) -> None:
+    from sogla.workflow import definitions
+    from sogla.workflow.screens.inbox import inbox_page
+
+    user = person(tenant_a, "reader")
+    make_tasks(tenant_a, user, 3)
+    definitions._definitions.clear()
+    page = selectors.task_list_for_user(user=user, tab="mine")
+    version = page.items[0].process.route_version
+    assert "definition" in version.get_deferred_fields()
+    # not parsed yet: every missing definition in one statement
+    with django_assert_num_queries(1):
+        definitions.definitions_preload(t.process.route_version for t in page.items)
+    assert definitions.definition_for(version).stages[0].key == "s"
+    # parsed: nothing read, and the page names the stage
+    again = selectors.task_list_for_user(user=user, tab="mine")
+    with django_assert_num_queries(0):
+        definitions.definitions_preload(t.process.route_version for t in again.items)
+    rows = [row for group in inbox_page(user=user).groups for row in group.rows]
+    assert [row.stage_position for row in rows] == ["1/1"] * 3

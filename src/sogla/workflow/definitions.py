@@ -8,6 +8,7 @@ the screens read definitions through ``definition_for``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from sogla.engine.definition import RouteDefinition
 from sogla.workflow.models import RouteVersion, RouteVersionStatus
@@ -35,6 +36,30 @@ def definition_for(version: RouteVersion) -> RouteDefinition:
             _definitions.clear()
         _definitions[key] = parsed
     return parsed
+
+
+def definitions_preload(versions: Iterable[RouteVersion]) -> None:
+    """Fill in, in one statement, the ``definition`` of the versions read without it
+    (``defer``) whose parsed definition is not cached yet: a list of rows then
+    decodes no route JSON once the process has parsed its routes, and reads the
+    missing ones together rather than one statement each."""
+    missing: dict[int, list[RouteVersion]] = {}
+    for version in versions:
+        if "definition" not in version.get_deferred_fields():
+            continue
+        if (
+            version.status == RouteVersionStatus.PUBLISHED
+            and version.published_at is not None
+            and (version.pk, version.published_at.isoformat()) in _definitions
+        ):
+            continue
+        missing.setdefault(version.pk, []).append(version)
+    if not missing:
+        return
+    rows = RouteVersion.objects.filter(pk__in=missing).values_list("pk", "definition")
+    for pk, definition in rows:
+        for version in missing[pk]:
+            version.definition = definition
 
 
 def stage_usernames(definition: RouteDefinition) -> dict[str, frozenset[str]]:

@@ -53,7 +53,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "filtered": bool(doc_type or q),
         "bulk_limit": bulk.BULK_LIMIT,
         "bulk_possible": tab == "mine"
-        and any(row.bulk_outcome for group in page.groups for row in group.rows),
+        and any(row.bulk for group in page.groups for row in group.rows),
         "is_first_page": not request.GET.get("cursor"),
         "tabs": [
             ("mine", _("Mine")),

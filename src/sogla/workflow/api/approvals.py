@@ -238,7 +238,10 @@ def tasks_list(request: HttpRequest, filters: Query[TaskListIn]) -> dict[str, An
     user = _user(request)
     with stale_cursor():
         page = selectors.task_list_for_user(
-            user=user, tab=filters.tab, cursor=filters.cursor, limit=filters.limit
+            user=user,
+            tab=filters.tab,
+            cursor=filters.cursor,
+            limit=filters.limit,
         )
     return {
         "items": [task_out(t) for t in page.items],

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from sogla.core.text import without_number
 from sogla.discussion.selectors import unread_counts
 from sogla.orgs.models import User
 from sogla.workflow import definitions
@@ -42,11 +43,18 @@ class InboxRow:
     url: str = ""  # the document's card (built once: the row links to it three times)
     icon: str = ""
     kind_word: str = ""
+    # The words the row shows, computed once here rather than by the template's
+    # lookups and filters (the row is rendered twice: a table row and a phone card).
+    number: str = ""
+    title: str = ""
+    party: str = ""  # the counterparty's name
+    type_name: str = ""
+    due_text: str = ""  # the due (or, done tab, decision) time as the viewer reads it
+    round_text: str = ""  # "round 2" from the second round on
+    delegated_text: str = ""  # "for <name>"
+    select_label: str = ""
+    bulk: str | None = None  # the outcome a bulk decision may give, if any
     unread: int = 0  # unread messages of the document's discussion
-
-    @property
-    def bulk_outcome(self) -> str | None:
-        return bulk_outcome(self.task)
 
 
 @dataclass
@@ -78,6 +86,8 @@ def inbox_page(
     page = task_list_for_user(
         user=user, tab=tab, cursor=cursor, limit=limit, doc_type=doc_type, q=q
     )
+    # the rows are read without the route's JSON: the parsed routes are cached
+    definitions.definitions_preload(t.process.route_version for t in page.items)
     timing = (
         working_time(user.organisation)
         if page.items and tab != "done" and user.organisation is not None
@@ -107,6 +117,8 @@ def _row(
         text = timing.overdue(task.due_at, now)
     delegated = task.on_behalf_of if task.assignee_id == user.pk else None
     name, position = _stage_name(task)
+    document = task.process.document
+    moment = task.decided_at if tab == "done" else task.due_at
     return InboxRow(
         task,
         group,
@@ -117,6 +129,26 @@ def _row(
         reverse("documents:card", args=[task.process.document_id]),
         kind_icon(task.kind),
         kind_label(task.kind),
+        number=document.number,
+        title=without_number(document.title, document.number),
+        party=document.counterparty.name if document.counterparty else "",
+        type_name=document.doc_type.name,
+        due_text=(
+            formats.date_format(
+                timezone.localtime(moment),
+                "SHORT_DATETIME_FORMAT" if tab == "done" else "SHORT_DATE_FORMAT",
+            )
+            if moment is not None
+            else ""
+        ),
+        round_text=_("round %(n)s") % {"n": task.round} if task.round > 1 else "",
+        delegated_text=(
+            _("for %(name)s") % {"name": delegated.short_name} if delegated else ""
+        ),
+        select_label=_("Select %(number)s") % {"number": document.number}
+        if tab == "mine"
+        else "",
+        bulk=bulk_outcome(task) if tab == "mine" else None,
     )
 
 

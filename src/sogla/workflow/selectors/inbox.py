@@ -91,6 +91,14 @@ def tab_rows(user: User, tab: str) -> QuerySet[Task]:
     )
 
 
+_UNLISTED = (
+    "process__document__fields",
+    "process__document__search_text",
+    "process__overrides",
+    "process__route_version__definition",
+)
+
+
 def task_list_for_user(
     *,
     user: User,
@@ -106,8 +114,13 @@ def task_list_for_user(
     newest first.
     ``doc_type`` (a type key) and ``q`` (words of the number, title or
     counterparty) narrow the tab. A cursor that does not verify is NotFound.
+
+    A row reads only what a list shows: not the document's field values, its search
+    text, the process's overrides or the route's definition (JSON decoded per row;
+    ``definitions.definitions_preload`` fills in the definitions a screen needs and
+    has not parsed yet).
     """
-    rows = tab_rows(user, tab)
+    rows = tab_rows(user, tab).defer(*_UNLISTED)
     if doc_type:
         rows = rows.filter(process__document__doc_type__key=doc_type)
     if q.strip():
