@@ -50,6 +50,7 @@ from sogla.workflow.schemas.tasks import (
     task_detail_out,
     task_out,
 )
+from sogla.workflow.screens.route_map import reasons_said
 
 router = Router()  # tagged by the parent router in workflow.api
 
@@ -59,6 +60,7 @@ def _process_out(user: User, document_id: int) -> dict[str, Any]:
     route_map = selectors.route_map(user=user, document=document)
     if route_map is None:
         raise NotFound()
+    reasons_said(route_map)  # in the request's language, as the card says them
     return process_out(route_map)
 
 

@@ -165,7 +165,11 @@ class MapStepOut(Schema):
     name: str
     kind: str
     colour: Colour
-    reason: str
+    reason: str = Field(
+        description="Why the step is or will be skipped, or why nobody could be "
+        "assigned, in the request's language (fields, departments and roles by "
+        "their names); empty when there is nothing to say."
+    )
     unresolved: bool = Field(description="Nobody could be assigned: the owner acts.")
     quorum: str
     assignee: dict[str, Any] = Field(description="The route's rule for the assignee.")
@@ -177,7 +181,10 @@ class MapStageOut(Schema):
     name: str
     index: int
     colour: Colour
-    reason: str
+    reason: str = Field(
+        description="Why the stage is or will be skipped, in the request's "
+        "language; empty when there is nothing to say."
+    )
     current: bool
     steps: list[MapStepOut]
 
