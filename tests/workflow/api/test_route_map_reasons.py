@@ -68,3 +68,47 @@ def test_the_route_map_reasons_are_russian_under_russian(
     assert "legal" not in said
     assert "has no head" not in said
     assert "skipped" not in said
+
+
+@pytest.mark.parametrize(
+    ("language", "skipped", "no_head"),
+    [
+        (
+            "en",
+            "will be skipped unless the initiator's department is “Legal department”",
+            "the department “Legal department” has no head",
+        ),
+        ("ru", "«Юридический отдел»", "у подразделения «Юридический отдел» нет"),
+    ],
+)
+def test_the_route_options_preview_says_its_reasons_in_the_request_language(
+    tenant_a: Tenant, legal: Department, language: str, skipped: str, no_head: str
+) -> None:
+    publish(
+        tenant_a,
+        route(
+            stage("legal_head", approve("h", {"department_head": "legal"})),
+            stage(
+                "lawyers",
+                approve("l", {"user": tenant_a.colleague.username}),
+                when={"field": "initiator.department", "op": "eq", "value": "legal"},
+            ),
+        ),
+        key="by-department",
+    )
+    document = make_document(tenant_a)
+    answer = token_client(tenant_a.initiator).get(
+        f"/documents/{document.pk}/routes", headers={"Accept-Language": language}
+    )
+    assert answer.status_code == 200, answer.json()
+    [option] = [o for o in answer.json() if o["key"] == "by-department"]
+    said = " | ".join(
+        r
+        for found in option["preview"]
+        for r in [found["reason"], *(s["reason"] for s in found["steps"])]
+        if r
+    )
+    assert skipped in said, said
+    assert no_head in said, said
+    assert "“legal”" not in said
+    assert '"legal"' not in said
