@@ -180,14 +180,20 @@ STEPS: list[Step] = [
     Step(
         "department_create",
         "admin",
-        {"code": "north", "name": "North sales", "parent": "sales", "head": 4},
+        {
+            "code": "north",
+            "name": "Северные продажи",
+            "name_en": "North sales",
+            "parent": "sales",
+            "head": 4,
+        },
         bind=_set("head", lambda w: w.people["colleague"].pk),
         title="Create a department (administrators)",
     ),
     Step(
         "department_update",
         "admin",
-        {"name": "Northern sales", "parent": None},
+        {"name_en": "Northern sales", "parent": None},
         path=lambda _w: {"code": "north"},
         title="Rename or move a department",
     ),

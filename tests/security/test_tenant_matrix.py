@@ -762,6 +762,23 @@ WEB: dict[str, Entry] = {
     "settings:status_remove": lambda _w: [
         Probe("post", "/settings/types/alpha-only/statuses/draft/remove/", ADMIN_MISS)
     ],
+    # B's administrator sees and changes only B's organisation (its name carries
+    # no canary); A's rows are compared before and after.
+    "settings:organisation": lambda _w: [
+        Probe("get", "/settings/organisation/", NO_DATA),
+        Probe(
+            "post",
+            "/settings/organisation/",
+            NO_DATA,
+            {
+                "name": "Beta",
+                "name_en": "Beta Ltd",
+                "language": "ru",
+                "time_zone": "Europe/Moscow",
+                "country": "RU",
+            },
+        ),
+    ],
     "settings:departments": lambda w: [
         Probe("get", "/settings/departments/", NO_DATA),
         Probe(

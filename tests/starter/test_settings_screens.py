@@ -24,6 +24,7 @@ def admin_client(tenant: Tenant) -> Client:
     [
         "/settings/types/",
         "/settings/types/contract/",
+        "/settings/organisation/",
         "/settings/departments/",
         "/settings/departments/sales/",
         "/settings/roles/",

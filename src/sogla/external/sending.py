@@ -43,7 +43,7 @@ def send_code(
             "until %(until)s (10 minutes). Do not tell it to anyone: nobody from "
             "%(org)s will ask for it.\n\n"
             "If you did not ask for a code, ignore this message."
-        ) % {"code": code, "org": org.name, "until": until}
+        ) % {"code": code, "org": org.display_name, "until": until}
     EmailMessage(
         subject=subject,
         body=body,

@@ -1,5 +1,5 @@
-"""Forms of the organisation settings screens (departments, roles, positions,
-calendar). They only shape the input; the checks are the services' (``structure``),
+"""Forms of the organisation settings screens (the organisation, departments,
+roles, positions, calendar). They only shape the input; the checks are the services' (``structure``),
 whose problems are put back on the fields."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sogla.orgs.models import Department, User
+from sogla.orgs.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, Department, User
 from sogla.web.forms import BootstrapForm
 
 WEEKDAYS = [
@@ -25,6 +25,38 @@ WEEKDAYS = [
 
 def _people_choices(people: list[User]) -> list[tuple[str, str]]:
     return [(str(p.pk), p.get_full_name() or p.username) for p in people]
+
+
+class OrganisationForm(BootstrapForm):
+    name = forms.CharField(label=_("Name (Russian)"), max_length=200)
+    name_en = forms.CharField(
+        label=_("Name (English)"),
+        max_length=200,
+        required=False,
+        help_text=_("Shown in the English interface; empty: the Russian name."),
+    )
+    language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=LANGUAGE_CHOICES,
+        help_text=_("For people who have not chosen their own, and for guests."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=TIME_ZONE_CHOICES,
+        help_text=_(
+            "Working days and deadlines count here; people may choose their own."
+        ),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        help_text=_("Its public holidays are days off in the working calendar."),
+    )
+
+    def __init__(self, *args: Any, countries: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)  # noqa: S101
+        country.choices = [(code, code) for code in countries]
 
 
 class DepartmentForm(BootstrapForm):

@@ -18,6 +18,7 @@ from sogla.orgs.models import (
     Delegation,
     Department,
     Invitation,
+    Organisation,
     Position,
     Role,
     User,
@@ -122,6 +123,14 @@ def role_holders(organisation_id: int, role_key: str) -> list[User]:
 
 
 # --- the organisation's structure, as the settings screens and the API show it --------
+
+
+def organisation_of(organisation_id: int) -> Organisation:
+    """The organisation itself (its settings screen); fresh from the database."""
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound()
+    return organisation
 
 
 def departments_of(organisation_id: int) -> list[Department]:

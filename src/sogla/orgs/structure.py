@@ -1,4 +1,5 @@
-"""Commands that set up an organisation's structure (administrators): departments
+"""Commands that set up an organisation's structure (administrators): the
+organisation's own settings (names, language, time zone, country), departments
 (a tree, each with a head), roles and who holds them, positions, the working
 calendar (weekly pattern, public holidays of the country, exception days).
 
@@ -9,10 +10,12 @@ settings screens and the API call the same functions, so both check the same way
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from datetime import date, time
 from typing import Any
 
+import holidays
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -21,8 +24,10 @@ from sogla.core.audit import audit_record
 from sogla.core.errors import FieldProblem, NotFound, PermissionDenied, ValidationFailed
 from sogla.core.request_meta import RequestMeta
 from sogla.orgs.models import (
+    LANGUAGE_CHOICES,
     CalendarDay,
     Department,
+    Organisation,
     Position,
     Role,
     User,
@@ -65,6 +70,82 @@ def _name(value: str, field: str = "name") -> list[FieldProblem]:
     if not value.strip():
         return [FieldProblem(field, "required", _("This field is required."))]
     return []
+
+
+# --- the organisation itself -----------------------------------------------------------
+
+ORGANISATION_SETTINGS = ("name", "name_en", "language", "time_zone", "country")
+NAME_LENGTH = 200
+
+
+def supported_countries() -> list[str]:
+    """Country codes whose public holidays the calendar knows (``holidays``)."""
+    return sorted(
+        code for code in holidays.list_supported_countries() if len(code) == 2
+    )
+
+
+def _organisation_problems(changes: Mapping[str, Any]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = [
+        FieldProblem(name, "unknown", _("This setting cannot be changed."))
+        for name in sorted(set(changes) - set(ORGANISATION_SETTINGS))
+    ]
+    if "name" in changes:
+        problems += _name(str(changes["name"] or ""))
+    for field in ("name", "name_en"):
+        if len(str(changes.get(field) or "").strip()) > NAME_LENGTH:
+            problems.append(
+                FieldProblem(
+                    field,
+                    "too_long",
+                    _("At most %(limit)s characters.") % {"limit": NAME_LENGTH},
+                )
+            )
+    offered = {
+        "language": {code for code, _label in LANGUAGE_CHOICES},
+        "time_zone": zoneinfo.available_timezones(),
+        "country": set(supported_countries()),
+    }
+    for field, values in offered.items():
+        if field in changes and changes[field] not in values:
+            problems.append(
+                FieldProblem(field, "invalid", _("Choose one of the offered values."))
+            )
+    return problems
+
+
+@transaction.atomic
+def organisation_update(
+    *, actor: User, changes: Mapping[str, Any], meta: RequestMeta | None = None
+) -> Organisation:
+    """Change the organisation's names (Russian and English), its default language
+    and time zone, and the country whose public holidays are days off. Only the
+    actor's own organisation; the changed values are audited (old and new); saving without a change writes
+    nothing."""
+    org_id = _admin_org(actor)
+    organisation = Organisation.objects.select_for_update().filter(pk=org_id).first()
+    if organisation is None:
+        raise NotFound()
+    problems = _organisation_problems(changes)
+    if problems:
+        raise ValidationFailed(problems)
+    before = {k: getattr(organisation, k) for k in ORGANISATION_SETTINGS}
+    for key in ORGANISATION_SETTINGS:
+        if key in changes:
+            value = changes[key]
+            setattr(organisation, key, str(value or "").strip())
+    after = {k: getattr(organisation, k) for k in ORGANISATION_SETTINGS}
+    changed = {k: {"old": before[k], "new": after[k]}
+               for k in ORGANISATION_SETTINGS if before[k] != after[k]}  # fmt: skip
+    if changed:
+        organisation.save(update_fields=[*changed, "updated_at"])
+        if "country" in changed:
+            # Other holidays: saving the calendar raises its version, so every
+            # process reads the working calendar again (sogla.orgs.calendars).
+            calendar_of(org_id).save()
+        _audit(org_id, actor, "organisation.changed", "organisation", org_id,
+               {"changes": changed}, meta)  # fmt: skip
+    return organisation
 
 
 # --- departments ------------------------------------------------------------------------

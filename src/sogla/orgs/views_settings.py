@@ -1,5 +1,5 @@
-"""The organisation settings screens for administrators: departments, roles,
-positions and the working calendar. Thin: the forms shape the input, the
+"""The organisation settings screens for administrators: the organisation itself,
+departments, roles, positions and the working calendar. Thin: the forms shape the input, the
 ``structure`` services check and write, the selectors read."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sogla.orgs.forms_settings import (
     CalendarDayForm,
     CalendarForm,
     DepartmentForm,
+    OrganisationForm,
     PositionForm,
     RoleForm,
 )
@@ -58,6 +59,45 @@ def _people(org_id: int, ids: list[str]) -> list[User]:
 
 def _person(org_id: int, value: str) -> User | None:
     return selectors.people_by_ids(org_id, [int(value)], "head")[0] if value else None
+
+
+# --- the organisation itself -----------------------------------------------------------
+
+
+@login_required
+@app_errors
+def organisation(request: HttpRequest) -> HttpResponse:
+    user, org_id = _admin(request)
+    current = selectors.organisation_of(org_id)
+    initial = {key: getattr(current, key) for key in structure.ORGANISATION_SETTINGS}
+    form = OrganisationForm(
+        request.POST or None,
+        initial=initial,
+        countries=structure.supported_countries(),
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(
+            form,
+            lambda: structure.organisation_update(
+                actor=user,
+                changes={
+                    key: form.cleaned_data[key]
+                    for key in structure.ORGANISATION_SETTINGS
+                },
+                meta=request_meta(request),
+            ),
+        )
+    ):
+        messages.success(request, _("Organisation saved."))
+        return redirect("settings:organisation")
+    return render(
+        request,
+        "orgs/settings/organisation.html",
+        {"tab": "organisation", "organisation": current, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- departments ------------------------------------------------------------------------

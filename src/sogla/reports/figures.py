@@ -115,15 +115,26 @@ class PersonRow:
     user_id: int
     name: str
     department_id: int | None
-    department_name: str
+    department_names: dict[str, str]  # {} for people without a department
     figures: Figures = field(default_factory=Figures)
+
+    @property
+    def department_name(self) -> str:
+        """The department's name in the reader's language ("" without one)."""
+        return _pick(self.department_names, "")
 
 
 @dataclass
 class DepartmentRow:
     department_id: int | None
-    name: str  # "" for people without a department
+    names: dict[str, str]  # {} for people without a department
     figures: Figures = field(default_factory=Figures)
+
+    @property
+    def name(self) -> str:
+        """The name in the reader's language (the report is cached for every
+        language, so it is picked when read); "" for no department."""
+        return _pick(self.names, "")
 
 
 @dataclass

@@ -188,7 +188,7 @@ class _Period:
 class _Groups:
     """The rows the figures are rolled up into, made on first sight of a group."""
 
-    department_names: dict[int, str]
+    department_names: dict[int, dict[str, str]]
     route_names: dict[int, dict[str, str]]
     totals: Figures = field(default_factory=Figures)
     previous: Figures = field(default_factory=Figures)
@@ -220,7 +220,7 @@ class _Groups:
                 row["assignee__username"],
             )
             person = self.people[user_id] = PersonRow(
-                user_id, name, dept_id, self.department_names.get(dept_id or 0, "")
+                user_id, name, dept_id, self.department_names.get(dept_id or 0, {})
             )
         return person
 
@@ -228,7 +228,7 @@ class _Groups:
         department = self.departments.get(dept_id)
         if department is None:
             department = self.departments[dept_id] = DepartmentRow(
-                dept_id, self.department_names.get(dept_id or 0, "")
+                dept_id, self.department_names.get(dept_id or 0, {})
             )
         return department
 
@@ -264,7 +264,7 @@ def build_report(
         scope = subtree(department_options, [filters.department_id])
     route_options, type_options = _route_and_type_options(org_id)  # 2
     groups = _Groups(
-        department_names={d.id: d.names["ru"] for d in department_options},
+        department_names={d.id: d.names for d in department_options},
         route_names={r.id: r.names for r in route_options},
     )
     tasks = _task_scope(org_id, filters, scope)

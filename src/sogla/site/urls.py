@@ -26,6 +26,7 @@ documents_namespace = workflow_urls.document_pages + documents_urls.urlpatterns
 settings_pages = [
     path("settings/", RedirectView.as_view(pattern_name="settings:types"), name="home"),
     path("settings/types/", type_settings.types, name="types"),
+    path("settings/organisation/", org_settings.organisation, name="organisation"),
     path("settings/types/<slug:key>/", type_settings.type_edit, name="type_edit"),
     path(
         "settings/types/<slug:key>/statuses/<slug:status>/remove/",

@@ -170,7 +170,10 @@ Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-a-z0-9_]+$
 
 class DepartmentOut(Schema):
     code: str
-    name: str
+    name: str = Field(description="The (Russian) name.")
+    name_en: str = Field(
+        description="The name in English; empty: the English interface shows `name`."
+    )
     parent: str | None = Field(description="The parent department's code.")
     head: PersonRefOut | None
     depth: int
@@ -178,13 +181,22 @@ class DepartmentOut(Schema):
 
 class DepartmentIn(InSchema):
     code: Code
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, description="The (Russian) name.")
+    name_en: str = Field(
+        default="", max_length=200, description="The name in English (optional)."
+    )
     parent: Code | None = None
     head: Id | None = Field(default=None, description="The head's user id.")
 
 
 class DepartmentPatchIn(InSchema):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The name in English; empty or null: none (the English "
+        "interface shows `name`).",
+    )
     parent: Code | None = Field(
         default=None, description="The new parent's code; send null for the top."
     )
@@ -264,6 +276,7 @@ def _department_out(department: Department) -> dict[str, Any]:
     return {
         "code": department.code,
         "name": department.name,
+        "name_en": department.name_en,
         "parent": department.parent.code if department.parent else None,
         "head": person_ref(department.head),
         "depth": getattr(department, "depth", 0),
@@ -313,6 +326,7 @@ def department_create(
     department = structure.department_create(
         actor=user,
         name=payload.name,
+        name_en=payload.name_en,
         code=payload.code,
         parent=parent,
         head=_one_person(org_id, payload.head, "head"),
@@ -331,8 +345,8 @@ def _department_or_problem(org_id: int, code: str) -> Department:
     response=_ok(DepartmentOut),
     operation_id="department_update",
     url_name="department_update",
-    summary="Rename a department, move it in the tree or change its head "
-    "(administrators)",
+    summary="Rename a department (in Russian and English), move it in the tree or "
+    "change its head (administrators)",
 )
 def department_update(
     request: HttpRequest, code: Code, payload: DepartmentPatchIn
@@ -343,6 +357,8 @@ def department_update(
     changes: dict[str, Any] = {}
     if "name" in sent and payload.name is not None:
         changes["name"] = payload.name
+    if "name_en" in sent:
+        changes["name_en"] = payload.name_en or ""
     if "parent" in sent:
         changes["parent"] = (
             _department_or_problem(org_id, payload.parent) if payload.parent else None

@@ -50,6 +50,8 @@ from sogla.workflow.schemas.tasks import (
     task_detail_out,
     task_out,
 )
+from sogla.workflow.screens.route_map import reasons_said
+from sogla.workflow.screens.start import preview_reasons_said
 
 router = Router()  # tagged by the parent router in workflow.api
 
@@ -59,6 +61,7 @@ def _process_out(user: User, document_id: int) -> dict[str, Any]:
     route_map = selectors.route_map(user=user, document=document)
     if route_map is None:
         raise NotFound()
+    reasons_said(route_map)  # in the request's language, as the card says them
     return process_out(route_map)
 
 
@@ -78,10 +81,14 @@ def document_routes_list(request: HttpRequest, document_id: Id) -> list[dict[str
     templates = selectors.routes_for_document(user=user, document=document)
     return [
         route_option_out(
-            selectors.process_preview(user=user, document=document, template=t),
+            preview,
             suggested=index == 0,
+            stages=preview_reasons_said(preview),  # as the card's start section
         )
-        for index, t in enumerate(templates)
+        for index, preview in enumerate(
+            selectors.process_preview(user=user, document=document, template=t)
+            for t in templates
+        )
     ]
 
 

@@ -44,7 +44,8 @@ class PreviewStepOut(Schema):
     kind: str
     runs: bool
     reason: str = Field(
-        description="Why the step is skipped or nobody can be assigned."
+        description="Why the step would be skipped or nobody can be assigned, in "
+        "the request's language (fields, departments and roles by their names)."
     )
     unresolved: bool
     quorum: str
@@ -119,13 +120,22 @@ def preview_out(
     ]
 
 
-def route_option_out(preview: ProcessPreview, *, suggested: bool) -> dict[str, Any]:
+def route_option_out(
+    preview: ProcessPreview,
+    *,
+    suggested: bool,
+    stages: list[PreviewStage] | None = None,
+) -> dict[str, Any]:
+    """``stages``: the preview's stages with their reasons said in words (default:
+    as the engine gives them)."""
     return {
         "key": preview.template.key,
         "name": preview.template.name,
         "version": preview.version.number,
         "suggested": suggested,
-        "preview": preview_out(preview.stages, preview.users),
+        "preview": preview_out(
+            preview.stages if stages is None else stages, preview.users
+        ),
     }
 
 
@@ -165,7 +175,11 @@ class MapStepOut(Schema):
     name: str
     kind: str
     colour: Colour
-    reason: str
+    reason: str = Field(
+        description="Why the step is or will be skipped, or why nobody could be "
+        "assigned, in the request's language (fields, departments and roles by "
+        "their names); empty when there is nothing to say."
+    )
     unresolved: bool = Field(description="Nobody could be assigned: the owner acts.")
     quorum: str
     assignee: dict[str, Any] = Field(description="The route's rule for the assignee.")
@@ -177,7 +191,10 @@ class MapStageOut(Schema):
     name: str
     index: int
     colour: Colour
-    reason: str
+    reason: str = Field(
+        description="Why the stage is or will be skipped, in the request's "
+        "language; empty when there is nothing to say."
+    )
     current: bool
     steps: list[MapStepOut]
 

@@ -14,7 +14,7 @@ from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import Words
 from sogla.orgs.models import Role, User
 from sogla.workflow import definitions
-from sogla.workflow.condition_words import skip_reason, will_skip_reason
+from sogla.workflow.condition_words import skip_reason, will_skip_reason, words_for
 from sogla.workflow.models import Process, Timer, TimerState
 from sogla.workflow.reason_words import Names, reason_in_words
 from sogla.workflow.screens.durations import WorkingTime, working_time
@@ -113,6 +113,18 @@ def reasons_in_words(rmap: RouteMap, words: Words, names: Names) -> None:
             said = will_skip_reason if step.will_skip else skip_reason
             reason = said(step.reason, conditions.get(step.key), words)
             step.reason = reason_in_words(reason, names)
+
+
+def reasons_said(rmap: RouteMap) -> None:
+    """The route map's skip and resolver reasons in the reader's language, as the
+    card says them, for a map read without the card (the API): conditions and
+    reasons name fields by their labels, departments and roles by their names."""
+    document = rmap.process.document
+    fields = list(document.doc_type.fields.all())
+    words = words_for(fields, Names(document.organisation_id))
+    reasons_in_words(
+        rmap, words, Names(document.organisation_id, {f.key: f.label for f in fields})
+    )
 
 
 def assignee_words(rmap: RouteMap, card: DocumentCard) -> dict[str, str]:

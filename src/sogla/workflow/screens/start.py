@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _
 
 from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import ENGLISH, Condition, Words
-from sogla.engine.run import PreviewStep
+from sogla.engine.run import PreviewStage, PreviewStep
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
 from sogla.workflow import definitions
-from sogla.workflow.condition_words import will_skip_reason
+from sogla.workflow.condition_words import will_skip_reason, words_for
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import RouteTemplate
 from sogla.workflow.reason_words import Names, reason_in_words
@@ -108,6 +108,33 @@ def preview_view(
             )
         )
     return stages
+
+
+def preview_reasons_said(preview: ProcessPreview) -> list[PreviewStage]:
+    """The preview's stages with their reasons said as the start section says them,
+    in the reader's language (the API's route options)."""
+    definition = definitions.definition_for(preview.version)
+    org_id = preview.template.organisation_id
+    fields = list(preview.template.doc_type.fields.all())
+    words = words_for(fields, Names(org_id))
+    names = Names(org_id, {f.key: f.label for f in fields})
+    said = []
+    for stage in preview.stages:
+        stage_def = definition.stage(stage.key)
+        conditions = {s.key: s.when for s in stage_def.steps}
+        steps = tuple(
+            replace(
+                step,
+                reason=reason_in_words(
+                    _reason(step.runs, step.reason, conditions.get(step.key), words),
+                    names,
+                ),
+            )
+            for step in stage.steps
+        )
+        reason = _reason(stage.runs, stage.reason, stage_def.when, words)
+        said.append(replace(stage, reason=reason_in_words(reason, names), steps=steps))
+    return said
 
 
 def _reason(runs: bool, reason: str, condition: Condition | None, words: Words) -> str:
