@@ -385,6 +385,37 @@ STEPS: list[Step] = [
         title="Send the document for approval",
     ),
     Step(
+        "document_message_post",
+        "initiator",
+        {
+            "text": "The **penalty clause** follows the supplier's draft.",
+            "for_guests": False,
+        },
+        path=lambda w: {"document_id": w.ids["document"]},
+        after=_remember("message"),
+        title="Post a message to the document's discussion (`parent_id`: a reply)",
+    ),
+    Step(
+        "document_message_edit",
+        "initiator",
+        {"text": "The **penalty clause** follows the supplier's draft of 1 December."},
+        path=lambda w: {
+            "document_id": w.ids["document"],
+            "message_id": w.ids["message"],
+        },
+        title="Edit one's own message (within 15 minutes)",
+    ),
+    Step(
+        "document_message_delete",
+        "initiator",
+        None,
+        path=lambda w: {
+            "document_id": w.ids["document"],
+            "message_id": w.ids["message"],
+        },
+        title="Delete one's own message",
+    ),
+    Step(
         "task_decide",
         "head",
         {
