@@ -117,8 +117,26 @@ def pages(tenant: Tenant, document: Document, head: User) -> list[tuple[User, st
         (head, reverse("notifications:list")),
         (tenant.admin, reverse("accounts:people")),
         (tenant.admin, reverse("reports:page")),
+        (tenant.initiator, reverse("documents:registry")),
+        (tenant.initiator, reverse("documents:registry") + "?mode=compact"),
+        (
+            tenant.initiator,
+            reverse("documents:registry")
+            + f"?mode=kanban&type={document.doc_type.key}",
+        ),
         # the settings screens show codes on purpose: routes refer to them
     ]
+
+
+@pytest.mark.parametrize("mode", ["table", "compact"])
+def test_the_registry_says_a_title_without_its_number(
+    tenant_a: Tenant, walk: tuple[Document, User], mode: str
+) -> None:
+    document, _head = walk
+    url = reverse("documents:registry") + f"?mode={mode}"
+    text = visible(client_of(tenant_a.initiator, "ru").get(url).content.decode())
+    assert document.number in text
+    assert f"Договор {document.number}" not in text  # the title beside it, said once
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
