@@ -330,7 +330,7 @@ def test_t20_lifetime_single_use_binding(tenant_a, staff, time_machine) -> None:
             "accept_agreement": "1",
         },
     )
-    assert ok.status_code == 302
+    assert ok.status_code == 302, ok.content.decode()[-3000:]
     assert Challenge.objects.get(pk=fresh.pk).used_at is not None
     print(
         "T20 code lifetime: 10 min (refused at +1 s), bound to outcome (mismatch refused), "
