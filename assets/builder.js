@@ -75,7 +75,7 @@
       return `${name} ${of}${a.levels > 1 ? ` +${a.levels - 1}` : ""}`;
     }
     if (kind === "department_head") return `${name}: ${v === "initiator" ? W.initiatorDept : labelIn(S.facts.departments, v)}`;
-    if (kind === "user_field" || kind === "users_field" || kind === "guest_field") return `${name}: ${labelIn(fields, v)}`;
+    if (kind === "department_head_field" || kind === "user_field" || kind === "users_field" || kind === "guest_field") return `${name}: ${labelIn(fields, v)}`;
     if (kind === "guests") return `${name}: ${(v || []).join(", ")}`;
     return name;
   }
@@ -454,6 +454,7 @@
         detail.append(pick([{ key: "initiator", label: W.ofInitiator }, ...userFields]));
         detail.append(field(W.levels, input("assignee_levels", (a && a.levels) || 1, { type: "number", min: 1, max: 10 })));
       } else if (k === "department_head") detail.append(pick([{ key: "initiator", label: W.initiatorDept }, ...S.facts.departments]));
+      else if (k === "department_head_field") detail.append(pick(fields.filter((f) => f.kind === "choice")));
       else if (k === "user_field") detail.append(pick(userFields));
       else if (k === "users_field") detail.append(pick(fields.filter((f) => f.kind === "users" || f.kind === "user")));
       else if (k === "guest_field") detail.append(pick(fields.filter((f) => f.kind === "string")));

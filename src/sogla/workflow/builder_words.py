@@ -27,6 +27,7 @@ def builder_words() -> dict[str, object]:
             "role": _("A role"),
             "manager_of": _("The manager"),
             "department_head": _("A department head"),
+            "department_head_field": _("The head of the department chosen in a field"),
             "user_field": _("A person from a field"),
             "users_field": _("People from a field"),
             "initiator": _("The initiator"),
