@@ -121,6 +121,7 @@ def builder_words() -> dict[str, object]:
             "confirmOtp": _("Confirm with a one-time code"),
             "actions": _("Actions"),
             "setStatus": _("Set the status"),
+            "doneStatus": _("When the step is done, set the status"),
             "notifyInitiator": _("Notify the initiator"),
             "onReturn": _("When returned for revision"),
             "restartFirst": _("Start again from the first stage"),
