@@ -284,7 +284,8 @@ class EffectApplier:
     def run_action(self, effect: fx.RunAction) -> None:
         action = effect.action
         where = {"stage": effect.stage, "step": effect.step}
-        if action.set_status and self.set_status(action.set_status, None):
+        changed = bool(action.set_status) and self.set_status(action.set_status, None)
+        if changed and effect.on_done:
             status = self.document.status
             self.audit(
                 "process.status_set",
