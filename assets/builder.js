@@ -75,7 +75,7 @@
       return `${name} ${of}${a.levels > 1 ? ` +${a.levels - 1}` : ""}`;
     }
     if (kind === "department_head") return `${name}: ${v === "initiator" ? W.initiatorDept : labelIn(S.facts.departments, v)}`;
-    if (kind === "user_field" || kind === "users_field" || kind === "guest_field") return `${name}: ${labelIn(fields, v)}`;
+    if (kind === "department_head_field" || kind === "user_field" || kind === "users_field" || kind === "guest_field") return `${name}: ${labelIn(fields, v)}`;
     if (kind === "guests") return `${name}: ${(v || []).join(", ")}`;
     return name;
   }
@@ -454,6 +454,7 @@
         detail.append(pick([{ key: "initiator", label: W.ofInitiator }, ...userFields]));
         detail.append(field(W.levels, input("assignee_levels", (a && a.levels) || 1, { type: "number", min: 1, max: 10 })));
       } else if (k === "department_head") detail.append(pick([{ key: "initiator", label: W.initiatorDept }, ...S.facts.departments]));
+      else if (k === "department_head_field") detail.append(pick(fields.filter((f) => f.kind === "choice")));
       else if (k === "user_field") detail.append(pick(userFields));
       else if (k === "users_field") detail.append(pick(fields.filter((f) => f.kind === "users" || f.kind === "user")));
       else if (k === "guest_field") detail.append(pick(fields.filter((f) => f.kind === "string")));
@@ -513,6 +514,9 @@
     const otp = check(W.confirmOtp, step.confirm === "otp", { name: "confirm_otp" });
     const statusAction = (step.actions || []).find((x) => x.set_status);
     const sysStatus = select("sys_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], statusAction ? statusAction.set_status : "");
+    // any other kind: the status the document gets when the step is done (on_done)
+    const doneStatus = select("done_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], (step.on_done && step.on_done.set_status) || "");
+    const doneBox = field(W.doneStatus, doneStatus);
     const cond = conditionEditor(step.when);
     // request_info / task: the fields the assignee fills (and which are required);
     // wait: until a date field (plus days) or for a number of working days.
@@ -529,6 +533,7 @@
     function refreshKindBoxes() {
       askBox.classList.toggle("d-none", !["request_info", "task"].includes(kindSel.value));
       waitBox.classList.toggle("d-none", kindSel.value !== "wait");
+      doneBox.classList.toggle("d-none", kindSel.value === "system");
     }
     kindSel.addEventListener("change", refreshKindBoxes);
     refreshKindBoxes();
@@ -539,7 +544,7 @@
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.due),
         h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel, null, true)), h("div", { class: "col-6" }, field(W.value, dueVal, null, true))),
         remind, field(W.remindBefore, remindBefore), field(W.escalate, escalate)),
-      askBox, waitBox, outcomesBox, otp, field(W.setStatus, sysStatus),
+      askBox, waitBox, outcomesBox, otp, field(W.setStatus, sysStatus), doneBox,
     );
     openDrawer(`${W.step}: ${textOf(step.name, step.key)}`, form, () => {
       const next = { key: keyIn.value.trim() || step.key, kind: kindSel.value };
@@ -579,6 +584,12 @@
         if (waitFor.value) next.wait_for = { working_days: Number(waitFor.value) };
       }
       if (next.kind === "system" && !next.actions && step.actions) next.actions = step.actions;
+      if (next.kind !== "system") {
+        const rest = { ...(step.on_done || {}) };
+        delete rest.set_status;
+        if (doneStatus.value) rest.set_status = doneStatus.value;
+        if (Object.keys(rest).length) next.on_done = rest;
+      }
       def.stages[si].steps[ti] = next;
       return `#rb-step-${si}-${ti}`;
     }, () => {

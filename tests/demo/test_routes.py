@@ -374,6 +374,7 @@ def test_s1_short_goes_straight_to_the_general_director() -> None:
                 ("department", "executive", "executive"),
                 ("deputy", "deputy", "deputy"),
                 ("director", "ceo", "director"),
+                ("signing", "sign", "director"),
             ],
         ),
         # engineering: the chief engineer approves as the department's approver
@@ -386,6 +387,7 @@ def test_s1_short_goes_straight_to_the_general_director() -> None:
                 ("department", "chief_engineer", "engineer"),
                 ("deputy", "deputy", "deputy"),
                 ("director", "ceo", "director"),
+                ("signing", "sign", "director"),
             ],
         ),
         # trainees: the mentor (head of the trainee group) is the switchable branch
@@ -398,6 +400,7 @@ def test_s1_short_goes_straight_to_the_general_director() -> None:
                 ("department", "mentor", "mentor"),
                 ("deputy", "deputy", "deputy"),
                 ("director", "ceo", "director"),
+                ("signing", "sign", "director"),
             ],
         ),
         # accounting: no department approver, the stage is skipped
@@ -409,6 +412,7 @@ def test_s1_short_goes_straight_to_the_general_director() -> None:
                 ("accountant", "accountant", "accountant"),
                 ("deputy", "deputy", "deputy"),
                 ("director", "ceo", "director"),
+                ("signing", "sign", "director"),
             ],
         ),
     ],
@@ -420,6 +424,8 @@ def test_s1_full_runs_one_after_another_with_the_department_approver(
     assert story.approve_each() == expected
     assert story.s.status is ProcessStatus.APPROVED
     assert story.opened == expected
+    # approved by the director, then signed: «Подписан» stays after the finish
+    assert story.statuses()[-3:] == ["approved", "signed", "success"]
 
 
 def test_s1_full_tasks_are_due_in_working_days_and_stalls_are_reported() -> None:
@@ -449,7 +455,7 @@ def test_s1_full_return_carries_over_approvals_of_the_unchanged_version() -> Non
         if isinstance(e, fx.CarryOver)
     ] == [("manager", "commercial"), ("lawyer", "lawyer")]
     assert [t[2] for t in story.approve_each()] == [
-        "accountant", "executive", "deputy", "director",
+        "accountant", "executive", "deputy", "director", "director",
     ]  # fmt: skip
 
 
@@ -461,6 +467,7 @@ def test_s1_full_return_with_a_new_version_asks_everyone_again() -> None:
     story.run(Resubmit(Participant.user("manager"), "new version uploaded"))
     assert [t[2] for t in story.approve_each()] == [
         "commercial", "lawyer", "accountant", "executive", "deputy", "director",
+        "director",
     ]  # fmt: skip
 
 

@@ -420,3 +420,74 @@ def test_drawer_keeps_and_edits_request_info_and_wait_steps(
     assert "assignee" not in saved[1]
     context.close()
     assert errors == []
+
+
+def test_drawer_keeps_the_head_from_a_field_and_the_status_when_done(
+    live_server: Any, browser: Any
+) -> None:
+    """Issue 11.2: the head of the department chosen in a field is a choice of the
+    assignee picker, and a step's "when done, set the status" survives the drawer."""
+    from sogla.documents.models import FieldKind
+    from sogla.workflow.services import route_template_create
+    from tests.factories import add_field
+
+    tenant = _setup()
+    add_field(
+        tenant.contract,
+        "unit",
+        FieldKind.CHOICE,
+        label_en="Unit",
+        choices=[{"value": "sales", "ru": "Продажи", "en": "Sales"}],
+    )
+    template = route_template_create(
+        actor=tenant.admin,
+        doc_type=tenant.contract,
+        key="heads",
+        name_ru="Руководители",
+    )
+    definition = {
+        "key": "heads",
+        "stages": [
+            {
+                "key": "head",
+                "steps": [
+                    {
+                        "key": "unit_head",
+                        "kind": "sign",
+                        "assignee": {"department_head_field": "unit"},
+                        "on_done": {"set_status": "approved"},
+                    }
+                ],
+            }
+        ],
+    }
+    commands.route_builder_save(
+        actor=tenant.admin, template=template, definition=definition, base="p0"
+    )
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = _watch(page)
+    _sign_in(page, base, tenant.admin.username)
+    page.goto(f"{base}/settings/routes/{template.pk}/")
+    assert "Unit" in page.inner_text("#rb-step-0-0")
+    page.click("#rb-step-0-0")
+    drawer = "#rb-drawer"
+    assert page.input_value(f"{drawer} select[name=assignee_kind]") == (
+        "department_head_field"
+    )
+    assert page.input_value(f"{drawer} select[name=assignee_value]") == "unit"
+    assert page.input_value(f"{drawer} select[name=done_status]") == "approved"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "drawer-head-from-field-1280.png"))
+    page.select_option(f"{drawer} select[name=done_status]", "on_approval")
+    page.click("#rb-drawer-apply")
+    page.click("#rb-save")
+    page.wait_for_selector("#rb-save-state:has-text('Saved')")
+    [step] = RouteVersion.objects.get(template=template).definition["stages"][0][
+        "steps"
+    ]
+    assert step["assignee"] == {"department_head_field": "unit"}
+    assert step["on_done"] == {"set_status": "on_approval"}
+    context.close()
+    assert errors == []

@@ -19,6 +19,7 @@ FACTS = OrgFacts(
         "curator": "user",
         "team": "users",
         "email": "string",
+        "unit": "choice",
     },
 )
 
@@ -140,6 +141,19 @@ P = "stages[0].steps[0]"
             [f'{P}.assignee.department_head: no department "hr" in this organisation'],
         ),
         ({"key": "a", "assignee": {"department_head": "initiator"}}, []),
+        ({"key": "a", "assignee": {"department_head_field": "unit"}}, []),
+        (
+            {"key": "a", "assignee": {"department_head_field": "email"}},
+            [
+                f'{P}.assignee.department_head_field: field "email" is not of kind choice'
+            ],
+        ),
+        (
+            {"key": "a", "assignee": {"department_head_field": "dept"}},
+            [
+                f'{P}.assignee.department_head_field: no field "dept" in this document type'
+            ],
+        ),
         (
             {"key": "a", "assignee": {"manager_of": "team"}},
             [f'{P}.assignee.manager_of: field "team" is not of kind user'],

@@ -183,10 +183,14 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
     story.decide("deputy")
     assert story.new_tasks() == [("director", "ceo", "director")]
     story.decide("director")
+    # approved by the general director («Согласован»), who then signs («Подписан»)
+    assert story.status() == "approved"
+    assert story.new_tasks() == [("signing", "sign", "director")]
+    story.decide("director")
     assert story.new_tasks() == []
 
     assert story.process.status == "approved"
-    assert story.status() == "approved"
+    assert story.status() == "signed"
     path = "Отдел продаж/Контрагенты/ООО «Невский текстиль»"
     assert story.document.folder is not None
     assert story.document.folder.path == path
@@ -205,6 +209,7 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
         ("workflow.task_assigned", "accountant"),
         ("workflow.task_assigned", "executive"),
         ("workflow.task_assigned", "deputy"),
+        ("workflow.task_assigned", "director"),
         ("workflow.task_assigned", "director"),
         ("workflow.approved", "manager"),
     ]
@@ -226,6 +231,9 @@ def test_full_from_sales_with_two_returns(argo: Organisation) -> None:
         "task.decided",
         "task.decided",
         "task.decided",
+        "process.status_set",  # the director's approval: «Согласован»
+        "task.decided",  # the director signs with a code
+        "process.status_set",  # «Подписан»
         "process.finished",
         "process.filed",
         "process.reminder_scheduled",

@@ -29,6 +29,18 @@ def test_a_role_step_in_words() -> None:
         )
 
 
+def test_the_head_of_a_department_chosen_in_a_field_in_words() -> None:
+    rule, labels = {"department_head_field": "unit"}, {"unit": "Подразделение"}
+    with translation.override("ru"):
+        assert _rule_words(rule, {}, labels) == (
+            "руководитель подразделения, выбранного в поле «Подразделение»"
+        )
+    with translation.override("en"):
+        assert _rule_words(rule, {}, {"unit": "Unit"}) == (
+            "the head of the department chosen in the field “Unit”"
+        )
+
+
 def test_english_dates_in_one_unambiguous_form() -> None:
     from datetime import date, datetime
 

@@ -81,6 +81,8 @@ class Assignee(_Frozen):
     manager_of: str | None = None  # "initiator" or a user field key
     levels: int = Field(default=1, ge=1, le=10)
     department_head: str | None = None  # "initiator" or a department code
+    # The head of the department chosen in this choice field (its values are codes).
+    department_head_field: str | None = None
     user_field: str | None = None
     users_field: str | None = None
     initiator: bool = False
@@ -93,13 +95,14 @@ class Assignee(_Frozen):
         chosen = [
             name
             for name in (
-                "user", "role", "manager_of", "department_head", "user_field",
-                "users_field", "guests", "guest_field",
+                "user", "role", "manager_of", "department_head",
+                "department_head_field", "user_field", "users_field", "guests",
+                "guest_field",
             )
             if getattr(self, name) is not None
         ] + [name for name in ("initiator", "counterparty_contacts") if getattr(self, name)]  # fmt: skip
         if len(chosen) != 1:
-            msg = "choose exactly one of user, role, manager_of, department_head, user_field, users_field, initiator, guests, guest_field, counterparty_contacts"
+            msg = "choose exactly one of user, role, manager_of, department_head, department_head_field, user_field, users_field, initiator, guests, guest_field, counterparty_contacts"
             raise ValueError(msg)
         return self
 
@@ -188,6 +191,9 @@ class StepDef(_Frozen):
     wait_offset_days: int = Field(default=0, ge=-3650, le=3650)  # ... plus N days
     wait_for: Span | None = None  # wait: this long from when the step opens
     actions: list[Action] = []  # system
+    # Run when the step is done (its quorum reached): a signing step sets the
+    # document's status, e.g. {"set_status": "signed"}.
+    on_done: Action | None = None
     confirm: Literal["otp"] | None = None
     # The document fields a guest of this step sees on the guest page (nothing else).
     guest_fields: list[str] = []

@@ -111,11 +111,12 @@ class SetFields:
 
 @dataclass(frozen=True)
 class RunAction:
-    """Run a route action (a system step's or ``on_finish``'s)."""
+    """Run a route action (a system step's, a step's ``on_done`` or ``on_finish``'s)."""
 
     action: Action
     stage: str | None = None
     step: str | None = None
+    on_done: bool = False  # a step's ``on_done``: its status change is audited
 
 
 @dataclass(frozen=True)

@@ -349,6 +349,9 @@ class _Run(WorkingCopy):
                 self.close_task(task_id, TaskState.CLOSED_BY_QUORUM, "quorum reached")
         self.cancel_timer(f"wait:{run.key}")
         self.emit(fx.StepFinished(run.round, run.stage, run.step))
+        step = self.d.step(run.stage, run.step)
+        if step is not None and step.on_done is not None:
+            self.emit(fx.RunAction(step.on_done, run.stage, run.step, on_done=True))
 
     def close_stage_steps(self, stage: StageDef, reason: str) -> None:
         for _, run in self.stage_steps(stage):

@@ -145,6 +145,8 @@ class _Checks:
             self.due(step.due, step.kind, f"{path}.due")
         for index, action in enumerate(step.actions):
             self.action(action, f"{path}.actions[{index}]")
+        if step.on_done is not None:
+            self.action(step.on_done, f"{path}.on_done")
 
     # --- parts of a step -------------------------------------------------------------
 
@@ -229,6 +231,12 @@ class _Checks:
             self.add(
                 f"{path}.department_head",
                 f'no department "{head}" in this organisation',
+            )
+        if assignee.department_head_field:
+            self.field(
+                assignee.department_head_field,
+                f"{path}.department_head_field",
+                {"choice"},
             )
         if assignee.manager_of and assignee.manager_of != "initiator":
             self.field(assignee.manager_of, f"{path}.manager_of", {"user"})

@@ -251,19 +251,26 @@ class EffectApplier:
             "process.finished", {"status": effect.status, "round": self.process.round}
         )
 
-    def set_status(self, key: str | None, meaning: str | None) -> None:
+    def set_status(self, key: str | None, meaning: str | None) -> bool:
         """The document's status: the type's status ``key``; failing that, its first
-        status of that ``meaning`` (in the type's order)."""
+        status of that ``meaning`` (in the type's order). The finish (``success``
+        alone) keeps a success status the route already set, so it does not undo a
+        step's ``on_done: {set_status: "signed"}``. True when the status changed."""
         statuses = tenant.statuses(self.document.doc_type_id)
+        current = next((s for s in statuses if s.pk == self.document.status_id), None)
+        finish = key is None and meaning == "success"
+        if finish and current is not None and current.meaning == meaning:
+            return False
         status = next((s for s in statuses if key and s.key == key), None) or next(
             (s for s in statuses if meaning and s.meaning == meaning), None
         )
         if status is None or status.pk == self.document.status_id:
-            return
+            return False
         Document.objects.filter(pk=self.document.pk).update(
             status=status, updated_at=timezone.now()
         )
         self.document.status = status
+        return True
 
     def set_fields(self, values: Mapping[str, Any]) -> None:
         values = {k: v for k, v in values.items() if k not in self.file_fields}
@@ -277,8 +284,18 @@ class EffectApplier:
     def run_action(self, effect: fx.RunAction) -> None:
         action = effect.action
         where = {"stage": effect.stage, "step": effect.step}
-        if action.set_status:
-            self.set_status(action.set_status, None)
+        changed = bool(action.set_status) and self.set_status(action.set_status, None)
+        if changed and effect.on_done:
+            status = self.document.status
+            self.audit(
+                "process.status_set",
+                {
+                    "status": action.set_status,
+                    "name_ru": status.name_ru,
+                    "name_en": status.name_en,
+                    **{k: v for k, v in where.items() if v},
+                },
+            )
         if action.set_field:
             self.set_fields(action.set_field)
         if action.file_to:

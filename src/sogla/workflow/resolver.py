@@ -180,6 +180,8 @@ class Resolver:
             return self._manager(a.manager_of, a.levels)
         if a.department_head:
             return self._department_head(a.department_head)
+        if a.department_head_field:
+            return self._department_head_from(a.department_head_field)
         if a.user_field:
             users = self._users_by_ids(self._user_ids(a.user_field)[:1])
             return self._users(users, f'the field "{a.user_field}"')
@@ -228,8 +230,10 @@ class Resolver:
             person = boss
         return self._users([person], f"the manager of {what}")
 
-    def _department_head(self, which: str) -> list[Participant]:
-        if which == "initiator":
+    def _department_head(
+        self, which: str, *, by_code: bool = False
+    ) -> list[Participant]:
+        if which == "initiator" and not by_code:
             department = self.document.initiator.department
             if department is None:
                 raise _Nobody("the initiator has no department")
@@ -242,6 +246,13 @@ class Resolver:
         if department.head_id is None or department.head is None:
             raise _Nobody(f'the department "{department.code}" has no head')
         return self._users([department.head], f'the head of "{department.code}"')
+
+    def _department_head_from(self, key: str) -> list[Participant]:
+        """The head of the department whose code the choice field ``key`` holds."""
+        value = self.fields.get(key)
+        if value is None or str(value).strip() == "" or isinstance(value, list | dict):
+            raise _Nobody(f'the field "{key}" is empty')
+        return self._department_head(str(value).strip(), by_code=True)
 
     def _guests(self, emails: Sequence[str], what: str) -> list[Participant]:
         clean = [e.strip().lower() for e in emails if e and "@" in e]

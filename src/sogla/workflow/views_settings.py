@@ -160,7 +160,13 @@ def _outline_in_words(
         "department_head": {x["key"]: x["label"] for x in facts["departments"]},
     }
     fields = {x["key"]: x["label"] for x in facts["fields"]}
-    for name in ("manager_of", "user_field", "users_field", "guest_field"):
+    for name in (
+        "manager_of",
+        "department_head_field",
+        "user_field",
+        "users_field",
+        "guest_field",
+    ):
         names[name] = fields
     names["manager_of"] = {**fields, "initiator": words["w"]["ofInitiator"]}
     names["department_head"] = {

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sogla.workflow.labels import finished_label, outcome_label
@@ -38,6 +39,7 @@ SYSTEM_VERBS = frozenset(
         "process.finished",
         "process.step_unresolved",
         "process.filed",
+        "process.status_set",
         "process.deadline_unknown",
         "process.action_not_supported",
         "process.notify_unresolved",
@@ -113,6 +115,7 @@ def _event_texts() -> dict[str, str]:
         "process.step_unresolved": _("Nobody could be assigned to a step"),
         "process.step_resolved": _("assigned a step manually"),
         "process.filed": _("The document was filed into %(folder)s"),
+        "process.status_set": _("The route set the status «%(name)s»"),
         "process.deadline_unknown": _("A due date could not be set"),
         "process.action_not_supported": _("A route action was skipped"),
         "process.notify_unresolved": _("A notice reached nobody: %(target)s"),
@@ -151,6 +154,10 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
             "round": payload.get("round", ""),
             "status": finished_label(str(payload.get("status", ""))),
             "folder": payload.get("folder", ""),
+            "name": (
+                payload.get("name_en" if get_language() == "en" else "name_ru")
+                or payload.get("status", "")
+            ),
             "target": payload.get("target", ""),
             "at": _local_date(payload.get("at")),
             "due": _local_date(payload.get("due_at")),

@@ -169,6 +169,11 @@ def _rule_words(
         }
     if assignee.get("manager_of"):
         return _("the initiator's manager")
+    if assignee.get("department_head_field"):
+        key = str(assignee["department_head_field"])
+        return _("the head of the department chosen in the field “%(field)s”") % {
+            "field": labels.get(key, key)
+        }
     if assignee.get("department_head"):
         return _("the head of the department")
     if assignee.get("user_field") or assignee.get("users_field"):
