@@ -90,6 +90,8 @@ def found(user: User, q: str, **filters: object) -> list[str]:
         ("оборудованию", True),
         ("ДОГОВОР ОБОРУДОВАНИЯ", True),
         ("догов", True),  # a word start
+        ("поставки догов", True),  # the last word may be unfinished
+        ("догов поставки", False),  # the words before it are complete words
         ("аренда", False),
         ("договор аренды", False),  # every word must be found
     ],
@@ -100,6 +102,20 @@ def test_russian_word_forms(tenant_a: Tenant, query: str, hit: bool) -> None:
     assert found(tenant_a.initiator, query) == (
         ["Договор поставки оборудования"] if hit else []
     )
+
+
+def test_only_the_last_long_enough_word_is_a_prefix() -> None:
+    from sogla.documents.fulltext import Query
+
+    query = Query.parse("Договоры поставка")
+    assert query.tsquery() == "'договоры' & 'поставка':*"
+    assert query.fts5() == '"договор" "поставк"*'
+    short = Query.parse("договоры ab")
+    assert short.tsquery() == "'договоры' & 'ab'"
+    assert short.fts5() == '"договор" "ab"'
+    assert query.matches("договорами")
+    assert query.matches("поставками")
+    assert not query.matches("договорной")
 
 
 def test_english_word_forms_and_yo(tenant_a: Tenant) -> None:

@@ -30,8 +30,10 @@ _SALT = "sogla.documents.search"
 # A broad query (a common word) matches tens of thousands of documents; ranking and
 # checking every match costs seconds. Only the newest RANKED matches are ranked and
 # checked against the visibility rules (the full-text index hands them over newest
-# first without ranking the rest); the total then says "at least".
-RANKED = 2000
+# first without ranking the rest); the total then says "at least". A page shows 25-50
+# rows: 500 is ten pages' worth (2,000 cost about four times as much per search:
+# docs/benchmarks.md, "bench/search.py").
+RANKED = 500
 
 
 @dataclass(frozen=True)
