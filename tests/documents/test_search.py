@@ -271,6 +271,21 @@ def test_a_broad_search_ranks_only_the_newest_matches_and_says_at_least(
     assert answer.json()["total_approximate"] is True
 
 
+def test_the_newest_matches_are_counted_within_the_organisation(
+    tenant_a: Tenant, tenant_b: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another organisation's newer matches do not use up the ranked matches."""
+    from sogla.documents import searching
+
+    mine = [make(tenant_a, f"Поставка {index}") for index in range(2)]
+    for index in range(4):
+        make(tenant_b, f"Поставка {index}")
+    monkeypatch.setattr(searching, "RANKED", 3)
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter(q="поставка"))
+    assert {d.pk for d in page.items} == {d.pk for d in mine}
+    assert (page.total, page.approximate) == (2, False)
+
+
 def test_the_registry_counts_up_to_a_bound(
     tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
