@@ -90,6 +90,8 @@ def found(user: User, q: str, **filters: object) -> list[str]:
         ("оборудованию", True),
         ("ДОГОВОР ОБОРУДОВАНИЯ", True),
         ("догов", True),  # a word start
+        ("поставки догов", True),  # the last word may be unfinished
+        ("догов поставки", False),  # the words before it are complete words
         ("аренда", False),
         ("договор аренды", False),  # every word must be found
     ],
@@ -100,6 +102,20 @@ def test_russian_word_forms(tenant_a: Tenant, query: str, hit: bool) -> None:
     assert found(tenant_a.initiator, query) == (
         ["Договор поставки оборудования"] if hit else []
     )
+
+
+def test_only_the_last_long_enough_word_is_a_prefix() -> None:
+    from sogla.documents.fulltext import Query
+
+    query = Query.parse("Договоры поставка")
+    assert query.tsquery() == "'договоры' & 'поставка':*"
+    assert query.fts5() == '"договор" "поставк"*'
+    short = Query.parse("договоры ab")
+    assert short.tsquery() == "'договоры' & 'ab'"
+    assert short.fts5() == '"договор" "ab"'
+    assert query.matches("договорами")
+    assert query.matches("поставками")
+    assert not query.matches("договорной")
 
 
 def test_english_word_forms_and_yo(tenant_a: Tenant) -> None:
@@ -253,6 +269,21 @@ def test_a_broad_search_ranks_only_the_newest_matches_and_says_at_least(
     assert "не менее 3 документов" in html
     answer = token_client(tenant_a.initiator).get("/documents", data={"q": "поставка"})
     assert answer.json()["total_approximate"] is True
+
+
+def test_the_newest_matches_are_counted_within_the_organisation(
+    tenant_a: Tenant, tenant_b: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another organisation's newer matches do not use up the ranked matches."""
+    from sogla.documents import searching
+
+    mine = [make(tenant_a, f"Поставка {index}") for index in range(2)]
+    for index in range(4):
+        make(tenant_b, f"Поставка {index}")
+    monkeypatch.setattr(searching, "RANKED", 3)
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter(q="поставка"))
+    assert {d.pk for d in page.items} == {d.pk for d in mine}
+    assert (page.total, page.approximate) == (2, False)
 
 
 def test_the_registry_counts_up_to_a_bound(

@@ -9,9 +9,13 @@ search configuration (Snowball Russian for Cyrillic words; its Latin words go to
 the words are stemmed here with the same Snowball algorithms (PyStemmer) and the same
 stop lists (copied from PostgreSQL's ``tsearch_data``), and FTS5 indexes the stems.
 
-A query is its words, at most ``MAX_TERMS`` of them, stop words dropped, every word
-a prefix (``догов`` finds ``договор``): a document matches when each word matches a
-word of the document. Nothing of the user's text reaches either database's query
+A query is its words, at most ``MAX_TERMS`` of them, stop words dropped: a document
+matches when each word matches a word of the document. The words typed before the
+last one are complete and match as words (any form: ``договоры`` finds ``договор``);
+the last one may be unfinished and is a prefix (``догов`` finds ``договор``) when it
+has at least ``MIN_PREFIX`` characters — a shorter one matches as a word, because a
+one- or two-letter prefix matches nearly every document and makes the index merge
+the lists of thousands of words. Nothing of the user's text reaches either database's query
 syntax unquoted: the words contain only letters and digits, and they are quoted.
 """
 
@@ -26,6 +30,7 @@ from pathlib import Path
 import Stemmer
 
 MAX_TERMS = 12
+MIN_PREFIX = 3
 MAX_TERM_CHARS = 60
 MAX_QUERY_CHARS = 1000
 # The extracted text of a document's files that is indexed (the rest is not searched).
@@ -118,19 +123,33 @@ class Query:
     def stems(self) -> tuple[str, ...]:
         return tuple(stem(t) for t in self.terms)
 
+    def _prefix(self, index: int) -> bool:
+        """Whether the term at ``index`` is a prefix: the last one, if long enough."""
+        return index == len(self.terms) - 1 and len(self.terms[index]) >= MIN_PREFIX
+
     def tsquery(self) -> str:
-        """For ``to_tsquery('russian', …)``: each word quoted, as a prefix, all of
-        them required."""
-        return " & ".join("'{}':*".format(t.replace("'", "''")) for t in self.terms)
+        """For ``to_tsquery('russian', …)``: each word quoted, the last one as a
+        prefix, all of them required."""
+        return " & ".join(
+            "'{}'{}".format(t.replace("'", "''"), ":*" if self._prefix(i) else "")
+            for i, t in enumerate(self.terms)
+        )
 
     def fts5(self) -> str:
-        """For FTS5 ``MATCH``: each stem quoted, as a prefix, all of them required."""
-        return " ".join('"{}"*'.format(s.replace('"', '""')) for s in self.stems)
+        """For FTS5 ``MATCH``: each stem quoted, the last one as a prefix, all of
+        them required."""
+        return " ".join(
+            '"{}"{}'.format(s.replace('"', '""'), "*" if self._prefix(i) else "")
+            for i, s in enumerate(self.stems)
+        )
 
     def matches(self, word: str) -> bool:
         """Whether a folded word of a text is one the query finds."""
         word_stem = stem(word)
-        return any(word_stem.startswith(s) for s in self.stems)
+        return any(
+            word_stem.startswith(s) if self._prefix(i) else word_stem == s
+            for i, s in enumerate(self.stems)
+        )
 
 
 SNIPPET_WORDS = 24

@@ -30,8 +30,10 @@ _SALT = "sogla.documents.search"
 # A broad query (a common word) matches tens of thousands of documents; ranking and
 # checking every match costs seconds. Only the newest RANKED matches are ranked and
 # checked against the visibility rules (the full-text index hands them over newest
-# first without ranking the rest); the total then says "at least".
-RANKED = 2000
+# first without ranking the rest); the total then says "at least". A page shows 25-50
+# rows: 500 is ten pages' worth (2,000 cost about four times as much per search:
+# docs/benchmarks.md, "bench/search.py").
+RANKED = 500
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def search_hits(
     candidates: QuerySet[Document],
     query: fulltext.Query,
     *,
+    organisation_id: int | None,
     offset: int,
     limit: int,
     ranked: int | None = None,
@@ -64,12 +67,14 @@ def search_hits(
     """The ids of ``candidates`` that match ``query``, ranked, and how many there
     are (one statement).
 
-    The newest ``ranked`` matches of the full-text index (by document id, which the
-    index yields in order on SQLite and sorts without reading the rows' texts on
-    PostgreSQL) are the only ones ranked and checked against the candidates'
-    conditions; when there were that many, the total is a floor (``approximate``).
+    The newest ``ranked`` matches of the full-text index within the organisation
+    (by document id, which the index yields in order on SQLite and sorts without
+    reading the rows' texts on PostgreSQL) are the only ones ranked and checked
+    against the candidates' other conditions; when there were that many, the total
+    is a floor (``approximate``). The organisation is part of the match: another
+    organisation's newer documents never use up the ranked matches.
     """
-    if not query:
+    if not query or organisation_id is None:
         return Hits([], 0, None)
     ranked = RANKED if ranked is None else ranked
     # The matches first (materialised: the full-text index is read once), then the
@@ -83,7 +88,7 @@ def search_hits(
     if connection.vendor == "postgresql":
         found = (
             "SELECT s.document_id AS id FROM documents_searchentry s "
-            "WHERE s.vector @@ to_tsquery('russian', %s) "
+            "WHERE s.vector @@ to_tsquery('russian', %s) AND s.organisation_id = %s "
             "ORDER BY s.document_id DESC LIMIT %s"
         )
         rank = (
@@ -91,16 +96,20 @@ def search_hits(
             "FROM found f JOIN documents_searchentry s ON s.document_id = f.id"
         )
         order = "r DESC, id DESC"
-        args: list[Any] = [query.tsquery(), ranked, query.tsquery()]
+        args: list[Any] = [query.tsquery(), organisation_id, ranked, query.tsquery()]
     else:
+        # CROSS JOIN keeps FTS5 the outer loop: it yields the matches newest first
+        # and the organisation is checked per match by the entry's primary key.
         found = (
-            "SELECT rowid AS id, bm25(documents_search_fts, 10.0, 4.0, 1.0) AS r "
-            "FROM documents_search_fts WHERE documents_search_fts MATCH %s "
-            "ORDER BY rowid DESC LIMIT %s"
+            "SELECT f.rowid AS id, bm25(documents_search_fts, 10.0, 4.0, 1.0) AS r "
+            "FROM documents_search_fts f CROSS JOIN documents_searchentry s "
+            "ON s.document_id = f.rowid "
+            "WHERE documents_search_fts MATCH %s AND s.organisation_id = %s "
+            "ORDER BY f.rowid DESC LIMIT %s"
         )
         rank = "SELECT id, r FROM found"
         order = "r, id DESC"
-        args = [query.fts5(), ranked]
+        args = [query.fts5(), organisation_id, ranked]
     sql = (
         f"WITH found AS MATERIALIZED ({found}), "  # noqa: S608 - our SQL, params bound
         f"ranked AS ({rank}) "

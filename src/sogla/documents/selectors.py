@@ -152,7 +152,13 @@ def document_list(
     """
     documents = document_queryset(user, filters)
     if filters.q.strip():
-        return _search_list(documents, filters.q, cursor=cursor, limit=limit)
+        return _search_list(
+            documents,
+            filters.q,
+            organisation_id=user.organisation_id,
+            cursor=cursor,
+            limit=limit,
+        )
     if sort != "-created":
         return _sorted_list(documents, sort, cursor=cursor, limit=limit)
     total, approximate = _bounded_count(documents)
@@ -201,13 +207,24 @@ def _sorted_list(
 
 
 def _search_list(
-    documents: QuerySet[Document], text: str, *, cursor: str, limit: int
+    documents: QuerySet[Document],
+    text: str,
+    *,
+    organisation_id: int | None,
+    cursor: str,
+    limit: int,
 ) -> Page:
     """One page of full-text search results, best first (documents.searching):
     the ranked ids and the total, the rows, the snippets (four statements)."""
     query = fulltext.Query.parse(text)
     offset = searching.decode_offset(cursor) if cursor else 0
-    hits = searching.search_hits(documents, query, offset=offset, limit=limit)
+    hits = searching.search_hits(
+        documents,
+        query,
+        organisation_id=organisation_id,
+        offset=offset,
+        limit=limit,
+    )
     by_id = (
         {
             d.pk: d
@@ -288,7 +305,12 @@ def document_export(
     if filters.q.strip():
         query = fulltext.Query.parse(filters.q)
         hits = searching.search_hits(
-            documents, query, offset=0, limit=EXPORT_LIMIT, ranked=EXPORT_LIMIT
+            documents,
+            query,
+            organisation_id=user.organisation_id,
+            offset=0,
+            limit=EXPORT_LIMIT,
+            ranked=EXPORT_LIMIT,
         )
         by_id = (
             Document.objects.filter(pk__in=hits.ids)
