@@ -484,7 +484,7 @@ def _decide_all(
                 comment="Проверено." if outcome else "",
                 request_id=uuid.uuid4().hex,
                 fields={f.key: _dummy(f, task) for f in panel.fields if f.required},
-                now=moment,
+                **(_signed(task, chosen) or {"now": moment}),
             )
             if outcome is not None:
                 if resubmit_by is None:
@@ -494,6 +494,50 @@ def _decide_all(
                 )
                 outcome = None
                 break
+
+
+def _signed(task: Any, outcome: str) -> dict[str, Any]:
+    """A signing step asks for a one-time code: send it (to a mailbox in memory),
+    check it as the person would, and decide with it; other steps need nothing.
+    The code lives ten minutes of real time, so a signature is given now (the
+    decision then happens at the real moment, not the harness's invented one)."""
+    import re
+
+    from django.core import mail
+    from django.test.utils import override_settings
+
+    from sogla.core.request_meta import RequestMeta
+    from sogla.external.recipients import recipient_of_user
+    from sogla.external.services.codes import challenge_create, challenge_verify
+    from sogla.workflow import services
+    from sogla.workflow.confirmations import by_code, needs_code
+    from sogla.workflow.definitions import definition_for
+
+    step = definition_for(task.process.route_version).step(
+        task.stage_key, task.step_key
+    )
+    if not needs_code(step):
+        return {}
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    ):
+        challenge = challenge_create(
+            task=task,
+            recipient=recipient_of_user(task.assignee),
+            outcome=outcome,
+            files_sha256=services.files_sha256(task.process.document),
+            meta=RequestMeta(ip="127.0.0.1", user_agent="bench"),
+        )
+        code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    if code is None:
+        raise RuntimeError("the code mail holds no code")
+    challenge_verify(
+        task=task,
+        participant_ref=f"user:{task.assignee.pk}",
+        challenge_id=str(challenge.pk),
+        code=code[1],
+    )
+    return {"confirmation": by_code(str(challenge.pk))}
 
 
 def _dummy(field_def: Any, task: Any) -> Any:
