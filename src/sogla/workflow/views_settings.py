@@ -6,6 +6,7 @@ services (one transaction each)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -226,23 +227,35 @@ def route_check(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-@login_required
-@app_errors
-@require_POST
-def route_save(request: HttpRequest, pk: int) -> JsonResponse:
+def _draft_command(
+    request: HttpRequest, pk: int, command: Callable[..., Any]
+) -> tuple[Any, Any] | JsonResponse:
+    """Run a builder command (save or publish) on the definition and revision token
+    the page sent; the template and the result, or the refusal as JSON."""
     user, route = _endpoint(request, pk)
     try:
         body = _json_body(request)
-        draft = commands.route_builder_save(
+        done = command(
             actor=user,
             template=route.template,
-            definition=body.get("definition"),  # type: ignore[arg-type]
+            definition=body.get("definition"),
             base=str(body.get("token", "")),
             meta=request_meta(request),
         )
     except ApplicationError as error:
         return _refusal(error)
-    problems = commands.route_check(route.template, draft.definition)
+    return route.template, done
+
+
+@login_required
+@app_errors
+@require_POST
+def route_save(request: HttpRequest, pk: int) -> JsonResponse:
+    answer = _draft_command(request, pk, commands.route_builder_save)
+    if isinstance(answer, JsonResponse):
+        return answer
+    template, draft = answer
+    problems = commands.route_check(template, draft.definition)
     return JsonResponse(
         {
             "token": commands.token_of(draft, None),
@@ -256,18 +269,10 @@ def route_save(request: HttpRequest, pk: int) -> JsonResponse:
 @app_errors
 @require_POST
 def route_publish(request: HttpRequest, pk: int) -> JsonResponse:
-    user, route = _endpoint(request, pk)
-    try:
-        body = _json_body(request)
-        version = commands.route_builder_publish(
-            actor=user,
-            template=route.template,
-            definition=body.get("definition"),  # type: ignore[arg-type]
-            base=str(body.get("token", "")),
-            meta=request_meta(request),
-        )
-    except ApplicationError as error:
-        return _refusal(error)
+    answer = _draft_command(request, pk, commands.route_builder_publish)
+    if isinstance(answer, JsonResponse):
+        return answer
+    _template, version = answer
     return JsonResponse(
         {
             "token": commands.token_of(None, version),
