@@ -25,6 +25,7 @@ from sogla.engine.commands import (
     RoundChanges,
     Start,
     TimerFired,
+    Withdraw,
 )
 from sogla.engine.definition import Assignee, RouteDefinition
 from sogla.engine.effects import Effect
@@ -288,8 +289,13 @@ class Harness:
             )
         )
 
-    def resubmit(self, changes: RoundChanges | None = None) -> Result:
-        return self.run(Resubmit(INITIATOR, "fixed", changes or RoundChanges()))
+    def resubmit(self, changes: RoundChanges | None = None, reask: str = "") -> Result:
+        return self.run(
+            Resubmit(INITIATOR, "fixed", changes or RoundChanges(), reask=reask)
+        )
+
+    def withdraw(self, task_: TaskRun, comment: str = "v2 changes 4.2") -> Result:
+        return self.run(Withdraw(task_.id, task_.participant, comment))
 
     def cancel(self) -> Result:
         return self.run(Cancel(INITIATOR, "no longer needed"))

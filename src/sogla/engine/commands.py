@@ -58,6 +58,23 @@ class Resubmit:
     actor: Participant
     comment: str = ""
     changes: RoundChanges = field(default_factory=RoundChanges)
+    # Whom the new round asks (a ``definition.Reask`` value); "" keeps the route's.
+    # Another mode than the route's needs ``on_return.initiator_may_choose_reask``.
+    reask: str = ""
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """A person takes back an approval carried over to this round.
+
+    If its step is still open (or its stage still runs) they get an open task again;
+    if the stage has finished, the document goes back to the initiator with
+    ``comment``, as a return does.
+    """
+
+    task_id: str
+    actor: Participant
+    comment: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,7 @@ Command = (
     Start
     | Decide
     | Resubmit
+    | Withdraw
     | Cancel
     | Reassign
     | ResolveStep

@@ -218,9 +218,23 @@ class StageDef(_Frozen):
         return next((s for s in self.steps if s.key == key), None)
 
 
+Reask = Literal["all", "not_approved_even_if_changed", "not_approved"]
+"""Whom a new round asks after a return.
+
+``all``: everyone again. ``not_approved_even_if_changed``: only those who had not
+approved; earlier approvals carry over even when the files changed since (the
+person is told and may withdraw it while the round runs; a signature is never
+carried over to changed files). ``not_approved``: the same, but approvals carry
+over only when the files are unchanged (the rule stored routes always had).
+"""
+REASK_MODES: tuple[str, ...] = ("all", "not_approved_even_if_changed", "not_approved")
+
+
 class OnReturn(_Frozen):
     restart: Literal["first_stage", "same_stage"] = "first_stage"
-    reask: Literal["all", "not_approved"] = "all"
+    reask: Reask = "all"
+    # The initiator picks one of the three modes when resubmitting.
+    initiator_may_choose_reask: bool = False
     initiator_may_edit: bool = False
 
 

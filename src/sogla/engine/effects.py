@@ -43,6 +43,24 @@ class CarryOver:
     participant: Participant
     on_behalf_of: Participant | None
     outcome: str
+    # The approval was given on other files than the round runs on (the route
+    # carries approvals over even when the files changed): the person is told.
+    files_changed: bool = False
+
+
+@dataclass(frozen=True)
+class ApprovalWithdrawn:
+    """A person took back an approval carried over to this round (``Withdraw``).
+
+    The carried task is cancelled with ``reason="withdrawn"``; ``reopened`` is the
+    person's new open task, or None when the document went back to the initiator
+    (its stage had finished; ``ProcessReturned`` follows).
+    """
+
+    task_id: str
+    by: str  # the ref of whoever withdrew
+    comment: str
+    reopened: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +222,7 @@ class ProcessFinished:
 Effect = (
     OpenTask
     | CarryOver
+    | ApprovalWithdrawn
     | CloseTask
     | SetTimer
     | CancelTimer

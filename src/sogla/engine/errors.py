@@ -26,6 +26,8 @@ class EngineErrorCode(StrEnum):
     EDIT_NOT_ALLOWED = "edit_not_allowed"
     ALREADY_ASSIGNED = "already_assigned"
     NO_PARTICIPANTS = "no_participants"
+    REASK_NOT_ALLOWED = "reask_not_allowed"
+    NOT_CARRIED_OVER = "not_carried_over"
 
 
 class EngineError(Exception):
@@ -112,3 +114,11 @@ class AlreadyAssigned(EngineError):
 
 class NoParticipants(EngineError):
     code = EngineErrorCode.NO_PARTICIPANTS
+
+
+class ReaskNotAllowed(EngineError):
+    code = EngineErrorCode.REASK_NOT_ALLOWED
+
+
+class NotCarriedOver(EngineError):
+    code = EngineErrorCode.NOT_CARRIED_OVER

@@ -17,12 +17,14 @@ from sogla.engine.commands import (
     ResolveStep,
     Resubmit,
     TimerFired,
+    Withdraw,
 )
 from sogla.engine.context import is_empty
 from sogla.engine.definition import (
     COMMENT_REQUIRED,
     HUMAN_KINDS,
     POSITIVE,
+    REASK_MODES,
     Outcome,
     RouteDefinition,
     StageDef,
@@ -51,6 +53,8 @@ def check(definition: RouteDefinition, state: ProcessState, command: Command) ->
         return _check_decide(definition, state, command)
     if isinstance(command, Resubmit):
         _check_resubmit(definition, state, command)
+    elif isinstance(command, Withdraw):
+        _check_withdraw(state, command)
     elif isinstance(command, Cancel):
         if state.is_finished:
             raise errors.ProcessNotRunning(f"the process is already {state.status}")
@@ -138,6 +142,15 @@ def _check_resubmit(
 ) -> None:
     if state.status is not ProcessStatus.REVISION:
         raise errors.ProcessNotInRevision(f"the process is {state.status}")
+    if command.reask and command.reask != definition.on_return.reask:
+        if command.reask not in REASK_MODES:
+            raise errors.ReaskNotAllowed(
+                f'"{command.reask}" is not one of {", ".join(REASK_MODES)}'
+            )
+        if not definition.on_return.initiator_may_choose_reask:
+            raise errors.ReaskNotAllowed(
+                "this route does not let the initiator choose whom to ask again"
+            )
     changes = command.changes
     if not changes:
         return
@@ -151,6 +164,19 @@ def _check_resubmit(
             step = None
         if step is None or step.kind not in HUMAN_KINDS:
             raise errors.StepNotFound(f'no step "{ref}" with people in this route')
+
+
+def _check_withdraw(state: ProcessState, command: Withdraw) -> None:
+    task = state.tasks.get(command.task_id)
+    if task is None:
+        raise errors.TaskNotFound(f'no task "{command.task_id}" in this process')
+    _require_running(state)
+    if task.state is not TaskState.CARRIED_OVER or task.round != state.round:
+        raise errors.NotCarriedOver(
+            "only an approval carried over to the running round can be withdrawn"
+        )
+    if not command.comment.strip():
+        raise errors.CommentRequired("a comment is required to withdraw an approval")
 
 
 def _check_reassign(state: ProcessState, command: Reassign) -> None:

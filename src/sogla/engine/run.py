@@ -38,6 +38,7 @@ from sogla.engine.commands import (
     RoundChanges,
     Start,
     TimerFired,
+    Withdraw,
 )
 from sogla.engine.conditions import describe, evaluate
 from sogla.engine.context import (
@@ -144,6 +145,8 @@ class _Run(WorkingCopy):
             self.decide(command)
         elif isinstance(command, Resubmit):
             self.resubmit(command)
+        elif isinstance(command, Withdraw):
+            self.withdraw(command)
         elif isinstance(command, Cancel):
             self.cancel(command)
         elif isinstance(command, Reassign):
@@ -289,7 +292,13 @@ class _Run(WorkingCopy):
             return
         for seat, previous in self.carried(stage, step).items():
             if seat in unique:
-                self.carry_over(run, previous, unique.pop(seat))
+                changed = previous.files_sha256 != self.ctx.files_sha256
+                person = unique.pop(seat)
+                task = self.carry_over(run, previous, person, files_changed=changed)
+                if changed:
+                    self.emit(
+                        fx.Notify("approval_carried", (person.ref,), task_id=task.id)
+                    )
         if self.reached_quorum(run):
             self.finish_step(run)
             return
@@ -311,9 +320,15 @@ class _Run(WorkingCopy):
         return people
 
     def carried(self, stage: StageDef, step: StepDef) -> dict[str, TaskRun]:
-        """Positive decisions of the previous round on the same files, by seat."""
-        if self.d.on_return.reask != "not_approved" or self.s.round == 1:
+        """Positive decisions of the previous round to carry over, by seat: on the
+        same files, or (``not_approved_even_if_changed``) on any files, except a
+        signature, which is given on the exact files."""
+        mode = self.s.reask or self.d.on_return.reask
+        if mode == "all" or self.s.round == 1:
             return {}
+        any_files = mode == "not_approved_even_if_changed" and (
+            step.kind is not StepKind.SIGN
+        )
         previous = self.s.step_run(stage.key, step.key, self.s.round - 1)
         if previous is None:
             return {}
@@ -323,7 +338,7 @@ class _Run(WorkingCopy):
             positive = task.state is TaskState.CARRIED_OVER or (
                 task.state is TaskState.DONE and task.outcome in POSITIVE
             )
-            if positive and task.files_sha256 == self.ctx.files_sha256:
+            if positive and (any_files or task.files_sha256 == self.ctx.files_sha256):
                 found[task.seat] = task
         return found
 
@@ -434,12 +449,18 @@ class _Run(WorkingCopy):
         else:
             self.after_step_change(self.step(f"{task.round}:{task.stage}:{task.step}"))
 
-    def return_process(self, task: TaskRun) -> None:
+    def return_process(self, task: TaskRun, comment: str | None = None) -> None:
         self.end_current_stage("returned")
         self.s.status = ProcessStatus.REVISION
         self.s.returned_from = task.stage
         self.emit(
-            fx.ProcessReturned(task.round, task.stage, task.step, task.id, task.comment)
+            fx.ProcessReturned(
+                task.round,
+                task.stage,
+                task.step,
+                task.id,
+                task.comment if comment is None else comment,
+            )
         )
         self.open_task(task.stage, None, self.s.initiator, None)
         self.emit(
@@ -466,6 +487,11 @@ class _Run(WorkingCopy):
                 )
             )
         self.s.overrides = _overrides(command.changes)
+        self.s.reask = (
+            command.reask
+            if command.reask and command.reask != self.d.on_return.reask
+            else None
+        )
         self.s.round += 1
         self.s.status = ProcessStatus.RUNNING
         start = 0
@@ -476,6 +502,45 @@ class _Run(WorkingCopy):
         self.s.returned_from = None
         self.emit(fx.RoundStarted(self.s.round), fx.SetStatus(meaning="active"))
         self.advance(start)
+
+    def withdraw(self, command: Withdraw) -> None:
+        """Take back a carried-over approval: ask the person again while its stage
+        runs; once the stage has finished, return the document to the initiator."""
+        carried = self.task(command.task_id)
+        carried.state = TaskState.CANCELLED
+        carried.closed_reason = "withdrawn"
+        self.emit(
+            fx.CloseTask(carried.id, TaskState.CANCELLED.value, reason="withdrawn")
+        )
+        stage = self.d.stages[self.s.stage_index]
+        stage_run = self.s.stage_run(carried.stage)
+        step = stage.step(carried.step) if stage.key == carried.stage else None
+        if step is None or stage_run is None or stage_run.state is not StageState.OPEN:
+            self.emit(
+                fx.ApprovalWithdrawn(carried.id, command.actor.ref, command.comment)
+            )
+            self.return_process(carried, command.comment)
+            return
+        run = self.step(f"{carried.round}:{carried.stage}:{carried.step}")
+        run.state = StepState.OPEN
+        person = Participant(
+            carried.participant.kind, carried.participant.id, carried.on_behalf_of
+        )
+        override = self.s.overrides.get(f"{stage.key}.{step.key}", StepOverride())
+        due_at = override.due_at or self.due_at(stage, step, person)
+        reopened = self.open_task(stage.key, step, person, due_at)
+        run.task_ids.append(reopened.id)
+        self.emit(
+            fx.ApprovalWithdrawn(
+                carried.id, command.actor.ref, command.comment, reopened.id
+            ),
+            fx.Notify(
+                "approval_withdrawn",
+                ("initiator",),
+                task_id=reopened.id,
+                data={"comment": command.comment},
+            ),
+        )
 
     def cancel(self, command: Cancel) -> None:
         recipients = ["initiator"]

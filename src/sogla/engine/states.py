@@ -352,6 +352,9 @@ class ProcessState:
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     timers: dict[str, TimerRun] = field(default_factory=dict)
     overrides: dict[str, StepOverride] = field(default_factory=dict)  # "stage.step"
+    # Whom this round re-asks, as the initiator chose when resubmitting (a
+    # ``definition.Reask`` value); None: the route's ``on_return.reask``.
+    reask: str | None = None
     open_tasks: list[str] = field(default_factory=list, compare=False)
 
     @property
@@ -403,6 +406,7 @@ class ProcessState:
             "tasks": [t.to_dict() for t in self.tasks.values()],
             "timers": [t.to_dict() for t in self.timers.values()],
             "overrides": {k: o.to_dict() for k, o in self.overrides.items()},
+            "reask": self.reask,
         }
 
     @classmethod
@@ -432,5 +436,6 @@ class ProcessState:
                 k: StepOverride.from_dict(v)
                 for k, v in data.get("overrides", {}).items()
             },
+            reask=data.get("reask"),
             open_tasks=[t.id for t in tasks if t.state is TaskState.OPEN],
         )

@@ -116,7 +116,29 @@ class _Checks:
             self.stage(stage, path)
         for index, action in enumerate(route.on_finish):
             self.action(action, f"on_finish[{index}]")
+        self.on_return(route)
         return self.problems
+
+    def on_return(self, route: RouteDefinition) -> None:
+        """Whom a new round asks only matters if some step can return."""
+        on_return = route.on_return
+        can_return = any(
+            Outcome.RETURN in step.allowed_outcomes()
+            for stage in route.stages
+            for step in stage.steps
+        )
+        if can_return:
+            return
+        if on_return.reask != "all":
+            self.add(
+                "on_return.reask",
+                "no step can return the document, so nobody is ever asked again",
+            )
+        if on_return.initiator_may_choose_reask:
+            self.add(
+                "on_return.initiator_may_choose_reask",
+                "no step can return the document, so nobody is ever asked again",
+            )
 
     def stage(self, stage: StageDef, path: str) -> None:
         self.condition(stage.when, path)

@@ -182,8 +182,16 @@ class WorkingCopy:
         for task_id in list(self.s.open_tasks):
             self.close_task(task_id, TaskState.CANCELLED, reason)
 
-    def carry_over(self, run: StepRun, previous: TaskRun, person: Participant) -> None:
-        """Copy a previous round's decision into ``run`` for the same person."""
+    def carry_over(
+        self,
+        run: StepRun,
+        previous: TaskRun,
+        person: Participant,
+        *,
+        files_changed: bool = False,
+    ) -> TaskRun:
+        """Copy a previous round's decision into ``run`` for the same person
+        (``files_changed``: it was given on other files than this round's)."""
         task = TaskRun(
             id=self.new_task_id(run.stage, run.step),
             round=self.s.round,
@@ -214,8 +222,10 @@ class WorkingCopy:
                 task.participant,
                 task.on_behalf_of,
                 task.outcome or "",
+                files_changed=files_changed,
             )
         )
+        return task
 
     def finish(self, status: ProcessStatus) -> None:
         self.s.status = status

@@ -70,6 +70,8 @@ def _rules() -> list[tuple[str, Callable[[], str]]]:
          lambda: _("The document type has no field «%(x)s».")),
         (r'field "(?P<x>[^"]*)" is not of kind (?P<k>.*)',
          lambda: _("The field «%(x)s» is of the wrong kind (needs %(k)s).")),
+        (r"no step can return the document, so nobody is ever asked again",
+         lambda: _("No step can return the document, so nobody is ever asked again: the re-approval setting has no effect.")),
         (r"role nobody holds: (?P<x>.*)",
          lambda: _("Nobody holds the role «%(x)s».")),
         (r"^Field required",
