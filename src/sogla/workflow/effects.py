@@ -35,10 +35,11 @@ from sogla.notifications.models import Notification
 from sogla.notifications.services import notification_build, notifications_enqueue_many
 from sogla.orgs.models import User
 from sogla.workflow import field_reminders, filing, tenant
-from sogla.workflow.models import Process, RouteTemplate
+from sogla.workflow.models import Process, RouteTemplate, Task
 from sogla.workflow.recipients import NoRecipient, Recipients
 from sogla.workflow.repository import Loaded
 from sogla.workflow.resolver import Resolver
+from sogla.workflow.selectors.versions import approvals_given_on
 
 
 @dataclass
@@ -178,6 +179,8 @@ class EffectApplier:
     def _notify(self, effect: fx.Notify) -> None:
         if effect.kind == "returned":
             return  # the initiator's revision task carries the notice
+        if effect.kind == "approval_carried":
+            self._approval_carried(effect)
         alert = self.loaded.definition.stall_alert
         hours = (
             {"hours": alert.hours} if effect.kind == "stage_stalled" and alert else {}
@@ -228,6 +231,54 @@ class EffectApplier:
                 "task": self.loaded.task_pks.get(effect.task_id),
                 "comment": effect.comment,
             },
+        )
+
+    def _approval_carried(self, effect: fx.Notify) -> None:
+        """An approval carried over to changed files: the history says on which
+        versions it was given (the person is told by the notice that follows)."""
+        pk = self.loaded.task_pks.get(effect.task_id or "")
+        row = (
+            Task.objects.filter(pk=pk or 0, organisation_id=self.org_id)
+            .select_related("assignee")
+            .first()
+        )
+        if row is None or row.decided_at is None:  # pragma: no cover - just saved
+            return
+        given = approvals_given_on(self.document.pk, self.org_id, [row.decided_at]).get(
+            row.decided_at
+        )
+        changes = [
+            {
+                "name": c.name,
+                "old": c.old.version if c.old else None,
+                "new": c.new.version if c.new else None,
+            }
+            for c in (given.changes if given else ())
+        ]
+        self.audit(
+            "task.approval_carried",
+            {
+                "task": pk,
+                "person": effect.recipients[0] if effect.recipients else "",
+                "name": row.assignee.short_name if row.assignee else row.guest_email,
+                "changes": changes,
+                "several_files": bool(given and given.several_files),
+            },
+            target=str(pk or ""),
+        )
+
+    def _approval_withdrawn(self, effect: fx.ApprovalWithdrawn) -> None:
+        """A carried-over approval taken back: audited on the card's history."""
+        task = self.loaded.task_pks.get(effect.task_id)
+        self.audit(
+            "task.approval_withdrawn",
+            {
+                "task": task,
+                "by": effect.by,
+                "comment": effect.comment,
+                "reopened": self.loaded.task_pks.get(effect.reopened or ""),
+            },
+            target=str(task or ""),
         )
 
     def _deadline_moved(self, effect: fx.DeadlineMoved) -> None:
@@ -340,6 +391,7 @@ HANDLERS: dict[type[Any], Callable[[EffectApplier, Any], None]] = {
     fx.ReportUnresolved: EffectApplier._report_unresolved,
     fx.DeadlineUnknown: EffectApplier._deadline_unknown,
     fx.ProcessReturned: EffectApplier._process_returned,
+    fx.ApprovalWithdrawn: EffectApplier._approval_withdrawn,
     fx.ProcessFinished: EffectApplier._process_finished,
     fx.DeadlineMoved: EffectApplier._deadline_moved,
 }

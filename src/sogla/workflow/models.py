@@ -163,6 +163,9 @@ class Process(TenantModel):
     returned_from = models.CharField(max_length=60, blank=True)
     # The initiator's edits for the current round (engine StepOverride dicts).
     overrides = models.JSONField(default=dict, blank=True)
+    # Whom the current round re-asks, as the initiator chose when resubmitting (an
+    # engine ``Reask`` value); blank: the route's ``on_return.reask``.
+    reask = models.CharField(max_length=40, blank=True)
     version = models.PositiveBigIntegerField(default=0)  # compare-and-set
 
     class Meta:

@@ -236,6 +236,12 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "step_unresolved": lambda s: _("Nobody to assign: %(doc)s") % {"doc": s.doc},
     "field_reminder": _field_reminder,
     "route_notice": _route_notice,
+    "approval_carried": lambda s: (
+        _("Your approval carried over to a new version: %(doc)s") % {"doc": s.doc}
+    ),
+    "approval_withdrawn": lambda s: (
+        _("An approval was withdrawn: %(doc)s") % {"doc": s.doc}
+    ),
     "assignee_deactivated": lambda s: (
         _("Reassign: %(doc)s — %(person)s was deactivated")
         % {"doc": s.doc, "person": s.ctx.get("person", "")}
@@ -273,7 +279,22 @@ def _escalated_lead(said: _Said) -> str:
     }
 
 
+def _withdrawn_lead(said: _Said) -> str:
+    comment = str(said.ctx.get("comment") or "")
+    who = said.assignee_name or _("A colleague")
+    if comment:
+        return _(
+            "%(who)s withdrew the approval carried over from the last round and "
+            "is asked again: %(comment)s"
+        ) % {"who": who, "comment": comment}
+    return _(
+        "%(who)s withdrew the approval carried over from the last round and is "
+        "asked again."
+    ) % {"who": who}
+
+
 LEADS: dict[str, Callable[[_Said], str]] = {
+    "approval_withdrawn": _withdrawn_lead,
     "overdue": _overdue_lead,
     "deadline_moved": _deadline_moved_lead,
     "escalated": _escalated_lead,
@@ -296,6 +317,12 @@ FIXED_LEADS = {
         "A step of the route has nobody to assign; please choose someone."
     ),
     "field_reminder": gettext_lazy("A date of this document is coming up."),
+    "approval_carried": gettext_lazy(
+        "The document was returned and corrected. Your earlier approval counts for "
+        "the new version too, but the files changed since you approved. Compare the "
+        "versions on the card; if the change matters, withdraw your approval there "
+        "while the round runs."
+    ),
     "assignee_deactivated": gettext_lazy(
         "The person holding a task of this document was deactivated. Open the "
         "document and give the task to someone else."
@@ -316,6 +343,16 @@ PREFERENCE_KINDS = (
         "workflow.assignee_deactivated",
         gettext_lazy("A task of my route is held by a deactivated person"),
         True,
+    ),
+    (
+        "workflow.approval_carried",
+        gettext_lazy("My approval carried over to a changed version"),
+        False,
+    ),
+    (
+        "workflow.approval_withdrawn",
+        gettext_lazy("An approval of my document was withdrawn"),
+        False,
     ),
     ("workflow.reminder", gettext_lazy("Reminders before a deadline"), False),
     ("workflow.nudge", gettext_lazy("The initiator asks me to look"), False),

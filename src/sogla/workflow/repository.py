@@ -4,7 +4,7 @@ The engine works on a ``ProcessState``. Rows are the source of truth, so the
 repository rebuilds a *partial* state for one command: the Process row, the stage
 and step runs of the current stage in the current round with their tasks, every open
 task, the pending timers and the task the command names. For ``Resubmit`` on a route
-that re-asks only those who had not approved, it also loads the step runs and tasks
+that may re-ask only those who had not approved, it also loads the step runs and tasks
 of the round that ends (carry-over reads them). Nothing else of the history is read,
 so a decision costs the same on the 100th stage as on the first and whatever the
 number of finished processes.
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from sogla.core.prepared import Prepared, db_value, insert_rows, insert_values
 from sogla.documents.models import Document
-from sogla.engine.commands import Command, Decide, Reassign, Resubmit
+from sogla.engine.commands import Command, Decide, Reassign, Resubmit, Withdraw
 from sogla.engine.definition import RouteDefinition
 from sogla.engine.states import (
     Participant,
@@ -133,7 +133,10 @@ def load(
     if named:
         task_where += " OR engine_id = %s"
         task_params.append(named)
-    if isinstance(command, Resubmit) and definition.on_return.reask == "not_approved":
+    if isinstance(command, Resubmit) and (
+        definition.on_return.reask != "all"
+        or definition.on_return.initiator_may_choose_reask
+    ):
         # The new round carries over positive decisions of this one (all stages).
         step_where += " OR round = %s"
         step_params.append(round_)
@@ -174,6 +177,7 @@ def load(
         overrides={
             k: StepOverride.from_dict(v) for k, v in (process.overrides or {}).items()
         },
+        reask=process.reask or None,
         open_tasks=[t.id for t in tasks.values() if t.state is TaskState.OPEN],
     )
     return Loaded(
@@ -189,7 +193,7 @@ def load(
 
 def _named_task(command: Command | None) -> str:
     # A timer's task ("due:<task>", "remind:<task>") is open, hence loaded anyway.
-    return command.task_id if isinstance(command, Decide | Reassign) else ""
+    return command.task_id if isinstance(command, Decide | Reassign | Withdraw) else ""
 
 
 # --- saving ---------------------------------------------------------------------------
@@ -204,6 +208,7 @@ def _process_columns(state: ProcessState) -> dict[str, Any]:
         "finished_at": state.finished_at,
         "returned_from": state.returned_from or "",
         "overrides": {k: o.to_dict() for k, o in state.overrides.items()},
+        "reask": state.reask or "",
     }
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from sogla.workflow.labels import finished_label, outcome_label
 from sogla.workflow.reason_words import Names, reason_in_words
+from sogla.workflow.selectors.versions import version_note
 
 
 @dataclass
@@ -46,6 +47,7 @@ SYSTEM_VERBS = frozenset(
         "task.overdue",
         "task.escalated",
         "task.deadline_moved",
+        "task.approval_carried",
         "process.reminder_scheduled",
         "process.reminder_skipped",
         "process.reminder_sent",
@@ -120,6 +122,12 @@ def _event_texts() -> dict[str, str]:
         "process.action_not_supported": _("A route action was skipped"),
         "process.notify_unresolved": _("A notice reached nobody: %(target)s"),
         "task.reassigned": _("gave a task to someone else"),
+        "task.approval_carried": _(
+            "The approval of %(person)s carried over to changed files"
+        ),
+        "task.approval_withdrawn": _(
+            "withdrew an approval carried over from the last round"
+        ),
         "task.overdue": _("A task became overdue"),
         "task.escalated": _("An overdue task was escalated to the assignee's manager"),
         "task.deadline_moved": _(
@@ -161,12 +169,21 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
             "target": payload.get("target", ""),
             "at": _local_date(payload.get("at")),
             "due": _local_date(payload.get("due_at")),
+            "person": payload.get("name", ""),
         }
         template = template % values
     return template, _detail(verb, payload)
 
 
 def _detail(verb: str, payload: dict[str, Any]) -> str:
+    if verb == "task.approval_carried":
+        return version_note(
+            (
+                (str(c.get("name", "")), c.get("old"), c.get("new"))
+                for c in payload.get("changes") or []
+            ),
+            several_files=bool(payload.get("several_files")),
+        )
     if verb == "document.fields_changed":
         changed = payload.get("changes", {}) or payload.get("fields", []) or []
         return ", ".join(sorted(str(k) for k in changed))

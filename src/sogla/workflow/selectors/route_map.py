@@ -27,12 +27,14 @@ from sogla.workflow.labels import Colour, name_in_language
 from sogla.workflow.models import (
     ACTIVE_PROCESS_STATUSES,
     Process,
+    ProcessStatus,
     StageRun,
     StepRun,
     Task,
     TaskState,
 )
 from sogla.workflow.resolver import document_facts
+from sogla.workflow.selectors.versions import GivenOn, approvals_given_on
 
 
 def process_for_document(document: Document) -> Process | None:
@@ -106,6 +108,10 @@ class MapTask:
     mine: bool
     waiting_since: datetime | None  # when still open
     carried_over: bool
+    # A carried-over approval given on files changed since: what differs, and
+    # whether this reader may withdraw it (theirs, while the round runs).
+    given_on: GivenOn | None = None
+    can_withdraw: bool = False
 
 
 @dataclass
@@ -254,11 +260,28 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
             by_step.setdefault(key, []).append(item)
     waiting = [i for i in items if i.task.state == TaskState.OPEN]
     mine = [i for i in waiting if i.mine]
+    _note_carried(process, items)
     stages = _map_stages(process, by_step)
     if process.is_active:
         foresee_skips(process, document, stages)
     earlier = _earlier_rounds(process, user, now)
     return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
+
+
+def _note_carried(process: Process, items: list[MapTask]) -> None:
+    """Carried-over approvals: the versions they were given on, if changed since
+    (one query, none without carried approvals), and who may withdraw them."""
+    carried = [i for i in items if i.carried_over and i.task.decided_at is not None]
+    given = approvals_given_on(
+        process.document_id,
+        process.organisation_id,
+        (i.task.decided_at for i in carried if i.task.decided_at is not None),
+    )
+    running = process.status == ProcessStatus.RUNNING
+    for item in carried:
+        found = given.get(item.task.decided_at) if item.task.decided_at else None
+        item.given_on = found if found is not None and found.changes else None
+        item.can_withdraw = item.mine and running
 
 
 def _earlier_rounds(process: Process, user: User, now: datetime) -> list[MapRound]:

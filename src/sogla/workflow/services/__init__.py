@@ -8,6 +8,8 @@
 - ``processes``: ``process_start``, ``process_resubmit``, ``process_remind``,
   ``process_cancel``;
 - ``assignments``: ``task_reassign``, ``step_resolve``;
+- ``withdrawals``: ``task_withdraw`` (take back an approval carried over to a
+  new round);
 - ``delegation``: ``delegations_sync`` (open tasks follow delegations, and come
   back), ``delegations_sync_due`` (the worker's sweep);
 - ``rescheduling``: ``deadlines_reschedule`` (a changed working calendar moves the
@@ -50,6 +52,7 @@ from sogla.workflow.services.routes import (
     route_version_save_draft,
 )
 from sogla.workflow.services.timers import timer_fire, timers_fire_due
+from sogla.workflow.services.withdrawals import task_withdraw
 from sogla.workflow.tenant import calendar_cache_clear, organisation_calendar
 
 __all__ = [
@@ -75,6 +78,7 @@ __all__ = [
     "task_decide",
     "task_file_add",
     "task_reassign",
+    "task_withdraw",
     "timer_fire",
     "timers_fire_due",
 ]

@@ -30,6 +30,7 @@ from sogla.engine.commands import (
     RoundChanges,
     Start,
 )
+from sogla.engine.definition import REASK_MODES
 from sogla.engine.states import Participant
 from sogla.engine.states import TaskState as EngineTaskState
 from sogla.notifications.models import Notification
@@ -198,12 +199,23 @@ def process_resubmit(
     process: Process | int,
     comment: str = "",
     changes: RoundEdits | None = None,
+    reask: str = "",
     meta: RequestMeta = NO_META,
 ) -> Process:
-    """The initiator sends a returned document again: a new round starts."""
+    """The initiator sends a returned document again: a new round starts.
+
+    ``reask`` (an engine ``Reask`` value, "" for the route's) says whom the round
+    asks again; another mode than the route's needs the route's
+    ``on_return.initiator_may_choose_reask``."""
     org_id, process_id = process_for(actor, process)
     round_changes = _round_changes(org_id, changes)
-    command = Resubmit(Participant.user(actor.pk), comment.strip(), round_changes)
+    if reask and reask not in REASK_MODES:
+        raise ValidationFailed.single(
+            "reask", "invalid", _("Choose whom to ask again from the list.")
+        )
+    command = Resubmit(
+        Participant.user(actor.pk), comment.strip(), round_changes, reask=reask
+    )
 
     def prepare() -> Step[Process]:
         loaded = lock_and_load(process_id, org_id, command)
@@ -222,6 +234,7 @@ def process_resubmit(
                     "comment": comment.strip(),
                     "files_sha256": ctx.files_sha256,
                     "changes": bool(round_changes),
+                    "reask": result.state.reask or loaded.definition.on_return.reask,
                 },
             ),
         )

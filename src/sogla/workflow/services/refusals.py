@@ -66,6 +66,12 @@ def _field_refusal(error: engine_errors.EngineError) -> Exception | None:
             )
             for name in error.fields
         )
+    if code is E.REASK_NOT_ALLOWED:
+        return ValidationFailed.single(
+            "reask",
+            "not_allowed",
+            _("This route does not let the initiator choose whom to ask again."),
+        )
     if code is E.REQUEST_ID_REUSED:
         return ValidationFailed.single(
             "request_id",
@@ -93,6 +99,9 @@ def engine_refusal(error: engine_errors.EngineError) -> Exception:
         E.EDIT_NOT_ALLOWED: _("This route does not let the initiator change it."),
         E.ALREADY_ASSIGNED: _("This person already has a task in the step."),
         E.NO_PARTICIPANTS: _("Choose at least one person."),
+        E.NOT_CARRIED_OVER: _(
+            "Only an approval carried over to the running round can be withdrawn."
+        ),
         E.PROCESS_ALREADY_STARTED: _("The approval has already started."),
         E.PROCESS_NOT_STARTED: _("The approval has not started."),
     }
