@@ -162,6 +162,51 @@ def _second_document(w: World) -> None:
     w.ids["draft"] = created.json()["id"]
 
 
+def _carried_approval(w: World) -> None:
+    """A second document on a route that carries approvals over even when the
+    files changed: the head approved v1, the colleague returned it, v2 was
+    uploaded and resubmitted; the head's approval is carried over."""
+    from sogla.documents.services import NewFile, file_add
+    from sogla.documents.uploads import bytes_upload
+    from sogla.workflow import services
+    from tests.workflow.conftest import make_document, publish, start
+
+    template = publish(
+        w.tenant,
+        route(
+            stage("manager", approve("head", {"department_head": "initiator"})),
+            stage(
+                "act",
+                {"key": "act", "kind": "task", "assignee": {"user": "alpha-colleague"}},
+            ),
+            key="contract-rework",
+            on_return={"reask": "not_approved_even_if_changed"},
+        ),
+        key="contract-rework",
+    )
+    document = make_document(w.tenant, subject="Rework")
+    new = NewFile(bytes_upload("files", "rework.pdf", MINIMAL_PDF))
+    version = file_add(actor=w.people["initiator"], document=document, new=new)
+    process = start(w.tenant, template, document)
+    _decide(w, "head")
+    task = w.open_task("colleague")
+    answer = w.clients["colleague"].post(
+        f"/tasks/{task.pk}/decision",
+        {"outcome": "return", "comment": "Wrong date.", "request_id": "rework-1"},
+    )
+    assert answer.status_code == 200, answer.content
+    file_add(
+        actor=w.people["initiator"],
+        document=document,
+        new=NewFile(bytes_upload("files", "rework.pdf", MINIMAL_PDF + b"%v2")),
+        file=version.file,
+    )
+    services.process_resubmit(actor=w.people["initiator"], process=process.pk)
+    w.ids["carried"] = Task.objects.get(
+        process=process, round=2, state=TaskState.CARRIED_OVER
+    ).pk
+
+
 STEPS: list[Step] = [
     Step(
         "me_token_create",
@@ -432,6 +477,7 @@ STEPS: list[Step] = [
         {
             "comment": "Penalty clarified.",
             "changes": {"add": {"manager.head": [4]}, "remove": {}, "due": {}},
+            "reask": "all",
         },
         path=lambda w: {"process_id": w.ids["process"]},
         bind=_revision_changes,
@@ -518,6 +564,14 @@ STEPS: list[Step] = [
         {"reason": "The supplier withdrew."},
         path=lambda w: {"process_id": w.ids["process"]},
         title="Cancel the approval (a reason is required)",
+    ),
+    Step(
+        "task_withdraw",
+        "head",
+        {"comment": "Version 2 changes the delivery date; I need to read it again."},
+        before=_carried_approval,
+        path=lambda w: {"task_id": w.ids["carried"]},
+        title="Withdraw my approval carried over to a changed version",
     ),
     Step(
         "document_archive",

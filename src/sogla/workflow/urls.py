@@ -9,6 +9,11 @@ urlpatterns = [
     path("t/<int:pk>/", views.task_link, name="task_link"),  # the e-mailed link
     path("documents/<int:pk>/approval/start/", views.start, name="start"),
     path("documents/<int:pk>/approval/resubmit/", views.resubmit, name="resubmit"),
+    path(
+        "documents/<int:pk>/approval/withdraw/<int:task>/",
+        views.withdraw,
+        name="withdraw",
+    ),
     path("documents/<int:pk>/approval/cancel/", views.cancel, name="cancel"),
     path("documents/<int:pk>/approval/remind/", views.remind, name="remind"),
     path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),

@@ -31,7 +31,7 @@ from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user as _user
 from sogla.workflow import selectors, services
 from sogla.workflow.errors import WorkflowError
-from sogla.workflow.models import Process, RouteTemplate
+from sogla.workflow.models import Process, ProcessStatus, RouteTemplate
 from sogla.workflow.pages import render_card
 
 
@@ -197,6 +197,7 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponseBase:
     user = _user(request)
     process = _process(user, pk)
     comment = request.POST.get("comment", "")
+    reask = request.POST.get("reask", "")
     try:
         edits = _round_edits(request, user)
         services.process_resubmit(
@@ -204,6 +205,7 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponseBase:
             process=process,
             comment=comment,
             changes=edits,
+            reask=reask,
             meta=request_meta(request),
         )
     except ValidationFailed as error:
@@ -212,7 +214,7 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponseBase:
             pk,
             status=422,
             errors=error.by_field(),
-            posted={"comment": comment},
+            posted={"comment": comment, "reask": reask},
         )
     except WorkflowError as error:
         return render_card(
@@ -220,7 +222,7 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponseBase:
             pk,
             status=409,
             errors={"resubmit": [str(error.message)]},
-            posted={"comment": comment},
+            posted={"comment": comment, "reask": reask},
         )
     messages.success(
         request, _("Sent again: round %(round)d") % {"round": process.round + 1}
@@ -273,6 +275,36 @@ def remind(request: HttpRequest, pk: int) -> HttpResponseBase:
         )
     else:
         messages.info(request, _("Everyone was already reminded today."))
+    return redirect(_card_url(pk))
+
+
+@login_required
+@require_POST
+@app_errors
+def withdraw(request: HttpRequest, pk: int, task: int) -> HttpResponseBase:
+    """A person takes back their approval carried over to the running round."""
+    user = _user(request)
+    _process(user, pk)
+    comment = request.POST.get("comment", "")
+    key = f"withdraw-{task}"
+    try:
+        process = services.task_withdraw(
+            actor=user, task_id=task, comment=comment, meta=request_meta(request)
+        )
+    except ValidationFailed as error:
+        problems = {key: [str(p.message) for p in error.problems]}
+        return render_card(request, pk, status=422, errors=problems)
+    except WorkflowError as error:
+        return render_card(request, pk, status=409, errors={key: [str(error.message)]})
+    if process.status == ProcessStatus.REVISION:
+        messages.success(
+            request,
+            _("Your approval is withdrawn; the document went back to the initiator."),
+        )
+    else:
+        messages.success(
+            request, _("Your approval is withdrawn; decide again when ready.")
+        )
     return redirect(_card_url(pk))
 
 

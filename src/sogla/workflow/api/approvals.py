@@ -34,6 +34,7 @@ from sogla.workflow.schemas.processes import (
     ResubmitIn,
     RoundChangesIn,
     RouteOptionOut,
+    WithdrawIn,
     behalf_ids,
     history_event_out,
     process_out,
@@ -189,6 +190,7 @@ def process_resubmit(
         process=process.pk,
         comment=payload.comment,
         changes=_round_edits(user, payload.changes),
+        reask=payload.reask,
         meta=request_meta(request),
     )
     return _process_out(user, process.document_id)
@@ -328,6 +330,30 @@ def task_file_upload(
         meta=request_meta(request),
     )
     return Status(201, file_version_out(version))
+
+
+@router.post(
+    "/tasks/{task_id}/withdraw",
+    response=_ok(ProcessOut, conflict=True),
+    operation_id="task_withdraw",
+    url_name="task_withdraw",
+    summary="Withdraw my approval carried over to the running round",
+    description="Only for a task with `can_withdraw` (a carried-over approval of "
+    "the reader's, while the round runs). If its stage still runs, the person gets "
+    "an open task again; if the stage has finished, the document goes back to the "
+    "initiator with the comment. Answers the process.",
+)
+def task_withdraw(
+    request: HttpRequest, task_id: Id, payload: WithdrawIn
+) -> dict[str, Any]:
+    user = _user(request)
+    process = services.task_withdraw(
+        actor=user,
+        task_id=task_id,
+        comment=payload.comment,
+        meta=request_meta(request),
+    )
+    return _process_out(user, process.document_id)
 
 
 @router.post(

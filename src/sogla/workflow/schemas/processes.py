@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ninja import Field, Schema
 
@@ -14,6 +14,7 @@ from sogla.core.masking import mask_email
 from sogla.engine.run import PreviewStage
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
+from sogla.workflow.definitions import definition_for
 from sogla.workflow.labels import Colour, name_in_language
 from sogla.workflow.models import Process, RouteTemplate, RouteVersion
 from sogla.workflow.schemas.common import (
@@ -25,6 +26,7 @@ from sogla.workflow.schemas.common import (
     user_ref,
 )
 from sogla.workflow.selectors import MapTask, ProcessPreview, RouteMap
+from sogla.workflow.selectors.versions import GivenOn
 
 # --- routes that fit a document, with a preview ------------------------------------------
 
@@ -148,6 +150,29 @@ class ProcessStartIn(In):
     )
 
 
+class VersionChangeOut(Schema):
+    file_id: int
+    name: str
+    approved_version: int | None = Field(
+        description="The version the approval was given on; null: the file was "
+        "added since."
+    )
+    current_version: int | None = Field(
+        description="The version now; null: the file was removed since."
+    )
+
+
+class GivenOnOut(Schema):
+    note: str = Field(
+        description='In the request\'s language, e.g. "approved v1; v2 differs".'
+    )
+    compare_url: str = Field(
+        description="The comparison of the two versions of the first changed file "
+        "(a page of the web app); empty when no file changed in place."
+    )
+    changes: list[VersionChangeOut]
+
+
 class MapTaskOut(Schema):
     id: int
     kind: str
@@ -168,6 +193,18 @@ class MapTaskOut(Schema):
     decided_at: datetime | None
     decided_by: RefOut | None
     carried_over: bool
+    files_sha256: str = Field(
+        description="SHA-256 over the files the decision was made on (for a "
+        "carried-over approval: the files of the round it was given in)."
+    )
+    given_on: GivenOnOut | None = Field(
+        description="A carried-over approval given on files changed since: which "
+        "versions it was given on and which differ now; null otherwise."
+    )
+    can_withdraw: bool = Field(
+        description="The reader may withdraw this carried-over approval "
+        "(`POST /tasks/{id}/withdraw`) while the round runs."
+    )
 
 
 class MapStepOut(Schema):
@@ -224,6 +261,11 @@ class ProcessOut(Schema):
     document_id: int
     status: str = Field(description="running, revision, approved, rejected, cancelled")
     round: int
+    reask: str = Field(
+        description="Whom this round asked again after a return: all, "
+        "not_approved_even_if_changed or not_approved (the initiator's choice "
+        "when resubmitting, else the route's `on_return.reask`)."
+    )
     route: RouteRefOut
     initiator: RefOut
     started_at: datetime
@@ -259,6 +301,27 @@ def map_task_out(item: MapTask) -> dict[str, Any]:
         "decided_at": task.decided_at,
         "decided_by": user_ref(task.decided_by),
         "carried_over": item.carried_over,
+        "files_sha256": task.files_sha256,
+        "given_on": _given_on_out(item.given_on),
+        "can_withdraw": item.can_withdraw,
+    }
+
+
+def _given_on_out(given: GivenOn | None) -> dict[str, Any] | None:
+    if given is None:
+        return None
+    return {
+        "note": given.note,
+        "compare_url": given.compare_url,
+        "changes": [
+            {
+                "file_id": c.file_id,
+                "name": c.name,
+                "approved_version": c.old.version if c.old else None,
+                "current_version": c.new.version if c.new else None,
+            }
+            for c in given.changes
+        ],
     }
 
 
@@ -292,6 +355,7 @@ def process_out(route_map: RouteMap) -> dict[str, Any]:
         "document_id": process.document_id,
         "status": process.status,
         "round": route_map.round,
+        "reask": process.reask or _route_reask(version),
         "route": {
             "key": template.key,
             "name": template.name,
@@ -349,6 +413,23 @@ class RoundChangesIn(In):
 class ResubmitIn(In):
     comment: str = Field("", max_length=5000)
     changes: RoundChangesIn | None = None
+    reask: Literal["", "all", "not_approved_even_if_changed", "not_approved"] = Field(
+        "",
+        description="Whom the new round asks again: everyone (`all`), only those "
+        "who had not approved, carrying earlier approvals over even if the files "
+        "changed (`not_approved_even_if_changed`), or carrying them over only if "
+        "the files are unchanged (`not_approved`). Empty: the route's choice; "
+        "another needs the route's `on_return.initiator_may_choose_reask`.",
+    )
+
+
+class WithdrawIn(In):
+    comment: str = Field(
+        max_length=5000,
+        description="Required: why the approval is withdrawn (the initiator reads "
+        "it; if the stage has finished, the document goes back with it).",
+        json_schema_extra=NON_BLANK,
+    )
 
 
 class CancelIn(In):
@@ -448,3 +529,10 @@ def history_event_out(
 
 class RemindOut(Schema):
     reminded: int = Field(description="people reminded now (each at most once a day)")
+
+
+def _route_reask(version: RouteVersion) -> str:
+    try:
+        return definition_for(version).on_return.reask
+    except (ValueError, KeyError, TypeError):  # a stored version that no longer reads
+        return "all"

@@ -21,6 +21,7 @@ from sogla.workflow import definitions
 from sogla.workflow.condition_words import words_for
 from sogla.workflow.labels import name_in_language
 from sogla.workflow.models import Process, ProcessStatus, Task
+from sogla.workflow.reask_words import ReaskMode, reask_modes
 from sogla.workflow.reason_words import Names
 from sogla.workflow.screens.panels import (
     PanelState,
@@ -75,6 +76,10 @@ class CardApproval:
     approves: bool = True  # the route has approve or sign steps (else: tasks only)
     # task id -> guest link opened / invitation undelivered / locked out of codes
     marks: dict[int, TaskMarks] = field(default_factory=dict)
+    # In revision: whom the new round asks (the route's mode), and the modes the
+    # initiator may choose from (empty when the route does not let them).
+    reask: str = ""
+    reask_modes: list[ReaskMode] = field(default_factory=list)
 
 
 def card_approval(
@@ -113,6 +118,7 @@ def card_approval(
     decided, next_task = _decided(user, card, decided_id)
     files_sha, files_version = card.files_state()
     may_start = _may_start(process, card, is_initiator or admin)
+    reask, modes = _reask(process)
     return CardApproval(
         process=process,
         route_map=rmap,
@@ -141,6 +147,19 @@ def card_approval(
         assignee_words=who_will,
         approves=approves(process),
         marks=task_marks(_map_tasks(rmap)) if can_manage or is_initiator else {},
+        reask=reask,
+        reask_modes=modes if is_initiator else [],
+    )
+
+
+def _reask(process: Process | None) -> tuple[str, list[ReaskMode]]:
+    """In revision: the route's re-ask mode and, if the initiator may choose, all."""
+    if process is None or process.status != ProcessStatus.REVISION:
+        return "", []
+    on_return = definitions.definition_for(process.route_version).on_return
+    return (
+        on_return.reask,
+        reask_modes() if on_return.initiator_may_choose_reask else [],
     )
 
 

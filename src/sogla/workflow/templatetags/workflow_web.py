@@ -14,6 +14,7 @@ from sogla.workflow.labels import (
     outcome_chip,
     quorum_label,
 )
+from sogla.workflow.reask_words import reask_label
 
 register = template.Library()
 
@@ -22,6 +23,7 @@ register.filter("state_text", colour_label)
 register.filter("kind_icon", kind_icon)
 register.filter("kind_word", kind_label)
 register.filter("quorum_words", quorum_label)
+register.filter("reask_word", reask_label)
 
 
 @register.inclusion_tag("workflow/partials/state_chip.html")
