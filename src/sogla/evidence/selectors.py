@@ -63,6 +63,9 @@ class DecisionRow:
     confirmation: str
     files: list[FileRow] = field(default_factory=list)
     files_match: bool = True  # the versions found hash to what the task recorded
+    # A carried-over approval: the round it was given in (its files are those of
+    # that moment, listed in ``files``).
+    carried_from_round: int | None = None
 
 
 @dataclass
@@ -90,10 +93,15 @@ def organisation_zone(organisation: Organisation) -> zoneinfo.ZoneInfo:
 
 
 def decided_tasks(process: Process) -> list[Task]:
-    """The process's decisions, every round, in the order they were made."""
+    """The process's decisions, every round, in the order they were made, with
+    the approvals carried over to a later round (at the time they were given)."""
     return list(
         Task.objects.for_org(process.organisation_id)
-        .filter(process=process, state=TaskState.DONE, decided_at__isnull=False)
+        .filter(
+            process=process,
+            state__in=(TaskState.DONE, TaskState.CARRIED_OVER),
+            decided_at__isnull=False,
+        )
         .select_related("decided_by", "assignee", "on_behalf_of")
         .order_by("decided_at", "id")
     )
@@ -219,6 +227,14 @@ def _person(user: User | None) -> str:
     return user.get_full_name() or user.username
 
 
+def _carried_round(task: Task) -> int | None:
+    """ "r1:legal:l:3" -> 1 for a carried-over approval; None for a decision."""
+    if task.state != TaskState.CARRIED_OVER:
+        return None
+    head = (task.carried_from or "").split(":", 1)[0].removeprefix("r")
+    return int(head) if head.isdigit() else None
+
+
 def sheet_data(process: Process, *, now: datetime | None = None) -> SheetData:
     """Everything the approval sheet shows, with words in the active language."""
     document = Document.objects.select_related("organisation", "doc_type").get(
@@ -255,6 +271,7 @@ def sheet_data(process: Process, *, now: datetime | None = None) -> SheetData:
                 files=files,
                 files_match=not task.files_sha256
                 or combined_sha256(files) == task.files_sha256,
+                carried_from_round=_carried_round(task),
             )
         )
     return SheetData(
