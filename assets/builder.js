@@ -617,6 +617,37 @@
     });
   }
 
+  // Re-approval after a corrected version: whom a new round asks (three modes),
+  // and whether the initiator may choose when resubmitting (on_return).
+  function reapprovalBlock(ret) {
+    uid += 1;
+    const name = `rb-reask-${uid}`;
+    const current = ret.reask || "all";
+    const modes = [
+      ["all", W.reaskAll, W.reaskAllHint],
+      ["not_approved_even_if_changed", W.reaskNot, W.reaskNotHint],
+      ["not_approved", W.reaskUnchanged, W.reaskUnchangedHint],
+    ];
+    const radios = modes.map(([value, label, hint]) => {
+      uid += 1;
+      const id = `rb-f-${uid}`;
+      return h("div", { class: "form-check" },
+        h("input", { class: "form-check-input", type: "radio", name, id, value, checked: value === current, "aria-describedby": `${id}-hint` }),
+        h("label", { class: "form-check-label", for: id }, label),
+        h("div", { class: "form-text mt-0", id: `${id}-hint` }, hint));
+    });
+    const choose = check(W.initiatorMayChooseReask, !!ret.initiator_may_choose_reask, { name: "may_choose_reask" });
+    const node = h("fieldset", { class: "border rounded p-2 mb-2", "data-reapproval": "" },
+      h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.reapproval), ...radios, choose);
+    const read = () => {
+      const picked = node.querySelector(`[name="${name}"]:checked`);
+      const out = { reask: picked ? picked.value : "all" };
+      if (node.querySelector("[name=may_choose_reask]").checked) out.initiator_may_choose_reask = true;
+      return out;
+    };
+    return { node, read };
+  }
+
   function openRoute() {
     const form = h("div", {});
     const ret = def.on_return || {};
@@ -624,13 +655,14 @@
     const statusAction = finish.find((a) => a.set_status);
     const notifyAction = finish.find((a) => a.notify);
     const restart = select("restart", [["first_stage", W.restartFirst], ["same_stage", W.restartSame]], ret.restart || "first_stage");
-    const reask = select("reask", [["all", W.reaskAll], ["not_approved", W.reaskNot]], ret.reask || "all");
+    const reapproval = reapprovalBlock(ret);
     const status = select("finish_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], statusAction ? statusAction.set_status : "");
     const escalate = input("escalate_after", def.escalate_after ? def.escalate_after.working_days : "", { type: "number", min: 1 });
     form.append(
       ...namesFields(def),
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.onReturn),
-        field(W.onReturn, restart), field(W.reaskAll, reask), check(W.initiatorMayEdit, !!ret.initiator_may_edit, { name: "may_edit" })),
+        field(W.onReturn, restart), check(W.initiatorMayEdit, !!ret.initiator_may_edit, { name: "may_edit" })),
+      reapproval.node,
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.onFinish),
         h("p", { class: "small text-body-secondary" }, W.onFinishHint),
         field(W.setStatus, status), check(W.notifyInitiator, !!notifyAction, { name: "finish_notify" })),
@@ -640,7 +672,9 @@
     );
     openDrawer(W.editRoute, form, () => {
       def.name = readNames(form);
-      def.on_return = { restart: restart.value, reask: reask.value, initiator_may_edit: form.querySelector("[name=may_edit]").checked };
+      const kept = { ...ret };
+      delete kept.initiator_may_choose_reask;
+      def.on_return = { ...kept, restart: restart.value, ...reapproval.read(), initiator_may_edit: form.querySelector("[name=may_edit]").checked };
       const others = finish.filter((a) => !a.set_status && !a.notify);
       const actions = [];
       if (status.value) actions.push({ set_status: status.value });

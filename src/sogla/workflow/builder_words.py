@@ -126,8 +126,21 @@ def builder_words() -> dict[str, object]:
             "onReturn": _("When returned for revision"),
             "restartFirst": _("Start again from the first stage"),
             "restartSame": _("Start again from the returning stage"),
+            "reapproval": _("Re-approval after a corrected version"),
             "reaskAll": _("Ask everyone again"),
+            "reaskAllHint": _("Earlier approvals do not count in the new round."),
             "reaskNot": _("Ask only those who had not approved"),
+            "reaskNotHint": _(
+                "Earlier approvals carry over even if the files changed; those "
+                "people are told and may withdraw their approval while the round runs."
+            ),
+            "reaskUnchanged": _("Keep approvals only if the files are unchanged"),
+            "reaskUnchangedHint": _(
+                "After a new version of the files everyone is asked again."
+            ),
+            "initiatorMayChooseReask": _(
+                "The initiator may choose whom to ask again when resubmitting"
+            ),
             "initiatorMayEdit": _("The initiator may change approvers and deadlines"),
             "onFinish": _("When the route finishes"),
             "bulkAllowed": _("Approve steps may be approved in bulk from the inbox"),
