@@ -152,6 +152,7 @@ def test_resubmit_keeping_approvals_shows_the_carried_note(
     carried = Task.objects.get(process=process, round=2, step_key="manager")
     assert (carried.state, carried.closed_reason) == (TaskState.CANCELLED, "withdrawn")
     page.goto(card + "?tab=history")
+    assert "Approval withdrawn" in page.inner_text("#route-map")
     history = page.inner_text("main")
     assert "carried over to changed files" in history
     assert "withdrew an approval carried over from the last round" in history

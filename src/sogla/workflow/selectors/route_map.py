@@ -174,6 +174,10 @@ class RouteMap:
         }
 
 
+# A carried-over approval its person withdrew (engine ``Withdraw``).
+WITHDRAWN = "withdrawn"
+
+
 def _task_colour(task: Task, now: datetime) -> Colour:
     if task.state == TaskState.OPEN:
         late = task.overdue or (task.due_at is not None and task.due_at < now)
@@ -199,6 +203,8 @@ def _step_colour(run: StepRun | None, tasks: list[MapTask]) -> Colour:
             return "overdue"
         return "waiting"
     colours = {t.colour for t in tasks}
+    if any(t.task.closed_reason == WITHDRAWN for t in tasks):
+        return "returned"  # a carried approval withdrawn after its step was done
     if run.state == "done":
         if (
             colours
