@@ -92,7 +92,8 @@ def test_resubmit_with_a_chosen_mode_shows_what_the_approval_was_given_on(
             "current_version": 2,
         }
     ]
-    assert head["given_on"]["note"] == "approved v1; v2 differs"
+    # In the language of the request (the organisation's, Russian, here).
+    assert head["given_on"]["note"] == "одобрено на версии 1; версия 2 отличается"
     assert head["can_withdraw"] is False  # the initiator reads it
     as_head = flow.head_api.get(f"/documents/{flow.document.pk}/process").json()
     assert carried(as_head)["can_withdraw"] is True
