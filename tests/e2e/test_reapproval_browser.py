@@ -159,3 +159,78 @@ def test_resubmit_keeping_approvals_shows_the_carried_note(
     _shoot(page, shots, "history")
     assert errors == []
     context.close()
+
+
+def test_the_builder_sets_the_mode_in_its_own_block(
+    live_server: Any, browser: Any, shots: Path
+) -> None:
+    """Route settings: the re-approval block writes on_return.reask and the
+    initiator's choice; a setting no step can use is flagged, translated."""
+    from sogla.workflow.models import RouteVersion
+    from sogla.workflow.services import route_builder as commands
+    from sogla.workflow.services import route_template_create
+    from tests.e2e.test_route_builder_browser import _setup, _watch
+    from tests.e2e.test_route_builder_browser import _sign_in as _admin_in
+
+    tenant = _setup()
+    template = route_template_create(
+        actor=tenant.admin, doc_type=tenant.contract, key="ack", name_ru="Ознакомление"
+    )
+    only_acknowledge = {
+        "key": "ack",
+        "on_return": {"restart": "same_stage", "reask": "not_approved"},
+        "stages": [
+            {
+                "key": "read",
+                "steps": [
+                    {
+                        "key": "all",
+                        "kind": "acknowledge",
+                        "assignee": {"user": tenant.colleague.username},
+                    }
+                ],
+            }
+        ],
+    }
+    commands.route_builder_save(
+        actor=tenant.admin, template=template, definition=only_acknowledge, base="p0"
+    )
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = _watch(page)
+    _admin_in(page, base, tenant.admin.username)
+    page.goto(f"{base}/settings/routes/{template.pk}/")
+    page.click("#rb-route-settings")
+    block = "#rb-drawer fieldset[data-reapproval]"
+    page.wait_for_selector(block)
+    assert "Re-approval after a corrected version" in page.inner_text(block)
+    # The stored mode is selected: unchanged files only.
+    assert page.is_checked(f"{block} input[value=not_approved]")
+    page.check(f"{block} input[value=not_approved_even_if_changed]")
+    page.check(f"{block} input[name=may_choose_reask]")
+    page.locator("#rb-drawer").screenshot(path=str(shots / "builder-block-1280.png"))
+    page.click("#rb-drawer-apply")
+    page.wait_for_selector(
+        ".rb-problems li:has-text('No step can return the document')"
+    )
+    page.screenshot(path=str(shots / "builder-problem-1280.png"))
+    page.click("#rb-save")
+    page.wait_for_selector("#rb-save-state:has-text('Saved')")
+    saved = RouteVersion.objects.get(template=template).definition["on_return"]
+    assert saved == {
+        "restart": "same_stage",
+        "reask": "not_approved_even_if_changed",
+        "initiator_may_choose_reask": True,
+        "initiator_may_edit": False,
+    }
+    # Unticking the choice removes it.
+    page.click("#rb-route-settings")
+    page.uncheck(f"{block} input[name=may_choose_reask]")
+    page.click("#rb-drawer-apply")
+    page.click("#rb-save")
+    page.wait_for_selector("#rb-save-state:has-text('Saved')")
+    saved = RouteVersion.objects.get(template=template).definition["on_return"]
+    assert "initiator_may_choose_reask" not in saved
+    context.close()
+    assert errors == []
