@@ -240,3 +240,24 @@ def test_validation_flags_a_reask_setting_no_step_can_use() -> None:
         p.path for p in validate_route(definition, OrgFacts(usernames=frozenset({"a"})))
     }
     assert paths == {"on_return.reask", "on_return.initiator_may_choose_reask"}
+
+
+def test_a_step_of_all_asks_those_not_carried_over() -> None:
+    """Quorum "all": one approval carries over, the others are still asked (the
+    carried one alone must not finish the step)."""
+    h = Harness(
+        route(
+            stage("s", approve("t", "role:team", quorum="all")),
+            *seq("x"),
+            on_return={"reask": "not_approved"},
+        ),
+        directory=Directory(roles={"team": ["a", "b"]}),
+    )
+    h.start()
+    h.decide("a")
+    h.decide("b", "return")
+    h.resubmit()
+    assert sorted(h.task_states("t", 2)) == ["carried_over", "open"]
+    assert h.task_of("b").round == 2
+    h.decide("b")
+    assert h.only().participant.id == "x"

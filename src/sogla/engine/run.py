@@ -299,7 +299,8 @@ class _Run(WorkingCopy):
                     self.emit(
                         fx.Notify("approval_carried", (person.ref,), task_id=task.id)
                     )
-        if self.reached_quorum(run):
+        # "all" needs the people not carried over too: ask them before counting.
+        if (not unique or run.quorum != "all") and self.reached_quorum(run):
             self.finish_step(run)
             return
         for person in unique.values():

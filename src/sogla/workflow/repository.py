@@ -5,7 +5,9 @@ repository rebuilds a *partial* state for one command: the Process row, the stag
 and step runs of the current stage in the current round with their tasks, every open
 task, the pending timers and the task the command names. For ``Resubmit`` on a route
 that may re-ask only those who had not approved, it also loads the step runs and tasks
-of the round that ends (carry-over reads them). Nothing else of the history is read,
+of the round that ends (carry-over reads them); so does a decision, a resolved step,
+a timer or a withdrawal in a later round of such a route, for the round before (the
+stages it may open carry from it). Nothing else of the history is read,
 so a decision costs the same on the 100th stage as on the first and whatever the
 number of finished processes.
 
@@ -28,7 +30,15 @@ from django.utils import timezone
 
 from sogla.core.prepared import Prepared, db_value, insert_rows, insert_values
 from sogla.documents.models import Document
-from sogla.engine.commands import Command, Decide, Reassign, Resubmit, Withdraw
+from sogla.engine.commands import (
+    Command,
+    Decide,
+    Reassign,
+    ResolveStep,
+    Resubmit,
+    TimerFired,
+    Withdraw,
+)
 from sogla.engine.definition import RouteDefinition
 from sogla.engine.states import (
     Participant,
@@ -133,15 +143,13 @@ def load(
     if named:
         task_where += " OR engine_id = %s"
         task_params.append(named)
-    if isinstance(command, Resubmit) and (
-        definition.on_return.reask != "all"
-        or definition.on_return.initiator_may_choose_reask
-    ):
-        # The new round carries over positive decisions of this one (all stages).
+    carried_from = _carry_source(process, definition, command)
+    if carried_from is not None:
+        # Carry-over reads the positive decisions of that round (all stages).
         step_where += " OR round = %s"
-        step_params.append(round_)
+        step_params.append(carried_from)
         task_where += " OR round = %s"
-        task_params.append(round_)
+        task_params.append(carried_from)
     of_process = "process_id = %s AND "
     stage_rows, step_rows, task_rows, timer_rows, *document_rows = STATE.read(
         [
@@ -189,6 +197,29 @@ def load(
         step_pks={f"{r.round}:{r.stage_key}:{r.step_key}": r.pk for r in step_rows},
         stage_pks={f"{r.round}:{r.stage_key}": r.pk for r in stage_rows},
     )
+
+
+def _carry_source(
+    process: m.Process, definition: RouteDefinition, command: Command | None
+) -> int | None:
+    """The round whose decisions ``command`` may carry over, or None.
+
+    ``Resubmit`` ends this round: the new one carries from it. In a later round
+    that re-asks only those who had not approved, a decision, a resolved step or a
+    timer may open the next stages, which carry from the round before.
+    """
+    on_return = definition.on_return
+    if isinstance(command, Resubmit):
+        may = on_return.reask != "all" or on_return.initiator_may_choose_reask
+        return process.round if may else None
+    if process.round == 1 or (process.reask or on_return.reask) == "all":
+        return None
+    # None: a decision loaded by its task (``services.decisions``).
+    if command is None or isinstance(
+        command, Decide | ResolveStep | TimerFired | Withdraw
+    ):
+        return process.round - 1
+    return None
 
 
 def _named_task(command: Command | None) -> str:

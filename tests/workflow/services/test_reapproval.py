@@ -262,3 +262,27 @@ def test_the_history_says_which_version_a_carried_approval_was_given_on(
         f"The approval of {people['head'].short_name} carried over to changed files",
         "approved v1; v2 differs",
     ) in texts
+
+
+def test_a_later_stage_opened_by_a_decision_still_carries_approvals(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    """The CEO is added to the first stage for round 2: the checks stage opens only
+    when the CEO decides, and the CFO's approval of round 1 still carries over."""
+    process = returned_then_corrected(
+        tenant_a, people, reask=CHANGED, initiator_may_edit=True
+    )
+    services.process_resubmit(
+        actor=tenant_a.initiator,
+        process=process,
+        changes=services.RoundEdits(add={"manager.m": [people["ceo"]]}),
+        meta=META,
+    )
+    decide(people["ceo"], open_task(process, people["ceo"]))
+    process.refresh_from_db()
+    assert sorted(round2(process)) == [
+        ("cfo", "carried_over"),
+        ("lawyer", "open"),
+        ("m", "carried_over"),
+        ("m", "done"),
+    ]
