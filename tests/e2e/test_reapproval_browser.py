@@ -137,6 +137,13 @@ def test_resubmit_keeping_approvals_shows_the_carried_note(
         rf"/documents/{document.pk}/compare/\?file=\d+&old=\d+&new=\d+", link
     )
     _shoot(page, shots, "carried-note")
+    tenant.initiator.language = "ru"
+    tenant.initiator.save(update_fields=["language"])
+    page.goto(card)
+    assert "одобрено на версии 1; версия 2 отличается" in page.inner_text(
+        "[data-carried-note]"
+    )
+    _shoot(page, shots, "carried-note-ru")
 
     # The head may withdraw it: the manager stage has finished, so it goes back.
     _sign_in(page, base, head)
