@@ -493,6 +493,14 @@ WEB: dict[str, Entry] = {
             {"name": "b view", "query": "q=beta&mode=kanban", "shared": "on"},
         ),
     ],
+    "documents:view_rename": lambda w: [
+        Probe(
+            "post",
+            f"/documents/views/{w.ids['documents.savedview']}/rename/",
+            NOT_FOUND,
+            {"name": "b name"},
+        ),
+    ],
     "documents:view_delete": lambda w: [
         Probe(
             "post",

@@ -312,3 +312,34 @@ def test_saving_and_picking_a_view_through_the_pages(flow: Flow) -> None:  # noq
     refused = client.post("/documents/views/save/", {"name": " ", "query": ""})
     assert refused.status_code == 302
     assert "View name" in client.get(refused["Location"]).content.decode()
+
+
+def test_renaming_a_view_through_the_pages(flow: Flow) -> None:  # noqa: F811
+    client = signed_in(flow.tenant.initiator)
+    saved = client.post(
+        "/documents/views/save/",
+        {"name": "Board", "query": "mode=kanban&type=contract"},
+    )
+    view_id = saved["Location"].rsplit("view=", 1)[1]
+    page = client.get(saved["Location"]).content.decode()
+    assert f"/documents/views/{view_id}/rename/" in page  # the picked view's form
+    renamed = client.post(
+        f"/documents/views/{view_id}/rename/",
+        {"name": "Contracts board", "query": "mode=kanban&type=contract"},
+    )
+    assert renamed.status_code == 302
+    assert "mode=kanban" in renamed["Location"]
+    page = client.get(renamed["Location"]).content.decode()
+    assert "Contracts board" in page
+    assert ">Board<" not in page
+    refused = client.post(
+        f"/documents/views/{view_id}/rename/", {"name": " ", "query": "type=contract"}
+    )
+    assert "type=contract" in refused["Location"]
+    assert "View name" in client.get(refused["Location"]).content.decode()
+    # a colleague neither sees the form nor renames the private view
+    colleague = signed_in(flow.tenant.colleague)
+    assert "/rename/" not in colleague.get("/documents/").content.decode()
+    foreign = colleague.post(f"/documents/views/{view_id}/rename/", {"name": "Mine"})
+    assert foreign.status_code == 404
+    assert client.get(f"/documents/views/{view_id}/rename/").status_code == 405
