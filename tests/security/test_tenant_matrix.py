@@ -640,6 +640,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:leave": lambda _w: [Probe("post", "/g/leave/", NO_DATA)],
     "external:file": get("/g/files/{w.version.pk}/"),  # no guest session: 401
+    "external:attachment": get(  # no guest session: 401
+        "/g/attachments/{ids[discussion.messagefile]}/"
+    ),
     "external:file_viewer": get("/g/files/{w.version.pk}/viewer/"),
     "external:file_preview_pdf": get("/g/files/{w.version.pk}/preview.pdf"),
     "external:file_preview_image": get("/g/files/{w.version.pk}/image/"),
