@@ -90,7 +90,7 @@ def test_guest_gets_the_attachments_of_messages_for_guests_only(
 
     served = client.get(f"/g/attachments/{offer.pk}/")
     assert served.status_code == 200
-    assert b"".join(served.streaming_content) == MINIMAL_PDF + b"%offer"
+    assert b"".join(served.streaming_content) == MINIMAL_PDF + b"%offer"  # type: ignore[attr-defined]
     assert served["Content-Disposition"].startswith("attachment")
     assert served["Cache-Control"] == "no-store"
     for other in (internal, gone, elsewhere, foreign):
