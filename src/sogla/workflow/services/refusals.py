@@ -66,6 +66,14 @@ def _field_refusal(error: engine_errors.EngineError) -> Exception | None:
             )
             for name in error.fields
         )
+    if code is E.STAGE_NOT_ALLOWED:
+        return ValidationFailed.single(
+            "to_stage",
+            "not_allowed",
+            _(
+                "Choose one of the earlier stages this step may send the document back to."
+            ),
+        )
     if code is E.REQUEST_ID_REUSED:
         return ValidationFailed.single(
             "request_id",
