@@ -64,9 +64,11 @@ def test_the_notice_carries_an_ics_in_the_organisations_zone(
     assert part.get_filename() == "invitation.ics"
     assert part.get_param("method") == "REQUEST"
 
-    calendar = Calendar.from_ical(part.get_payload(decode=True))
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    calendar = Calendar.from_ical(payload)
     assert str(calendar["method"]) == "REQUEST"
-    [event] = calendar.walk("VEVENT")
+    [event] = calendar.events
     start_at = event.decoded("dtstart")
     assert str(start_at.tzinfo) == "Europe/Moscow"
     assert event["dtstart"].params["TZID"] == "Europe/Moscow"
@@ -82,7 +84,7 @@ def test_the_notice_carries_an_ics_in_the_organisations_zone(
     )
     assert event.decoded("dtstamp").tzinfo is not None
     assert str(event["organizer"]) == f"mailto:{tenant_a.initiator.email}"
-    attendees = sorted(str(a) for a in event["attendee"])
+    attendees = sorted(str(a) for a in event.attendees)
     assert attendees == sorted(
         f"mailto:{u.email}" for u in (tenant_a.initiator, tenant_a.colleague)
     )
