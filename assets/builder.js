@@ -510,6 +510,9 @@
       h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.inviteSummaryRu, sumRu)), h("div", { class: "col-6" }, field(W.inviteSummaryEn, sumEn))),
       field(W.inviteLocation, place), field(W.inviteNotify, who, W.inviteNotifyHint));
     on.querySelector("input").addEventListener("change", (e) => body.classList.toggle("d-none", !e.target.checked));
+    const fixedTime = () => timeIn.parentElement.classList.toggle("d-none", !!timeSel.value);
+    timeSel.addEventListener("change", fixedTime);
+    fixedTime();
     const box = h("fieldset", { class: "border rounded p-2 mb-2", "data-block": "invite" },
       h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.invite), on, body);
     box.read = () => {

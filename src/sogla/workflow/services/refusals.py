@@ -147,6 +147,7 @@ def closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
         )
     reasons = {
         "returned": _("the document was returned for revision"),
+        "sent back": _("the document was sent back to an earlier stage"),
         "rejected": _("the document was rejected"),
         "cancelled": _("the approval was cancelled"),
         "reassigned": _("the task was given to someone else"),
