@@ -28,6 +28,7 @@ class EngineErrorCode(StrEnum):
     NO_PARTICIPANTS = "no_participants"
     REASK_NOT_ALLOWED = "reask_not_allowed"
     NOT_CARRIED_OVER = "not_carried_over"
+    STAGE_NOT_ALLOWED = "stage_not_allowed"
 
 
 class EngineError(Exception):
@@ -122,3 +123,9 @@ class ReaskNotAllowed(EngineError):
 
 class NotCarriedOver(EngineError):
     code = EngineErrorCode.NOT_CARRIED_OVER
+
+
+class StageNotAllowed(EngineError):
+    """A "return_to_stage" decision names a stage the step may not send back to."""
+
+    code = EngineErrorCode.STAGE_NOT_ALLOWED

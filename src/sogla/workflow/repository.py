@@ -5,9 +5,11 @@ repository rebuilds a *partial* state for one command: the Process row, the stag
 and step runs of the current stage in the current round with their tasks, every open
 task, the pending timers and the task the command names. For ``Resubmit`` on a route
 that may re-ask only those who had not approved, it also loads the step runs and tasks
-of the round that ends (carry-over reads them); so does a decision, a resolved step,
-a timer or a withdrawal in a later round of such a route, for the round before (the
-stages it may open carry from it). Nothing else of the history is read,
+of the round that ends (carry-over reads them); so does a decision sending the
+process back to an earlier stage. In a later round of such a route, a command that
+may open the next stages (a decision, a resolved step, a timer, a withdrawal; any
+command of a round sent back to an earlier stage) loads the round before, which
+those stages carry over from. Nothing else of the history is read,
 so a decision costs the same on the 100th stage as on the first and whatever the
 number of finished processes.
 
@@ -117,12 +119,18 @@ def lock_task(task_pk: int, organisation_id: int) -> m.Task:
 
 
 def load(
-    process: m.Process, command: Command | None = None, *, task_id: str = ""
+    process: m.Process,
+    command: Command | None = None,
+    *,
+    task_id: str = "",
+    whole_round: bool = False,
 ) -> Loaded:
     """The partial state ``command`` needs (see the module docstring).
 
     ``task_id`` names one more task to load (the task a decision is about, which
-    may be closed and of another stage or round).
+    may be closed and of another stage or round). ``whole_round``: the command may
+    start a new round (a decision sending the process back to an earlier stage),
+    which carries over decisions of this one, as ``Resubmit`` does.
     """
     definition = definition_for(process.route_version)
     index = min(process.stage_index, len(definition.stages) - 1)
@@ -143,7 +151,7 @@ def load(
     if named:
         task_where += " OR engine_id = %s"
         task_params.append(named)
-    carried_from = _carry_source(process, definition, command)
+    carried_from = _carry_source(process, definition, command, whole_round)
     if carried_from is not None:
         # Carry-over reads the positive decisions of that round (all stages).
         step_where += " OR round = %s"
@@ -174,6 +182,7 @@ def load(
         started_at=process.started_at,
         finished_at=process.finished_at,
         returned_from=process.returned_from or None,
+        sent_back_to=process.sent_back_to or None,
         seq=process.seq,
         stages={f"{r.round}:{r.stage_key}": stage_run(r) for r in stage_rows},
         steps={f"{r.round}:{r.stage_key}:{r.step_key}": step_run(r) for r in step_rows},
@@ -200,20 +209,29 @@ def load(
 
 
 def _carry_source(
-    process: m.Process, definition: RouteDefinition, command: Command | None
+    process: m.Process,
+    definition: RouteDefinition,
+    command: Command | None,
+    whole_round: bool = False,
 ) -> int | None:
     """The round whose decisions ``command`` may carry over, or None.
 
-    ``Resubmit`` ends this round: the new one carries from it. In a later round
-    that re-asks only those who had not approved, a decision, a resolved step or a
-    timer may open the next stages, which carry from the round before.
+    ``Resubmit`` (or a decision sending the process back to an earlier stage) ends
+    this round: the new one carries from it. In a later round that re-asks only
+    those who had not approved, a command that may open the next stages loads the
+    round before, which they carry from.
     """
     on_return = definition.on_return
+    mode = process.reask or on_return.reask
     if isinstance(command, Resubmit):
         may = on_return.reask != "all" or on_return.initiator_may_choose_reask
         return process.round if may else None
-    if process.round == 1 or (process.reask or on_return.reask) == "all":
+    if whole_round:
+        return process.round if mode != "all" else None
+    if process.round == 1 or mode == "all":
         return None
+    if process.sent_back_to:  # a round sent back opens the later stages again
+        return process.round - 1
     # None: a decision loaded by its task (``services.decisions``).
     if command is None or isinstance(
         command, Decide | ResolveStep | TimerFired | Withdraw
@@ -238,6 +256,7 @@ def _process_columns(state: ProcessState) -> dict[str, Any]:
         "seq": state.seq,
         "finished_at": state.finished_at,
         "returned_from": state.returned_from or "",
+        "sent_back_to": state.sent_back_to or "",
         "overrides": {k: o.to_dict() for k, o in state.overrides.items()},
         "reask": state.reask or "",
     }
