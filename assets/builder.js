@@ -849,8 +849,10 @@
         target.stall_alert = { hours: Number(stallHours.value), notify: to.length ? to : ["initiator"] };
       } else delete target.stall_alert;
       if (escalate.value) target.escalate_after = { working_days: Number(escalate.value) }; else delete target.escalate_after;
-      target.bulk_allowed = form.querySelector("[name=bulk]").checked;
-      target.guests_see_names = form.querySelector("[name=guest_names]").checked;
+      // Off is the engine's default: not written, so the diff shows no change.
+      for (const [key, name] of [["bulk_allowed", "bulk"], ["guests_see_names", "guest_names"]]) {
+        if (form.querySelector(`[name=${name}]`).checked) target[key] = true; else delete target[key];
+      }
     };
     openDrawer(W.editRoute, form, () => {
       build(def);

@@ -359,7 +359,9 @@ def test_a_new_owner_rebuilds_the_full_contract_route(
     _until(page, "document.getElementById('rb-checks-count').textContent === '0'")
     board = page.inner_text("#rb-board")
     assert "Подписать договор" in board
-    assert "Положить в папку: {department}/Контрагенты/{counterparty}" in board
+    route_card = page.inner_text(".rb-route-card")
+    assert "Положить в папку: {department}/Контрагенты/{counterparty}" in route_card
+    assert "за 30 дн. до даты «Дата окончания»" in route_card
     page.screenshot(path=str(SHOTS / "walk-board-1280.png"), full_page=True)
 
     # Two sets of values: an engineer's contract, then a salesman's.

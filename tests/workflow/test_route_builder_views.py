@@ -189,3 +189,38 @@ def test_builder_page_and_list_take_constant_queries(
     assert (state["draftNumber"], state["publishedNumber"]) == (2, 1)
     with django_assert_max_num_queries(10):
         assert client.get("/settings/routes/").status_code == 200
+
+
+def test_simulation_says_why_in_the_readers_language(tenant_a: Tenant) -> None:
+    """A department by its name, never its code; nobody to ask, said in Russian."""
+    from sogla.workflow.services import route_template_create
+
+    template = route_template_create(
+        actor=tenant_a.admin, doc_type=tenant_a.contract, key="why", name_ru="Почему"
+    )
+    client = _admin(tenant_a, "ru")
+    orphan = tenant_a.admin  # no department, no manager
+    assert orphan.department_id is None
+    assert orphan.manager_id is None
+    definition = route(
+        stage(
+            "one",
+            approve("boss", {"manager_of": "initiator"}),
+            {
+                **approve("sales", {"initiator": True}),
+                "when": {"field": "initiator.department", "op": "eq", "value": "sales"},
+            },
+        )
+    )
+    status, sim = _post(
+        client,
+        f"/settings/routes/{template.pk}/simulate/",
+        {"definition": definition, "initiator": str(orphan.pk), "values": {}},
+    )
+    assert status == 200
+    [boss, sales] = sim["stages"][0]["steps"]
+    assert boss["unresolved"]
+    assert "нет руководителя" in boss["reason"]
+    assert not sales["runs"]
+    assert tenant_a.department.name in sales["reason"]
+    assert "sales" not in sales["reason"]

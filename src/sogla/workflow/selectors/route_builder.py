@@ -29,7 +29,7 @@ from sogla.workflow.models import (
     RouteVersion,
     RouteVersionStatus,
 )
-from sogla.workflow.reason_words import Names
+from sogla.workflow.reason_words import Names, reason_in_words
 from sogla.workflow.resolver import Resolver, document_facts
 from sogla.workflow.route_words import say
 from sogla.workflow.selectors.routes import _admin_org
@@ -356,7 +356,8 @@ def _stages_out(
     route: RouteDefinition, document: Document, fields: list[FieldDef]
 ) -> list[dict[str, Any]]:
     # Departments by their names, never their codes (read only when one is named).
-    words = words_for(fields, Names(document.organisation_id))
+    names = Names(document.organisation_id)
+    words = words_for(fields, names)
     resolver = Resolver(document, definition=route)
     stages = preview(route, document_facts(document), resolver)
     ids = {
@@ -366,7 +367,7 @@ def _stages_out(
         for p in step.participants
         if p.kind == "user"
     }
-    names = {u.pk: u.short_name for u in User.objects.filter(pk__in=ids)}
+    people = {u.pk: u.short_name for u in User.objects.filter(pk__in=ids)}
     out = []
     for stage_def, stage in zip(route.stages, stages, strict=True):
         steps = []
@@ -374,6 +375,8 @@ def _stages_out(
             reason = (
                 skip_reason(step.reason, step_def.when, words) if step.reason else ""
             )
+            if reason and reason == step.reason:  # the resolver's: nobody to ask
+                reason = reason_in_words(reason, names)
             steps.append(
                 {
                     "key": step.key,
@@ -384,7 +387,7 @@ def _stages_out(
                     "unresolved": step.unresolved,
                     "quorum": str(step.quorum),
                     "people": [
-                        names.get(int(p.id), str(p.id))
+                        people.get(int(p.id), str(p.id))
                         if p.kind == "user"
                         else str(p.id)
                         for p in step.participants
