@@ -592,7 +592,7 @@ def test_drawer_edits_nested_conditions_guest_fields_and_the_route_settings(
     _until(page, "document.getElementById('rb-checks-count').textContent === '0'")
     card = page.inner_text(".rb-route-card")
     assert "Generate a document: contract.docx" in card
-    assert "tell The initiator after 12 h without movement" in card
+    assert "after 12 h without movement, tell: The initiator" in card
     page.screenshot(path=str(SHOTS / "route-card-1280.png"))
     page.click("#rb-save")
     page.wait_for_selector("#rb-save-state:has-text('Saved')")
