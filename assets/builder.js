@@ -569,6 +569,55 @@
     return box;
   }
 
+  // "Send back to an earlier stage": the stages up to this one a decider may choose.
+  function returnToEditor(si, chosen) {
+    const box = h("fieldset", { class: "border rounded p-2 mb-2", "data-block": "return-to" },
+      h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.returnTo),
+      h("p", { class: "small text-body-secondary mb-1" }, W.returnToHint));
+    def.stages.slice(0, si + 1).forEach((st, i) =>
+      box.append(check(`${i + 1}. ${textOf(st.name, st.key)}`, chosen.includes(st.key), { name: "return_to", value: st.key })));
+    box.read = () => [...box.querySelectorAll("[name=return_to]:checked")].map((x) => x.value);
+    return box;
+  }
+
+  // A calendar invitation (.ics) sent with a notice when the step is done.
+  function inviteEditor(action) {
+    const inv = (action && action.invite) || {};
+    const on = check(W.inviteOn, !!action, { name: "invite_on" });
+    const dates = fields.filter((f) => f.kind === "date").map((f) => [f.key, f.label]);
+    const strings = fields.filter((f) => f.kind === "string").map((f) => [f.key, f.label]);
+    const dateSel = select("invite_date", [["", W.choose], ...dates], inv.date_field || "");
+    const timeSel = select("invite_time_field", [["", W.inviteFixedTime], ...strings], inv.time_field || "");
+    const timeIn = input("invite_time", inv.time || "10:00", { pattern: "[0-2][0-9]:[0-5][0-9]", placeholder: "10:00" });
+    const minutes = input("invite_minutes", inv.duration_minutes || 60, { type: "number", min: 5, max: 1440 });
+    const place = input("invite_location", inv.location || "");
+    const who = input("invite_notify", ((action && action.notify) || ["initiator"]).join(", "));
+    const summary = inv.summary || {};
+    const sumRu = input("invite_summary_ru", summary.ru || "");
+    const sumEn = input("invite_summary_en", summary.en || "");
+    const body = h("div", { class: action ? "" : "d-none" },
+      h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.inviteDate, dateSel)), h("div", { class: "col-6" }, field(W.inviteTimeField, timeSel))),
+      h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.inviteTime, timeIn)), h("div", { class: "col-6" }, field(W.inviteMinutes, minutes))),
+      h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.inviteSummaryRu, sumRu)), h("div", { class: "col-6" }, field(W.inviteSummaryEn, sumEn))),
+      field(W.inviteLocation, place), field(W.inviteNotify, who, W.inviteNotifyHint));
+    on.querySelector("input").addEventListener("change", (e) => body.classList.toggle("d-none", !e.target.checked));
+    const fixedTime = () => timeIn.parentElement.classList.toggle("d-none", !!timeSel.value);
+    timeSel.addEventListener("change", fixedTime);
+    fixedTime();
+    const box = h("fieldset", { class: "border rounded p-2 mb-2", "data-block": "invite" },
+      h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.invite), on, body);
+    box.read = () => {
+      if (!on.querySelector("input").checked || box.classList.contains("d-none")) return {};
+      const invite = { date_field: dateSel.value || null, duration_minutes: Number(minutes.value) || 60 };
+      if (timeSel.value) invite.time_field = timeSel.value; else invite.time = timeIn.value.trim();
+      if (place.value.trim()) invite.location = place.value.trim();
+      if (sumRu.value.trim() || sumEn.value.trim()) invite.summary = { ru: sumRu.value.trim(), en: sumEn.value.trim() };
+      const notify = who.value.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean);
+      return { notify: notify.length ? notify : ["initiator"], invite };
+    };
+    return box;
+  }
+
   function openStep(si, ti) {
     const step = def.stages[si].steps[ti];
     const form = h("div", {});
@@ -620,6 +669,8 @@
     const doneStatus = select("done_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], (step.on_done && step.on_done.set_status) || "");
     const doneBox = field(W.doneStatus, doneStatus);
     const cond = conditionEditor(step.when);
+    const backBox = returnToEditor(si, step.return_to || []);
+    const inviteBox = inviteEditor(step.on_done && step.on_done.invite ? step.on_done : null);
     // request_info / task: the fields the assignee fills (and which are required);
     // wait: until a date field (plus days) or for a number of working days.
     const fillable = fields.filter((f) => !f.key.includes(".") && f.kind !== "file");
@@ -636,6 +687,8 @@
       askBox.classList.toggle("d-none", !["request_info", "task"].includes(kindSel.value));
       waitBox.classList.toggle("d-none", kindSel.value !== "wait");
       doneBox.classList.toggle("d-none", kindSel.value === "system");
+      backBox.classList.toggle("d-none", !(KIND_OUTCOMES[kindSel.value] || []).includes("return"));
+      inviteBox.classList.toggle("d-none", kindSel.value === "system");
     }
     kindSel.addEventListener("change", refreshKindBoxes);
     refreshKindBoxes();
@@ -646,10 +699,10 @@
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.due),
         h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel, null, true)), h("div", { class: "col-6" }, field(W.value, dueVal, null, true))),
         remind, field(W.remindBefore, remindBefore), field(W.escalate, escalate)),
-      askBox, waitBox, outcomesBox, otp, field(W.setStatus, sysStatus), doneBox,
+      askBox, waitBox, outcomesBox, backBox, otp, field(W.setStatus, sysStatus), doneBox, inviteBox,
     );
     // Keys the drawer does not edit (blocks added later, other features) are kept.
-    const MANAGED = ["key", "kind", "name", "assignee", "quorum", "when", "due", "outcomes", "confirm", "actions", "guest_fields", "fields", "required_fields", "wait_until", "wait_offset_days", "wait_for", "on_done"];
+    const MANAGED = ["key", "kind", "name", "assignee", "quorum", "when", "due", "outcomes", "confirm", "actions", "guest_fields", "fields", "required_fields", "wait_until", "wait_offset_days", "wait_for", "on_done", "return_to"];
     const build = () => {
       const next = { key: keyIn.value.trim() || step.key, kind: kindSel.value };
       for (const [k, v] of Object.entries(step)) if (!MANAGED.includes(k)) next[k] = v;
@@ -693,8 +746,15 @@
       if (next.kind !== "system") {
         const rest = { ...(step.on_done || {}) };
         delete rest.set_status;
+        delete rest.invite;
+        delete rest.notify;
         if (doneStatus.value) rest.set_status = doneStatus.value;
+        Object.assign(rest, inviteBox.read());
         if (Object.keys(rest).length) next.on_done = rest;
+      }
+      if ((KIND_OUTCOMES[next.kind] || []).includes("return")) {
+        const back = backBox.read();
+        if (back.length) next.return_to = back;
       }
       return next;
     };

@@ -194,6 +194,9 @@ class DemoDirectory:
             )
             head = self.heads.get(code)
             people = [head] if head else []
+        elif assignee.department_head_field:
+            head = self.heads.get(str(self.facts.get(assignee.department_head_field)))
+            people = [head] if head else []
         elif assignee.user_field or assignee.users_field:
             value = self.facts.get(assignee.user_field or assignee.users_field or "")
             people = value if isinstance(value, list) else [value] if value else []
@@ -721,7 +724,15 @@ def test_s5_hiring_runs_through_the_chosen_departments_head(
     values = {"candidate_name": "Тимофеев Глеб Андреевич", "department": department,
               "position": "Менеджер по продажам"}  # fmt: skip
     story = Story("hiring", "hr", values).start()
-    assert story.open() == [("documents", department, head)]
+    # the head of the department chosen in the field, one step for every department
+    assert story.open() == [("interview", "schedule", head)]
+    story.decide(head, "done", fields={"interview_date": "2026-03-02",
+                                       "interview_time": "10:00"})  # fmt: skip
+    invite = story.actions()[-1]
+    assert invite.notify == ["initiator", "field:candidate_email"]
+    assert invite.invite is not None
+    assert invite.invite.date_field == "interview_date"
+    assert story.open() == [("documents", "manager", head)]
     story.decide(head, "done")
     assert story.open() == [("package", "accountant", "accountant")]
     story.decide("accountant", "done")
@@ -734,7 +745,7 @@ def test_s5_hiring_runs_through_the_chosen_departments_head(
     assert story.facts["email"] == "g.timofeev@argo.example"
     assert story.open() == [("workplace", "office", "office")]
     story.decide("office", "done")
-    assert story.open() == [("onboarding", department, head)]
+    assert story.open() == [("onboarding", "manager", head)]
     story.decide(head, "done", fields={"start_date": "2026-03-23"})
     assert story.s.status is ProcessStatus.APPROVED
     assert story.actions()[-2:] == [
@@ -747,7 +758,9 @@ def test_s5_the_tech_specialist_must_give_the_email_and_long_stages_alert() -> N
 
     values = {"candidate_name": "К", "department": "it", "position": "Инженер"}
     story = Story("hiring", "hr", values).start()
-    assert story.s.timers["stall:1:documents"].at == T0 + timedelta(hours=336)
+    assert story.s.timers["stall:1:interview"].at == T0 + timedelta(hours=336)
+    story.decide("it", "done", fields={"interview_date": "2026-03-02",
+                                       "interview_time": "10:00"})  # fmt: skip
     story.decide("it", "done")
     story.decide("accountant", "done")
     with pytest.raises(FieldsRequired):

@@ -1,4 +1,4 @@
-"""Saved registry views: save, replace, share, delete; who may change a shared view;
+"""Saved registry views: save, replace, share, rename, delete; who may change a shared view;
 what another organisation sees (nothing)."""
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from sogla.core.models import AuditEvent
 from sogla.documents import selectors
 from sogla.documents.models import SavedView
 from sogla.documents.registry_query import clean_query, view_from
-from sogla.documents.services.saved_views import saved_view_delete, saved_view_save
+from sogla.documents.services.saved_views import (
+    saved_view_delete,
+    saved_view_rename,
+    saved_view_save,
+)
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +88,57 @@ def test_a_shared_view_is_deleted_only_by_its_owner_or_an_admin(
     saved_view_delete(actor=tenant_a.initiator, pk=private.pk)
     assert not SavedView.objects.exists()
     assert AuditEvent.objects.filter(verb="saved_view.deleted").count() == 2
+
+
+def test_a_view_is_renamed_keeping_its_filters(tenant_a: Tenant) -> None:
+    view = saved_view_save(
+        actor=tenant_a.initiator, name="Mine", query={"type": "contract"}
+    )
+    renamed = saved_view_rename(
+        actor=tenant_a.initiator, pk=view.pk, name="  Contracts   of mine "
+    )
+    assert renamed.pk == view.pk
+    stored = SavedView.objects.get()
+    assert stored.name == "Contracts of mine"
+    assert stored.query == {"type": "contract"}
+    event = AuditEvent.objects.get(verb="saved_view.renamed")
+    assert event.payload["old"] == "Mine"
+    assert event.payload["new"] == "Contracts of mine"
+    # the same name again changes nothing, writes nothing
+    saved_view_rename(actor=tenant_a.initiator, pk=view.pk, name="Contracts of mine")
+    assert AuditEvent.objects.filter(verb="saved_view.renamed").count() == 1
+
+
+def test_a_rename_is_refused_naming_the_field(tenant_a: Tenant) -> None:
+    view = saved_view_save(actor=tenant_a.initiator, name="Mine", query={})
+    saved_view_save(actor=tenant_a.initiator, name="Other", query={})
+    for name, code in (("  ", "required"), ("x" * 101, "too_long"), ("Other", "taken")):
+        with pytest.raises(ValidationFailed) as error:
+            saved_view_rename(actor=tenant_a.initiator, pk=view.pk, name=name)
+        assert [(p.field, p.code) for p in error.value.problems] == [("name", code)]
+    assert SavedView.objects.get(pk=view.pk).name == "Mine"
+    # another person may have a view of the same name
+    theirs = saved_view_save(actor=tenant_a.colleague, name="Theirs", query={})
+    saved_view_rename(actor=tenant_a.colleague, pk=theirs.pk, name="Mine")
+    assert SavedView.objects.get(pk=theirs.pk).name == "Mine"
+
+
+def test_who_may_rename_a_view(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    team = saved_view_save(actor=tenant_a.initiator, name="Team", query={}, shared=True)
+    private = saved_view_save(actor=tenant_a.initiator, name="Private", query={})
+    with pytest.raises(PermissionDenied):
+        saved_view_rename(actor=tenant_a.colleague, pk=team.pk, name="Hijacked")
+    with pytest.raises(NotFound):
+        saved_view_rename(actor=tenant_a.colleague, pk=private.pk, name="Seen")
+    with pytest.raises(NotFound):
+        saved_view_rename(actor=tenant_a.admin, pk=private.pk, name="Seen")
+    with pytest.raises(NotFound):
+        saved_view_rename(actor=tenant_b.admin, pk=team.pk, name="Foreign")
+    saved_view_rename(actor=tenant_a.admin, pk=team.pk, name="Team board")
+    assert sorted(SavedView.objects.values_list("name", flat=True)) == [
+        "Private",
+        "Team board",
+    ]
 
 
 def test_another_organisation_sees_and_deletes_nothing(

@@ -30,8 +30,18 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
         },
     )
     assert story.status() == "in_work"
-    # the head of engineering acts as the manager
-    assert story.new_tasks() == [("documents", "engineering", "engineer")]
+    # the head of the department chosen in the field acts as the manager
+    assert story.new_tasks() == [("interview", "schedule", "engineer")]
+    story.decide(
+        "engineer",
+        "done",
+        fields={"interview_date": "2026-03-16", "interview_time": "11:30"},
+    )
+    interview = Notification.objects.get(
+        document=story.document, kind="workflow.invitation"
+    )
+    assert interview.context["invite_start"] == "2026-03-16T11:30:00+03:00"
+    assert story.new_tasks() == [("documents", "manager", "engineer")]
     story.decide("engineer", "done")
     assert story.new_tasks() == [("package", "accountant", "accountant")]
     story.decide("accountant", "done")
@@ -45,7 +55,7 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
     assert invitation.recipient_user is None
     assert story.new_tasks() == [("workplace", "office", "office")]
     story.decide("office", "done")
-    assert story.new_tasks() == [("onboarding", "engineering", "engineer")]
+    assert story.new_tasks() == [("onboarding", "manager", "engineer")]
     story.decide("engineer", "done", fields={"start_date": "2026-04-01"})
     assert story.document.fields["start_date"] == "2026-04-01"
 
@@ -53,6 +63,7 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
     assert story.process.status == "approved"
     assert story.status() == "done"
     assert story.stages() == [
+        ("interview", "done"),
         ("documents", "done"),
         ("package", "done"),
         ("accesses", "done"),
@@ -61,6 +72,8 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
         ("onboarding", "done"),
     ]
     assert story.notifications() == [
+        ("workflow.task_assigned", "engineer"),
+        ("workflow.invitation", "hr"),  # the candidate has no e-mail here
         ("workflow.task_assigned", "engineer"),
         ("workflow.task_assigned", "accountant"),
         ("workflow.task_assigned", "it"),
@@ -73,6 +86,10 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
     assert story.verbs() == [
         "document.created",
         "process.started",
+        "task.decided",
+        "document.fields_changed",
+        "process.invitation_sent",
+        "process.notify_unresolved",
         *["task.decided"] * 3,
         "document.fields_changed",
         *["task.decided"] * 2,
@@ -85,6 +102,7 @@ def test_hiring_an_engineer(argo: Organisation) -> None:
         payload__task=story.process.tasks.get(stage_key="accesses").pk,
     )
     assert email_decision.payload["fields"] == {"email": "p.petrov@argo.example"}
-    assert not AuditEvent.objects.filter(
+    unresolved = AuditEvent.objects.get(
         document=story.document, verb="process.notify_unresolved"
-    ).exists()
+    )
+    assert unresolved.payload["target"] == "field:candidate_email"

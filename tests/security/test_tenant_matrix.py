@@ -493,6 +493,14 @@ WEB: dict[str, Entry] = {
             {"name": "b view", "query": "q=beta&mode=kanban", "shared": "on"},
         ),
     ],
+    "documents:view_rename": lambda w: [
+        Probe(
+            "post",
+            f"/documents/views/{w.ids['documents.savedview']}/rename/",
+            NOT_FOUND,
+            {"name": "b name"},
+        ),
+    ],
     "documents:view_delete": lambda w: [
         Probe(
             "post",
@@ -632,6 +640,9 @@ WEB: dict[str, Entry] = {
     ],
     "external:leave": lambda _w: [Probe("post", "/g/leave/", NO_DATA)],
     "external:file": get("/g/files/{w.version.pk}/"),  # no guest session: 401
+    "external:attachment": get(  # no guest session: 401
+        "/g/attachments/{ids[discussion.messagefile]}/"
+    ),
     "external:file_viewer": get("/g/files/{w.version.pk}/viewer/"),
     "external:file_preview_pdf": get("/g/files/{w.version.pk}/preview.pdf"),
     "external:file_preview_image": get("/g/files/{w.version.pk}/image/"),

@@ -236,16 +236,21 @@ def test_a_bad_or_taken_new_key_is_refused(tenant_a: Tenant) -> None:
     assert DocumentType.objects.filter(organisation=tenant_a.org).count() == 1
 
 
-def test_hiring_asks_each_departments_head(tenant_a: Tenant) -> None:
+def test_hiring_asks_the_head_of_the_chosen_department(tenant_a: Tenant) -> None:
     result = template_install(
         organisation=tenant_a.org, actor=tenant_a.admin, key="hiring"
     )
     version = RouteVersion.objects.get(
         template__key="hiring", organisation=tenant_a.org
     )
-    (documents,) = [s for s in version.definition["stages"] if s["key"] == "documents"]
-    assert [s["key"] for s in documents["steps"]] == ["sales"]
-    assert documents["steps"][0]["assignee"] == {"department_head": "sales"}
+    stages = {s["key"]: s for s in version.definition["stages"]}
+    for key in ("interview", "documents", "onboarding"):
+        (step,) = stages[key]["steps"]
+        assert step["assignee"] == {"department_head_field": "department"}
+        assert "when" not in step
+    (schedule,) = stages["interview"]["steps"]
+    assert schedule["on_done"]["invite"]["date_field"] == "interview_date"
+    assert schedule["on_done"]["notify"] == ["initiator", "field:candidate_email"]
     department = FieldDef.objects.get(doc_type=result.doc_type, key="department")
     assert department.choices == [{"value": "sales", "ru": "Sales", "en": "Sales"}]
 

@@ -13,7 +13,7 @@ from sogla.workflow.effects import HANDLERS, ROWS_FROM_DIFF, EffectApplier
 
 def test_every_effect_type_is_in_exactly_one_channel() -> None:
     every = set(get_args(fx.Effect))
-    assert len(every) == 20
+    assert len(every) == 21
     assert set(HANDLERS).isdisjoint(ROWS_FROM_DIFF)
     assert set(HANDLERS) | ROWS_FROM_DIFF == every
 

@@ -111,8 +111,27 @@ def guest_messages(document: Document) -> list[Message]:
         Message.objects.for_org(document.organisation_id)
         .filter(document_id=document.pk, for_guests=True, deleted_at=None)
         .select_related("author")
+        .prefetch_related("files")
         .order_by("id")
     )
+
+
+def guest_attachment(*, organisation_id: int, document_id: int, pk: int) -> MessageFile:
+    """A file attached to a message the document's guests may read; NotFound for
+    any other (an internal or deleted message's, another document's)."""
+    found = (
+        MessageFile.objects.for_org(organisation_id)
+        .filter(
+            pk=pk,
+            message__document_id=document_id,
+            message__for_guests=True,
+            message__deleted_at=None,
+        )
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def _unread_filter(user: User) -> Q:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -158,6 +159,26 @@ def _store(message: Message, uploads: Sequence[CheckedUpload]) -> list[MessageFi
     return stored
 
 
+def _audit(
+    verb: str,
+    actor: User,
+    message: Message,
+    payload: dict[str, Any],
+    meta: RequestMeta | None,
+) -> None:
+    """Record a change of ``message`` in its document's audit chain."""
+    audit_record(
+        organisation_id=message.organisation_id,
+        verb=f"discussion.{verb}",
+        actor=actor,
+        target_type="message",
+        target_id=message.pk,
+        document_id=message.document_id,
+        payload=payload,
+        request_meta=meta,
+    )
+
+
 @transaction.atomic
 def message_post(
     *,
@@ -200,14 +221,11 @@ def message_post(
     stored = _store(message, files)
     _notify(message, people, already=())
     search_mark([document.pk])
-    audit_record(
-        organisation_id=document.organisation_id,
-        verb="discussion.message_posted",
-        actor=actor,
-        target_type="message",
-        target_id=message.pk,
-        document_id=document.pk,
-        payload={
+    _audit(
+        "message_posted",
+        actor,
+        message,
+        {
             "parent": parent.pk if parent else None,
             "for_guests": message.for_guests,
             "mentions": message.mentions,
@@ -216,7 +234,7 @@ def message_post(
             "version": version.version if version else None,
             "step": message.step.get("key", ""),
         },
-        request_meta=meta,
+        meta,
     )
     _read_to(actor, document, message.pk)
     return message
@@ -263,19 +281,16 @@ def message_edit(
     message.save(update_fields=["text", "html", "mentions", "for_guests", "edited_at"])
     _notify(message, people, already=before)
     search_mark([document.pk])
-    audit_record(
-        organisation_id=document.organisation_id,
-        verb="discussion.message_edited",
-        actor=actor,
-        target_type="message",
-        target_id=message.pk,
-        document_id=document.pk,
-        payload={
+    _audit(
+        "message_edited",
+        actor,
+        message,
+        {
             "for_guests": message.for_guests,
             "mentions": message.mentions,
             "length": len(text),
         },
-        request_meta=meta,
+        meta,
     )
     return message
 
@@ -295,16 +310,7 @@ def message_delete(
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
     search_mark([document.pk])
-    audit_record(
-        organisation_id=document.organisation_id,
-        verb="discussion.message_deleted",
-        actor=actor,
-        target_type="message",
-        target_id=message.pk,
-        document_id=document.pk,
-        payload={"length": len(message.text)},
-        request_meta=meta,
-    )
+    _audit("message_deleted", actor, message, {"length": len(message.text)}, meta)
     return message
 
 

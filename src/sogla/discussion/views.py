@@ -9,7 +9,6 @@ errors in place; a plain form post is redirected to the card's tab.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,12 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sogla.core.errors import ValidationFailed
 from sogla.core.request_meta import request_meta
-from sogla.core.text import strip_bidi
 from sogla.discussion import selectors, services
 from sogla.discussion.models import MAX_TEXT
 from sogla.discussion.reading import DiscussedDocument, thread_context
 from sogla.documents.access import access_document
-from sogla.documents.downloads import DOWNLOAD_CSP
+from sogla.documents.downloads import stored_file_response
 from sogla.documents.uploads import CheckedUpload, check_upload
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
@@ -152,17 +150,9 @@ def attachment(request: HttpRequest, file_id: int) -> FileResponse:
     """An attached file, as the documents' files are served: an attachment, its
     type read from the content at upload, sandboxed, never cached."""
     found = selectors.attachment_get(user=signed_in_user(request), pk=file_id)
-    response = FileResponse(
-        default_storage.open(found.storage_key, "rb"),
-        as_attachment=True,
-        filename=strip_bidi(found.original_name),
-        content_type=found.mime_type,
+    return stored_file_response(
+        found.storage_key, name=found.original_name, content_type=found.mime_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cache-Control"] = "no-store"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
 
 
 @login_required

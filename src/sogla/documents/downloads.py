@@ -94,14 +94,22 @@ INLINE_IMAGES = frozenset({"image/png", "image/jpeg"})
 
 
 def file_response(version: FileVersion) -> FileResponse:
-    stream = default_storage.open(version.storage_key, "rb")
+    return stored_file_response(
+        version.storage_key, name=version.original_name, content_type=version.mime_type
+    )
+
+
+def stored_file_response(key: str, *, name: str, content_type: str) -> FileResponse:
+    """A stored file (a document's file version, a message's attachment) to save:
+    an attachment of its type read at upload, sandboxed, never cached."""
+    stream = default_storage.open(key, "rb")
     response = FileResponse(
         stream,
         as_attachment=True,
         # Names are cleaned at upload; rows written before that, or by another
         # path, still never show reordered text in the browser's save dialog.
-        filename=strip_bidi(version.original_name),
-        content_type=version.mime_type,
+        filename=strip_bidi(name),
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP

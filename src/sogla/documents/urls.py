@@ -13,6 +13,11 @@ urlpatterns = [
     path("documents/new/", views.type_picker, name="new"),
     path("documents/views/save/", views_saved.saved_view_save_view, name="view_save"),
     path(
+        "documents/views/<int:pk>/rename/",
+        views_saved.saved_view_rename_view,
+        name="view_rename",
+    ),
+    path(
         "documents/views/<int:pk>/delete/",
         views_saved.saved_view_delete_view,
         name="view_delete",

@@ -24,7 +24,8 @@ class Decide:
     ``request_id`` makes the decision idempotent: the same (task, request id) again
     is a harmless repeat. ``files_sha256`` is the hash of the files the decision was
     made on; ``fields`` are the answers of a request_info/task step (written to the
-    document by the caller through the ``SetFields`` effect).
+    document by the caller through the ``SetFields`` effect). ``to_stage`` is the
+    earlier stage a "return_to_stage" decision sends the process back to.
     """
 
     task_id: str
@@ -34,6 +35,7 @@ class Decide:
     request_id: str = ""
     files_sha256: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
+    to_stage: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ class Outcome(StrEnum):
     APPROVE = "approve"
     APPROVE_WITH_REMARKS = "approve_with_remarks"
     RETURN = "return"
+    # Send the process back to an earlier stage the step lists (``return_to``): a
+    # new round starts there, without the initiator's revision.
+    RETURN_TO_STAGE = "return_to_stage"
     REJECT = "reject"
     ACKNOWLEDGE = "acknowledge"
     DONE = "done"
@@ -57,7 +60,13 @@ POSITIVE = frozenset(
     {Outcome.APPROVE, Outcome.APPROVE_WITH_REMARKS, Outcome.ACKNOWLEDGE, Outcome.DONE}
 )
 COMMENT_REQUIRED = frozenset(
-    {Outcome.APPROVE_WITH_REMARKS, Outcome.RETURN, Outcome.REJECT, Outcome.OPINION}
+    {
+        Outcome.APPROVE_WITH_REMARKS,
+        Outcome.RETURN,
+        Outcome.RETURN_TO_STAGE,
+        Outcome.REJECT,
+        Outcome.OPINION,
+    }
 )
 
 
@@ -165,6 +174,37 @@ class Remind(_Frozen):
     notify: list[str] = Field(default=["initiator"], min_length=1)
 
 
+class Invite(_Frozen):
+    """A calendar invitation (an RFC 5545 ``.ics``) attached to the action's notice.
+
+    The event starts at a document's date field plus a time ("HH:MM": a fixed
+    ``time`` or a string field ``time_field``), or at ``start_field``, a string field
+    holding "YYYY-MM-DD HH:MM"; the time is in the organisation's zone. The people
+    the action notifies (``notify``) are its attendees.
+    """
+
+    date_field: str | None = None
+    time_field: str | None = None
+    time: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    start_field: str | None = None
+    duration_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    summary: Text = Text()
+    location: str = Field(default="", max_length=500)
+    location_field: str | None = None
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Invite:
+        if (self.start_field is None) == (self.date_field is None):
+            msg = "choose one of start_field, date_field"
+            raise ValueError(msg)
+        if self.date_field is not None and (self.time is None) == (
+            self.time_field is None
+        ):
+            msg = "choose one of time, time_field"
+            raise ValueError(msg)
+        return self
+
+
 class Action(_Frozen):
     """A system action: on a system step or when the route finishes."""
 
@@ -174,6 +214,7 @@ class Action(_Frozen):
     file_to: str | None = None
     remind: Remind | None = None
     generate: str | None = None
+    invite: Invite | None = None  # with ``notify``: an .ics attached to the notice
 
 
 class StepDef(_Frozen):
@@ -197,9 +238,19 @@ class StepDef(_Frozen):
     confirm: Literal["otp"] | None = None
     # The document fields a guest of this step sees on the guest page (nothing else).
     guest_fields: list[str] = []
+    # The earlier stages a decider may send the document back to (outcome
+    # "return_to_stage"); empty: the step offers no such outcome.
+    return_to: list[str] = []
 
     def allowed_outcomes(self) -> tuple[Outcome, ...]:
-        return tuple(self.outcomes) if self.outcomes else KIND_OUTCOMES[self.kind]
+        found = tuple(self.outcomes) if self.outcomes else KIND_OUTCOMES[self.kind]
+        if (
+            self.return_to
+            and Outcome.RETURN in KIND_OUTCOMES[self.kind]
+            and Outcome.RETURN_TO_STAGE not in found
+        ):
+            found = (*found, Outcome.RETURN_TO_STAGE)
+        return found
 
     def effective_quorum(self) -> Literal["any", "all"] | int:
         if self.quorum is not None:
@@ -240,6 +291,10 @@ class RouteDefinition(_Frozen):
     on_return: OnReturn = OnReturn()
     stages: list[StageDef] = Field(min_length=1)
     on_finish: list[Action] = []
+
+    def stage_index(self, key: str) -> int | None:
+        """The position of stage ``key`` in the route, or None."""
+        return next((i for i, s in enumerate(self.stages) if s.key == key), None)
 
     def stage(self, key: str) -> StageDef:
         for stage in self.stages:

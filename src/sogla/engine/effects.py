@@ -186,6 +186,19 @@ class ProcessReturned:
 
 
 @dataclass(frozen=True)
+class ProcessSentBack:
+    """A decider sent the process back to the earlier stage ``to_stage``: round
+    ``round`` ended at ``stage``; a new round starts at ``to_stage``."""
+
+    round: int
+    stage: str
+    step: str
+    task_id: str
+    to_stage: str
+    comment: str
+
+
+@dataclass(frozen=True)
 class DeadlineMoved:
     """A changed working calendar moved an open task's deadline (``Reschedule``):
     the task's row and timers follow from the state; the assignee is told."""
@@ -220,6 +233,7 @@ Effect = (
     | StepSkipped
     | StepFinished
     | ProcessReturned
+    | ProcessSentBack
     | ProcessFinished
     | DeadlineMoved
 )

@@ -26,6 +26,7 @@ class EngineErrorCode(StrEnum):
     EDIT_NOT_ALLOWED = "edit_not_allowed"
     ALREADY_ASSIGNED = "already_assigned"
     NO_PARTICIPANTS = "no_participants"
+    STAGE_NOT_ALLOWED = "stage_not_allowed"
 
 
 class EngineError(Exception):
@@ -112,3 +113,9 @@ class AlreadyAssigned(EngineError):
 
 class NoParticipants(EngineError):
     code = EngineErrorCode.NO_PARTICIPANTS
+
+
+class StageNotAllowed(EngineError):
+    """A "return_to_stage" decision names a stage the step may not send back to."""
+
+    code = EngineErrorCode.STAGE_NOT_ALLOWED

@@ -107,7 +107,22 @@ def _check_decide(
     if step is None:  # pragma: no cover - open tasks belong to the current stage
         raise errors.TaskNotOpen("the task is not part of the current stage")
     _check_answer(step, command)
+    if command.outcome == Outcome.RETURN_TO_STAGE:
+        _check_stage_back(definition, state, step, command.to_stage)
     return False
+
+
+def _check_stage_back(
+    definition: RouteDefinition, state: ProcessState, step: StepDef, to_stage: str
+) -> None:
+    """A "return_to_stage" decision names a stage the step lists, not a later one."""
+    index = definition.stage_index(to_stage) if to_stage else None
+    if to_stage not in step.return_to or index is None or index > state.stage_index:
+        allowed = ", ".join(step.return_to) or "none"
+        raise errors.StageNotAllowed(
+            f'the process cannot be sent back to "{to_stage}"; allowed: {allowed}',
+            fields=("to_stage",),
+        )
 
 
 def _check_answer(step: StepDef, command: Decide) -> None:

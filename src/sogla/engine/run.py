@@ -314,6 +314,8 @@ class _Run(WorkingCopy):
         """Positive decisions of the previous round on the same files, by seat."""
         if self.d.on_return.reask != "not_approved" or self.s.round == 1:
             return {}
+        if stage.key == self.s.sent_back_to:
+            return {}  # the stage sent back to decides anew
         previous = self.s.step_run(stage.key, step.key, self.s.round - 1)
         if previous is None:
             return {}
@@ -424,6 +426,8 @@ class _Run(WorkingCopy):
             self.facts = {**self.facts, **command.fields}
         if command.outcome == Outcome.RETURN:
             self.return_process(task)
+        elif command.outcome == Outcome.RETURN_TO_STAGE:
+            self.send_back(task, command.to_stage)
         elif command.outcome == Outcome.REJECT:
             self.end_current_stage("rejected")
             self.finish(ProcessStatus.REJECTED)
@@ -447,6 +451,28 @@ class _Run(WorkingCopy):
             fx.Notify("returned", ("initiator",), task_id=task.id),
         )
 
+    def send_back(self, task: TaskRun, to_stage: str) -> None:
+        """A new round from the earlier stage ``to_stage``, without the initiator's
+        revision: that stage's people are all asked again; later stages follow
+        ``on_return.reask`` (``carried``). The initiator is told why."""
+        self.end_current_stage("sent back")
+        self.emit(
+            fx.ProcessSentBack(
+                task.round, task.stage, task.step, task.id, to_stage, task.comment
+            ),
+            fx.Notify(
+                "sent_back",
+                ("initiator",),
+                task_id=task.id,
+                stage=to_stage,
+                data={"from_stage": task.stage, "comment": task.comment},
+            ),
+        )
+        self.s.round += 1
+        self.s.sent_back_to = to_stage
+        self.emit(fx.RoundStarted(self.s.round))
+        self.advance(self.d.stage_index(to_stage) or 0)
+
     def resubmit(self, command: Resubmit) -> None:
         for task_id in list(self.s.open_tasks):  # the revision task
             task = self.task(task_id)
@@ -467,6 +493,7 @@ class _Run(WorkingCopy):
             )
         self.s.overrides = _overrides(command.changes)
         self.s.round += 1
+        self.s.sent_back_to = None
         self.s.status = ProcessStatus.RUNNING
         start = 0
         if self.d.on_return.restart == "same_stage" and self.s.returned_from:

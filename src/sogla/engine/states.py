@@ -346,6 +346,9 @@ class ProcessState:
     started_at: datetime
     finished_at: datetime | None = None
     returned_from: str | None = None  # the stage key that returned the process
+    # The stage a "return_to_stage" decision sent this round back to: its people
+    # are all asked again (no carried-over decisions); None in any other round.
+    sent_back_to: str | None = None
     seq: int = 0  # task counter
     stages: dict[str, StageRun] = field(default_factory=dict)
     steps: dict[str, StepRun] = field(default_factory=dict)
@@ -397,6 +400,7 @@ class ProcessState:
             "started_at": _dt(self.started_at),
             "finished_at": _dt(self.finished_at),
             "returned_from": self.returned_from,
+            "sent_back_to": self.sent_back_to,
             "seq": self.seq,
             "stages": [s.to_dict() for s in self.stages.values()],
             "steps": [s.to_dict() for s in self.steps.values()],
@@ -423,6 +427,7 @@ class ProcessState:
             started_at=datetime.fromisoformat(data["started_at"]),
             finished_at=_parse_dt(data.get("finished_at")),
             returned_from=data.get("returned_from"),
+            sent_back_to=data.get("sent_back_to"),
             seq=int(data.get("seq", 0)),
             stages={s.key: s for s in stages},
             steps={s.key: s for s in steps},

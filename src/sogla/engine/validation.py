@@ -116,6 +116,7 @@ class _Checks:
             self.stage(stage, path)
         for index, action in enumerate(route.on_finish):
             self.action(action, f"on_finish[{index}]")
+        self.returns(route)
         return self.problems
 
     def stage(self, stage: StageDef, path: str) -> None:
@@ -152,8 +153,15 @@ class _Checks:
 
     def outcomes(self, step: StepDef, path: str) -> None:
         allowed = KIND_OUTCOMES[step.kind]
+        if Outcome.RETURN in allowed:
+            allowed = (*allowed, Outcome.RETURN_TO_STAGE)
         for index, outcome in enumerate(step.outcomes or []):
-            if outcome not in allowed:
+            if outcome is Outcome.RETURN_TO_STAGE and not step.return_to:
+                self.add(
+                    f"{path}.outcomes[{index}]",
+                    '"return_to_stage" needs the stages to send back to (return_to)',
+                )
+            elif outcome not in allowed:
                 self.add(
                     f"{path}.outcomes[{index}]",
                     f'a {step.kind} step cannot end with "{outcome}"',
@@ -270,6 +278,73 @@ class _Checks:
         if action.remind:
             self.field(
                 action.remind.before_field, f"{path}.remind.before_field", {"date"}
+            )
+        if action.invite is not None:
+            self.invite(action, f"{path}.invite")
+
+    def invite(self, action: Action, path: str) -> None:
+        invite = action.invite
+        if invite is None:  # pragma: no cover - the caller checked
+            return
+        if not action.notify:
+            self.add(path, "an invitation is sent with a notice: add notify")
+        if invite.date_field:
+            self.field(invite.date_field, f"{path}.date_field", {"date"})
+        if invite.time_field:
+            self.field(invite.time_field, f"{path}.time_field", {"string"})
+        if invite.start_field:
+            self.field(invite.start_field, f"{path}.start_field", {"string"})
+        if invite.location_field:
+            self.field(invite.location_field, f"{path}.location_field", {"string"})
+
+    def returns(self, route: RouteDefinition) -> None:
+        """``return_to``: earlier stages of this route, never a pair sending the
+        document back to each other, never the step's own stage when it is alone."""
+        index_of = {stage.key: i for i, stage in enumerate(route.stages)}
+        targets = {
+            stage.key: {t for step in stage.steps for t in step.return_to}
+            for stage in route.stages
+        }
+        for si, stage in enumerate(route.stages):
+            for ti, step in enumerate(stage.steps):
+                path = f"stages[{si}].steps[{ti}].return_to"
+                if step.return_to and Outcome.RETURN not in KIND_OUTCOMES[step.kind]:
+                    self.add(path, f"a {step.kind} step cannot send the document back")
+                    continue
+                for index, key in enumerate(step.return_to):
+                    where = f"{path}[{index}]"
+                    self.return_target(route, stage, key, where, index_of, targets)
+
+    def return_target(
+        self,
+        route: RouteDefinition,
+        stage: StageDef,
+        key: str,
+        path: str,
+        index_of: Mapping[str, int],
+        targets: Mapping[str, set[str]],
+    ) -> None:
+        target = index_of.get(key)
+        own = index_of[stage.key]
+        if target is None:
+            self.add(path, f'no stage "{key}" in this route')
+        elif key != stage.key and stage.key in targets.get(key, set()):
+            self.add(
+                path,
+                f'stages "{stage.key}" and "{key}" send the document back to '
+                "each other (a cycle)",
+            )
+        elif target > own:
+            self.add(
+                path,
+                f'stage "{key}" comes later: a step sends the document back '
+                "only to an earlier stage",
+            )
+        elif target == own and len(route.stages[own].steps) == 1:
+            self.add(
+                path,
+                "the step would send the document back to its own stage, "
+                "where it is the only step",
             )
 
     # --- names -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from sogla.core.errors import NotFound
 from sogla.documents.fields import display_value
 from sogla.documents.models import Document, FieldDef, FieldKind, FileVersion
-from sogla.engine.definition import RouteDefinition, StepDef, Text
+from sogla.engine.definition import Outcome, RouteDefinition, StepDef, Text
 from sogla.external.models import Challenge, GuestSession
 from sogla.workflow.confirmations import needs_code
 from sogla.workflow.definitions import definition_for
@@ -291,7 +291,7 @@ def guest_page(session: GuestSession) -> GuestPage:
     )
     if step is not None:
         page.outcomes = [
-            (str(o), str(outcome_label(str(o)))) for o in step.allowed_outcomes()
+            (str(o), str(outcome_label(str(o)))) for o in guest_outcomes(step)
         ]
     if task.state == TaskState.DONE:
         page.decided_at = task.decided_at
@@ -315,3 +315,9 @@ def guest_file(session: GuestSession, version_id: int) -> FileVersion:
     return FileVersion.objects.get(
         pk=version_id, organisation_id=session.organisation_id
     )
+
+
+def guest_outcomes(step: StepDef) -> list[Outcome]:
+    """A guest's decisions: the step's, without sending back to an earlier stage
+    (the guest page does not choose stages)."""
+    return [o for o in step.allowed_outcomes() if o is not Outcome.RETURN_TO_STAGE]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("g/language/", views.language, name="language"),
     path("g/leave/", views.leave, name="leave"),
     path("g/files/<int:version_id>/", views.download, name="file"),
+    path("g/attachments/<int:file_id>/", views.attachment, name="attachment"),
     path(
         "g/files/<int:version_id>/viewer/", views_files.file_viewer, name="file_viewer"
     ),

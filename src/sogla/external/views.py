@@ -29,8 +29,8 @@ from sogla.core.errors import (
     ValidationFailed,
 )
 from sogla.core.request_meta import request_meta
-from sogla.discussion.selectors import guest_messages
-from sogla.documents.downloads import file_response
+from sogla.discussion.selectors import guest_attachment, guest_messages
+from sogla.documents.downloads import file_response, stored_file_response
 from sogla.external import selectors
 from sogla.external.models import Challenge, GuestSession
 from sogla.external.services.agreement import agreement_accepted, agreement_current
@@ -365,14 +365,41 @@ def leave(request: HttpRequest) -> HttpResponseBase:
     return _headers(response)
 
 
-def download(request: HttpRequest, version_id: int) -> HttpResponseBase:
-    """A file of the guest's document, checked against the session."""
+def _guest_file(
+    request: HttpRequest, find: Callable[[GuestSession], HttpResponseBase]
+) -> HttpResponseBase:
+    """``find``'s answer for the session's guest; no session: the no-session page,
+    anything ``find`` does not find for it: the one "invalid" answer."""
     session = guest_session(request)
     with translation.override(_language(request, _org_language(request))):
         if session is None:
             return _headers(no_session(request))
         try:
-            version = selectors.guest_file(session, version_id)
+            return _headers(find(session))
         except NotFound:
             return _headers(invalid(request))
-        return _headers(file_response(version))
+
+
+def download(request: HttpRequest, version_id: int) -> HttpResponseBase:
+    """A file of the guest's document, checked against the session."""
+    return _guest_file(
+        request,
+        lambda session: file_response(selectors.guest_file(session, version_id)),
+    )
+
+
+def attachment(request: HttpRequest, file_id: int) -> HttpResponseBase:
+    """A file attached to a message for guests on the guest's document, checked
+    against the session (never an internal message's)."""
+
+    def find(session: GuestSession) -> HttpResponseBase:
+        found = guest_attachment(
+            organisation_id=session.organisation_id,
+            document_id=session.link.task.process.document_id,
+            pk=file_id,
+        )
+        return stored_file_response(
+            found.storage_key, name=found.original_name, content_type=found.mime_type
+        )
+
+    return _guest_file(request, find)

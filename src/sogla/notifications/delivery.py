@@ -112,13 +112,14 @@ def _preference(*modes: str) -> Exists:
 def waiting_for_digest() -> Q:
     """Rows that wait for their recipient's daily digest (the digest itself not):
     the kind set to the digest, or the digest chosen for e-mails in general and
-    nothing else for this kind."""
+    nothing else for this kind. A row with a calendar invitation (``ics``) never
+    waits: the digest could not carry its attachment."""
     digest = NotificationMode.DIGEST
     chosen = _preference(digest) | (
         Q(recipient_user__email_mode=digest)
         & ~_preference(NotificationMode.IMMEDIATE, NotificationMode.OFF)
     )
-    return chosen & ~Q(kind=DIGEST_KIND)
+    return chosen & ~Q(kind=DIGEST_KIND) & ~Q(context__has_key="ics")
 
 
 def _turned_off(rows: Sequence[Notification]) -> set[tuple[int, str]]:

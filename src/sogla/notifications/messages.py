@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -203,4 +204,16 @@ def build_email(
         headers=headers,
     )
     message.attach_alternative(html, "text/html")
+    ics = (row.context or {}).get("ics")
+    if isinstance(ics, str) and ics:
+        message.attach(calendar_part(ics))
     return message
+
+
+def calendar_part(ics: str) -> MIMEText:
+    """A calendar invitation (RFC 5545 text, METHOD:REQUEST) as an attachment a
+    mail client offers to add to the calendar."""
+    part = MIMEText(ics, "calendar", "utf-8")
+    part.set_param("method", "REQUEST")
+    part.add_header("Content-Disposition", "attachment", filename="invitation.ics")
+    return part

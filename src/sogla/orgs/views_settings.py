@@ -26,7 +26,7 @@ from sogla.orgs.forms_settings import (
     PositionForm,
     RoleForm,
 )
-from sogla.orgs.models import User
+from sogla.orgs.models import Department, User
 from sogla.web.errors import app_errors
 from sogla.web.forms import BootstrapForm
 from sogla.web.requests import signed_in_user
@@ -61,6 +61,34 @@ def _person(org_id: int, value: str) -> User | None:
     return selectors.people_by_ids(org_id, [int(value)], "head")[0] if value else None
 
 
+def _form_page(
+    request: HttpRequest,
+    form: BootstrapForm,
+    command: Callable[[dict[str, Any]], Any],
+    *,
+    done: str,
+    back: str,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+) -> HttpResponse:
+    """A settings page with one form (a list with its add form, or an edit form): a
+    valid POST runs ``command`` with the cleaned data and, done, says ``done`` and goes
+    to ``back``; otherwise the page, its form's problems answered with 400."""
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(form, lambda: command(form.cleaned_data))
+    ):
+        messages.success(request, done)
+        return redirect(back)
+    return render(
+        request,
+        template,
+        {**context(), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
 # --- the organisation itself -----------------------------------------------------------
 
 
@@ -75,32 +103,26 @@ def organisation(request: HttpRequest) -> HttpResponse:
         initial=initial,
         countries=structure.supported_countries(),
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _attempt(
-            form,
-            lambda: structure.organisation_update(
-                actor=user,
-                changes={
-                    key: form.cleaned_data[key]
-                    for key in structure.ORGANISATION_SETTINGS
-                },
-                meta=request_meta(request),
-            ),
-        )
-    ):
-        messages.success(request, _("Organisation saved."))
-        return redirect("settings:organisation")
-    return render(
+    return _form_page(
         request,
-        "orgs/settings/organisation.html",
-        {"tab": "organisation", "organisation": current, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: structure.organisation_update(
+            actor=user,
+            changes={key: data[key] for key in structure.ORGANISATION_SETTINGS},
+            meta=request_meta(request),
+        ),
+        done=_("Organisation saved."),
+        back="settings:organisation",
+        template="orgs/settings/organisation.html",
+        context=lambda: {"tab": "organisation", "organisation": current},
     )
 
 
 # --- departments ------------------------------------------------------------------------
+
+
+def _parent(org_id: int, code: str) -> Department | None:
+    return selectors.department_by_code(org_id, code) if code else None
 
 
 @login_required
@@ -110,29 +132,22 @@ def departments(request: HttpRequest) -> HttpResponse:
     tree = selectors.departments_of(org_id)
     people = selectors.active_people(org_id)
     form = DepartmentForm(request.POST or None, departments=tree, people=people)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if _attempt(
-            form,
-            lambda: structure.department_create(
-                actor=user,
-                name=data["name"],
-                name_en=data["name_en"],
-                code=data["code"],
-                parent=selectors.department_by_code(org_id, data["parent"])
-                if data["parent"]
-                else None,
-                head=_person(org_id, data["head"]),
-                meta=request_meta(request),
-            ),
-        ):
-            messages.success(request, _("Department added."))
-            return redirect("settings:departments")
-    return render(
+    return _form_page(
         request,
-        "orgs/settings/departments.html",
-        {"tab": "departments", "departments": tree, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: structure.department_create(
+            actor=user,
+            name=data["name"],
+            name_en=data["name_en"],
+            code=data["code"],
+            parent=_parent(org_id, data["parent"]),
+            head=_person(org_id, data["head"]),
+            meta=request_meta(request),
+        ),
+        done=_("Department added."),
+        back="settings:departments",
+        template="orgs/settings/departments.html",
+        context=lambda: {"tab": "departments", "departments": tree},
     )
 
 
@@ -155,31 +170,24 @@ def department_edit(request: HttpRequest, code: str) -> HttpResponse:
         people=selectors.active_people(org_id),
         editing=True,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if _attempt(
-            form,
-            lambda: structure.department_update(
-                actor=user,
-                department=department,
-                changes={
-                    "name": data["name"],
-                    "name_en": data["name_en"],
-                    "parent": selectors.department_by_code(org_id, data["parent"])
-                    if data["parent"]
-                    else None,
-                    "head": _person(org_id, data["head"]),
-                },
-                meta=request_meta(request),
-            ),
-        ):
-            messages.success(request, _("Department saved."))
-            return redirect("settings:departments")
-    return render(
+    return _form_page(
         request,
-        "orgs/settings/department_edit.html",
-        {"tab": "departments", "department": department, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: structure.department_update(
+            actor=user,
+            department=department,
+            changes={
+                "name": data["name"],
+                "name_en": data["name_en"],
+                "parent": _parent(org_id, data["parent"]),
+                "head": _person(org_id, data["head"]),
+            },
+            meta=request_meta(request),
+        ),
+        done=_("Department saved."),
+        back="settings:departments",
+        template="orgs/settings/department_edit.html",
+        context=lambda: {"tab": "departments", "department": department},
     )
 
 
@@ -192,26 +200,21 @@ def roles(request: HttpRequest) -> HttpResponse:
     user, org_id = _admin(request)
     people = selectors.active_people(org_id)
     form = RoleForm(request.POST or None, people=people)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if _attempt(
-            form,
-            lambda: structure.role_create(
-                actor=user,
-                key=data["key"],
-                name_ru=data["name_ru"],
-                name_en=data["name_en"],
-                members=_people(org_id, data["members"]),
-                meta=request_meta(request),
-            ),
-        ):
-            messages.success(request, _("Role added."))
-            return redirect("settings:roles")
-    return render(
+    return _form_page(
         request,
-        "orgs/settings/roles.html",
-        {"tab": "roles", "roles": selectors.roles_of(org_id), "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: structure.role_create(
+            actor=user,
+            key=data["key"],
+            name_ru=data["name_ru"],
+            name_en=data["name_en"],
+            members=_people(org_id, data["members"]),
+            meta=request_meta(request),
+        ),
+        done=_("Role added."),
+        back="settings:roles",
+        template="orgs/settings/roles.html",
+        context=lambda: {"tab": "roles", "roles": selectors.roles_of(org_id)},
     )
 
 
@@ -231,26 +234,21 @@ def role_edit(request: HttpRequest, key: str) -> HttpResponse:
         people=selectors.active_people(org_id),
         editing=True,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if _attempt(
-            form,
-            lambda: structure.role_update(
-                actor=user,
-                role=role,
-                name_ru=data["name_ru"],
-                name_en=data["name_en"],
-                members=_people(org_id, data["members"]),
-                meta=request_meta(request),
-            ),
-        ):
-            messages.success(request, _("Role saved."))
-            return redirect("settings:roles")
-    return render(
+    return _form_page(
         request,
-        "orgs/settings/role_edit.html",
-        {"tab": "roles", "role": role, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: structure.role_update(
+            actor=user,
+            role=role,
+            name_ru=data["name_ru"],
+            name_en=data["name_en"],
+            members=_people(org_id, data["members"]),
+            meta=request_meta(request),
+        ),
+        done=_("Role saved."),
+        back="settings:roles",
+        template="orgs/settings/role_edit.html",
+        context=lambda: {"tab": "roles", "role": role},
     )
 
 
@@ -261,28 +259,19 @@ def role_edit(request: HttpRequest, key: str) -> HttpResponse:
 @app_errors
 def positions(request: HttpRequest) -> HttpResponse:
     user, org_id = _admin(request)
-    form = PositionForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _attempt(
-            form,
-            lambda: structure.position_create(
-                actor=user, name=form.cleaned_data["name"], meta=request_meta(request)
-            ),
-        )
-    ):
-        messages.success(request, _("Position added."))
-        return redirect("settings:positions")
-    return render(
+    return _form_page(
         request,
-        "orgs/settings/positions.html",
-        {
+        PositionForm(request.POST or None),
+        lambda data: structure.position_create(
+            actor=user, name=data["name"], meta=request_meta(request)
+        ),
+        done=_("Position added."),
+        back="settings:positions",
+        template="orgs/settings/positions.html",
+        context=lambda: {
             "tab": "positions",
             "positions": selectors.positions_of(org_id),
-            "form": form,
         },
-        status=400 if form.errors else 200,
     )
 
 

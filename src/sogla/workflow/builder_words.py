@@ -39,6 +39,7 @@ def builder_words() -> dict[str, object]:
             "approve": _("Approve"),
             "approve_with_remarks": _("Approve with remarks"),
             "return": _("Return for revision"),
+            "return_to_stage": _("Send back to an earlier stage"),
             "reject": _("Reject"),
             "acknowledge": _("Acknowledged"),
             "done": _("Done"),
@@ -208,5 +209,23 @@ def builder_words() -> dict[str, object]:
             "stallText": _("after %(n)s h without movement, tell: %(who)s"),
             "nothing": _("nothing"),
             "routeCard": _("The whole route"),
+            "returnTo": _("May send the document back to"),
+            "returnToHint": _(
+                "The decider chooses one of these stages; a new round starts there."
+            ),
+            "invite": _("Calendar invitation"),
+            "inviteOn": _("When the step is done, send a calendar invitation (.ics)"),
+            "inviteDate": _("Date field"),
+            "inviteTimeField": _("Time from a field"),
+            "inviteFixedTime": _("— a fixed time —"),
+            "inviteTime": _("Fixed time (HH:MM)"),
+            "inviteMinutes": _("Length, minutes"),
+            "inviteSummaryRu": _("Event title (Russian)"),
+            "inviteSummaryEn": _("Event title (English)"),
+            "inviteLocation": _("Place"),
+            "inviteNotify": _("Invite (and notify)"),
+            "inviteNotifyHint": _(
+                "initiator, role:<key>, field:<key>, user:<login>; separated by commas"
+            ),
         },
     }

@@ -17,6 +17,7 @@ exactly one of them (a test checks it):
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,13 +29,13 @@ from sogla.core.request_meta import RequestMeta
 from sogla.documents.models import Document
 from sogla.documents.services import document_fields_set
 from sogla.engine import effects as fx
-from sogla.engine.definition import Remind
+from sogla.engine.definition import Action, Remind
 from sogla.engine.run import Context
 from sogla.engine.states import REVISION_STEP
 from sogla.notifications.models import Notification
 from sogla.notifications.services import notification_build, notifications_enqueue_many
 from sogla.orgs.models import User
-from sogla.workflow import field_reminders, filing, tenant
+from sogla.workflow import field_reminders, filing, invitations, tenant
 from sogla.workflow.models import Process, RouteTemplate
 from sogla.workflow.recipients import NoRecipient, Recipients
 from sogla.workflow.repository import Loaded
@@ -179,9 +180,11 @@ class EffectApplier:
         if effect.kind == "returned":
             return  # the initiator's revision task carries the notice
         alert = self.loaded.definition.stall_alert
-        hours = (
+        extra: dict[str, Any] = (
             {"hours": alert.hours} if effect.kind == "stage_stalled" and alert else {}
         )
+        if effect.kind == "sent_back" and effect.stage:
+            extra = self.stage_names(effect.stage, "to")
         self.notify(
             effect.kind,
             effect.recipients,
@@ -189,7 +192,7 @@ class EffectApplier:
             {
                 "task": self.loaded.task_pks.get(effect.task_id or ""),
                 "stage": effect.stage,
-                **hours,
+                **extra,
                 **{k: str(v) for k, v in effect.data.items()},
             },
             # the stall alert's list is written by the route's author
@@ -227,6 +230,36 @@ class EffectApplier:
                 "step": effect.step,
                 "task": self.loaded.task_pks.get(effect.task_id),
                 "comment": effect.comment,
+            },
+        )
+
+    def stage_names(self, key: str, prefix: str) -> dict[str, str]:
+        """A stage's names for a notice or an event: ``<prefix>_ru``, ``_en``."""
+        definition = self.loaded.definition
+        index = definition.stage_index(key)
+        if index is None:
+            return {f"{prefix}_ru": key, f"{prefix}_en": key}
+        name = definition.stages[index].name
+        return {
+            f"{prefix}_ru": name.ru or name.en or key,
+            f"{prefix}_en": name.en or name.ru or key,
+        }
+
+    def _process_sent_back(self, effect: fx.ProcessSentBack) -> None:
+        names = {
+            **self.stage_names(effect.stage, "from"),
+            **self.stage_names(effect.to_stage, "to"),
+        }
+        self.audit(
+            "process.sent_back",
+            {
+                "round": effect.round,
+                "stage": effect.stage,
+                "step": effect.step,
+                "to_stage": effect.to_stage,
+                "task": self.loaded.task_pks.get(effect.task_id),
+                "comment": effect.comment,
+                **names,
             },
         )
 
@@ -303,17 +336,80 @@ class EffectApplier:
             if filed is not None:
                 self.audit("process.filed", {**filed, **where})
         if action.notify:
+            event = f"{effect.stage or 'finish'}.{effect.step or ''}"
+            data: dict[str, Any] = {k: v for k, v in where.items() if v}
+            kind = "route_notice"
+            if action.invite is not None:
+                invitation = self.invitation(action, event, where)
+                if invitation is not None:
+                    kind = "invitation"
+                    data.update(invitation.as_context())
             self.notify(
-                "route_notice",
+                kind,
                 action.notify,
-                f"{effect.stage or 'finish'}.{effect.step or ''}:r{self.process.round}",
-                {k: v for k, v in where.items() if v},
+                f"{event}:r{self.process.round}",
+                data,
                 route_words=True,
             )
         if action.remind:
             self.schedule_reminder(action.remind)
         if action.generate:
             self.audit("process.action_not_supported", {"action": "generate", **where})
+
+    def invitation(
+        self, action: Action, event: str, where: Mapping[str, Any]
+    ) -> invitations.Invitation | None:
+        """The action's calendar event with the people it notifies as attendees;
+        None (audited) when the document does not say when it starts."""
+        invite = action.invite
+        if invite is None:  # pragma: no cover - the caller checked
+            return None
+        attendees: list[invitations.Person] = []
+        for word in dict.fromkeys(action.notify or []):
+            try:
+                found = self.recipients.find(word, route_words=True)
+            except NoRecipient:
+                continue  # notify() records it
+            attendees.extend(
+                invitations.Person(user.get_full_name() or str(user), user.email)
+                if user is not None
+                else invitations.Person("", email)
+                for user, email in found
+            )
+        organisation = self.process.organisation
+        initiator = self.document.initiator
+        language = organisation.language or "ru"
+        try:
+            built = invitations.build(
+                invite,
+                fields=self.document.fields or {},
+                zone=zoneinfo.ZoneInfo(organisation.time_zone),
+                uid=invitations.uid_for(self.process.pk, event, self.process.round),
+                summary=invite.summary.get(language) or self.document.title,
+                organizer=invitations.Person(
+                    initiator.get_full_name() or str(initiator), initiator.email
+                ),
+                attendees=list(dict.fromkeys(attendees)),
+                now=timezone.now(),
+            )
+        except invitations.NoStart as unknown:
+            self.audit(
+                "process.invitation_skipped",
+                {"reason": unknown.reason, **{k: v for k, v in where.items() if v}},
+            )
+            return None
+        self.audit(
+            "process.invitation_sent",
+            {
+                "uid": built.uid,
+                "start": built.start.isoformat(),
+                "end": built.end.isoformat(),
+                "summary": built.summary,
+                "attendees": [p.email for p in attendees],
+                **{k: v for k, v in where.items() if v},
+            },
+        )
+        return built
 
     def schedule_reminder(self, remind: Remind) -> None:
         """A field-date reminder (``field_reminders.schedule``), on the card."""
@@ -340,6 +436,7 @@ HANDLERS: dict[type[Any], Callable[[EffectApplier, Any], None]] = {
     fx.ReportUnresolved: EffectApplier._report_unresolved,
     fx.DeadlineUnknown: EffectApplier._deadline_unknown,
     fx.ProcessReturned: EffectApplier._process_returned,
+    fx.ProcessSentBack: EffectApplier._process_sent_back,
     fx.ProcessFinished: EffectApplier._process_finished,
     fx.DeadlineMoved: EffectApplier._deadline_moved,
 }

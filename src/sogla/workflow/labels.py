@@ -189,6 +189,12 @@ OUTCOMES: dict[str, Outcome] = {
         "status-chip status-returned",
         "bi-arrow-counterclockwise",
     ),
+    "return_to_stage": Outcome(
+        gettext_lazy("sent back to an earlier stage"),
+        gettext_lazy("Sent back to a stage"),
+        "status-chip status-returned",
+        "bi-arrow-return-left",
+    ),
     "reject": Outcome(
         gettext_lazy("rejected"),
         gettext_lazy("Rejected"),

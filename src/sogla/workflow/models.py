@@ -161,6 +161,8 @@ class Process(TenantModel):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     returned_from = models.CharField(max_length=60, blank=True)
+    # The stage a "return_to_stage" decision sent the current round back to.
+    sent_back_to = models.CharField(max_length=60, blank=True)
     # The initiator's edits for the current round (engine StepOverride dicts).
     overrides = models.JSONField(default=dict, blank=True)
     version = models.PositiveBigIntegerField(default=0)  # compare-and-set

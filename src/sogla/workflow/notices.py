@@ -217,6 +217,52 @@ def _route_notice(said: _Said) -> str:
     return _("Notice: %(doc)s %(title)s") % {"doc": number, "title": title}
 
 
+def _stage_name(said: _Said, prefix: str) -> str:
+    language = "en" if (translation.get_language() or "").startswith("en") else "ru"
+    return str(said.ctx.get(f"{prefix}_{language}") or said.ctx.get("stage") or "")
+
+
+def _sent_back(said: _Said) -> str:
+    return _("Sent back to «%(stage)s»: %(doc)s") % {
+        "stage": _stage_name(said, "to"),
+        "doc": said.doc,
+    }
+
+
+def _sent_back_lead(said: _Said) -> str:
+    by = next(
+        (
+            t.decided_by.short_name
+            for t in reversed(said.facts.decisions)
+            if t.outcome == "return_to_stage" and t.decided_by is not None
+        ),
+        "",
+    )
+    words = {
+        "who": by or _("A participant"),
+        "stage": _stage_name(said, "to"),
+        "comment": str(said.ctx.get("comment") or ""),
+    }
+    return (
+        _(
+            "%(who)s sent the document back to the stage «%(stage)s»; a new round "
+            "starts there. Comment: %(comment)s"
+        )
+        % words
+    )
+
+
+def _invitation(said: _Said) -> str:
+    start = parse_when(said.ctx.get("invite_start"))
+    what = str(said.ctx.get("invite_summary") or said.doc)
+    if start is None:
+        return _("Invitation: %(what)s") % {"what": what}
+    return _("Invitation: %(what)s — %(when)s") % {
+        "what": what,
+        "when": long_when(start, said.zone),
+    }
+
+
 def _decision_pending(said: _Said) -> str:
     return _("Reminder: your decision on %(doc)s") % {"doc": said.doc}
 
@@ -236,6 +282,8 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "step_unresolved": lambda s: _("Nobody to assign: %(doc)s") % {"doc": s.doc},
     "field_reminder": _field_reminder,
     "route_notice": _route_notice,
+    "sent_back": _sent_back,
+    "invitation": _invitation,
     "assignee_deactivated": lambda s: (
         _("Reassign: %(doc)s — %(person)s was deactivated")
         % {"doc": s.doc, "person": s.ctx.get("person", "")}
@@ -278,6 +326,7 @@ LEADS: dict[str, Callable[[_Said], str]] = {
     "deadline_moved": _deadline_moved_lead,
     "escalated": _escalated_lead,
     "cancelled": _cancelled_lead,
+    "sent_back": _sent_back_lead,
 }
 # The leads that say the same whatever the row (translated when said).
 FIXED_LEADS = {
@@ -296,6 +345,10 @@ FIXED_LEADS = {
         "A step of the route has nobody to assign; please choose someone."
     ),
     "field_reminder": gettext_lazy("A date of this document is coming up."),
+    "invitation": gettext_lazy(
+        "You are invited to a meeting about this document. The calendar file is "
+        "attached: open it to add the event to your calendar."
+    ),
     "assignee_deactivated": gettext_lazy(
         "The person holding a task of this document was deactivated. Open the "
         "document and give the task to someone else."
@@ -332,6 +385,12 @@ PREFERENCE_KINDS = (
     ("workflow.cancelled", gettext_lazy("An approval was cancelled"), False),
     ("workflow.field_reminder", gettext_lazy("A date of a document comes up"), False),
     ("workflow.route_notice", gettext_lazy("Notices sent by routes"), False),
+    (
+        "workflow.sent_back",
+        gettext_lazy("My document was sent back to an earlier stage"),
+        False,
+    ),
+    ("workflow.invitation", gettext_lazy("Calendar invitations of routes"), False),
 )
 
 
@@ -403,6 +462,8 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
             return [(_("Deadline"), long_when(said.due, zone))]
         if row.kind == "workflow.field_reminder" and (label := field_label(said.ctx)):
             return [(label, plain_date(said.ctx.get("date")))]
+        if row.kind == "workflow.invitation":
+            return _invitation_rows(said.ctx, zone)
         return []
 
     @override
@@ -444,6 +505,20 @@ class WorkflowNotices(NoticeKind[TaskFacts]):
         if row.kind in TASK_BOUND_KINDS and (task is None or not task.is_open):
             return "the task was decided or closed before delivery"
         return None
+
+
+def _invitation_rows(
+    ctx: Mapping[str, Any], zone: zoneinfo.ZoneInfo
+) -> list[tuple[str, str]]:
+    start = parse_when(ctx.get("invite_start"))
+    end = parse_when(ctx.get("invite_end"))
+    rows = []
+    if start is not None:
+        until = f" – {end.astimezone(zone):%H:%M}" if end is not None else ""
+        rows.append((_("When"), f"{long_when(start, zone)}{until} ({zone.key})"))
+    if ctx.get("invite_location"):
+        rows.append((_("Where"), str(ctx["invite_location"])))
+    return rows
 
 
 def register_notices() -> None:

@@ -109,17 +109,21 @@ def _saved_views(request: HttpRequest, user: User) -> dict[str, Any]:
     chosen = request.GET.get("view", "")
     current = next((v for v in views if str(v.pk) == chosen), None)
     admin = is_org_admin(user)
+    items = [
+        {
+            "view": v,
+            "href": f"{reverse('documents:registry')}?"
+            f"{urlencode({**v.query, 'view': v.pk})}",
+            "may_change": v.owner_id == user.pk or (v.shared and admin),
+        }
+        for v in views
+    ]
     return {
-        "saved_views": [
-            {
-                "view": v,
-                "href": f"{reverse('documents:registry')}?"
-                f"{urlencode({**v.query, 'view': v.pk})}",
-                "may_change": v.owner_id == user.pk or (v.shared and admin),
-            }
-            for v in views
-        ],
+        "saved_views": items,
         "current_view": current,
+        "current_view_may_change": any(
+            i["may_change"] for i in items if i["view"] is current
+        ),
         "save_query": _query(request, view=None),
     }
 

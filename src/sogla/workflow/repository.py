@@ -5,7 +5,9 @@ repository rebuilds a *partial* state for one command: the Process row, the stag
 and step runs of the current stage in the current round with their tasks, every open
 task, the pending timers and the task the command names. For ``Resubmit`` on a route
 that re-asks only those who had not approved, it also loads the step runs and tasks
-of the round that ends (carry-over reads them). Nothing else of the history is read,
+of the round that ends (carry-over reads them); so does a decision sending the
+process back to an earlier stage, and any command of the round that follows (its
+later stages carry over the round before). Nothing else of the history is read,
 so a decision costs the same on the 100th stage as on the first and whatever the
 number of finished processes.
 
@@ -107,12 +109,18 @@ def lock_task(task_pk: int, organisation_id: int) -> m.Task:
 
 
 def load(
-    process: m.Process, command: Command | None = None, *, task_id: str = ""
+    process: m.Process,
+    command: Command | None = None,
+    *,
+    task_id: str = "",
+    whole_round: bool = False,
 ) -> Loaded:
     """The partial state ``command`` needs (see the module docstring).
 
     ``task_id`` names one more task to load (the task a decision is about, which
-    may be closed and of another stage or round).
+    may be closed and of another stage or round). ``whole_round``: the command may
+    start a new round (a decision sending the process back to an earlier stage),
+    which carries over decisions of this one, as ``Resubmit`` does.
     """
     definition = definition_for(process.route_version)
     index = min(process.stage_index, len(definition.stages) - 1)
@@ -133,12 +141,21 @@ def load(
     if named:
         task_where += " OR engine_id = %s"
         task_params.append(named)
-    if isinstance(command, Resubmit) and definition.on_return.reask == "not_approved":
-        # The new round carries over positive decisions of this one (all stages).
-        step_where += " OR round = %s"
-        step_params.append(round_)
-        task_where += " OR round = %s"
-        task_params.append(round_)
+    new_round = isinstance(command, Resubmit) or whole_round
+    if definition.on_return.reask == "not_approved":
+        if new_round:
+            # The new round carries over positive decisions of this one (all stages).
+            step_where += " OR round = %s"
+            step_params.append(round_)
+            task_where += " OR round = %s"
+            task_params.append(round_)
+        elif round_ > 1 and process.sent_back_to:
+            # A round sent back to an earlier stage opens the later stages again:
+            # their decisions of the round before carry over.
+            step_where += " OR round = %s"
+            step_params.append(round_ - 1)
+            task_where += " OR round = %s"
+            task_params.append(round_ - 1)
     of_process = "process_id = %s AND "
     stage_rows, step_rows, task_rows, timer_rows, *document_rows = STATE.read(
         [
@@ -163,6 +180,7 @@ def load(
         started_at=process.started_at,
         finished_at=process.finished_at,
         returned_from=process.returned_from or None,
+        sent_back_to=process.sent_back_to or None,
         seq=process.seq,
         stages={f"{r.round}:{r.stage_key}": stage_run(r) for r in stage_rows},
         steps={f"{r.round}:{r.stage_key}:{r.step_key}": step_run(r) for r in step_rows},
@@ -203,6 +221,7 @@ def _process_columns(state: ProcessState) -> dict[str, Any]:
         "seq": state.seq,
         "finished_at": state.finished_at,
         "returned_from": state.returned_from or "",
+        "sent_back_to": state.sent_back_to or "",
         "overrides": {k: o.to_dict() for k, o in state.overrides.items()},
     }
 

@@ -93,10 +93,12 @@ def decide(request: HttpRequest, pk: int) -> HttpResponseBase:
     outcome = request.POST.get("outcome", "")
     comment = request.POST.get("comment", "")
     request_id = request.POST.get("request_id", "")
+    to_stage = request.POST.get("to_stage", "")
     values = values_from_post(panel.fields, request.POST) if panel.fields else {}
     state: dict[str, Any] = {
         "outcome": outcome,
         "comment": comment,
+        "to_stage": to_stage,
         "request_id": request_id,
         "values": values,
         "errors": {},
@@ -113,6 +115,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponseBase:
             request_id=request_id,
             fields={k: v for k, v in values.items() if v not in ("", [], None)},
             meta=meta,
+            to_stage=to_stage,
         )
     except ValidationFailed as error:
         state["errors"] = error.by_field()

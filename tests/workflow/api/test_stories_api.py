@@ -518,6 +518,9 @@ def test_s5_hiring_with_the_departments_head_as_manager(
     assert flow.preview("hr", "hiring")["documents"] == [short(head)]
     flow.start("hr", "hiring")
     assert flow.document("hr")["status"]["key"] == "in_work"
+    flow.decide(
+        head, "done", fields={"interview_date": "2026-03-16", "interview_time": "10:00"}
+    )
     flow.decide(head, "done")
     flow.decide("accountant", "done")
     flow.decide("it", "done", fields={"email": "p.petrov@argo.example"})
@@ -530,6 +533,7 @@ def test_s5_hiring_with_the_departments_head_as_manager(
 
     card = finished(flow, "hr", "done")
     assert [(s["key"], s["colour"]) for s in card["stages"]] == [
+        ("interview", "done"),
         ("documents", "done"),
         ("package", "done"),
         ("accesses", "done"),
@@ -540,7 +544,7 @@ def test_s5_hiring_with_the_departments_head_as_manager(
     values = flow.document("hr")["fields"]
     assert values["email"] == "p.petrov@argo.example"
     assert values["start_date"] == "2026-04-01"
-    assert flow.verbs("hr").count("task.decided") == 5
+    assert flow.verbs("hr").count("task.decided") == 6
 
 
 # --- S6 -------------------------------------------------------------------------------

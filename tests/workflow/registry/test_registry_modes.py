@@ -21,7 +21,7 @@ from sogla.documents.selectors import DocumentFilter
 from sogla.workflow.selectors import kanban
 from sogla.workflow.services import process_start
 from tests.factories import add_field
-from tests.workflow.conftest import decide, open_task
+from tests.workflow.conftest import approve, decide, open_task, publish, route, stage
 from tests.workflow.screens.conftest import Flow, draft, flow, signed_in  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +102,58 @@ def test_kanban_columns_are_the_stages_and_the_final_states(
         column="no-such-column",
     )
     assert nothing.documents == []
+
+
+def test_kanban_columns_merge_the_routes_stages_in_route_order(
+    flow: Flow,  # noqa: F811
+) -> None:
+    """A second route (manager, security, lawyer after a first "intake" stage)
+    puts its new stages where it takes them, not after the first route's."""
+    lawyer = approve("lawyer", {"user": "alpha-lawyer"})
+    publish(
+        flow.tenant,
+        route(
+            stage("intake", lawyer),
+            stage("manager", lawyer),
+            stage("security", lawyer, name={"ru": "Безопасность", "en": "Security"}),
+            stage("lawyer", lawyer),
+        ),
+        key="second-route",
+        order=1,
+    )
+    columns = kanban.kanban_columns(
+        user=flow.tenant.initiator,
+        doc_type=flow.tenant.contract,
+        filters=DocumentFilter(doc_type="contract"),
+    )
+    assert [c.key for c in columns] == [
+        "draft",
+        "stage-intake",
+        "stage-manager",
+        "stage-security",
+        "stage-lawyer",
+        "stage-director",
+        "revision",
+        "approved",
+        "rejected",
+        "cancelled",
+    ]
+    # the first route names a stage both have; the second names its own
+    named = {c.key: c.name for c in columns}
+    assert named["stage-manager"] in {"Руководитель", "Manager"}
+    assert named["stage-security"] in {"Безопасность", "Security"}
+
+
+def test_route_order_keeps_every_route_and_breaks_disagreements_by_first_seen() -> None:
+    assert kanban._in_route_order([["a", "b", "c"], ["a", "x", "c", "d"]]) == [
+        "a",
+        "b",
+        "x",
+        "c",
+        "d",
+    ]
+    assert kanban._in_route_order([["a", "b"], ["b", "a"]]) == ["a", "b"]
+    assert kanban._in_route_order([]) == []
 
 
 def test_a_kanban_column_pages_by_twenty(flow: Flow) -> None:  # noqa: F811
@@ -260,3 +312,34 @@ def test_saving_and_picking_a_view_through_the_pages(flow: Flow) -> None:  # noq
     refused = client.post("/documents/views/save/", {"name": " ", "query": ""})
     assert refused.status_code == 302
     assert "View name" in client.get(refused["Location"]).content.decode()
+
+
+def test_renaming_a_view_through_the_pages(flow: Flow) -> None:  # noqa: F811
+    client = signed_in(flow.tenant.initiator)
+    saved = client.post(
+        "/documents/views/save/",
+        {"name": "Board", "query": "mode=kanban&type=contract"},
+    )
+    view_id = saved["Location"].rsplit("view=", 1)[1]
+    page = client.get(saved["Location"]).content.decode()
+    assert f"/documents/views/{view_id}/rename/" in page  # the picked view's form
+    renamed = client.post(
+        f"/documents/views/{view_id}/rename/",
+        {"name": "Contracts board", "query": "mode=kanban&type=contract"},
+    )
+    assert renamed.status_code == 302
+    assert "mode=kanban" in renamed["Location"]
+    page = client.get(renamed["Location"]).content.decode()
+    assert "Contracts board" in page
+    assert ">Board<" not in page
+    refused = client.post(
+        f"/documents/views/{view_id}/rename/", {"name": " ", "query": "type=contract"}
+    )
+    assert "type=contract" in refused["Location"]
+    assert "View name" in client.get(refused["Location"]).content.decode()
+    # a colleague neither sees the form nor renames the private view
+    colleague = signed_in(flow.tenant.colleague)
+    assert "/rename/" not in colleague.get("/documents/").content.decode()
+    foreign = colleague.post(f"/documents/views/{view_id}/rename/", {"name": "Mine"})
+    assert foreign.status_code == 404
+    assert client.get(f"/documents/views/{view_id}/rename/").status_code == 405

@@ -1,5 +1,5 @@
 """Commands on the registry's saved views: save (create, or replace one of the same
-name) and delete. A personal view is its owner's; a shared one is seen by the whole
+name), rename and delete. A personal view is its owner's; a shared one is seen by the whole
 organisation and changed only by its owner or an administrator."""
 
 from __future__ import annotations
@@ -30,18 +30,8 @@ def _may_change(actor: User, view: SavedView) -> bool:
     return view.owner_id == actor.pk or (view.shared and is_org_admin(actor))
 
 
-@transaction.atomic
-def saved_view_save(
-    *,
-    actor: User,
-    name: str,
-    query: Mapping[str, str],
-    shared: bool = False,
-) -> SavedView:
-    """Save the registry's current parameters under ``name``: a new view, or the
-    actor's own view of that name replaced. Anyone may share their own view with
-    the organisation; it stays theirs (and the administrators') to change."""
-    org_id = org_id_of(actor)
+def _clean_name(name: str) -> str:
+    """The name with its spaces folded; refused when empty or too long."""
     clean_name = " ".join(name.split())
     if not clean_name:
         raise ValidationFailed([FieldProblem("name", "required", _("Name the view."))])
@@ -55,6 +45,37 @@ def saved_view_save(
                 )
             ]
         )
+    return clean_name
+
+
+def _changeable(actor: User, pk: int, refusal: str) -> SavedView:
+    """The view ``pk``, locked, that the actor may change. A view the actor may not
+    see is NotFound; one they see but may not change is refused with ``refusal``."""
+    view = (
+        SavedView.objects.select_for_update()
+        .filter(organisation_id=org_id_of(actor), pk=pk)
+        .first()
+    )
+    if view is None or not (view.owner_id == actor.pk or view.shared):
+        raise NotFound()
+    if not _may_change(actor, view):
+        raise PermissionDenied(refusal)
+    return view
+
+
+@transaction.atomic
+def saved_view_save(
+    *,
+    actor: User,
+    name: str,
+    query: Mapping[str, str],
+    shared: bool = False,
+) -> SavedView:
+    """Save the registry's current parameters under ``name``: a new view, or the
+    actor's own view of that name replaced. Anyone may share their own view with
+    the organisation; it stays theirs (and the administrators') to change."""
+    org_id = org_id_of(actor)
+    clean_name = _clean_name(name)
     kept = clean_query(query)
     view = (
         SavedView.objects.select_for_update()
@@ -100,23 +121,51 @@ def saved_view_save(
 
 
 @transaction.atomic
+def saved_view_rename(*, actor: User, pk: int, name: str) -> SavedView:
+    """Rename a view: one's own, or (an administrator) a shared one; its owner may
+    not have another view of the new name."""
+    view = _changeable(
+        actor, pk, _("Only its owner or an administrator may rename a shared view.")
+    )
+    clean_name = _clean_name(name)
+    if clean_name == view.name:
+        return view
+    taken = (
+        SavedView.objects.filter(
+            organisation_id=view.organisation_id,
+            owner_id=view.owner_id,
+            name=clean_name,
+        )
+        .exclude(pk=view.pk)
+        .exists()
+    )
+    if taken:
+        raise ValidationFailed(
+            [FieldProblem("name", "taken", _("A view with this name exists."))]
+        )
+    old_name = view.name
+    view.name = clean_name
+    view.save(update_fields=["name", "updated_at"])
+    audit_record(
+        organisation_id=view.organisation_id,
+        verb="saved_view.renamed",
+        actor=actor,
+        target_type="saved_view",
+        target_id=view.pk,
+        payload={"old": old_name, "new": view.name, "shared": view.shared},
+    )
+    return view
+
+
+@transaction.atomic
 def saved_view_delete(*, actor: User, pk: int) -> None:
     """Delete a view: one's own, or (an administrator) a shared one. A view the
     actor may not see is NotFound; one they see but may not change is refused."""
-    org_id = org_id_of(actor)
-    view = (
-        SavedView.objects.select_for_update()
-        .filter(organisation_id=org_id, pk=pk)
-        .first()
+    view = _changeable(
+        actor, pk, _("Only its owner or an administrator may delete a shared view.")
     )
-    if view is None or not (view.owner_id == actor.pk or view.shared):
-        raise NotFound()
-    if not _may_change(actor, view):
-        raise PermissionDenied(
-            _("Only its owner or an administrator may delete a shared view.")
-        )
     audit_record(
-        organisation_id=org_id,
+        organisation_id=view.organisation_id,
         verb="saved_view.deleted",
         actor=actor,
         target_type="saved_view",

@@ -11,6 +11,7 @@ from sogla.core.request_meta import RequestMeta
 from sogla.engine.definition import StepDef
 from sogla.external.models import Challenge, GuestSession
 from sogla.external.recipients import Recipient, guest_phone, recipient_of_guest
+from sogla.external.selectors import guest_outcomes
 from sogla.external.services.agreement import (
     agreement_accept,
     agreement_accepted,
@@ -50,7 +51,7 @@ def _task(session: GuestSession) -> tuple[Task, StepDef | None]:
 def check_answer(step: StepDef | None, outcome: str, comment: str) -> None:
     """The refusals a code must not be sent for: an outcome the step does not
     allow, a missing or oversized comment."""
-    allowed = [str(o) for o in step.allowed_outcomes()] if step else []
+    allowed = [str(o) for o in guest_outcomes(step)] if step else []
     if outcome not in allowed:
         raise ValidationFailed.single("outcome", "invalid", _("Choose a decision."))
     if len(comment) > COMMENT_MAX:

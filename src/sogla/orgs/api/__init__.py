@@ -322,17 +322,37 @@ def department_create(
     request: HttpRequest, payload: DepartmentIn
 ) -> Status[dict[str, Any]]:
     user, org_id = _admin_org_id(request)
-    parent = _department_or_problem(org_id, payload.parent) if payload.parent else None
     department = structure.department_create(
         actor=user,
-        name=payload.name,
-        name_en=payload.name_en,
         code=payload.code,
-        parent=parent,
-        head=_one_person(org_id, payload.head, "head"),
         meta=request_meta(request),
+        **_department_values(org_id, payload),
     )
     return Status(201, _department_out(department))
+
+
+def _department_values(
+    org_id: int, payload: DepartmentIn | DepartmentPatchIn
+) -> dict[str, Any]:
+    """The department's settings the payload sends (all of a create's; a patch's
+    sent ones), the parent's code and the head's id resolved in the organisation."""
+    sent = payload.model_fields_set | (
+        {"name", "name_en", "parent", "head"}
+        if isinstance(payload, DepartmentIn)
+        else set()
+    )
+    values: dict[str, Any] = {}
+    if "name" in sent and payload.name is not None:
+        values["name"] = payload.name
+    if "name_en" in sent:
+        values["name_en"] = payload.name_en or ""
+    if "parent" in sent:
+        values["parent"] = (
+            _department_or_problem(org_id, payload.parent) if payload.parent else None
+        )
+    if "head" in sent:
+        values["head"] = _one_person(org_id, payload.head, "head")
+    return values
 
 
 def _department_or_problem(org_id: int, code: str) -> Department:
@@ -353,20 +373,11 @@ def department_update(
 ) -> dict[str, Any]:
     user, org_id = _admin_org_id(request)
     department = selectors.department_by_code(org_id, code)
-    sent = payload.model_fields_set
-    changes: dict[str, Any] = {}
-    if "name" in sent and payload.name is not None:
-        changes["name"] = payload.name
-    if "name_en" in sent:
-        changes["name_en"] = payload.name_en or ""
-    if "parent" in sent:
-        changes["parent"] = (
-            _department_or_problem(org_id, payload.parent) if payload.parent else None
-        )
-    if "head" in sent:
-        changes["head"] = _one_person(org_id, payload.head, "head")
     department = structure.department_update(
-        actor=user, department=department, changes=changes, meta=request_meta(request)
+        actor=user,
+        department=department,
+        changes=_department_values(org_id, payload),
+        meta=request_meta(request),
     )
     return _department_out(selectors.department_by_code(org_id, department.code))
 

@@ -298,6 +298,7 @@ def task_decide(
         channel=Channel.API,
         confirmation=confirmation,
         meta=request_meta(request),
+        to_stage=payload.to_stage,
     )
     # The row as the service wrote it: only the names the answer shows are read.
     return task_out(selectors.task_with_references(user=user, task=task))

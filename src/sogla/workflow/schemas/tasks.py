@@ -76,11 +76,20 @@ class TaskListOut(Schema):
     counts: TaskCountsOut
 
 
+class ReturnStageOut(Schema):
+    key: str
+    name: str
+
+
 class TaskDetailOut(TaskOut):
     outcomes: list[str] = Field(description="Decisions possible now ([] when closed).")
     comment_required: list[str] = Field(description="Outcomes that need a comment.")
     fields: list[FieldDefOut] = Field(description="What this step fills in.")
     required_fields: list[str]
+    return_stages: list[ReturnStageOut] = Field(
+        description="With the outcome `return_to_stage`: the earlier stages you may "
+        "send the document back to (give one as `to_stage`)."
+    )
 
 
 def task_out(task: Task) -> dict[str, Any]:
@@ -120,6 +129,9 @@ def task_detail_out(panel: DecisionPanel) -> dict[str, Any]:
         "comment_required": panel.comment_required,
         "fields": [field_def_out(f) for f in panel.fields],
         "required_fields": panel.required_fields,
+        "return_stages": [
+            {"key": key, "name": name} for key, name in panel.return_stages
+        ],
     }
 
 
@@ -131,10 +143,16 @@ class DecisionIn(In):
     outcome: str = Field(
         min_length=1,
         max_length=30,
-        description="approve, approve_with_remarks, return, reject, acknowledge, "
-        "done, opinion: one the step allows.",
+        description="approve, approve_with_remarks, return, return_to_stage, "
+        "reject, acknowledge, done, opinion: one the step allows.",
     )
     comment: str = Field("", max_length=5000)
+    to_stage: str = Field(
+        "",
+        max_length=60,
+        description="With `return_to_stage`: the key of the earlier stage to send "
+        "the document back to, one of the task's `return_stages`.",
+    )
     fields: dict[str, Any] = Field(
         default_factory=dict, description="Values the step fills in, by field key."
     )

@@ -36,6 +36,9 @@ class HistoryDay:
 SYSTEM_VERBS = frozenset(
     {
         "process.returned",
+        "process.sent_back",
+        "process.invitation_sent",
+        "process.invitation_skipped",
         "process.finished",
         "process.step_unresolved",
         "process.filed",
@@ -56,7 +59,12 @@ SYSTEM_VERBS = frozenset(
 
 # Events whose detail is a reason of the engine or the resolver.
 REASON_VERBS = frozenset(
-    {"process.step_unresolved", "process.deadline_unknown", "process.reminder_skipped"}
+    {
+        "process.step_unresolved",
+        "process.deadline_unknown",
+        "process.reminder_skipped",
+        "process.invitation_skipped",
+    }
 )
 
 
@@ -111,6 +119,11 @@ def _event_texts() -> dict[str, str]:
         "process.resubmitted": _("sent a new version for approval (round %(round)s)"),
         "process.cancelled": _("cancelled the approval"),
         "process.returned": _("The document was returned for revision"),
+        "process.sent_back": _(
+            "The document was sent back to the stage «%(to)s» (round %(next)s)"
+        ),
+        "process.invitation_sent": _("A calendar invitation was sent for %(start)s"),
+        "process.invitation_skipped": _("A calendar invitation could not be sent"),
         "process.finished": _("The approval finished: %(status)s"),
         "process.step_unresolved": _("Nobody could be assigned to a step"),
         "process.step_resolved": _("assigned a step manually"),
@@ -161,6 +174,12 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
             "target": payload.get("target", ""),
             "at": _local_date(payload.get("at")),
             "due": _local_date(payload.get("due_at")),
+            "to": (
+                payload.get("to_en" if get_language() == "en" else "to_ru")
+                or payload.get("to_stage", "")
+            ),
+            "next": int(payload.get("round") or 0) + 1,
+            "start": _local_moment(payload.get("start")),
         }
         template = template % values
     return template, _detail(verb, payload)
@@ -179,6 +198,15 @@ def _detail(verb: str, payload: dict[str, Any]) -> str:
             return f"{payload.get('to', '')} ({payload.get('reason', '')})"
         return person if "@" in person else ""
     return str(payload.get("comment") or payload.get("reason") or "")
+
+
+def _local_moment(value: Any) -> str:
+    """An ISO moment from a payload as a short local date and time."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 def _local_date(value: Any) -> str:

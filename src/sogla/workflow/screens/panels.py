@@ -30,6 +30,7 @@ class PanelView:
     overdue: bool
     due_at: datetime | None
     general_error: str = ""
+    to_stage: str = ""  # the stage chosen for "return_to_stage"
 
     @property
     def task(self) -> Task:
@@ -97,6 +98,7 @@ def decision_panels(
                 overdue=bool(task.is_open and late),
                 due_at=task.due_at,
                 general_error=state.get("general", ""),
+                to_stage=state.get("to_stage", ""),
             )
         )
     return views

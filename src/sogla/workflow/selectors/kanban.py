@@ -115,8 +115,10 @@ def _column_key(status: str | None, stage: str | None) -> str:
 
 def _route_stages(doc_type: DocumentType) -> list[tuple[str, str]]:
     """(stage key, name) of the type's active routes' newest published versions,
-    in route order, each key once (one query)."""
-    seen: dict[str, str] = {}
+    in route order, each key once (one query): a stage stands after every stage a
+    route puts before it (``_in_route_order``)."""
+    names: dict[str, str] = {}
+    routes: list[list[str]] = []
     templates: set[int] = set()
     for version in RouteVersion.objects.filter(
         organisation_id=doc_type.organisation_id,
@@ -127,9 +129,31 @@ def _route_stages(doc_type: DocumentType) -> list[tuple[str, str]]:
         if version.template_id in templates:
             continue
         templates.add(version.template_id)
-        for stage in definitions.definition_for(version).stages:
-            seen.setdefault(stage.key, name_in_language(stage.name) or stage.key)
-    return list(seen.items())
+        stages = definitions.definition_for(version).stages
+        routes.append([stage.key for stage in stages])
+        for stage in stages:
+            names.setdefault(stage.key, name_in_language(stage.name) or stage.key)
+    return [(key, names[key]) for key in _in_route_order(routes)]
+
+
+def _in_route_order(routes: list[list[str]]) -> list[str]:
+    """The stage keys of all routes, each once, every route's order kept: a key
+    comes after the keys any route puts before it; among the keys free to come
+    next, the one met first (the first route's, then the next route's) comes first.
+    Where two routes disagree (a before b in one, b before a in another), the key
+    met first breaks the tie."""
+    met: dict[str, set[str]] = {}  # key -> the keys some route puts just before it
+    for stages in routes:
+        for i, key in enumerate(stages):
+            met.setdefault(key, set()).update(stages[i - 1 : i])
+    placed: list[str] = []
+    left = list(met)
+    while left:
+        done = set(placed)
+        key = next((k for k in left if met[k] <= done), left[0])
+        placed.append(key)
+        left.remove(key)
+    return placed
 
 
 def kanban_columns(

@@ -175,7 +175,7 @@ def _task_colour(task: Task, now: datetime) -> Colour:
     if task.state == TaskState.CARRIED_OVER:
         return "carried_over"
     if task.state == TaskState.DONE:
-        if task.outcome == "return":
+        if task.outcome in ("return", "return_to_stage"):
             return "returned"
         if task.outcome == "reject":
             return "rejected"

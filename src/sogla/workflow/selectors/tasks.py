@@ -4,13 +4,15 @@ the rows an answer about a task names."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.utils.translation import get_language
 
 from sogla.core.access import is_org_admin, organisation_id_of
 from sogla.core.errors import NotFound
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document, FieldDef
-from sogla.engine.definition import COMMENT_REQUIRED, StepDef
+from sogla.engine.definition import COMMENT_REQUIRED, Outcome, RouteDefinition, StepDef
 from sogla.orgs.models import User
 from sogla.workflow import definitions
 from sogla.workflow.models import Process, Task
@@ -26,6 +28,8 @@ class DecisionPanel:
     comment_required: list[str]  # outcomes that need a comment
     fields: list[FieldDef]  # what a request_info / task step fills in
     required_fields: list[str]
+    # "return_to_stage": the earlier stages this step may send back to (key, name)
+    return_stages: list[tuple[str, str]] = field(default_factory=list)
 
 
 def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
@@ -60,7 +64,26 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
         comment_required=[o for o in outcomes if o in COMMENT_REQUIRED],
         fields=_step_fields(task.process.document, step),
         required_fields=list(step.required_fields) if step else [],
+        return_stages=return_stages(definition, step, task.stage_key)
+        if Outcome.RETURN_TO_STAGE in outcomes and task.is_open
+        else [],
     )
+
+
+def return_stages(
+    definition: RouteDefinition, step: StepDef | None, stage_key: str
+) -> list[tuple[str, str]]:
+    """The stages a "return_to_stage" decision of ``step`` may choose, in route
+    order: listed by the step and not after the step's own stage."""
+    own = definition.stage_index(stage_key)
+    if step is None or own is None:
+        return []
+    language = "en" if (get_language() or "").startswith("en") else "ru"
+    found = []
+    for index, stage in enumerate(definition.stages):
+        if stage.key in step.return_to and index <= own:
+            found.append((stage.key, stage.name.get(language) or stage.key))
+    return found
 
 
 def _step_fields(document: Document, step: StepDef | None) -> list[FieldDef]:

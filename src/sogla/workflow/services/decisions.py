@@ -60,8 +60,12 @@ def task_decide(
     confirmation: Confirmation | None = None,
     meta: RequestMeta = NO_META,
     now: datetime | None = None,
+    to_stage: str = "",
 ) -> Task:
     """Record the actor's decision on their task; the same request id again is harmless.
+
+    ``to_stage``: the earlier stage a "return_to_stage" decision sends the process
+    back to (one the step lists in ``return_to``); ignored for other outcomes.
 
     ``now`` (default: the clock) is the moment the engine sees (see process_start).
     ``confirmation`` is how the actor was confirmed (default: by the channel, a
@@ -83,6 +87,7 @@ def task_decide(
         fields or {},
         channel,
         confirmation or default_for(channel),
+        to_stage=(to_stage or "").strip() if outcome == "return_to_stage" else "",
     )
     return execute(
         lambda: decision.prepare(meta, now),
@@ -148,6 +153,7 @@ class _Decision:
     channel: str
     confirmation: Confirmation
     organisation_id: int | None = None  # a guest's: the organisation of the link
+    to_stage: str = ""  # "return_to_stage": the earlier stage chosen
 
     def locked(self) -> Task:
         if self.actor is not None:
@@ -168,7 +174,9 @@ class _Decision:
         if self.channel not in Channel.values:
             raise ValidationFailed.single("channel", "invalid", _("Unknown channel."))
         row = self.locked()
-        loaded = repository.load(row.process, task_id=row.engine_id)
+        loaded = repository.load(
+            row.process, task_id=row.engine_id, whole_round=bool(self.to_stage)
+        )
         task = loaded.state.tasks[row.engine_id]
         if self.request_id and (task.request_id, task.outcome) == (
             self.request_id,
@@ -211,6 +219,7 @@ class _Decision:
                 # A file field counts as filled when the document has a current file
                 # for it (uploaded with task_file_add); the engine sees its hash.
                 fields={**values, **attached},
+                to_stage=self.to_stage,
             ),
             ctx,
             answer=lambda done: task_as_written(row, done, task.id, extra),
@@ -244,6 +253,8 @@ class _Decision:
             "fields": dict(values),
             "files": attached,
         }
+        if self.to_stage:
+            payload["to_stage"] = self.to_stage
         return Event("task.decided", payload, target=str(row.pk))
 
 

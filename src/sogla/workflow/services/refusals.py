@@ -66,6 +66,14 @@ def _field_refusal(error: engine_errors.EngineError) -> Exception | None:
             )
             for name in error.fields
         )
+    if code is E.STAGE_NOT_ALLOWED:
+        return ValidationFailed.single(
+            "to_stage",
+            "not_allowed",
+            _(
+                "Choose one of the earlier stages this step may send the document back to."
+            ),
+        )
     if code is E.REQUEST_ID_REUSED:
         return ValidationFailed.single(
             "request_id",
@@ -139,6 +147,7 @@ def closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
         )
     reasons = {
         "returned": _("the document was returned for revision"),
+        "sent back": _("the document was sent back to an earlier stage"),
         "rejected": _("the document was rejected"),
         "cancelled": _("the approval was cancelled"),
         "reassigned": _("the task was given to someone else"),
