@@ -5,7 +5,8 @@
 (() => {
   const stateEl = document.getElementById("rb-state");
   const board = document.getElementById("rb-board");
-  if (!stateEl || !board) return;
+  const routeBox = document.getElementById("rb-route");
+  if (!stateEl || !board || !routeBox) return;
   const S = JSON.parse(stateEl.textContent);
   const WORDS = JSON.parse(document.getElementById("rb-words").textContent);
   const W = WORDS.w;
@@ -93,9 +94,10 @@
 
   function conditionText(cond) {
     if (!cond) return "";
-    if (cond.all) return cond.all.map(conditionText).join(` ${W.and} `);
-    if (cond.any) return cond.any.map(conditionText).join(` ${W.or} `);
-    if (cond.not) return `not (${conditionText(cond.not)})`;
+    const inner = (c) => (c && (c.all || c.any) ? `(${conditionText(c)})` : conditionText(c));
+    if (cond.all) return cond.all.map(inner).join(` ${W.and} `);
+    if (cond.any) return cond.any.map(inner).join(` ${W.or} `);
+    if (cond.not) return `${W.not} (${conditionText(cond.not)})`;
     const f = fieldOf(cond.field);
     const name = f ? `«${f.label}»` : cond.field;
     const op = WORDS.ops[cond.op || "eq"] || cond.op;
@@ -140,14 +142,37 @@
           def.stages.length ? W.addStage : W.addFirstStage)),
     );
     board.append(row);
-    const routeProblems = problemsAt(null, null);
-    if (routeProblems.length) {
-      board.prepend(h("ul", { class: "rb-problems list-unstyled mb-2" }, routeProblems.map((p) => h("li", { class: "text-danger small" }, p.message))));
-    }
+    routeBox.replaceChildren(renderRouteCard());
     if (focus) {
       const el = board.querySelector(focus);
       if (el) el.focus();
     }
+  }
+
+  // The route's own card: what happens when it finishes, stalls or is returned,
+  // with the problems of those settings.
+  function actionText(a) {
+    const statusLabel = (key) => `«${labelIn(S.facts.statuses, key)}»`;
+    if (a.set_status) return `${WORDS.actions.set_status}: ${statusLabel(a.set_status)}`;
+    if (a.notify) return `${WORDS.actions.notify}: ${a.notify.map(recipientText).join(", ")}`;
+    if (a.file_to) return `${WORDS.actions.file_to}: ${a.file_to}`;
+    if (a.generate) return `${WORDS.actions.generate}: ${a.generate}`;
+    if (a.remind) return fmt(W.remindText, { n: a.remind.days || 0, field: `«${labelIn(fields, a.remind.before_field)}»`, who: (a.remind.notify || ["initiator"]).map(recipientText).join(", ") });
+    return JSON.stringify(a);
+  }
+  function renderRouteCard() {
+    const own = problemsAt(null, null);
+    const ret = def.on_return || {};
+    const lines = [];
+    const finish = splitActions(def.on_finish);
+    lines.push(h("li", {}, h("strong", {}, `${W.onFinish}: `), finish.length ? finish.map(actionText).join("; ") : W.nothing));
+    if (def.stall_alert) lines.push(h("li", {}, h("strong", {}, `${W.stallAlert}: `), fmt(W.stallText, { n: def.stall_alert.hours, who: (def.stall_alert.notify || ["initiator"]).map(recipientText).join(", ") })));
+    lines.push(h("li", {}, h("strong", {}, `${W.onReturn}: `), [ret.restart === "same_stage" ? W.restartSame : W.restartFirst, ({ not_approved_even_if_changed: W.reaskNot, not_approved: W.reaskUnchanged }[ret.reask] || W.reaskAll), ret.initiator_may_edit ? W.initiatorMayEdit : null].filter(Boolean).join("; ")));
+    return h("section", { class: `rb-route-card card card-body py-2 mb-2${own.length ? " rb-has-problem" : ""}`, "aria-labelledby": "rb-route-card-title" },
+      h("div", { class: "d-flex align-items-center gap-2" }, h("h2", { class: "h6 mb-0 me-auto", id: "rb-route-card-title" }, W.routeCard),
+        h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", id: "rb-route-card-open", onclick: openRoute }, h("i", { class: "bi bi-gear", "aria-hidden": "true" }), ` ${W.edit}`)),
+      h("ul", { class: "list-unstyled small mb-0" }, lines),
+      own.length ? h("ul", { class: "rb-problems list-unstyled mb-0 mt-1" }, own.map((p) => h("li", { class: "small text-danger" }, h("i", { class: "bi bi-exclamation-triangle-fill", "aria-hidden": "true" }), " ", p.message))) : null);
   }
 
   function renderStage(stage, si) {
@@ -291,12 +316,43 @@
   let deleteDrawer = null;
   let returnFocus = null;
 
-  function openDrawer(title, body, apply, remove) {
+  // Live checks in the drawer: what the route would be with the drawer applied is
+  // checked by the server; the problems that concern this card are listed on top.
+  const drawerProblems = document.getElementById("rb-drawer-problems");
+  let drawerCheck = null;
+  let drawerTimer = null;
+  let drawerSeq = 0;
+  function showDrawerProblems(found) {
+    drawerProblems.replaceChildren(...(found.length ? [h("ul", { class: "list-unstyled mb-2 rb-problems" }, found.map((p) => h("li", { class: "small text-danger" },
+      h("i", { class: "bi bi-exclamation-triangle-fill", "aria-hidden": "true" }), " ", p.message)))] : []));
+  }
+  async function runDrawerCheck() {
+    if (!drawerCheck || !drawer.open) return;
+    const seq = ++drawerSeq;
+    const candidate = JSON.parse(JSON.stringify(def));
+    try {
+      drawerCheck.preview(candidate);
+      const { ok, data } = await post(S.urls.check, { definition: candidate });
+      if (!ok || seq !== drawerSeq || !drawer.open) return;
+      showDrawerProblems(data.problems.filter((p) => drawerCheck.concerns(p.path)));
+    } catch (_e) { /* the next change checks again */ }
+  }
+  drawerBody.addEventListener("change", () => { clearTimeout(drawerTimer); drawerTimer = setTimeout(runDrawerCheck, 300); });
+  drawerBody.addEventListener("input", () => { clearTimeout(drawerTimer); drawerTimer = setTimeout(runDrawerCheck, 500); });
+  const pathAt = (path) => /^stages\[(\d+)\](?:\.steps\[(\d+)\])?/.exec(path || "");
+  const inStep = (path, si, ti) => { const m = pathAt(path); return !!m && Number(m[1]) === si && m[2] !== undefined && Number(m[2]) === ti; };
+  const inStage = (path, si) => { const m = pathAt(path); return !!m && Number(m[1]) === si && m[2] === undefined; };
+  const inRoute = (path) => !pathAt(path);
+
+  function openDrawer(title, body, apply, remove, preview, concerns) {
     returnFocus = document.activeElement;
     drawerTitle.textContent = title;
     drawerBody.replaceChildren(body);
     applyDrawer = apply;
     deleteDrawer = remove;
+    drawerCheck = preview ? { preview, concerns } : null;
+    drawerSeq += 1;
+    showDrawerProblems(concerns ? problems.filter((p) => concerns(p.path)) : []);
     document.getElementById("rb-drawer-delete").classList.toggle("d-none", !remove);
     drawer.showModal();
     const first = drawerBody.querySelector("input, select, textarea");
@@ -351,26 +407,25 @@
     return { ru: form.querySelector("[name=name_ru]").value.trim(), en: form.querySelector("[name=name_en]").value.trim() };
   }
 
-  // The condition editor: one group (AND or OR) of field-operator-value rows.
+  // The condition editor: a group (AND or OR) of field-operator-value rows and of
+  // groups one level down (AND inside OR, OR inside AND); a plain sentence under it.
+  const isRow = (c) => c && typeof c === "object" && typeof c.field === "string";
+  const groupOf = (c) => (c.all ? ["all", c.all] : c.any ? ["any", c.any] : null);
+  function editable(cond, depth) {
+    if (!cond) return true;
+    if (isRow(cond)) return true;
+    const g = groupOf(cond);
+    if (!g || !Array.isArray(g[1])) return false;
+    return g[1].every((c) => isRow(c) || (depth < 1 && groupOf(c) && editable(c, depth + 1)));
+  }
   function conditionEditor(cond) {
     const wrap = h("fieldset", { class: "rb-cond border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.conditions));
-    let rows = [];
-    let mode = "all";
-    let complex = false;
-    if (cond) {
-      if (cond.field) rows = [cond];
-      else if (cond.all && cond.all.every((c) => c.field)) rows = cond.all;
-      else if (cond.any && cond.any.every((c) => c.field)) { rows = cond.any; mode = "any"; }
-      else complex = true;
-    }
-    if (complex) {
-      wrap.append(h("p", { class: "small" }, W.complexCondition), h("pre", { class: "small mono" }, JSON.stringify(cond)));
+    if (!editable(cond, 0)) {
+      wrap.append(h("p", { class: "small" }, W.complexCondition), h("p", { class: "small" }, `${W.runsIf} ${conditionText(cond)}`));
       wrap.read = () => cond;
       return wrap;
     }
-    const modeSel = select("cond_mode", [["all", W.matchAll], ["any", W.matchAny]], mode);
-    const list = h("div", { class: "rb-cond-rows" });
-    const sentence = h("p", { class: "small text-body-secondary mb-0", "aria-live": "polite" });
+    const sentence = h("p", { class: "small text-body-secondary mb-0 rb-cond-sentence", "aria-live": "polite" });
     const fieldOptions = [["", W.choose], ...fields.filter((f) => OPS_BY_KIND[f.kind] || f.kind === "text").map((f) => [f.key, f.label])];
 
     function valueControl(fkey, value) {
@@ -382,58 +437,93 @@
       const type = f.kind === "number" || f.kind === "money" ? "number" : f.kind === "date" ? "date" : "text";
       return input("cond_value", value, { type, "aria-label": W.value });
     }
-    function addRow(c) {
-      const fsel = h("select", { class: "form-select", name: "cond_field", "aria-label": W.field }, fieldOptions.map(([v, l]) => option(v, l, c.field || "")));
-      const opCell = h("div", { class: "col-3" });
-      const valCell = h("div", { class: "col-4" });
-      function refresh(keep) {
-        const f = fieldOf(fsel.value);
-        const ops = OPS_BY_KIND[(f && f.kind) || "string"] || OPS_BY_KIND.string;
-        opCell.replaceChildren(h("select", { class: "form-select", name: "cond_op", "aria-label": W.operator }, ops.map((o) => option(o, WORDS.ops[o], keep ? c.op || "eq" : "eq"))));
-        valCell.replaceChildren(valueControl(fsel.value, keep ? c.value : ""));
-        update();
+    // One group: its AND/OR choice, its rows and (at the top) its inner groups.
+    function group(c, depth, fresh) {
+      const [mode, items] = c ? (groupOf(c) || ["all", [c]]) : [fresh || "all", []];
+      const box = h("div", { class: depth ? "rb-cond-group border-start border-2 ps-2 mb-2" : "rb-cond-group", "data-cond-group": depth });
+      const modeSel = select("cond_mode", [["all", W.matchAll], ["any", W.matchAny]], mode);
+      const list = h("div", { class: "rb-cond-rows" });
+      function addRow(rc) {
+        const fsel = h("select", { class: "form-select", name: "cond_field", "aria-label": W.field }, fieldOptions.map(([v, l]) => option(v, l, rc.field || "")));
+        const opCell = h("div", { class: "col-3" });
+        const valCell = h("div", { class: "col-4" });
+        function refresh(keep) {
+          const f = fieldOf(fsel.value);
+          const ops = OPS_BY_KIND[(f && f.kind) || "string"] || OPS_BY_KIND.string;
+          const opSel = h("select", { class: "form-select", name: "cond_op", "aria-label": W.operator }, ops.map((o) => option(o, WORDS.ops[o], keep ? rc.op || "eq" : "eq")));
+          opSel.addEventListener("change", () => { valCell.classList.toggle("invisible", ["empty", "not_empty"].includes(opSel.value)); });
+          opCell.replaceChildren(opSel);
+          valCell.replaceChildren(valueControl(fsel.value, keep ? rc.value : ""));
+          valCell.classList.toggle("invisible", ["empty", "not_empty"].includes(opSel.value));
+          update();
+        }
+        fsel.addEventListener("change", () => refresh(false));
+        const row = h("div", { class: "row g-1 mb-1 rb-cond-row" },
+          h("div", { class: "col-4" }, fsel), opCell, valCell,
+          h("div", { class: "col-1" }, h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": W.removeCondition, title: W.removeCondition, onclick: () => { row.remove(); update(); } }, h("i", { class: "bi bi-x-lg", "aria-hidden": "true" }))));
+        list.append(row);
+        refresh(true);
+        return row;
       }
-      fsel.addEventListener("change", () => refresh(false));
-      const row = h("div", { class: "row g-1 mb-1 rb-cond-row" },
-        h("div", { class: "col-4" }, fsel), opCell, valCell,
-        h("div", { class: "col-1" }, h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": W.removeCondition, title: W.removeCondition, onclick: () => { row.remove(); update(); } }, h("i", { class: "bi bi-x-lg", "aria-hidden": "true" }))));
-      list.append(row);
-      refresh(true);
+      function addGroup(gc) {
+        const inner = group(gc, depth + 1, modeSel.value === "all" ? "any" : "all");
+        const remove = h("button", { type: "button", class: "btn btn-sm btn-link text-danger p-0", onclick: () => { inner.remove(); update(); } }, W.removeGroup);
+        inner.append(remove);
+        list.append(inner);
+        return inner;
+      }
+      items.forEach((it) => (isRow(it) ? addRow(it) : addGroup(it)));
+      const tools = h("div", { class: "d-flex flex-wrap gap-2 mb-2" },
+        h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", "data-add-condition": depth, onclick: () => { addRow({}).querySelector("select").focus(); } },
+          h("i", { class: "bi bi-plus-lg", "aria-hidden": "true" }), ` ${W.addCondition}`),
+        depth === 0 ? h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", "data-add-group": "", onclick: () => { const g = addGroup(null); g.querySelector("[data-add-condition]").click(); } },
+          h("i", { class: "bi bi-plus-lg", "aria-hidden": "true" }), ` ${W.addGroup}`) : null);
+      const modeField = field(W.conditions, modeSel, null, true);
+      modeField.classList.add("rb-cond-mode");
+      box.append(modeField, list, tools);
+      box.read = () => {
+        const found = [];
+        for (const child of list.children) {
+          if (child.classList.contains("rb-cond-row")) {
+            const fkey = child.querySelector("[name=cond_field]").value;
+            if (!fkey) continue;
+            const op = child.querySelector("[name=cond_op]").value;
+            const raw = child.querySelector("[name=cond_value]").value;
+            const f = fieldOf(fkey);
+            let value = raw;
+            if (f && f.kind === "bool") value = raw === "true";
+            else if (f && (f.kind === "number" || f.kind === "money") && raw !== "" && !Number.isNaN(Number(raw))) value = Number(raw);
+            const out = { field: fkey, op };
+            if (op !== "empty" && op !== "not_empty") out.value = value;
+            found.push(out);
+          } else if (child.read) {
+            const inner = child.read();
+            if (inner) found.push(inner);
+          }
+        }
+        if (!found.length) return null;
+        if (found.length === 1) return found[0];
+        return { [modeSel.value]: found };
+      };
+      return box;
     }
-    function readRows() {
-      return [...list.querySelectorAll(".rb-cond-row")].map((row) => {
-        const fkey = row.querySelector("[name=cond_field]").value;
-        const op = row.querySelector("[name=cond_op]").value;
-        const raw = row.querySelector("[name=cond_value]").value;
-        const f = fieldOf(fkey);
-        let value = raw;
-        if (f && f.kind === "bool") value = raw === "true";
-        else if (f && (f.kind === "number" || f.kind === "money") && raw !== "" && !Number.isNaN(Number(raw))) value = Number(raw);
-        const out = { field: fkey, op };
-        if (op !== "empty" && op !== "not_empty") out.value = value;
-        return out;
-      }).filter((c) => c.field);
-    }
-    function read() {
-      const found = readRows();
-      if (!found.length) return null;
-      if (found.length === 1) return found[0];
-      return { [modeSel.value]: found };
-    }
+    let top = null;
     function update() {
-      const c = read();
+      if (!top) return;
+      // AND/OR is asked only where there is something to join.
+      for (const g of [top, ...top.querySelectorAll(".rb-cond-group")]) {
+        const rows = g.querySelector(".rb-cond-rows");
+        g.querySelector(".rb-cond-mode").classList.toggle("d-none", rows.children.length < 2);
+      }
+      const c = top.read();
       sentence.textContent = c ? `${W.runsIf} ${conditionText(c)}` : W.noCondition;
     }
-    list.addEventListener("change", update);
-    list.addEventListener("input", update);
-    modeSel.addEventListener("change", update);
-    rows.forEach(addRow);
-    wrap.append(field(W.conditions, modeSel, null, true), list,
-      h("button", { type: "button", class: "btn btn-sm btn-outline-secondary mb-2", "data-add-condition": "", onclick: () => { addRow({}); list.lastChild.querySelector("select").focus(); } },
-        h("i", { class: "bi bi-plus-lg", "aria-hidden": "true" }), ` ${W.addCondition}`),
-      sentence);
+    top = group(cond, 0);
+    top.addEventListener("change", update);
+    top.addEventListener("input", update);
+    wrap.append(top, sentence);
     update();
-    wrap.read = read;
+    wrap.read = () => top.read();
     return wrap;
   }
 
@@ -463,6 +553,7 @@
     kindSel.addEventListener("change", refresh);
     box.append(field(W.assignee, kindSel, null, true), detail);
     refresh();
+    box.kind = () => kindSel.value;
     box.read = () => {
       const k = kindSel.value;
       if (!k) return null;
@@ -533,6 +624,17 @@
     const kindSel = select("kind", Object.entries(WORDS.kinds), step.kind || "approve");
     const keyIn = input("key", step.key, { pattern: "[a-z][a-z0-9_]*" });
     const assignee = assigneeEditor(step.assignee);
+    // What the drawer shows a guest of the step: the fields checked here, nothing else.
+    const guestBox = h("fieldset", { class: "border rounded p-2 mb-2", "data-guest-fields": "" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.guestFields),
+      h("p", { class: "small text-body-secondary mb-1" }, W.guestFieldsHint),
+      h("div", { class: "rb-checks-grid" }, fields.filter((f) => !f.key.includes(".")).map((f) => check(f.label, (step.guest_fields || []).includes(f.key), { name: "guest_field", value: f.key }))));
+    const GUEST_KINDS = ["guests", "guest_field", "counterparty_contacts"];
+    function refreshGuestBox() {
+      const k = assignee.kind();
+      guestBox.classList.toggle("d-none", !GUEST_KINDS.includes(k) && !(step.guest_fields || []).length);
+    }
+    assignee.addEventListener("change", refreshGuestBox);
+    refreshGuestBox();
     const q = step.quorum ?? "";
     const quorum = h("fieldset", { class: "mb-2" }, h("legend", { class: "form-label fs-6 mb-1" }, W.quorum),
       ...[["", "—"], ["any", W.quorumAny], ["all", W.quorumAll]].map(([v, l]) => {
@@ -593,14 +695,17 @@
     form.append(
       ...namesFields(step),
       h("div", { class: "row g-2" }, h("div", { class: "col-7" }, field(W.kind, kindSel)), h("div", { class: "col-5" }, field(W.key, keyIn))),
-      assignee, quorum, cond,
+      assignee, guestBox, quorum, cond,
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.due),
         h("div", { class: "row g-2" }, h("div", { class: "col-6" }, field(W.due, dueSel, null, true)), h("div", { class: "col-6" }, field(W.value, dueVal, null, true))),
         remind, field(W.remindBefore, remindBefore), field(W.escalate, escalate)),
       askBox, waitBox, outcomesBox, backBox, otp, field(W.setStatus, sysStatus), doneBox, inviteBox,
     );
-    openDrawer(`${W.step}: ${textOf(step.name, step.key)}`, form, () => {
+    // Keys the drawer does not edit (blocks added later, other features) are kept.
+    const MANAGED = ["key", "kind", "name", "assignee", "quorum", "when", "due", "outcomes", "confirm", "actions", "guest_fields", "fields", "required_fields", "wait_until", "wait_offset_days", "wait_for", "on_done", "return_to"];
+    const build = () => {
       const next = { key: keyIn.value.trim() || step.key, kind: kindSel.value };
+      for (const [k, v] of Object.entries(step)) if (!MANAGED.includes(k)) next[k] = v;
       const name = readNames(form);
       if (name.ru || name.en) next.name = name;
       const who = assignee.read();
@@ -623,8 +728,9 @@
       const chosen = [...form.querySelectorAll("[name=outcome]:checked")].map((x) => x.value);
       if (allowed.length && chosen.length !== allowed.length) next.outcomes = chosen;
       if (next.kind === "sign" && form.querySelector("[name=confirm_otp]").checked) next.confirm = "otp";
-      if (next.kind === "system" && sysStatus.value) next.actions = [{ set_status: sysStatus.value }];
-      if (step.guest_fields !== undefined) next.guest_fields = step.guest_fields;
+      if (next.kind === "system" && sysStatus.value) next.actions = [{ set_status: sysStatus.value }, ...(step.actions || []).filter((x) => !x.set_status)];
+      const shown = [...form.querySelectorAll("[name=guest_field]:checked")].map((x) => x.value);
+      if (shown.length && GUEST_KINDS.includes(assignee.kind())) next.guest_fields = shown;
       if (["request_info", "task"].includes(next.kind)) {
         const asked = [...form.querySelectorAll("[name=ask_field]:checked")].map((x) => x.value);
         if (asked.length) next.fields = asked;
@@ -650,12 +756,15 @@
         const back = backBox.read();
         if (back.length) next.return_to = back;
       }
-      def.stages[si].steps[ti] = next;
+      return next;
+    };
+    openDrawer(`${W.step}: ${textOf(step.name, step.key)}`, form, () => {
+      def.stages[si].steps[ti] = build();
       return `#rb-step-${si}-${ti}`;
     }, () => {
       def.stages[si].steps.splice(ti, 1);
       return `[data-add-step="${si}"]`;
-    });
+    }, (d) => { d.stages[si].steps[ti] = build(); }, (path) => inStep(path, si, ti));
   }
 
   function openStage(si) {
@@ -664,17 +773,101 @@
     const keyIn = input("key", stage.key, { pattern: "[a-z][a-z0-9_]*" });
     const cond = conditionEditor(stage.when);
     form.append(...namesFields(stage), field(W.key, keyIn), cond);
-    openDrawer(`${W.stage} ${si + 1}`, form, () => {
-      const name = readNames(form);
-      stage.name = name;
-      stage.key = keyIn.value.trim() || stage.key;
+    const build = (target) => {
+      target.name = readNames(form);
+      target.key = keyIn.value.trim() || target.key;
       const when = cond.read();
-      if (when) stage.when = when; else delete stage.when;
+      if (when) target.when = when; else delete target.when;
+    };
+    openDrawer(`${W.stage} ${si + 1}`, form, () => {
+      build(stage);
       return `#rb-stage-edit-${si}`;
     }, () => {
       def.stages.splice(si, 1);
       return "#rb-add-stage";
-    });
+    }, (d) => build(d.stages[si]), (path) => inStage(path, si));
+  }
+
+  // Who a route notice goes to (route words): the initiator, the route owner, a
+  // role's holders, the people of a user field. Words the builder does not offer are kept.
+  function recipientOptions() {
+    return [["initiator", W.toInitiator], ["owner", W.toOwner],
+      ...S.facts.roles.map((r) => [`role:${r.key}`, `${WORDS.assignees.role}: ${r.label}`]),
+      ...fields.filter((f) => ["user", "users"].includes(f.kind)).map((f) => [`field:${f.key}`, `${W.toField}: ${f.label}`])];
+  }
+  function recipientText(word) {
+    const found = recipientOptions().find(([v]) => v === word);
+    return found ? found[1] : word;
+  }
+  function recipientsEditor(chosen, legend) {
+    const box = h("fieldset", { class: "mb-2 rb-recipients" }, h("legend", { class: "form-label fs-6 mb-1" }, legend));
+    const known = recipientOptions();
+    const kept = (chosen || []).filter((w) => !known.some(([v]) => v === w));
+    box.append(h("div", { class: "rb-checks-grid" }, known.map(([v, l]) => check(l, (chosen || []).includes(v), { name: "notify_to", value: v }))));
+    box.read = () => [...[...box.querySelectorAll("[name=notify_to]:checked")].map((x) => x.value), ...kept];
+    return box;
+  }
+
+  const ACTION_KINDS = ["set_status", "notify", "file_to", "remind", "generate"];
+  // One on-finish action: its kind and what it needs.
+  function actionRow(action, list) {
+    const kind = ACTION_KINDS.find((k) => action[k] !== undefined && action[k] !== null) || "";
+    const row = h("div", { class: "rb-action border rounded p-2 mb-2", "data-action": kind });
+    if (kind === "" && Object.keys(action).length) {
+      // set_field and anything newer: kept as it is.
+      row.append(h("p", { class: "small mb-1" }, W.actionKept), h("code", { class: "small" }, JSON.stringify(action)));
+      row.read = () => action;
+    } else {
+      const kindSel = select("action_kind", [["", W.choose], ...ACTION_KINDS.map((k) => [k, WORDS.actions[k]])], kind);
+      const detail = h("div", {});
+      const fill = () => {
+        const k = kindSel.value;
+        const same = k === kind;
+        detail.replaceChildren();
+        if (k === "set_status") detail.append(field(W.setStatus, select("action_status", [["", W.choose], ...S.facts.statuses.map((x) => [x.key, x.label])], same ? action.set_status : "")));
+        else if (k === "notify") detail.append(recipientsEditor(same ? action.notify : ["initiator"], W.notifyWho));
+        else if (k === "file_to") detail.append(field(W.fileTo, input("action_file_to", same ? action.file_to : "", { placeholder: W.fileToExample }), W.fileToHint));
+        else if (k === "generate") detail.append(field(W.generate, input("action_generate", same ? action.generate : "", { placeholder: "contract.docx" }), W.generateHint));
+        else if (k === "remind") {
+          const r = (same && action.remind) || {};
+          detail.append(h("div", { class: "row g-2" },
+            h("div", { class: "col-7" }, field(W.remindField, select("action_remind_field", [["", W.choose], ...fields.filter((f) => f.kind === "date").map((f) => [f.key, f.label])], r.before_field || ""))),
+            h("div", { class: "col-5" }, field(W.remindDays, input("action_remind_days", r.days ?? 30, { type: "number", min: 0, max: 3650 })))),
+          recipientsEditor(r.notify || ["initiator"], W.notifyWho));
+        }
+      };
+      kindSel.addEventListener("change", fill);
+      fill();
+      row.append(h("div", { class: "d-flex gap-2 align-items-start" }, h("div", { class: "flex-grow-1" }, field(W.actionKind, kindSel, null, true)),
+        h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": W.removeAction, title: W.removeAction, onclick: () => { row.remove(); list.dispatchEvent(new Event("change", { bubbles: true })); } }, h("i", { class: "bi bi-x-lg", "aria-hidden": "true" }))), detail);
+      row.read = () => {
+        const k = kindSel.value;
+        const q = (name) => row.querySelector(`[name=${name}]`);
+        const others = detail.querySelector(".rb-recipients");
+        if (k === "set_status") return q("action_status").value ? { set_status: q("action_status").value } : null;
+        if (k === "notify") { const to = others.read(); return to.length ? { notify: to } : null; }
+        if (k === "file_to") return q("action_file_to").value.trim() ? { file_to: q("action_file_to").value.trim() } : null;
+        if (k === "generate") return q("action_generate").value.trim() ? { generate: q("action_generate").value.trim() } : null;
+        if (k === "remind") {
+          const to = others.read();
+          return { remind: { before_field: q("action_remind_field").value, days: Number(q("action_remind_days").value || 0), notify: to.length ? to : ["initiator"] } };
+        }
+        return null;
+      };
+    }
+    list.append(row);
+    return row;
+  }
+  // An action with several kinds ({set_status, notify}) becomes one row per kind.
+  function splitActions(actions) {
+    const out = [];
+    for (const a of actions || []) {
+      const mine = ACTION_KINDS.filter((k) => a[k] !== undefined && a[k] !== null);
+      const rest = Object.fromEntries(Object.entries(a).filter(([k]) => !ACTION_KINDS.includes(k)));
+      mine.forEach((k) => out.push({ [k]: a[k] }));
+      if (Object.keys(rest).length) out.push(rest);
+    }
+    return out;
   }
 
   // Re-approval after a corrected version: whom a new round asks (three modes),
@@ -711,40 +904,52 @@
   function openRoute() {
     const form = h("div", {});
     const ret = def.on_return || {};
-    const finish = def.on_finish || [];
-    const statusAction = finish.find((a) => a.set_status);
-    const notifyAction = finish.find((a) => a.notify);
     const restart = select("restart", [["first_stage", W.restartFirst], ["same_stage", W.restartSame]], ret.restart || "first_stage");
     const reapproval = reapprovalBlock(ret);
-    const status = select("finish_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], statusAction ? statusAction.set_status : "");
+    const stall = def.stall_alert || null;
+    const stallHours = input("stall_hours", stall ? stall.hours : "", { type: "number", min: 1 });
+    const stallTo = recipientsEditor(stall ? stall.notify : ["initiator"], W.notifyWho);
     const escalate = input("escalate_after", def.escalate_after ? def.escalate_after.working_days : "", { type: "number", min: 1 });
+    const actionList = h("div", { class: "rb-actions" });
+    splitActions(def.on_finish).forEach((a) => actionRow(a, actionList));
+    const legend = (text) => h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, text);
     form.append(
       ...namesFields(def),
-      h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.onReturn),
-        field(W.onReturn, restart), check(W.initiatorMayEdit, !!ret.initiator_may_edit, { name: "may_edit" })),
-      reapproval.node,
-      h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.onFinish),
+      h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-on-finish" }, legend(W.onFinish),
         h("p", { class: "small text-body-secondary" }, W.onFinishHint),
-        field(W.setStatus, status), check(W.notifyInitiator, !!notifyAction, { name: "finish_notify" })),
+        actionList,
+        h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", "data-add-action": "", onclick: () => { actionRow({ set_status: "" }, actionList).querySelector("select").focus(); } },
+          h("i", { class: "bi bi-plus-lg", "aria-hidden": "true" }), ` ${W.addAction}`)),
+      h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-on-return" }, legend(W.onReturn),
+        field(W.restart, restart), check(W.initiatorMayEdit, !!ret.initiator_may_edit, { name: "may_edit" })),
+      reapproval.node,
+      h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-stall" }, legend(W.stallAlert),
+        field(W.stallHours, stallHours, W.stallHint), stallTo),
       field(W.escalate, escalate),
       check(W.bulkAllowed, !!def.bulk_allowed, { name: "bulk" }),
       check(W.guestsSeeNames, !!def.guests_see_names, { name: "guest_names" }),
     );
-    openDrawer(W.editRoute, form, () => {
-      def.name = readNames(form);
-      const kept = { ...ret };
+    const build = (target) => {
+      target.name = readNames(form);
+      const kept = { ...(target.on_return || {}) };
       delete kept.initiator_may_choose_reask;
-      def.on_return = { ...kept, restart: restart.value, ...reapproval.read(), initiator_may_edit: form.querySelector("[name=may_edit]").checked };
-      const others = finish.filter((a) => !a.set_status && !a.notify);
-      const actions = [];
-      if (status.value) actions.push({ set_status: status.value });
-      if (form.querySelector("[name=finish_notify]").checked) actions.push({ notify: ["initiator"] });
-      def.on_finish = [...actions, ...others];
-      if (escalate.value) def.escalate_after = { working_days: Number(escalate.value) }; else delete def.escalate_after;
-      def.bulk_allowed = form.querySelector("[name=bulk]").checked;
-      def.guests_see_names = form.querySelector("[name=guest_names]").checked;
+      target.on_return = { ...kept, restart: restart.value, ...reapproval.read(), initiator_may_edit: form.querySelector("[name=may_edit]").checked };
+      target.on_finish = [...actionList.children].map((row) => row.read()).filter(Boolean);
+      if (!target.on_finish.length) delete target.on_finish;
+      if (stallHours.value && Number(stallHours.value)) {
+        const to = stallTo.read();
+        target.stall_alert = { hours: Number(stallHours.value), notify: to.length ? to : ["initiator"] };
+      } else delete target.stall_alert;
+      if (escalate.value) target.escalate_after = { working_days: Number(escalate.value) }; else delete target.escalate_after;
+      // Off is the engine's default: not written, so the diff shows no change.
+      for (const [key, name] of [["bulk_allowed", "bulk"], ["guests_see_names", "guest_names"]]) {
+        if (form.querySelector(`[name=${name}]`).checked) target[key] = true; else delete target[key];
+      }
+    };
+    openDrawer(W.editRoute, form, () => {
+      build(def);
       return "#rb-route-settings";
-    }, null);
+    }, null, build, inRoute);
   }
   document.getElementById("rb-route-settings").addEventListener("click", openRoute);
 
@@ -804,9 +1009,9 @@
     document.getElementById("rb-checks-count").textContent = problems.length;
     checksList.replaceChildren(...(problems.length ? problems.map((p) => {
       const m = /^stages\[(\d+)\](?:\.steps\[(\d+)\])?/.exec(p.path);
-      const target = m ? (m[2] !== undefined ? `#rb-step-${m[1]}-${m[2]}` : `#rb-stage-edit-${m[1]}`) : null;
+      const target = m ? (m[2] !== undefined ? `#rb-step-${m[1]}-${m[2]}` : `#rb-stage-edit-${m[1]}`) : "#rb-route-card-open";
       const where = m ? `${W.stage} ${Number(m[1]) + 1}${m[2] !== undefined ? ` · ${W.step} ${Number(m[2]) + 1}` : ""}` : W.editRoute;
-      return h("li", {}, target ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); const el = board.querySelector(target); if (el) el.focus(); } }, where) : where, ` — ${p.message}`);
+      return h("li", {}, target ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); const el = document.querySelector(target); if (el) el.focus(); } }, where) : where, ` — ${p.message}`);
     }) : [h("li", {}, W.noProblems)]));
   }
   document.getElementById("rb-checks-toggle").addEventListener("click", (e) => {

@@ -491,3 +491,137 @@ def test_drawer_keeps_the_head_from_a_field_and_the_status_when_done(
     assert step["on_done"] == {"set_status": "on_approval"}
     context.close()
     assert errors == []
+
+
+def test_drawer_edits_nested_conditions_guest_fields_and_the_route_settings(
+    live_server: Any, browser: Any
+) -> None:
+    """Issue 11.1: AND inside OR with its sentence; the fields a guest sees; the
+    route's on-finish actions (notify, generate, remind), stall alert and return
+    policy; a problem of the route's settings shown live in the drawer and on the
+    route's card."""
+    from sogla.workflow.services import route_template_create
+
+    tenant = _setup()
+    template = route_template_create(
+        actor=tenant.admin, doc_type=tenant.contract, key="more", name_ru="Ещё"
+    )
+    definition = {
+        "key": "more",
+        "stages": [
+            {
+                "key": "one",
+                "steps": [
+                    {"key": "guest", "assignee": {"guests": ["g@partner.test"]}},
+                    {"key": "boss", "assignee": {"initiator": True}},
+                ],
+            }
+        ],
+        "on_finish": [{"set_status": "approved", "notify": ["initiator"]}],
+    }
+    commands.route_builder_save(
+        actor=tenant.admin, template=template, definition=definition, base="p0"
+    )
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = _watch(page)
+    _sign_in(page, base, tenant.admin.username)
+    page.goto(f"{base}/settings/routes/{template.pk}/")
+    drawer = "#rb-drawer"
+
+    # «Amount» over a million, OR (over 100 000 AND the initiator in Sales).
+    page.click("#rb-step-0-1")
+    assert page.is_hidden(f"{drawer} [data-guest-fields]")  # not a guest step
+    page.click(f"{drawer} [data-add-condition='0']")
+    page.select_option(f"{drawer} select[name=cond_field]", "amount")
+    page.select_option(f"{drawer} select[name=cond_op]", "gt")
+    page.fill(f"{drawer} input[name=cond_value]", "1000000")
+    page.click(f"{drawer} [data-add-group]")
+    inner = page.locator(f"{drawer} [data-cond-group='1']")
+    inner.locator("select[name=cond_field]").select_option("amount")
+    inner.locator("select[name=cond_op]").select_option("gt")
+    inner.locator("input[name=cond_value]").fill("100000")
+    inner.locator("[data-add-condition='1']").click()
+    inner.locator("select[name=cond_field]").nth(1).select_option(
+        "initiator.department"
+    )
+    top_mode = page.locator(f"{drawer} [data-cond-group='0'] > .rb-cond-mode select")
+    top_mode.select_option("any")
+    inner.locator(".rb-cond-mode select").select_option("all")
+    sentence = page.inner_text(f"{drawer} .rb-cond-sentence")
+    assert sentence == (
+        "Runs if «Amount» is greater than «1000000» or («Amount» is greater than "
+        "«100000» and «Initiator's department» is «Sales»)"
+    )
+    page.screenshot(path=str(SHOTS / "drawer-nested-condition-1280.png"))
+    page.click("#rb-drawer-apply")
+    assert "or («Amount»" in page.inner_text("#rb-step-0-1")
+
+    # The guest sees the subject and the amount, nothing else.
+    page.click("#rb-step-0-0")
+    assert page.is_visible(f"{drawer} [data-guest-fields]")
+    page.check(f"{drawer} input[name=guest_field][value=subject]")
+    page.check(f"{drawer} input[name=guest_field][value=amount]")
+    page.click("#rb-drawer-apply")
+
+    # The route: a reminder without its date is a problem, live in the drawer and
+    # then on the route's card; choosing the date clears it.
+    page.click("#rb-route-settings")
+    actions = page.locator(f"{drawer} #rb-on-finish .rb-action")
+    assert actions.count() == 2  # {set_status, notify} is shown as two rows
+    page.click(f"{drawer} [data-add-action]")
+    actions.nth(2).locator("select[name=action_kind]").select_option("generate")
+    actions.nth(2).locator("input[name=action_generate]").fill("contract.docx")
+    page.click(f"{drawer} [data-add-action]")
+    actions.nth(3).locator("select[name=action_kind]").select_option("remind")
+    actions.nth(3).locator("input[name=action_remind_days]").fill("14")
+    page.wait_for_selector("#rb-drawer-problems li")
+    assert "has no field" in page.inner_text("#rb-drawer-problems")
+    page.fill(f"{drawer} input[name=stall_hours]", "12")
+    page.select_option(f"{drawer} select[name=restart]", "same_stage")
+    page.check(f"{drawer} input[name=may_edit]")
+    page.screenshot(path=str(SHOTS / "drawer-route-settings-1280.png"))
+    page.click("#rb-drawer-apply")
+    page.wait_for_selector(".rb-route-card.rb-has-problem .rb-problems li")
+    _until(page, "document.getElementById('rb-checks-count').textContent === '1'")
+    page.click("#rb-route-card-open")
+    actions.nth(3).locator("select[name=action_remind_field]").select_option("end_date")
+    _until(page, "!document.querySelector('#rb-drawer-problems li')")
+    page.click("#rb-drawer-apply")
+    _until(page, "document.getElementById('rb-checks-count').textContent === '0'")
+    card = page.inner_text(".rb-route-card")
+    assert "Generate a document: contract.docx" in card
+    assert "after 12 h without movement, tell: The initiator" in card
+    page.screenshot(path=str(SHOTS / "route-card-1280.png"))
+    page.click("#rb-save")
+    page.wait_for_selector("#rb-save-state:has-text('Saved')")
+
+    saved = RouteVersion.objects.get(template=template).definition
+    [guest, boss] = saved["stages"][0]["steps"]
+    assert guest["guest_fields"] == ["subject", "amount"]
+    assert boss["when"] == {
+        "any": [
+            {"field": "amount", "op": "gt", "value": 1000000},
+            {
+                "all": [
+                    {"field": "amount", "op": "gt", "value": 100000},
+                    {"field": "initiator.department", "op": "eq", "value": "sales"},
+                ]
+            },
+        ]
+    }
+    assert saved["on_finish"] == [
+        {"set_status": "approved"},
+        {"notify": ["initiator"]},
+        {"generate": "contract.docx"},
+        {"remind": {"before_field": "end_date", "days": 14, "notify": ["initiator"]}},
+    ]
+    assert saved["stall_alert"] == {"hours": 12, "notify": ["initiator"]}
+    assert saved["on_return"] == {
+        "restart": "same_stage",
+        "reask": "all",
+        "initiator_may_edit": True,
+    }
+    context.close()
+    assert errors == []

@@ -105,6 +105,14 @@ P = "stages[0].steps[0]"
             ],
         ),
         (
+            {
+                "key": "a",
+                "assignee": {"guests": ["g@partner.test"]},
+                "guest_fields": ["amount", "deleted"],
+            },
+            [f'{P}.guest_fields[1]: no field "deleted" in this document type'],
+        ),
+        (
             {"key": "a", "assignee": LAWYER, "due": {"field": "email"}},
             [f'{P}.due.field: field "email" is not of kind date'],
         ),

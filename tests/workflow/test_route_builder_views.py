@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from sogla.orgs.models import Role
 from sogla.workflow.models import RouteTemplate, RouteVersion
 from tests.conftest import Tenant
 from tests.workflow.conftest import approve, route, stage
@@ -139,6 +140,9 @@ def test_builder_page_and_list_take_constant_queries(
     template = route_template_create(
         actor=tenant_a.admin, doc_type=tenant_a.contract, key="q", name_ru="Q"
     )
+    Role.objects.create(
+        organisation=tenant_a.org, key="lawyer", name_ru="Юрист", name_en="Lawyer"
+    )
     client = _admin(tenant_a)
     client.post(
         f"/settings/routes/{template.pk}/save/",
@@ -153,7 +157,70 @@ def test_builder_page_and_list_take_constant_queries(
         ),
         content_type="application/json",
     )
-    with django_assert_max_num_queries(14):
-        assert client.get(f"/settings/routes/{template.pk}/").status_code == 200
+    # UI.md screen 9: at most ten queries, whatever the route holds.
+    with django_assert_max_num_queries(10):
+        page = client.get(f"/settings/routes/{template.pk}/")
+    assert page.status_code == 200
+    state = page.context["state"]
+    assert state["draftNumber"] == 1
+    assert state["facts"]["roles"] == [{"key": "lawyer", "label": "Lawyer"}]
+    assert [d["key"] for d in state["facts"]["departments"]] == [
+        tenant_a.department.code
+    ]
+    assert {s["key"] for s in state["facts"]["statuses"]} >= {"draft", "approved"}
+    # Published, with a new draft over it: the same.
+    from sogla.workflow.services import route_builder as commands
+
+    commands.route_builder_publish(
+        actor=tenant_a.admin,
+        template=template,
+        definition=route(stage("s", approve("a", {"initiator": True}))),
+        base=commands.route_token(template),
+    )
+    commands.route_builder_save(
+        actor=tenant_a.admin,
+        template=template,
+        definition=route(stage("s", approve("a", {"role": "lawyer"}))),
+        base="p1",
+    )
+    with django_assert_max_num_queries(10):
+        page = client.get(f"/settings/routes/{template.pk}/")
+    state = page.context["state"]
+    assert (state["draftNumber"], state["publishedNumber"]) == (2, 1)
     with django_assert_max_num_queries(10):
         assert client.get("/settings/routes/").status_code == 200
+
+
+def test_simulation_says_why_in_the_readers_language(tenant_a: Tenant) -> None:
+    """A department by its name, never its code; nobody to ask, said in Russian."""
+    from sogla.workflow.services import route_template_create
+
+    template = route_template_create(
+        actor=tenant_a.admin, doc_type=tenant_a.contract, key="why", name_ru="Почему"
+    )
+    client = _admin(tenant_a, "ru")
+    orphan = tenant_a.admin  # no department, no manager
+    assert orphan.department_id is None
+    assert orphan.manager_id is None
+    definition = route(
+        stage(
+            "one",
+            approve("boss", {"manager_of": "initiator"}),
+            {
+                **approve("sales", {"initiator": True}),
+                "when": {"field": "initiator.department", "op": "eq", "value": "sales"},
+            },
+        )
+    )
+    status, sim = _post(
+        client,
+        f"/settings/routes/{template.pk}/simulate/",
+        {"definition": definition, "initiator": str(orphan.pk), "values": {}},
+    )
+    assert status == 200
+    [boss, sales] = sim["stages"][0]["steps"]
+    assert boss["unresolved"]
+    assert "нет руководителя" in boss["reason"]
+    assert not sales["runs"]
+    assert tenant_a.department.name in sales["reason"]
+    assert "sales" not in sales["reason"]

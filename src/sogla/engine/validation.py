@@ -231,6 +231,8 @@ class _Checks:
     def step_fields(self, step: StepDef, path: str) -> None:
         for index, name in enumerate(step.fields):
             self.field(name, f"{path}.fields[{index}]")
+        for index, name in enumerate(step.guest_fields):
+            self.field(name, f"{path}.guest_fields[{index}]")
         for index, name in enumerate(step.required_fields):
             if name not in step.fields:
                 self.add(

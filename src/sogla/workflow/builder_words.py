@@ -56,6 +56,13 @@ def builder_words() -> dict[str, object]:
             "not_empty": _("is filled in"),
             "contains": _("contains"),
         },
+        "actions": {
+            "set_status": _("Set the status"),
+            "notify": _("Notify"),
+            "file_to": _("File into a folder"),
+            "remind": _("Remind before a date"),
+            "generate": _("Generate a document"),
+        },
         "w": {
             "stage": _("Stage"),
             "step": _("Step"),
@@ -176,6 +183,45 @@ def builder_words() -> dict[str, object]:
             "waitUntil": _("Wait until the date in a field"),
             "waitOffset": _("Plus this many days (may be negative)"),
             "waitFor": _("Or wait this many working days"),
+            "not": pgettext("condition", "not"),
+            "addGroup": _("Add a group"),
+            "removeGroup": _("Remove the group"),
+            "guestFields": _("Fields a guest sees"),
+            "guestFieldsHint": _(
+                "The guest page shows only these fields of the document and its files."
+            ),
+            "toInitiator": _("The initiator"),
+            "toOwner": _("The route owner"),
+            "toField": _("The person in the field"),
+            "notifyWho": _("Who is told"),
+            "actionKind": _("Action"),
+            "addAction": _("Add an action"),
+            "removeAction": _("Remove the action"),
+            "actionKept": _(
+                "This action is kept as it is (the builder does not edit it):"
+            ),
+            "fileTo": _("Folder"),
+            "fileToExample": _("{department}/Counterparties/{counterparty}"),
+            "fileToHint": _(
+                "Placeholders: {department}, {counterparty}, {number} and the "
+                "document's fields, e.g. {subject}."
+            ),
+            "generate": _("Document template (file name)"),
+            "generateHint": _(
+                "Recorded in the history when the route finishes; generating the file "
+                "itself is not available yet."
+            ),
+            "remindField": _("Date field"),
+            "remindDays": _("Days before"),
+            "remindText": _("%(n)s days before %(field)s, remind: %(who)s"),
+            "restart": _("Start again from"),
+            "reask": _("Who is asked again"),
+            "stallAlert": _("When the route stalls"),
+            "stallHours": _("Alert when nothing moves for this many hours"),
+            "stallHint": _("Empty: no alert."),
+            "stallText": _("after %(n)s h without movement, tell: %(who)s"),
+            "nothing": _("nothing"),
+            "routeCard": _("The whole route"),
             "returnTo": _("May send the document back to"),
             "returnToHint": _(
                 "The decider chooses one of these stages; a new round starts there."

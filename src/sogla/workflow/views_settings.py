@@ -132,7 +132,9 @@ def route_builder(request: HttpRequest, pk: int) -> HttpResponse:
     }
     words = builder_words()
     outline = _outline_in_words(
-        reads.route_outline(definition, facts["fields"]), words, facts
+        reads.route_outline(definition, facts["fields"], facts["departments"]),
+        words,
+        facts,
     )
     return render(
         request,
@@ -192,6 +194,13 @@ def _outline_in_words(
                         f"{label}: {shown}" + (f" +{levels - 1}" if levels > 1 else "")
                     )
             step["who"] = who
+            due = step.pop("due", {})
+            if "working_days" in due:
+                step["due"] = words["w"]["wdShort"] % {"n": due["working_days"]}
+            elif "hours" in due:
+                step["due"] = words["w"]["hShort"] % {"n": due["hours"]}
+            elif "field" in due:
+                step["due"] = fields.get(due["field"], due["field"])
     return outline
 
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import CharField, Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from sogla.workflow.models import (
     RouteVersion,
     RouteVersionStatus,
 )
+from sogla.workflow.reason_words import Names, reason_in_words
 from sogla.workflow.resolver import Resolver, document_facts
 from sogla.workflow.route_words import say
 from sogla.workflow.selectors.routes import _admin_org
@@ -78,28 +80,44 @@ def builder_routes(*, user: User) -> list[dict[str, Any]]:
 
 
 def builder_route(*, user: User, pk: int) -> BuilderRoute:
+    """The route with its draft and latest published version and the processes
+    running on it (two queries: the template with the count, then the versions)."""
+    org_id = organisation_id_of(user)
+    running = (
+        Process.objects.filter(
+            organisation_id=org_id,
+            route_version__template=OuterRef("pk"),
+            status__in=ACTIVE_PROCESS_STATUSES,
+        )
+        .order_by()
+        .values("route_version__template")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     template = (
-        RouteTemplate.objects.for_org(organisation_id_of(user))
+        RouteTemplate.objects.for_org(org_id)
         .select_related("doc_type")
+        .annotate(running=Coalesce(Subquery(running), 0))
         .filter(pk=pk)
         .first()
     )
     if template is None:
         raise NotFound()
     _admin_org(user)
-    draft = (
-        RouteVersion.objects.filter(template=template, status=RouteVersionStatus.DRAFT)
+    # A draft is numbered after every published version: the two highest numbers
+    # are the draft (if any) and the latest published version.
+    latest = list(
+        RouteVersion.objects.filter(template=template)
         .select_related("updated_by")
-        .first()
+        .order_by("-number")[:2]
     )
-    published = (
-        RouteVersion.objects.filter(
-            template=template, status=RouteVersionStatus.PUBLISHED
-        )
-        .order_by("-number")
-        .first()
+    draft = next((v for v in latest if v.status == RouteVersionStatus.DRAFT), None)
+    published = next(
+        (v for v in latest if v.status == RouteVersionStatus.PUBLISHED), None
     )
-    return BuilderRoute(template, draft, published, running_processes(template))
+    return BuilderRoute(
+        template, draft, published, int(getattr(template, "running", 0))
+    )
 
 
 def running_processes(template: RouteTemplate) -> int:
@@ -137,24 +155,48 @@ def builder_facts(template: RouteTemplate) -> dict[str, Any]:
             {"key": "initiator.department", "label": _("Initiator's department"), "kind": "department", "choices": []},
             {"key": "counterparty.category", "label": _("Counterparty's category"), "kind": "string", "choices": []},
         ],
-        "roles": [
-            {"key": r.key, "label": r.name}
-            for r in Role.objects.for_org(org_id).order_by("key")
-        ],
         "users": [
             {"key": u.username, "label": u.short_name, "id": u.pk}
             for u in User.objects.filter(organisation_id=org_id, is_active=True).order_by(
                 "last_name", "first_name", "username"
             )
         ],
-        "departments": [
-            {"key": d.code, "label": d.name}
-            for d in Department.objects.for_org(org_id).order_by("name")
-        ],
-        "statuses": [
-            {"key": s.key, "label": s.name}
-            for s in StatusDef.objects.filter(doc_type_id=template.doc_type_id).order_by("order", "pk")
-        ],
+        **_names(org_id, template.doc_type_id),
+    }  # fmt: skip
+
+
+def _names(org_id: int, doc_type_id: int) -> dict[str, list[dict[str, str]]]:
+    """The roles, departments and the type's statuses as the pickers name them, in
+    one query (the builder page's budget is ten)."""
+
+    def part(model: Any, kind: str, key: str, ru: str, en: str, order: Any) -> Any:
+        return model.objects.order_by().values_list(
+            Value(kind, output_field=CharField()), key, ru, en, order
+        )
+
+    rows = (
+        part(Role, "role", "key", "name_ru", "name_en", Value(0, output_field=IntegerField()))
+        .filter(organisation_id=org_id)
+        .union(
+            part(Department, "department", "code", "name", "name_en", Value(0, output_field=IntegerField()))
+            .filter(organisation_id=org_id),
+            part(StatusDef, "status", "key", "name_ru", "name_en", "order")
+            .filter(organisation_id=org_id, doc_type_id=doc_type_id),
+            all=True,
+        )
+    )  # fmt: skip
+    english = _lang() == "en"
+    found: dict[str, list[tuple[Any, str, str]]] = {
+        "role": [], "department": [], "status": []
+    }  # fmt: skip
+    for kind, key, ru, en, order in rows:
+        label = (en or ru) if english else (ru or en)
+        found[kind].append((order if kind == "status" else label.lower(), key, label))
+    return {
+        name: [{"key": key, "label": label} for _o, key, label in sorted(found[kind])]
+        for name, kind in (
+            ("roles", "role"), ("departments", "department"), ("statuses", "status")
+        )
     }  # fmt: skip
 
 
@@ -313,7 +355,9 @@ def route_simulate(
 def _stages_out(
     route: RouteDefinition, document: Document, fields: list[FieldDef]
 ) -> list[dict[str, Any]]:
-    words = words_for(fields)
+    # Departments by their names, never their codes (read only when one is named).
+    names = Names(document.organisation_id)
+    words = words_for(fields, names)
     resolver = Resolver(document, definition=route)
     stages = preview(route, document_facts(document), resolver)
     ids = {
@@ -323,7 +367,7 @@ def _stages_out(
         for p in step.participants
         if p.kind == "user"
     }
-    names = {u.pk: u.short_name for u in User.objects.filter(pk__in=ids)}
+    people = {u.pk: u.short_name for u in User.objects.filter(pk__in=ids)}
     out = []
     for stage_def, stage in zip(route.stages, stages, strict=True):
         steps = []
@@ -331,6 +375,8 @@ def _stages_out(
             reason = (
                 skip_reason(step.reason, step_def.when, words) if step.reason else ""
             )
+            if reason and reason == step.reason:  # the resolver's: nobody to ask
+                reason = reason_in_words(reason, names)
             steps.append(
                 {
                     "key": step.key,
@@ -341,7 +387,7 @@ def _stages_out(
                     "unresolved": step.unresolved,
                     "quorum": str(step.quorum),
                     "people": [
-                        names.get(int(p.id), str(p.id))
+                        people.get(int(p.id), str(p.id))
                         if p.kind == "user"
                         else str(p.id)
                         for p in step.participants
@@ -375,11 +421,14 @@ def _lang() -> str:
 
 
 def route_outline(
-    definition: Mapping[str, Any], fields: list[dict[str, Any]]
+    definition: Mapping[str, Any],
+    fields: list[dict[str, Any]],
+    departments: list[dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Stages and their steps in words, as the phone shows them (read-only).
 
-    ``fields`` are ``builder_facts``' fields (no query here).
+    ``fields`` and ``departments`` are ``builder_facts``' (no query here):
+    departments are named, never shown by their codes.
     """
     route, _problems = parse_route(definition)
     if route is None:
@@ -398,7 +447,8 @@ def route_outline(
             )
             for f in fields
             if "." not in f["key"]
-        ]
+        ],
+        Names(0, _departments={d["key"]: d["label"] for d in departments or []}),
     )
     lang = _lang()
     out = []
@@ -414,6 +464,11 @@ def route_outline(
                     "kind": step.kind.value,
                     "assignee": assignee,
                     "when": describe(step.when, words) if step.when is not None else "",
+                    "due": step.due.model_dump(
+                        exclude_none=True, include={"working_days", "hours", "field"}
+                    )
+                    if step.due
+                    else {},
                 }
             )
         out.append(
