@@ -19,6 +19,7 @@ from sogla.workflow.selectors.inbox import (
     tab_rows,
     task_counts_for_user,
     task_list_for_user,
+    task_values_for_user,
 )
 from sogla.workflow.selectors.route_map import (
     MapRound,
@@ -81,5 +82,6 @@ __all__ = [
     "task_for_manager",
     "task_get_for_decision",
     "task_list_for_user",
+    "task_values_for_user",
     "task_with_references",
 ]
