@@ -181,6 +181,9 @@ def wrk(
 
 
 def free_port() -> int:
+    """``$SOGLA_BENCH_PORT`` when set (a session given a range of ports), else any."""
+    if os.environ.get("SOGLA_BENCH_PORT"):
+        return int(os.environ["SOGLA_BENCH_PORT"])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -52,6 +52,9 @@ def _participations(user: User, organisation_id: int) -> QuerySet[Any]:
     ).filter(Q(assignee=user) | Q(on_behalf_of=user))
 
 
+_ORGANISATION = User._meta.get_field("organisation")
+
+
 def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Document:
     """The document if ``user`` may see it (and change it, with ``for_write``)."""
     try:
@@ -69,6 +72,10 @@ def access_document(user: User, pk: int | str, *, for_write: bool = False) -> Do
         )
     except (Document.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+    organisation = user.organisation if _ORGANISATION.is_cached(user) else None
+    if organisation is not None and organisation.pk == document.organisation_id:
+        # the user's organisation, already read with the user: not read again
+        document.organisation = organisation
     if for_write:
         check_can_edit(user, document)
     return document

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from ninja.responses import NinjaJSONEncoder
 
 from sogla.core.models import AuditEvent
 from sogla.workflow import selectors, services
 from sogla.workflow.models import Process, RouteTemplate, RouteVersion, Task, TaskState
-from sogla.workflow.schemas.tasks import task_out
+from sogla.workflow.schemas.tasks import TaskOut, task_out
 from tests.api.conftest import API, session_client, token_client
 from tests.conftest import Tenant
 from tests.workflow.api.conftest import Flow
@@ -202,6 +203,44 @@ def test_inbox_tabs_counts_and_cursor(flow: Flow) -> None:
     assert bad_cursor.status_code == 422
     assert codes(bad_cursor) == [("cursor", "invalid")]
     assert codes(flow.head_api.get("/tasks?tab=all")) == [("tab", "invalid")]
+
+
+def test_task_list_items_read_as_values_are_what_task_out_writes(flow: Flow) -> None:
+    """The list reads plain values (no model instances); each item must be what
+    ``task_out`` writes of the same task, in every tab, delegated tasks included."""
+    second = make_document(flow.tenant, subject="Second")
+    flow.start()
+    flow.initiator.post(f"/documents/{second.pk}/process", {"route": "contract-route"})
+    # one task held for someone away, who has no first name (the name falls back)
+    flow.lawyer.first_name = ""
+    flow.lawyer.save()
+    held = Task.objects.filter(assignee=flow.head, state=TaskState.OPEN).first()
+    assert held is not None
+    Task.objects.filter(pk=held.pk).update(on_behalf_of=flow.lawyer)
+    flow.head_api.post(f"/tasks/{held.pk}/decision", decision())
+    clients = {"mine": flow.head_api, "started": flow.initiator, "done": flow.head_api}
+    for tab, client in clients.items():
+        body = client.get(f"/tasks?tab={tab}").json()
+        user = flow.head if client is flow.head_api else flow.tenant.initiator
+        page = selectors.task_list_for_user(user=user, tab=tab)
+        expected = [
+            # as the API writes it (Django's JSON encoder: dates to milliseconds)
+            json.loads(
+                json.dumps(
+                    TaskOut.model_validate(task_out(t)).model_dump(),
+                    cls=NinjaJSONEncoder,
+                )
+            )
+            for t in page.items
+        ]
+        assert body["items"] == expected, tab
+        assert expected
+    done = flow.head_api.get("/tasks?tab=done").json()["items"]
+    assert done[0]["on_behalf_of"] == {
+        "id": flow.lawyer.pk,
+        "username": flow.lawyer.username,
+        "name": flow.lawyer.get_full_name() or flow.lawyer.username,
+    }
 
 
 def test_task_detail_only_for_its_assignee(flow: Flow, tenant_b: Tenant) -> None:

@@ -50,6 +50,7 @@ from sogla.workflow.schemas.tasks import (
     task_counts_out,
     task_detail_out,
     task_out,
+    task_out_values,
 )
 from sogla.workflow.screens.route_map import reasons_said
 from sogla.workflow.screens.start import preview_reasons_said
@@ -246,14 +247,14 @@ def process_remind(request: HttpRequest, process_id: Id) -> dict[str, Any]:
 def tasks_list(request: HttpRequest, filters: Query[TaskListIn]) -> dict[str, Any]:
     user = _user(request)
     with stale_cursor():
-        page = selectors.task_list_for_user(
+        page = selectors.task_values_for_user(
             user=user,
             tab=filters.tab,
             cursor=filters.cursor,
             limit=filters.limit,
         )
     return {
-        "items": [task_out(t) for t in page.items],
+        "items": [task_out_values(t) for t in page.items],
         "next_cursor": page.next_cursor,
         "counts": task_counts_out(selectors.task_counts_for_user(user=user)),
     }

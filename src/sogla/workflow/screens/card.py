@@ -102,7 +102,7 @@ def card_approval(
     """
     document = card.document
     process = process_for_document(document)
-    rmap = route_map(user=user, document=document) if process else None
+    rmap = route_map(user=user, document=document, process=process) if process else None
     words = words_for(card.field_defs, Names(document.organisation_id))
     now = timezone.now()
     holder, names, who_will = map_in_words(rmap, card, words, now)

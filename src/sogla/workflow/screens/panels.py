@@ -14,7 +14,12 @@ from sogla.documents.selectors import org_users
 from sogla.orgs.models import User
 from sogla.workflow.confirmations import needs_code
 from sogla.workflow.models import Task
-from sogla.workflow.selectors import DecisionPanel, RouteMap, task_get_for_decision
+from sogla.workflow.selectors import (
+    DecisionPanel,
+    RouteMap,
+    decision_panel_of,
+    task_get_for_decision,
+)
 
 PanelState = Mapping[int, Mapping[str, Any]]  # task id -> what its form posted
 
@@ -47,9 +52,15 @@ def my_panels(
 ) -> list[DecisionPanel]:
     """My open tasks in this round, and a task a failed command re-shows (it may be
     closed by now); not the initiator's revision task."""
-    wanted = [item.task.pk for item in rmap.my_tasks] if rmap is not None else []
-    wanted += [pk for pk in panel_state if pk not in wanted]
-    panels = [task_get_for_decision(user=user, task_id=pk) for pk in wanted]
+    # the route map's own tasks, already read with their process and document
+    known = {item.task.pk: item.task for item in rmap.my_tasks} if rmap else {}
+    wanted = list(known) + [pk for pk in panel_state if pk not in known]
+    panels = [
+        decision_panel_of(known[pk])
+        if pk in known
+        else task_get_for_decision(user=user, task_id=pk)
+        for pk in wanted
+    ]
     return [panel for panel in panels if panel.task.kind != "revision"]
 
 

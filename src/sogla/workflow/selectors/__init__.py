@@ -19,6 +19,7 @@ from sogla.workflow.selectors.inbox import (
     tab_rows,
     task_counts_for_user,
     task_list_for_user,
+    task_values_for_user,
 )
 from sogla.workflow.selectors.route_map import (
     MapRound,
@@ -45,6 +46,7 @@ from sogla.workflow.selectors.tasks import (
     can_manage_process,
     colleague_by_username,
     colleagues_by_id,
+    decision_panel_of,
     task_document_for_user,
     task_for_manager,
     task_get_for_decision,
@@ -66,6 +68,7 @@ __all__ = [
     "can_manage_process",
     "colleague_by_username",
     "colleagues_by_id",
+    "decision_panel_of",
     "process_for_document",
     "process_get",
     "process_preview",
@@ -79,5 +82,6 @@ __all__ = [
     "task_for_manager",
     "task_get_for_decision",
     "task_list_for_user",
+    "task_values_for_user",
     "task_with_references",
 ]

@@ -125,22 +125,93 @@ def task_list_for_user(
         rows = rows.filter(process__document__doc_type__key=doc_type)
     if q.strip():
         rows = rows.filter(process__document__search_text__contains=fold(q.strip()))
-    if tab == "done":
+    items, next_cursor = _paged(rows, tab, cursor, limit)
+    return TaskPage(items, next_cursor)
+
+
+# What the API's task list shows of a task, read as plain values: building the eight
+# model instances of a joined row (and converting their twenty-odd dates) was most
+# of the API's time (``workflow.schemas.tasks.task_out_values`` writes them out).
+TASK_VALUES = (
+    "id",
+    "process_id",
+    "round",
+    "stage_key",
+    "step_key",
+    "kind",
+    "state",
+    "created_at",
+    "due_at",
+    "overdue",
+    "outcome",
+    "comment",
+    "decided_at",
+    "process__document_id",
+    "process__document__number",
+    "process__document__title",
+    "process__document__doc_type__key",
+    "process__document__status__key",
+    "process__initiator_id",
+    "process__initiator__username",
+    "process__initiator__first_name",
+    "process__initiator__last_name",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "on_behalf_of_id",
+    "on_behalf_of__username",
+    "on_behalf_of__first_name",
+    "on_behalf_of__last_name",
+)
+
+
+@dataclass
+class TaskValuesPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def task_values_for_user(
+    *, user: User, tab: str = "mine", cursor: str = "", limit: int = PAGE_SIZE
+) -> TaskValuesPage:
+    """The page ``task_list_for_user`` gives (same tab, order and cursors), each
+    task as a dict of ``TASK_VALUES`` (one query, no model instances)."""
+    rows = tab_rows(user, tab)
+    items, next_cursor = _paged(rows, tab, cursor, limit, TASK_VALUES)
+    return TaskValuesPage(items, next_cursor)
+
+
+def _paged(
+    rows: QuerySet[Task],
+    tab: str,
+    cursor: str,
+    limit: int,
+    values: tuple[str, ...] = (),
+) -> tuple[list[Any], str | None]:
+    """One page of a tab's rows in its order, and the cursor of the next page."""
+    done = tab == "done"
+    if done:
         if cursor:
             at, pk = _CURSOR.decode(cursor)
             rows = rows.filter(Q(decided_at__lt=at) | Q(decided_at=at, pk__lt=pk))
-        items = list(rows.order_by("-decided_at", "-id")[: limit + 1])
+        rows = rows.order_by("-decided_at", "-id")
     else:
         rows = rows.annotate(due_sort=Coalesce("due_at", FAR_FUTURE))
         if cursor:
             due, pk = _CURSOR.decode(cursor)
             rows = rows.filter(Q(due_sort__gt=due) | Q(due_sort=due, pk__gt=pk))
-        items = list(rows.order_by("due_sort", "id")[: limit + 1])
+        rows = rows.order_by("due_sort", "id")
+    items: list[Any] = list((rows.values(*values) if values else rows)[: limit + 1])
     if len(items) <= limit:
-        return TaskPage(items, None)
+        return items, None
     last = items[limit - 1]
-    moment = last.decided_at if tab == "done" else last.due_at
-    return TaskPage(items[:limit], _CURSOR.encode(moment or FAR_FUTURE, last.pk))
+    key = "decided_at" if done else "due_at"
+    if values:
+        moment, pk = last[key], last["id"]
+    else:
+        moment, pk = getattr(last, key), last.pk
+    return items[:limit], _CURSOR.encode(moment or FAR_FUTURE, pk)
 
 
 def task_counts_for_user(*, user: User) -> TaskCounts:

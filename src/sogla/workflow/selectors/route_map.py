@@ -238,17 +238,24 @@ def _stage_colour(run: StageRun | None, steps: list[MapStep]) -> Colour:
     return "skipped"
 
 
-def route_map(*, user: User, document: Document) -> RouteMap | None:
+def route_map(
+    *, user: User, document: Document, process: Process | None = None
+) -> RouteMap | None:
     """The traffic light of the document's process (None before the first start).
 
-    Four queries whatever the number of stages, steps or participants: the process,
-    the stage runs, the step runs and the tasks of the current round (people joined);
-    a fifth for the tasks of the earlier rounds, from the second round on.
+    Four queries whatever the number of stages, steps or participants: the process
+    (none when the caller passes ``process``, which it read with
+    ``process_for_document``), the stage runs, the step runs and the tasks of the
+    current round (people joined); a fifth for the tasks of the earlier rounds,
+    from the second round on.
     """
     org_id = organisation_id_of(user)
     if document.organisation_id != org_id:
         raise NotFound()
-    process = process_for_document(document)
+    if process is None:
+        process = process_for_document(document)
+    elif process.document_id != document.pk:
+        raise NotFound()
     if process is None:
         return None
     rows = list(
@@ -256,6 +263,9 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
         .select_related("assignee", "on_behalf_of", "decided_by")
         .order_by("id")
     )
+    process.document = document
+    for row in rows:
+        row.process = process  # the decision panels read them from here
     now = timezone.now()
     items = [_map_task(row, user, now) for row in rows]
     revision = next((i for i in reversed(items) if _is_revision(i.task)), None)

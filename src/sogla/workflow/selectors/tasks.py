@@ -53,6 +53,13 @@ def task_get_for_decision(*, user: User, task_id: int | str) -> DecisionPanel:
         raise NotFound() from None
     if user.pk not in (task.assignee_id, task.on_behalf_of_id):
         raise NotFound()
+    return decision_panel_of(task)
+
+
+def decision_panel_of(task: Task) -> DecisionPanel:
+    """The panel of a task read with its process, route version and document (the
+    card's route map has them: no query but the step's fields, if it has any). The
+    caller has checked that the task is the user's."""
     definition = definitions.definition_for(task.process.route_version)
     step = definition.step(task.stage_key, task.step_key)
     outcomes = [str(o) for o in step.allowed_outcomes()] if step else []
