@@ -627,6 +627,7 @@
     const reask = select("reask", [["all", W.reaskAll], ["not_approved", W.reaskNot]], ret.reask || "all");
     const status = select("finish_status", [["", W.choose], ...S.facts.statuses.map((s) => [s.key, s.label])], statusAction ? statusAction.set_status : "");
     const escalate = input("escalate_after", def.escalate_after ? def.escalate_after.working_days : "", { type: "number", min: 1 });
+    const duplicates = select("duplicates", [["merge", W.duplicatesMerge], ["keep", W.duplicatesKeep]], def.duplicates || "merge");
     form.append(
       ...namesFields(def),
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.onReturn),
@@ -634,6 +635,9 @@
       h("fieldset", { class: "border rounded p-2 mb-2" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.onFinish),
         h("p", { class: "small text-body-secondary" }, W.onFinishHint),
         field(W.setStatus, status), check(W.notifyInitiator, !!notifyAction, { name: "finish_notify" })),
+      h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-running-round" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.runningRound),
+        field(W.duplicates, duplicates),
+        check(W.initiatorMayEditRunning, !!def.initiator_may_edit_running, { name: "may_edit_running" })),
       field(W.escalate, escalate),
       check(W.bulkAllowed, !!def.bulk_allowed, { name: "bulk" }),
       check(W.guestsSeeNames, !!def.guests_see_names, { name: "guest_names" }),
@@ -649,6 +653,8 @@
       if (escalate.value) def.escalate_after = { working_days: Number(escalate.value) }; else delete def.escalate_after;
       def.bulk_allowed = form.querySelector("[name=bulk]").checked;
       def.guests_see_names = form.querySelector("[name=guest_names]").checked;
+      if (duplicates.value === "keep") def.duplicates = "keep"; else delete def.duplicates;
+      if (form.querySelector("[name=may_edit_running]").checked) def.initiator_may_edit_running = true; else delete def.initiator_may_edit_running;
       return "#rb-route-settings";
     }, null);
   }

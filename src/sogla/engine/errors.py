@@ -26,6 +26,11 @@ class EngineErrorCode(StrEnum):
     EDIT_NOT_ALLOWED = "edit_not_allowed"
     ALREADY_ASSIGNED = "already_assigned"
     NO_PARTICIPANTS = "no_participants"
+    STAGE_PASSED = "stage_passed"
+    STEP_NOT_OPEN = "step_not_open"
+    NOT_PENDING = "not_pending"
+    QUORUM_UNREACHABLE = "quorum_unreachable"
+    DEADLINE_PASSED = "deadline_passed"
 
 
 class EngineError(Exception):
@@ -112,3 +117,23 @@ class AlreadyAssigned(EngineError):
 
 class NoParticipants(EngineError):
     code = EngineErrorCode.NO_PARTICIPANTS
+
+
+class StagePassed(EngineError):
+    code = EngineErrorCode.STAGE_PASSED
+
+
+class StepNotOpen(EngineError):
+    code = EngineErrorCode.STEP_NOT_OPEN
+
+
+class NotPending(EngineError):
+    code = EngineErrorCode.NOT_PENDING
+
+
+class QuorumUnreachable(EngineError):
+    code = EngineErrorCode.QUORUM_UNREACHABLE
+
+
+class DeadlinePassed(EngineError):
+    code = EngineErrorCode.DEADLINE_PASSED

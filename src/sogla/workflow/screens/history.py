@@ -120,6 +120,8 @@ def _event_texts() -> dict[str, str]:
         "process.action_not_supported": _("A route action was skipped"),
         "process.notify_unresolved": _("A notice reached nobody: %(target)s"),
         "task.reassigned": _("gave a task to someone else"),
+        "process.participants_changed": _("changed the people of a step"),
+        "task.deadline_changed": _("moved a task's deadline to %(due)s"),
         "task.overdue": _("A task became overdue"),
         "task.escalated": _("An overdue task was escalated to the assignee's manager"),
         "task.deadline_moved": _(
@@ -167,6 +169,15 @@ def _history_text(verb: str, payload: dict[str, Any]) -> tuple[str, str]:
 
 
 def _detail(verb: str, payload: dict[str, Any]) -> str:
+    if verb == "process.participants_changed":
+        parts = [f"+ {name}" for name in payload.get("added_names") or []]
+        parts += [f"− {name}" for name in payload.get("removed_names") or []]
+        due = _local_date(payload.get("due_at"))
+        if due:
+            parts.append(_("deadline %(due)s") % {"due": due})
+        return f"{payload.get('stage', '')}.{payload.get('step', '')}: " + "; ".join(
+            parts
+        )
     if verb == "document.fields_changed":
         changed = payload.get("changes", {}) or payload.get("fields", []) or []
         return ", ".join(sorted(str(k) for k in changed))
