@@ -18,7 +18,7 @@ from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
-from sogla.engine.definition import Assignee, StepDef
+from sogla.engine.definition import POSITIVE, Assignee, StepDef
 from sogla.engine.run import PreviewStage, preview
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
@@ -106,6 +106,10 @@ class MapTask:
     mine: bool
     waiting_since: datetime | None  # when still open
     carried_over: bool
+    # ``duplicates: merge``: the stage whose approval of this round was carried here
+    merged_from: str = ""
+    # ``duplicates: keep``: the person already approved at this stage, asked again
+    asked_again_after: str = ""
 
 
 @dataclass
@@ -119,11 +123,14 @@ class MapStep:
     quorum: str
     assignee: dict[str, Any]  # the definition's assignee, for not-yet-started steps
     tasks: list[MapTask] = field(default_factory=list)
+    # ``duplicates: merge``: another step's task that counts for this one too
+    shared: list[MapTask] = field(default_factory=list)
     # Not started yet: the engine's preview says it will be skipped for the values
     # the document has now (``reason`` says why); ``tentative``: its condition reads
     # answers given later in the route.
     will_skip: bool = False
     tentative: bool = False
+    task_ids: list[str] = field(default_factory=list)  # the run's (engine ids)
 
 
 @dataclass
@@ -255,10 +262,41 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     waiting = [i for i in items if i.task.state == TaskState.OPEN]
     mine = [i for i in waiting if i.mine]
     stages = _map_stages(process, by_step)
+    _duplicates_said(process, stages, items)
     if process.is_active:
         foresee_skips(process, document, stages)
     earlier = _earlier_rounds(process, user, now)
     return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
+
+
+def _duplicates_said(
+    process: Process, stages: list[MapStage], items: list[MapTask]
+) -> None:
+    """What the card says about a person named twice in the round: an approval
+    carried from an earlier stage (merge), a task shared by parallel steps (merge),
+    or a person asked again (keep)."""
+    names = {stage.key: stage.name for stage in stages}
+    by_engine_id = {item.task.engine_id: item for item in items}
+    approved_at: dict[int, str] = {}  # user -> the first stage they approved at
+    for stage in stages:
+        for step in stage.steps:
+            for item in step.tasks:
+                task = item.task
+                source = task.carried_from or ""
+                if item.carried_over and source.startswith(f"r{process.round}:"):
+                    item.merged_from = names.get(source.split(":")[1], "")
+                seat = task.on_behalf_of_id or task.assignee_id
+                earlier = approved_at.get(seat or 0, "")
+                if earlier and earlier != stage.name and not item.carried_over:
+                    item.asked_again_after = earlier
+                if seat and task.state == TaskState.DONE and task.outcome in POSITIVE:
+                    approved_at.setdefault(seat, stage.name)
+            own = {item.task.engine_id for item in step.tasks}
+            step.shared = [
+                by_engine_id[t]
+                for t in step.task_ids
+                if t not in own and t in by_engine_id
+            ]
 
 
 def _earlier_rounds(process: Process, user: User, now: datetime) -> list[MapRound]:
@@ -345,6 +383,7 @@ def _map_step(step_def: StepDef, run: StepRun | None, tasks: list[MapTask]) -> M
         if step_def.assignee
         else {},
         tasks=tasks,
+        task_ids=list(run.task_ids) if run is not None else [],
     )
 
 
