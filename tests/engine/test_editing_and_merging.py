@@ -320,3 +320,34 @@ def test_round_changes_and_edits_share_the_override() -> None:
     h.decide("a")
     assert sorted(t.participant.id for t in h.open()) == ["b", "x", "y"]
     assert h.s.status is ProcessStatus.RUNNING
+
+
+def test_the_route_settings_are_validated_with_their_path() -> None:
+    from sogla.engine.validation import parse_route
+
+    definition, problems = parse_route(
+        {
+            "key": "r",
+            "duplicates": "twice",
+            "initiator_may_edit_running": "maybe",
+            "stages": [
+                {"key": "a", "steps": [{"key": "a", "assignee": {"user": "a"}}]}
+            ],
+        }
+    )
+    assert definition is None
+    assert {p.path for p in problems} == {"duplicates", "initiator_may_edit_running"}
+    definition, problems = parse_route(
+        {
+            "key": "r",
+            "duplicates": "keep",
+            "initiator_may_edit_running": True,
+            "stages": [
+                {"key": "a", "steps": [{"key": "a", "assignee": {"user": "a"}}]}
+            ],
+        }
+    )
+    assert problems == []
+    assert definition is not None
+    assert definition.duplicates == "keep"
+    assert definition.initiator_may_edit_running
