@@ -12,7 +12,7 @@ from sogla.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sogla.core.models import AuditEvent
 from sogla.notifications.models import Notification
 from sogla.orgs.models import User
-from sogla.workflow import services
+from sogla.workflow import selectors, services
 from sogla.workflow.errors import TaskClosed, WorkflowError
 from sogla.workflow.models import Process, StepRun, Task, TaskState
 from sogla.workflow.screens.history import history_days
@@ -250,6 +250,11 @@ def test_merge_carries_the_earlier_approval_to_the_later_step(
     assert carried.state == TaskState.CARRIED_OVER
     assert carried.carried_from == first.engine_id
     assert StepRun.objects.get(process=process, step_key="l2").state == "done"
+    # the card says where the approval came from
+    rmap = selectors.route_map(user=tenant_a.initiator, document=process.document)
+    assert rmap is not None
+    (item,) = rmap.stages[2].steps[0].tasks
+    assert item.merged_from == "legal"
 
 
 def test_keep_asks_again(tenant_a: Tenant, people: dict[str, User]) -> None:
@@ -257,6 +262,11 @@ def test_keep_asks_again(tenant_a: Tenant, people: dict[str, User]) -> None:
     decide(people["lawyer"], open_task(process, people["lawyer"]))
     decide(people["ceo"], open_task(process, people["ceo"]))
     assert open_task(process, people["lawyer"]).step_key == "l2"
+    rmap = selectors.route_map(user=tenant_a.initiator, document=process.document)
+    assert rmap is not None
+    (item,) = rmap.stages[2].steps[0].tasks
+    assert item.asked_again_after == "legal"
+    assert not item.merged_from
 
 
 def test_parallel_steps_share_one_task(
@@ -272,6 +282,11 @@ def test_parallel_steps_share_one_task(
     )
     process = start(tenant_a, template, make_document(tenant_a))
     assert Task.objects.filter(process=process, assignee=people["lawyer"]).count() == 1
+    rmap = selectors.route_map(user=tenant_a.initiator, document=process.document)
+    assert rmap is not None
+    a, b = rmap.stages[0].steps
+    assert [i.person for i in a.tasks] == [people["lawyer"]]
+    assert (b.tasks, [i.person for i in b.shared]) == ([], [people["lawyer"]])
     decide(people["lawyer"], open_task(process, people["lawyer"]))
     assert set(
         StepRun.objects.filter(process=process, stage_key="checks").values_list(

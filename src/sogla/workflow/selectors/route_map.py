@@ -276,6 +276,7 @@ def _duplicates_said(
     carried from an earlier stage (merge), a task shared by parallel steps (merge),
     or a person asked again (keep)."""
     names = {stage.key: stage.name for stage in stages}
+    keep = definitions.definition_for(process.route_version).duplicates == "keep"
     by_engine_id = {item.task.engine_id: item for item in items}
     approved_at: dict[int, str] = {}  # user -> the first stage they approved at
     for stage in stages:
@@ -287,7 +288,7 @@ def _duplicates_said(
                     item.merged_from = names.get(source.split(":")[1], "")
                 seat = task.on_behalf_of_id or task.assignee_id
                 earlier = approved_at.get(seat or 0, "")
-                if earlier and earlier != stage.name and not item.carried_over:
+                if keep and earlier and earlier != stage.name and not item.carried_over:
                     item.asked_again_after = earlier
                 if seat and task.state == TaskState.DONE and task.outcome in POSITIVE:
                     approved_at.setdefault(seat, stage.name)
