@@ -167,6 +167,10 @@ def test_adding_to_a_later_stage_applies_when_it_opens(
     assert not Task.objects.filter(
         process=process, assignee=tenant_a.colleague
     ).exists()
+    process.refresh_from_db()
+    rmap = selectors.route_map(user=tenant_a.admin, document=process.document)
+    assert rmap is not None
+    assert rmap.stages[1].steps[0].added == [tenant_a.colleague]  # the card says so
     decide(people["lawyer"], open_task(process, people["lawyer"]))
     assert open_task(process, tenant_a.colleague).stage_key == "ceo"
     assert open_task(process, people["ceo"]).stage_key == "ceo"

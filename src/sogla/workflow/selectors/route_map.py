@@ -131,6 +131,8 @@ class MapStep:
     will_skip: bool = False
     tentative: bool = False
     task_ids: list[str] = field(default_factory=list)  # the run's (engine ids)
+    # Not started yet: people added to it while the round runs (asked when it opens)
+    added: list[User] = field(default_factory=list)
 
 
 @dataclass
@@ -263,10 +265,36 @@ def route_map(*, user: User, document: Document) -> RouteMap | None:
     mine = [i for i in waiting if i.mine]
     stages = _map_stages(process, by_step)
     _duplicates_said(process, stages, items)
+    _added_later(process, stages)
     if process.is_active:
         foresee_skips(process, document, stages)
     earlier = _earlier_rounds(process, user, now)
     return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
+
+
+def _added_later(process: Process, stages: list[MapStage]) -> None:
+    """People added to steps that have not opened yet (``Process.overrides``); a
+    query only when there are some."""
+    added: dict[str, list[int]] = {}
+    for key, override in (process.overrides or {}).items():
+        ids = [
+            int(p["id"])
+            for p in override.get("add", [])
+            if p.get("kind") == "user" and str(p.get("id", "")).isdigit()
+        ]
+        if ids:
+            added[key] = ids
+    if not added:
+        return
+    wanted = {i for ids in added.values() for i in ids}
+    people = User.objects.filter(
+        organisation_id=process.organisation_id, pk__in=wanted
+    ).in_bulk()
+    for stage in stages:
+        for step in stage.steps:
+            if step.colour == "not_started":
+                ids = added.get(f"{stage.key}.{step.key}", [])
+                step.added = [people[i] for i in ids if i in people]
 
 
 def _duplicates_said(
