@@ -913,6 +913,7 @@
     const actionList = h("div", { class: "rb-actions" });
     splitActions(def.on_finish).forEach((a) => actionRow(a, actionList));
     const legend = (text) => h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, text);
+    const duplicates = select("duplicates", [["merge", W.duplicatesMerge], ["keep", W.duplicatesKeep]], def.duplicates || "merge");
     form.append(
       ...namesFields(def),
       h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-on-finish" }, legend(W.onFinish),
@@ -925,6 +926,9 @@
       reapproval.node,
       h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-stall" }, legend(W.stallAlert),
         field(W.stallHours, stallHours, W.stallHint), stallTo),
+      h("fieldset", { class: "border rounded p-2 mb-2", id: "rb-running-round" }, h("legend", { class: "h6 float-none w-auto px-1 mb-1" }, W.runningRound),
+        field(W.duplicates, duplicates),
+        check(W.initiatorMayEditRunning, !!def.initiator_may_edit_running, { name: "may_edit_running" })),
       field(W.escalate, escalate),
       check(W.bulkAllowed, !!def.bulk_allowed, { name: "bulk" }),
       check(W.guestsSeeNames, !!def.guests_see_names, { name: "guest_names" }),
@@ -945,6 +949,8 @@
       for (const [key, name] of [["bulk_allowed", "bulk"], ["guests_see_names", "guest_names"]]) {
         if (form.querySelector(`[name=${name}]`).checked) target[key] = true; else delete target[key];
       }
+      if (duplicates.value === "keep") target.duplicates = "keep"; else delete target.duplicates;
+      if (form.querySelector("[name=may_edit_running]").checked) target.initiator_may_edit_running = true; else delete target.initiator_may_edit_running;
     };
     openDrawer(W.editRoute, form, () => {
       build(def);

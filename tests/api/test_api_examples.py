@@ -153,6 +153,17 @@ def _revision_changes(w: World, body: dict[str, Any]) -> None:
     body["changes"]["add"] = {"manager.head": [w.people["colleague"].pk]}
 
 
+def _far_deadline(w: World, body: dict[str, Any]) -> None:
+    """The head's new deadline: in the future whenever the examples run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = timezone.now().replace(microsecond=0) + timedelta(days=40)
+    body["due_at"] = due.isoformat()
+    body["due_for"] = [w.people["head"].pk]
+
+
 def _second_document(w: World) -> None:
     created = w.clients["initiator"].post(
         "/documents",
@@ -489,6 +500,20 @@ STEPS: list[Step] = [
         None,
         path=lambda w: {"process_id": w.ids["process"]},
         title="Remind the people the approval waits on",
+    ),
+    Step(
+        "process_participants_change",
+        "admin",
+        {
+            "stage": "manager",
+            "step": "head",
+            "due_at": "2027-01-15T18:00:00+03:00",
+            "due_for": [3],
+        },
+        path=lambda w: {"process_id": w.ids["process"]},
+        bind=_far_deadline,
+        title="Change a running step's people: add, remove, or move a pending "
+        "deadline (owner or administrator)",
     ),
     Step(
         "task_reassign",

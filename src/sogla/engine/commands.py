@@ -95,6 +95,32 @@ class Reassign:
 
 
 @dataclass(frozen=True)
+class EditStep:
+    """Change a step's people while the round runs (the route's owner, an
+    administrator or, where the route allows it, the initiator; the caller checks
+    who).
+
+    In the open stage: ``add`` opens a task for each person, ``remove`` closes the
+    pending tasks of these seats, ``due_at`` moves the deadline of the pending tasks
+    of ``due_for`` (seats; empty: every pending task of the step). In a stage still
+    to come the same edits are kept as the step's override and applied when the
+    stage opens (``due_at`` then applies to the whole step).
+    """
+
+    stage: str
+    step: str
+    by: Participant
+    add: Sequence[Participant] = ()
+    remove: Sequence[str] = ()  # seats (refs)
+    due_at: datetime | None = None
+    due_for: Sequence[str] = ()  # seats (refs); empty: every pending task
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.add or self.remove or self.due_at)
+
+
+@dataclass(frozen=True)
 class ResolveStep:
     """Fix a failed step of the current stage.
 
@@ -129,6 +155,7 @@ Command = (
     | Withdraw
     | Cancel
     | Reassign
+    | EditStep
     | ResolveStep
     | TimerFired
     | Reschedule

@@ -55,6 +55,10 @@ KIND_OUTCOMES: dict[StepKind, tuple[Outcome, ...]] = {
     StepKind.SYSTEM: (),
 }  # fmt: skip
 HUMAN_KINDS = frozenset(k for k, outcomes in KIND_OUTCOMES.items() if outcomes)
+# Kinds whose decision is the same act wherever it is asked: with ``duplicates:
+# merge`` one decision of a person counts for every such step of the same kind in
+# the round. Signing, consulting and filling fields are asked each time.
+MERGED_KINDS = frozenset({StepKind.APPROVE, StepKind.ACKNOWLEDGE})
 # Outcomes that count towards a step's quorum.
 POSITIVE = frozenset(
     {Outcome.APPROVE, Outcome.APPROVE_WITH_REMARKS, Outcome.ACKNOWLEDGE, Outcome.DONE}
@@ -303,6 +307,12 @@ class RouteDefinition(_Frozen):
     guest_link_days: int = Field(default=14, ge=1, le=30)  # a guest link's lifetime
     guests_see_names: bool = False  # the guest page names internal people
     on_return: OnReturn = OnReturn()
+    # The same person named again in one round: "merge" asks them once (an earlier
+    # approval carries over, parallel steps share one task); "keep" asks each time.
+    duplicates: Literal["merge", "keep"] = "merge"
+    # The initiator may add, remove and reschedule people while a round runs (the
+    # route's owner and administrators always may).
+    initiator_may_edit_running: bool = False
     stages: list[StageDef] = Field(min_length=1)
     on_finish: list[Action] = []
 

@@ -218,13 +218,16 @@ class ProcessSentBack:
 
 @dataclass(frozen=True)
 class DeadlineMoved:
-    """A changed working calendar moved an open task's deadline (``Reschedule``):
-    the task's row and timers follow from the state; the assignee is told."""
+    """An open task's deadline moved: by a changed working calendar
+    (``Reschedule``) or by hand (``EditStep``, ``by`` names who; ``was`` is None
+    when the task had no deadline). The task's row and timers follow from the
+    state; the assignee is told."""
 
     task_id: str
     participant: Participant
-    was: datetime
+    was: datetime | None
     now: datetime
+    by: str = ""
 
 
 @dataclass(frozen=True)

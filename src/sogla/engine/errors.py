@@ -29,6 +29,11 @@ class EngineErrorCode(StrEnum):
     REASK_NOT_ALLOWED = "reask_not_allowed"
     NOT_CARRIED_OVER = "not_carried_over"
     STAGE_NOT_ALLOWED = "stage_not_allowed"
+    STAGE_PASSED = "stage_passed"
+    STEP_NOT_OPEN = "step_not_open"
+    NOT_PENDING = "not_pending"
+    QUORUM_UNREACHABLE = "quorum_unreachable"
+    DEADLINE_PASSED = "deadline_passed"
 
 
 class EngineError(Exception):
@@ -129,3 +134,23 @@ class StageNotAllowed(EngineError):
     """A "return_to_stage" decision names a stage the step may not send back to."""
 
     code = EngineErrorCode.STAGE_NOT_ALLOWED
+
+
+class StagePassed(EngineError):
+    code = EngineErrorCode.STAGE_PASSED
+
+
+class StepNotOpen(EngineError):
+    code = EngineErrorCode.STEP_NOT_OPEN
+
+
+class NotPending(EngineError):
+    code = EngineErrorCode.NOT_PENDING
+
+
+class QuorumUnreachable(EngineError):
+    code = EngineErrorCode.QUORUM_UNREACHABLE
+
+
+class DeadlinePassed(EngineError):
+    code = EngineErrorCode.DEADLINE_PASSED

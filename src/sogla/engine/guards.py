@@ -12,6 +12,7 @@ from sogla.engine.commands import (
     Cancel,
     Command,
     Decide,
+    EditStep,
     Reassign,
     Reschedule,
     ResolveStep,
@@ -30,6 +31,7 @@ from sogla.engine.definition import (
     StageDef,
     StepDef,
 )
+from sogla.engine.editing import check_edit
 from sogla.engine.states import (
     REVISION_STEP,
     ProcessState,
@@ -62,6 +64,8 @@ def check(definition: RouteDefinition, state: ProcessState, command: Command) ->
         _check_reassign(state, command)
     elif isinstance(command, ResolveStep):
         _check_resolve(definition, state, command)
+    elif isinstance(command, EditStep):
+        check_edit(definition, state, command)
     return False
 
 

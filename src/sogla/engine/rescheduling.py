@@ -64,11 +64,11 @@ def reschedule(w: WorkingCopy) -> None:
         if moved.overdue and due_at <= w.now:
             _escalate_again(w, moved, due_at)
         else:
-            _plan_again(w, moved, due_at)
+            plan_again(w, moved, due_at)
         w.emit(fx.DeadlineMoved(task_id, task.participant, was, due_at))
 
 
-def _plan_again(w: WorkingCopy, task: TaskRun, due_at: datetime) -> None:
+def plan_again(w: WorkingCopy, task: TaskRun, due_at: datetime) -> None:
     """A deadline to come (or one just passed, which the worker fires at once)."""
     had_reminder = f"remind:{task.id}" in w.s.timers
     task.overdue = False

@@ -25,12 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sogla.engine import editing, errors, guards
 from sogla.engine import effects as fx
-from sogla.engine import errors, guards
 from sogla.engine.commands import (
     Cancel,
     Command,
     Decide,
+    EditStep,
     Reassign,
     Reschedule,
     ResolveStep,
@@ -153,6 +154,8 @@ class _Run(WorkingCopy):
             self.reassign(command)
         elif isinstance(command, ResolveStep):
             self.resolve_step(command)
+        elif isinstance(command, EditStep):
+            self.edit_step(command)
         elif isinstance(command, TimerFired):
             self.timer_fired(self.s.timers[command.timer_id])
         elif isinstance(command, Reschedule):
@@ -299,6 +302,16 @@ class _Run(WorkingCopy):
                     self.emit(
                         fx.Notify("approval_carried", (person.ref,), task_id=task.id)
                     )
+        if editing.merges(self.d, step):  # ``duplicates: merge``: asked once a round
+            for seat, earlier in editing.decided_earlier(
+                self.s, stage, step, self.ctx.files_sha256
+            ).items():
+                if seat in unique:
+                    editing.merge_decision(self, run, earlier, unique.pop(seat))
+            for seat, task_id in editing.open_in_stage(self.s, stage, step).items():
+                if seat in unique:
+                    del unique[seat]
+                    run.task_ids.append(task_id)  # one task, counted here too
         # "all" needs the people not carried over too: ask them before counting.
         if (not unique or run.quorum != "all") and self.reached_quorum(run):
             self.finish_step(run)
@@ -363,7 +376,9 @@ class _Run(WorkingCopy):
     def finish_step(self, run: StepRun) -> None:
         run.state = StepState.DONE
         for task_id in run.task_ids:
-            if self.s.tasks[task_id].state is TaskState.OPEN:
+            if self.s.tasks[task_id].state is TaskState.OPEN and not self.shared_open(
+                task_id, run
+            ):
                 self.close_task(task_id, TaskState.CLOSED_BY_QUORUM, "quorum reached")
         self.cancel_timer(f"wait:{run.key}")
         self.emit(fx.StepFinished(run.round, run.stage, run.step))
@@ -389,11 +404,23 @@ class _Run(WorkingCopy):
         self.cancel_timer(f"stall:{key}")
         self.emit(fx.StageFinished(self.s.round, stage.key))
 
+    def shared_open(self, task_id: str, run: StepRun) -> bool:
+        """Another open step of the stage counts this task too (a merged person)."""
+        return any(
+            other.state is StepState.OPEN and task_id in other.task_ids
+            for other in self.s.steps.values()
+            if other is not run and (other.round, other.stage) == (run.round, run.stage)
+        )
+
     def after_step_change(self, run: StepRun) -> None:
-        """Finish the step and the stage where the quorum allows, then move on."""
+        """Finish the steps and the stage where the quorum allows, then move on
+        (a merged person's decision may finish several steps)."""
         if run.state is StepState.OPEN and self.reached_quorum(run):
             self.finish_step(run)
         stage = self.d.stages[self.s.stage_index]
+        for _, other in self.stage_steps(stage):
+            if other.state is StepState.OPEN and self.reached_quorum(other):
+                self.finish_step(self.step(other.key))
         if stage_complete(self.stage_steps(stage)):
             self.finish_stage(stage)
             self.advance(self.s.stage_index + 1)
@@ -590,7 +617,20 @@ class _Run(WorkingCopy):
         stage = self.d.stages[self.s.stage_index]
         step = guards.current_step(stage, old.step)
         run = self.step(f"{old.round}:{old.stage}:{old.step}")
-        run.task_ids.append(self.open_task(stage.key, step, command.to, old.due_at).id)
+        new = self.open_task(stage.key, step, command.to, old.due_at).id
+        run.task_ids.append(new)
+        for _, other in self.stage_steps(stage):  # steps sharing the task (merged)
+            if other is not run and old.id in other.task_ids:
+                self.step(other.key).task_ids.append(new)
+
+    def edit_step(self, command: EditStep) -> None:
+        stage = self.d.stage(command.stage)
+        step = guards.current_step(stage, command.step)
+        run = editing.edit_step(
+            self, command, stage, step, lambda person: self.due_at(stage, step, person)
+        )
+        if run is not None:
+            self.after_step_change(run)
 
     def resolve_step(self, command: ResolveStep) -> None:
         stage = self.d.stages[self.s.stage_index]

@@ -150,6 +150,14 @@ def builder_words() -> dict[str, object]:
                 "The initiator may choose whom to ask again when resubmitting"
             ),
             "initiatorMayEdit": _("The initiator may change approvers and deadlines"),
+            "runningRound": _("While a round runs"),
+            "duplicates": _("A person named in several steps of one round"),
+            "duplicatesMerge": _("Ask once: an approval counts for every step"),
+            "duplicatesKeep": _("Ask at every step"),
+            "initiatorMayEditRunning": _(
+                "The initiator may add or remove approvers and move deadlines "
+                "while the round runs"
+            ),
             "onFinish": _("When the route finishes"),
             "bulkAllowed": _("Approve steps may be approved in bulk from the inbox"),
             "guestsSeeNames": _("Guests see the names of internal people"),

@@ -315,19 +315,24 @@ class EffectApplier:
         )
 
     def _deadline_moved(self, effect: fx.DeadlineMoved) -> None:
-        """The calendar moved a task's deadline: audited, and its holder told."""
+        """The calendar (or a person, ``by``) moved a task's deadline: audited, and
+        its holder told."""
         task = self.loaded.task_pks.get(effect.task_id)
-        moved = {"was": effect.was.isoformat(), "due_at": effect.now.isoformat()}
+        moved = {
+            "was": effect.was.isoformat() if effect.was else None,
+            "due_at": effect.now.isoformat(),
+        }
+        by = {"by": effect.by} if effect.by else {}
         self.audit(
-            "task.deadline_moved",
-            {"task": task, "assignee": effect.participant.ref, **moved},
+            "task.deadline_changed" if effect.by else "task.deadline_moved",
+            {"task": task, "assignee": effect.participant.ref, **moved, **by},
             target=str(task or ""),
         )
         self.notify(
             "deadline_moved",
             [effect.participant.ref],
             f"{effect.task_id}:{effect.now.isoformat()}",
-            {"task": task, **moved},
+            {"task": task, **moved, **by},
         )
 
     def _process_finished(self, effect: fx.ProcessFinished) -> None:

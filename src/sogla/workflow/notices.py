@@ -168,6 +168,17 @@ def _deadline_moved(said: _Said) -> str:
 
 def _deadline_moved_lead(said: _Said) -> str:
     was, due = parse_when(said.ctx.get("was")), parse_when(said.ctx.get("due_at"))
+    if said.ctx.get("by"):  # moved by hand while the round runs
+        if due is None:
+            return _("The deadline of your decision was changed.")
+        if was is None:
+            return _("Your decision now has a deadline: %(date)s.") % {
+                "date": long_when(due, said.zone)
+            }
+        return _("Your decision is now due %(date)s instead of %(was)s.") % {
+            "date": long_when(due, said.zone),
+            "was": long_when(was, said.zone),
+        }
     if was is None or due is None:
         return _("The working calendar changed, and so did your deadline.")
     return _(
@@ -280,6 +291,7 @@ HEADLINES: dict[str, Callable[[_Said], str]] = {
     "rejected": lambda s: _("Rejected: %(doc)s") % {"doc": s.doc},
     "cancelled": lambda s: _("Approval cancelled: %(doc)s") % {"doc": s.doc},
     "step_unresolved": lambda s: _("Nobody to assign: %(doc)s") % {"doc": s.doc},
+    "task_removed": lambda s: _("Removed from the approval: %(doc)s") % {"doc": s.doc},
     "field_reminder": _field_reminder,
     "route_notice": _route_notice,
     "approval_carried": lambda s: (
@@ -376,6 +388,9 @@ FIXED_LEADS = {
         "You are invited to a meeting about this document. The calendar file is "
         "attached: open it to add the event to your calendar."
     ),
+    "task_removed": gettext_lazy(
+        "You were taken off this approval: your decision is no longer needed."
+    ),
     "assignee_deactivated": gettext_lazy(
         "The person holding a task of this document was deactivated. Open the "
         "document and give the task to someone else."
@@ -412,7 +427,12 @@ PREFERENCE_KINDS = (
     ("workflow.overdue", gettext_lazy("A task is overdue"), False),
     (
         "workflow.deadline_moved",
-        gettext_lazy("The calendar moved the deadline of my task"),
+        gettext_lazy("The deadline of my task moved"),
+        False,
+    ),
+    (
+        "workflow.task_removed",
+        gettext_lazy("I was taken off an approval"),
         False,
     ),
     ("workflow.escalated", gettext_lazy("A task of my team is overdue"), False),

@@ -17,6 +17,11 @@ urlpatterns = [
     path("documents/<int:pk>/approval/cancel/", views.cancel, name="cancel"),
     path("documents/<int:pk>/approval/remind/", views.remind, name="remind"),
     path("documents/<int:pk>/approval/resolve/", views.resolve, name="resolve"),
+    path(
+        "documents/<int:pk>/approval/participants/",
+        views.participants,
+        name="participants",
+    ),
     path("tasks/<int:pk>/decide/", views.decide, name="decide"),
     path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("away/", views_away.away, name="away"),

@@ -392,3 +392,63 @@ def task_link(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     document_id, task_id = found
     return redirect(f"{_card_url(document_id)}#decision-{task_id}")
+
+
+# --- the people of a running round -------------------------------------------------------
+
+
+@login_required
+@require_POST
+@app_errors
+def participants(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Add a person to a step, take a pending one off, or move a pending deadline
+    (``services.step_edit``): one change per post, from the card's route map."""
+    user = _user(request)
+    process = _process(user, pk)
+    stage = request.POST.get("stage", "")
+    step = request.POST.get("step", "")
+    action = request.POST.get("action", "")
+    key = f"people-{stage}.{step}"
+    try:
+        people = _people(user, [request.POST.get("user", "")])
+        if not people:
+            raise ValidationFailed.single(key, "required", _("Choose a person."))
+        edit: dict[str, Any] = {}
+        if action == "add":
+            edit["add"] = people
+        elif action == "remove":
+            edit["remove"] = people
+        else:
+            try:
+                day = datetime.fromisoformat(request.POST.get("due", "")).date()
+            except ValueError:
+                raise ValidationFailed.single(
+                    key, "invalid", _("Enter a date.")
+                ) from None
+            zone = timezone.get_current_timezone()
+            edit["due_at"] = datetime.combine(day, time(18, 0), tzinfo=zone)
+            edit["due_for"] = people
+        services.step_edit(
+            actor=user,
+            process=process,
+            stage=stage,
+            step=step,
+            meta=request_meta(request),
+            **edit,
+        )
+    except ValidationFailed as error:
+        return render_card(
+            request,
+            pk,
+            status=422,
+            errors={key: [str(p.message) for p in error.problems]},
+        )
+    except WorkflowError as error:
+        return render_card(request, pk, status=409, errors={key: [str(error.message)]})
+    name = people[0].short_name
+    done = {
+        "add": _("%(name)s was added to the step."),
+        "remove": _("%(name)s was taken off the step."),
+    }.get(action, _("The deadline of %(name)s was moved."))
+    messages.success(request, done % {"name": name})
+    return redirect(_card_url(pk))

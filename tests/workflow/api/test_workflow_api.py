@@ -31,6 +31,7 @@ OPERATIONS = {
     "task_get",
     "task_decide",
     "task_reassign",
+    "process_participants_change",
     "routes_list",
     "route_get",
     "route_create",
@@ -576,6 +577,7 @@ def test_openapi_lists_every_approval_operation(db: None) -> None:
     for op_id in (
         "task_decide",
         "task_reassign",
+        "process_participants_change",
         "process_start",
         "process_resubmit",
         "process_cancel",

@@ -65,7 +65,8 @@ def test_a_decision_costs_the_same_on_the_last_of_100_stages(
         ]
         return start(
             tenant_a,
-            publish(tenant_a, route(*stages), key=key),
+            # the same person at every stage: "keep" asks them each time
+            publish(tenant_a, route(*stages, duplicates="keep"), key=key),
             make_document(tenant_a),
         )
 

@@ -28,6 +28,7 @@ from sogla.workflow.models import Channel
 from sogla.workflow.schemas.processes import (
     CancelIn,
     HistoryEventOut,
+    ParticipantsChangeIn,
     ProcessOut,
     ProcessStartIn,
     RemindOut,
@@ -213,6 +214,46 @@ def process_cancel(
         actor=user,
         process=process.pk,
         reason=payload.reason,
+        meta=request_meta(request),
+    )
+    return _process_out(user, process.document_id)
+
+
+@router.post(
+    "/processes/{process_id}/participants",
+    response=_ok(ProcessOut, conflict=True),
+    operation_id="process_participants_change",
+    url_name="process_participants_change",
+    summary="Add, remove or reschedule the people of a step while the round runs",
+    description=(
+        "The route's owner or an administrator (the initiator too where the route "
+        "sets `initiator_may_edit_running`). Added people get a task and a notice; "
+        "removed ones have their pending task closed and are told; a removal that "
+        "would leave the step's quorum out of reach is refused (409, "
+        "`quorum_unreachable`). On a stage still to come the change is applied "
+        "when it opens. Answers the process."
+    ),
+)
+def process_participants_change(
+    request: HttpRequest, process_id: Id, payload: ParticipantsChangeIn
+) -> dict[str, Any]:
+    user = _user(request)
+    process = selectors.process_get(user=user, process_id=process_id)
+    ids = [*payload.add, *payload.remove, *payload.due_for]
+    people = selectors.colleagues_by_id(user=user, ids=ids)
+    people_or_refused(
+        people,
+        {"add": payload.add, "remove": payload.remove, "due_for": payload.due_for},
+    )
+    services.step_edit(
+        actor=user,
+        process=process.pk,
+        stage=payload.stage,
+        step=payload.step,
+        add=[people[i] for i in payload.add],
+        remove=[people[i] for i in payload.remove],
+        due_at=payload.due_at,
+        due_for=[people[i] for i in payload.due_for],
         meta=request_meta(request),
     )
     return _process_out(user, process.document_id)

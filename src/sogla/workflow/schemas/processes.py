@@ -432,6 +432,34 @@ class WithdrawIn(In):
     )
 
 
+class ParticipantsChangeIn(In):
+    """Change one step's people while the round runs (the route's owner, an
+    administrator, or the initiator where the route says
+    ``initiator_may_edit_running``). Give at least one of ``add``, ``remove``,
+    ``due_at``. A step of a stage still to come keeps the change until it opens."""
+
+    stage: str = Field(max_length=60, description="The stage key.")
+    step: str = Field(max_length=60, description="The step key.")
+    add: list[Id] = Field(
+        default_factory=list, max_length=50, description="Users to ask (ids)."
+    )
+    remove: list[Id] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Users with a pending task to take off the step (ids).",
+    )
+    due_at: datetime | None = Field(
+        None,
+        description="A new deadline (with a time zone) for the pending tasks of "
+        "``due_for``, or of the whole step when ``due_for`` is empty.",
+    )
+    due_for: list[Id] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Whose pending task gets ``due_at`` (ids); empty: everyone's.",
+    )
+
+
 class CancelIn(In):
     reason: str = Field(
         max_length=2000,

@@ -66,6 +66,8 @@ class CardApproval:
     decided: Task | None
     next_task: Task | None
     may_edit_round: bool
+    # may add, remove and reschedule people while the round runs (route map)
+    may_change_people: bool
     edit_steps: list[tuple[str, str]]  # ("stage.step", "Stage · Step")
     files_sha: str
     files_version: int
@@ -110,9 +112,13 @@ def card_approval(
     admin = is_org_admin(user)
     can_manage = bool(process and can_manage_process(user, process))
     may_edit, edit_steps = _round_edits(process)
+    may_change_people = _may_change_people(process, can_manage, is_initiator)
     loaded = my_panels(user, rmap, panel_state or {})
     people = card_people(
-        user, loaded, people, wanted=can_manage or (may_edit and is_initiator)
+        user,
+        loaded,
+        people,
+        wanted=can_manage or (may_edit and is_initiator) or may_change_people,
     )
     rounds, shown, old_tasks = _rounds(process, round_param, rmap)
     decided, next_task = _decided(user, card, decided_id)
@@ -138,6 +144,7 @@ def card_approval(
         decided=decided,
         next_task=next_task,
         may_edit_round=may_edit and is_initiator,
+        may_change_people=may_change_people,
         edit_steps=edit_steps,
         files_sha=files_sha,
         files_version=files_version,
@@ -219,6 +226,19 @@ def _decided(
         return None, None
     following = task_list_for_user(user=user, tab="mine", limit=1).items
     return decided, following[0] if following else None
+
+
+def _may_change_people(
+    process: Process | None, can_manage: bool, is_initiator: bool
+) -> bool:
+    """The route's owner or an administrator, or the initiator where the route
+    allows it, while the round runs (``services.step_edit`` decides again)."""
+    if process is None or process.status != ProcessStatus.RUNNING:
+        return False
+    if can_manage:
+        return True
+    definition = definitions.definition_for(process.route_version)
+    return is_initiator and definition.initiator_may_edit_running
 
 
 def _round_edits(process: Process | None) -> tuple[bool, list[tuple[str, str]]]:

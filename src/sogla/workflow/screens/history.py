@@ -141,6 +141,8 @@ def _event_texts() -> dict[str, str]:
         "task.approval_withdrawn": _(
             "withdrew an approval carried over from the last round"
         ),
+        "process.participants_changed": _("changed the people of a step"),
+        "task.deadline_changed": _("moved a task's deadline to %(due)s"),
         "task.overdue": _("A task became overdue"),
         "task.escalated": _("An overdue task was escalated to the assignee's manager"),
         "task.deadline_moved": _(
@@ -202,6 +204,15 @@ def _detail(verb: str, payload: dict[str, Any]) -> str:
                 for c in payload.get("changes") or []
             ),
             several_files=bool(payload.get("several_files")),
+        )
+    if verb == "process.participants_changed":
+        parts = [f"+ {name}" for name in payload.get("added_names") or []]
+        parts += [f"− {name}" for name in payload.get("removed_names") or []]
+        due = _local_date(payload.get("due_at"))
+        if due:
+            parts.append(_("deadline %(due)s") % {"due": due})
+        return f"{payload.get('stage', '')}.{payload.get('step', '')}: " + "; ".join(
+            parts
         )
     if verb == "document.fields_changed":
         changed = payload.get("changes", {}) or payload.get("fields", []) or []

@@ -18,7 +18,7 @@ from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
-from sogla.engine.definition import Assignee, StepDef
+from sogla.engine.definition import POSITIVE, Assignee, StepDef
 from sogla.engine.run import PreviewStage, preview
 from sogla.engine.states import Participant
 from sogla.orgs.models import User
@@ -112,6 +112,10 @@ class MapTask:
     # whether this reader may withdraw it (theirs, while the round runs).
     given_on: GivenOn | None = None
     can_withdraw: bool = False
+    # ``duplicates: merge``: the stage whose approval of this round was carried here
+    merged_from: str = ""
+    # ``duplicates: keep``: the person already approved at this stage, asked again
+    asked_again_after: str = ""
 
 
 @dataclass
@@ -125,11 +129,16 @@ class MapStep:
     quorum: str
     assignee: dict[str, Any]  # the definition's assignee, for not-yet-started steps
     tasks: list[MapTask] = field(default_factory=list)
+    # ``duplicates: merge``: another step's task that counts for this one too
+    shared: list[MapTask] = field(default_factory=list)
     # Not started yet: the engine's preview says it will be skipped for the values
     # the document has now (``reason`` says why); ``tentative``: its condition reads
     # answers given later in the route.
     will_skip: bool = False
     tentative: bool = False
+    task_ids: list[str] = field(default_factory=list)  # the run's (engine ids)
+    # Not started yet: people added to it while the round runs (asked when it opens)
+    added: list[User] = field(default_factory=list)
 
 
 @dataclass
@@ -278,6 +287,8 @@ def route_map(
     mine = [i for i in waiting if i.mine]
     _note_carried(process, items)
     stages = _map_stages(process, by_step)
+    _duplicates_said(process, stages, items)
+    _added_later(process, stages)
     if process.is_active:
         foresee_skips(process, document, stages)
     earlier = _earlier_rounds(process, user, now)
@@ -298,6 +309,63 @@ def _note_carried(process: Process, items: list[MapTask]) -> None:
         found = given.get(item.task.decided_at) if item.task.decided_at else None
         item.given_on = found if found is not None and found.changes else None
         item.can_withdraw = item.mine and running
+
+
+def _added_later(process: Process, stages: list[MapStage]) -> None:
+    """People added to steps that have not opened yet (``Process.overrides``); a
+    query only when there are some."""
+    added: dict[str, list[int]] = {}
+    for key, override in (process.overrides or {}).items():
+        ids = [
+            int(p["id"])
+            for p in override.get("add", [])
+            if p.get("kind") == "user" and str(p.get("id", "")).isdigit()
+        ]
+        if ids:
+            added[key] = ids
+    if not added:
+        return
+    wanted = {i for ids in added.values() for i in ids}
+    people = User.objects.filter(
+        organisation_id=process.organisation_id, pk__in=wanted
+    ).in_bulk()
+    for stage in stages:
+        for step in stage.steps:
+            if step.colour == "not_started":
+                ids = added.get(f"{stage.key}.{step.key}", [])
+                step.added = [people[i] for i in ids if i in people]
+
+
+def _duplicates_said(
+    process: Process, stages: list[MapStage], items: list[MapTask]
+) -> None:
+    """What the card says about a person named twice in the round: an approval
+    carried from an earlier stage (merge), a task shared by parallel steps (merge),
+    or a person asked again (keep)."""
+    names = {stage.key: stage.name for stage in stages}
+    keep = definitions.definition_for(process.route_version).duplicates == "keep"
+    by_engine_id = {item.task.engine_id: item for item in items}
+    approved_at: dict[int, str] = {}  # user -> the first stage they approved at
+    for stage in stages:
+        for step in stage.steps:
+            for item in step.tasks:
+                task = item.task
+                source = task.carried_from or ""
+                if item.carried_over and source.startswith(f"r{process.round}:"):
+                    item.merged_from = names.get(source.split(":")[1], "")
+                    item.can_withdraw = False  # asked once this round, not carried over
+                seat = task.on_behalf_of_id or task.assignee_id
+                earlier = approved_at.get(seat or 0, "")
+                if keep and earlier and earlier != stage.name and not item.carried_over:
+                    item.asked_again_after = earlier
+                if seat and task.state == TaskState.DONE and task.outcome in POSITIVE:
+                    approved_at.setdefault(seat, stage.name)
+            own = {item.task.engine_id for item in step.tasks}
+            step.shared = [
+                by_engine_id[t]
+                for t in step.task_ids
+                if t not in own and t in by_engine_id
+            ]
 
 
 def _earlier_rounds(process: Process, user: User, now: datetime) -> list[MapRound]:
@@ -384,6 +452,7 @@ def _map_step(step_def: StepDef, run: StepRun | None, tasks: list[MapTask]) -> M
         if step_def.assignee
         else {},
         tasks=tasks,
+        task_ids=list(run.task_ids) if run is not None else [],
     )
 
 

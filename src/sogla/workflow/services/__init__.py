@@ -10,6 +10,7 @@
 - ``assignments``: ``task_reassign``, ``step_resolve``;
 - ``withdrawals``: ``task_withdraw`` (take back an approval carried over to a
   new round);
+- ``participants``: ``step_edit`` (people and deadlines changed while a round runs);
 - ``delegation``: ``delegations_sync`` (open tasks follow delegations, and come
   back), ``delegations_sync_due`` (the worker's sweep);
 - ``rescheduling``: ``deadlines_reschedule`` (a changed working calendar moves the
@@ -35,6 +36,7 @@ from sogla.workflow.services.delegation import (
     delegations_sync,
     delegations_sync_due,
 )
+from sogla.workflow.services.participants import step_edit
 from sogla.workflow.services.pipeline import files_sha256
 from sogla.workflow.services.processes import (
     RoundEdits,
@@ -74,6 +76,7 @@ __all__ = [
     "route_template_create",
     "route_version_publish",
     "route_version_save_draft",
+    "step_edit",
     "step_resolve",
     "task_decide",
     "task_file_add",

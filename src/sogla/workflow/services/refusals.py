@@ -80,6 +80,10 @@ def _field_refusal(error: engine_errors.EngineError) -> Exception | None:
                 "Choose one of the earlier stages this step may send the document back to."
             ),
         )
+    if code is E.DEADLINE_PASSED:
+        return ValidationFailed.single(
+            "due_at", "past", _("The new deadline has already passed.")
+        )
     if code is E.REQUEST_ID_REUSED:
         return ValidationFailed.single(
             "request_id",
@@ -109,6 +113,13 @@ def engine_refusal(error: engine_errors.EngineError) -> Exception:
         E.NO_PARTICIPANTS: _("Choose at least one person."),
         E.NOT_CARRIED_OVER: _(
             "Only an approval carried over to the running round can be withdrawn."
+        ),
+        E.STAGE_PASSED: _("This stage has already passed; it cannot be changed."),
+        E.STEP_NOT_OPEN: _("This step is not waiting for decisions now."),
+        E.NOT_PENDING: _("This person has no pending task in the step."),
+        E.QUORUM_UNREACHABLE: _(
+            "Without this person the step could never be completed: "
+            "add someone else first."
         ),
         E.PROCESS_ALREADY_STARTED: _("The approval has already started."),
         E.PROCESS_NOT_STARTED: _("The approval has not started."),
@@ -160,6 +171,7 @@ def closed_message(loaded: Loaded, task: TaskRun) -> TaskClosed:
         "rejected": _("the document was rejected"),
         "cancelled": _("the approval was cancelled"),
         "reassigned": _("the task was given to someone else"),
+        "removed": _("you were taken off this approval"),
         "stage finished": _("the stage has finished"),
         "process finished": _("the approval has finished"),
     }
