@@ -38,7 +38,7 @@ from sogla.core.audit_hash import (
     event_hash,
 )
 from sogla.core.models import AuditChainHead, AuditEvent
-from sogla.core.prepared import insert_rows
+from sogla.core.prepared import insert_rows, insert_rows_after
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 
 if TYPE_CHECKING:
@@ -187,6 +187,8 @@ def _append(events: list[AuditEvent]) -> None:
     chains: dict[tuple[int, str], list[AuditEvent]] = {}
     for event in events:
         chains.setdefault((event.organisation_id, event.chain), []).append(event)
+    if len(chains) == 1 and connection.vendor == "postgresql" and _append_one(chains):
+        return
     for organisation_id, chain in sorted(chains):
         linked = chains[organisation_id, chain]
         key = (connection.alias, organisation_id, chain)
@@ -200,6 +202,26 @@ def _append(events: list[AuditEvent]) -> None:
             _move_head(organisation_id, chain, last)
         _remember(key, last)
     insert_rows(events)  # one INSERT ... RETURNING id
+
+
+def _append_one(chains: dict[tuple[int, str], list[AuditEvent]]) -> bool:
+    """PostgreSQL, one chain whose head this process knows: the head's
+    compare-and-set and the events' INSERT as one statement (``insert_rows_after``:
+    the events go in only if the head was still the one known, and moved). False
+    when the guess was stale or unknown: nothing was written, ``_append`` goes the
+    long way (the locked read)."""
+    ((organisation_id, chain),) = chains
+    key = (connection.alias, organisation_id, chain)
+    known = _heads.get(key)
+    if known is None:
+        return False
+    linked = chains[organisation_id, chain]
+    last = _link(linked, *known)
+    sql, params = _head_update(organisation_id, chain, last, known)
+    if not insert_rows_after(linked, sql, params):
+        return False
+    _remember(key, last)
+    return True
 
 
 def locked_head(organisation_id: int, chain: str) -> tuple[int, str]:
@@ -230,6 +252,18 @@ def _move_head(
     known: tuple[int, str] | None = None,
 ) -> bool:
     """UPDATE the head to ``to`` (only if it still is ``known``, when given)."""
+    sql, params = _head_update(organisation_id, chain, to, known)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount == 1)
+
+
+def _head_update(
+    organisation_id: int,
+    chain: str,
+    to: tuple[int, str],
+    known: tuple[int, str] | None = None,
+) -> tuple[str, list[Any]]:
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     sql = (
         f"UPDATE {table} SET last_seq = %s, last_hash = %s "  # noqa: S608
@@ -239,9 +273,7 @@ def _move_head(
     if known is not None:
         sql += " AND last_seq = %s AND last_hash = %s"
         params += [known[0], known[1]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return bool(cursor.rowcount == 1)
+    return sql, params
 
 
 # --- verifying -----------------------------------------------------------------------

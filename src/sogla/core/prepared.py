@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from django.db import connection, connections, models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field, Model, QuerySet
 from django.db.models.constants import OnConflict
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -43,6 +45,19 @@ class _Compiled(Generic[M]):
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]  # (position in params, argument index)
     converters: dict[int, Any]
+    rows: _Rows | None  # how rows become instances, when built without a queryset
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What ``ModelIterable`` works out from the compiler on every run, worked out
+    once: the main model's columns and the ``select_related`` populators."""
+
+    model: type[Model]
+    start: int
+    end: int
+    init_list: tuple[str, ...]
+    populators: tuple[Any, ...]
 
 
 class Prepared(Generic[M]):
@@ -95,7 +110,10 @@ class Prepared(Generic[M]):
         # The value converters of the selected columns (the same on every run).
         columns = [found[0] for found in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(columns)
-        return _Compiled(queryset, compiler, sql, tuple(params), slots, converters)
+        rows = _rows_of(queryset, compiler, alias)
+        return _Compiled(
+            queryset, compiler, sql, tuple(params), slots, converters, rows
+        )
 
     def all(self, *values: Any, using: str = "default") -> list[M]:
         compiled = self._entry(using)
@@ -103,6 +121,8 @@ class Prepared(Generic[M]):
         for position, index in compiled.slots:
             params[position] = self._kinds[index](values[index])
         sql, bound = compiled.sql, tuple(params)
+        if compiled.rows is not None:
+            return _instances(compiled, sql, bound, using)
         compiler = copy.copy(compiled.compiler)  # one per call: threads share none
         compiler.as_sql = lambda *_a, **_k: (sql, bound)  # type: ignore[method-assign]
         converters = compiled.converters
@@ -124,6 +144,56 @@ class Prepared(Generic[M]):
                 )
             raise model.MultipleObjectsReturned(f"{len(rows)} {model.__name__} rows")
         return rows[0]
+
+
+def _rows_of(
+    queryset: QuerySet[Any], compiler: SQLCompiler, alias: str
+) -> _Rows | None:
+    """``ModelIterable``'s layout of the rows (``None`` for a queryset it does not
+    build plainly: values(), annotations, prefetching, known related objects)."""
+    if (
+        queryset._iterable_class is not ModelIterable
+        or compiler.annotation_col_map
+        or queryset._known_related_objects  # type: ignore[attr-defined]
+        or queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        or compiler.klass_info is None
+    ):
+        return None
+    info = compiler.klass_info
+    fields = info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    return _Rows(
+        model=info["model"],
+        start=start,
+        end=end,
+        init_list=tuple(f[0].target.attname for f in compiler.select[start:end]),
+        # Django 5.2's signature (the stubs follow 6.x, which adds fetch_mode)
+        populators=tuple(get_related_populators(info, compiler.select, alias)),  # type: ignore[call-arg]
+    )
+
+
+def _instances(
+    compiled: _Compiled[M], sql: str, params: tuple[Any, ...], alias: str
+) -> list[M]:
+    """The rows of ``sql`` as ``ModelIterable`` builds them (``from_db`` and the
+    ``select_related`` populators), without a queryset, a compiler copy or
+    ``execute_sql`` on each call."""
+    layout = compiled.rows
+    assert layout is not None  # noqa: S101 - _rows_of said so
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    if compiled.converters:
+        fetched = list(compiled.compiler.apply_converters(fetched, compiled.converters))
+    model, start, end = layout.model, layout.start, layout.end
+    init_list = list(layout.init_list)
+    found: list[M] = []
+    for row in fetched:
+        obj = model.from_db(alias, init_list, row[start:end])
+        for populator in layout.populators:
+            populator.populate(row, obj)
+        found.append(obj)  # type: ignore[arg-type]
+    return found
 
 
 # Django's own field classes whose ``get_db_prep_save`` hands a plain ``str`` or
@@ -152,7 +222,7 @@ _plain_fields: dict[int, tuple[Field[Any, Any], bool]] = {}
 _plain_values: dict[str, tuple[type, ...]] = {}
 
 
-def _passed_as_is() -> tuple[type, ...]:
+def passed_as_is() -> tuple[type, ...]:
     """The value types this database's operations hand to the driver unchanged for
     those fields: ``str``, and ``int`` unless the backend wraps integers (psycopg's
     ``Int4`` and friends on PostgreSQL)."""
@@ -176,13 +246,17 @@ def _is_plain(field: Field[Any, Any]) -> bool:
     return plain
 
 
-def db_value(field: Field[Any, Any], value: Any) -> Any:
+def db_value(
+    field: Field[Any, Any], value: Any, as_is: tuple[type, ...] | None = None
+) -> Any:
     """``field.get_db_prep_save(value, connection)``, without the call for a plain
     ``str`` or ``int`` (or None) going to a text or integer column (or a foreign
     key to one), where it returns the value as it is (integers only where the
     backend does not wrap them). A subclass of ``str`` or ``int`` (a choices
     enum, a bool) still goes through the field."""
-    if (value is None or type(value) in _passed_as_is()) and _is_plain(field):
+    if as_is is None:  # a caller converting many values passes passed_as_is()
+        as_is = passed_as_is()
+    if (value is None or type(value) in as_is) and _is_plain(field):
         return value
     return field.get_db_prep_save(value, connection)
 
@@ -201,6 +275,33 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
     if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
         model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
         return
+    key = (connection.vendor, model, len(rows), ignore_conflicts)
+    found = _inserts.get(key)
+    if found is None:
+        if len(_inserts) >= _INSERTS_KEPT:
+            _inserts.clear()
+        found = _inserts[key] = _insert_sql(model, len(rows), ignore_conflicts)
+    sql, fields = found
+    params = _insert_params(rows, fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if ignore_conflicts:
+            return
+        ids = [found[0] for found in cursor.fetchall()]
+    for obj, pk in zip(rows, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+# INSERT texts of insert_rows by database, model, number of rows and conflicts.
+_inserts: dict[tuple[str, type[Model], int, bool], tuple[str, list[Any]]] = {}
+_INSERTS_KEPT = 256
+
+
+def _insert_sql(
+    model: type[Model], count: int, ignore_conflicts: bool
+) -> tuple[str, list[Any]]:
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
@@ -210,7 +311,7 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         f"{connection.ops.insert_statement(on_conflict=on_conflict)} "
         f"{quote(opts.db_table)} "
         f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
-        f"VALUES {', '.join([row] * len(rows))}"
+        f"VALUES {', '.join([row] * count)}"
     )
     if ignore_conflicts:
         sql += " " + (
@@ -218,9 +319,68 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         )
     else:
         sql += f" RETURNING {quote(opts.pk.column or 'id')}"
+    return sql.rstrip(), fields
+
+
+_casts: dict[tuple[str, type[Model]], str] = {}
+
+
+def _values_row(model: type[Model], fields: Sequence[Field[Any, Any]]) -> str:
+    """One row of a PostgreSQL ``VALUES`` list whose placeholders carry their
+    column's type (``%s::bigint``), as an INSERT's own VALUES would infer it.
+    Lengths are left out (``varchar``, not ``varchar(300)``): a cast would cut a
+    long value silently, the column refuses it."""
+    key = (connection.vendor, model)
+    found = _casts.get(key)
+    if found is None:
+        casts = [re.sub(r"\(\d+\)$", "", f.db_type(connection) or "") for f in fields]
+        found = _casts[key] = "(" + ", ".join(f"%s::{c}" for c in casts) + ")"
+    return found
+
+
+def insert_rows_after(
+    rows: Sequence[Model], first: str, first_params: list[Any]
+) -> bool:
+    """``insert_rows(rows)`` in one statement with ``first`` (an UPDATE without
+    RETURNING) on PostgreSQL: ``WITH moved AS (<first> RETURNING 1) INSERT ...
+    SELECT ... WHERE EXISTS (SELECT 1 FROM moved) RETURNING id``. The rows go in,
+    and get their ids, only when ``first`` changed a row; returns whether it did
+    (when not, nothing was written). One round trip instead of two; the statement
+    sees one snapshot, and the UPDATE's row lock is taken before the INSERT."""
+    if connection.vendor != "postgresql":  # pragma: no cover - the caller checks
+        msg = "insert_rows_after is for PostgreSQL"
+        raise ValueError(msg)
+    model = type(rows[0])
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    row = _values_row(model, fields)
+    sql = (
+        f"WITH moved AS ({first} RETURNING 1) "  # noqa: S608 - names from _meta
+        f"INSERT INTO {quote(opts.db_table)} "
+        f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
+        f"SELECT * FROM (VALUES {', '.join([row] * len(rows))}) AS v "
+        "WHERE EXISTS (SELECT 1 FROM moved) "
+        f"RETURNING {quote(opts.pk.column or 'id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*first_params, *_insert_params(rows, fields)])
+        ids = [found[0] for found in cursor.fetchall()]
+    if not ids:
+        return False
+    for obj, pk in zip(rows, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return True
+
+
+def _insert_params(
+    rows: Sequence[Model], fields: Sequence[Field[Any, Any]]
+) -> list[Any]:
     plain = [(f, _is_plain(f)) for f in fields]
-    as_is = _passed_as_is()
-    params = [
+    as_is = passed_as_is()
+    return [
         value
         if is_plain and (value is None or type(value) in as_is)
         else f.get_db_prep_save(value, connection)
@@ -228,15 +388,6 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         for f, is_plain in plain
         for value in (f.pre_save(obj, True),)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql.rstrip(), params)
-        if ignore_conflicts:
-            return
-        ids = [found[0] for found in cursor.fetchall()]
-    for obj, pk in zip(rows, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
 
 
 def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -252,7 +403,7 @@ def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list
             msg = f"{model.__name__} has no columns {sorted(set(row) - known)}"
             raise ValueError(msg)
     now = timezone.now()
-    as_is = _passed_as_is()
+    as_is = passed_as_is()
     params: list[Any] = []
     for row in rows:
         for field, attname, plain, auto in layout:

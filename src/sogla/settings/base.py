@@ -122,6 +122,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend with the %s -> ? conversion remembered (sogla/core/sqlite).
+    DATABASES["default"]["ENGINE"] = "sogla.core.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # IMMEDIATE transactions take the write lock at BEGIN, so concurrent commands
     # queue instead of failing half-way; WAL lets readers run beside one writer.

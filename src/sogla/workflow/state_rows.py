@@ -374,6 +374,22 @@ def document_where(
     document_id: int, organisation_id: int
 ) -> list[tuple[str, list[Any]]]:
     """The WHERE clauses of the document's four tables in ``STATE``."""
+    texts = _document_texts.get(connection.vendor)
+    if texts is None:
+        texts = _document_texts[connection.vendor] = _document_clauses()
+    mine, initiator, department, party = texts
+    return [
+        (mine, [document_id, organisation_id]),
+        (initiator, [document_id]),
+        (department, [document_id]),
+        (party, [document_id]),
+    ]
+
+
+_document_texts: dict[str, tuple[str, str, str, str]] = {}
+
+
+def _document_clauses() -> tuple[str, str, str, str]:
     quote = connection.ops.quote_name
 
     def column(model: type[Model], name: str) -> str:
@@ -391,12 +407,12 @@ def document_where(
     party = (
         f"(SELECT {column(Document, 'counterparty')} FROM {documents} WHERE id = %s)"  # noqa: S608
     )
-    return [
-        ("id = %s AND organisation_id = %s", [document_id, organisation_id]),
-        (f"id = {initiator}", [document_id]),
-        (f"id = {department}", [document_id]),
-        (f"id = {party}", [document_id]),
-    ]
+    return (
+        "id = %s AND organisation_id = %s",
+        f"id = {initiator}",
+        f"id = {department}",
+        f"id = {party}",
+    )
 
 
 def document_of(
