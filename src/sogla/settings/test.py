@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from sogla.settings.base import *
-from sogla.settings.base import STORAGES
+from sogla.settings.base import DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -29,3 +29,8 @@ AUDIT_ANCHOR_SECONDS = 0
 # Statement counts of commands stay what they are on a slow machine; the test of
 # the check sets it to 0 (tests/workflow/test_calendar_version.py).
 SOGLA_CALENDAR_CHECK_SECONDS = 3600
+if DATABASES["default"]["ENGINE"] == "sogla.core.sqlite":
+    # In memory, as Django's own SQLite backend tests; said outright because
+    # pytest-django recognises SQLite by Django's engine name only and would
+    # otherwise name a per-worker file "test_<path>_gw0" (pytest -n).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
