@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from sogla.engine import effects as fx
-from sogla.engine.commands import EditStep, RoundChanges, TimerFired
+from sogla.engine.commands import EditStep, RoundChanges, TimerFired, Withdraw
 from sogla.engine.errors import (
     AlreadyAssigned,
     DeadlinePassed,
     NoParticipants,
+    NotCarriedOver,
     NotPending,
     ProcessNotRunning,
     QuorumUnreachable,
@@ -234,6 +235,20 @@ def test_merge_carries_an_earlier_approval_of_the_round_to_a_later_step() -> Non
     assert carried.carried_from == first.id
     assert carried.outcome == "approve"
     assert [t.participant.id for t in h.open()] == ["c"]
+
+
+def test_an_approval_counted_again_this_round_is_not_withdrawn_as_carried() -> None:
+    h = Harness(
+        route(*seq("a", "b"), stage("c", approve("again", "user:a"), approve("c")))
+    )
+    h.start()
+    h.decide("a")
+    h.decide("b")
+    carried = h.s.tasks[h.s.steps["1:c:again"].task_ids[0]]
+    assert carried.state is TaskState.CARRIED_OVER
+    with pytest.raises(NotCarriedOver):
+        h.run(Withdraw(carried.id, u("a"), "changed my mind"))
+    assert h.s.tasks[carried.id].state is TaskState.CARRIED_OVER
 
 
 def test_keep_asks_the_person_again() -> None:

@@ -190,7 +190,10 @@ def _check_withdraw(state: ProcessState, command: Withdraw) -> None:
     if task is None:
         raise errors.TaskNotFound(f'no task "{command.task_id}" in this process')
     _require_running(state)
-    if task.state is not TaskState.CARRIED_OVER or task.round != state.round:
+    merged = (task.carried_from or "").startswith(f"r{state.round}:")
+    if task.state is not TaskState.CARRIED_OVER or task.round != state.round or merged:
+        # (a decision of this round counted again, ``duplicates: merge``, is the
+        # person's own decision of this round: nothing was carried to new files)
         raise errors.NotCarriedOver(
             "only an approval carried over to the running round can be withdrawn"
         )
