@@ -64,6 +64,12 @@ SEMANTIC |= {
     ("code", "duplicate"),
     ("key", "duplicate"),
     ("owner", "invalid"),  # a route owner (by id or username) who is not here
+    # A step change with nothing in it: add, remove and due_at are each optional,
+    # one of them is needed (the schema's description says so).
+    ("add", "required"),
+    ("add", "invalid"),  # people by id who are not in the organisation
+    ("remove", "invalid"),
+    ("due_for", "invalid"),
 }
 # Steps and people of a resubmission are those of the process's own route.
 SEMANTIC_PREFIXES = ("changes.add.", "changes.remove.", "changes.due.")

@@ -711,6 +711,38 @@ WEB: dict[str, Entry] = {
             {"outcome": "acknowledge", "task": [w.task.pk], "confirm": "1"},
         ),
     ],
+    "workflow:withdraw": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.process.document_id}/approval/withdraw/{w.task.pk}/",
+            NOT_FOUND,
+            {"comment": "taken back"},
+        )
+    ],
+    "workflow:participants": lambda w: [
+        Probe(
+            "post",
+            f"/documents/{w.process.document_id}/approval/participants/",
+            NOT_FOUND,
+            {
+                "stage": "manager",
+                "step": "head",
+                "action": "add",
+                "user": w.b.colleague.pk,
+            },
+        ),
+        Probe(
+            "post",
+            f"/documents/{w.process.document_id}/approval/participants/",
+            NOT_FOUND,
+            {
+                "stage": "manager",
+                "step": "head",
+                "action": "remove",
+                "user": w.a.colleague.pk,
+            },
+        ),
+    ],
     "workflow:decide": lambda w: [
         Probe(
             "post",
@@ -1139,6 +1171,31 @@ API_OPS: dict[str, Entry] = {
             f"{API}/tasks/{w.task.pk}/decision",
             NOT_FOUND,
             {"outcome": "reject", "comment": "no", "request_id": "taken-2"},
+            True,
+        ),
+    ],
+    "task_withdraw": lambda w: [
+        Probe(
+            "post",
+            f"{API}/tasks/{w.task.pk}/withdraw",
+            NOT_FOUND,
+            {"comment": "taken back"},
+            True,
+        )
+    ],
+    "process_participants_change": lambda w: [
+        Probe(
+            "post",
+            f"{API}/processes/{w.process.pk}/participants",
+            NOT_FOUND,
+            {"stage": "manager", "step": "head", "add": [w.b.colleague.pk]},
+            True,
+        ),
+        Probe(
+            "post",
+            f"{API}/processes/{w.process.pk}/participants",
+            NOT_FOUND,
+            {"stage": "manager", "step": "head", "remove": [w.a.colleague.pk]},
             True,
         ),
     ],
