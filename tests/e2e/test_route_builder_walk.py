@@ -156,7 +156,7 @@ def _route_settings(page: Any, definition: dict[str, Any]) -> None:
     page.fill(f"{drawer} input[name=stall_hours]", "24")
     page.fill(f"{drawer} input[name=escalate_after]", "1")
     page.select_option(f"{drawer} select[name=restart]", "first_stage")
-    page.select_option(f"{drawer} select[name=reask]", "not_approved")
+    page.check(f"{drawer} [data-reapproval] input[value=not_approved]")
     page.check(f"{drawer} input[name=may_edit]")
     filing = definition["on_finish"][0]
     actions = page.locator(f"{drawer} #rb-on-finish .rb-action")

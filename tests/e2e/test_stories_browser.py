@@ -516,6 +516,15 @@ def test_s5_hiring_an_engineer_with_the_department_head_as_manager(
     assert "Попов А." in story.preview()
     story.start()
 
+    # the head of engineering sets the interview (the route sends an invitation)
+    story.decide(
+        "engineer",
+        "done",
+        fill=lambda page, panel: (
+            page.fill(f"{panel} [name='f-interview_date']", "2026-12-10"),
+            page.fill(f"{panel} [name='f-interview_time']", "10:00"),
+        ),
+    )
     story.decide("engineer", "done")
     story.decide("accountant", "done")
     story.decide(
@@ -543,6 +552,7 @@ def test_s5_hiring_an_engineer_with_the_department_head_as_manager(
     assert story.doc.fields["start_date"] == "2026-04-01"
     story.finish("hr")
     assert story.frames() == [
+        ("interview", "done"),
         ("documents", "done"),
         ("package", "done"),
         ("accesses", "done"),
