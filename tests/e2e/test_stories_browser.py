@@ -517,14 +517,11 @@ def test_s5_hiring_an_engineer_with_the_department_head_as_manager(
     story.start()
 
     # the head of engineering sets the interview (the route sends an invitation)
-    story.decide(
-        "engineer",
-        "done",
-        fill=lambda page, panel: (
-            page.fill(f"{panel} [name='f-interview_date']", "2026-12-10"),
-            page.fill(f"{panel} [name='f-interview_time']", "10:00"),
-        ),
-    )
+    def interview(page: Any, panel: str) -> None:
+        page.fill(f"{panel} [name='f-interview_date']", "2026-12-10")
+        page.fill(f"{panel} [name='f-interview_time']", "10:00")
+
+    story.decide("engineer", "done", fill=interview)
     story.decide("engineer", "done")
     story.decide("accountant", "done")
     story.decide(
