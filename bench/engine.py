@@ -189,8 +189,11 @@ def reference_route() -> dict[str, Any]:
 
 
 def sequential_route(key: str, stages: int) -> dict[str, Any]:
+    # The same three people take turns; ``keep`` asks them at every stage (the
+    # default, ``merge``, would count a person's approval once per round).
     return {
         "key": key,
+        "duplicates": "keep",
         "stages": [
             {
                 "key": f"s{i}",
