@@ -445,8 +445,8 @@
       const list = h("div", { class: "rb-cond-rows" });
       function addRow(rc) {
         const fsel = h("select", { class: "form-select", name: "cond_field", "aria-label": W.field }, fieldOptions.map(([v, l]) => option(v, l, rc.field || "")));
-        const opCell = h("div", { class: "col-3" });
-        const valCell = h("div", { class: "col-4" });
+        const opCell = h("div", { class: "col-3 rb-cond-op" });
+        const valCell = h("div", { class: "col-4 rb-cond-value" });
         function refresh(keep) {
           const f = fieldOf(fsel.value);
           const ops = OPS_BY_KIND[(f && f.kind) || "string"] || OPS_BY_KIND.string;
@@ -459,7 +459,7 @@
         }
         fsel.addEventListener("change", () => refresh(false));
         const row = h("div", { class: "row g-1 mb-1 rb-cond-row" },
-          h("div", { class: "col-4" }, fsel), opCell, valCell,
+          h("div", { class: "col-4 rb-cond-field" }, fsel), opCell, valCell,
           h("div", { class: "col-1" }, h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": W.removeCondition, title: W.removeCondition, onclick: () => { row.remove(); update(); } }, h("i", { class: "bi bi-x-lg", "aria-hidden": "true" }))));
         list.append(row);
         refresh(true);
