@@ -119,6 +119,27 @@ def test_a_resubmitted_round_forgets_the_stage_sent_back_to() -> None:
     assert h.s.round == 3
 
 
+def test_a_send_back_drops_the_initiators_choice_of_whom_to_ask_again() -> None:
+    """The initiator chose "all" for the round they resubmitted; a later send-back
+    starts a round without their revision, so the route's own mode applies again:
+    the stage after the one sent back to carries its approval on the same files."""
+    h = Harness(
+        three(on_return={"reask": "not_approved", "initiator_may_choose_reask": True})
+    )
+    h.start()
+    h.decide("a")
+    h.decide("b", "return")
+    h.resubmit(reask="all")
+    assert h.s.reask == "all"
+    for user in "abc":
+        h.decide(user)
+    back(h, "d", "draft")
+    assert h.s.reask is None
+    h.decide("a")
+    h.decide("b")
+    assert h.only().participant.id == "d"  # "check" carried over (the route's mode)
+
+
 @pytest.mark.parametrize("to_stage", ["", "nowhere", "sign"])
 def test_a_stage_the_step_does_not_list_is_refused(to_stage: str) -> None:
     h = Harness(three())

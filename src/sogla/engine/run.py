@@ -519,6 +519,9 @@ class _Run(WorkingCopy):
         )
         self.s.round += 1
         self.s.sent_back_to = to_stage
+        # The initiator's choice of whom to ask again was for the round they
+        # resubmitted; a send-back has no revision of theirs: the route's mode holds.
+        self.s.reask = None
         self.emit(fx.RoundStarted(self.s.round))
         self.advance(self.d.stage_index(to_stage) or 0)
 
