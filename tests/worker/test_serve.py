@@ -1,8 +1,10 @@
 """``sogla serve`` as an operator runs it: starts gunicorn and the worker, stops on
-SIGTERM without a traceback, and writes nothing outside the data directory."""
+SIGTERM without a traceback, writes nothing outside the data directory, and closes
+each connection after its answer."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -22,6 +24,18 @@ def answers(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def connection_header(port: int) -> str:
+    """The ``Connection`` header of an answer over HTTP/1.1 (here a redirect to setup)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/accounts/login/")
+        response = connection.getresponse()
+        response.read()
+        return (response.getheader("Connection") or "").lower()
+    finally:
+        connection.close()
 
 
 def test_serve_stops_cleanly_on_sigterm_and_keeps_to_its_data_directory(
@@ -58,6 +72,9 @@ def test_serve_stops_cleanly_on_sigterm_and_keeps_to_its_data_directory(
             assert server.poll() is None, server.communicate()[0]
             assert time.monotonic() < deadline, "sogla serve did not start"
             time.sleep(0.5)
+        # each connection is closed after its answer, so that no worker keeps
+        # clients the other workers could serve (docs/deployment.md)
+        assert connection_header(port) == "close"
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
     finally:
