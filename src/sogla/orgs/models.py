@@ -189,9 +189,15 @@ class User(AbstractUser):
     @property
     def short_name(self) -> str:
         """ "Petrov P." style, as the route map and inbox show people."""
-        if self.last_name and self.first_name:
-            return f"{self.last_name} {self.first_name[0]}."
-        return self.get_full_name() or self.username
+        return short_name(self.first_name, self.last_name, self.username)
+
+
+def short_name(first_name: str, last_name: str, username: str) -> str:
+    """ "Petrov P.", else the full name, else the username (``User.short_name`` of
+    a person read as values)."""
+    if last_name and first_name:
+        return f"{last_name} {first_name[0]}."
+    return f"{first_name} {last_name}".strip() or username
 
 
 class Role(TenantModel):

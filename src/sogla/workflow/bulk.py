@@ -10,7 +10,7 @@ id, own audit event); one refusal does not stop the others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from sogla.core.errors import ApplicationError, NotFound, ValidationFailed
 from sogla.core.request_meta import RequestMeta
+from sogla.engine.definition import RouteDefinition
 from sogla.orgs.models import User
 from sogla.workflow import definitions
 from sogla.workflow.models import Task, TaskState
@@ -30,12 +31,23 @@ BULK_KINDS = {"acknowledge": "acknowledge", "approve": "approve"}  # kind -> out
 def bulk_outcome(task: Task) -> str | None:
     """The outcome this open task may get in bulk, or None (no query: the route's
     published definition is cached)."""
-    if task.state != TaskState.OPEN:
+    return bulk_outcome_of(
+        task.state,
+        task.kind,
+        lambda: definitions.definition_for(task.process.route_version),
+    )
+
+
+def bulk_outcome_of(
+    state: str, kind: str, definition: Callable[[], RouteDefinition]
+) -> str | None:
+    """``bulk_outcome`` of a task read as values; ``definition`` gives its route's
+    (asked only for an approval)."""
+    if state != TaskState.OPEN:
         return None
-    outcome = BULK_KINDS.get(task.kind)
+    outcome = BULK_KINDS.get(kind)
     if outcome == "approve":
-        definition = definitions.definition_for(task.process.route_version)
-        return outcome if definition.bulk_allowed else None
+        return outcome if definition().bulk_allowed else None
     return outcome
 
 
@@ -128,4 +140,10 @@ def tasks_decide_bulk(
     return results
 
 
-__all__ = ["BULK_LIMIT", "bulk_outcome", "bulk_tasks", "tasks_decide_bulk"]
+__all__ = [
+    "BULK_LIMIT",
+    "bulk_outcome",
+    "bulk_outcome_of",
+    "bulk_tasks",
+    "tasks_decide_bulk",
+]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sogla.api.schemas import InSchema, PersonRefOut, RefOut, person_ref
-from sogla.orgs.models import User
 
 In = InSchema
 StepKey = str  # "stage.step"
@@ -13,7 +12,16 @@ StepKey = str  # "stage.step"
 __all__ = ["In", "PersonRefOut", "RefOut", "StepKey", "person_ref", "user_ref"]
 
 
-def user_ref(user: User | None) -> dict[str, Any] | None:
+class _Named(Protocol):
+    """A ``User``, or a person read as values (``selectors.PersonValues``)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def short_name(self) -> str: ...
+
+
+def user_ref(user: _Named | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "name": user.short_name}

@@ -10,7 +10,6 @@ from ninja import Field, Schema
 
 from sogla.api.schemas import MAX_ID
 from sogla.documents.schemas import FieldDefOut, field_def_out
-from sogla.orgs.models import User
 from sogla.workflow.models import Task
 from sogla.workflow.schemas.common import (
     In,
@@ -19,7 +18,7 @@ from sogla.workflow.schemas.common import (
     person_ref,
     user_ref,
 )
-from sogla.workflow.selectors import DecisionPanel, TaskCounts
+from sogla.workflow.selectors import DecisionPanel, TaskCounts, person_values
 
 
 class TaskListIn(In):
@@ -123,25 +122,6 @@ def task_out(task: Task) -> dict[str, Any]:
     }
 
 
-class _Person:
-    """A person read as values (``selectors.TASK_VALUES``), named by the same code
-    as a ``User`` (its ``short_name`` and ``get_full_name``)."""
-
-    __slots__ = ("first_name", "last_name", "pk", "username")
-    short_name = User.short_name
-    get_full_name = User.get_full_name
-
-    def __init__(self, row: dict[str, Any], prefix: str) -> None:
-        self.pk = row[f"{prefix}_id"]
-        self.username = row[f"{prefix}__username"]
-        self.first_name = row[f"{prefix}__first_name"]
-        self.last_name = row[f"{prefix}__last_name"]
-
-
-def _person(row: dict[str, Any], prefix: str) -> Any:
-    return _Person(row, prefix) if row[f"{prefix}_id"] is not None else None
-
-
 def task_out_values(row: dict[str, Any]) -> dict[str, Any]:
     """``task_out`` of a task read as ``selectors.TASK_VALUES`` (the task list)."""
     return {
@@ -154,14 +134,14 @@ def task_out_values(row: dict[str, Any]) -> dict[str, Any]:
             "doc_type": row["process__document__doc_type__key"],
             "status": row["process__document__status__key"],
         },
-        "initiator": user_ref(_person(row, "process__initiator")),
+        "initiator": user_ref(person_values(row, "process__initiator")),
         "round": row["round"],
         "stage": row["stage_key"],
         "step": row["step_key"],
         "kind": row["kind"],
         "state": row["state"],
-        "assignee": user_ref(_person(row, "assignee")),
-        "on_behalf_of": person_ref(_person(row, "on_behalf_of")),
+        "assignee": user_ref(person_values(row, "assignee")),
+        "on_behalf_of": person_ref(person_values(row, "on_behalf_of")),
         "created_at": row["created_at"],
         "due_at": row["due_at"],
         "overdue": row["overdue"],

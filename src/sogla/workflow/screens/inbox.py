@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sogla.core.text import without_number
 from sogla.discussion.selectors import unread_counts
+from sogla.engine.definition import RouteDefinition
 from sogla.orgs.models import User
 from sogla.workflow import definitions
-from sogla.workflow.bulk import bulk_outcome
+from sogla.workflow.bulk import bulk_outcome_of
 from sogla.workflow.labels import kind_icon, kind_label, name_in_language
-from sogla.workflow.models import Task
 from sogla.workflow.screens.durations import WorkingTime, working_time
-from sogla.workflow.selectors import task_list_for_user
+from sogla.workflow.selectors import INBOX_VALUES, person_values, task_values_for_user
 
 PAGE_SIZE = 50
 
@@ -34,17 +37,16 @@ GROUP_TITLES = {
 
 @dataclass
 class InboxRow:
-    task: Task
+    task_id: int
     group: str  # overdue / today / week / later / none / open / done
     overdue_text: str
-    delegated_for: User | None
     stage_name: str = ""
     stage_position: str = ""
     url: str = ""  # the document's card (built once: the row links to it three times)
     icon: str = ""
     kind_word: str = ""
     # The words the row shows, computed once here rather than by the template's
-    # lookups and filters (the row is rendered twice: a table row and a phone card).
+    # lookups and filters.
     number: str = ""
     title: str = ""
     party: str = ""  # the counterparty's name
@@ -55,6 +57,9 @@ class InboxRow:
     select_label: str = ""
     bulk: str | None = None  # the outcome a bulk decision may give, if any
     unread: int = 0  # unread messages of the document's discussion
+    outcome: str = ""  # the done tab's decision
+    holder: str = ""  # who holds the task now (started, watching), or ""
+    guest_email: str = ""  # … or the outside approver's address
 
 
 @dataclass
@@ -80,104 +85,170 @@ def inbox_page(
     q: str = "",
     limit: int = PAGE_SIZE,
 ) -> InboxPage:
-    """One page of an inbox tab in one query (``selectors.task_list_for_user``),
-    grouped by urgency: overdue, today, this week, later, no due date; plus one
-    aggregate query for the rows' unread discussion messages."""
-    page = task_list_for_user(
-        user=user, tab=tab, cursor=cursor, limit=limit, doc_type=doc_type, q=q
+    """One page of an inbox tab in one query (``selectors.task_values_for_user``:
+    the columns a row shows as plain values, no model instances), grouped by
+    urgency: overdue, today, this week, later, no due date; plus one aggregate query
+    for the rows' unread discussion messages (and one for route definitions this
+    process has not parsed yet)."""
+    page = task_values_for_user(
+        user=user,
+        tab=tab,
+        cursor=cursor,
+        limit=limit,
+        values=INBOX_VALUES,
+        doc_type=doc_type,
+        q=q,
     )
-    # the rows are read without the route's JSON: the parsed routes are cached
-    definitions.definitions_preload(t.process.route_version for t in page.items)
+    routes = definitions.definitions_by_version(
+        (
+            t["process__route_version_id"],
+            t["process__route_version__status"],
+            t["process__route_version__published_at"],
+        )
+        for t in page.items
+    )
     timing = (
         working_time(user.organisation)
         if page.items and tab != "done" and user.organisation is not None
         else None
     )
-    now = timezone.now()
+    words = _Words(user.pk, tab, timing)
     unread = unread_counts(
-        user=user, document_ids=sorted({t.process.document_id for t in page.items})
+        user=user, document_ids=sorted({t["process__document_id"] for t in page.items})
     )
     groups: dict[str, InboxGroup] = {}
     for task in page.items:
-        row = _row(task, user, tab, now, timing)
-        row.unread = unread.get(task.process.document_id, 0)
-        title = str(GROUP_TITLES[row.group]())
-        groups.setdefault(row.group, InboxGroup(row.group, title)).rows.append(row)
+        row = words.row(task, routes[task["process__route_version_id"]])
+        row.unread = unread.get(task["process__document_id"], 0)
+        group = groups.get(row.group)
+        if group is None:
+            title = str(GROUP_TITLES[row.group]())
+            group = groups[row.group] = InboxGroup(row.group, title)
+        group.rows.append(row)
     return InboxPage(list(groups.values()), page.next_cursor, len(page.items))
 
 
-def _row(
-    task: Task, user: User, tab: str, now: datetime, timing: WorkingTime | None
-) -> InboxRow:
-    group = "done" if tab == "done" else _group(task, now)
-    if tab in ("started", "watching") and group != "overdue":
-        group = "open"
-    text = ""
-    if group == "overdue" and timing is not None and task.due_at is not None:
-        text = timing.overdue(task.due_at, now)
-    delegated = task.on_behalf_of if task.assignee_id == user.pk else None
-    name, position = _stage_name(task)
-    document = task.process.document
-    moment = task.decided_at if tab == "done" else task.due_at
-    return InboxRow(
-        task,
-        group,
-        text,
-        delegated,
-        name,
-        position,
-        reverse("documents:card", args=[task.process.document_id]),
-        kind_icon(task.kind),
-        kind_label(task.kind),
-        number=document.number,
-        title=without_number(document.title, document.number),
-        party=document.counterparty.name if document.counterparty else "",
-        type_name=document.doc_type.name,
-        due_text=(
-            formats.date_format(
-                timezone.localtime(moment),
-                "SHORT_DATETIME_FORMAT" if tab == "done" else "SHORT_DATE_FORMAT",
+_SENTINEL = 2_147_483_647  # an id no document has: its card's URL, split around it
+
+
+class _Words:
+    """What the rows of one page say, worked out once per page where rows share it
+    (the language, the viewer's time zone and date format, the card's URL pattern,
+    a kind's word, a stage's name, an overdue text per due day): a row is then
+    mostly look-ups, which matters at fifty rows per page."""
+
+    def __init__(self, user_id: int, tab: str, timing: WorkingTime | None) -> None:
+        self.user_id = user_id
+        self.tab = tab
+        self.timing = timing
+        self.now = timezone.now()
+        self.zone = timezone.get_current_timezone()
+        self.today = self.now.astimezone(self.zone).date()
+        self.week_end = _week_end(self.today)
+        self.english = get_language() == "en"
+        self.date_format = formats.get_format(
+            "SHORT_DATETIME_FORMAT" if tab == "done" else "SHORT_DATE_FORMAT"
+        )
+        self.card_head, _sentinel, self.card_tail = reverse(
+            "documents:card", args=[_SENTINEL]
+        ).partition(str(_SENTINEL))
+        self.select = _("Select %(number)s") if tab == "mine" else ""
+        self.memo: dict[tuple[Any, ...], Any] = {}
+
+    def _memo(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        value = self.memo.get(key)
+        if value is None:
+            value = self.memo[key] = make()
+        return value
+
+    def group(self, due_at: datetime | None, overdue: bool) -> str:
+        """Overdue, today, this week or later: the calendar days of the viewer, who
+        sees the due times in their own time zone."""
+        if due_at is None:
+            return "overdue" if overdue else "none"
+        if overdue or due_at < self.now:
+            return "overdue"
+        due = due_at.astimezone(self.zone).date()
+        if due <= self.today:
+            return "today"
+        if due <= self.week_end:
+            return "week"
+        return "later"
+
+    def row(self, task: dict[str, Any], route: RouteDefinition) -> InboxRow:
+        tab = self.tab
+        due_at: datetime | None = task["due_at"]
+        group = "done" if tab == "done" else self.group(due_at, task["overdue"])
+        if tab in ("started", "watching") and group != "overdue":
+            group = "open"
+        text = ""
+        timing = self.timing
+        if group == "overdue" and timing is not None and due_at is not None:
+            text = self._memo(
+                ("overdue", due_at.astimezone(timing.zone).date()),
+                lambda: timing.overdue(due_at, self.now),
             )
-            if moment is not None
-            else ""
-        ),
-        round_text=_("round %(n)s") % {"n": task.round} if task.round > 1 else "",
-        delegated_text=(
-            _("for %(name)s") % {"name": delegated.short_name} if delegated else ""
-        ),
-        select_label=_("Select %(number)s") % {"number": document.number}
-        if tab == "mine"
-        else "",
-        bulk=bulk_outcome(task) if tab == "mine" else None,
-    )
+        delegated = (
+            person_values(task, "on_behalf_of")
+            if task["assignee_id"] == self.user_id
+            else None
+        )
+        holder = person_values(task, "assignee")
+        kind, number = task["kind"], task["process__document__number"]
+        name, position = self._memo(
+            ("stage", id(route), kind, task["stage_key"]),
+            lambda: _stage_name(kind, task["stage_key"], route),
+        )
+        moment = task["decided_at"] if tab == "done" else due_at
+        return InboxRow(
+            task["id"],
+            group,
+            text,
+            name,
+            position,
+            f"{self.card_head}{task['process__document_id']}{self.card_tail}",
+            kind_icon(kind),
+            self._memo(("kind", kind), lambda: kind_label(kind)),
+            number=number,
+            title=without_number(task["process__document__title"], number),
+            party=task["process__document__counterparty__name"] or "",
+            type_name=task[
+                "process__document__doc_type__name_en"
+                if self.english
+                else "process__document__doc_type__name_ru"
+            ],
+            due_text=(
+                dateformat.format(moment.astimezone(self.zone), self.date_format)
+                if moment is not None
+                else ""
+            ),
+            round_text=(
+                _("round %(n)s") % {"n": task["round"]} if task["round"] > 1 else ""
+            ),
+            delegated_text=(
+                _("for %(name)s") % {"name": delegated.short_name} if delegated else ""
+            ),
+            select_label=self.select % {"number": number} if self.select else "",
+            bulk=(
+                bulk_outcome_of(task["state"], kind, lambda: route)
+                if tab == "mine"
+                else None
+            ),
+            outcome=task["outcome"],
+            holder=holder.short_name if holder is not None else "",
+            guest_email=task["guest_email"],
+        )
 
 
-def _stage_name(task: Task) -> tuple[str, str]:
+def _stage_name(kind: str, stage_key: str, route: RouteDefinition) -> tuple[str, str]:
     """The stage's name and "3/5" from the (cached) route definition."""
-    if task.kind == "revision":
+    if kind == "revision":
         return kind_label("revision"), ""
-    definition = definitions.definition_for(task.process.route_version)
-    for index, stage in enumerate(definition.stages):
-        if stage.key == task.stage_key:
+    for index, stage in enumerate(route.stages):
+        if stage.key == stage_key:
             name = name_in_language(stage.name) or stage.key
-            return name, f"{index + 1}/{len(definition.stages)}"
-    return task.stage_key, ""
-
-
-def _group(task: Task, now: datetime) -> str:
-    """Overdue, today, this week or later: the calendar days of the viewer, who
-    sees the due times in their own time zone."""
-    if task.due_at is None:
-        return "overdue" if task.overdue else "none"
-    if task.overdue or task.due_at < now:
-        return "overdue"
-    today = timezone.localtime(now).date()
-    due = timezone.localtime(task.due_at).date()
-    if due <= today:
-        return "today"
-    if due <= _week_end(today):
-        return "week"
-    return "later"
+            return name, f"{index + 1}/{len(route.stages)}"
+    return stage_key, ""
 
 
 def _week_end(today: date) -> date:

@@ -13,9 +13,12 @@ a constant number of queries whatever the number of participants or tasks.
 """
 
 from sogla.workflow.selectors.inbox import (
+    INBOX_VALUES,
     TABS,
+    PersonValues,
     TaskCounts,
     TaskPage,
+    person_values,
     tab_rows,
     task_counts_for_user,
     task_list_for_user,
@@ -54,12 +57,14 @@ from sogla.workflow.selectors.tasks import (
 )
 
 __all__ = [
+    "INBOX_VALUES",
     "TABS",
     "DecisionPanel",
     "MapRound",
     "MapStage",
     "MapStep",
     "MapTask",
+    "PersonValues",
     "ProcessPreview",
     "RouteMap",
     "RouteTemplateDetail",
@@ -69,6 +74,7 @@ __all__ = [
     "colleague_by_username",
     "colleagues_by_id",
     "decision_panel_of",
+    "person_values",
     "process_for_document",
     "process_get",
     "process_preview",

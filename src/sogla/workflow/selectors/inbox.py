@@ -14,7 +14,7 @@ from sogla.core.access import organisation_id_of
 from sogla.core.cursors import FAR_FUTURE, Keyset
 from sogla.core.errors import NotFound
 from sogla.documents.models import fold
-from sogla.orgs.models import User
+from sogla.orgs.models import User, short_name
 from sogla.workflow.models import Task, TaskState
 
 PAGE_SIZE = 25
@@ -111,20 +111,14 @@ def task_list_for_user(
     """One page of a user's inbox tab (see ``tab_rows``), in one query.
 
     Open tasks come overdue first, then by due time (no due time last); done tasks
-    newest first.
-    ``doc_type`` (a type key) and ``q`` (words of the number, title or
-    counterparty) narrow the tab. A cursor that does not verify is NotFound.
+    newest first. ``doc_type`` and ``q`` narrow the tab (``_narrowed``). A cursor that does not verify is NotFound.
 
     A row reads only what a list shows: not the document's field values, its search
     text, the process's overrides or the route's definition (JSON decoded per row;
     ``definitions.definitions_preload`` fills in the definitions a screen needs and
     has not parsed yet).
     """
-    rows = tab_rows(user, tab).defer(*_UNLISTED)
-    if doc_type:
-        rows = rows.filter(process__document__doc_type__key=doc_type)
-    if q.strip():
-        rows = rows.filter(process__document__search_text__contains=fold(q.strip()))
+    rows = _narrowed(tab_rows(user, tab).defer(*_UNLISTED), doc_type, q)
     items, next_cursor = _paged(rows, tab, cursor, limit)
     return TaskPage(items, next_cursor)
 
@@ -166,6 +160,40 @@ TASK_VALUES = (
 )
 
 
+# What an inbox row shows (``workflow.screens.inbox``): the route version's id and
+# publication, not its definition (``definitions.definitions_by_version`` keeps the
+# parsed ones); names of the type in both languages, not the type's row.
+INBOX_VALUES = (
+    "id",
+    "round",
+    "stage_key",
+    "kind",
+    "state",
+    "due_at",
+    "overdue",
+    "outcome",
+    "decided_at",
+    "guest_email",
+    "process__document_id",
+    "process__document__number",
+    "process__document__title",
+    "process__document__counterparty__name",
+    "process__document__doc_type__name_ru",
+    "process__document__doc_type__name_en",
+    "process__route_version_id",
+    "process__route_version__status",
+    "process__route_version__published_at",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "on_behalf_of_id",
+    "on_behalf_of__username",
+    "on_behalf_of__first_name",
+    "on_behalf_of__last_name",
+)
+
+
 @dataclass
 class TaskValuesPage:
     items: list[dict[str, Any]]
@@ -173,13 +201,55 @@ class TaskValuesPage:
 
 
 def task_values_for_user(
-    *, user: User, tab: str = "mine", cursor: str = "", limit: int = PAGE_SIZE
+    *,
+    user: User,
+    tab: str = "mine",
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+    values: tuple[str, ...] = TASK_VALUES,
+    doc_type: str = "",
+    q: str = "",
 ) -> TaskValuesPage:
-    """The page ``task_list_for_user`` gives (same tab, order and cursors), each
-    task as a dict of ``TASK_VALUES`` (one query, no model instances)."""
-    rows = tab_rows(user, tab)
-    items, next_cursor = _paged(rows, tab, cursor, limit, TASK_VALUES)
+    """The page ``task_list_for_user`` gives (same tab, filters, order and cursors),
+    each task as a dict of ``values`` (one query, no model instances)."""
+    rows = _narrowed(tab_rows(user, tab), doc_type, q)
+    items, next_cursor = _paged(rows, tab, cursor, limit, values)
     return TaskValuesPage(items, next_cursor)
+
+
+def _narrowed(rows: QuerySet[Task], doc_type: str, q: str) -> QuerySet[Task]:
+    """``doc_type`` (a type key) and ``q`` (words of the number, title or
+    counterparty) narrow a tab."""
+    if doc_type:
+        rows = rows.filter(process__document__doc_type__key=doc_type)
+    if q.strip():
+        rows = rows.filter(process__document__search_text__contains=fold(q.strip()))
+    return rows
+
+
+class PersonValues:
+    """A person read as values (``<prefix>_id``, ``<prefix>__username``, …), named
+    by the same code as a ``User`` (its ``short_name`` and ``get_full_name``)."""
+
+    __slots__ = ("first_name", "last_name", "pk", "username")
+
+    def __init__(self, row: dict[str, Any], prefix: str) -> None:
+        self.pk: int = row[f"{prefix}_id"]
+        self.username: str = row[f"{prefix}__username"]
+        self.first_name: str = row[f"{prefix}__first_name"]
+        self.last_name: str = row[f"{prefix}__last_name"]
+
+    @property
+    def short_name(self) -> str:
+        return short_name(self.first_name, self.last_name, self.username)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def person_values(row: dict[str, Any], prefix: str) -> PersonValues | None:
+    """The person a row names under ``prefix``, or None."""
+    return PersonValues(row, prefix) if row[f"{prefix}_id"] is not None else None
 
 
 def _paged(
