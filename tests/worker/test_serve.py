@@ -65,6 +65,7 @@ def test_serve_stops_cleanly_on_sigterm_and_keeps_to_its_data_directory(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # a failed assertion kills gunicorn and the worker too
     )
     try:
         deadline = time.monotonic() + 120
@@ -79,7 +80,7 @@ def test_serve_stops_cleanly_on_sigterm_and_keeps_to_its_data_directory(
         output, _ = server.communicate(timeout=60)
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
     assert server.returncode == 0, output
     assert "Traceback" not in output, output

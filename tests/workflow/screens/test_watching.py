@@ -48,3 +48,26 @@ def test_watching_is_empty_for_someone_who_took_no_part(flow: Flow) -> None:
         reverse("workflow:inbox"), {"tab": "watching"}
     )
     assert "No running approval you took part in" in html.content.decode()
+
+
+def test_inbox_rows_say_who_holds_the_task_what_was_decided_and_escape_titles(
+    flow: Flow,
+) -> None:
+    """The rows are written by ``workflow_web.inbox_row``: the watching tab names
+    the holder, the done tab the decision, and a hostile title stays text."""
+    document = draft(flow.tenant, '<img src=x onerror="alert(1)">')
+    process_start(
+        actor=flow.tenant.initiator, document=document, template=flow.template
+    )
+    mine = Task.objects.get(process__document=document, assignee=flow.head)
+    head = signed_in(flow.head)
+    pending = head.get(reverse("workflow:inbox")).content.decode()
+    assert "<img src=x" not in pending
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in pending
+    task_decide(actor=flow.head, task_id=mine.pk, outcome="approve", request_id="r2")
+
+    watching = head.get(reverse("workflow:inbox"), {"tab": "watching"}).content.decode()
+    assert "Petrov P." in watching  # the lawyer holds it now
+    done = head.get(reverse("workflow:inbox"), {"tab": "done"}).content.decode()
+    assert 'class="status-chip' in done and "Approved" in done
+    assert f'href="{reverse("documents:card", args=[document.pk])}"' in done

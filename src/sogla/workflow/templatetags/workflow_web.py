@@ -1,10 +1,15 @@
-"""Template helpers of the route map: a state as icon + word + colour (UI.md §1-§2)."""
+"""Template helpers of the route map: a state as icon + word + colour (UI.md §1-§2),
+and the inbox's row."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sogla.workflow.labels import (
     colour_label,
@@ -15,6 +20,7 @@ from sogla.workflow.labels import (
     quorum_label,
 )
 from sogla.workflow.reask_words import reask_label
+from sogla.workflow.screens.inbox import InboxRow
 
 register = template.Library()
 
@@ -75,3 +81,100 @@ def lookup_pair(mapping: Any, task: Any) -> Any:
         return mapping.get((task.stage_key, task.step_key), task.step_key)
     except AttributeError:
         return ""
+
+
+@register.simple_tag
+def inbox_row(row: InboxRow, tab: str) -> SafeString:
+    """One inbox row (``<tr>``), written here rather than as a template: a page has
+    fifty of them, and the template engine spent about 70 µs on each row's
+    twenty-odd nodes, this about a sixth of that (the way Django's admin writes its
+    list's cells)."""
+    select = ""
+    if tab == "mine":
+        select = format_html(
+            '<td class="inbox-select">{}</td>',
+            format_html(
+                '<input class="form-check-input" type="checkbox" name="task" '
+                'value="{}" form="bulk-form" data-bulk="{}" aria-label="{}">',
+                row.task_id,
+                row.bulk,
+                row.select_label,
+            )
+            if row.bulk
+            else "",
+        )
+    if row.group == "overdue":
+        due = format_html(
+            '<span class="status-chip status-overdue"><i class="bi bi-alarm-fill" '
+            'aria-hidden="true"></i>{}</span>',
+            row.overdue_text or _("Overdue"),
+        )
+    elif row.due_text:
+        due = format_html('<span class="num">{}</span>', row.due_text)
+    else:
+        due = mark_safe('<span class="inbox-no-due text-body-secondary">—</span>')
+    unread = ""
+    if row.unread:
+        unread = format_html(
+            ' <span class="badge text-bg-primary"><i class="bi bi-chat-dots" '
+            'aria-hidden="true"></i> {}<span class="visually-hidden"> {}</span></span>',
+            row.unread,
+            ngettext("unread message", "unread messages", row.unread),
+        )
+    about = " · ".join(x for x in (row.party, row.type_name, row.round_text) if x)
+    stage = format_html(
+        "{}{}",
+        row.stage_name,
+        format_html(
+            ' <span class="num text-body-secondary">{}</span>', row.stage_position
+        )
+        if row.stage_position
+        else "",
+    )
+    if tab == "mine":
+        task = format_html(
+            '<span class="d-inline-flex align-items-center gap-1"><i class="bi {}" '
+            'aria-hidden="true"></i>{}</span>{}',
+            row.icon,
+            row.kind_word,
+            format_html(
+                '<div class="inbox-for text-body-secondary">{}</div>',
+                row.delegated_text,
+            )
+            if row.delegated_text
+            else "",
+        )
+    elif tab == "done":
+        css, icon, word = outcome_chip(row.outcome)
+        task = format_html(
+            '<span class="{}"><i class="bi {}" aria-hidden="true"></i>{}</span>',
+            css,
+            icon,
+            word,
+        )
+    elif row.holder:
+        task = format_html("{}", row.holder)
+    else:
+        task = format_html(
+            '<i class="bi bi-globe2" aria-hidden="true"></i> {}', row.guest_email
+        )
+    return format_html(
+        '<tr class="inbox-row{}" data-row-link="{}">{}'
+        '<td class="inbox-due text-nowrap small">{}</td>'
+        '<td class="inbox-doc text-break-any"><a class="doc-number" href="{}">{}</a> '
+        '<span class="inbox-title fw-semibold">{}</span>{}'
+        '<div class="small text-body-secondary">{}</div></td>'
+        '<td class="inbox-stage small">{}</td>'
+        '<td class="inbox-task small">{}</td></tr>\n',
+        " is-overdue" if row.group == "overdue" else "",
+        row.url,
+        select,
+        due,
+        row.url,
+        row.number,
+        row.title,
+        unread,
+        about,
+        stage,
+        task,
+    )
