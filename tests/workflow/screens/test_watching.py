@@ -69,5 +69,6 @@ def test_inbox_rows_say_who_holds_the_task_what_was_decided_and_escape_titles(
     watching = head.get(reverse("workflow:inbox"), {"tab": "watching"}).content.decode()
     assert "Petrov P." in watching  # the lawyer holds it now
     done = head.get(reverse("workflow:inbox"), {"tab": "done"}).content.decode()
-    assert 'class="status-chip' in done and "Approved" in done
+    assert 'class="status-chip' in done
+    assert "Approved" in done
     assert f'href="{reverse("documents:card", args=[document.pk])}"' in done
