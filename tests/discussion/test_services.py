@@ -249,7 +249,7 @@ def test_attachments_pass_the_upload_checks(tenant_a: Tenant) -> None:
     assert selectors.attachment_get(user=tenant_a.colleague, pk=stored.pk) == stored
 
 
-def test_unread_counts_and_marks(tenant_a: Tenant) -> None:
+def test_unread_counts_and_marks(tenant_a: Tenant, tenant_b: Tenant) -> None:
     one, two = make_document(tenant_a), make_document(tenant_a)
     post(tenant_a, one, "a")
     post(tenant_a, one, "b")
@@ -264,6 +264,14 @@ def test_unread_counts_and_marks(tenant_a: Tenant) -> None:
         one.pk: 2
     }
     assert selectors.card_counts(user=reader, document=one) == (2, 2)
+    # deleted messages are not unread; another organisation's reader counts nothing
+    gone = post(tenant_a, one, "deleted")
+    services.message_delete(actor=tenant_a.initiator, document=one, message_id=gone.pk)
+    assert selectors.unread_counts(user=reader, document_ids=[one.pk]) == {one.pk: 2}
+    assert (
+        selectors.unread_counts(user=tenant_b.colleague, document_ids=[one.pk, two.pk])
+        == {}
+    )
 
 
 def test_guests_see_only_messages_marked_for_them(tenant_a: Tenant) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -148,18 +149,27 @@ def _unread_filter(user: User) -> Q:
 
 
 def unread_counts(*, user: User, document_ids: Sequence[int]) -> dict[int, int]:
-    """Unread messages per document for ``user`` (one aggregate query)."""
-    if not document_ids or user.organisation_id is None:
+    """Unread messages per document for ``user`` (one aggregate query): not
+    deleted, not the user's own, newer than the user's read mark (at most one per
+    user and document).
+
+    Written out rather than composed with the ORM: the inbox asks it on every page,
+    and compiling the read mark's subquery cost more than running it."""
+    ids = [int(pk) for pk in document_ids]
+    if not ids or user.organisation_id is None:
         return {}
-    rows = (
-        Message.objects.for_org(user.organisation_id)
-        .filter(document_id__in=list(document_ids))
-        .filter(_unread_filter(user))
-        .values("document_id")
-        .annotate(n=Count("id"))
-        .values_list("document_id", "n")
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        "SELECT m.document_id, COUNT(*) FROM discussion_message m "  # noqa: S608 - placeholders only
+        "LEFT JOIN discussion_readmark r "
+        "ON r.document_id = m.document_id AND r.user_id = %s "
+        f"WHERE m.organisation_id = %s AND m.document_id IN ({marks}) "
+        "AND m.deleted_at IS NULL AND m.author_id <> %s "
+        "AND m.id > COALESCE(r.last_seen_id, 0) GROUP BY m.document_id"
     )
-    return dict(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.organisation_id, *ids, user.pk])
+        return {int(document): int(n) for document, n in cursor.fetchall()}
 
 
 def card_counts(*, user: User, document: Document) -> tuple[int, int]:
