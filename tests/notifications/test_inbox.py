@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from sogla.notifications.models import Notification
 from sogla.notifications.services import notification_enqueue
@@ -53,6 +54,31 @@ def test_bell_shows_the_unread_count_with_constant_queries(tenant_a: Tenant) -> 
     assert _page_queries(client, reverse("notifications:list")) == few
     assert _page_queries(client, reverse("workflow:inbox")) == inbox_few
     assert "Notifications: 27 unread" in client.get("/inbox/").content.decode()
+
+
+def test_the_bell_counts_what_the_page_lists_as_unread(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """Cancelled rows, daily digests, resent copies and read ones are not counted,
+    nor another person's or organisation's."""
+    from sogla.notifications.models import DIGEST_KIND, NotificationState
+    from sogla.notifications.selectors import (
+        notification_unread_count,
+        notifications_for_user,
+    )
+
+    user = tenant_a.initiator
+    ids = _notices(tenant_a, user, 6)
+    _notices(tenant_a, tenant_a.colleague, 2)
+    _notices(tenant_b, tenant_b.initiator, 2)
+    Notification.objects.filter(pk=ids[0]).update(state=NotificationState.CANCELLED)
+    Notification.objects.filter(pk=ids[1]).update(kind=DIGEST_KIND)
+    Notification.objects.filter(pk=ids[2]).update(resent_from_id=ids[5])
+    Notification.objects.filter(pk=ids[3]).update(read_at=timezone.now())
+    listed = notifications_for_user(user=user).filter(read_at__isnull=True)
+    assert sorted(listed.values_list("pk", flat=True)) == [ids[4], ids[5]]
+    assert notification_unread_count(user=user) == 2
+    assert notification_unread_count(user=tenant_b.initiator) == 2
 
 
 def test_page_lists_newest_first_with_paging(tenant_a: Tenant) -> None:

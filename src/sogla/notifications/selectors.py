@@ -12,6 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from sogla.notifications.messages import headline, recipient_zone
@@ -36,8 +37,22 @@ def notifications_for_user(*, user: User) -> QuerySet[Notification]:
 
 
 def notification_unread_count(*, user: User) -> int:
-    """The bell's number: one query."""
-    return notifications_for_user(user=user).filter(read_at__isnull=True).count()
+    """The bell's number: one query, the unread ones of ``notifications_for_user``.
+
+    Written out rather than composed with the ORM: every page shows the bell, and
+    compiling the count cost more than running it through its index."""
+    if user.organisation_id is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM notifications_notification "
+            "WHERE organisation_id = %s AND recipient_user_id = %s "
+            "AND resent_from_id IS NULL AND state <> %s AND kind <> %s "
+            "AND read_at IS NULL",
+            [user.organisation_id, user.pk, NotificationState.CANCELLED, DIGEST_KIND],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True)
