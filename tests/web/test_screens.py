@@ -140,3 +140,31 @@ def test_error_pages_render(client_a: Client) -> None:
     response = client_a.get("/documents/999999/")
     assert response.status_code == 404
     assert b"Not found or no access" in response.content
+
+
+def test_the_shell_links_where_reverse_says_under_a_script_prefix(
+    tenant_a: Tenant,
+) -> None:
+    """The navigation's addresses are reversed once per script prefix (a site served
+    under /sogla/ links under /sogla/), never left empty."""
+    from django.test import RequestFactory
+    from django.urls import set_script_prefix
+
+    from sogla.site.context_processors import _SHELL_URLS, shell
+
+    html = signed_in(tenant_a.admin).get(reverse("documents:registry")).content.decode()
+    assert 'href=""' not in html
+    for name in _SHELL_URLS:
+        url = reverse(name)
+        assert f'href="{url}"' in html or f'action="{url}"' in html, name
+    request = RequestFactory().get("/")
+    request.user = tenant_a.admin
+    set_script_prefix("/sogla/")
+    try:
+        urls = shell(request)["urls"]
+        expected = {name.replace(":", "_"): reverse(name) for name in _SHELL_URLS}
+    finally:
+        set_script_prefix("/")
+    assert urls == expected
+    assert urls["workflow_inbox"] == "/sogla/inbox/"
+    assert shell(request)["urls"]["workflow_inbox"] == "/inbox/"

@@ -6,9 +6,11 @@ the composition root, not in the ``web`` kit the apps use.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from sogla.core.access import is_org_admin
 from sogla.notifications.selectors import notification_unread_count
@@ -17,9 +19,10 @@ from sogla.workflow.selectors import TaskCounts, task_counts_for_user
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
+    urls = _shell_urls(get_script_prefix(), get_urlconf())
     user = request.user
     if not user.is_authenticated:
-        return {}
+        return {"urls": urls}
     match = getattr(request, "resolver_match", None)
     return {
         "organisation": getattr(user, "organisation", None),
@@ -28,7 +31,37 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "task_counts": _LazyCounts(user),
         "notification_counts": _LazyUnread(user),
         "standing_in": _LazyStandingIn(user),
+        "urls": urls,
     }
+
+
+# The pages the shell links to on every page ({{ urls.workflow_inbox }}): reversed
+# once per process, prefix and URL configuration, not two dozen times per page.
+_SHELL_URLS = (
+    "accounts:language",
+    "accounts:logout",
+    "accounts:password_change",
+    "accounts:people",
+    "accounts:profile",
+    "accounts:tokens",
+    "admin:index",
+    "documents:counterparty_list",
+    "documents:new",
+    "documents:registry",
+    "notifications:list",
+    "notifications:settings",
+    "reports:page",
+    "starter:library",
+    "workflow:away",
+    "workflow:inbox",
+)
+
+
+@lru_cache(maxsize=16)
+def _shell_urls(prefix: str, urlconf: str | None) -> dict[str, str]:
+    """``prefix`` (the script prefix ``reverse`` puts in front) is part of the key."""
+    del prefix
+    return {name.replace(":", "_"): reverse(name, urlconf) for name in _SHELL_URLS}
 
 
 class _LazyStandingIn:
