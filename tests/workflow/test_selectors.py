@@ -61,6 +61,39 @@ def test_inbox_is_one_query_whatever_the_number_of_tasks(
     assert len(started.items) == 25
 
 
+def test_the_first_page_of_mine_read_compiled_once_is_the_page_the_tab_gives(
+    tenant_a: Tenant, tenant_b: Tenant, django_assert_num_queries
+) -> None:
+    """``task_values_for_user``'s first page of "mine" runs a query compiled once
+    (``core.prepared``) with the organisation's and the user's ids: the same rows,
+    order and next cursor as the general path, delegated tasks included, nothing of
+    another person or organisation."""
+    from sogla.workflow.models import Task
+
+    reader = person(tenant_a, "reader")
+    away = person(tenant_a, "away")
+    other = person(tenant_b, "other")
+    make_tasks(tenant_a, reader, 4)
+    make_tasks(tenant_a, away, 5)
+    make_tasks(tenant_b, other, 2)
+    held = Task.objects.filter(assignee=away).order_by("pk")[:2]
+    Task.objects.filter(pk__in=[t.pk for t in held]).update(
+        assignee=reader, on_behalf_of=away
+    )  # the reader acts for away: both see them
+    for user, limit in ((reader, 3), (reader, 50), (away, 50), (other, 50)):
+        expected = selectors.task_list_for_user(user=user, tab="mine", limit=limit)
+        for _twice in range(2):
+            with django_assert_num_queries(1):
+                page = selectors.task_values_for_user(
+                    user=user, tab="mine", limit=limit
+                )
+            assert [t["id"] for t in page.items] == [t.pk for t in expected.items]
+            assert page.next_cursor == expected.next_cursor
+    assert len(selectors.task_values_for_user(user=reader, tab="mine").items) == 6
+    assert len(selectors.task_values_for_user(user=away, tab="mine").items) == 5
+    assert len(selectors.task_values_for_user(user=other, tab="mine").items) == 2
+
+
 def test_navigation_counts_mine_overdue_started_and_acting(
     tenant_a: Tenant, tenant_b: Tenant, django_assert_num_queries
 ) -> None:
