@@ -124,6 +124,7 @@ _fields_prepared = Prepared(
     lambda doc_type_id: FieldDef.objects.filter(doc_type_id=doc_type_id), arity=1
 )
 _VERSION_FILE = FileVersion._meta.get_field("file")
+_BIGGEST_ID = 2**63 - 1
 
 
 def document_get(*, user: User, pk: int | str) -> DocumentCard:
@@ -246,13 +247,31 @@ def counterparty_get(*, user: User, pk: int | str) -> Counterparty:
         raise NotFound("no such counterparty") from None
 
 
+# By number of ids (the card names a few people): compiled once each.
+_users_prepared: dict[int, Prepared[User]] = {}
+_PREPARED_IDS = 8
+
+
 def users_by_id(user: User, ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
     if user.organisation_id is None:
         return {}
-    users = User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
-    return {u.pk: u for u in users}
+    if len(ids) > _PREPARED_IDS or not all(0 < i <= _BIGGEST_ID for i in ids):
+        users = User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
+        return {u.pk: u for u in users}
+    prepared = _users_prepared.get(len(ids))
+    if prepared is None:
+        prepared = _users_prepared.setdefault(
+            len(ids),
+            Prepared(
+                lambda org, *wanted: User.objects.filter(
+                    organisation_id=org, pk__in=list(wanted)
+                ),
+                arity=len(ids) + 1,
+            ),
+        )
+    return {u.pk: u for u in prepared.all(user.organisation_id, *sorted(ids))}
 
 
 # --- for the web screens -------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -68,6 +68,31 @@ def process_for_document(document: Document) -> Process | None:
     """The document's active process, else its latest one, else None (one query)."""
     found = _process_prepared.all(document.pk, document.organisation_id)
     return found[0] if found else None
+
+
+def _decided_here(org_id: int, document_id: int, user_id: int) -> QuerySet[Any]:
+    return (
+        Task.objects.filter(
+            organisation_id=org_id,
+            process__document_id=document_id,
+            decided_at__isnull=False,
+        )
+        .filter(Q(decided_by_id=user_id) | Q(outcome="return"))
+        .order_by("-decided_at")
+        .values_list("decided_by_id", "outcome", "round", "decided_at")[:50]
+    )
+
+
+_decided_prepared: Prepared[Any] = Prepared(_decided_here, arity=3)
+
+
+def decisions_to_compare(
+    document: Document, user: User
+) -> list[tuple[int | None, str, int, datetime | None]]:
+    """The user's decisions on the document and its returns for revision, newest
+    first (at most 50): (decided by, outcome, round, when); the card's "what changed
+    since" links. One query, compiled once."""
+    return _decided_prepared.all(document.organisation_id, document.pk, user.pk)
 
 
 def current_step_tag(document: Document) -> dict[str, Any]:
