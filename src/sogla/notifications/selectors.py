@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
+from sogla.core.prepared import Prepared
 from sogla.notifications.messages import headline, recipient_zone
 from sogla.notifications.models import DIGEST_KIND, Notification, NotificationState
 
@@ -35,9 +36,30 @@ def notifications_for_user(*, user: User) -> QuerySet[Notification]:
     )
 
 
+def _unread(organisation_id: int, user_id: int) -> QuerySet[Any]:
+    # notifications_for_user's rows, unread, counted (one group: none when zero)
+    return (
+        Notification.objects.for_org(organisation_id)
+        .filter(recipient_user_id=user_id, resent_from__isnull=True)
+        .exclude(state=NotificationState.CANCELLED)
+        .exclude(kind=DIGEST_KIND)
+        .filter(read_at__isnull=True)
+        .values("recipient_user_id")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+
+
+# Every page with the bell asks: compiled once (``core.prepared``, ADR 0002).
+_unread_prepared: Prepared[Any] = Prepared(_unread, arity=2)
+
+
 def notification_unread_count(*, user: User) -> int:
     """The bell's number: one query."""
-    return notifications_for_user(user=user).filter(read_at__isnull=True).count()
+    if user.organisation_id is None:
+        return 0
+    found = _unread_prepared.all(user.organisation_id, user.pk)
+    return int(found[0]) if found else 0
 
 
 @dataclass(frozen=True)
