@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sogla.documents.models import Document, StatusDef
+from sogla.orgs.models import Role
 from sogla.workflow import tenant
 from tests.conftest import Tenant
 from tests.workflow.conftest import make_document
@@ -71,3 +72,31 @@ def test_one_read_per_row_then_none_until_the_ttl_passes(
     monkeypatch.setattr(time, "monotonic", lambda: later)
     with django_assert_num_queries(4):
         fresh(document)
+
+
+def test_department_and_role_names_are_kept_until_one_is_saved(
+    tenant_a: Tenant,
+    django_assert_num_queries: Callable[[int], AbstractContextManager[Any]],
+) -> None:
+    org_id = tenant_a.org.pk
+    Role.objects.create(
+        organisation=tenant_a.org, key="lawyer", name_ru="Юрист", name_en="Lawyer"
+    )
+    tenant.cache_clear()
+    with django_assert_num_queries(2):
+        tenant.department_names(org_id)
+        tenant.roles(org_id)
+    with django_assert_num_queries(0):
+        names = tenant.department_names(org_id)
+        assert tenant.roles(org_id)["lawyer"].name_ru == "Юрист"
+    department = tenant_a.department
+    assert names[department.code][0] == department.name
+    department.name = "Renamed"
+    department.save()
+    role = Role.objects.get(organisation=tenant_a.org, key="lawyer")
+    role.name_ru = "Юрист (новый)"
+    role.save()
+    assert tenant.department_names(org_id)[department.code][0] == "Renamed"
+    assert tenant.roles(org_id)["lawyer"].name_ru == "Юрист (новый)"
+    role.delete()
+    assert "lawyer" not in tenant.roles(org_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -15,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sogla.core.errors import NotFound
+from sogla.core.prepared import Prepared
 from sogla.discussion.models import Message, MessageFile, ReadMark
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
@@ -135,7 +137,7 @@ def guest_attachment(*, organisation_id: int, document_id: int, pk: int) -> Mess
     return found
 
 
-def _unread_filter(user: User) -> Q:
+def _unread_filter(user: User | int) -> Q:
     seen = Subquery(
         ReadMark.objects.filter(user=user, document_id=OuterRef("document_id")).values(
             "last_seen_id"
@@ -172,17 +174,29 @@ def unread_counts(*, user: User, document_ids: Sequence[int]) -> dict[int, int]:
         return {int(document): int(n) for document, n in cursor.fetchall()}
 
 
+def _counts(org_id: int, document_id: int, user_id: int) -> QuerySet[Any]:
+    # One group (none without messages): an aggregate, as a queryset.
+    return (
+        Message.objects.for_org(org_id)
+        .filter(document_id=document_id)
+        .values("document_id")
+        .annotate(
+            total=Count("id", filter=Q(deleted_at=None)),
+            unread=Count("id", filter=_unread_filter(user_id)),
+        )
+        .values_list("total", "unread")
+    )
+
+
+# The card asks on every request: compiled once (``core.prepared``, ADR 0002).
+_counts_prepared: Prepared[Any] = Prepared(_counts, arity=3)
+
+
 def card_counts(*, user: User, document: Document) -> tuple[int, int]:
     """(messages, unread ones) of the document for the card's tab (one query)."""
-    found = (
-        Message.objects.for_org(document.organisation_id)
-        .filter(document_id=document.pk)
-        .aggregate(
-            total=Count("id", filter=Q(deleted_at=None)),
-            unread=Count("id", filter=_unread_filter(user)),
-        )
-    )
-    return int(found["total"] or 0), int(found["unread"] or 0)
+    found = _counts_prepared.all(document.organisation_id, document.pk, user.pk)
+    total, unread = found[0] if found else (0, 0)
+    return int(total or 0), int(unread or 0)
 
 
 def message_get(*, document: Document, pk: int) -> Message:

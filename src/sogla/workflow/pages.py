@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,9 +26,9 @@ from sogla.documents.viewer import viewer_state
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import signed_in_user as _user
-from sogla.workflow.models import Task
 from sogla.workflow.screens.card import card_approval
 from sogla.workflow.screens.history import history_days
+from sogla.workflow.selectors import decisions_to_compare
 
 CARD_TABS = ("fields", "files", "discussion", "history")
 
@@ -57,14 +56,7 @@ def compare_since(user: User, found: DocumentCard) -> dict[str, Any]:
     """Unix times for "what changed since": my last decision on this document (the
     decision panel of a later round links to it) and the last return for revision
     (the revision dialog). One query."""
-    decided = list(
-        Task.objects.filter(
-            process__document_id=found.document.pk, decided_at__isnull=False
-        )
-        .filter(Q(decided_by=user) | Q(outcome="return"))
-        .order_by("-decided_at")
-        .values_list("decided_by_id", "outcome", "round", "decided_at")[:50]
-    )
+    decided = decisions_to_compare(found.document, user)
     mine = next((row for row in decided if row[0] == user.pk and row[3]), None)
     returned = next((row for row in decided if row[1] == "return" and row[3]), None)
     return {

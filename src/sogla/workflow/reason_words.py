@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from sogla.orgs.models import Department, Role, name_in_language
+from sogla.orgs.models import name_in_language
+from sogla.workflow import tenant
 
 
 @dataclass
 class Names:
     """Labels and names by key, read lazily: a reason that names no department
-    costs no query."""
+    costs no query (the names are kept per organisation: ``tenant``)."""
 
     org_id: int
     fields: Mapping[str, str] = field(default_factory=dict)
@@ -38,15 +39,15 @@ class Names:
         if self._departments is None:
             self._departments = {
                 code: name_in_language(name, name_en)
-                for code, name, name_en in Department.objects.for_org(
+                for code, (name, name_en) in tenant.department_names(
                     self.org_id
-                ).values_list("code", "name", "name_en")
+                ).items()
             }
         return self._departments.get(code, code)
 
     def role(self, key: str) -> str:
         if self._roles is None:
-            self._roles = {r.key: r.name for r in Role.objects.for_org(self.org_id)}
+            self._roles = {k: r.name for k, r in tenant.roles(self.org_id).items()}
         return self._roles.get(key, key)
 
 

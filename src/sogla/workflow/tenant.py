@@ -1,9 +1,11 @@
 """What every command reads about its tenant, kept per process: the organisation,
-its working calendar, its document types and their statuses; and its local time.
+its working calendar, its document types and their statuses, the names of its
+departments and roles (the card says reasons and rules with them); and its local
+time.
 
 These rows change rarely and are read on every command, so each process keeps them
 for ``TTL`` seconds (like the parsed route definitions in ``definitions``, which
-never change). A document type, status or organisation saved or deleted through
+never change). A document type, status, organisation, department or role saved or deleted through
 the ORM is dropped from this process's cache at once and again when the transaction
 commits (the signal receivers below), so the process that made a change sees it
 at once; another process sees it within ``TTL``, as it sees a changed working
@@ -35,7 +37,13 @@ from django.utils import timezone
 from sogla.documents.models import Document, DocumentType, StatusDef
 from sogla.engine.calendar import WorkCalendar
 from sogla.orgs.calendars import calendar_version, work_calendar
-from sogla.orgs.models import CalendarDay, Organisation, WorkingCalendar
+from sogla.orgs.models import (
+    CalendarDay,
+    Department,
+    Organisation,
+    Role,
+    WorkingCalendar,
+)
 
 TTL = 300.0
 V = TypeVar("V")
@@ -73,6 +81,9 @@ _calendars: _Cache[tuple[int, float, WorkCalendar]] = _Cache()
 _organisations: _Cache[Organisation] = _Cache()
 _doc_types: _Cache[DocumentType] = _Cache()
 _statuses: _Cache[tuple[StatusDef, ...]] = _Cache()  # by document type
+# By organisation: code -> (name, name in English); key -> the role.
+_departments: _Cache[dict[str, tuple[str, str]]] = _Cache()
+_roles: _Cache[dict[str, Role]] = _Cache()
 
 
 def _load_calendar(organisation: Organisation) -> tuple[int, float, WorkCalendar]:
@@ -124,6 +135,27 @@ def statuses(doc_type_id: int) -> tuple[StatusDef, ...]:
     )
 
 
+def department_names(organisation_id: int) -> dict[str, tuple[str, str]]:
+    """The organisation's departments by code: (name, name in English)."""
+    return _departments.get(
+        organisation_id,
+        lambda: {
+            code: (name, name_en)
+            for code, name, name_en in Department.objects.for_org(
+                organisation_id
+            ).values_list("code", "name", "name_en")
+        },
+    )
+
+
+def roles(organisation_id: int) -> dict[str, Role]:
+    """The organisation's roles by key (shared: read them, never change them)."""
+    return _roles.get(
+        organisation_id,
+        lambda: {r.key: r for r in Role.objects.for_org(organisation_id)},
+    )
+
+
 def attach(document: Document) -> Document:
     """Give a document read on its own its type, status and organisation from the
     cache, as ``select_related`` would (they are shared: read them, never change
@@ -154,28 +186,46 @@ def remember(document: Document) -> None:
 
 def cache_clear() -> None:
     """Forget everything this module keeps (tests; a changed calendar at once)."""
-    for cache in (_calendars, _organisations, _doc_types, _statuses):
+    for cache in (
+        _calendars,
+        _organisations,
+        _doc_types,
+        _statuses,
+        _departments,
+        _roles,
+    ):
         cache.clear()
 
 
 def _key(instance: Model) -> int:
-    # A status is kept with the other statuses of its document type.
-    return instance.doc_type_id if isinstance(instance, StatusDef) else instance.pk
+    # A status is kept with the other statuses of its document type; departments
+    # and roles with the others of their organisation.
+    if isinstance(instance, StatusDef):
+        return int(instance.doc_type_id)
+    if isinstance(instance, Department | Role):
+        return int(instance.organisation_id)
+    return int(instance.pk)
 
 
 _CACHES: dict[type[Model], _Cache[Any]] = {
     Organisation: _organisations,
     DocumentType: _doc_types,
     StatusDef: _statuses,
+    Department: _departments,
+    Role: _roles,
 }
 
 
 @receiver(post_save, sender=Organisation)
 @receiver(post_save, sender=DocumentType)
 @receiver(post_save, sender=StatusDef)
+@receiver(post_save, sender=Department)
+@receiver(post_save, sender=Role)
 @receiver(post_delete, sender=Organisation)
 @receiver(post_delete, sender=DocumentType)
 @receiver(post_delete, sender=StatusDef)
+@receiver(post_delete, sender=Department)
+@receiver(post_delete, sender=Role)
 def _changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
     cache, key = _CACHES[sender], _key(instance)
     cache.drop(key)

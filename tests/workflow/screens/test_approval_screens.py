@@ -397,7 +397,10 @@ def test_card_queries_do_not_grow_with_participants(tenant_a: Tenant) -> None:
     few = card_queries(3, "few")
     many = card_queries(15, "many")
     assert few == many
-    assert many <= 20
+    # ≤ 20 before issue 14.3 (UI.md's card budget): since, the rounds' tasks are
+    # one statement, the initiator's department comes joined with the document,
+    # and departments and roles are kept per tenant
+    assert many <= 16
 
 
 def test_resubmit_with_approvers_added_removed_and_a_new_deadline(flow: Flow) -> None:

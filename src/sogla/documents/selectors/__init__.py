@@ -6,12 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sogla.core.access import is_org_admin
 from sogla.core.errors import NotFound, ValidationFailed
 from sogla.core.models import AuditEvent
+from sogla.core.prepared import Prepared
 from sogla.documents.access import access_document, visible_documents
 from sogla.documents.fields import display_value
 from sogla.documents.models import (
@@ -102,19 +103,51 @@ class DocumentCard:
         return sha, max(v.version for v in latest)
 
 
+# The card's reads, on every request: compiled once (``core.prepared``, ADR 0002).
+_files_prepared = Prepared(
+    lambda document_id: DocumentFile.objects.filter(
+        document_id=document_id, archived_at=None
+    ).order_by("id"),
+    arity=1,
+)
+_versions_prepared = Prepared(
+    lambda document_id: (
+        FileVersion.objects.filter(
+            file__document_id=document_id, file__archived_at=None
+        )
+        .select_related("author")
+        .order_by("file_id", "-version")
+    ),
+    arity=1,
+)
+_fields_prepared = Prepared(
+    lambda doc_type_id: FieldDef.objects.filter(doc_type_id=doc_type_id), arity=1
+)
+_VERSION_FILE = FileVersion._meta.get_field("file")
+_BIGGEST_ID = 2**63 - 1
+
+
 def document_get(*, user: User, pk: int | str) -> DocumentCard:
     """A document the user may see with its files and fields (4 queries)."""
     document = access_document(user, pk)
-    versions = FileVersion.objects.select_related("author").order_by("-version")
-    files = (
-        DocumentFile.objects.filter(document=document, archived_at=None)
-        .prefetch_related(Prefetch("versions", queryset=versions))
-        .order_by("id")
-    )
+    files = _files_prepared.all(document.pk)
+    versions: dict[int, list[FileVersion]] = {}
+    if files:
+        for version in _versions_prepared.all(document.pk):
+            versions.setdefault(version.file_id, []).append(version)
+    for file in files:
+        # as prefetch_related("versions") leaves them: newest first, file.versions.all()
+        mine = versions.get(file.pk, [])
+        for version in mine:
+            _VERSION_FILE.set_cached_value(version, file)
+        prefetched = file.versions.all()
+        prefetched._result_cache = mine
+        prefetched._prefetch_done = True  # type: ignore[attr-defined]
+        file._prefetched_objects_cache = {"versions": prefetched}  # type: ignore[attr-defined]
     return DocumentCard(
         document=document,
-        files=list(files),
-        field_defs=list(FieldDef.objects.filter(doc_type_id=document.doc_type_id)),
+        files=files,
+        field_defs=_fields_prepared.all(document.doc_type_id),
     )
 
 
@@ -214,13 +247,31 @@ def counterparty_get(*, user: User, pk: int | str) -> Counterparty:
         raise NotFound("no such counterparty") from None
 
 
+# By number of ids (the card names a few people): compiled once each.
+_users_prepared: dict[int, Prepared[User]] = {}
+_PREPARED_IDS = 8
+
+
 def users_by_id(user: User, ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
     if user.organisation_id is None:
         return {}
-    users = User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
-    return {u.pk: u for u in users}
+    if len(ids) > _PREPARED_IDS or not all(0 < i <= _BIGGEST_ID for i in ids):
+        users = User.objects.filter(organisation_id=user.organisation_id, pk__in=ids)
+        return {u.pk: u for u in users}
+    prepared = _users_prepared.get(len(ids))
+    if prepared is None:
+        prepared = _users_prepared.setdefault(
+            len(ids),
+            Prepared(
+                lambda org, *wanted: User.objects.filter(
+                    organisation_id=org, pk__in=list(wanted)
+                ),
+                arity=len(ids) + 1,
+            ),
+        )
+    return {u.pk: u for u in prepared.all(user.organisation_id, *sorted(ids))}
 
 
 # --- for the web screens -------------------------------------------------------------

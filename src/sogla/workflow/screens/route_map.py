@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from sogla.documents.selectors import DocumentCard
 from sogla.engine.conditions import Words
-from sogla.orgs.models import Role, User
-from sogla.workflow import definitions
+from sogla.orgs.models import User
+from sogla.workflow import definitions, tenant
 from sogla.workflow.condition_words import skip_reason, will_skip_reason, words_for
 from sogla.workflow.models import Process, Timer, TimerState
 from sogla.workflow.reason_words import Names, reason_in_words
@@ -142,11 +142,8 @@ def assignee_words(rmap: RouteMap, card: DocumentCard) -> dict[str, str]:
         if usernames
         else {}
     )
-    role_names = (
-        {r.key: r.name for r in Role.objects.for_org(org_id).filter(key__in=role_keys)}
-        if role_keys
-        else {}
-    )
+    known = tenant.roles(org_id) if role_keys else {}
+    role_names = {key: known[key].name for key in role_keys if key in known}
     labels = card.field_labels()
     return {
         f"{stage.key}.{step.key}": named.get(str(step.assignee.get("user") or ""))

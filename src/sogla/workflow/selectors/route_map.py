@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from sogla.core.access import organisation_id_of
 from sogla.core.errors import NotFound
+from sogla.core.prepared import Prepared
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
 from sogla.engine.definition import POSITIVE, Assignee, StepDef
@@ -37,15 +40,59 @@ from sogla.workflow.resolver import document_facts
 from sogla.workflow.selectors.versions import GivenOn, approvals_given_on
 
 
+def _process_of(document_id: int, organisation_id: int) -> QuerySet[Process]:
+    # The active process first (at most one), else the latest: one row.
+    active = Case(
+        When(status__in=ACTIVE_PROCESS_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return (
+        Process.objects.filter(document_id=document_id, organisation_id=organisation_id)
+        .select_related("route_version__template", "initiator")
+        .order_by(active, "-started_at", "-id")[:1]
+    )
+
+
+# The card reads these on every request: compiled once (``core.prepared``, ADR 0002).
+_process_prepared = Prepared(_process_of, arity=2)
+
+
+def _plain(value: int) -> RawSQL:
+    # A round as a plain parameter: the placeholder ``Prepared`` compiles with is
+    # negative, which a positive integer field's lookup would refuse.
+    return RawSQL("%s", [value])
+
+
 def process_for_document(document: Document) -> Process | None:
-    """The document's active process, else its latest one, else None."""
-    processes = Process.objects.filter(
-        document_id=document.pk, organisation_id=document.organisation_id
-    ).select_related("route_version__template", "initiator")
-    active = processes.filter(status__in=ACTIVE_PROCESS_STATUSES).first()
-    if active is not None:
-        return active
-    return processes.order_by("-started_at", "-id").first()
+    """The document's active process, else its latest one, else None (one query)."""
+    found = _process_prepared.all(document.pk, document.organisation_id)
+    return found[0] if found else None
+
+
+def _decided_here(org_id: int, document_id: int, user_id: int) -> QuerySet[Any]:
+    return (
+        Task.objects.filter(
+            organisation_id=org_id,
+            process__document_id=document_id,
+            decided_at__isnull=False,
+        )
+        .filter(Q(decided_by_id=user_id) | Q(outcome="return"))
+        .order_by("-decided_at")
+        .values_list("decided_by_id", "outcome", "round", "decided_at")[:50]
+    )
+
+
+_decided_prepared: Prepared[Any] = Prepared(_decided_here, arity=3)
+
+
+def decisions_to_compare(
+    document: Document, user: User
+) -> list[tuple[int | None, str, int, datetime | None]]:
+    """The user's decisions on the document and its returns for revision, newest
+    first (at most 50): (decided by, outcome, round, when); the card's "what changed
+    since" links. One query, compiled once."""
+    return _decided_prepared.all(document.organisation_id, document.pk, user.pk)
 
 
 def current_step_tag(document: Document) -> dict[str, Any]:
@@ -252,11 +299,10 @@ def route_map(
 ) -> RouteMap | None:
     """The traffic light of the document's process (None before the first start).
 
-    Four queries whatever the number of stages, steps or participants: the process
-    (none when the caller passes ``process``, which it read with
-    ``process_for_document``), the stage runs, the step runs and the tasks of the
-    current round (people joined); a fifth for the tasks of the earlier rounds,
-    from the second round on.
+    Four queries whatever the number of stages, steps, rounds or participants: the
+    process (none when the caller passes ``process``, which it read with
+    ``process_for_document``), the stage runs, the step runs and the tasks of this
+    round and the earlier ones (people joined); compiled once (``core.prepared``).
     """
     org_id = organisation_id_of(user)
     if document.organisation_id != org_id:
@@ -267,11 +313,8 @@ def route_map(
         raise NotFound()
     if process is None:
         return None
-    rows = list(
-        Task.objects.filter(process=process, round=process.round)
-        .select_related("assignee", "on_behalf_of", "decided_by")
-        .order_by("id")
-    )
+    every = _tasks_prepared.all(process.pk, process.round)
+    rows = [row for row in every if row.round == process.round]
     process.document = document
     for row in rows:
         row.process = process  # the decision panels read them from here
@@ -291,7 +334,7 @@ def route_map(
     _added_later(process, stages)
     if process.is_active:
         foresee_skips(process, document, stages)
-    earlier = _earlier_rounds(process, user, now)
+    earlier = _earlier_rounds(process, every, user, now)
     return RouteMap(process, process.round, stages, waiting, mine, revision, earlier)
 
 
@@ -368,19 +411,28 @@ def _duplicates_said(
             ]
 
 
-def _earlier_rounds(process: Process, user: User, now: datetime) -> list[MapRound]:
+def _tasks(process_id: int, round_: int) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(process_id=process_id, round__lte=_plain(round_))
+        .select_related("assignee", "on_behalf_of", "decided_by")
+        .order_by("round", "id")
+    )
+
+
+_tasks_prepared = Prepared(_tasks, arity=2)
+
+
+def _earlier_rounds(
+    process: Process, every: list[Task], user: User, now: datetime
+) -> list[MapRound]:
     """The tasks of the rounds before the current one (not the initiator's revision
-    tasks), by round, oldest first; one query, none in the first round."""
+    tasks), by round, oldest first; from ``every`` task of the process."""
     if process.round <= 1:
         return []
     rounds: dict[int, list[MapTask]] = {}
-    for row in (
-        Task.objects.filter(process=process, round__lt=process.round)
-        .exclude(kind="revision")
-        .select_related("assignee", "on_behalf_of", "decided_by")
-        .order_by("round", "id")
-    ):
-        rounds.setdefault(row.round, []).append(_map_task(row, user, now))
+    for row in every:
+        if row.round < process.round and row.kind != "revision":
+            rounds.setdefault(row.round, []).append(_map_task(row, user, now))
     return [MapRound(n, rounds.get(n, [])) for n in range(1, process.round)]
 
 
@@ -401,18 +453,31 @@ def _map_task(row: Task, user: User, now: datetime) -> MapTask:
     )
 
 
+_stage_runs_prepared = Prepared(
+    lambda process_id, round_: StageRun.objects.filter(
+        process_id=process_id, round=_plain(round_)
+    ),
+    arity=2,
+)
+_step_runs_prepared = Prepared(
+    lambda process_id, round_: StepRun.objects.filter(
+        process_id=process_id, round=_plain(round_)
+    ),
+    arity=2,
+)
+
+
 def _map_stages(
     process: Process, by_step: dict[tuple[str, str], list[MapTask]]
 ) -> list[MapStage]:
     """The route's stages and steps with the current round's runs and tasks."""
     definition = definitions.definition_for(process.route_version)
     stage_runs = {
-        r.stage_key: r
-        for r in StageRun.objects.filter(process=process, round=process.round)
+        r.stage_key: r for r in _stage_runs_prepared.all(process.pk, process.round)
     }
     step_runs = {
         (r.stage_key, r.step_key): r
-        for r in StepRun.objects.filter(process=process, round=process.round)
+        for r in _step_runs_prepared.all(process.pk, process.round)
     }
     stages: list[MapStage] = []
     for index, stage_def in enumerate(definition.stages):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from sogla.core.prepared import Prepared
 from sogla.documents.models import FileVersion
 
 
@@ -79,6 +80,18 @@ def _latest(versions: list[FileVersion], at: datetime | None) -> FileVersion | N
     return next((v for v in versions if at is None or v.created_at <= at), None)
 
 
+# The card asks on every request with carried approvals: compiled once (ADR 0002).
+_versions_prepared = Prepared(
+    lambda org_id, document_id: (
+        FileVersion.objects.for_org(org_id)
+        .filter(file__document_id=document_id)
+        .select_related("file")
+        .order_by("file_id", "-version")
+    ),
+    arity=2,
+)
+
+
 def approvals_given_on(
     document_id: int, org_id: int, moments: Iterable[datetime]
 ) -> dict[datetime, GivenOn]:
@@ -89,13 +102,7 @@ def approvals_given_on(
     by_file: dict[int, list[FileVersion]] = {}
     archived: dict[int, datetime | None] = {}
     names: dict[int, str] = {}
-    rows = (
-        FileVersion.objects.for_org(org_id)
-        .filter(file__document_id=document_id)
-        .select_related("file")
-        .order_by("file_id", "-version")
-    )
-    for row in rows:
+    for row in _versions_prepared.all(org_id, document_id):
         by_file.setdefault(row.file_id, []).append(row)
         archived[row.file_id] = row.file.archived_at
         names[row.file_id] = row.file.name
