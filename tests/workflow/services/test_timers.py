@@ -384,7 +384,11 @@ def test_timers_fire_once_and_mark_tasks_overdue(
             )
         ),
     )
-    process = start(tenant_a, template, make_document(tenant_a))
+    # Started on a Monday morning: four working hours later leave room for the
+    # reminder (started on a Friday evening it would fall in the past, and none is
+    # set: Clock.remind_at).
+    with time_machine.travel("2026-03-02 10:00 +03:00", tick=False):
+        process = start(tenant_a, template, make_document(tenant_a))
     kinds = set(Timer.objects.filter(process=process).values_list("kind", flat=True))
     assert kinds == {"due", "reminder"}
     later = timezone.now() + timedelta(days=30)  # past the 4 working hours, at any hour
