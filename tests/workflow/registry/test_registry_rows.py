@@ -82,5 +82,5 @@ def test_the_light_escapes_stage_names() -> None:
     with translation.override("en"):
         written = _Page(view_from({}), {}, {}, {}).light(_light())
     assert 'title="Lawyer &lt;b&gt;: done"' in written
-    assert '<span class="tl-seg tl-current" title="CEO: waiting"></span>' in written
+    assert '<span class="tl-current" title="CEO: waiting"></span>' in written
     assert '<span class="visually-hidden">Stage 2 of 2, CEO, waiting</span>' in written
