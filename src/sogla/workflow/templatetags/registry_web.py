@@ -162,11 +162,7 @@ class _Page:
         cells = [
             f'<tr><td class="text-nowrap"><a class="doc-number" '
             f'href="{self.url(self.card, pk)}">{escape(document.number)}</a>'
-            + (
-                f'<div class="small text-body-secondary d-xxl-none">{type_name}</div>'
-                if view.shows_type
-                else ""
-            )
+            + (f'<div class="type-under">{type_name}</div>' if view.shows_type else "")
             + f'</td><td class="cell-title user-text">{self.title(document)}'
             + (
                 f'<div class="small text-body-secondary search-snippet">{snippet}</div>'
@@ -177,7 +173,7 @@ class _Page:
         ]
         for column in view.columns:
             if column == "type":
-                cells.append(f'<td class="d-none d-xxl-table-cell">{type_name}</td>')
+                cells.append(f'<td class="wide">{type_name}</td>')
             elif column == "status":
                 cells.append(f"<td>{self.chip(document.status)}</td>")
             elif column == "route":
@@ -199,12 +195,12 @@ class _Page:
                 )
             elif column == "initiator":
                 cells.append(
-                    '<td class="text-nowrap d-none d-xxl-table-cell">'
+                    '<td class="text-nowrap wide">'
                     f"{escape(document.initiator.short_name)}</td>"
                 )
             elif column == "created":
                 cells.append(
-                    '<td class="num text-nowrap d-none d-xxl-table-cell">'
+                    '<td class="num text-nowrap wide">'
                     f"{self.day(document.created_at)}</td>"
                 )
             elif column == "control_date":
@@ -246,26 +242,23 @@ class _Page:
             extra += f'<p class="small mb-0 num">{escape(values.amount)}</p>'
         if light:
             extra += (
-                '<p class="small mb-0 mt-1 d-flex flex-wrap gap-2 align-items-center">'
-                f"{self.light(light)}{self.now_with(light)}</p>"
+                f'<p class="dc-light">{self.light(light)}{self.now_with(light)}</p>'
             )
         url = self.url(self.card, pk)
         return (
-            '<li><article><div class="d-flex justify-content-between '
-            'align-items-start gap-2">'
+            '<li><article><div class="dc-head">'
             f'<a class="doc-number" href="{url}">{escape(document.number)}</a>'
             f"{self.chip(document.status)}</div>"
-            '<div class="d-flex gap-2 align-items-start">'
-            '<img class="file-thumb flex-shrink-0 mt-1" '
+            '<div class="dc-body"><img class="file-thumb" '
             f'src="{self.url(self.thumbnail, pk)}" alt="" width="48" height="68" '
-            'loading="lazy"><div class="min-w-0">'
-            f'<h2 class="h6 mt-1 mb-1 text-break-any">{self.title(document)}</h2>'
+            'loading="lazy"><div class="dc-main">'
+            f'<h2 class="h6 dc-title">{self.title(document)}</h2>'
             + (
                 f'<p class="small text-body-secondary mb-1 search-snippet">{snippet}</p>'
                 if snippet
                 else ""
             )
-            + f'<p class="small text-body-secondary mb-0">{about}</p>{extra}'
+            + f'<p class="dc-meta">{about}</p>{extra}'
             "</div></div></article></li>\n"
         )
 
