@@ -60,7 +60,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-neutral",
         "bi-circle",
         "map-neutral",
-        "tl-seg tl-future",
+        "tl-future",
     ),
     "waiting": Look(
         gettext_lazy("Waiting"),
@@ -68,7 +68,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-waiting",
         "bi-hourglass-split",
         "map-waiting",
-        "tl-seg tl-current",
+        "tl-current",
     ),
     "overdue": Look(
         gettext_lazy("Overdue"),
@@ -76,7 +76,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-overdue",
         "bi-alarm-fill",
         "map-overdue",
-        "tl-seg tl-overdue",
+        "tl-overdue",
     ),
     "returned": Look(
         gettext_lazy("Returned"),
@@ -84,7 +84,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-returned",
         "bi-arrow-counterclockwise",
         "map-returned",
-        "tl-seg tl-returned",
+        "tl-returned",
     ),
     "rejected": Look(
         gettext_lazy("Rejected"),
@@ -92,7 +92,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-rejected",
         "bi-x-octagon-fill",
         "map-rejected",
-        "tl-seg tl-rejected",
+        "tl-rejected",
     ),
     "done": Look(
         gettext_lazy("Done"),
@@ -100,7 +100,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-approved",
         "bi-check-circle-fill",
         "map-done",
-        "tl-seg tl-done",
+        "tl-done",
     ),
     "skipped": Look(
         gettext_lazy("Skipped"),
@@ -108,7 +108,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-neutral",
         "bi-skip-forward",
         "map-skipped",
-        "tl-seg tl-skipped",
+        "tl-skipped",
     ),
     # The traffic light draws a stage carried over from an earlier round as done.
     "carried_over": Look(
@@ -117,7 +117,7 @@ LOOKS: dict[str, Look] = {
         "status-chip status-approved chip-outlined",
         "bi-arrow-repeat",
         "map-carried",
-        "tl-seg tl-done",
+        "tl-done",
     ),
 }
 

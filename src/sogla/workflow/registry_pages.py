@@ -20,13 +20,14 @@ from sogla.core import spreadsheets
 from sogla.core.access import is_org_admin
 from sogla.documents import registry_query, selectors
 from sogla.documents.forms import RegistryFilterForm
-from sogla.documents.models import DocumentType
+from sogla.documents.models import DocumentType, StatusDef
 from sogla.documents.registry_query import COLUMNS, SORTS, RegistryView, view_from
 from sogla.documents.searching import decode_offset, encode_offset
 from sogla.orgs.models import User
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
+from sogla.workflow import tenant
 from sogla.workflow.screens.traffic_light import StageSummary, stage_summaries
 from sogla.workflow.selectors import kanban
 
@@ -47,10 +48,11 @@ class Header:
 def _filter_form(
     request: HttpRequest, user: User, types: list[DocumentType] | None = None
 ) -> RegistryFilterForm:
+    all_types, all_statuses = _type_lists(user)
     if types is None:
-        types = list(selectors.document_types_for(user))
+        types = all_types
     statuses: dict[str, str] = {}
-    for status in selectors.statuses_for(user).order_by("order", "id"):
+    for status in all_statuses:
         statuses.setdefault(status.key, status.name)
     # only the counterparty a link names (by id); others are found by the search box
     chosen = request.GET.get("counterparty", "")
@@ -68,6 +70,15 @@ def _filter_form(
         statuses=list(statuses.items()),
         counterparties=parties,
     )
+
+
+def _type_lists(user: User) -> tuple[list[DocumentType], tuple[StatusDef, ...]]:
+    """The organisation's active document types and all its types' statuses, from
+    the tenant cache (``tenant.type_lists``): no statement on most requests."""
+    if user.organisation_id is None:
+        return [], ()
+    types, statuses = tenant.type_lists(user.organisation_id)
+    return list(types), statuses
 
 
 def _query(request: HttpRequest, **changes: str | None) -> str:
@@ -142,7 +153,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             f"{reverse('documents:registry')}?{query.urlencode()}"
         )
     user = _user(request)
-    types = list(selectors.document_types_for(user))
+    types = _type_lists(user)[0]
     form = _filter_form(request, user, types)
     form.is_valid()
     filters = form.to_filter()

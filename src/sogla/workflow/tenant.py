@@ -156,6 +156,34 @@ def roles(organisation_id: int) -> dict[str, Role]:
     )
 
 
+_type_lists: _Cache[tuple[tuple[DocumentType, ...], tuple[StatusDef, ...]]] = _Cache()
+
+
+def type_lists(
+    organisation_id: int,
+) -> tuple[tuple[DocumentType, ...], tuple[StatusDef, ...]]:
+    """An organisation's active document types (in their order) and the statuses of
+    all its types (by ``order``, then id), as the registry's filters list them; kept
+    by organisation and dropped when a type or status of it is saved or deleted."""
+    return _type_lists.get(
+        organisation_id,
+        lambda: (
+            tuple(DocumentType.objects.for_org(organisation_id).filter(is_active=True)),
+            tuple(StatusDef.objects.for_org(organisation_id).order_by("order", "id")),
+        ),
+    )
+
+
+@receiver(post_save, sender=DocumentType)
+@receiver(post_save, sender=StatusDef)
+@receiver(post_delete, sender=DocumentType)
+@receiver(post_delete, sender=StatusDef)
+def _type_lists_changed(instance: Model, **_kwargs: Any) -> None:
+    key = int(getattr(instance, "organisation_id", 0) or 0)
+    _type_lists.drop(key)
+    transaction.on_commit(lambda: _type_lists.drop(key))
+
+
 def attach(document: Document) -> Document:
     """Give a document read on its own its type, status and organisation from the
     cache, as ``select_related`` would (they are shared: read them, never change
@@ -195,6 +223,7 @@ def cache_clear() -> None:
         _roles,
     ):
         cache.clear()
+    _type_lists.clear()
 
 
 def _key(instance: Model) -> int:

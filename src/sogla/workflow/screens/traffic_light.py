@@ -10,19 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sogla.core.access import organisation_id_of
-from sogla.engine.definition import StageDef
+from sogla.engine.definition import RouteDefinition, StageDef
 from sogla.orgs.models import User
 from sogla.workflow import definitions
 from sogla.workflow.labels import Colour, colour_word, look, name_in_language
-from sogla.workflow.models import (
-    ACTIVE_PROCESS_STATUSES,
-    Process,
-    ProcessStatus,
-    StageRun,
-    Task,
-    TaskState,
-)
+from sogla.workflow.models import ProcessStatus
 from sogla.workflow.screens.durations import WorkingTime, working_time
+from sogla.workflow.selectors.lights import Holder, ProcessValues, light_processes
 
 
 @dataclass
@@ -41,13 +35,13 @@ class Segment:
 
 @dataclass
 class StageSummary:
-    process: Process
+    process: ProcessValues
     segments: list[Segment]
     position: int
     total: int
     current_name: str
     current_word: str
-    holder: User | None
+    holder: Holder | None
     holder_email: str
     more_holders: int
     waiting: str
@@ -66,73 +60,52 @@ class StageSummary:
 def stage_summaries(
     *, user: User, document_ids: Sequence[int]
 ) -> dict[int, StageSummary]:
-    """The traffic light of each document on a page: three queries for any page size.
+    """The traffic light of each document on a page: one statement for any page
+    size (``selectors.lights``), and one more the first time a route version's
+    definition is read in this process.
 
-    The processes (the active one, else the latest), their current round's stage
-    runs and their open tasks with the people.
+    Each document shows its active process, else its latest one, with the stage
+    runs of its current round and its open tasks with the people.
     """
-    processes = _processes(organisation_id_of(user), list(document_ids))
+    org_id = organisation_id_of(user)
+    processes = _chosen(light_processes(org_id, list(document_ids)))
     if not processes:
         return {}
-    by_pk = {p.pk: p for p in processes.values()}
-    runs: dict[int, dict[str, StageRun]] = {}
-    for run in StageRun.objects.filter(process_id__in=list(by_pk)):
-        if run.round == by_pk[run.process_id].round:
-            runs.setdefault(run.process_id, {})[run.stage_key] = run
-    open_tasks: dict[int, list[Task]] = {}
-    for task in (
-        Task.objects.filter(
-            process_id__in=[p.pk for p in by_pk.values() if p.is_active],
-            state=TaskState.OPEN,
-        )
-        .select_related("assignee")
-        .order_by("created_at", "id")
-    ):
-        open_tasks.setdefault(task.process_id, []).append(task)
+    routes = definitions.definitions_by_version(
+        {
+            (p.route_version_id, p.version_status, p.published_at)
+            for p in processes.values()
+        }
+    )
     now = timezone.now()
     timing = (
         working_time(user.organisation)
-        if open_tasks and user.organisation is not None
+        if user.organisation is not None and any(p.tasks for p in processes.values())
         else None
     )
     return {
-        document_id: _summary(
-            process,
-            runs.get(process.pk, {}),
-            open_tasks.get(process.pk, []),
-            now,
-            timing,
-        )
+        document_id: _summary(process, routes[process.route_version_id], now, timing)
         for document_id, process in processes.items()
     }
 
 
-def _processes(org_id: int, document_ids: list[int]) -> dict[int, Process]:
+def _chosen(processes: list[ProcessValues]) -> dict[int, ProcessValues]:
     """Each document's active process, else its latest one, by document id."""
-    if not document_ids:
-        return {}
-    processes: dict[int, Process] = {}
-    for process in (
-        Process.objects.filter(organisation_id=org_id, document_id__in=document_ids)
-        .select_related("route_version")
-        .order_by("document_id", "-started_at", "-id")
-    ):
-        known = processes.get(process.document_id)
-        if known is None or (
-            process.is_active and known.status not in ACTIVE_PROCESS_STATUSES
-        ):
-            processes[process.document_id] = process
-    return processes
+    chosen: dict[int, ProcessValues] = {}
+    for process in sorted(processes, key=lambda p: (p.started_at, p.pk), reverse=True):
+        known = chosen.get(process.document_id)
+        if known is None or (process.is_active and not known.is_active):
+            chosen[process.document_id] = process
+    return chosen
 
 
 def _summary(
-    process: Process,
-    runs: dict[str, StageRun],
-    tasks: list[Task],
+    process: ProcessValues,
+    definition: RouteDefinition,
     now: datetime,
     timing: WorkingTime | None,
 ) -> StageSummary:
-    definition = definitions.definition_for(process.route_version)
+    runs, tasks = process.runs, process.tasks
     late_stages = {
         t.stage_key
         for t in tasks
@@ -175,13 +148,14 @@ def _summary(
 
 
 def _segment_colour(
-    stage: StageDef, run: StageRun | None, process: Process, late_stages: set[str]
+    stage: StageDef, run: str | None, process: ProcessValues, late_stages: set[str]
 ) -> Colour:
+    """The colour of a stage whose run in the current round is in state ``run``."""
     if run is None:
         return "not_started"
-    if run.state in ("done", "skipped"):
-        return "done" if run.state == "done" else "skipped"
-    if run.state == "open":
+    if run in ("done", "skipped"):
+        return "done" if run == "done" else "skipped"
+    if run == "open":
         return "overdue" if stage.key in late_stages else "waiting"
     if process.status == ProcessStatus.REVISION:
         return "returned"
