@@ -22,7 +22,7 @@ from sogla.documents import selectors as doc_selectors
 from sogla.web.errors import app_errors
 from sogla.web.requests import page_or_part
 from sogla.web.requests import signed_in_user as _user
-from sogla.workflow import bulk, selectors
+from sogla.workflow import bulk, selectors, tenant
 from sogla.workflow.screens.inbox import inbox_page
 
 
@@ -43,7 +43,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         doc_type=doc_type,
         q=q,
     )
-    types = list(doc_selectors.document_types_for(user))
+    # the filter's types from the organisation's cache, as the registry reads them
+    types = (
+        list(tenant.type_lists(user.organisation_id)[0])
+        if user.organisation_id is not None
+        else []
+    )
     context = {
         "tab": tab,
         "page": page,
