@@ -315,7 +315,7 @@ def child(args: argparse.Namespace) -> int:
         for target in targets:
             preflight(base, target)
         print(
-            f"  sogla serve --no-worker: gunicorn {args.workers} workers x 4 threads at "
+            f"  sogla serve --no-worker: gunicorn {args.workers} sync workers at "
             f"{base}; wrk {args.connections} connections, at least {args.seconds:g} s "
             f"per page and round, {args.rounds} rounds"
         )

@@ -36,15 +36,21 @@ class Command(BaseCommand):
                 sys.executable, "-m", "gunicorn", "sogla.wsgi",
                 "--bind", bind,
                 "--workers", str(options["workers"]),
-                "--threads", "4",
-                # A worker keeps the connections it accepted while they are kept
-                # alive, so with keep-alive a few busy clients can pin one worker
-                # (one core, the GIL) while the others idle: under 16 connections
-                # the inbox served half the requests of closed connections, one
-                # worker at 87% CPU, the other at 35%. Closed after each response,
-                # every request goes to whichever worker is free (a proxy in front
-                # keeps the browsers' connections alive).
-                "--keep-alive", "0",
+                # One request at a time per worker process ("sync"), each
+                # connection closed after its answer: a worker takes a connection
+                # only when it is free, so requests queue fairly in the listening
+                # socket and every worker is used. Pages are Python-bound (the
+                # GIL), so threads bought no throughput; with a thread pool a
+                # worker kept the connections it had accepted, one worker at 87 %
+                # CPU beside another at 35 %, and requests waited behind others
+                # in a busy worker (docs/benchmarks.md: at 16 connections the
+                # inbox 103 -> 152 requests/s, p99/p50 2.0 -> 1.4). A proxy in
+                # front keeps the browsers' connections alive and buffers slow
+                # clients (docs/deployment.md).
+                "--worker-class", "sync",
+                # a long command (a calendar change rescheduling every open task)
+                # must not be taken for a hung worker
+                "--timeout", "300",
                 "--access-logfile", "-",
                 # gunicorn's control socket would live in ~/.gunicorn/, outside
                 # the project; Sogla does not use it.
