@@ -136,6 +136,16 @@ def task_list_for_user(
     return TaskPage(items, next_cursor)
 
 
+def person_columns(prefix: str) -> tuple[str, ...]:
+    """The columns ``PersonValues`` reads of the person a row names under ``prefix``."""
+    return (
+        f"{prefix}_id",
+        f"{prefix}__username",
+        f"{prefix}__first_name",
+        f"{prefix}__last_name",
+    )
+
+
 # What the API's task list shows of a task, read as plain values: building the eight
 # model instances of a joined row (and converting their twenty-odd dates) was most
 # of the API's time (``workflow.schemas.tasks.task_out_values`` writes them out).
@@ -158,18 +168,9 @@ TASK_VALUES = (
     "process__document__title",
     "process__document__doc_type__key",
     "process__document__status__key",
-    "process__initiator_id",
-    "process__initiator__username",
-    "process__initiator__first_name",
-    "process__initiator__last_name",
-    "assignee_id",
-    "assignee__username",
-    "assignee__first_name",
-    "assignee__last_name",
-    "on_behalf_of_id",
-    "on_behalf_of__username",
-    "on_behalf_of__first_name",
-    "on_behalf_of__last_name",
+    *person_columns("process__initiator"),
+    *person_columns("assignee"),
+    *person_columns("on_behalf_of"),
 )
 
 
@@ -196,14 +197,8 @@ INBOX_VALUES = (
     "process__route_version_id",
     "process__route_version__status",
     "process__route_version__published_at",
-    "assignee_id",
-    "assignee__username",
-    "assignee__first_name",
-    "assignee__last_name",
-    "on_behalf_of_id",
-    "on_behalf_of__username",
-    "on_behalf_of__first_name",
-    "on_behalf_of__last_name",
+    *person_columns("assignee"),
+    *person_columns("on_behalf_of"),
 )
 
 

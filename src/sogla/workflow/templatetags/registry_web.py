@@ -272,7 +272,7 @@ def registry_rows(
     extra: Mapping[str, Any],
 ) -> SafeString:
     """The table's rows (every value escaped here; a search snippet is markup)."""
-    page = _Page(view, lights or {}, values or {}, extra.get("snippets") or {})
+    page = _page(view, lights, values, extra)
     return mark_safe("".join(page.row(d) for d in documents))
 
 
@@ -285,5 +285,14 @@ def registry_cards(
     extra: Mapping[str, Any],
 ) -> SafeString:
     """The phone cards shown instead of the table below 768 px."""
-    page = _Page(view, lights or {}, values or {}, extra.get("snippets") or {})
+    page = _page(view, lights, values, extra)
     return mark_safe("".join(page.card_item(d) for d in documents))
+
+
+def _page(
+    view: RegistryView,
+    lights: Mapping[int, StageSummary],
+    values: Mapping[int, RowValues],
+    extra: Mapping[str, Any],
+) -> _Page:
+    return _Page(view, lights or {}, values or {}, extra.get("snippets") or {})
