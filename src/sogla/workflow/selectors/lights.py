@@ -69,8 +69,12 @@ _TEXT = "CAST(NULL AS varchar(1))"
 _BOOL = "CAST(NULL AS boolean)"
 
 # kind, process, then three numbers, six texts, three moments and a flag
+# NOT MATERIALIZED: SQLite otherwise materialised ``p`` and took 40 ms at 100,000
+# documents for what its three parts take 1.4 ms apart (0.5 ms inlined); on
+# PostgreSQL a CTE used three times is materialised unless told so, and the page's
+# fifty processes are found through the document index either way.
 _SQL = f"""
-WITH p AS (
+WITH p AS NOT MATERIALIZED (
   SELECT id, document_id, route_version_id, status, round, stage_index,
          started_at, finished_at
   FROM workflow_process
