@@ -174,16 +174,6 @@ def type_lists(
     )
 
 
-@receiver(post_save, sender=DocumentType)
-@receiver(post_save, sender=StatusDef)
-@receiver(post_delete, sender=DocumentType)
-@receiver(post_delete, sender=StatusDef)
-def _type_lists_changed(instance: Model, **_kwargs: Any) -> None:
-    key = int(getattr(instance, "organisation_id", 0) or 0)
-    _type_lists.drop(key)
-    transaction.on_commit(lambda: _type_lists.drop(key))
-
-
 def attach(document: Document) -> Document:
     """Give a document read on its own its type, status and organisation from the
     cache, as ``select_related`` would (they are shared: read them, never change
@@ -221,27 +211,33 @@ def cache_clear() -> None:
         _statuses,
         _departments,
         _roles,
+        _type_lists,
     ):
         cache.clear()
-    _type_lists.clear()
 
 
-def _key(instance: Model) -> int:
-    # A status is kept with the other statuses of its document type; departments
-    # and roles with the others of their organisation.
-    if isinstance(instance, StatusDef):
-        return int(instance.doc_type_id)
-    if isinstance(instance, Department | Role):
-        return int(instance.organisation_id)
+def _by_pk(instance: Model) -> int:
     return int(instance.pk)
 
 
-_CACHES: dict[type[Model], _Cache[Any]] = {
-    Organisation: _organisations,
-    DocumentType: _doc_types,
-    StatusDef: _statuses,
-    Department: _departments,
-    Role: _roles,
+def _by_type(instance: Model) -> int:
+    return int(getattr(instance, "doc_type_id", 0) or 0)
+
+
+def _by_organisation(instance: Model) -> int:
+    return int(getattr(instance, "organisation_id", 0) or 0)
+
+
+# The caches a changed row is kept in, each with the key it is kept under: a status
+# with the other statuses of its document type, departments and roles with the
+# others of their organisation, types and statuses also in their organisation's
+# type lists.
+_CACHES: dict[type[Model], tuple[tuple[_Cache[Any], Callable[[Model], int]], ...]] = {
+    Organisation: ((_organisations, _by_pk),),
+    DocumentType: ((_doc_types, _by_pk), (_type_lists, _by_organisation)),
+    StatusDef: ((_statuses, _by_type), (_type_lists, _by_organisation)),
+    Department: ((_departments, _by_organisation),),
+    Role: ((_roles, _by_organisation),),
 }
 
 
@@ -256,10 +252,15 @@ _CACHES: dict[type[Model], _Cache[Any]] = {
 @receiver(post_delete, sender=Department)
 @receiver(post_delete, sender=Role)
 def _changed(sender: type[Model], instance: Model, **_kwargs: Any) -> None:
-    cache, key = _CACHES[sender], _key(instance)
-    cache.drop(key)
+    dropped = [(cache, key_of(instance)) for cache, key_of in _CACHES[sender]]
+
+    def drop() -> None:
+        for cache, key in dropped:
+            cache.drop(key)
+
+    drop()
     # A thread reading the old row before this transaction commits may put it back.
-    transaction.on_commit(lambda: cache.drop(key))
+    transaction.on_commit(drop)
 
 
 @receiver(post_save, sender=WorkingCalendar)
