@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from sogla.core.text import without_number
 from sogla.discussion.selectors import unread_counts
 from sogla.engine.definition import RouteDefinition
 from sogla.orgs.models import User
+from sogla.web.links import id_link
 from sogla.workflow import definitions
 from sogla.workflow.bulk import bulk_outcome_of
 from sogla.workflow.labels import kind_icon, kind_label, name_in_language
@@ -128,9 +128,6 @@ def inbox_page(
     return InboxPage(list(groups.values()), page.next_cursor, len(page.items))
 
 
-_SENTINEL = 2_147_483_647  # an id no document has: its card's URL, split around it
-
-
 class _Words:
     """What the rows of one page say, worked out once per page where rows share it
     (the language, the viewer's time zone and date format, the card's URL pattern,
@@ -149,9 +146,7 @@ class _Words:
         self.date_format = formats.get_format(
             "SHORT_DATETIME_FORMAT" if tab == "done" else "SHORT_DATE_FORMAT"
         )
-        self.card_head, _sentinel, self.card_tail = reverse(
-            "documents:card", args=[_SENTINEL]
-        ).partition(str(_SENTINEL))
+        self.card = id_link("documents:card")
         self.select = _("Select %(number)s") if tab == "mine" else ""
         self.memo: dict[tuple[Any, ...], Any] = {}
 
@@ -206,7 +201,7 @@ class _Words:
             text,
             name,
             position,
-            f"{self.card_head}{task['process__document_id']}{self.card_tail}",
+            self.card(task["process__document_id"]),
             kind_icon(kind),
             self._memo(("kind", kind), lambda: kind_label(kind)),
             number=number,

@@ -17,7 +17,6 @@ from html import escape
 from typing import Any
 
 from django import template
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -25,18 +24,13 @@ from django.utils.translation import gettext as _
 from sogla.core.text import without_number
 from sogla.documents.registry_query import RegistryView
 from sogla.documents.selectors import RowValues
+from sogla.web.links import id_link
 from sogla.web.templatetags.sogla_web import status_chip
 from sogla.workflow.screens.traffic_light import StageSummary
 
 register = template.Library()
 
-_SENTINEL = 987654321  # an id no document has: the URL patterns are reversed once
 _DASH = "—"
-
-
-def _pattern(name: str) -> tuple[str, str]:
-    head, _sentinel, tail = reverse(name, args=[_SENTINEL]).partition(str(_SENTINEL))
-    return head, tail
 
 
 class _Page:
@@ -53,14 +47,11 @@ class _Page:
         self.lights = lights
         self.values = values
         self.snippets = snippets
-        self.card = _pattern("documents:card")
-        self.thumbnail = _pattern("documents:document_thumbnail")
+        self.card = id_link("documents:card")
+        self.thumbnail = id_link("documents:document_thumbnail")
         self.zone = timezone.get_current_timezone()
         self.memo: dict[Any, str] = {}
         self.overdue = _("overdue")
-
-    def url(self, pattern: tuple[str, str], pk: int) -> str:
-        return f"{pattern[0]}{pk}{pattern[1]}"
 
     def day(self, value: datetime | None) -> str:
         """``value|date:"SHORT_DATE_FORMAT"`` in the current time zone."""
@@ -161,7 +152,7 @@ class _Page:
         snippet = self.snippets.get(pk)
         cells = [
             f'<tr><td class="text-nowrap"><a class="doc-number" '
-            f'href="{self.url(self.card, pk)}">{escape(document.number)}</a>'
+            f'href="{self.card(pk)}">{escape(document.number)}</a>'
             + (f'<div class="type-under">{type_name}</div>' if view.shows_type else "")
             + f'</td><td class="cell-title user-text">{self.title(document)}'
             + (
@@ -244,13 +235,13 @@ class _Page:
             extra += (
                 f'<p class="dc-light">{self.light(light)}{self.now_with(light)}</p>'
             )
-        url = self.url(self.card, pk)
+        url = self.card(pk)
         return (
             '<li><article><div class="dc-head">'
             f'<a class="doc-number" href="{url}">{escape(document.number)}</a>'
             f"{self.chip(document.status)}</div>"
             '<div class="dc-body"><img class="file-thumb" '
-            f'src="{self.url(self.thumbnail, pk)}" alt="" width="48" height="68" '
+            f'src="{self.thumbnail(pk)}" alt="" width="48" height="68" '
             'loading="lazy"><div class="dc-main">'
             f'<h2 class="h6 dc-title">{self.title(document)}</h2>'
             + (
