@@ -28,9 +28,13 @@ MAX_PAGE_SIZE = 100
 def notifications_for_user(*, user: User) -> QuerySet[Notification]:
     if user.organisation_id is None:
         return Notification.objects.none()
+    return _shown(user.organisation_id, user.pk)
+
+
+def _shown(organisation_id: int, user_id: int) -> QuerySet[Notification]:
     return (
-        Notification.objects.for_org(user.organisation_id)
-        .filter(recipient_user=user, resent_from__isnull=True)
+        Notification.objects.for_org(organisation_id)
+        .filter(recipient_user_id=user_id, resent_from__isnull=True)
         .exclude(state=NotificationState.CANCELLED)
         .exclude(kind=DIGEST_KIND)
     )
@@ -39,10 +43,7 @@ def notifications_for_user(*, user: User) -> QuerySet[Notification]:
 def _unread(organisation_id: int, user_id: int) -> QuerySet[Any]:
     # notifications_for_user's rows, unread, counted (one group: none when zero)
     return (
-        Notification.objects.for_org(organisation_id)
-        .filter(recipient_user_id=user_id, resent_from__isnull=True)
-        .exclude(state=NotificationState.CANCELLED)
-        .exclude(kind=DIGEST_KIND)
+        _shown(organisation_id, user_id)
         .filter(read_at__isnull=True)
         .values("recipient_user_id")
         .annotate(n=Count("id"))
