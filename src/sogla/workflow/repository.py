@@ -103,7 +103,9 @@ def lock_process(process_id: int, organisation_id: int) -> m.Process:
     rows = m.Process.objects.filter(pk=process_id, organisation_id=organisation_id)
     if connection.features.has_select_for_update:
         rows = rows.select_for_update(of=("self",))
-    return rows.select_related("route_version").get()
+    # The route's JSON is read only when its parsed definition is not cached
+    # (``definition_for``): a published version never changes.
+    return rows.select_related("route_version").defer("route_version__definition").get()
 
 
 def _task_with_process(task_pk: int, organisation_id: int) -> QuerySet[m.Task]:
@@ -114,7 +116,9 @@ def _task_with_process(task_pk: int, organisation_id: int) -> QuerySet[m.Task]:
     )
     if connection.features.has_select_for_update:
         rows = rows.select_for_update(of=("process",))
-    return rows.select_related("process__route_version")
+    return rows.select_related("process__route_version").defer(
+        "process__route_version__definition"  # as in ``lock_process``
+    )
 
 
 _task_with_process_prepared = Prepared(_task_with_process, arity=2)

@@ -182,7 +182,9 @@ class _Branch:
     table: str  # its quoted name
     slots: tuple[int, ...]  # the position of each read field in a row
     attnames: tuple[str, ...]
-    converters: tuple[tuple[Any, tuple[Any, ...]], ...]  # (column, converters)
+    # (position among the read fields, column, its converters): only the fields
+    # whose value the database's type does not already give (times, JSON, ...)
+    converters: tuple[tuple[int, Any, tuple[Any, ...]], ...]
     ordering: tuple[str, ...]
     light: bool
 
@@ -251,7 +253,7 @@ class Union:
             slots = []
             converters = []
             name = table.model._meta.db_table
-            for f in fields[table.model]:
+            for index, f in enumerate(fields[table.model]):
                 kind = _KIND_OF[f.get_internal_type()]
                 slot = start[kind] + used[kind]
                 used[kind] += 1
@@ -261,7 +263,8 @@ class Union:
                 convert = connection.ops.get_db_converters(col) + col.get_db_converters(
                     connection
                 )
-                converters.append((col, tuple(convert)))
+                if convert:
+                    converters.append((index, col, tuple(convert)))
             branches.append(
                 _Branch(
                     model=table.model,
@@ -309,12 +312,12 @@ class Light:
 
 
 def _row(branch: _Branch, record: Sequence[Any]) -> Any:
-    values = []
-    for slot, (col, converters) in zip(branch.slots, branch.converters, strict=True):
-        value = record[slot]
+    values = [record[slot] for slot in branch.slots]
+    for index, col, converters in branch.converters:
+        value = values[index]
         for converter in converters:
             value = converter(value, col, connection)
-        values.append(value)
+        values[index] = value
     if branch.light:
         return Light(branch.attnames, values)
     return branch.model.from_db(connection.alias, list(branch.attnames), values)
