@@ -134,6 +134,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED", default=True
+):
+    # Parameters bound on the server, and a statement a connection has run
+    # PREPARE_THRESHOLD times kept prepared by psycopg: PostgreSQL then neither
+    # parses nor plans it again (a decision costs the server about half the CPU;
+    # docs/benchmarks.md, "prepared statements"). Off with
+    # SOGLA_DATABASE_PREPARED=0 behind a pooler that cannot keep prepared statements
+    # (PgBouncer before 1.21 in transaction mode; docs/deployment.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 5),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"
