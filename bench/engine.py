@@ -147,6 +147,30 @@ class World:
     meta: Any  # RequestMeta
     extra: dict[str, Any] = field(default_factory=dict)
     cpu: float = 0.0  # CPU seconds of this process spent in task_decide so far
+    # PostgreSQL: the server process of this connection, and its CPU seconds spent
+    # in task_decide so far (from /proc, where there is one)
+    backend_pid: int | None = None
+    server_cpu: float = 0.0
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_backend(vendor: str) -> int | None:
+    """The PostgreSQL server process of this connection when it runs on this
+    machine (loopback) and /proc shows it; None otherwise."""
+    from django.db import connection
+
+    if vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
 
 
 def setup_django() -> None:
@@ -268,6 +292,7 @@ def decide(world: World, task_id: int, assignee_id: int) -> float:
     """One decision through the service; returns its latency in seconds."""
     from sogla.workflow import services
 
+    server = process_cpu(world.backend_pid) if world.backend_pid else 0.0
     began, cpu = time.perf_counter(), time.process_time()
     services.task_decide(
         actor=world.users[assignee_id],
@@ -278,7 +303,10 @@ def decide(world: World, task_id: int, assignee_id: int) -> float:
         meta=world.meta,
     )
     world.cpu += time.process_time() - cpu
-    return time.perf_counter() - began
+    latency = time.perf_counter() - began
+    if world.backend_pid:
+        world.server_cpu += process_cpu(world.backend_pid) - server
+    return latency
 
 
 def run_to_end(world: World, process: Any) -> list[float]:
@@ -338,6 +366,7 @@ class Throughput:
     p95: float
     starts_median: float
     cpu: float  # CPU seconds of this process in the decisions
+    server_cpu: float = 0.0  # PostgreSQL: its server process's, in the decisions
 
     @property
     def rate(self) -> float:
@@ -355,13 +384,14 @@ def combined(rounds: list[Throughput]) -> Throughput:
         p95=statistics.median(r.p95 for r in rounds),
         starts_median=statistics.median(r.starts_median for r in rounds),
         cpu=sum(r.cpu for r in rounds),
+        server_cpu=sum(r.server_cpu for r in rounds),
     )
 
 
 def throughput(world: World, processes: int) -> Throughput:
     latencies: list[float] = []
     starts: list[float] = []
-    cpu = world.cpu
+    cpu, server_cpu = world.cpu, world.server_cpu
     for index in range(processes):
         amount = Decimal("2500000") if index % 2 else Decimal("500000")
         began = time.perf_counter()
@@ -379,6 +409,7 @@ def throughput(world: World, processes: int) -> Throughput:
         p95=percentile(latencies, 0.95),
         starts_median=statistics.median(starts),
         cpu=world.cpu - cpu,
+        server_cpu=world.server_cpu - server_cpu,
     )
 
 
@@ -709,6 +740,20 @@ def step(label: str) -> Iterator[None]:
     print(f" ({time.perf_counter() - began:.1f} s)", flush=True)
 
 
+def print_cpu(world: World, result: Throughput) -> None:
+    """The CPU per decision of this process and, on PostgreSQL, of its server's."""
+    print(
+        f"  CPU per decision {ms(result.cpu / result.decisions)} (this process: "
+        "Python, and SQLite's work on SQLite; steadier than the rate on a busy machine)"
+    )
+    if world.backend_pid:
+        print(
+            f"  server CPU       {ms(result.server_cpu / result.decisions)} per decision "
+            "(PostgreSQL's process for this connection, from /proc; 10 ms ticks, "
+            "averaged)"
+        )
+
+
 def child(args: argparse.Namespace) -> int:
     setup_django()
     from django.db import connection
@@ -725,6 +770,7 @@ def child(args: argparse.Namespace) -> int:
         print(f"  database file {connection.settings_dict['NAME']}, journal {mode}")
     with step("setting up the organisation and the reference route"):
         world = build_world()
+        world.backend_pid = server_backend(vendor)
         models = ceiling_models()
     if args.scaling_only:
         return scaling(world, args)
@@ -740,7 +786,7 @@ def child(args: argparse.Namespace) -> int:
     theirs: list[SpiffRound] = []
     with step(f"warm-up: {min(20, each)} processes"):
         throughput(world, min(20, each))
-        world.cpu = 0.0
+        world.cpu = world.server_cpu = 0.0
     label = f"{rounds} rounds of {each} processes through the reference route"
     with step(label + ("" if spiff_why else ", SpiffWorkflow alternating")):
         for _round in range(rounds):
@@ -800,10 +846,7 @@ def child(args: argparse.Namespace) -> int:
         )
     elif vendor == "sqlite":
         print(f"  SpiffWorkflow    not run: {spiff_why}")
-    print(
-        f"  CPU per decision {ms(result.cpu / result.decisions)} (this process: "
-        "Python, and SQLite's work on SQLite; steadier than the rate on a busy machine)"
-    )
+    print_cpu(world, result)
     print(f"  start median     {ms(result.starts_median)} (process_start, not counted)")
     print(
         "  statements       "
