@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sogla.orgs.models import User
@@ -186,6 +188,10 @@ def test_decision_comments_become_searchable_after_the_worker(
     assert found() == [process.document_id]
 
 
+def _versions(tasks: Any) -> list[Any]:
+    return [task.process.route_version for task in tasks]
+
+
 def test_inbox_rows_decode_no_route_once_its_routes_are_parsed(
     tenant_a: Tenant, django_assert_num_queries
 ) -> None:
@@ -199,12 +205,15 @@ def test_inbox_rows_decode_no_route_once_its_routes_are_parsed(
     version = page.items[0].process.route_version
     assert "definition" in version.get_deferred_fields()
     # not parsed yet: every missing definition in one statement
+    named = [(v.pk, v.status, v.published_at) for v in _versions(page.items)]
     with django_assert_num_queries(1):
-        definitions.definitions_preload(t.process.route_version for t in page.items)
-    assert definitions.definition_for(version).stages[0].key == "s"
+        parsed = definitions.definitions_by_version(named)
+    assert parsed[version.pk].stages[0].key == "s"
+    assert definitions.definition_for(version) is parsed[version.pk]  # kept
     # parsed: nothing read, and the page names the stage
     again = selectors.task_list_for_user(user=user, tab="mine")
+    named = [(v.pk, v.status, v.published_at) for v in _versions(again.items)]
     with django_assert_num_queries(0):
-        definitions.definitions_preload(t.process.route_version for t in again.items)
+        assert definitions.definitions_by_version(named) == parsed
     rows = [row for group in inbox_page(user=user).groups for row in group.rows]
     assert [row.stage_position for row in rows] == ["1/1"] * 3

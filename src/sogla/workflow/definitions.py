@@ -72,26 +72,6 @@ def definitions_by_version(
     return found
 
 
-def definitions_preload(versions: Iterable[RouteVersion]) -> None:
-    """Fill in, in one statement, the ``definition`` of the versions read without it
-    (``defer``) whose parsed definition is not cached yet: a list of rows then
-    decodes no route JSON once the process has parsed its routes, and reads the
-    missing ones together rather than one statement each."""
-    missing: dict[int, list[RouteVersion]] = {}
-    for version in versions:
-        if "definition" not in version.get_deferred_fields():
-            continue
-        if _key(version.pk, version.status, version.published_at) in _definitions:
-            continue
-        missing.setdefault(version.pk, []).append(version)
-    if not missing:
-        return
-    rows = RouteVersion.objects.filter(pk__in=missing).values_list("pk", "definition")
-    for pk, definition in rows:
-        for version in missing[pk]:
-            version.definition = definition
-
-
 def stage_usernames(definition: RouteDefinition) -> dict[str, frozenset[str]]:
     """For each username the route assigns a step to (``{"user": "<username>"}``),
     the usernames its stage assigns: a stage opens its steps together, so the

@@ -128,8 +128,8 @@ def task_list_for_user(
 
     A row reads only what a list shows: not the document's field values, its search
     text, the process's overrides or the route's definition (JSON decoded per row;
-    ``definitions.definitions_preload`` fills in the definitions a screen needs and
-    has not parsed yet).
+    ``definitions.definitions_by_version`` gives the definitions a screen needs,
+    reading together those not parsed yet).
     """
     rows = _narrowed(tab_rows(user, tab).defer(*_UNLISTED), doc_type, q)
     items, next_cursor = _paged(rows, tab, cursor, limit)
