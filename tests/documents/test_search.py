@@ -137,6 +137,129 @@ def test_counterparty_name_and_tax_id_and_number(tenant_a: Tenant) -> None:
     assert found(tenant_a.initiator, doc.number[-5:]) == ["Ремонт"]
 
 
+def test_a_query_that_looks_like_a_number() -> None:
+    from sogla.documents.fulltext import Query
+
+    assert Query.parse(" Д-2026-00669 ").number == "Д-2026-00669"
+    assert Query.parse("ВХ-0012/26").number == "ВХ-0012/26"
+    assert Query.parse("д-2026-006").number == "д-2026-006"  # the start of one
+    for text in (
+        "2026",  # one group: a word
+        "Д-2026-",  # unfinished group
+        "Д 2026 00669",  # words
+        "договор-поставки",  # no digit
+        "Д-2026-00669 поставка",  # a number and a word
+        "Д-2026_00669",
+        "Д-2026-0066%",
+        "7701234567",  # a tax id: one term
+    ):
+        assert Query.parse(text).number == "", text
+
+
+def numbered_type(tenant: Tenant, prefix: str, pattern: str) -> DocumentType:
+    doc_type = DocumentTypeFactory(
+        organisation=tenant.org,
+        key=f"numbered-{prefix}",
+        prefix=prefix,
+        numbering_pattern=pattern,
+        name_ru="Карточка",
+        name_en="Card",
+    )
+    add_field(doc_type, "subject", tenant.contract.fields.get(key="subject").kind)
+    add_field(doc_type, "amount", tenant.contract.fields.get(key="amount").kind)
+    return doc_type
+
+
+def test_a_number_finds_its_document_by_number(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """A query that looks like a number is looked up by number (the
+    ``(organisation, number)`` index) before the full-text index: the number equal
+    to it first, then the numbers starting with it, highest first; as typed or in
+    capitals; within the organisation."""
+    memo = numbered_type(tenant_a, "N", "{prefix}-{seq}")
+    made = [
+        make(tenant_a, f"Записка {index + 1}", doc_type=memo) for index in range(12)
+    ]
+    assert [d.number for d in made[:2]] == ["N-1", "N-2"]
+    mention = make(tenant_a, "Дополнение к N-1")
+    other = numbered_type(tenant_b, "N", "{prefix}-{seq}")
+    make(tenant_b, "Чужая записка", doc_type=other)  # N-1 of the other tenant
+
+    expected = ["Записка 1", "Записка 12", "Записка 11", "Записка 10"]
+    assert found(tenant_a.initiator, "N-1") == expected
+    assert found(tenant_a.initiator, "n-1") == expected
+    assert found(tenant_a.initiator, "N-12") == ["Записка 12"]
+    # the document that mentions the number is found with more words
+    assert found(tenant_a.initiator, "N-1 дополнение") == ["Дополнение к N-1"]
+    assert mention.number.startswith("D-")
+    # the other tenant sees its own N-1 only
+    assert found(tenant_b.initiator, "N-1") == ["Чужая записка"]
+    assert found(tenant_b.initiator, "N-12") == []
+    # other filters still apply
+    assert found(tenant_a.initiator, "N-1", mine=True) == expected
+    assert found(tenant_a.colleague, "N-1", mine=True) == []
+
+
+def test_a_number_not_found_by_number_goes_to_the_full_text_index(
+    tenant_a: Tenant,
+) -> None:
+    letter = numbered_type(tenant_a, "Вх", "{prefix}-{seq:04}/{yy}")
+    doc = make(tenant_a, "Письмо")
+    incoming = make(tenant_a, "Входящее", doc_type=letter)
+    assert incoming.number.startswith("Вх-0001/")
+    # typed in small letters: «ВХ-…» is no number, the words are found
+    assert found(tenant_a.initiator, incoming.number.lower()) == ["Входящее"]
+    # the end of a number: its words
+    assert found(tenant_a.initiator, doc.number.split("-", 1)[1]) == ["Письмо"]
+
+
+def test_a_number_of_a_hidden_document_stays_hidden(tenant_a: Tenant) -> None:
+    secret = DocumentTypeFactory(
+        organisation=tenant_a.org, key="secret", prefix="S", confidential=True
+    )
+    add_field(secret, "subject", tenant_a.contract.fields.get(key="subject").kind)
+    add_field(secret, "amount", tenant_a.contract.fields.get(key="amount").kind)
+    doc = make(tenant_a, "Увольнение", doc_type=secret)
+    assert found(tenant_a.initiator, doc.number) == ["Увольнение"]
+    assert found(tenant_a.colleague, doc.number) == []
+    assert found(tenant_a.colleague, doc.number[:-1]) == []
+    assert found(tenant_a.admin, doc.number) == ["Увольнение"]
+
+
+def test_a_number_search_pages_and_counts(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sogla.documents import searching
+
+    memo = numbered_type(tenant_a, "N", "{prefix}-{seq}")
+    for index in range(12):
+        make(tenant_a, f"Записка {index + 1}", doc_type=memo)
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        with CaptureQueriesContext(connection) as captured:
+            page = document_list(
+                user=tenant_a.initiator,
+                filters=DocumentFilter(q="N-1"),
+                cursor=cursor,
+                limit=3,
+            )
+        assert len(captured) <= 3  # number match, rows, snippets
+        assert (page.total, page.approximate) == (4, False)
+        seen += [d.fields["subject"] for d in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == ["Записка 1", "Записка 12", "Записка 11", "Записка 10"]
+    monkeypatch.setattr(searching, "RANKED", 2)
+    page = document_list(user=tenant_a.initiator, filters=DocumentFilter(q="N-1"))
+    assert page.approximate
+    answer = token_client(tenant_a.initiator).get("/documents", data={"q": "n-1"})
+    assert answer.status_code == 200
+    assert len(answer.json()["items"]) == 3  # N-1 and the 2 highest it starts
+
+
 def test_counterparty_renamed_is_found_by_new_name_after_the_worker(
     tenant_a: Tenant,
 ) -> None:

@@ -92,12 +92,23 @@ def stemmed(text: str) -> str:
     return " ".join(stem(w) for w in words(text) if w not in stops)
 
 
+# A document number as people type it: groups of letters and digits joined by
+# "-", "/" or "." (at least two groups, a digit among them): «Д-2026-00669»,
+# «ВХ-0012/26», or the start of one («Д-2026-006»). The characters of LIKE and GLOB
+# patterns ("%", "_", "*", "?", "[") cannot occur in it.
+_NUMBER = re.compile(r"[^\W_]+(?:[-/.][^\W_]+)+")
+MAX_NUMBER_CHARS = 60  # Document.number
+
+
 @dataclass(frozen=True)
 class Query:
     """A search string as terms: the words (for PostgreSQL, which stems them) and
-    their stems (for SQLite and for highlighting)."""
+    their stems (for SQLite and for highlighting). ``number``: the string as typed
+    when it looks like a document number (or its start), which the search looks up
+    by number before the full-text index (documents.searching)."""
 
     terms: tuple[str, ...]
+    number: str = ""
 
     @classmethod
     def parse(cls, text: str) -> Query:
@@ -105,6 +116,14 @@ class Query:
         if len(digits) >= 5 and digits.isdigit():
             # A tax id or a number typed in groups ("77070 83893"): one term.
             return cls((digits[:MAX_TERM_CHARS],))
+        stripped = text.strip()
+        number = (
+            stripped
+            if len(stripped) <= MAX_NUMBER_CHARS
+            and _NUMBER.fullmatch(stripped)
+            and any(ch.isdigit() for ch in stripped)
+            else ""
+        )
         stops = stop_words()
         seen: list[str] = []
         for word in words(text.replace("\x00", "")[:MAX_QUERY_CHARS]):
@@ -114,7 +133,7 @@ class Query:
             seen.append(word)
             if len(seen) == MAX_TERMS:
                 break
-        return cls(tuple(seen))
+        return cls(tuple(seen), number)
 
     def __bool__(self) -> bool:
         return bool(self.terms)

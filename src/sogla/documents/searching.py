@@ -77,14 +77,26 @@ def search_hits(
     if not query or organisation_id is None:
         return Hits([], 0, None)
     ranked = RANKED if ranked is None else ranked
-    # The matches first (materialised: the full-text index is read once), then the
+    # The matches first (materialised: the index is read once), then the
     # candidates' conditions checked for those ids only (the planner drives the
-    # candidates' query from the matched ids), ranked; the total comes with the rows.
+    # candidates' query from the matched ids; no order of their own).
     inner, params = (
         candidates.filter(pk__in=RawSQL("SELECT id FROM found", []))
+        .order_by()
         .values("pk")
         .query.sql_with_params()
     )
+    if query.number:
+        numbered = _by_number(query.number, organisation_id, ranked, inner, params)
+        if numbered is not None:
+            ids, matched = numbered
+            more = len(ids) > offset + limit
+            return Hits(
+                ids[offset : offset + limit],
+                len(ids),
+                offset + limit if more else None,
+                matched >= ranked,
+            )
     if connection.vendor == "postgresql":
         found = (
             "SELECT s.document_id AS id FROM documents_searchentry s "
@@ -110,6 +122,7 @@ def search_hits(
         rank = "SELECT id, r FROM found"
         order = "r, id DESC"
         args = [query.fts5(), organisation_id, ranked]
+    # The ranked matches, the total comes with the rows.
     sql = (
         f"WITH found AS MATERIALIZED ({found}), "  # noqa: S608 - our SQL, params bound
         f"ranked AS ({rank}) "
@@ -124,6 +137,58 @@ def search_hits(
     approximate = bool(rows) and int(rows[0][2]) >= ranked
     more = len(ids) > limit
     return Hits(ids[:limit], total, offset + limit if more else None, approximate)
+
+
+def _by_number(
+    number: str, organisation_id: int, ranked: int, inner: str, params: Any
+) -> tuple[list[int], int] | None:
+    """The candidates whose number is ``number`` or starts with it, through the
+    ``(organisation, number)`` index: the numbers equal to it first, then the
+    others by number, highest first; at most ``ranked`` numbers are read. As typed
+    and in capitals («д-2026-00669» finds «Д-2026-00669»). With the number match
+    count. None when no candidate has such a number: the full-text index decides
+    then (a number written in a text, a part of one).
+
+    A number's words («д», «2026») are in nearly every document of an
+    organisation, so the full-text index would intersect (and FTS5's ``bm25``
+    count) lists as long as the organisation for a query that names one document.
+    """
+    forms = list(dict.fromkeys([number, number.upper()]))
+    # The prefix as an index range, read in the index's order: GLOB on SQLite
+    # (case-sensitive, so it uses the index), LIKE on PostgreSQL (the index's
+    # varchar_pattern_ops, whose order is ``USING ~>~``, characters' codes, whatever
+    # the database's collation). A number has none of their special characters
+    # (fulltext._NUMBER).
+    if connection.vendor == "postgresql":
+        starts, patterns = "LIKE", [f"{form}%" for form in forms]
+        highest = "number USING ~>~"
+    else:
+        starts, patterns = "GLOB", [f"{form}*" for form in forms]
+        highest = "number DESC"
+    same = ", ".join(["%s"] * len(forms))
+    prefixed = " UNION ALL ".join(
+        "SELECT * FROM (SELECT id, 1 AS r, number FROM documents_document "  # noqa: S608
+        f"WHERE organisation_id = %s AND number {starts} %s "
+        f"AND number NOT IN ({same}) ORDER BY {highest} LIMIT %s) AS p{i}"
+        for i in range(len(forms))
+    )
+    sql = (
+        "WITH found AS MATERIALIZED ("  # noqa: S608 - our SQL, params bound
+        "SELECT id, 0 AS r, number FROM documents_document "
+        f"WHERE organisation_id = %s AND number IN ({same}) "
+        f"UNION ALL {prefixed}) "
+        "SELECT id, (SELECT count(*) FROM found) FROM found "
+        f"WHERE id IN ({inner}) ORDER BY r, {highest}, id DESC"
+    )
+    args: list[Any] = [organisation_id, *forms]
+    for pattern in patterns:
+        args += [organisation_id, pattern, *forms, ranked]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*args, *params])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    return [row[0] for row in rows], int(rows[0][1])
 
 
 def snippets(query: fulltext.Query, ids: list[int]) -> dict[int, str]:

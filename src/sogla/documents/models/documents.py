@@ -91,6 +91,13 @@ class Document(TenantModel, TimeStampedModel):
             models.Index(fields=["organisation", "doc_type", "status"]),
             models.Index(fields=["organisation", "initiator"]),
             models.Index(fields=["organisation", "counterparty"]),
+            # A search by number (documents.searching): equal and starts-with; on
+            # PostgreSQL whatever the database's collation (pattern ops).
+            models.Index(
+                fields=["organisation", "number"],
+                name="document_org_number",
+                opclasses=["", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

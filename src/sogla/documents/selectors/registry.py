@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -149,7 +150,7 @@ def document_list(
         )
     if sort != "-created":
         return _sorted_list(documents, sort, cursor=cursor, limit=limit)
-    total, approximate = _bounded_count(documents)
+    total, approximate = _bounded_count(documents, unfiltered=filters.is_empty())
     if cursor:
         created_at, pk = _CURSOR.decode(cursor)
         documents = documents.filter(
@@ -170,10 +171,26 @@ def document_list(
     )
 
 
-def _bounded_count(documents: QuerySet[Document]) -> tuple[int, bool]:
+def _bounded_count(
+    documents: QuerySet[Document], *, unfiltered: bool = False
+) -> tuple[int, bool]:
     """Counting every visible document costs as much as the organisation is large;
-    past COUNTED the page says "at least COUNTED"."""
-    total = documents.order_by()[: COUNTED + 1].count()
+    past COUNTED the page says "at least COUNTED".
+
+    The registry without filters is counted on SQLite in its first page's order:
+    the count then walks the same ``(organisation, -created_at, -id)`` index and
+    stops after the newest COUNTED visible documents. Unordered, SQLite walks each
+    user's documents in turn, which grew with the organisation (2.3 -> 4.2 ms from
+    10,000 to 100,000 documents, against 3.1 -> 3.4 ms in date order). With a
+    filter the filter's index is the better start (a type: 0.4 ms unordered, 2.4 in
+    date order), and PostgreSQL reads the table unordered until it has COUNTED
+    (2.3 ms; 10.8 in date order).
+    """
+    if unfiltered and connection.vendor == "sqlite":
+        documents = documents.order_by("-created_at", "-id")
+    else:
+        documents = documents.order_by()
+    total = documents[: COUNTED + 1].count()
     return min(total, COUNTED), total > COUNTED
 
 
