@@ -4,7 +4,7 @@ their few hundred nodes (the way Django's admin writes its list's cells, as the
 inbox's ``inbox_row`` does). One markup for every width: under 768 px main.css
 lays each row out as the phone's card.
 
-What rows share is worked out once per page (the card and thumbnail URL patterns,
+What rows share is worked out once per page (the card's URL pattern,
 the date format, a status chip, a traffic light of the same route in the same
 state, a date); the markup is the templates' it replaces, without the blank lines
 their loops left.
@@ -51,7 +51,6 @@ class _Page:
         self.values = values
         self.snippets = snippets
         self.card = id_link("documents:card")
-        self.thumbnail = id_link("documents:document_thumbnail")
         self.zone = timezone.get_current_timezone()
         self.memo: dict[Any, str] = {}
         self.overdue = _("overdue")
@@ -70,14 +69,14 @@ class _Page:
         return found
 
     def chip(self, status: Any) -> str:
-        """``{% status_chip %}`` (web/status_chip.html), its icon drawn by main.css
-        (``.registry-table .status-chip::before``)."""
+        """``{% status_chip %}`` (web/status_chip.html): main.css draws a status
+        cell's ``span`` as the chip, with its icon (``.registry-table .status``)."""
         key = ("chip", status.pk)
         found = self.memo.get(key)
         if found is None:
             data = status_chip(status)
             found = self.memo[key] = (
-                f'<span class="status-chip status-{escape(data["token"])}">'
+                f'<span class="status-{escape(data["token"])}">'
                 f"{escape(data['name'])}</span>"
             )
         return found
@@ -104,7 +103,7 @@ class _Page:
                 _BARE.get(s.css) or f'<i class="{s.css}"></i>' for s in light.segments
             )
             found = self.memo[key] = (
-                f'<span class="tl" role="img" title="{escape(light.hidden_text)}">'
+                f'<span role="img" title="{escape(light.hidden_text)}">'
                 f"{segments}<small>{light.position}/{light.total}"
                 "</small></span>"
             )
@@ -147,8 +146,9 @@ class _Page:
 
     def row(self, document: Any) -> str:
         """One ``<tr>`` of the table, for every width: main.css lays it out as a
-        card under 768 px (the thumbnail is shown there only). Each optional cell is
-        classed by its column, which main.css styles."""
+        card under 768 px (and main.js adds the document's thumbnail to the cards
+        there). Each optional cell is classed by its column, which main.css
+        styles."""
         pk = document.pk
         view = self.view
         light = self.lights.get(pk)
@@ -159,8 +159,7 @@ class _Page:
             f'<tr><td><a href="{self.card(pk)}">'
             f"{escape(document.number)}</a>"
             + (f"<small>{type_name}</small>" if view.shows_type else "")
-            + f'</td><td><img src="{self.thumbnail(pk)}" alt="" '
-            f'loading="lazy">{self.title(document)}'
+            + f"</td><td>{self.title(document)}"
             + (f'<div class="search-snippet">{snippet}</div>' if snippet else "")
             + "</td>"
         ]
