@@ -48,6 +48,19 @@ def test_registry_rows_are_cards_on_a_phone(
     assert title_box is not None
     assert abs(chip_box["y"] - number_box["y"]) < 12
     assert title_box["y"] > number_box["y"] + number_box["height"] - 1
+    # the chip looks as a status chip of its token does anywhere else
+    same = """e => {
+      const chip = document.createElement("span");
+      chip.className = "status-chip " + e.className;
+      document.body.append(chip);
+      const [a, b] = [getComputedStyle(e), getComputedStyle(chip)];
+      const same = a.color === b.color && a.backgroundColor === b.backgroundColor;
+      chip.remove();
+      return same;
+    }"""
+    chips = page.locator(".registry-table td.status > span")
+    for index in range(chips.count()):
+        assert chips.nth(index).evaluate(same), chips.nth(index).inner_text()
     # the traffic light: one image named by where the document stands
     light = page.locator(".registry-table td.route > span[role=img]").first
     assert re.match(r"Stage \d+ of \d+, ", light.get_attribute("title") or "")
