@@ -85,6 +85,6 @@ def test_the_light_is_one_image_named_by_its_title() -> None:
         written = _Page(view_from({}), {}, {}, {}).light(_light(current_name="CEO <i>"))
     assert written == (
         '<span role="img" title="Stage 2 of 2, CEO &lt;i&gt;, waiting">'
-        '<b></b><i class="tl-current"></i><small>2/2</small></span>'
+        '<b></b><i class="tl-current"></i>2/2</span>'
     )
     assert "Lawyer" not in written  # each stage's name is on the card's route map

@@ -104,8 +104,7 @@ class _Page:
             )
             found = self.memo[key] = (
                 f'<span role="img" title="{escape(light.hidden_text)}">'
-                f"{segments}<small>{light.position}/{light.total}"
-                "</small></span>"
+                f"{segments}{light.position}/{light.total}</span>"
             )
         return found
 
