@@ -471,12 +471,15 @@ def test_card_files_tab_shows_the_viewer_of_the_chosen_version(
 
 
 def test_registry_cards_show_first_page_thumbnails(tenant_a: Tenant) -> None:
+    """The registry's phone cards show /documents/<id>/thumbnail.png beside the
+    row's link /documents/<id>/ (main.js adds it on a phone:
+    tests/e2e/test_registry_phone.py); the thumbnail is the first page's."""
     version = with_file(tenant_a, "scan.pdf", MINIMAL_PDF)
     build_all()
     client = client_for(tenant_a.initiator)
     page = client.get("/documents/").content.decode()
     document_id = version.file.document_id
-    assert f"/documents/{document_id}/thumbnail.png" in page
+    assert f'<tr><td><a href="/documents/{document_id}/">' in page
     thumb = client.get(f"/documents/{document_id}/thumbnail.png")
     assert thumb["Content-Type"] == "image/png"
     served = b"".join(thumb.streaming_content)  # type: ignore[attr-defined]

@@ -78,9 +78,13 @@ def test_now_with_as_the_template_writes_it(language: str) -> None:
             assert page.now_with(light) == expected
 
 
-def test_the_light_escapes_stage_names() -> None:
+def test_the_light_is_one_image_named_by_its_title() -> None:
+    """One name (and tooltip) per light, not one per segment: what the hidden text
+    said, escaped; a stage done is a bare <b>, the current one classed."""
     with translation.override("en"):
-        written = _Page(view_from({}), {}, {}, {}).light(_light())
-    assert 'title="Lawyer &lt;b&gt;: done"' in written
-    assert '<span class="tl-current" title="CEO: waiting"></span>' in written
-    assert '<span class="visually-hidden">Stage 2 of 2, CEO, waiting</span>' in written
+        written = _Page(view_from({}), {}, {}, {}).light(_light(current_name="CEO <i>"))
+    assert written == (
+        '<span role="img" title="Stage 2 of 2, CEO &lt;i&gt;, waiting">'
+        '<b></b><i class="tl-current"></i>2/2</span>'
+    )
+    assert "Lawyer" not in written  # each stage's name is on the card's route map

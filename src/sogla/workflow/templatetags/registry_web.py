@@ -1,9 +1,10 @@
-"""The registry's table rows and phone cards, written here rather than as template
-nodes: a page has fifty documents, each a row and a card, and the template engine
-spent most of the page's time on their few hundred nodes (the way Django's admin
-writes its list's cells, as the inbox's ``inbox_row`` does).
+"""The registry's table rows, written here rather than as template nodes: a page
+has fifty documents, and the template engine spent most of the page's time on
+their few hundred nodes (the way Django's admin writes its list's cells, as the
+inbox's ``inbox_row`` does). One markup for every width: under 768 px main.css
+lays each row out as the phone's card.
 
-What rows share is worked out once per page (the card and thumbnail URL patterns,
+What rows share is worked out once per page (the card's URL pattern,
 the date format, a status chip, a traffic light of the same route in the same
 state, a date); the markup is the templates' it replaces, without the blank lines
 their loops left.
@@ -31,6 +32,8 @@ from sogla.workflow.screens.traffic_light import StageSummary
 register = template.Library()
 
 _DASH = "—"
+# the two commonest segments of a traffic light, drawn by main.css (.tl > b, .tl > i)
+_BARE = {"tl-done": "<b></b>", "tl-future": "<i></i>"}
 
 
 class _Page:
@@ -48,10 +51,10 @@ class _Page:
         self.values = values
         self.snippets = snippets
         self.card = id_link("documents:card")
-        self.thumbnail = id_link("documents:document_thumbnail")
         self.zone = timezone.get_current_timezone()
         self.memo: dict[Any, str] = {}
         self.overdue = _("overdue")
+        self.control = escape(_("Control date"))
 
     def day(self, value: datetime | None) -> str:
         """``value|date:"SHORT_DATE_FORMAT"`` in the current time zone."""
@@ -66,24 +69,29 @@ class _Page:
         return found
 
     def chip(self, status: Any) -> str:
-        """``{% status_chip %}`` (web/status_chip.html)."""
+        """``{% status_chip %}`` (web/status_chip.html): main.css draws a status
+        cell's ``span`` as the chip, with its icon (``.registry-table .status``)."""
         key = ("chip", status.pk)
         found = self.memo.get(key)
         if found is None:
             data = status_chip(status)
             found = self.memo[key] = (
-                f'<span class="status-chip status-{escape(data["token"])}">'
-                f'<i class="bi {escape(data["icon"])}" aria-hidden="true"></i>'
+                f'<span class="status-{escape(data["token"])}">'
                 f"{escape(data['name'])}</span>"
             )
         return found
 
     def light(self, light: StageSummary) -> str:
-        """workflow/partials/traffic_light.html: the same route in the same state
-        on many rows is written once."""
+        """The traffic light: one segment per stage and "2/7", drawn as one image
+        whose name (and tooltip) says where the document stands: "Stage 2 of 7,
+        Lawyer, waiting". Each stage's own name and state are on the document's
+        card (its route map), not in a tooltip per segment: fifty rows of seven
+        tooltips weighed half the page. A stage done is a bare ``<b>``, one not
+        started a bare ``<i>`` (main.css draws them). The same route in the same state on many rows is
+        written once."""
         key = (
             "light",
-            tuple((s.name, s.colour) for s in light.segments),
+            tuple(s.colour for s in light.segments),
             light.position,
             light.total,
             light.current_name,
@@ -92,15 +100,11 @@ class _Page:
         found = self.memo.get(key)
         if found is None:
             segments = "".join(
-                f'<span class="{s.css}" title="{escape(s.name)}: {escape(s.word)}">'
-                "</span>"
-                for s in light.segments
+                _BARE.get(s.css) or f'<i class="{s.css}"></i>' for s in light.segments
             )
             found = self.memo[key] = (
-                f'<span class="tl" aria-hidden="true">{segments}</span> '
-                f'<span class="num small" aria-hidden="true">{light.position}/'
-                f"{light.total}</span>"
-                f'<span class="visually-hidden">{escape(light.hidden_text)}</span>'
+                f'<span role="img" title="{escape(light.hidden_text)}">'
+                f"{segments}{light.position}/{light.total}</span>"
             )
         return found
 
@@ -114,10 +118,7 @@ class _Page:
         more = f" (+{light.more_holders})" if light.more_holders else ""
         if light.holder or light.holder_email:
             if light.holder:
-                who = (
-                    f'<span class="text-nowrap">{escape(light.holder.short_name)}'
-                    f"{more}</span>"
-                )
+                who = f"<span>{escape(light.holder.short_name)}{more}</span>"
             else:
                 who = (
                     '<span class="now-with-email"><i class="bi bi-globe2" '
@@ -126,12 +127,12 @@ class _Page:
                 )
             if light.waiting:
                 when = (
-                    f' · <span class="text-nowrap">{escape(light.waiting)}'
+                    f" · <span>{escape(light.waiting)}"
                     f"{alarm if light.overdue else ''}</span>"
                 )
             else:
                 when = alarm if light.overdue else ""
-            return f'<span class="now-with">{who}{when}</span>'
+            return f"{who}{when}"
         if light.process.finished_at:
             return (
                 f'<span class="num text-nowrap">— · '
@@ -143,7 +144,10 @@ class _Page:
         return escape(without_number(document.title, document.number))
 
     def row(self, document: Any) -> str:
-        """One ``<tr>`` of the table (workflow/partials/registry_results.html)."""
+        """One ``<tr>`` of the table, for every width: main.css lays it out as a
+        card under 768 px (and main.js adds the document's thumbnail to the cards
+        there). Each optional cell is classed by its column, which main.css
+        styles."""
         pk = document.pk
         view = self.view
         light = self.lights.get(pk)
@@ -151,107 +155,63 @@ class _Page:
         type_name = escape(str(document.doc_type.name))
         snippet = self.snippets.get(pk)
         cells = [
-            f'<tr><td class="text-nowrap"><a class="doc-number" '
-            f'href="{self.card(pk)}">{escape(document.number)}</a>'
-            + (f'<div class="type-under">{type_name}</div>' if view.shows_type else "")
-            + f'</td><td class="cell-title user-text">{self.title(document)}'
-            + (
-                f'<div class="small text-body-secondary search-snippet">{snippet}</div>'
-                if snippet
-                else ""
-            )
+            f'<tr><td><a href="{self.card(pk)}">'
+            f"{escape(document.number)}</a>"
+            + (f"<small>{type_name}</small>" if view.shows_type else "")
+            + f"</td><td>{self.title(document)}"
+            + (f'<div class="search-snippet">{snippet}</div>' if snippet else "")
             + "</td>"
         ]
         for column in view.columns:
             if column == "type":
-                cells.append(f'<td class="wide">{type_name}</td>')
+                cells.append(f'<td class="type">{type_name}</td>')
             elif column == "status":
-                cells.append(f"<td>{self.chip(document.status)}</td>")
+                cells.append(f'<td class="status">{self.chip(document.status)}</td>')
             elif column == "route":
                 cells.append(
-                    f'<td class="text-nowrap">{self.light(light)}</td>'
+                    f'<td class="route">{self.light(light)}</td>'
                     if light
-                    else '<td class="text-nowrap"><span class="text-body-secondary">'
-                    "—</span></td>"
+                    else f'<td class="route none">{_DASH}</td>'
                 )
             elif column == "holder":
                 cells.append(
-                    f'<td class="small">{self.now_with(light) if light else _DASH}</td>'
+                    f'<td class="holder">{self.now_with(light)}</td>'
+                    if light
+                    else f'<td class="holder none">{_DASH}</td>'
                 )
             elif column == "counterparty":
                 party = document.counterparty
                 cells.append(
-                    '<td class="cell-party user-text">'
-                    f"{escape(party.name) if party else _DASH}</td>"
+                    f'<td class="party">{escape(party.name)}</td>'
+                    if party
+                    else f'<td class="party none">{_DASH}</td>'
                 )
             elif column == "initiator":
                 cells.append(
-                    '<td class="text-nowrap wide">'
-                    f"{escape(document.initiator.short_name)}</td>"
+                    f'<td class="initiator">{escape(document.initiator.short_name)}'
+                    "</td>"
                 )
             elif column == "created":
                 cells.append(
-                    '<td class="num text-nowrap wide">'
-                    f"{self.day(document.created_at)}</td>"
+                    f'<td class="created">{self.day(document.created_at)}</td>'
                 )
             elif column == "control_date":
-                shown = values.control_date if values else ""
+                shown = escape(values.control_date) if values else ""
                 cells.append(
-                    f'<td class="num text-nowrap">{escape(shown) or _DASH}</td>'
+                    f'<td class="control"><span class="phone-label">{self.control}: '
+                    f"</span>{shown}</td>"
+                    if shown
+                    else f'<td class="control none">{_DASH}</td>'
                 )
             elif column == "amount":
-                shown = values.amount if values else ""
+                shown = escape(values.amount) if values else ""
                 cells.append(
-                    '<td class="num text-nowrap text-end">'
-                    f"{escape(shown) or _DASH}</td>"
+                    f'<td class="amount">{shown}</td>'
+                    if shown
+                    else f'<td class="amount none">{_DASH}</td>'
                 )
         cells.append("</tr>\n")
         return "".join(cells)
-
-    def card_item(self, document: Any) -> str:
-        """One phone card (``<li>``) of the list under the table."""
-        pk = document.pk
-        view = self.view
-        light = self.lights.get(pk)
-        values = self.values.get(pk)
-        snippet = self.snippets.get(pk)
-        party = document.counterparty
-        about = escape(str(document.doc_type.name))
-        if party:
-            about += f" · {escape(party.name)}"
-        about += (
-            f" · {escape(document.initiator.short_name)} · "
-            f"{self.day(document.created_at)}"
-        )
-        extra = ""
-        if values and values.control_date and view.shows_control_date:
-            extra += (
-                f'<p class="small mb-0">{escape(_("Control date"))}: '
-                f'<span class="num">{escape(values.control_date)}</span></p>'
-            )
-        if values and values.amount and view.shows_amount:
-            extra += f'<p class="small mb-0 num">{escape(values.amount)}</p>'
-        if light:
-            extra += (
-                f'<p class="dc-light">{self.light(light)}{self.now_with(light)}</p>'
-            )
-        url = self.card(pk)
-        return (
-            '<li><article><div class="dc-head">'
-            f'<a class="doc-number" href="{url}">{escape(document.number)}</a>'
-            f"{self.chip(document.status)}</div>"
-            '<div class="dc-body"><img class="file-thumb" '
-            f'src="{self.thumbnail(pk)}" alt="" width="48" height="68" '
-            'loading="lazy"><div class="dc-main">'
-            f'<h2 class="h6 dc-title">{self.title(document)}</h2>'
-            + (
-                f'<p class="small text-body-secondary mb-1 search-snippet">{snippet}</p>'
-                if snippet
-                else ""
-            )
-            + f'<p class="dc-meta">{about}</p>{extra}'
-            "</div></div></article></li>\n"
-        )
 
 
 @register.simple_tag
@@ -265,19 +225,6 @@ def registry_rows(
     """The table's rows (every value escaped here; a search snippet is markup)."""
     page = _page(view, lights, values, extra)
     return mark_safe("".join(page.row(d) for d in documents))
-
-
-@register.simple_tag
-def registry_cards(
-    documents: Sequence[Any],
-    view: RegistryView,
-    lights: Mapping[int, StageSummary],
-    values: Mapping[int, RowValues],
-    extra: Mapping[str, Any],
-) -> SafeString:
-    """The phone cards shown instead of the table below 768 px."""
-    page = _page(view, lights, values, extra)
-    return mark_safe("".join(page.card_item(d) for d in documents))
 
 
 def _page(
