@@ -91,6 +91,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-spiff", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--phases", action="store_true", help="CPU per phase of a decision"
+    )
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument(
         "--database", default=BENCH_DATABASE, help="the PostgreSQL database to create"
@@ -121,6 +124,8 @@ def child_command(args: argparse.Namespace, vendor: str) -> list[str]:
         command += ["--history-large", str(args.history_large)]
     if args.profile:
         command.append("--profile")
+    if args.phases:
+        command.append("--phases")
     return command + scaling_child_args(args)
 
 
@@ -740,6 +745,21 @@ def step(label: str) -> Iterator[None]:
     print(f" ({time.perf_counter() - began:.1f} s)", flush=True)
 
 
+def phase_shares(world: World, processes: int, *, wanted: bool) -> str:
+    """One more round (not in the figures above), its CPU per phase of a decision
+    (``--phases``; "" without)."""
+    from harness.phases import phases, report
+
+    if not wanted:
+        return ""
+    with step(f"one more round of {processes} processes, CPU per phase"):
+        cpu = world.cpu
+        with phases() as spent:
+            extra = throughput(world, processes)
+        # the round's own CPU, without what the wrappers add outside the phases
+        return report(spent, extra.decisions, world.cpu - cpu)
+
+
 def print_cpu(world: World, result: Throughput) -> None:
     """The CPU per decision of this process and, on PostgreSQL, of its server's."""
     print(
@@ -798,6 +818,7 @@ def child(args: argparse.Namespace) -> int:
             if not spiff_why:
                 theirs.append(spiff_round(each))
     result = combined(ours)
+    shares = phase_shares(world, each, wanted=args.phases)
     with step("statements per decision of one reference process"):
         statements = statements_per_decision(world)
     with step(f"route length ({args.long_route_runs} runs of 5 and 100 stages)"):
@@ -889,6 +910,7 @@ def child(args: argparse.Namespace) -> int:
         f"                   (median of {samples} reference processes each; bulk "
         f"insert {small_load:.1f} s + {large_load:.1f} s, 8 rows per process)"
     )
+    print(shares, end="\n" if shares else "")
     if profiler is not None:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
