@@ -134,6 +134,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED", default=True
+):
+    # The statements ``core.prepared`` compiles once are also planned once per
+    # connection on the server (psycopg's prepared statements; every other query keeps
+    # Django's client-side binding, which never prepares). Off behind a pooler that
+    # cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or
+    # without ``max_prepared_statements``).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"
