@@ -267,13 +267,14 @@ def statement_cursor(wrapper: BaseDatabaseWrapper) -> Any:
     whose statements are prepared on the server the first time this connection
     runs them (server-side binding: ``$1`` parameters, typed by psycopg). The
     cursor is wrapped as Django wraps its own, so the statements are counted and
-    logged (``connection.queries`` shows them with ``$n``)."""
+    logged (with their values, as a client cursor's are)."""
     if not _prepares(wrapper):
         return wrapper.cursor()
     wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     with wrapper.wrap_database_errors:
         raw = _preparing_cursor_class()(wrapper.connection)
+        raw.logged = wrapper.queries_logged
         return wrapper._prepare_cursor(raw)  # type: ignore[attr-defined]
 
 
@@ -282,6 +283,7 @@ def _preparing_cursor_class() -> type:
     """psycopg's server-binding cursor, preparing what it executes (made on first
     use: psycopg is imported only on PostgreSQL)."""
     import psycopg
+    from psycopg._queries import PostgresClientQuery
 
     class PreparingCursor(psycopg.Cursor[Any]):
         def execute(
@@ -291,9 +293,16 @@ def _preparing_cursor_class() -> type:
             super().execute(query, params, **kwargs)
             return self
 
+        logged = False  # Django logs this cursor's statements (a debug cursor)
+
         def _convert_query(self, query: Any, params: Any = None) -> Any:
-            # kept, as an unprepared run keeps it: Django logs its text
-            self._query = pgq = super()._convert_query(query, params)
+            pgq = super()._convert_query(query, params)
+            if self.logged:
+                # what Django's log shows (``last_executed_query`` reads it): the
+                # text with the values written in, as a client cursor's
+                text = PostgresClientQuery(self._tx)
+                text.convert(query, params)
+                self._query = text
             return pgq
 
     return PreparingCursor
