@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection, transaction
 from django.db.models import Field
@@ -44,6 +46,44 @@ def test_prepared_takes_text_arguments(tenant_a: Tenant) -> None:
     user = tenant_a.colleague
     assert by_name.all(tenant_a.org.pk, user.username) == [user]
     assert by_name.all(tenant_a.org.pk, "nobody") == []
+
+
+def test_prepared_statements_are_planned_once_on_postgresql(tenant_a: Tenant) -> None:
+    """On PostgreSQL the text runs as a server-side prepared statement: the
+    constants written in (the server's generic plan sees them), the arguments as
+    parameters; values-rows and counting as before."""
+    active: Prepared[Any] = Prepared(
+        lambda org: (
+            User.objects.filter(organisation_id=org, is_active=True)
+            .exclude(username="nobody's %s")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+        arity=1,
+    )
+    expected = list(
+        User.objects.filter(organisation_id=tenant_a.org.pk, is_active=True)
+        .exclude(username="nobody's %s")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for _ in range(7):  # past the five custom plans: the generic one
+        with CaptureQueriesContext(connection) as queries:
+            assert active.all(tenant_a.org.pk) == expected
+        assert len(queries.captured_queries) == 1
+        assert people.get(tenant_a.org.pk, tenant_a.initiator.pk) == tenant_a.initiator
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%nobody''s %%s%"],
+        )
+        [(statement, generic)] = cursor.fetchall()
+    assert "$1" in statement  # the argument
+    assert "$2" not in statement  # the constants inlined
+    assert generic >= 1
 
 
 def test_a_batch_appends_in_order_and_the_chain_verifies(tenant_a: Tenant) -> None:

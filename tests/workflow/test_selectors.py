@@ -217,3 +217,69 @@ def test_inbox_rows_decode_no_route_once_its_routes_are_parsed(
         assert definitions.definitions_by_version(named) == parsed
     rows = [row for group in inbox_page(user=user).groups for row in group.rows]
     assert [row.stage_position for row in rows] == ["1/1"] * 3
+
+
+def test_card_process_reads_what_the_route_maps_reads_do_in_one_statement(
+    tenant_a: Tenant, tenant_b: Tenant, django_assert_num_queries
+) -> None:
+    """The card's one statement gives the process (route version, template and
+    initiator in place), its tasks with their people, and its runs, as the
+    separate reads do; another organisation's document gives nothing."""
+    from sogla.workflow.models import StageRun, StepRun, Task
+    from sogla.workflow.selectors.route_map import process_for_document
+
+    members = [person(tenant_a, f"c-{i}") for i in range(3)]
+    template = publish(
+        tenant_a,
+        route(
+            stage(
+                "one",
+                *[
+                    approve(f"s{i}", {"user": u.username})
+                    for i, u in enumerate(members)
+                ],
+            ),
+            stage("two", approve("e", {"initiator": True})),
+        ),
+        key="card-one",
+    )
+    process = start(tenant_a, template, make_document(tenant_a))
+    decide(members[0], open_task(process, members[0]))
+    document = process.document
+    with django_assert_num_queries(1):
+        found, rows = selectors.card_process(document)
+        assert found is not None
+        assert found.route_version.template.name == template.name
+        assert found.initiator == tenant_a.initiator
+        people = [(t.assignee, t.on_behalf_of, t.decided_by) for t in rows.tasks]
+    assert found == process_for_document(document)
+    tasks = Task.objects.filter(process=process).order_by("round", "id")
+    assert rows.tasks == list(tasks)
+    assert people == [(t.assignee, t.on_behalf_of, t.decided_by) for t in tasks]
+    assert people[0][2] == members[0]  # decided
+    assert sorted(r.pk for r in rows.stage_runs) == sorted(
+        StageRun.objects.filter(process=process, round=process.round).values_list(
+            "pk", flat=True
+        )
+    )
+    assert sorted(r.pk for r in rows.step_runs) == sorted(
+        StepRun.objects.filter(process=process, round=process.round).values_list(
+            "pk", flat=True
+        )
+    )
+    with_rows = selectors.route_map(
+        user=members[1], document=document, process=found, rows=rows
+    )
+    plain = selectors.route_map(user=members[1], document=document)
+    assert with_rows is not None
+    assert plain is not None
+    assert [
+        (s.key, s.colour, [(p.key, p.colour) for p in s.steps])
+        for s in with_rows.stages
+    ] == [(s.key, s.colour, [(p.key, p.colour) for p in s.steps]) for s in plain.stages]
+    assert [i.task.pk for i in with_rows.my_tasks] == [
+        i.task.pk for i in plain.my_tasks
+    ]
+    # the document of another organisation: its own rows only
+    document.organisation_id = tenant_b.org.pk
+    assert selectors.card_process(document) == (None, selectors.MapRows([], [], []))

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from sogla.core.audit import audit_record
 from sogla.core.errors import NotFound, RateLimited, ValidationFailed
 from sogla.core.models import AuditEvent
+from sogla.core.prepared import Prepared
 from sogla.core.request_meta import RequestMeta
 from sogla.orgs.lockout import lock_state
 from sogla.orgs.models import ApiToken, User
@@ -122,15 +123,23 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
     return token
 
 
+# Every API request reads its token: compiled once (``core.prepared``, ADR 0002).
+_token_prepared = Prepared(
+    lambda token_hash: (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(token_hash=token_hash, revoked_at=None)
+        .order_by("-created_at")[:1]
+    ),
+    args=(str,),
+)
+
+
 def api_token_user(raw: str) -> User | None:
     """The active user owning a live token, or None. Records when it was last used."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__organisation")
-        .filter(token_hash=_hash(raw), revoked_at=None)
-        .first()
-    )
+    found = _token_prepared.all(_hash(raw))
+    token = found[0] if found else None
     if token is None or not token.user.is_active:
         return None
     if token.user.organisation_id != token.organisation_id:

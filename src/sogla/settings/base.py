@@ -139,10 +139,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 ):
     # Parameters bound on the server, and a statement a connection has run
     # PREPARE_THRESHOLD times kept prepared by psycopg: PostgreSQL then neither
-    # parses nor plans it again (a decision costs the server about half the CPU;
-    # docs/benchmarks.md, "prepared statements"). Off with
-    # SOGLA_DATABASE_PREPARED=0 behind a pooler that cannot keep prepared statements
-    # (PgBouncer before 1.21 in transaction mode; docs/deployment.md).
+    # parses nor plans it again (a decision costs the server about half the CPU).
+    # The statements ``core.prepared`` compiles once are prepared at their first run,
+    # with their constants in the text so that the server keeps one plan for them
+    # (a seven-table join cost 5-10 ms to plan on every page). docs/benchmarks.md,
+    # ADR 0002. Off with SOGLA_DATABASE_PREPARED=0 behind a pooler that cannot keep
+    # prepared statements (PgBouncer before 1.21 in transaction mode, or without
+    # ``max_prepared_statements``; docs/deployment.md).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,
         prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 5),

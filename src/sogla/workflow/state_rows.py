@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Field, Model
 
+from sogla.core.prepared import statement_cursor
 from sogla.documents.models import Counterparty, Document
 from sogla.engine.states import (
     Participant,
@@ -209,9 +210,11 @@ class Union:
     """``Union([Table(A, ...), Table(B, ...)]).read([(where_a, params_a), ...])``
     returns ``([A rows], [B rows])``: one statement, rows as a queryset builds them."""
 
-    def __init__(self, tables: Sequence[Table]) -> None:
+    def __init__(self, tables: Sequence[Table], *, prepared: bool = False) -> None:
         self.tables = tuple(tables)
         self._shapes: dict[str, tuple[_Branch, ...]] = {}
+        # planned once per connection on PostgreSQL (``core.prepared``)
+        self._prepared = prepared
 
     def _shape(self) -> tuple[_Branch, ...]:
         """The branches for this database (computed once per vendor)."""
@@ -289,7 +292,8 @@ class Union:
             sql.append(f"{branch.select} FROM {branch.table} WHERE {condition}")
             params += values
         found: tuple[list[Any], ...] = tuple([] for _ in branches)
-        with connection.cursor() as cursor:
+        opened = statement_cursor(connection) if self._prepared else connection.cursor()
+        with opened as cursor:
             cursor.execute(" UNION ALL ".join(sql), params)
             for record in cursor.fetchall():
                 found[record[0]].append(_row(branches[record[0]], record))

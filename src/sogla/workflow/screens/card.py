@@ -41,7 +41,7 @@ from sogla.workflow.selectors import (
     MapTask,
     RouteMap,
     can_manage_process,
-    process_for_document,
+    card_process,
     route_map,
     task_list_for_user,
 )
@@ -103,8 +103,12 @@ def card_approval(
     values and errors), ``start_problem``, or ``errors`` and ``posted`` in place.
     """
     document = card.document
-    process = process_for_document(document)
-    rmap = route_map(user=user, document=document, process=process) if process else None
+    process, rows = card_process(document)
+    rmap = (
+        route_map(user=user, document=document, process=process, rows=rows)
+        if process
+        else None
+    )
     words = words_for(card.field_defs, Names(document.organisation_id))
     now = timezone.now()
     holder, names, who_will = map_in_words(rmap, card, words, now)

@@ -26,10 +26,12 @@ from sogla.workflow.selectors.inbox import (
 )
 from sogla.workflow.selectors.route_map import (
     MapRound,
+    MapRows,
     MapStage,
     MapStep,
     MapTask,
     RouteMap,
+    card_process,
     decisions_to_compare,
     process_for_document,
     process_get,
@@ -62,6 +64,7 @@ __all__ = [
     "TABS",
     "DecisionPanel",
     "MapRound",
+    "MapRows",
     "MapStage",
     "MapStep",
     "MapTask",
@@ -72,6 +75,7 @@ __all__ = [
     "TaskCounts",
     "TaskPage",
     "can_manage_process",
+    "card_process",
     "colleague_by_username",
     "colleagues_by_id",
     "decision_panel_of",
