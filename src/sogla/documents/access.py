@@ -66,8 +66,11 @@ def _participations(user: User | int, organisation_id: int) -> QuerySet[Any]:
     task_model = apps.get_model("workflow", "Task")
     tasks = task_model.objects.filter(organisation_id=organisation_id)
     if connection.vendor == "postgresql":
-        process_model = apps.get_model("workflow", "Process")
-        processes = process_model.objects.filter(document=OuterRef(OuterRef("pk")))
+        # the task's process model, reached through the one sanctioned lookup
+        process_model = task_model._meta.get_field("process").related_model
+        processes = process_model._default_manager.filter(
+            document=OuterRef(OuterRef("pk"))
+        )
         tasks = tasks.filter(process__in=processes.values("pk"))
     else:
         tasks = tasks.filter(process__document=OuterRef("pk"))
