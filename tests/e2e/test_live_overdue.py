@@ -14,6 +14,8 @@ from sogla.workflow.services import timers_fire_due
 from tests.e2e.test_s1_approval import _sign_in, _world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# An overdue task is a row of the inbox's "overdue" group (main.css draws its chip).
+OVERDUE_ROWS = "#inbox-results .inbox-group-overdue .inbox-row"
 
 
 def _wake(page: Any) -> None:
@@ -51,7 +53,7 @@ def test_the_card_inbox_and_bell_turn_red_without_a_reload(
     bell_before = page.inner_text("#nav-bell")
     inbox = context.new_page()
     inbox.goto(f"{base}/inbox/")
-    assert inbox.locator("#inbox-results .is-overdue").count() == 0
+    assert inbox.locator(OVERDUE_ROWS).count() == 0
     inbox.evaluate("window.__kept = 'inbox'")
 
     # The deadline passes; the worker fires it.
@@ -66,7 +68,7 @@ def test_the_card_inbox_and_bell_turn_red_without_a_reload(
     assert page.inner_text("#nav-bell") != bell_before  # the overdue notice arrived
 
     _wake(inbox)
-    inbox.wait_for_selector("#inbox-results .is-overdue")
+    inbox.wait_for_selector(OVERDUE_ROWS)
     assert "1" in inbox.inner_text("#nav-counters .nav-overdue")
     assert inbox.evaluate("window.__kept") == "inbox"
     assert errors == []
