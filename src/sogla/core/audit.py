@@ -38,7 +38,7 @@ from sogla.core.audit_hash import (
     event_hash,
 )
 from sogla.core.models import AuditChainHead, AuditEvent
-from sogla.core.prepared import insert_rows, insert_rows_after
+from sogla.core.prepared import insert_rows, insert_rows_after, statement_cursor
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ def locked_head(organisation_id: int, chain: str) -> tuple[int, str]:
         f"ON CONFLICT (organisation_id, chain) DO UPDATE SET last_seq = {table}.last_seq "
         "RETURNING last_seq, last_hash"
     )
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, [organisation_id, chain, GENESIS_HASH])
         seq, prev = cursor.fetchone()
     return int(seq), str(prev)
@@ -253,7 +253,7 @@ def _move_head(
 ) -> bool:
     """UPDATE the head to ``to`` (only if it still is ``known``, when given)."""
     sql, params = _head_update(organisation_id, chain, to, known)
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return bool(cursor.rowcount == 1)
 

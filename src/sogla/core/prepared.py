@@ -12,10 +12,11 @@ On PostgreSQL the text is also *planned* once per connection: it runs as a
 server-side prepared statement (psycopg's ``prepare=True``, when the connection
 allows it: ``SOGLA_DATABASE_PREPARED``, on by default). Planning a join of seven
 tables costs the server 5–10 ms on each run otherwise, more than running it; the
-server keeps a generic plan after five runs. Every other query is bound on the
-server too (settings: ``server_side_binding``) and psycopg prepares it once the
-connection has run it ``SOGLA_DATABASE_PREPARE_THRESHOLD`` times; its constants are
-parameters, so the server may keep planning it for each run.
+server keeps a generic plan after five runs. The decision path's own statements
+(the runs' UPDATEs and INSERTs, ``insert_rows``, ``insert_values``, the audit head)
+go through ``statement_cursor`` too. Every other query keeps Django's client-side
+binding, which never prepares: preparing every statement made the registry's
+statements slower under generic plans (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -411,7 +412,7 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         found = _inserts[key] = _insert_sql(model, len(rows), ignore_conflicts)
     sql, fields = found
     params = _insert_params(rows, fields)
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         if ignore_conflicts:
             return
@@ -491,7 +492,7 @@ def insert_rows_after(
         "WHERE EXISTS (SELECT 1 FROM moved) "
         f"RETURNING {quote(opts.pk.column or 'id')}"
     )
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, [*first_params, *_insert_params(rows, fields)])
         ids = [found[0] for found in cursor.fetchall()]
     if not ids:
@@ -548,7 +549,7 @@ def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list
             params.append(value)
     head, values, tail = sql_one
     sql = f"{head} VALUES {', '.join([values] * len(rows))} {tail}"
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return [found[0] for found in cursor.fetchall()]
 

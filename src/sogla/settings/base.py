@@ -137,19 +137,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DATABASE_PREPARED", default=True
 ):
-    # Parameters bound on the server, and a statement a connection has run
-    # PREPARE_THRESHOLD times kept prepared by psycopg: PostgreSQL then neither
-    # parses nor plans it again (a decision costs the server about half the CPU).
-    # The statements ``core.prepared`` compiles once are prepared at their first run,
-    # with their constants in the text so that the server keeps one plan for them
-    # (a seven-table join cost 5-10 ms to plan on every page). docs/benchmarks.md,
-    # ADR 0002. Off with SOGLA_DATABASE_PREPARED=0 behind a pooler that cannot keep
+    # The statements every page and every decision runs (``core.prepared``: compiled
+    # querysets, the state's and the card's UNION ALL reads, the decision's UPDATEs
+    # and INSERTs, the audit chain's head) are prepared on the server the first time
+    # a connection runs them, so it neither parses nor plans them again (planning a
+    # seven-table join cost 5-10 ms on every page; a decision's server CPU halves).
+    # Every other query keeps Django's client-side binding. docs/benchmarks.md, ADR
+    # 0002. Off with SOGLA_DATABASE_PREPARED=0 behind a pooler that cannot keep
     # prepared statements (PgBouncer before 1.21 in transaction mode, or without
     # ``max_prepared_statements``; docs/deployment.md).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 5),
-    )
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"

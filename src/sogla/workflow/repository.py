@@ -39,6 +39,7 @@ from sogla.core.prepared import (
     insert_rows,
     insert_values,
     passed_as_is,
+    statement_cursor,
 )
 from sogla.documents.models import Document
 from sogla.engine.commands import (
@@ -324,7 +325,7 @@ def update_row(
     without building a query each time (``update_sql``). Returns the number of
     rows updated."""
     sql, params = update_sql(model, pk, columns, **where)
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
@@ -352,14 +353,14 @@ def _run_updates(
         for index, (sql, values) in enumerate(updates):
             parts.append(f"u{index} AS ({sql} AND EXISTS (SELECT 1 FROM cas))")  # noqa: S608
             params += values
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(
                 "WITH " + ", ".join(parts) + " SELECT COUNT(*) FROM cas",  # noqa: S608
                 params,
             )
             updated = int(cursor.fetchone()[0])
     else:
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(cas_sql, cas_params)
             updated = int(cursor.rowcount)
             if updated == 1:

@@ -373,7 +373,8 @@ STATE = Union(
             Table(model, tuple(f.name for f in model._meta.concrete_fields))
             for model in _DOCUMENT_MODELS
         ),
-    )
+    ),
+    prepared=True,  # every decision reads it: planned once per connection
 )
 
 
