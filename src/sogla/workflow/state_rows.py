@@ -210,11 +210,9 @@ class Union:
     """``Union([Table(A, ...), Table(B, ...)]).read([(where_a, params_a), ...])``
     returns ``([A rows], [B rows])``: one statement, rows as a queryset builds them."""
 
-    def __init__(self, tables: Sequence[Table], *, prepared: bool = False) -> None:
+    def __init__(self, tables: Sequence[Table]) -> None:
         self.tables = tuple(tables)
         self._shapes: dict[str, tuple[_Branch, ...]] = {}
-        # planned once per connection on PostgreSQL (``core.prepared``)
-        self._prepared = prepared
 
     def _shape(self) -> tuple[_Branch, ...]:
         """The branches for this database (computed once per vendor)."""
@@ -292,8 +290,9 @@ class Union:
             sql.append(f"{branch.select} FROM {branch.table} WHERE {condition}")
             params += values
         found: tuple[list[Any], ...] = tuple([] for _ in branches)
-        opened = statement_cursor(connection) if self._prepared else connection.cursor()
-        with opened as cursor:
+        # a union is read on every decision or card: planned once per connection
+        # on PostgreSQL (``core.prepared.statement_cursor``)
+        with statement_cursor(connection) as cursor:
             cursor.execute(" UNION ALL ".join(sql), params)
             for record in cursor.fetchall():
                 found[record[0]].append(_row(branches[record[0]], record))
@@ -373,8 +372,7 @@ STATE = Union(
             Table(model, tuple(f.name for f in model._meta.concrete_fields))
             for model in _DOCUMENT_MODELS
         ),
-    ),
-    prepared=True,  # every decision reads it: planned once per connection
+    )
 )
 
 

@@ -101,8 +101,7 @@ _CARD_ROWS = Union(
         Table(Task, _all_fields(Task), ordering=("round", "id")),
         Table(StageRun, _all_fields(StageRun)),
         Table(StepRun, _all_fields(StepRun)),
-    ),
-    prepared=True,
+    )
 )
 _card_where: dict[str, list[str]] = {}
 
