@@ -32,6 +32,15 @@ from sogla.workflow.screens.traffic_light import StageSummary
 register = template.Library()
 
 _DASH = "—"
+
+
+def _cell(column: str, html: str) -> str:
+    """A column's cell (classed by its column for main.css), or its dash when empty."""
+    if html:
+        return f'<td class="{column}">{html}</td>'
+    return f'<td class="{column} none">{_DASH}</td>'
+
+
 # the two commonest segments of a traffic light, drawn by main.css (.tl > b, .tl > i)
 _BARE = {"tl-done": "<b></b>", "tl-future": "<i></i>"}
 
@@ -164,52 +173,26 @@ class _Page:
         ]
         for column in view.columns:
             if column == "type":
-                cells.append(f'<td class="type">{type_name}</td>')
+                cells.append(_cell("type", type_name))
             elif column == "status":
-                cells.append(f'<td class="status">{self.chip(document.status)}</td>')
+                cells.append(_cell("status", self.chip(document.status)))
             elif column == "route":
-                cells.append(
-                    f'<td class="route">{self.light(light)}</td>'
-                    if light
-                    else f'<td class="route none">{_DASH}</td>'
-                )
+                cells.append(_cell("route", self.light(light) if light else ""))
             elif column == "holder":
-                cells.append(
-                    f'<td class="holder">{self.now_with(light)}</td>'
-                    if light
-                    else f'<td class="holder none">{_DASH}</td>'
-                )
+                cells.append(_cell("holder", self.now_with(light) if light else ""))
             elif column == "counterparty":
                 party = document.counterparty
-                cells.append(
-                    f'<td class="party">{escape(party.name)}</td>'
-                    if party
-                    else f'<td class="party none">{_DASH}</td>'
-                )
+                cells.append(_cell("party", escape(party.name) if party else ""))
             elif column == "initiator":
-                cells.append(
-                    f'<td class="initiator">{escape(document.initiator.short_name)}'
-                    "</td>"
-                )
+                cells.append(_cell("initiator", escape(document.initiator.short_name)))
             elif column == "created":
-                cells.append(
-                    f'<td class="created">{self.day(document.created_at)}</td>'
-                )
+                cells.append(_cell("created", self.day(document.created_at)))
             elif column == "control_date":
                 shown = escape(values.control_date) if values else ""
-                cells.append(
-                    f'<td class="control"><span class="phone-label">{self.control}: '
-                    f"</span>{shown}</td>"
-                    if shown
-                    else f'<td class="control none">{_DASH}</td>'
-                )
+                label = f'<span class="phone-label">{self.control}: </span>'
+                cells.append(_cell("control", f"{label}{shown}" if shown else ""))
             elif column == "amount":
-                shown = escape(values.amount) if values else ""
-                cells.append(
-                    f'<td class="amount">{shown}</td>'
-                    if shown
-                    else f'<td class="amount none">{_DASH}</td>'
-                )
+                cells.append(_cell("amount", escape(values.amount) if values else ""))
         cells.append("</tr>\n")
         return "".join(cells)
 
