@@ -12,6 +12,7 @@ objects give NotFound. Lists use keyset pagination; the route map and the inbox 
 a constant number of queries whatever the number of participants or tasks.
 """
 
+from sogla.workflow.selectors.card_rows import MapRows, card_process
 from sogla.workflow.selectors.inbox import (
     INBOX_VALUES,
     TABS,
@@ -26,12 +27,10 @@ from sogla.workflow.selectors.inbox import (
 )
 from sogla.workflow.selectors.route_map import (
     MapRound,
-    MapRows,
     MapStage,
     MapStep,
     MapTask,
     RouteMap,
-    card_process,
     decisions_to_compare,
     process_for_document,
     process_get,
