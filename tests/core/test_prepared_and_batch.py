@@ -125,7 +125,7 @@ def test_a_batch_that_fails_appends_nothing(tenant_a: Tenant) -> None:
 def test_db_value_is_what_the_field_gives_the_database() -> None:
     from datetime import UTC, datetime
 
-    from sogla.core.prepared import db_value
+    from sogla.core.prepared import db, db_value, passed_as_is
     from sogla.notifications.models import Notification
     from sogla.workflow.models import Task
 
@@ -143,7 +143,8 @@ def test_db_value_is_what_the_field_gives_the_database() -> None:
     for model, name, value in cases:
         field = model._meta.get_field(name)
         assert isinstance(field, Field)
-        got, want = db_value(field, value), field.get_db_prep_save(value, connection)
+        got = db_value(field, value, db(), passed_as_is(db()))
+        want = field.get_db_prep_save(value, connection)
         assert type(got) is type(want)
         assert getattr(got, "obj", got) == getattr(want, "obj", want)  # Jsonb
 

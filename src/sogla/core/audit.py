@@ -38,7 +38,7 @@ from sogla.core.audit_hash import (
     event_hash,
 )
 from sogla.core.models import AuditChainHead, AuditEvent
-from sogla.core.prepared import insert_rows, insert_rows_after, statement_cursor
+from sogla.core.prepared import db, insert_rows, insert_rows_after, statement_cursor
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 
 if TYPE_CHECKING:
@@ -187,11 +187,12 @@ def _append(events: list[AuditEvent]) -> None:
     chains: dict[tuple[int, str], list[AuditEvent]] = {}
     for event in events:
         chains.setdefault((event.organisation_id, event.chain), []).append(event)
-    if len(chains) == 1 and connection.vendor == "postgresql" and _append_one(chains):
+    wrapper = db()
+    if len(chains) == 1 and wrapper.vendor == "postgresql" and _append_one(chains):
         return
     for organisation_id, chain in sorted(chains):
         linked = chains[organisation_id, chain]
-        key = (connection.alias, organisation_id, chain)
+        key = (wrapper.alias, organisation_id, chain)
         known = _heads.get(key)
         moved = False
         if known is not None:

@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 
 from sogla.core.prepared import (
     Prepared,
+    db,
     db_value,
     insert_rows,
     insert_values,
@@ -102,7 +103,7 @@ class Loaded:
 def lock_process(process_id: int, organisation_id: int) -> m.Process:
     """The Process row, locked on PostgreSQL (an optimisation: the CAS is the guard)."""
     rows = m.Process.objects.filter(pk=process_id, organisation_id=organisation_id)
-    if connection.features.has_select_for_update:
+    if db().features.has_select_for_update:
         rows = rows.select_for_update(of=("self",))
     # The route's JSON is read only when its parsed definition is not cached
     # (``definition_for``): a published version never changes.
@@ -115,7 +116,7 @@ def _task_with_process(task_pk: int, organisation_id: int) -> QuerySet[m.Task]:
         organisation_id=organisation_id,
         process__organisation_id=organisation_id,
     )
-    if connection.features.has_select_for_update:
+    if db().features.has_select_for_update:
         rows = rows.select_for_update(of=("process",))
     return rows.select_related("process__route_version").defer(
         "process__route_version__definition"  # as in ``lock_process``
@@ -291,16 +292,21 @@ def _column_field(model: type[Model], name: str) -> Field[Any, Any]:
 
 
 def update_sql(
-    model: type[Model], pk: int, columns: Mapping[str, Any], **where: Any
+    wrapper: BaseDatabaseWrapper,
+    model: type[Model],
+    pk: int,
+    columns: Mapping[str, Any],
+    **where: Any,
 ) -> tuple[str, list[Any]]:
-    """The text and parameters of ``update_row``: the UPDATE text is kept per set
-    of columns, values go through each field's ``get_db_prep_save`` as the ORM's
-    would (``db_value``)."""
+    """``model.objects.filter(pk=pk, **where).update(**columns)`` for plain values
+    as a text and its parameters, without building a query each time: the UPDATE
+    text is kept per set of columns, values go through each field's
+    ``get_db_prep_save`` as the ORM's would (``db_value``)."""
     names, conditions = tuple(columns), ("pk", *where)
-    key = (connection.vendor, model, names, conditions)
+    key = (wrapper.vendor, model, names, conditions)
     sql = _updates.get(key)
     if sql is None:
-        quote = connection.ops.quote_name
+        quote = wrapper.ops.quote_name
 
         def column(name: str) -> str:
             return quote(_column_field(model, name).column or name)
@@ -310,24 +316,12 @@ def update_sql(
         table = quote(model._meta.db_table)
         sql = f"UPDATE {table} SET {assignments} WHERE {tests}"  # noqa: S608
         _updates[key] = sql
-    as_is = passed_as_is()
+    as_is = passed_as_is(wrapper)
     params = [
-        db_value(_column_field(model, name), value, as_is)
+        db_value(_column_field(model, name), value, wrapper, as_is)
         for name, value in (*columns.items(), ("pk", pk), *where.items())
     ]
     return sql, params
-
-
-def update_row(
-    model: type[Model], pk: int, columns: Mapping[str, Any], **where: Any
-) -> int:
-    """``model.objects.filter(pk=pk, **where).update(**columns)`` for plain values,
-    without building a query each time (``update_sql``). Returns the number of
-    rows updated."""
-    sql, params = update_sql(model, pk, columns, **where)
-    with statement_cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
 
 
 def _run_updates(
@@ -341,26 +335,28 @@ def _run_updates(
     (``WHERE ... AND EXISTS (SELECT 1 FROM cas)``), one round trip instead of one
     per row. Elsewhere (SQLite, in-process: no round trips) one statement each."""
     columns = _process_columns(state)
+    wrapper = db()
     cas_sql, cas_params = update_sql(
+        wrapper,
         m.Process,
         process.pk,
         {"version": process.version + 1, **columns},
         version=process.version,
     )
-    if updates and connection.vendor == "postgresql":
+    if updates and wrapper.vendor == "postgresql":
         parts = [f"cas AS ({cas_sql} RETURNING 1)"]
         params = list(cas_params)
         for index, (sql, values) in enumerate(updates):
             parts.append(f"u{index} AS ({sql} AND EXISTS (SELECT 1 FROM cas))")  # noqa: S608
             params += values
-        with statement_cursor(connection) as cursor:
+        with statement_cursor(wrapper) as cursor:
             cursor.execute(
                 "WITH " + ", ".join(parts) + " SELECT COUNT(*) FROM cas",  # noqa: S608
                 params,
             )
             updated = int(cursor.fetchone()[0])
     else:
-        with statement_cursor(connection) as cursor:
+        with statement_cursor(wrapper) as cursor:
             cursor.execute(cas_sql, cas_params)
             updated = int(cursor.rowcount)
             if updated == 1:
@@ -464,7 +460,9 @@ def _sync(
             was = rows.columns(old)
             changes = {k: v for k, v in rows.columns(run).items() if was[k] != v}
             if changes or more:
-                updates.append(update_sql(rows.model, pks[key], {**changes, **more}))
+                updates.append(
+                    update_sql(db(), rows.model, pks[key], {**changes, **more})
+                )
     if not new:
         return None
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
-from sogla.core.prepared import statement_cursor
+from sogla.core.prepared import db, statement_cursor
 from sogla.documents.models import Counterparty, Document
 from sogla.engine.states import (
     Participant,
@@ -214,11 +215,11 @@ class Union:
         self.tables = tuple(tables)
         self._shapes: dict[str, tuple[_Branch, ...]] = {}
 
-    def _shape(self) -> tuple[_Branch, ...]:
+    def _shape(self, wrapper: BaseDatabaseWrapper) -> tuple[_Branch, ...]:
         """The branches for this database (computed once per vendor)."""
-        shape = self._shapes.get(connection.vendor)
+        shape = self._shapes.get(wrapper.vendor)
         if shape is None:
-            shape = self._shapes[connection.vendor] = self._branches()
+            shape = self._shapes[wrapper.vendor] = self._branches()
         return shape
 
     def _branches(self) -> tuple[_Branch, ...]:
@@ -283,7 +284,8 @@ class Union:
     def read(self, where: Sequence[tuple[str, Sequence[Any]]]) -> tuple[list[Any], ...]:
         """The rows of each table matching its WHERE clause (a condition over the
         table's columns with ``%s`` parameters), in the table's order."""
-        branches = self._shape()
+        wrapper = db()
+        branches = self._shape(wrapper)
         sql = []
         params: list[Any] = []
         for branch, (condition, values) in zip(branches, where, strict=True):
@@ -292,10 +294,10 @@ class Union:
         found: tuple[list[Any], ...] = tuple([] for _ in branches)
         # a union is read on every decision or card: planned once per connection
         # on PostgreSQL (``core.prepared.statement_cursor``)
-        with statement_cursor(connection) as cursor:
+        with statement_cursor(wrapper) as cursor:
             cursor.execute(" UNION ALL ".join(sql), params)
             for record in cursor.fetchall():
-                found[record[0]].append(_row(branches[record[0]], record))
+                found[record[0]].append(_row(wrapper, branches[record[0]], record))
         for branch, rows in zip(branches, found, strict=True):
             order = branch.ordering
             rows.sort(key=lambda row: tuple(getattr(row, name) for name in order))
@@ -314,16 +316,16 @@ class Light:
         self.pk = self.__dict__["id"]
 
 
-def _row(branch: _Branch, record: Sequence[Any]) -> Any:
+def _row(wrapper: BaseDatabaseWrapper, branch: _Branch, record: Sequence[Any]) -> Any:
     values = [record[slot] for slot in branch.slots]
     for index, col, converters in branch.converters:
         value = values[index]
         for converter in converters:
-            value = converter(value, col, connection)
+            value = converter(value, col, wrapper)
         values[index] = value
     if branch.light:
         return Light(branch.attnames, values)
-    return branch.model.from_db(connection.alias, list(branch.attnames), values)
+    return branch.model.from_db(wrapper.alias, list(branch.attnames), values)
 
 
 # The stage runs, step runs, tasks and pending timers of a process, as the repository
@@ -380,9 +382,10 @@ def document_where(
     document_id: int, organisation_id: int
 ) -> list[tuple[str, list[Any]]]:
     """The WHERE clauses of the document's four tables in ``STATE``."""
-    texts = _document_texts.get(connection.vendor)
+    vendor = db().vendor
+    texts = _document_texts.get(vendor)
     if texts is None:
-        texts = _document_texts[connection.vendor] = _document_clauses()
+        texts = _document_texts[vendor] = _document_clauses()
     mine, initiator, department, party = texts
     return [
         (mine, [document_id, organisation_id]),
