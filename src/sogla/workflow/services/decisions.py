@@ -47,6 +47,9 @@ from sogla.workflow.state_rows import task_columns
 
 RESULT_FILE_KINDS = frozenset({"task", "request_info"})
 
+# ``Channel.values`` builds its list on every read
+_CHANNELS = frozenset(Channel.values)
+
 
 def task_decide(
     *,
@@ -171,7 +174,7 @@ class _Decision:
     def prepare(
         self, meta: RequestMeta, moment: datetime | None
     ) -> Step[Task] | Answered[Task]:
-        if self.channel not in Channel.values:
+        if self.channel not in _CHANNELS:
             raise ValidationFailed.single("channel", "invalid", _("Unknown channel."))
         row = self.locked()
         loaded = repository.load(
