@@ -542,6 +542,24 @@ def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list
     if not rows:
         return []
     wrapper = db()
+    sql, params = insert_values_sql(wrapper, model, rows)
+    with statement_cursor(wrapper) as cursor:
+        cursor.execute(sql, params)
+        return [found[0] for found in cursor.fetchall()]
+
+
+def insert_values_sql(
+    wrapper: BaseDatabaseWrapper,
+    model: type[Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    guard: str = "",
+) -> tuple[str, list[Any]]:
+    """The text and parameters of ``insert_values(model, rows)``. With ``guard``
+    (PostgreSQL; a condition such as ``EXISTS (SELECT 1 FROM cas)``), the rows are
+    ``SELECT``ed from a ``VALUES`` list whose placeholders carry their columns'
+    types and go in only when the guard holds: the form a data-modifying ``WITH``
+    takes, so that one statement writes several tables."""
     sql_one, layout, known = _layout(wrapper, model)
     for row in rows:
         if not known.issuperset(row):
@@ -564,10 +582,13 @@ def insert_values(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list
                 value = field.get_db_prep_save(value, wrapper)
             params.append(value)
     head, values, tail = sql_one
-    sql = f"{head} VALUES {', '.join([values] * len(rows))} {tail}"
-    with statement_cursor(wrapper) as cursor:
-        cursor.execute(sql, params)
-        return [found[0] for found in cursor.fetchall()]
+    if guard:
+        typed = _values_row(wrapper, model, [f for f, *_ in layout])
+        listed = ", ".join([typed] * len(rows))
+        sql = f"{head} SELECT * FROM (VALUES {listed}) AS v WHERE {guard} {tail}"  # noqa: S608
+    else:
+        sql = f"{head} VALUES {', '.join([values] * len(rows))} {tail}"
+    return sql, params
 
 
 _Layout = tuple[

@@ -24,7 +24,7 @@ transaction saved the process first: ``ConcurrentUpdate``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,7 @@ from sogla.core.prepared import (
     db_value,
     insert_rows,
     insert_values,
+    insert_values_sql,
     passed_as_is,
     statement_cursor,
 )
@@ -325,15 +326,21 @@ def update_sql(
 
 
 def _run_updates(
-    process: m.Process, state: ProcessState, updates: list[tuple[str, list[Any]]]
+    process: m.Process,
+    state: ProcessState,
+    updates: list[tuple[str, list[Any]]],
+    inserts: Sequence[_Insert] = (),
 ) -> None:
-    """The process row's compare-and-set, then the runs' UPDATEs; nothing of them
-    is written when the process changed meanwhile (``ConcurrentUpdate``).
+    """The process row's compare-and-set, then the runs' UPDATEs and INSERTs;
+    nothing of them is written when the process changed meanwhile
+    (``ConcurrentUpdate``). The INSERTs teach their ``pks`` the new rows' ids.
 
     On PostgreSQL they are one statement: the compare-and-set is a data-modifying
-    WITH and each run's UPDATE runs only when it updated the process row
-    (``WHERE ... AND EXISTS (SELECT 1 FROM cas)``), one round trip instead of one
-    per row. Elsewhere (SQLite, in-process: no round trips) one statement each."""
+    WITH, each run's UPDATE runs only when it updated the process row
+    (``WHERE ... AND EXISTS (SELECT 1 FROM cas)``) and so does each INSERT
+    (``INSERT ... SELECT ... WHERE EXISTS (SELECT 1 FROM cas) RETURNING id``): one
+    round trip instead of one per row and table. Elsewhere (SQLite, in-process:
+    no round trips) one statement each."""
     columns = _process_columns(state)
     wrapper = db()
     cas_sql, cas_params = update_sql(
@@ -343,18 +350,8 @@ def _run_updates(
         {"version": process.version + 1, **columns},
         version=process.version,
     )
-    if updates and wrapper.vendor == "postgresql":
-        parts = [f"cas AS ({cas_sql} RETURNING 1)"]
-        params = list(cas_params)
-        for index, (sql, values) in enumerate(updates):
-            parts.append(f"u{index} AS ({sql} AND EXISTS (SELECT 1 FROM cas))")  # noqa: S608
-            params += values
-        with statement_cursor(wrapper) as cursor:
-            cursor.execute(
-                "WITH " + ", ".join(parts) + " SELECT COUNT(*) FROM cas",  # noqa: S608
-                params,
-            )
-            updated = int(cursor.fetchone()[0])
+    if (updates or inserts) and wrapper.vendor == "postgresql":
+        updated = _write_in_one(wrapper, cas_sql, cas_params, updates, inserts)
     else:
         with statement_cursor(wrapper) as cursor:
             cursor.execute(cas_sql, cas_params)
@@ -362,11 +359,57 @@ def _run_updates(
             if updated == 1:
                 for sql, values in updates:
                     cursor.execute(sql, values)
+        if updated == 1:
+            for insert in inserts:
+                ids = insert_values(insert.model, list(insert.rows.values()))
+                insert.pks.update(zip(insert.rows, ids, strict=True))
     if updated != 1:
         raise ConcurrentUpdate(f"process {process.pk} changed meanwhile")
     process.version += 1
     for name, value in columns.items():
         setattr(process, name, value)
+
+
+def _write_in_one(
+    wrapper: BaseDatabaseWrapper,
+    cas_sql: str,
+    cas_params: list[Any],
+    updates: list[tuple[str, list[Any]]],
+    inserts: Sequence[_Insert],
+) -> int:
+    """PostgreSQL: ``_run_updates``'s statements as one ``WITH``; returns how many
+    process rows the compare-and-set updated (0 or 1)."""
+    guard = "EXISTS (SELECT 1 FROM cas)"
+    parts = [f"cas AS ({cas_sql} RETURNING 1)"]
+    params = list(cas_params)
+    for index, (sql, values) in enumerate(updates):
+        parts.append(f"u{index} AS ({sql} AND {guard})")
+        params += values
+    results = ["SELECT -1, COUNT(*) FROM cas"]
+    for index, insert in enumerate(inserts):
+        sql, values = insert_values_sql(
+            wrapper, insert.model, list(insert.rows.values()), guard=guard
+        )
+        parts.append(f"i{index} AS ({sql})")
+        results.append(f"SELECT {index}, id FROM i{index}")  # noqa: S608
+        params += values
+    with statement_cursor(wrapper) as cursor:
+        cursor.execute(
+            "WITH " + ", ".join(parts) + " " + " UNION ALL ".join(results), params
+        )
+        found = cursor.fetchall()
+    ids: list[list[int]] = [[] for _ in inserts]
+    updated = 0
+    for tag, value in found:
+        if tag == -1:
+            updated = int(value)
+        else:
+            ids[tag].append(int(value))
+    if updated == 1:
+        for insert, new_ids in zip(inserts, ids, strict=True):
+            # one INSERT's ids come from its sequence in the order of its rows
+            insert.pks.update(zip(insert.rows, sorted(new_ids), strict=True))
+    return updated
 
 
 def compare_and_set(process: m.Process, state: ProcessState) -> None:
@@ -390,9 +433,7 @@ def save(
     """
     updates: list[tuple[str, list[Any]]] = []
     inserts = _changed_rows(loaded, result, task_extra or {}, updates)
-    _run_updates(loaded.process, result, updates)  # the compare-and-set first
-    for insert in inserts:
-        insert()
+    _run_updates(loaded.process, result, updates, inserts)  # the compare-and-set first
     _write_timers(loaded, result, fired_timer, now or timezone.now())
     return loaded.task_pks
 
@@ -419,6 +460,16 @@ def _changed(old: Any, new: Any) -> bool:
 
 
 @dataclass(frozen=True)
+class _Insert:
+    """New rows of one kind of run: their columns by run key, and where their ids
+    go (run key -> row id)."""
+
+    model: type[Model]
+    rows: dict[str, dict[str, Any]]
+    pks: dict[str, int]
+
+
+@dataclass(frozen=True)
 class _Rows:
     """How one kind of run becomes rows: its model and its columns."""
 
@@ -439,12 +490,12 @@ def _sync(
     pks: dict[str, int],
     extra: Mapping[str, Mapping[str, Any]],
     updates: list[tuple[str, list[Any]]],
-) -> Callable[[], None] | None:
+) -> _Insert | None:
     """The UPDATEs of the columns that changed in runs already in ``before``
-    (added to ``updates``), and the INSERT of the runs new in ``after`` (returned,
-    to run after the compare-and-set; it teaches ``pks``, run key -> row id, the
-    new rows' ids). ``extra`` adds columns the engine does not know to the rows of
-    the runs it names."""
+    (added to ``updates``), and the runs new in ``after`` (returned, to insert
+    after the compare-and-set, teaching ``pks``, run key -> row id, the new rows'
+    ids). ``extra`` adds columns the engine does not know to the rows of the runs
+    it names."""
     new: dict[str, dict[str, Any]] = {}
     for key, run in after.items():
         old = before.get(key)
@@ -463,14 +514,7 @@ def _sync(
                 updates.append(
                     update_sql(db(), rows.model, pks[key], {**changes, **more})
                 )
-    if not new:
-        return None
-
-    def insert() -> None:  # one INSERT, from the columns (no model instances)
-        ids = insert_values(rows.model, list(new.values()))
-        pks.update(zip(new, ids, strict=True))
-
-    return insert
+    return _Insert(rows.model, new, pks) if new else None
 
 
 def _changed_rows(
@@ -478,7 +522,7 @@ def _changed_rows(
     result: ProcessState,
     task_extra: Mapping[str, Mapping[str, Any]],
     updates: list[tuple[str, list[Any]]],
-) -> list[Callable[[], None]]:
+) -> list[_Insert]:
     """The runs' UPDATEs (into ``updates``) and INSERTs (returned) of ``save``."""
     process, before = loaded.process, loaded.state
     found = (

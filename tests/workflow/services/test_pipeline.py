@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from sogla.engine.states import Participant
 from sogla.orgs.models import User
 from sogla.workflow import services
 from sogla.workflow.models import Process, Task, TaskState
@@ -106,15 +107,18 @@ REFERENCE = {
     "deputy": 16,  # opens the CEO's task
     "ceo": 12,  # finishes the process
 }
-# On PostgreSQL fewer round trips: the process's compare-and-set and the runs'
-# UPDATEs are one statement (``repository._run_updates``), and so are the audit
-# chain head's compare-and-set and the event's INSERT (``core.audit``).
+# On PostgreSQL fewer round trips: the process's compare-and-set, the runs'
+# UPDATEs and the new runs' INSERTs are one statement (``repository._run_updates``),
+# and so are the audit chain head's compare-and-set and the event's INSERT
+# (``core.audit``).
 REFERENCE_POSTGRESQL = {
-    "manager": 12,  # stage, step and task UPDATEs go with the compare-and-set
+    # BEGIN, lock, state, the assignees and their delegations, CAS with the stage's
+    # UPDATE and the new stage's, steps' and tasks' INSERTs, outbox, audit, COMMIT
+    "manager": 9,
     "a1": 6,  # BEGIN, lock, state, CAS with step and task, audit head with event, COMMIT
     "a2": 6,
-    "a3": 12,
-    "deputy": 12,
+    "a3": 9,
+    "deputy": 9,
     "ceo": 8,  # CAS with stage, step and task; status; outbox; audit
 }
 
@@ -207,3 +211,58 @@ def test_a_lost_compare_and_set_is_retried_once_then_refused() -> None:
     with pytest.raises(ProcessConflict):
         with_retry(lambda: lost(2))
     assert len(calls) == 2
+
+
+def test_a_lost_compare_and_set_writes_none_of_the_new_runs(
+    tenant_a: Tenant, people: dict[str, User]
+) -> None:
+    """``repository.save`` of a decision opening the next stage, after someone else
+    wrote the process: ``ConcurrentUpdate``, and neither the runs' UPDATEs nor the
+    new stage's rows went in (on PostgreSQL they share the compare-and-set's
+    statement, guarded by it)."""
+    from django.db.models import F
+
+    from sogla.engine.commands import Decide
+    from sogla.engine.run import handle
+    from sogla.workflow import repository
+    from sogla.workflow.models import StageRun, StepRun
+    from sogla.workflow.repository import ConcurrentUpdate
+    from sogla.workflow.services.pipeline import command_context
+    from tests.workflow.conftest import three_stages
+
+    process = start(
+        tenant_a, publish(tenant_a, three_stages(people)), make_document(tenant_a)
+    )
+    head = people["head"]
+    task = open_task(process, head)
+    loaded = repository.load(
+        Process.objects.select_related("route_version").get(pk=process.pk),
+        task_id=task.engine_id,
+    )
+    decision = Decide(task.engine_id, Participant.user(head.pk), "approve")
+    result = handle(loaded.definition, loaded.state, decision, command_context(loaded))
+    assert len(result.state.tasks) > len(loaded.state.tasks)  # it opens a stage
+
+    def rows() -> tuple[int, int, int, list[str]]:
+        return (
+            StageRun.objects.filter(process=process).count(),
+            StepRun.objects.filter(process=process).count(),
+            Task.objects.filter(process=process).count(),
+            list(Task.objects.filter(process=process).values_list("state", flat=True)),
+        )
+
+    before = rows()
+    Process.objects.filter(pk=process.pk).update(version=F("version") + 1)
+    with pytest.raises(ConcurrentUpdate):
+        repository.save(loaded, result.state)
+    assert rows() == before
+
+    # with the version it read, the same save writes them all
+    Process.objects.filter(pk=process.pk).update(version=F("version") - 1)
+    pks = repository.save(loaded, result.state)
+    written = dict(Task.objects.filter(process=process).values_list("engine_id", "pk"))
+    assert pks == written  # each run knows its own row's id
+    assert set(written) == set(result.state.tasks)
+    steps = StepRun.objects.filter(process=process)
+    assert steps.count() == len(result.state.steps)
+    assert set(loaded.step_pks.values()) == set(steps.values_list("pk", flat=True))
