@@ -86,6 +86,29 @@ def test_prepared_statements_are_planned_once_on_postgresql(tenant_a: Tenant) ->
     assert generic >= 1
 
 
+def test_a_long_statements_conversion_is_remembered_and_its_values_are_not(
+    tenant_a: Tenant,
+) -> None:
+    """A statement longer than psycopg remembers (over 4 KB, over 50 parameters)
+    is converted to PostgreSQL's placeholders once; each run binds its own values."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's placeholders")
+    from sogla.core.prepared import _converted, statement_cursor
+
+    padding = " ".join(f"AND {n} = %s" for n in range(60))  # 60 parameters
+    sql = f"SELECT %s::int + %s::int WHERE TRUE {padding} -- {'x' * 4096}"
+    runs = []
+    before = _converted.cache_info()
+    for first in (1, 10, 100):
+        with statement_cursor(connection) as cursor:
+            cursor.execute(sql, [first, 2, *range(60)])
+            runs.append(cursor.fetchone()[0])
+    after = _converted.cache_info()
+    assert runs == [3, 12, 102]
+    assert after.hits - before.hits >= 2
+    assert after.misses - before.misses <= 1
+
+
 def test_a_batch_appends_in_order_and_the_chain_verifies(tenant_a: Tenant) -> None:
     org = tenant_a.org.pk
     with transaction.atomic():

@@ -289,14 +289,41 @@ def statement_cursor(wrapper: BaseDatabaseWrapper) -> Any:
         return wrapper._prepare_cursor(raw)  # type: ignore[attr-defined]
 
 
+@functools.lru_cache(maxsize=512)
+def _converted(query: bytes, encoding: str) -> Any:
+    """psycopg's conversion of a statement to PostgreSQL's placeholders
+    (``%s`` to ``$1``..), remembered whatever the statement's length: psycopg
+    remembers only those under 4 KB and 50 parameters, and a decision's
+    compare-and-set with its rows, or its audit events, is longer (converting it
+    again cost about 6 % of a decision's CPU). These statements come in few
+    shapes (one per number of rows)."""
+    from psycopg._queries import _query2pg_nocache
+
+    return _query2pg_nocache(query, encoding)
+
+
 @functools.cache
 def _preparing_cursor_class() -> type:
     """psycopg's server-binding cursor, preparing what it executes (made on first
     use: psycopg is imported only on PostgreSQL)."""
     import psycopg
-    from psycopg._queries import PostgresClientQuery
+    from psycopg._queries import PostgresClientQuery, PostgresQuery
+
+    class StatementQuery(PostgresQuery):
+        """psycopg's query with its conversion remembered (``_converted``)."""
+
+        def convert(self, query: Any, vars: Any) -> None:
+            if vars is None or not isinstance(query, str | bytes):
+                super().convert(query, vars)
+                return
+            self.query, self._want_formats, self._order, self._parts = _converted(
+                self._ensure_bytes(query), self._tx.encoding
+            )
+            self.dump(vars)
 
     class PreparingCursor(psycopg.Cursor[Any]):
+        _query_cls = StatementQuery
+
         def execute(
             self, query: Any, params: Any = None, **kwargs: Any
         ) -> PreparingCursor:
