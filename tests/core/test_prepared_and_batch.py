@@ -145,6 +145,98 @@ def test_a_batch_that_fails_appends_nothing(tenant_a: Tenant) -> None:
     assert audit_verify(org).intact
 
 
+def _notice(org: int, key: str) -> Any:
+    from sogla.notifications.services import notification_build
+
+    return notification_build(
+        organisation_id=org,
+        kind="test.notice",
+        recipient_email="a@example.com",
+        context={},
+        idempotency_key=key,
+    )
+
+
+def _outbox_inserts(queries: CaptureQueriesContext) -> int:
+    """How many INSERTs into the outbox the statements hold, together."""
+    return sum(
+        q["sql"].count('INTO "notifications_notification"')
+        for q in queries.captured_queries
+    )
+
+
+@pytest.mark.parametrize("head", ["known", "stale", "unknown"])
+def test_a_batch_inserts_the_outbox_rows_with_its_events_once(
+    tenant_a: Tenant, head: str
+) -> None:
+    """Rows queued by ``notifications_enqueue_many`` inside ``audit_batch`` go in
+    when the batch ends, with its events: on PostgreSQL in the events' statement
+    when this process knows the chain's head, and exactly once when its guess was
+    stale (the long way inserts the events only) or it has none."""
+    from sogla.core import audit
+    from sogla.notifications.models import Notification
+    from sogla.notifications.services import notifications_enqueue_many
+
+    org = tenant_a.org.pk
+    audit_record(organisation_id=org, verb="test.before")  # the head is known
+    key = (connection.alias, org, audit.ORGANISATION_CHAIN)
+    assert key in audit._heads
+    if head == "stale":
+        seq, _hash = audit._heads[key]
+        audit._heads[key] = (seq, "0" * 64)  # another process appended meanwhile
+    elif head == "unknown":
+        del audit._heads[key]  # this process never wrote the chain
+    outbox = Notification.objects.for_org(org)
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries, audit_batch():
+            notifications_enqueue_many(
+                [_notice(org, "n1"), _notice(org, "n1")], with_events=True
+            )
+            notifications_enqueue_many([_notice(org, "n2")], with_events=True)
+            audit_record(organisation_id=org, verb="test.noticed")
+            assert not outbox.filter(kind="test.notice").exists()  # not yet
+        assert sorted(
+            outbox.filter(kind="test.notice").values_list("idempotency_key", flat=True)
+        ) == ["n1", "n2"]
+    assert audit_verify(org).intact
+    assert _outbox_inserts(queries) == 2  # each enqueue once, never again
+    events = [
+        q["sql"] for q in queries.captured_queries if "core_auditevent" in q["sql"]
+    ]
+    ridden = [e for e in events if "notifications_notification" in e]
+    if connection.vendor == "postgresql" and head != "unknown":
+        assert len(ridden) == 1  # the outbox rode on the events' statement
+        assert len(events) == (1 if head == "known" else 2)  # stale: the long way
+    else:
+        assert not ridden  # an INSERT of its own
+
+
+def test_outbox_rows_of_a_failed_batch_are_not_written(tenant_a: Tenant) -> None:
+    from sogla.notifications.models import Notification
+    from sogla.notifications.services import notifications_enqueue_many
+
+    org = tenant_a.org.pk
+
+    def lost() -> None:
+        with transaction.atomic(), audit_batch():
+            notifications_enqueue_many([_notice(org, "lost")], with_events=True)
+            audit_record(organisation_id=org, verb="test.lost")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        lost()
+    assert not Notification.objects.for_org(org).filter(idempotency_key="lost").exists()
+    with transaction.atomic(), audit_batch():  # a batch without events still writes
+        notifications_enqueue_many([_notice(org, "alone")], with_events=True)
+        notifications_enqueue_many([_notice(org, "asked")])  # not asked to wait
+        assert (
+            Notification.objects.for_org(org).filter(idempotency_key="asked").exists()
+        )
+    notifications_enqueue_many([_notice(org, "outside")], with_events=True)  # at once
+    keys = Notification.objects.for_org(org).values_list("idempotency_key", flat=True)
+    assert {"alone", "outside"} <= set(keys)
+
+
 def test_db_value_is_what_the_field_gives_the_database() -> None:
     from datetime import UTC, datetime
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from sogla.core.audit_digest import Digest, latest_digest
@@ -38,7 +39,13 @@ from sogla.core.audit_hash import (
     event_hash,
 )
 from sogla.core.models import AuditChainHead, AuditEvent
-from sogla.core.prepared import db, insert_rows, insert_rows_after, statement_cursor
+from sogla.core.prepared import (
+    db,
+    insert_rows,
+    insert_rows_after,
+    insert_rows_sql,
+    statement_cursor,
+)
 from sogla.core.request_meta import RequestMeta, clean_ip, clean_user_agent
 
 if TYPE_CHECKING:
@@ -113,6 +120,10 @@ def _remember(key: tuple[str, int, str], head: tuple[int, str]) -> None:
             _heads.popitem(last=False)
 
 
+# Rows a batch inserts with its events: (rows of one model, ignore conflicts).
+_Rider = tuple[list[Model], bool]
+
+
 @contextmanager
 def audit_batch() -> Iterator[None]:
     """Append the events recorded inside the block together, when it ends.
@@ -121,20 +132,42 @@ def audit_batch() -> Iterator[None]:
     in and each one's hash chains the previous one of its chain as if appended one
     by one, but each chain head is moved once and the events are inserted with one
     statement. ``audit_record`` returns the event unsaved until the block ends (its
-    ``seq`` and ``hash`` are set then). An exception discards the events (the
-    caller's transaction rolls back). Nested blocks append with the outermost one.
+    ``seq`` and ``hash`` are set then), and the rows of ``insert_with_events`` go
+    in then too. An exception discards both (the caller's transaction rolls back).
+    Nested blocks append with the outermost one.
     """
     if getattr(_batch, "events", None) is not None:
         yield
         return
-    _batch.events = []
+    _batch.events, _batch.riders = [], []
     try:
         yield
         events: list[AuditEvent] = _batch.events
+        riders: list[_Rider] = _batch.riders
     finally:
-        _batch.events = None
+        _batch.events = _batch.riders = None
     if events:
-        _append(events)
+        _append(events, riders)
+    else:
+        _insert_riders(riders)
+
+
+def insert_with_events(rows: Sequence[Model], *, ignore_conflicts: bool) -> bool:
+    """Inside ``audit_batch``: insert ``rows`` (new rows of one model, whose ids
+    nobody reads: they get none) when the batch appends its events, in the same
+    transaction; on PostgreSQL in the events' own statement, a round trip fewer
+    (a decision's outbox rows). False outside a batch: the caller inserts them."""
+    riders: list[_Rider] | None = getattr(_batch, "riders", None)
+    if riders is None:
+        return False
+    if rows:
+        riders.append((list(rows), ignore_conflicts))
+    return True
+
+
+def _insert_riders(riders: Iterable[_Rider]) -> None:
+    for rows, ignore_conflicts in riders:
+        insert_rows(rows, ignore_conflicts=ignore_conflicts)
 
 
 def _record(fields: dict[str, Any]) -> AuditEvent:
@@ -173,7 +206,7 @@ def _link(chain: list[AuditEvent], seq: int, prev_hash: str) -> tuple[int, str]:
 
 
 @transaction.atomic(savepoint=False)
-def _append(events: list[AuditEvent]) -> None:
+def _append(events: list[AuditEvent], riders: Sequence[_Rider] = ()) -> None:
     """Append ``events`` to their chains, moving each chain's head once.
 
     Chains are taken in one order (organisation, then chain key: an organisation's
@@ -182,14 +215,19 @@ def _append(events: list[AuditEvent]) -> None:
     the workflow services do). When this process knows a head, one UPDATE ``WHERE
     last_seq = .. AND last_hash = ..`` both checks it and moves it (and holds the
     row lock); otherwise, or when someone else appended meanwhile, the head is read
-    under a lock first (and created when the chain is new).
+    under a lock first (and created when the chain is new). ``riders``
+    (``insert_with_events``) go in first: on PostgreSQL with one chain whose head
+    this process knows, in the same statement as the events.
     """
     chains: dict[tuple[int, str], list[AuditEvent]] = {}
     for event in events:
         chains.setdefault((event.organisation_id, event.chain), []).append(event)
     wrapper = db()
-    if len(chains) == 1 and wrapper.vendor == "postgresql" and _append_one(chains):
-        return
+    if len(chains) == 1 and wrapper.vendor == "postgresql":
+        appended, riders = _append_one(chains, riders)
+        if appended:
+            return
+    _insert_riders(riders)
     for organisation_id, chain in sorted(chains):
         linked = chains[organisation_id, chain]
         key = (wrapper.alias, organisation_id, chain)
@@ -205,24 +243,32 @@ def _append(events: list[AuditEvent]) -> None:
     insert_rows(events)  # one INSERT ... RETURNING id
 
 
-def _append_one(chains: dict[tuple[int, str], list[AuditEvent]]) -> bool:
+def _append_one(
+    chains: dict[tuple[int, str], list[AuditEvent]], riders: Sequence[_Rider]
+) -> tuple[bool, Sequence[_Rider]]:
     """PostgreSQL, one chain whose head this process knows: the head's
-    compare-and-set and the events' INSERT as one statement (``insert_rows_after``:
-    the events go in only if the head was still the one known, and moved). False
-    when the guess was stale or unknown: nothing was written, ``_append`` goes the
-    long way (the locked read)."""
+    compare-and-set, the events' INSERT and the riders' INSERTs as one statement
+    (``insert_rows_after``: the events go in only if the head was still the one
+    known, and moved; the riders in any case). Whether the events were appended
+    (when not, the guess was stale or unknown and ``_append`` goes the long way:
+    the locked read), and the riders still to insert."""
     ((organisation_id, chain),) = chains
     key = (connection.alias, organisation_id, chain)
     known = _heads.get(key)
     if known is None:
-        return False
+        return False, riders
     linked = chains[organisation_id, chain]
     last = _link(linked, *known)
     sql, params = _head_update(organisation_id, chain, last, known)
-    if not insert_rows_after(linked, sql, params):
-        return False
+    wrapper = db()
+    statements = [
+        insert_rows_sql(wrapper, rows, ignore_conflicts=ignore)
+        for rows, ignore in riders
+    ]
+    if not insert_rows_after(linked, sql, params, riders=statements):
+        return False, ()
     _remember(key, last)
-    return True
+    return True, ()
 
 
 def locked_head(organisation_id: int, chain: str) -> tuple[int, str]:

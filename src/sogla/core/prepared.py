@@ -441,13 +441,7 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
     if not wrapper.features.can_return_rows_from_bulk_insert:  # pragma: no cover
         model._default_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
         return
-    key = (wrapper.vendor, model, len(rows), ignore_conflicts)
-    found = _inserts.get(key)
-    if found is None:
-        if len(_inserts) >= _INSERTS_KEPT:
-            _inserts.clear()
-        found = _inserts[key] = _insert_sql(wrapper, model, len(rows), ignore_conflicts)
-    sql, fields = found
+    sql, fields = _insert_sql(wrapper, model, len(rows), ignore_conflicts)
     params = _insert_params(wrapper, rows, fields)
     with statement_cursor(wrapper) as cursor:
         cursor.execute(sql, params)
@@ -460,13 +454,37 @@ def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
         obj._state.db = wrapper.alias
 
 
-# INSERT texts of insert_rows by database, model, number of rows and conflicts.
-_inserts: dict[tuple[str, type[Model], int, bool], tuple[str, list[Any]]] = {}
+# INSERT texts of insert_rows by database, model, number of rows, conflicts and
+# RETURNING.
+_inserts: dict[tuple[str, type[Model], int, bool, bool], tuple[str, list[Any]]] = {}
 _INSERTS_KEPT = 256
 
 
 def _insert_sql(
-    wrapper: BaseDatabaseWrapper, model: type[Model], count: int, ignore_conflicts: bool
+    wrapper: BaseDatabaseWrapper,
+    model: type[Model],
+    count: int,
+    ignore_conflicts: bool,
+    returning: bool = True,
+) -> tuple[str, list[Any]]:
+    """The INSERT text of ``count`` rows and its fields, made once per shape."""
+    key = (wrapper.vendor, model, count, ignore_conflicts, returning)
+    found = _inserts.get(key)
+    if found is None:
+        if len(_inserts) >= _INSERTS_KEPT:
+            _inserts.clear()
+        found = _inserts[key] = _new_insert_sql(
+            wrapper, model, count, ignore_conflicts, returning
+        )
+    return found
+
+
+def _new_insert_sql(
+    wrapper: BaseDatabaseWrapper,
+    model: type[Model],
+    count: int,
+    ignore_conflicts: bool,
+    returning: bool,
 ) -> tuple[str, list[Any]]:
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
@@ -483,9 +501,20 @@ def _insert_sql(
         sql += " " + (
             wrapper.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or ""
         )
-    else:
+    elif returning:
         sql += f" RETURNING {quote(opts.pk.column or 'id')}"
     return sql.rstrip(), fields
+
+
+def insert_rows_sql(
+    wrapper: BaseDatabaseWrapper, rows: Sequence[Model], *, ignore_conflicts: bool
+) -> tuple[str, list[Any]]:
+    """The text and parameters of ``insert_rows(rows)`` without ``RETURNING``: for
+    rows whose ids nobody reads, written by another statement (``insert_rows_after``'s
+    ``riders``)."""
+    model = type(rows[0])
+    sql, fields = _insert_sql(wrapper, model, len(rows), ignore_conflicts, False)
+    return sql, _insert_params(wrapper, rows, fields)
 
 
 _casts: dict[tuple[str, type[Model]], str] = {}
@@ -507,14 +536,21 @@ def _values_row(
 
 
 def insert_rows_after(
-    rows: Sequence[Model], first: str, first_params: list[Any]
+    rows: Sequence[Model],
+    first: str,
+    first_params: list[Any],
+    *,
+    riders: Sequence[tuple[str, list[Any]]] = (),
 ) -> bool:
     """``insert_rows(rows)`` in one statement with ``first`` (an UPDATE without
     RETURNING) on PostgreSQL: ``WITH moved AS (<first> RETURNING 1) INSERT ...
     SELECT ... WHERE EXISTS (SELECT 1 FROM moved) RETURNING id``. The rows go in,
     and get their ids, only when ``first`` changed a row; returns whether it did
-    (when not, nothing was written). One round trip instead of two; the statement
-    sees one snapshot, and the UPDATE's row lock is taken before the INSERT."""
+    (when not, none of them was written). One round trip instead of two; the
+    statement sees one snapshot, and the UPDATE's row lock is taken before the
+    INSERT. ``riders``: statements without ``RETURNING`` (``insert_rows_sql``) run
+    by the same statement, as data-modifying ``WITH`` parts, whether or not
+    ``first`` changed a row."""
     wrapper = db()
     if wrapper.vendor != "postgresql":  # pragma: no cover - the caller checks
         msg = "insert_rows_after is for PostgreSQL"
@@ -524,8 +560,9 @@ def insert_rows_after(
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     quote = wrapper.ops.quote_name
     row = _values_row(wrapper, model, fields)
+    ridden = "".join(f"r{n} AS ({text}), " for n, (text, _) in enumerate(riders))
     sql = (
-        f"WITH moved AS ({first} RETURNING 1) "  # noqa: S608 - names from _meta
+        f"WITH {ridden}moved AS ({first} RETURNING 1) "  # noqa: S608 - names from _meta
         f"INSERT INTO {quote(opts.db_table)} "
         f"({', '.join(quote(f.column or f.attname) for f in fields)}) "
         f"SELECT * FROM (VALUES {', '.join([row] * len(rows))}) AS v "
@@ -533,7 +570,9 @@ def insert_rows_after(
         f"RETURNING {quote(opts.pk.column or 'id')}"
     )
     with statement_cursor(wrapper) as cursor:
-        cursor.execute(sql, [*first_params, *_insert_params(wrapper, rows, fields)])
+        params = [value for _, values in riders for value in values]
+        params += [*first_params, *_insert_params(wrapper, rows, fields)]
+        cursor.execute(sql, params)
         ids = [found[0] for found in cursor.fetchall()]
     if not ids:
         return False

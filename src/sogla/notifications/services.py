@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from sogla.core.audit import audit_record
+from sogla.core.audit import audit_record, insert_with_events
 from sogla.core.prepared import insert_rows
 from sogla.notifications.models import Notification, NotificationState
 
@@ -84,11 +84,17 @@ def notification_build(
     )
 
 
-def notifications_enqueue_many(rows: Sequence[Notification]) -> None:
+def notifications_enqueue_many(
+    rows: Sequence[Notification], *, with_events: bool = False
+) -> None:
     """Queue rows from ``notification_build`` with one INSERT, idempotently as
     ``notification_enqueue`` does (a key already queued, or repeated in ``rows``,
-    inserts nothing), without reading the rows back."""
-    insert_rows(list(rows), ignore_conflicts=True)  # bulk_create, compiled by hand
+    inserts nothing), without reading the rows back. ``with_events``, inside
+    ``audit_batch`` (a workflow command): the rows go in with the command's audit
+    events when the batch ends, in the same transaction and on PostgreSQL in the
+    same statement; for a caller that does not read them before then."""
+    if not (with_events and insert_with_events(rows, ignore_conflicts=True)):
+        insert_rows(list(rows), ignore_conflicts=True)  # bulk_create, by hand
 
 
 @transaction.atomic(savepoint=False)

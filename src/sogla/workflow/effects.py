@@ -147,9 +147,10 @@ class EffectApplier:
             idempotency_key=f"wf:{self.process.pk}:{digest}",
         )
 
-    def flush(self) -> None:
-        """Queue the notices of ``notify`` calls so far, with one INSERT."""
-        notifications_enqueue_many(self.outbox)
+    def flush(self, *, with_events: bool = False) -> None:
+        """Queue the notices of ``notify`` calls so far, with one INSERT (with the
+        command's audit events: ``notifications_enqueue_many``)."""
+        notifications_enqueue_many(self.outbox, with_events=with_events)
         self.outbox.clear()
 
     # -- the effects -------------------------------------------------------------------
@@ -161,7 +162,7 @@ class EffectApplier:
                 HANDLERS[kind](self, effect)
             elif kind not in ROWS_FROM_DIFF:
                 raise TypeError(f"no handler for the effect {kind.__name__}")
-        self.flush()
+        self.flush(with_events=True)  # nothing of the command reads them back
 
     def _open_task(self, effect: fx.OpenTask) -> None:
         due = effect.due_at.isoformat() if effect.due_at else None

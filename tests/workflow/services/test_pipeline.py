@@ -113,13 +113,14 @@ REFERENCE = {
 # (``core.audit``).
 REFERENCE_POSTGRESQL = {
     # BEGIN, lock, state, the assignees and their delegations, CAS with the stage's
-    # UPDATE and the new stage's, steps' and tasks' INSERTs, outbox, audit, COMMIT
-    "manager": 9,
+    # UPDATE and the new stage's, steps' and tasks' INSERTs, audit head with the
+    # events and the outbox rows, COMMIT
+    "manager": 8,
     "a1": 6,  # BEGIN, lock, state, CAS with step and task, audit head with event, COMMIT
     "a2": 6,
-    "a3": 9,
-    "deputy": 9,
-    "ceo": 8,  # CAS with stage, step and task; status; outbox; audit
+    "a3": 8,
+    "deputy": 8,
+    "ceo": 7,  # CAS with stage, step and task; status; audit with the outbox
 }
 
 
