@@ -10,6 +10,7 @@ from django.db.models import Field
 from django.test.utils import CaptureQueriesContext
 
 from sogla.core.audit import audit_batch, audit_record, audit_verify
+from sogla.core.audit_hash import ORGANISATION_CHAIN
 from sogla.core.models import AuditEvent
 from sogla.core.prepared import Prepared
 from sogla.orgs.models import User
@@ -179,7 +180,7 @@ def test_a_batch_inserts_the_outbox_rows_with_its_events_once(
 
     org = tenant_a.org.pk
     audit_record(organisation_id=org, verb="test.before")  # the head is known
-    key = (connection.alias, org, audit.ORGANISATION_CHAIN)
+    key = (connection.alias, org, ORGANISATION_CHAIN)
     assert key in audit._heads
     if head == "stale":
         seq, _hash = audit._heads[key]
