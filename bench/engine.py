@@ -778,6 +778,13 @@ def print_cpu(world: World, result: Throughput) -> None:
         )
 
 
+def per_round(ours: list[Throughput], other: str, rates: list[float]) -> str:
+    """The line under a ratio: our rate and the other side's, round by round."""
+    mine = ", ".join(f"{r.rate:.0f}" for r in ours)
+    theirs = ", ".join(f"{r:.0f}" for r in rates)
+    return f"                   per round: ours {mine}; {other} {theirs}"
+
+
 def child(args: argparse.Namespace) -> int:
     setup_django()
     from django.db import connection
@@ -860,12 +867,7 @@ def child(args: argparse.Namespace) -> int:
             f"  SpiffWorkflow    {spiff_rate:.1f} decisions/s, median {ms(spiff_median)} "
             f"(3.2, persisted in SQLite; {rounds} rounds alternating with ours)"
         )
-        print(
-            "                   per round: ours "
-            + ", ".join(f"{r.rate:.0f}" for r in ours)
-            + "; Spiff "
-            + ", ".join(f"{r.rate:.0f}" for r in theirs)
-        )
+        print(per_round(ours, "Spiff", [r.rate for r in theirs]))
         ratio = rate / spiff_rate
         print(
             f"  ours / Spiff     {ratio:.2f}   "
@@ -888,12 +890,7 @@ def child(args: argparse.Namespace) -> int:
         f"driver; median of {len(raws)}, each after one of our rounds; "
         f"{raw:.1f} before them)"
     )
-    print(
-        "                   per round: ours "
-        + ", ".join(f"{r.rate:.0f}" for r in ours)
-        + "; raw "
-        + ", ".join(f"{r:.0f}" for r in raws)
-    )
+    print(per_round(ours, "raw", raws))
     # each round against the ceiling measured right after it, so that a change in
     # the machine's load moves both sides of a ratio
     raw_ratio = statistics.median(o.rate / r for o, r in zip(ours, raws, strict=True))
