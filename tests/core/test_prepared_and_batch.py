@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from sogla.core.audit import audit_batch, audit_record, audit_verify
 from sogla.core.audit_hash import ORGANISATION_CHAIN
 from sogla.core.models import AuditEvent
-from sogla.core.prepared import Prepared
+from sogla.core.prepared import Prepared, sql_literal
 from sogla.orgs.models import User
 from tests.conftest import Tenant
 
@@ -108,6 +108,40 @@ def test_a_long_statements_conversion_is_remembered_and_its_values_are_not(
     assert runs == [3, 12, 102]
     assert after.hits - before.hits >= 2
     assert after.misses - before.misses <= 1
+
+
+def test_the_navigations_counts_are_planned_once_on_postgresql(
+    tenant_a: Tenant,
+) -> None:
+    """Every page's one statement of counts (the navigation's and the bell's) is
+    prepared with the task and notification states written in, so that the server
+    keeps a generic plan (with them bound it planned anew on every page)."""
+    from sogla.workflow.selectors import navigation_counts
+
+    for _ in range(7):  # past the five custom plans
+        with CaptureQueriesContext(connection) as queries:
+            counts, unread = navigation_counts(user=tenant_a.initiator)
+        assert len(queries.captured_queries) == 1
+        assert (counts.mine, unread) == (0, 0)
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["SELECT (SELECT COUNT(*) FROM workflow_task%notifications_notification%"],
+        )
+        [(statement, generic)] = cursor.fetchall()
+    assert "'open'" in statement
+    assert "'cancelled'" in statement
+    assert generic >= 1
+
+
+def test_sql_literal_takes_plain_constants_only() -> None:
+    assert sql_literal("notifications.digest") == "'notifications.digest'"
+    for value in ("it's", "a b", "x;--", "%s"):
+        with pytest.raises(ValueError, match="not a plain constant"):
+            sql_literal(value)
 
 
 def test_a_batch_appends_in_order_and_the_chain_verifies(tenant_a: Tenant) -> None:

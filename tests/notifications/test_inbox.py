@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -79,6 +81,37 @@ def test_the_bell_counts_what_the_page_lists_as_unread(
     assert sorted(listed.values_list("pk", flat=True)) == [ids[4], ids[5]]
     assert notification_unread_count(user=user) == 2
     assert notification_unread_count(user=tenant_b.initiator) == 2
+
+
+def test_the_navigations_statement_counts_the_bells_rows(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """The bell's count is folded into the navigation's one statement of counts
+    (``notifications.selectors.UNREAD_SQL``): it leaves out what the bell's
+    queryset leaves out, each filter on its own row."""
+    from sogla.notifications.models import DIGEST_KIND, NotificationState
+    from sogla.notifications.selectors import notification_unread_count
+    from sogla.workflow.selectors import navigation_counts
+
+    user = tenant_a.initiator
+    ids = _notices(tenant_a, user, 7)
+    _notices(tenant_a, tenant_a.colleague, 3)
+    _notices(tenant_b, tenant_b.initiator, 2)
+    people = (user, tenant_a.colleague, tenant_b.initiator)
+    assert [navigation_counts(user=p)[1] for p in people] == [7, 3, 2]
+    changes: list[dict[str, Any]] = [
+        {"state": NotificationState.CANCELLED},
+        {"kind": DIGEST_KIND},
+        {"resent_from_id": ids[6]},
+        {"read_at": timezone.now()},
+        {"recipient_user_id": tenant_a.colleague.pk},
+    ]
+    for pk, change in zip(ids, changes, strict=False):
+        Notification.objects.filter(pk=pk).update(**change)
+        assert [navigation_counts(user=p)[1] for p in people] == [
+            notification_unread_count(user=p) for p in people
+        ]
+    assert [navigation_counts(user=p)[1] for p in people] == [2, 4, 2]
 
 
 def test_page_lists_newest_first_with_paging(tenant_a: Tenant) -> None:

@@ -57,6 +57,19 @@ def db() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
+_PLAIN_LITERAL = re.compile(r"[A-Za-z0-9_.:-]*")
+
+
+def sql_literal(value: str) -> str:
+    """``value`` as an SQL string literal, for a constant (an enum's value) written
+    into a statement's text rather than bound: a prepared statement's generic plan
+    then knows it. Only letters, digits and ``_.:-`` (nothing to quote)."""
+    if not _PLAIN_LITERAL.fullmatch(value):
+        msg = f"not a plain constant: {value!r}"
+        raise ValueError(msg)
+    return f"'{value}'"
+
+
 @dataclass(frozen=True)
 class _Compiled(Generic[M]):
     queryset: QuerySet[M]

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sogla.core.errors import NotFound
-from sogla.core.prepared import Prepared
+from sogla.core.prepared import Prepared, db, statement_cursor
 from sogla.discussion.models import Message, MessageFile, ReadMark
 from sogla.documents.access import visible_documents
 from sogla.documents.models import Document
@@ -156,21 +155,27 @@ def unread_counts(*, user: User, document_ids: Sequence[int]) -> dict[int, int]:
     user and document).
 
     Written out rather than composed with the ORM: the inbox asks it on every page,
-    and compiling the read mark's subquery cost more than running it."""
+    and compiling the read mark's subquery cost more than running it. On PostgreSQL
+    the documents' ids go as one array parameter, so that the text is the same for
+    any page and is planned once per connection (``core.prepared``); SQLite has no
+    arrays and gets one parameter per id."""
     ids = [int(pk) for pk in document_ids]
     if not ids or user.organisation_id is None:
         return {}
-    marks = ", ".join(["%s"] * len(ids))
+    wrapper = db()
+    postgres = wrapper.vendor == "postgresql"
+    listed = "= ANY(%s)" if postgres else f"IN ({', '.join(['%s'] * len(ids))})"
     sql = (
         "SELECT m.document_id, COUNT(*) FROM discussion_message m "  # noqa: S608 - placeholders only
         "LEFT JOIN discussion_readmark r "
         "ON r.document_id = m.document_id AND r.user_id = %s "
-        f"WHERE m.organisation_id = %s AND m.document_id IN ({marks}) "
+        f"WHERE m.organisation_id = %s AND m.document_id {listed} "
         "AND m.deleted_at IS NULL AND m.author_id <> %s "
         "AND m.id > COALESCE(r.last_seen_id, 0) GROUP BY m.document_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.organisation_id, *ids, user.pk])
+    params = [user.pk, user.organisation_id, *([ids] if postgres else ids), user.pk]
+    with statement_cursor(wrapper) as cursor:
+        cursor.execute(sql, params)
         return {int(document): int(n) for document, n in cursor.fetchall()}
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, QuerySet
 
-from sogla.core.prepared import Prepared
+from sogla.core.prepared import Prepared, sql_literal
 from sogla.notifications.messages import headline, recipient_zone
 from sogla.notifications.models import DIGEST_KIND, Notification, NotificationState
 
@@ -53,6 +53,20 @@ def _unread(organisation_id: int, user_id: int) -> QuerySet[Any]:
 
 # Every page with the bell asks: compiled once (``core.prepared``, ADR 0002).
 _unread_prepared: Prepared[Any] = Prepared(_unread, arity=2)
+
+
+# The same count written out, as a scalar subquery for the navigation's one
+# statement of counts on every page (``workflow.selectors.navigation_counts``), with
+# ``_unread``'s filters exactly (a test keeps them equal): the organisation's rows
+# for the recipient, not resent copies, not cancelled, not digests, unread.
+# ``%(org)s`` and ``%(user)s`` are the caller's parameters.
+UNREAD_SQL = (
+    "(SELECT COUNT(*) FROM notifications_notification n "  # noqa: S608 - constants
+    "WHERE n.organisation_id = %(org)s AND n.recipient_user_id = %(user)s "
+    "AND n.resent_from_id IS NULL "
+    f"AND n.state <> {sql_literal(NotificationState.CANCELLED.value)} "
+    f"AND n.kind <> {sql_literal(DIGEST_KIND)} AND n.read_at IS NULL)"
+)
 
 
 def notification_unread_count(*, user: User) -> int:

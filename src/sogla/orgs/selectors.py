@@ -125,6 +125,19 @@ def role_holders(organisation_id: int, role_key: str) -> list[User]:
 # --- the organisation's structure, as the settings screens and the API show it --------
 
 
+# Every signed-in request reads its user (``orgs.backends.UserBackend``): compiled
+# once (``core.prepared``, ADR 0002), the organisation joined.
+_user_with_organisation: Prepared[User] = Prepared(
+    lambda pk: User.objects.select_related("organisation").filter(pk=pk), arity=1
+)
+
+
+def user_with_organisation(pk: int) -> User:
+    """The user with their organisation (``select_related``) in one statement;
+    ``User.DoesNotExist`` when there is none."""
+    return _user_with_organisation.get(pk)
+
+
 def organisation_of(organisation_id: int) -> Organisation:
     """The organisation itself (its settings screen); fresh from the database."""
     organisation = Organisation.objects.filter(pk=organisation_id).first()

@@ -66,7 +66,7 @@ from sogla.web.errors import app_errors
 from sogla.web.forms import BootstrapForm
 from sogla.web.requests import signed_in_user as _user
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "sogla.orgs.backends.UserBackend"
 
 
 def _add_problems(form: BootstrapForm, error: ValidationFailed) -> None:

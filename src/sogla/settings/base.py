@@ -161,7 +161,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: a locked-out sign-in is refused before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "sogla.orgs.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the signed-in user with their organisation in
+    # one statement (sogla/orgs/backends.py)
+    "sogla.orgs.backends.UserBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "workflow:inbox"
@@ -338,6 +340,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Django's database sessions, the row read by a statement compiled once
+# (sogla/core/sessions.py)
+SESSION_ENGINE = "sogla.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -13,9 +13,8 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from sogla.core.access import is_org_admin
-from sogla.notifications.selectors import notification_unread_count
 from sogla.orgs.delegations import standing_in_for
-from sogla.workflow.selectors import TaskCounts, task_counts_for_user
+from sogla.workflow.selectors import TaskCounts, navigation_counts
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -24,12 +23,13 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {"urls": urls}
     match = getattr(request, "resolver_match", None)
+    counts = _LazyCounts(user)
     return {
         "organisation": getattr(user, "organisation", None),
         "is_org_admin": is_org_admin(user),
         "nav_section": _section(match.view_name if match else ""),
-        "task_counts": _LazyCounts(user),
-        "notification_counts": _LazyUnread(user),
+        "task_counts": counts,
+        "notification_counts": counts,
         "standing_in": _LazyStandingIn(user),
         "urls": urls,
     }
@@ -79,54 +79,42 @@ class _LazyStandingIn:
         return self._periods
 
 
-class _LazyUnread:
-    """The bell's unread count: one query, run only when a page shows it."""
-
-    def __init__(self, user: Any) -> None:
-        self._user = user
-        self._unread: int | None = None
-
-    @property
-    def unread(self) -> int:
-        if self._unread is None:
-            self._unread = (
-                notification_unread_count(user=self._user)
-                if getattr(self._user, "organisation_id", None) is not None
-                else 0
-            )
-        return self._unread
-
-
 class _LazyCounts:
-    """The navigation's task counters: one query, run only when a page shows them."""
+    """What the shell counts (the navigation's task counters and the bell's unread
+    notifications): one statement, run only when a page shows them."""
 
     def __init__(self, user: Any) -> None:
         self._user = user
-        self._counts: TaskCounts | None = None
+        self._counts: tuple[TaskCounts, int] | None = None
 
-    def _get(self) -> TaskCounts:
+    def _get(self) -> tuple[TaskCounts, int]:
         if self._counts is None:
             if getattr(self._user, "organisation_id", None) is None:
-                self._counts = TaskCounts(0, 0, 0)
+                self._counts = (TaskCounts(0, 0, 0), 0)
             else:
-                self._counts = task_counts_for_user(user=self._user)
+                self._counts = navigation_counts(user=self._user)
         return self._counts
 
     @property
     def mine(self) -> int:
-        return self._get().mine
+        return self._get()[0].mine
 
     @property
     def overdue(self) -> int:
-        return self._get().overdue
+        return self._get()[0].overdue
 
     @property
     def started(self) -> int:
-        return self._get().started
+        return self._get()[0].started
 
     @property
     def acting(self) -> int:
-        return self._get().acting
+        return self._get()[0].acting
+
+    @property
+    def unread(self) -> int:
+        """The bell's number."""
+        return self._get()[1]
 
 
 def _section(view_name: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -13,8 +12,9 @@ from django.utils import timezone
 from sogla.core.access import organisation_id_of
 from sogla.core.cursors import FAR_FUTURE, Keyset
 from sogla.core.errors import NotFound
-from sogla.core.prepared import Prepared
+from sogla.core.prepared import Prepared, db, sql_literal, statement_cursor
 from sogla.documents.models import fold
+from sogla.notifications.selectors import UNREAD_SQL
 from sogla.orgs.models import User, short_name
 from sogla.workflow.models import Task, TaskState
 
@@ -337,6 +337,17 @@ def _page_of(
     return items[:limit], _CURSOR.encode(moment or FAR_FUTURE, pk)
 
 
+def navigation_counts(*, user: User) -> tuple[TaskCounts, int]:
+    """What the shell of every page counts, in one statement: the navigation's task
+    counts (``task_counts_for_user``) and the bell's unread notifications
+    (``notifications.selectors.notification_unread_count``, its SQL folded in as a
+    fifth count). Prepared on the server on PostgreSQL (``core.prepared``)."""
+    row = _counts_row(_NAVIGATION_SQL, user)
+    if row is None:  # pragma: no cover - an aggregate always answers one row
+        return TaskCounts(0, 0, 0), 0
+    return TaskCounts(*(int(n or 0) for n in row[:4])), int(row[4] or 0)
+
+
 def task_counts_for_user(*, user: User) -> TaskCounts:
     """The navigation's counts in one statement of four selective counts.
 
@@ -346,31 +357,41 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
     not grow with the organisation (an earlier single aggregation over ``mine OR
     started`` joined every process of the organisation on PostgreSQL).
     """
+    row = _counts_row(_COUNTS_SQL, user)
+    return TaskCounts(*(int(n or 0) for n in row)) if row else TaskCounts(0, 0, 0)
+
+
+def _counts_row(sql: str, user: User) -> Any:
+    wrapper = db()
     params: dict[str, Any] = {
         "org": organisation_id_of(user),
         "user": user.pk,
-        "open": TaskState.OPEN.value,
-        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "now": wrapper.ops.adapt_datetimefield_value(timezone.now()),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNTS_SQL, params)
-        row = cursor.fetchone()
-    return TaskCounts(*(int(n or 0) for n in row)) if row else TaskCounts(0, 0, 0)
+    # the same text on every page: planned once per connection on PostgreSQL
+    with statement_cursor(wrapper) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 # Written out (not composed with the ORM): it runs on every page, and compiling four
 # subqueries cost more than running them.
+_OPEN = sql_literal(TaskState.OPEN.value)
 _MINE = (
-    "FROM workflow_task t WHERE t.organisation_id = %(org)s AND t.state = %(open)s "
+    f"FROM workflow_task t WHERE t.organisation_id = %(org)s AND t.state = {_OPEN} "
     "AND (t.assignee_id = %(user)s OR t.on_behalf_of_id = %(user)s)"
 )
+# The task state is written into the text, not bound: the generic plan of the
+# prepared statement then knows how few tasks are open (bound, the server found
+# its generic plan worse and planned the statement anew on every page).
 _COUNTS_SQL = (
     f"SELECT (SELECT COUNT(*) {_MINE}), "  # noqa: S608 - constant SQL, bound params
     f"(SELECT COUNT(*) {_MINE} AND (t.due_at < %(now)s OR t.overdue)), "
     "(SELECT COUNT(*) FROM workflow_task t JOIN workflow_process p "
     "ON p.id = t.process_id WHERE p.initiator_id = %(user)s "
-    "AND t.organisation_id = %(org)s AND t.state = %(open)s), "
+    f"AND t.organisation_id = %(org)s AND t.state = {_OPEN}), "
     "(SELECT COUNT(*) FROM workflow_task t WHERE t.organisation_id = %(org)s "
-    "AND t.state = %(open)s AND t.assignee_id = %(user)s "
+    f"AND t.state = {_OPEN} AND t.assignee_id = %(user)s "
     "AND t.on_behalf_of_id IS NOT NULL)"
 )
+_NAVIGATION_SQL = f"{_COUNTS_SQL}, {UNREAD_SQL}"
