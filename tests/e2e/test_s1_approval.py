@@ -32,9 +32,14 @@ def _sign_in(page: Any, base: str, user: User) -> None:
 
 
 def _no_sideways_scroll(page: Any) -> int:
+    """How many pixels the page, or a stage of the route map, is wider than its
+    box (0 or less: nothing sticks out sideways)."""
     return int(
         page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            """Math.max(
+              document.documentElement.scrollWidth - document.documentElement.clientWidth,
+              ...Array.from(document.querySelectorAll(".map-stage"),
+                            (stage) => stage.scrollWidth - stage.clientWidth))"""
         )
     )
 
