@@ -19,8 +19,10 @@ each figure at the large size ≤ 1.3× the small one) and UI.md's budgets.
 
 ``--explain`` prints EXPLAIN (PostgreSQL: ANALYZE, BUFFERS; SQLite: QUERY PLAN) of every
 statement of these pages at the largest size and flags full scans of tables over
-10,000 rows; ``--profile`` splits the inbox's and the card's server time into SQL, ORM,
-template rendering and the rest, with cProfile's top functions.
+10,000 rows; ``--statements`` each statement's median time at the smallest and the
+largest size, the most grown first; ``--profile`` splits the inbox's and the card's
+server time into SQL, ORM, template rendering and the rest, with cProfile's top
+functions.
 
 SQLite in a temporary directory, ``ANALYZE``d after loading. Sogla itself never runs
 ``ANALYZE`` on SQLite, and without planner statistics SQLite picks a plan for the
@@ -72,6 +74,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="each statement's median time at the smallest and the largest size",
+    )
     parser.add_argument("--sqlite-as-deployed", action="store_true")
     parser.add_argument("--cap", type=float, default=30.0)
     parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
@@ -236,6 +243,27 @@ def print_targets(
             )
 
 
+def print_statements(small: dict[str, Any], large: dict[str, Any]) -> None:
+    """Each page's statements, their median time at both sizes and the ratio,
+    the one that grew most first (``--statements``): which statement a page's SQL
+    ratio comes from."""
+    for key, big in large.items():
+        before, after = small[key].statement_medians(), big.statement_medians()
+        if len(before) != len(after):
+            print(f"\n  {big.page.label}: the statements differ between the sizes")
+            continue
+        print(f"\n  {big.page.label}: statements, median ms, the most grown first")
+        rows = sorted(
+            zip(before, after, big.captured, strict=False),
+            key=lambda row: row[1] - row[0],
+            reverse=True,
+        )
+        for was, now, query in rows:
+            text = " ".join(query["sql"].split())[:90]
+            ratio = now / was if was else float("inf")
+            print(f"    {was * 1000:7.3f} -> {now * 1000:7.3f}  x{ratio:5.2f}  {text}")
+
+
 def explain_pages(results: dict[str, Any]) -> None:
     from harness import explain
 
@@ -311,6 +339,8 @@ def child(args: argparse.Namespace) -> int:
         print_size(results[size], f"{size:,} documents")
     if len(sizes) > 1:
         print_targets(results[sizes[0]], results[sizes[-1]], sizes)
+        if args.statements:
+            print_statements(results[sizes[0]], results[sizes[-1]])
     if args.explain:
         explain_pages(results[sizes[-1]])
     if args.profile:

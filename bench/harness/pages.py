@@ -77,6 +77,8 @@ class Measured:
     # this process's CPU per request: steadier than the wall clock on a busy machine
     # (on SQLite it includes the database's work, on PostgreSQL not the server's)
     cpu: list[float] = field(default_factory=list)
+    # each request's statements, each one's own time (``breakdown``'s ``each``)
+    each: list[list[float]] = field(default_factory=list)
 
     @property
     def p50(self) -> float:
@@ -89,6 +91,13 @@ class Measured:
     @property
     def cpu50(self) -> float:
         return statistics.median(self.cpu) if self.cpu else 0.0
+
+    def statement_medians(self) -> list[float]:
+        """Each statement's median time over the requests that ran as many
+        statements as the first one (the n-th statement of a request is the same
+        text in every request of a page)."""
+        runs = [times for times in self.each if len(times) == self.statements]
+        return [statistics.median(column) for column in zip(*runs, strict=True)]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -218,6 +227,7 @@ def measure(
         captured=captured,
     )
     sql = [split.sql]
+    result.each.append(list(split.each))
     began = time.perf_counter()
     while len(result.times) < requests:
         start = time.perf_counter()
@@ -232,6 +242,7 @@ def measure(
         result.times.append(time.perf_counter() - start)
         result.cpu.append(time.thread_time() - cpu)
         sql.append(split.sql)
+        result.each.append(list(split.each))
         if time.perf_counter() - began > seconds:
             break
     result.sql_seconds = statistics.median(sql)
