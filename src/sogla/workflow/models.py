@@ -184,6 +184,11 @@ class Process(TenantModel):
         indexes = [
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["organisation", "finished_at"]),  # cycle time report
+            # the running approvals a person started (the navigation's and the
+            # inbox's "started"): not every approval they ever started
+            models.Index(
+                fields=["initiator", "status"], name="process_initiator_active"
+            ),
         ]
 
     def __str__(self) -> str:

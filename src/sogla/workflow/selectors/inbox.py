@@ -16,7 +16,7 @@ from sogla.core.prepared import Prepared, db, sql_literal, statement_cursor
 from sogla.documents.models import fold
 from sogla.notifications.selectors import UNREAD_SQL
 from sogla.orgs.models import User, short_name
-from sogla.workflow.models import Task, TaskState
+from sogla.workflow.models import ACTIVE_PROCESS_STATUSES, Task, TaskState
 
 PAGE_SIZE = 25
 _CURSOR = Keyset("sogla.workflow.inbox")
@@ -93,7 +93,11 @@ def tab_rows(user: User, tab: str) -> QuerySet[Task]:
         return _mine(rows, user.pk)
     open_rows = rows.filter(state=TaskState.OPEN)
     if tab == "started":
-        return open_rows.filter(process__initiator=user)
+        # open tasks exist only in running approvals (the engine closes them when
+        # an approval ends): the index reads those, not all the user ever started
+        return open_rows.filter(
+            process__initiator=user, process__status__in=ACTIVE_PROCESS_STATUSES
+        )
     took_part = (
         Task.objects.for_org(organisation_id_of(user))
         .filter(decided_by=user)
@@ -353,8 +357,9 @@ def task_counts_for_user(*, user: User) -> TaskCounts:
 
     Each count reads only the user's own rows through an index: mine, overdue and
     acting through the tasks' ``assignee`` / ``on_behalf_of`` indexes, started
-    through the processes the user initiated and their open tasks. The cost does
-    not grow with the organisation (an earlier single aggregation over ``mine OR
+    through the running approvals the user started (``process_initiator_active``:
+    not every approval they ever started) and their open tasks. The cost does not
+    grow with the organisation (an earlier single aggregation over ``mine OR
     started`` joined every process of the organisation on PostgreSQL).
     """
     row = _counts_row(_COUNTS_SQL, user)
@@ -377,6 +382,7 @@ def _counts_row(sql: str, user: User) -> Any:
 # Written out (not composed with the ORM): it runs on every page, and compiling four
 # subqueries cost more than running them.
 _OPEN = sql_literal(TaskState.OPEN.value)
+_ACTIVE = ", ".join(sql_literal(status.value) for status in ACTIVE_PROCESS_STATUSES)
 _MINE = (
     f"FROM workflow_task t WHERE t.organisation_id = %(org)s AND t.state = {_OPEN} "
     "AND (t.assignee_id = %(user)s OR t.on_behalf_of_id = %(user)s)"
@@ -387,9 +393,13 @@ _MINE = (
 _COUNTS_SQL = (
     f"SELECT (SELECT COUNT(*) {_MINE}), "  # noqa: S608 - constant SQL, bound params
     f"(SELECT COUNT(*) {_MINE} AND (t.due_at < %(now)s OR t.overdue)), "
-    "(SELECT COUNT(*) FROM workflow_task t JOIN workflow_process p "
-    "ON p.id = t.process_id WHERE p.initiator_id = %(user)s "
-    f"AND t.organisation_id = %(org)s AND t.state = {_OPEN}), "
+    # The user's running approvals, then their open tasks: SQLite without statistics
+    # would read every open task of the organisation instead. CROSS JOIN keeps this
+    # order on SQLite (for PostgreSQL it is a plain join) and the unary + keeps the
+    # tasks' organisation index out of it.
+    "(SELECT COUNT(*) FROM workflow_process p CROSS JOIN workflow_task t "
+    f"WHERE p.initiator_id = %(user)s AND p.status IN ({_ACTIVE}) "
+    f"AND t.process_id = p.id AND +t.organisation_id = %(org)s AND t.state = {_OPEN}), "
     "(SELECT COUNT(*) FROM workflow_task t WHERE t.organisation_id = %(org)s "
     f"AND t.state = {_OPEN} AND t.assignee_id = %(user)s "
     "AND t.on_behalf_of_id IS NOT NULL)"
