@@ -75,16 +75,23 @@ def test_prepared_statements_are_planned_once_on_postgresql(tenant_a: Tenant) ->
         assert people.get(tenant_a.org.pk, tenant_a.initiator.pk) == tenant_a.initiator
     if connection.vendor != "postgresql":
         return
+    statement, generic = _prepared_statement("%nobody''s %%s%")
+    assert "$1" in statement  # the argument
+    assert "$2" not in statement  # the constants inlined
+    assert generic >= 1
+
+
+def _prepared_statement(pattern: str) -> tuple[str, int]:
+    """The one statement this connection prepared whose text is LIKE ``pattern``,
+    with the number of times PostgreSQL ran it with its generic plan."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT statement, generic_plans FROM pg_prepared_statements"
             " WHERE statement LIKE %s",
-            ["%nobody''s %%s%"],
+            [pattern],
         )
         [(statement, generic)] = cursor.fetchall()
-    assert "$1" in statement  # the argument
-    assert "$2" not in statement  # the constants inlined
-    assert generic >= 1
+    return str(statement), int(generic)
 
 
 def test_a_long_statements_conversion_is_remembered_and_its_values_are_not(
@@ -125,13 +132,9 @@ def test_the_navigations_counts_are_planned_once_on_postgresql(
         assert (counts.mine, unread) == (0, 0)
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE %s",
-            ["SELECT (SELECT COUNT(*) FROM workflow_task%notifications_notification%"],
-        )
-        [(statement, generic)] = cursor.fetchall()
+    statement, generic = _prepared_statement(
+        "SELECT (SELECT COUNT(*) FROM workflow_task%notifications_notification%"
+    )
     assert "'open'" in statement
     assert "'cancelled'" in statement
     assert generic >= 1
