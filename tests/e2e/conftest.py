@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,18 @@ def browser() -> Iterator[object]:
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+def sideways(page: Any, boxes: str) -> int:
+    """How many pixels the page, or any element matching the CSS selector ``boxes``
+    (a scrolling box, a stage of the route map), is wider than its box: 0 or less
+    when nothing scrolls or sticks out sideways."""
+    return int(
+        page.evaluate(
+            """(boxes) => Math.max(
+              document.documentElement.scrollWidth - document.documentElement.clientWidth,
+              ...Array.from(document.querySelectorAll(boxes),
+                            (box) => box.scrollWidth - box.clientWidth))""",
+            boxes,
+        )
+    )

@@ -18,7 +18,8 @@ from sogla.workflow import services
 from sogla.workflow.models import Process, Task, TaskState
 from sogla.workflow.services import calendar_cache_clear
 from tests.conftest import MINIMAL_PDF, make_tenant
-from tests.e2e.test_s1_approval import _no_sideways_scroll, _sign_in
+from tests.e2e.conftest import sideways
+from tests.e2e.test_s1_approval import _sign_in
 from tests.workflow.conftest import approve, person, publish, route, stage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +49,7 @@ def _shoot(page: Any, shots: Path, name: str) -> None:
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
-        assert _no_sideways_scroll(page) <= 0, (name, width)
+        assert sideways(page, ".map-stage") <= 0, (name, width)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

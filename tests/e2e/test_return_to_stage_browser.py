@@ -15,7 +15,8 @@ from sogla.orgs.models import WorkingCalendar
 from sogla.workflow.models import Process
 from sogla.workflow.services import calendar_cache_clear
 from tests.conftest import make_tenant
-from tests.e2e.test_s1_approval import _no_sideways_scroll, _sign_in
+from tests.e2e.conftest import sideways
+from tests.e2e.test_s1_approval import _sign_in
 from tests.workflow.conftest import (
     META,
     approve,
@@ -100,6 +101,6 @@ def test_the_ceo_sends_the_contract_back_to_legal(
     _sign_in(page, base, lawyer)
     page.goto(card)
     page.screenshot(path=str(shots / "return-to-stage-card-360.png"), full_page=True)
-    assert _no_sideways_scroll(page) <= 0
+    assert sideways(page, ".map-stage") <= 0
     phone.close()
     assert errors == []

@@ -16,6 +16,7 @@ from sogla.orgs.models import User, WorkingCalendar
 from sogla.workflow.models import Process, Task
 from sogla.workflow.services import calendar_cache_clear
 from tests.conftest import MINIMAL_PDF, Tenant, make_tenant
+from tests.e2e.conftest import sideways
 from tests.workflow.conftest import person, publish
 from tests.workflow.screens.conftest import contract_route
 
@@ -29,19 +30,6 @@ def _sign_in(page: Any, base: str, user: User) -> None:
     page.fill("#id_password", "secret-pass-123")
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/inbox/")
-
-
-def _no_sideways_scroll(page: Any) -> int:
-    """How many pixels the page, or a stage of the route map, is wider than its
-    box (0 or less: nothing sticks out sideways)."""
-    return int(
-        page.evaluate(
-            """Math.max(
-              document.documentElement.scrollWidth - document.documentElement.clientWidth,
-              ...Array.from(document.querySelectorAll(".map-stage"),
-                            (stage) => stage.scrollWidth - stage.clientWidth))"""
-        )
-    )
 
 
 def _world() -> tuple[Tenant, dict[str, User], Document]:
@@ -92,7 +80,7 @@ def _shoot(
                 path=str(shots / f"s1-{name}-{width}-{language}.png"), full_page=True
             )
             assert page.get_attribute("html", "lang") == language
-            assert _no_sideways_scroll(page) <= 0, (name, width, language)
+            assert sideways(page, ".map-stage") <= 0, (name, width, language)
             context.close()
     user.language = original
     user.save(update_fields=["language"])

@@ -30,6 +30,7 @@ from sogla.orgs.models import Organisation, User
 from sogla.orgs.setup import setup_code_issue
 from sogla.workflow.models import Process
 from tests.conftest import MINIMAL_PDF
+from tests.e2e.conftest import sideways
 from tests.notifications.conftest import Smtp, body
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -101,19 +102,6 @@ def _link_for(mail: Smtp, address: str, base: str) -> str:
     return str(found[0])
 
 
-def _sideways(page: Any) -> int:
-    """How many pixels the page, or a table in its scrolling box, is wider than its
-    box (0 or less: nothing scrolls sideways)."""
-    return int(
-        page.evaluate(
-            """Math.max(
-              document.documentElement.scrollWidth - document.documentElement.clientWidth,
-              ...Array.from(document.querySelectorAll(".table-responsive"),
-                            (box) => box.scrollWidth - box.clientWidth))"""
-        )
-    )
-
-
 def test_time_to_value(live_server: Any, browser: Any, mail: Smtp, shots: Path) -> None:
     assert not Organisation.objects.exists()
     assert not User.objects.exists()
@@ -166,7 +154,7 @@ def test_time_to_value(live_server: Any, browser: Any, mail: Smtp, shots: Path) 
     # its buttons included. Not counted: the administrator only looks.
     admin.set_viewport_size({"width": 360, "height": 800})
     admin.reload()
-    assert _sideways(admin) <= 0
+    assert sideways(admin, ".table-responsive") <= 0
     invited = admin.locator("tr[data-person='boris@romashka.test']")
     assert invited.get_by_role("button", name="Send again").is_visible()
     admin.screenshot(path=str(shots / "ttv-people-360.png"), full_page=True)
