@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
@@ -51,6 +52,48 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required under CI: {reason}")
     pytest.skip(reason)
+
+
+class _PhoneCards(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.rows: list[list[str | None]] = []
+        self._inside = False
+        self._heading: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "table":
+            self._inside = (
+                "table-phone-cards" in (attributes.get("class") or "").split()
+            )
+        elif self._inside and tag == "th":
+            self._heading = []
+        elif self._inside and tag == "tr":
+            self.rows.append([])
+        elif self._inside and tag == "td":
+            self.rows[-1].append(attributes.get("data-label"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._inside = False
+        elif tag == "th" and self._heading is not None:
+            self.headings.append(" ".join("".join(self._heading).split()))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            self._heading.append(data)
+
+
+def phone_card_labels(page: str) -> tuple[list[str], list[list[str | None]]]:
+    """A page's table-phone-cards: its column headings, and each body row's cells'
+    data-label (None for a cell without one), the labels a phone shows in place of
+    the hidden headings."""
+    parser = _PhoneCards()
+    parser.feed(page)
+    return parser.headings, [row for row in parser.rows if row]
 
 
 def is_postgres() -> bool:

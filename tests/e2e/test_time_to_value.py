@@ -102,6 +102,16 @@ def _link_for(mail: Smtp, address: str, base: str) -> str:
     return str(found[0])
 
 
+def _label_before(cell: Any) -> dict[str, str]:
+    """The computed content and display of a cell's ::before (its phone label)."""
+    return dict(
+        cell.evaluate(
+            """(td) => { const s = getComputedStyle(td, '::before');
+                         return {content: s.content, display: s.display}; }"""
+        )
+    )
+
+
 def test_time_to_value(live_server: Any, browser: Any, mail: Smtp, shots: Path) -> None:
     assert not Organisation.objects.exists()
     assert not User.objects.exists()
@@ -157,8 +167,17 @@ def test_time_to_value(live_server: Any, browser: Any, mail: Smtp, shots: Path) 
     assert sideways(admin, ".table-responsive") <= 0
     invited = admin.locator("tr[data-person='boris@romashka.test']")
     assert invited.get_by_role("button", name="Send again").is_visible()
+    # The headings are hidden there, so the state says what it is: its column's
+    # heading as a small line above it.
+    assert not admin.locator(".table-phone-cards > thead").is_visible()
+    assert _label_before(invited.locator("td[data-label]:visible")) == {
+        "content": '"State"', "display": "block"}  # fmt: skip
     admin.screenshot(path=str(shots / "ttv-people-360.png"), full_page=True)
     admin.set_viewport_size({"width": 1280, "height": 900})
+    # On a desktop the table has its headings and the cells no label of their own.
+    assert admin.locator(".table-phone-cards > thead").is_visible()
+    for cell in invited.locator("td[data-label]").all():
+        assert _label_before(cell)["content"] == "none"
 
     # Each colleague follows the link from their mail, in a browser of their own.
     pages: dict[str, Any] = {}

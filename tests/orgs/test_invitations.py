@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from sogla.core.models import AuditEvent
 from sogla.orgs.models import Invitation, User
-from tests.conftest import Tenant
+from tests.conftest import Tenant, phone_card_labels
 from tests.orgs.conftest import Smtp, body, link_in, subject
 
 PASSWORD = "Long-enough-pass-42"
@@ -173,6 +173,20 @@ def test_people_screen_is_for_administrators_of_their_own_organisation(
     tenant_a.colleague.refresh_from_db()
     assert tenant_a.colleague.is_active
     assert smtp.sink.messages == []
+
+
+def test_on_a_phone_a_persons_state_says_what_it_is(
+    tenant_a: Tenant, smtp: Smtp
+) -> None:
+    """Below 768 px the list is cards without the heading row: the state carries its
+    column's heading (data-label; so does the department, a phone hides it); the
+    name, the address and the buttons say what they are."""
+    invite(admin_client(tenant_a))
+    page = admin_client(tenant_a).get("/accounts/people/").content.decode()
+    headings, rows = phone_card_labels(page)
+    assert len(rows) == User.objects.filter(organisation=tenant_a.org).count()
+    assert all(row == [None, None, "Department", "State", None] for row in rows), rows
+    assert {"Department", "State"} <= set(headings)
 
 
 def test_unsent_invitation_offers_the_link_to_copy(

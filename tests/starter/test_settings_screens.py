@@ -8,7 +8,7 @@ from django.test import Client
 
 from sogla.documents.models import DocumentType, FieldDef, StatusDef
 from sogla.orgs.models import CalendarDay, Department, Position, Role, WorkingCalendar
-from tests.conftest import Tenant
+from tests.conftest import Tenant, phone_card_labels
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,27 @@ def test_every_settings_page_opens_for_an_administrator_only(
     member.force_login(tenant_a.initiator)
     assert member.get(url).status_code == 403
     assert member.post(url, {"name": "x", "key": "x", "code": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("url", "labels"),
+    [
+        ("/settings/departments/", [None, "Код", "Руководитель", None]),
+        ("/settings/roles/", [None, "Ключ", "Кто исполняет", None]),
+        ("/settings/types/", [None, "Ключ", "Нумерация", None]),
+    ],
+)
+def test_on_a_phone_a_settings_list_labels_the_values_with_their_headings(
+    tenant_a: Tenant, url: str, labels: list[str | None]
+) -> None:
+    """Below 768 px the rows are cards without the heading row: a code, a key or a
+    person stands under its column's heading (data-label, in the organisation's
+    language); the name and the buttons say what they are."""
+    Role.objects.create(organisation=tenant_a.org, key="lawyer", name_ru="Юрист")
+    headings, rows = phone_card_labels(admin_client(tenant_a).get(url).content.decode())
+    assert rows
+    assert all(row == labels for row in rows), rows
+    assert {label for label in labels if label} <= set(headings)
 
 
 def test_another_organisations_records_are_not_found(
