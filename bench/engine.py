@@ -23,7 +23,10 @@ The reference route runs in ``--rounds`` rounds (default 5); on SQLite, SpiffWor
 ``bench/harness/spiff.py``, from the ``bench/.venv-spiff`` virtualenv ``make bench``
 creates; ``--no-spiff`` skips it), and the medians of the rounds' rates are printed
 with their ratio beside the target (>= 2), our rate beside >= 1,400/s and our median
-beside <= 0.7 ms.
+beside <= 0.7 ms. The "SQL floor" (SQLite, ``bench/harness/floor.py``): the statements
+of one round's worth of decisions replayed through the bare driver on a copy of the
+database, what the database alone costs a decision, beside the time a decision may
+take at 2x Spiff, and the pages each COMMIT writes, by table and index.
 
 Options: ``--processes N`` (default 200), ``--only sqlite|postgres``,
 ``--history-small``/``--history-large`` (finished processes; defaults 10,000 and
@@ -720,6 +723,37 @@ def add_history(world: World, have: int, want: int, vendor: str) -> float:
     return time.perf_counter() - began
 
 
+def sql_floor(world: World, processes: int) -> tuple[Any, float] | None:
+    """SQLite: the statements of ``processes`` reference processes' decisions
+    replayed through the bare driver (``harness.floor``), with what the same
+    decisions took through the services, per decision; None elsewhere."""
+    import tempfile
+
+    from django.db import connection
+    from harness.floor import record, replay
+
+    if connection.vendor != "sqlite":
+        return None
+    print(f"  ... SQL floor: {processes} processes' statements replayed", flush=True)
+    started = [
+        start(world, world.reference, Decimal("2500000" if i % 2 else "500000"))
+        for i in range(processes)
+    ]
+    latencies: list[float] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="sogla-floor-") as folder,
+        record(Path(folder) / "copy.sqlite3") as keep,
+    ):
+        for process in started:
+            while tasks := open_tasks(process):
+                for task_id, assignee_id in tasks:
+                    latencies.append(
+                        keep(lambda t=task_id, a=assignee_id: decide(world, t, a))
+                    )
+        floor = replay(keep.recording)  # type: ignore[attr-defined]
+    return floor, sum(latencies) / max(1, len(latencies))
+
+
 def decisions_median(world: World, processes: int) -> float:
     latencies: list[float] = []
     for index in range(processes):
@@ -762,6 +796,29 @@ def phase_shares(world: World, processes: int, *, wanted: bool) -> str:
             extra = throughput(world, processes)
         # the round's own CPU, without what the wrappers add outside the phases
         return report(spent, extra.decisions, world.cpu - cpu)
+
+
+def print_floor(measured: tuple[Any, float] | None, budget: float | None) -> None:
+    """The SQL floor (``sql_floor``) beside what the decisions took."""
+    if measured is None:
+        return
+    floor, ours = measured
+    print(
+        f"  SQL floor        {ms(floor.seconds)} of our {ms(ours)} per decision "
+        f"({floor.seconds / ours:.0%}): the same {floor.statements:.1f} statements "
+        f"and COMMIT through the bare driver; COMMIT {ms(floor.commit)}, "
+        f"{floor.pages:.1f} pages written"
+    )
+    if budget is not None:
+        print(
+            f"                   a decision at {SPIFF_TARGET:.0f}x Spiff has "
+            f"{ms(budget)}: the floor is {floor.seconds / budget:.0%} of it"
+        )
+    if floor.by_table:
+        print(
+            "                   pages: "
+            + ", ".join(f"{name} {n:.1f}" for name, n in floor.by_table[:8])
+        )
 
 
 def print_cpu(world: World, result: Throughput) -> None:
@@ -834,6 +891,7 @@ def child(args: argparse.Namespace) -> int:
     shares = phase_shares(world, each, wanted=args.phases)
     with step("statements per decision of one reference process"):
         statements = statements_per_decision(world)
+    floor = sql_floor(world, each)
     with step(f"route length ({args.long_route_runs} runs of 5 and 100 stages)"):
         lengths = route_length(world, args.long_route_runs)
     samples = max(10, min(40, args.processes // 5))
@@ -885,6 +943,7 @@ def child(args: argparse.Namespace) -> int:
         )
         + f" = {sum(statements)}"
     )
+    print_floor(floor, 1 / (SPIFF_TARGET * spiff_rate) if theirs else None)
     print(
         f"  raw ceiling      {statistics.median(raws):.1f} tx/s (1 UPDATE + 2 INSERT, "
         f"driver; median of {len(raws)}, each after one of our rounds; "
