@@ -75,6 +75,7 @@ class Notification(TenantModel):
         null=True,
         blank=True,
         related_name="digested",
+        db_index=False,  # a partial index of Meta: most rows have none
     )
     # A resend is a new row; the original stays as evidence.
     resent_from = models.ForeignKey(
@@ -84,6 +85,7 @@ class Notification(TenantModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # a partial index of Meta: most rows have none
     )
 
     class Meta:
@@ -104,6 +106,17 @@ class Notification(TenantModel):
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(
                 fields=["recipient_user", "read_at"], name="notification_unread"
+            ),
+            # Partial: an insert with no digest and no original writes neither.
+            models.Index(
+                fields=["digest"],
+                condition=Q(digest__isnull=False),
+                name="notification_digest",
+            ),
+            models.Index(
+                fields=["resent_from"],
+                condition=Q(resent_from__isnull=False),
+                name="notification_resent_from",
             ),
         ]
 

@@ -183,7 +183,12 @@ class Process(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organisation", "status"]),
-            models.Index(fields=["organisation", "finished_at"]),  # cycle time report
+            # the cycle time report (a finished_at range: never a running approval)
+            models.Index(
+                fields=["organisation", "finished_at"],
+                condition=Q(finished_at__isnull=False),
+                name="process_finished_at",
+            ),
             # the running approvals a person started (the navigation's and the
             # inbox's "started"): not every approval they ever started
             models.Index(
@@ -200,8 +205,14 @@ class Process(TenantModel):
 
 
 class StageRun(TenantModel):
+    # Indexed as the first column of ``stage_run_unique``; the organisation as the
+    # first of the reports' index: single-column indexes would be written on every
+    # insert for nothing (``bench/engine.py``'s pages per decision).
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     process = models.ForeignKey(
-        Process, on_delete=models.CASCADE, related_name="stage_runs"
+        Process, on_delete=models.CASCADE, related_name="stage_runs", db_index=False
     )
     round = models.PositiveIntegerField()
     stage_key = models.CharField(max_length=60)
@@ -218,15 +229,21 @@ class StageRun(TenantModel):
                 fields=["process", "round", "stage_key"], name="stage_run_unique"
             )
         ]
-        indexes = [models.Index(fields=["organisation", "finished_at"])]  # reports
+        indexes = [  # reports: a finished_at range, never an open stage
+            models.Index(
+                fields=["organisation", "finished_at"],
+                condition=Q(finished_at__isnull=False),
+                name="stage_run_finished_at",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.round}:{self.stage_key} {self.state}"
 
 
 class StepRun(TenantModel):
-    process = models.ForeignKey(
-        Process, on_delete=models.CASCADE, related_name="step_runs"
+    process = models.ForeignKey(  # indexed as the first column of step_run_unique
+        Process, on_delete=models.CASCADE, related_name="step_runs", db_index=False
     )
     round = models.PositiveIntegerField()
     stage_key = models.CharField(max_length=60)
@@ -278,7 +295,12 @@ class ConfirmationMethod(models.TextChoices):
 class Task(TenantModel):
     """One person's part of a step: the inbox item and, once decided, the evidence."""
 
-    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="tasks")
+    # The foreign keys are indexed by the composite and partial indexes of ``Meta``
+    # (each the first column of one), not each on its own: every index is written
+    # on every insert and on every change of its columns.
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     engine_id = models.CharField(max_length=200)
     round = models.PositiveIntegerField()
     stage_key = models.CharField(max_length=60)
@@ -290,6 +312,7 @@ class Task(TenantModel):
         null=True,
         blank=True,
         related_name="workflow_tasks",
+        db_index=False,
     )
     guest_email = models.EmailField(max_length=254, blank=True)
     on_behalf_of = models.ForeignKey(
@@ -298,6 +321,7 @@ class Task(TenantModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     state = models.CharField(max_length=20, choices=TaskState.choices)
     outcome = models.CharField(max_length=30, blank=True)
@@ -310,6 +334,7 @@ class Task(TenantModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     decided_by_ref = models.CharField(max_length=300, blank=True)  # engine ref
     files_sha256 = models.CharField(max_length=64, blank=True)
@@ -343,8 +368,13 @@ class Task(TenantModel):
         indexes = [
             models.Index(fields=["assignee", "state", "due_at"]),
             models.Index(fields=["process", "state"]),
-            # the KPI report: decided in a period, open and overdue now
-            models.Index(fields=["organisation", "decided_at"]),
+            # the KPI report: decided in a period, open and overdue now; an open
+            # task is not in it (a range on decided_at implies NOT NULL)
+            models.Index(
+                fields=["organisation", "decided_at"],
+                condition=Q(decided_at__isnull=False),
+                name="task_decided_at",
+            ),
             models.Index(fields=["organisation", "state", "due_at"]),
             models.Index(fields=["process", "round", "stage_key"]),
             # "mine" is assignee OR on_behalf_of: with this (small) index SQLite reads
@@ -355,6 +385,12 @@ class Task(TenantModel):
                 fields=["on_behalf_of", "state"],
                 condition=Q(on_behalf_of__isnull=False),
                 name="task_on_behalf_of_state",
+            ),
+            # who decided (a person's removal is refused while one is found)
+            models.Index(
+                fields=["decided_by"],
+                condition=Q(decided_by__isnull=False),
+                name="task_decided_by",
             ),
         ]
 

@@ -1,0 +1,93 @@
+"""The indexes a decision writes: what a decision does not write, the reads still find.
+
+Migration ``workflow/0012`` (with ``core/0004`` and ``notifications/0003``) dropped
+single-column foreign-key indexes that a composite index starting with the same
+column made redundant, and made the indexes of values a new row does not have yet
+(who decided, when, a digest) partial. These tests check that each read that needs
+one of them still searches an index: on SQLite, whose plans follow the indexes
+on tables this small (PostgreSQL plans them as scans, whatever the index).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from sogla.core.models import AuditEvent
+from sogla.notifications.models import Notification
+from sogla.workflow.models import Process, StageRun, StepRun, Task
+from tests.conftest import Tenant
+
+pytestmark = pytest.mark.django_db
+
+MONTH = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+
+
+READS = {
+    # the KPI and cycle-time reports: ranges, which imply NOT NULL
+    "tasks decided in a period": (
+        lambda org: Task.objects.filter(
+            organisation_id=org, decided_at__gte=MONTH[0], decided_at__lt=MONTH[1]
+        ),
+        "task_decided_at",
+    ),
+    "approvals finished in a period": (
+        lambda org: Process.objects.filter(
+            organisation_id=org, finished_at__gte=MONTH[0], finished_at__lt=MONTH[1]
+        ),
+        "process_finished_at",
+    ),
+    "stages finished in a period": (
+        lambda org: StageRun.objects.filter(
+            organisation_id=org, finished_at__gte=MONTH[0], finished_at__lt=MONTH[1]
+        ),
+        "stage_run_finished_at",
+    ),
+    # what removing a person or a notification asks (PROTECT, SET_NULL)
+    "tasks a person decided": (
+        lambda _org: Task.objects.filter(decided_by_id__in=[1, 2]),
+        "task_decided_by",
+    ),
+    "notifications in a digest": (
+        lambda _org: Notification.objects.filter(digest_id__in=[1, 2]),
+        "notification_digest",
+    ),
+    "resends of a notification": (
+        lambda _org: Notification.objects.filter(resent_from_id=1),
+        "notification_resent_from",
+    ),
+    # a process's runs, by the unique indexes that start with the process (SQLite
+    # names a unique constraint's index sqlite_autoindex_<table>_N)
+    "a process's tasks": (
+        lambda _org: Task.objects.filter(process_id=1),
+        "sqlite_autoindex_workflow_task|workflow_ta_process",
+    ),
+    "a process's stages": (
+        lambda _org: StageRun.objects.filter(process_id=1),
+        "sqlite_autoindex_workflow_stagerun",  # stage_run_unique
+    ),
+    "a process's steps": (
+        lambda _org: StepRun.objects.filter(process_id=1),
+        "sqlite_autoindex_workflow_steprun",  # step_run_unique
+    ),
+    "a person's tasks": (
+        lambda _org: Task.objects.filter(assignee_id=1),
+        "workflow_ta_assigne",
+    ),
+    "an organisation's audit events": (
+        lambda org: AuditEvent.objects.filter(organisation_id=org),
+        "sqlite_autoindex_core_auditevent",  # audit_event_chain_seq_unique
+    ),
+}
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+def test_each_read_still_searches_an_index(tenant_a: Tenant, read: str) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans tables this small as scans, whatever the index")
+    rows, index = READS[read]
+    plan = rows(tenant_a.org.pk).explain()
+    assert "SCAN" not in plan.replace("COVERING INDEX", ""), plan
+    assert any(name in plan for name in index.split("|")), plan
