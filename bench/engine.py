@@ -52,6 +52,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -740,17 +741,15 @@ def sql_floor(world: World, processes: int) -> tuple[Any, float] | None:
         for i in range(processes)
     ]
     latencies: list[float] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="sogla-floor-") as folder,
-        record(Path(folder) / "copy.sqlite3") as keep,
-    ):
+    with tempfile.TemporaryDirectory(prefix="sogla-floor-") as folder:
+        recording = record(Path(folder) / "copy.sqlite3")
         for process in started:
             while tasks := open_tasks(process):
                 for task_id, assignee_id in tasks:
                     latencies.append(
-                        keep(lambda t=task_id, a=assignee_id: decide(world, t, a))
+                        recording.decide(partial(decide, world, task_id, assignee_id))
                     )
-        floor = replay(keep.recording)  # type: ignore[attr-defined]
+        floor = replay(recording)
     return floor, sum(latencies) / max(1, len(latencies))
 
 

@@ -21,8 +21,7 @@ import sqlite3
 import struct
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,25 @@ WAL_HEADER, FRAME_HEADER = 32, 24
 
 @dataclass
 class Recording:
+    """The copy of the database and, per decision, its statements."""
+
     copy: Path
     decisions: list[list[tuple[str, Any, bool]]] = field(default_factory=list)
+
+    def decide(self, call: Callable[[], Any]) -> Any:
+        """Run one decision (``call``), keeping its statements."""
+        from django.db import connection
+
+        kept: list[tuple[str, Any, bool]] = []
+
+        def keep(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            kept.append((sql, params, many))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(keep):
+            answer = call()
+        self.decisions.append(kept)
+        return answer
 
 
 @dataclass
@@ -49,7 +65,9 @@ class Floor:
     by_table: list[tuple[str, float]]  # pages per decision, the most first
 
 
-def _checkpointed_copy(copy: Path) -> None:
+def record(copy: Path) -> Recording:
+    """Copy the database to ``copy`` (checkpointed first, so the file is all of
+    it); the decisions then run through ``Recording.decide``."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -57,31 +75,7 @@ def _checkpointed_copy(copy: Path) -> None:
         cursor.fetchall()
     connection.close()  # the copy is the file alone, no WAL beside it
     shutil.copyfile(connection.settings_dict["NAME"], copy)
-
-
-@contextmanager
-def record(copy: Path) -> Iterator[Callable[[Callable[[], Any]], Any]]:
-    """Copy the database to ``copy``; yields ``decide(call)``, which runs one
-    decision and keeps its statements."""
-    from django.db import connection
-
-    _checkpointed_copy(copy)
-    recording = Recording(copy)
-    current: list[tuple[str, Any, bool]] = []
-
-    def keep(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        current.append((sql, params, many))
-        return execute(sql, params, many, context)
-
-    def decide(call: Callable[[], Any]) -> Any:
-        current.clear()
-        with connection.execute_wrapper(keep):
-            answer = call()
-        recording.decisions.append(list(current))
-        return answer
-
-    decide.recording = recording  # type: ignore[attr-defined]
-    yield decide
+    return Recording(copy)
 
 
 def replay(recording: Recording) -> Floor:
