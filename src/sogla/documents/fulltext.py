@@ -170,6 +170,14 @@ class Query:
             for i, s in enumerate(self.stems)
         )
 
+    def all_found(self, text: str) -> bool:
+        """Whether ``text`` holds a word for every term of the query."""
+        stems = {stem(w) for w in words(text)}
+        return bool(self.terms) and all(
+            any(w.startswith(s) for w in stems) if self._prefix(i) else s in stems
+            for i, s in enumerate(self.stems)
+        )
+
 
 SNIPPET_WORDS = 24
 _SCAN_CHARS = 400_000

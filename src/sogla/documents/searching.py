@@ -12,6 +12,7 @@ words in ``<mark>``), made here from the stored texts, the same on both database
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,15 +192,24 @@ def _by_number(
     return [row[0] for row in rows], int(rows[0][1])
 
 
-def snippets(query: fulltext.Query, ids: list[int]) -> dict[int, str]:
-    """An HTML snippet per document where a query word is found (one statement)."""
+def snippets(
+    query: fulltext.Query, ids: list[int], shown: Mapping[int, str] | None = None
+) -> dict[int, str]:
+    """An HTML snippet per document where a query word is found (one statement):
+    from its files, else the talk, else its head (number, title, counterparty,
+    fields). ``shown``: what a result's row shows of each document (its number,
+    title and counterparty); when that alone holds every word of the query, a piece
+    of the head would only repeat it, and the document has none."""
     if not query or not ids:
         return {}
+    shown = shown or {}
     found = {}
     for pk, head, talk, files in SearchEntry.objects.filter(
         document_id__in=ids
     ).values_list("document_id", "head", "talk", "files"):
-        piece = fulltext.snippet(query, [files, talk, head])
+        piece = fulltext.snippet(query, [files, talk])
+        if not piece and not query.all_found(shown.get(pk, "")):
+            piece = fulltext.snippet(query, [head])
         if piece:
             found[pk] = piece
     return found

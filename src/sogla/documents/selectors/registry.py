@@ -248,9 +248,20 @@ def _search_list(
             if hits.next_offset is not None
             else None
         ),
-        extra={"snippets": searching.snippets(query, hits.ids)},
+        extra={
+            "snippets": searching.snippets(
+                query, hits.ids, {pk: _shown_in_row(d) for pk, d in by_id.items()}
+            )
+        },
         approximate=hits.approximate,
     )
+
+
+def _shown_in_row(document: Document) -> str:
+    """What a result's row shows of a document that a search may find: its number,
+    title and counterparty (the registry's row and the API's item)."""
+    party = document.counterparty
+    return " ".join((document.number, document.title, party.name if party else ""))
 
 
 EXPORT_LIMIT = 10_000
