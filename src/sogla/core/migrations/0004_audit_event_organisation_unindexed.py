@@ -4,7 +4,7 @@ seq) index starts with it, and each event wrote both."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from sogla.core.field_indexes import unindexed
+from sogla.core.migrations._field_indexes import unindexed
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from sogla.core.field_indexes import unindexed
+from sogla.core.migrations._field_indexes import unindexed
 
 
 class Migration(migrations.Migration):
