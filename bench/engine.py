@@ -320,15 +320,26 @@ def decide(world: World, task_id: int, assignee_id: int) -> float:
     return latency
 
 
-def run_to_end(world: World, process: Any) -> list[float]:
-    """Decide every task until the process finishes; the latencies in order."""
+def run_to_end(
+    world: World,
+    process: Any,
+    around: Callable[[Callable[[], float]], float] | None = None,
+) -> list[float]:
+    """Decide every task until the process finishes; the latencies in order.
+    ``around`` runs each decision (``harness.floor.Recording.decide``)."""
     latencies: list[float] = []
     while True:
         tasks = open_tasks(process)
         if not tasks:
             return latencies
         for task_id, assignee_id in tasks:
-            latencies.append(decide(world, task_id, assignee_id))
+            one = partial(decide, world, task_id, assignee_id)
+            latencies.append(around(one) if around else one())
+
+
+def reference_amount(index: int) -> Decimal:
+    """Every second reference document is above 1,000,000: it reaches the CEO."""
+    return Decimal("2500000") if index % 2 else Decimal("500000")
 
 
 # --- measurements --------------------------------------------------------------------------
@@ -404,9 +415,8 @@ def throughput(world: World, processes: int) -> Throughput:
     starts: list[float] = []
     cpu, server_cpu = world.cpu, world.server_cpu
     for index in range(processes):
-        amount = Decimal("2500000") if index % 2 else Decimal("500000")
         began = time.perf_counter()
-        process = start(world, world.reference, amount)
+        process = start(world, world.reference, reference_amount(index))
         starts.append(time.perf_counter() - began)
         latencies += run_to_end(world, process)
         process.refresh_from_db()
@@ -735,20 +745,17 @@ def sql_floor(world: World, processes: int) -> tuple[Any, float] | None:
 
     if connection.vendor != "sqlite":
         return None
-    print(f"  ... SQL floor: {processes} processes' statements replayed", flush=True)
-    started = [
-        start(world, world.reference, Decimal("2500000" if i % 2 else "500000"))
-        for i in range(processes)
-    ]
-    latencies: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="sogla-floor-") as folder:
+    with (
+        step(f"SQL floor: {processes} processes' statements replayed"),
+        tempfile.TemporaryDirectory(prefix="sogla-floor-") as folder,
+    ):
+        started = [
+            start(world, world.reference, reference_amount(i)) for i in range(processes)
+        ]
         recording = record(Path(folder) / "copy.sqlite3")
+        latencies: list[float] = []
         for process in started:
-            while tasks := open_tasks(process):
-                for task_id, assignee_id in tasks:
-                    latencies.append(
-                        recording.decide(partial(decide, world, task_id, assignee_id))
-                    )
+            latencies += run_to_end(world, process, recording.decide)
         floor = replay(recording)
     return floor, sum(latencies) / max(1, len(latencies))
 
@@ -756,8 +763,8 @@ def sql_floor(world: World, processes: int) -> tuple[Any, float] | None:
 def decisions_median(world: World, processes: int) -> float:
     latencies: list[float] = []
     for index in range(processes):
-        amount = Decimal("2500000") if index % 2 else Decimal("500000")
-        latencies += run_to_end(world, start(world, world.reference, amount))
+        process = start(world, world.reference, reference_amount(index))
+        latencies += run_to_end(world, process)
     return statistics.median(latencies)
 
 

@@ -57,7 +57,6 @@ class Recording:
 
 @dataclass
 class Floor:
-    decisions: int
     statements: float  # per decision
     seconds: float  # all statements and COMMITs, per decision
     commit: float  # the COMMIT, per decision
@@ -119,7 +118,6 @@ def replay(recording: Recording) -> Floor:
         raw.close()
     count = max(1, len(recording.decisions))
     return Floor(
-        decisions=len(recording.decisions),
         statements=statements / count,
         seconds=seconds / count,
         commit=commit / count,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import Stemmer
@@ -138,7 +138,7 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.terms)
 
-    @property
+    @cached_property
     def stems(self) -> tuple[str, ...]:
         return tuple(stem(t) for t in self.terms)
 
@@ -162,20 +162,21 @@ class Query:
             for i, s in enumerate(self.stems)
         )
 
+    def _finds(self, index: int, word_stem: str) -> bool:
+        """Whether the term at ``index`` finds a word with this stem."""
+        term = self.stems[index]
+        return word_stem.startswith(term) if self._prefix(index) else word_stem == term
+
     def matches(self, word: str) -> bool:
         """Whether a folded word of a text is one the query finds."""
         word_stem = stem(word)
-        return any(
-            word_stem.startswith(s) if self._prefix(i) else word_stem == s
-            for i, s in enumerate(self.stems)
-        )
+        return any(self._finds(i, word_stem) for i in range(len(self.terms)))
 
     def all_found(self, text: str) -> bool:
         """Whether ``text`` holds a word for every term of the query."""
         stems = {stem(w) for w in words(text)}
         return bool(self.terms) and all(
-            any(w.startswith(s) for w in stems) if self._prefix(i) else s in stems
-            for i, s in enumerate(self.stems)
+            any(self._finds(i, w) for w in stems) for i in range(len(self.terms))
         )
 
 
