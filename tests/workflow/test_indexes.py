@@ -4,8 +4,9 @@ Migration ``workflow/0012`` (with ``core/0004`` and ``notifications/0003``) drop
 single-column foreign-key indexes that a composite index starting with the same
 column made redundant, and made the indexes of values a new row does not have yet
 (who decided, when, a digest) partial. These tests check that each read that needs
-one of them still searches an index (on PostgreSQL with sequential scans priced
-out: it plans tables this small as scans, whatever the index).
+one of them still searches an index: the one named on SQLite, whose plans follow
+the indexes; some index on PostgreSQL, with sequential scans priced out (it plans
+tables this small as scans, and picks among indexes by its statistics).
 """
 
 from __future__ import annotations
@@ -103,4 +104,7 @@ def test_each_read_still_searches_an_index(tenant_a: Tenant, read: str) -> None:
     plan = rows.explain()
     assert "Seq Scan" not in plan, plan
     assert "SCAN" not in plan.replace("COVERING INDEX", ""), plan  # SQLite's
-    assert any(name in plan for name in index.split("|")), plan
+    if connection.vendor == "sqlite":  # PostgreSQL picks among indexes by statistics
+        assert any(name in plan for name in index.split("|")), plan
+    else:
+        assert "Index" in plan, plan
